@@ -1,0 +1,79 @@
+// sclman.conf: INI sections and keys, their defaults, and where the file is found.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct ManagerConfig
+{
+  std::string provider = "local";   // where instances run: local
+  std::string flavor = "m1.small";  // cloud flavor for new servers (not used by local)
+  std::string image = "debian-12";  // cloud image for new servers (not used by local)
+  int sensitivity = 3;              // consecutive polls above/below a threshold before acting
+  double high_load = 50.0;          // per-instance load above which a poll counts as high
+  double low_load = 10.0;           // per-instance load below which a poll counts as calm
+  int cooldown = 120;               // seconds after a scaling action before the next one
+  int min_size = 1;                 // default --min for create-cluster
+  int max_size = 10;                // default --max for create-cluster
+  int drain_seconds = 10;           // seconds between leaving the LB and being deleted
+  int boot_timeout = 300;           // seconds an instance may take to reach service
+  int failure_budget = 3;           // failed actions in a row before scaling stops
+  int decision_ttl = 300;           // seconds a pending decision stays valid
+  int run_deadline = 50;            // seconds one run may take (shorter than the cron period)
+  int retention_days = 7;           // days of load samples gc keeps
+};
+
+struct StateConfig
+{
+  std::string path;  // the state file; empty means the default location
+};
+
+struct LocalConfig
+{
+  std::string nginx = "/usr/sbin/nginx";  // the nginx binary for web instances and the LB
+  int health_timeout_ms = 2000;           // per-request timeout of health checks and polls
+  int worker_connections = 1024;          // worker_connections of each nginx
+};
+
+struct MetricsConfig
+{
+  std::string source = "stub_status";  // stub_status: requests per second of each web nginx
+  int max_age = 180;                    // seconds after which a sample counts as missing
+};
+
+struct LogConfig
+{
+  std::string level = "info";  // trace, debug, info, warn, error, off
+};
+
+// Every key sclman.conf accepts, with its default (git's GC_CONFIG_INIT).
+struct Config
+{
+  std::string source;  // the file it was read from, empty for built-in defaults
+  ManagerConfig manager;
+  StateConfig state;
+  LocalConfig local;
+  MetricsConfig metrics;
+  LogConfig log;
+};
+
+// Return the config parsed from INI `text`; `origin` names the file in error messages.
+Result<Config> parse_config(std::string_view text, const std::string& origin);
+
+// Return the config found via `explicit_path` (--config), $SCLMAN_CONFIG, then
+// /etc/sclman/sclman.conf, or the built-in defaults when none of them exists.
+// A file named by --config or $SCLMAN_CONFIG must exist.
+Result<Config> load_config(const std::string& explicit_path);
+
+// Return the state file path: `explicit_path` (--state), the config's, else the default
+// (/var/lib/sclman/sclman.db for root, $XDG_STATE_HOME/sclman/sclman.db otherwise).
+std::string resolve_state_path(const std::string& explicit_path, const Config& config);
+
+// Return "section.key" for every key parse_config accepts, in file order.
+std::vector<std::string> config_keys();
+
+} // namespace core

@@ -1,0 +1,52 @@
+#include "core/names.hpp"
+
+#include <fmt/format.h>
+
+namespace core {
+
+Result<void> validate_cluster_name(std::string_view name)
+{
+  auto bad = [&] {
+    return fail(ErrorKind::usage,
+                fmt::format("invalid cluster name '{}': must match ^[a-z][a-z0-9-]{{0,30}}$",
+                            printable(name)));
+  };
+  if (name.empty() || name.size() > 31) {
+    return bad();
+  }
+  if (name[0] < 'a' || name[0] > 'z') {
+    return bad();
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) {
+      return bad();
+    }
+  }
+  return {};
+}
+
+std::string instance_name(std::string_view cluster, std::string_view role, long serial)
+{
+  return fmt::format("{}-{}-{}", cluster, role, serial);
+}
+
+std::string printable(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (out.size() > 80) {
+    out.resize(77);
+    out += "...";
+  }
+  return out;
+}
+
+} // namespace core

@@ -1,0 +1,21 @@
+// Validation of names that end up in nginx config, file paths and cloud resource names.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace core {
+
+// Return nothing if `name` matches ^[a-z][a-z0-9-]{0,30}$, else a usage error naming it.
+Result<void> validate_cluster_name(std::string_view name);
+
+// Return the deterministic name of instance number `serial` of `role` in `cluster`
+// ("shop-web-3", "shop-lb-1").
+std::string instance_name(std::string_view cluster, std::string_view role, long serial);
+
+// Return `text` with control characters escaped, for quoting user input in messages.
+std::string printable(std::string_view text);
+
+} // namespace core
