@@ -1,0 +1,52 @@
+// Where instances run. One interface, one implementation per vendor (local, openstack).
+#pragma once
+
+#include "core/instance_ref.hpp"
+#include "core/result.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cloud {
+
+struct ServerSpec
+{
+  std::string name;     // deterministic, unique: the key for idempotent creates
+  std::string cluster;  // tag sclman:cluster
+  std::string role;     // tag sclman:role
+  std::string flavor;
+  std::string image;
+  std::string network;
+  std::string user_data;
+  int port = 0;  // local provider: the port to listen on, 0 for a free one
+};
+
+enum class ServerStatus { building, active, error };
+
+struct Server
+{
+  std::string id;
+  std::string name;
+  std::string cluster;
+  std::string role;
+  ServerStatus status = ServerStatus::building;
+  std::string address;  // host:port or host
+  std::string fault;    // why it is in error
+};
+
+class Provider
+{
+public:
+  virtual ~Provider() = default;
+  // Create the server, or return the one that already has spec.name and sclman's tags.
+  virtual core::Result<Server> create(const ServerSpec& spec) = 0;
+  // Return the server with sclman's tags named `name`, or nothing.
+  virtual core::Result<std::optional<Server>> find(const std::string& name) = 0;
+  // Delete the server; one already gone is success.
+  virtual core::Result<void> remove(const core::InstanceRef& instance) = 0;
+  // Return every server that carries sclman's tags (for gc).
+  virtual core::Result<std::vector<Server>> list() = 0;
+};
+
+} // namespace cloud

@@ -1,0 +1,91 @@
+#include "cm/local.hpp"
+
+#include "local/nginx.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace cm {
+
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+core::Result<int> port_of(const core::InstanceRef& instance)
+{
+  const auto colon = instance.address.rfind(':');
+  if (colon == std::string::npos) {
+    return fail(ErrorKind::internal,
+                fmt::format("instance '{}' has no port in address '{}'",
+                            instance.name,
+                            instance.address));
+  }
+  try {
+    return std::stoi(instance.address.substr(colon + 1));
+  } catch (const std::exception&) {
+    return fail(ErrorKind::internal,
+                fmt::format("instance '{}' has a bad address '{}'", instance.name,
+                            instance.address));
+  }
+}
+
+} // namespace
+
+LocalBootstrapper::LocalBootstrapper(std::string root, std::string nginx, int worker_connections)
+  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_worker_connections(worker_connections)
+{
+}
+
+core::Result<std::string> LocalBootstrapper::user_data(const core::InstanceRef&)
+{
+  return std::string();
+}
+
+core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instance)
+{
+  local::Nginx nginx(m_nginx, m_root + "/" + instance.name);
+  if (nginx.running_pid()) {
+    return true;
+  }
+  TRY_ASSIGN(const int port, port_of(instance));
+  TRY(nginx.make_dirs());
+  std::string conf;
+  if (instance.role == "lb") {
+    const auto upstream = nginx.prefix() + "/conf/upstream.conf";
+    if (!std::filesystem::exists(upstream)) {
+      TRY(local::write_file_atomic(upstream, local::render_upstream({})));
+    }
+    conf = local::render_lb_config(instance.name, port, m_worker_connections);
+  } else {
+    conf = local::render_web_config(instance.name, port, m_worker_connections);
+  }
+  TRY(local::write_file_atomic(nginx.conf_path(), conf));
+  TRY(nginx.test(nginx.conf_path()));
+  TRY_ASSIGN(const pid_t pid, nginx.start());
+  spdlog::info("local.nginx_started instance={} role={} pid={} address={}",
+               instance.name,
+               instance.role,
+               pid,
+               instance.address);
+  return true;
+}
+
+core::Result<bool> LocalBootstrapper::running(const core::InstanceRef& instance)
+{
+  return local::Nginx(m_nginx, m_root + "/" + instance.name).running_pid().has_value();
+}
+
+core::Result<void> LocalBootstrapper::set_in_service(const core::InstanceRef&, bool)
+{
+  return {};  // the nginx balancer's upstream list is the membership
+}
+
+core::Result<void> LocalBootstrapper::decommission(const core::InstanceRef&)
+{
+  return {};  // nothing registered anywhere: the provider removes the directory
+}
+
+} // namespace cm

@@ -1,0 +1,116 @@
+// The instance state machine, shared by the commands that act: each call advances instances
+// as far as they can go now, never waiting for minutes.
+//
+//   requested -> building -> active -> bootstrapping -> in_service -> draining -> deleting -> gone
+//                    \-> error (kept for gc and for the operator to see)
+#pragma once
+
+#include "cloud/provider.hpp"
+#include "cm/bootstrapper.hpp"
+#include "core/config.hpp"
+#include "http/transport.hpp"
+#include "lb/balancer.hpp"
+#include "metrics/source.hpp"
+#include "state/store.hpp"
+
+#include <memory>
+
+namespace engine {
+
+// The drivers one cluster uses.
+struct Drivers
+{
+  cloud::Provider* provider = nullptr;
+  cm::Bootstrapper* bootstrapper = nullptr;
+  lb::Balancer* balancer = nullptr;
+  metrics::MetricsSource* metrics = nullptr;
+  http::HttpTransport* http = nullptr;
+};
+
+// Owns the drivers a run may need, made from the config.
+class DriverSet
+{
+public:
+  // Return the drivers for `config`; local ones live below `state_dir`/instances.
+  static core::Result<std::unique_ptr<DriverSet>>
+  make(const core::Config& config, const std::string& state_dir, core::Clock& clock);
+
+  // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
+  core::Result<Drivers> for_cluster(const state::Cluster& cluster);
+
+  // Return the local instance root (<state dir>/instances).
+  const std::string& local_root() const { return m_local_root; }
+
+  std::unique_ptr<http::HttpTransport> http;
+  std::unique_ptr<cloud::Provider> local_provider;
+  std::unique_ptr<cm::Bootstrapper> local_bootstrapper;
+  std::unique_ptr<lb::Balancer> nginx_balancer;
+  std::unique_ptr<metrics::MetricsSource> stub_status;
+
+private:
+  std::string m_local_root;
+};
+
+enum class Step { grow, shrink, all };
+
+struct Options
+{
+  core::Millis deadline = 0;  // steady-clock ms after which no new side effect starts
+  int drain_seconds = 10;
+  int boot_timeout = 300;
+  int health_timeout_ms = 2000;
+  int failure_budget = 3;
+  std::string flavor;
+  std::string image;
+};
+
+class Engine
+{
+public:
+  Engine(state::Store& store, Drivers drivers, Options options);
+
+  // Check health, apply the cluster's desired size (Step::grow adds instances, Step::shrink
+  // drains the excess), advance every instance as far as it goes now, and sync the LB.
+  core::Result<void> reconcile(state::Cluster& cluster, Step step);
+
+  // Move in-service web instances whose service died to error; restart a dead LB.
+  // Return how many instances were marked error.
+  core::Result<int> check_health(state::Cluster& cluster);
+
+  // Make the LB forward to exactly the cluster's in-service web instances.
+  core::Result<void> sync_lb(state::Cluster& cluster);
+
+  // Add requested web rows until the cluster's live size reaches its desired size.
+  core::Result<int> fill_to_desired(state::Cluster& cluster);
+
+  // Drain web instances (booting ones first, then the newest) above the desired size.
+  core::Result<std::vector<std::string>> drain_excess(state::Cluster& cluster);
+
+  // Advance one instance by one step; return true if its state changed.
+  core::Result<bool> advance(state::Cluster& cluster, state::Instance& instance);
+
+  // Delete an instance in state error or draining now (remove from LB first); gc and
+  // delete-cluster use it.
+  core::Result<void> destroy(state::Cluster& cluster, state::Instance& instance);
+
+  // Return true once the run's deadline has passed.
+  bool out_of_time() const;
+
+  // Return the driver view of an instance.
+  static core::InstanceRef ref(const state::Cluster& cluster, const state::Instance& instance);
+
+private:
+  core::Result<bool> health_ok(const state::Instance& instance);
+  core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,
+                                   const std::string& why);
+  core::Result<std::optional<state::Instance>> lb_instance(const state::Cluster& cluster);
+
+  state::Store& m_store;
+  Drivers m_drivers;
+  Options m_options;
+};
+
+// Return the cluster's live web instances (booting or in service).
+int live_web(const std::vector<state::Instance>& instances);
+
+} // namespace engine

@@ -1,0 +1,68 @@
+#include "lb/nginx.hpp"
+
+#include "local/nginx.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace lb {
+
+NginxBalancer::NginxBalancer(std::string root, std::string nginx)
+  : m_root(std::move(root)), m_nginx(std::move(nginx))
+{
+}
+
+core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
+                                        const std::vector<core::InstanceRef>& backends)
+{
+  local::Nginx nginx(m_nginx, m_root + "/" + lb.name);
+  std::vector<std::string> addresses;
+  for (const auto& b : backends) {
+    addresses.push_back(b.address);
+  }
+  const auto conf_dir = nginx.prefix() + "/conf";
+  const auto live = conf_dir + "/upstream.conf";
+  const auto rendered = local::render_upstream(addresses);
+  TRY_ASSIGN(const auto before, current(lb));
+  if (before == addresses && nginx.running_pid()) {
+    return {};
+  }
+  // Check the whole config with the new list before it goes live: nginx -t on a copy of
+  // nginx.conf that includes the candidate file.
+  const auto candidate = conf_dir + "/upstream.conf.new";
+  TRY(local::write_file_atomic(candidate, rendered));
+  std::ifstream in(nginx.conf_path());
+  std::stringstream main;
+  main << in.rdbuf();
+  auto text = main.str();
+  const std::string include = "include upstream.conf;";
+  if (const auto at = text.find(include); at != std::string::npos) {
+    text.replace(at, include.size(), "include upstream.conf.new;");
+  }
+  const auto test_conf = conf_dir + "/nginx.test.conf";
+  TRY(local::write_file_atomic(test_conf, text));
+  if (auto r = nginx.test(test_conf); !r) {
+    std::remove(candidate.c_str());
+    return r;
+  }
+  if (std::rename(candidate.c_str(), live.c_str()) != 0) {
+    return core::fail(core::ErrorKind::state, fmt::format("cannot replace '{}'", live));
+  }
+  TRY(nginx.reload());
+  spdlog::info("lb.reloaded lb={} backends={}", lb.name, addresses.size());
+  return {};
+}
+
+core::Result<std::vector<std::string>> NginxBalancer::current(const core::InstanceRef& lb)
+{
+  std::ifstream in(m_root + "/" + lb.name + "/conf/upstream.conf");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return local::parse_upstream(ss.str());
+}
+
+} // namespace lb

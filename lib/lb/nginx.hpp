@@ -1,0 +1,24 @@
+// The nginx balancer: the upstream list is rendered to conf/upstream.conf, checked with
+// `nginx -t`, swapped atomically and applied with a graceful reload (HUP to the master).
+#pragma once
+
+#include "lb/balancer.hpp"
+
+namespace lb {
+
+class NginxBalancer final : public Balancer
+{
+public:
+  // `root` holds one directory per LB instance (the local provider's layout).
+  NginxBalancer(std::string root, std::string nginx);
+
+  core::Result<void> apply(const core::InstanceRef& lb,
+                           const std::vector<core::InstanceRef>& backends) override;
+  core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override;
+
+private:
+  std::string m_root;
+  std::string m_nginx;
+};
+
+} // namespace lb

@@ -1,0 +1,420 @@
+#include "local/nginx.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace local {
+
+namespace fs = std::filesystem;
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+constexpr const char* k_temp_paths =
+  "  client_body_temp_path tmp/client_body;\n"
+  "  proxy_temp_path tmp/proxy;\n"
+  "  fastcgi_temp_path tmp/fastcgi;\n"
+  "  uwsgi_temp_path tmp/uwsgi;\n"
+  "  scgi_temp_path tmp/scgi;\n";
+
+std::string main_block(int worker_connections)
+{
+  return fmt::format("# Written by sclman. Changes are overwritten.\n"
+                     "worker_processes 1;\n"
+                     "pid logs/nginx.pid;\n"
+                     "error_log logs/error.log warn;\n"
+                     "events {{ worker_connections {}; }}\n",
+                     worker_connections);
+}
+
+std::string read_file(const std::string& path)
+{
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string first_line(const std::string& text)
+{
+  auto line = text.substr(0, text.find('\n'));
+  return line;
+}
+
+// Run `argv` without a shell, stdout/stderr to `log_path`; return the exit status.
+core::Result<int> run_program(const std::vector<std::string>& argv, const std::string& log_path)
+{
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    return fail(ErrorKind::internal, fmt::format("cannot fork: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (out >= 0) {
+      dup2(out, 1);
+      dup2(out, 2);
+    }
+    if (null >= 0) {
+      dup2(null, 0);
+    }
+    // The daemon must not inherit the state file or any other descriptor of ours.
+    for (int fd = 3; fd < 1024; ++fd) {
+      ::close(fd);
+    }
+    execve(args[0], args.data(), environ);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return fail(ErrorKind::internal, fmt::format("cannot wait for '{}'", argv[0]));
+    }
+  }
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  return 128 + WTERMSIG(status);
+}
+
+bool alive(pid_t pid)
+{
+  if (::kill(pid, 0) != 0 && errno == ESRCH) {
+    return false;
+  }
+  // A zombie (no init reaping it) is dead for our purposes.
+  const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+std::string with_slash(std::string prefix)
+{
+  if (prefix.empty() || prefix.back() != '/') {
+    prefix += '/';
+  }
+  return prefix;
+}
+
+} // namespace
+
+std::string render_web_config(const std::string& name, int port, int worker_connections)
+{
+  return main_block(worker_connections)
+         + fmt::format("http {{\n"
+                       "  access_log off;\n"
+                       "{}"
+                       "  server {{\n"
+                       "    listen 127.0.0.1:{};\n"
+                       "    location = /nginx_status {{\n"
+                       "      stub_status;\n"
+                       "      allow 127.0.0.1;\n"
+                       "      deny all;\n"
+                       "    }}\n"
+                       "    location / {{\n"
+                       "      default_type text/plain;\n"
+                       "      return 200 \"sclman web instance {:<{}}\\n\";\n"
+                       "    }}\n"
+                       "  }}\n"
+                       "}}\n",
+                       k_temp_paths,
+                       port,
+                       name,
+                       k_page_name_width);
+}
+
+std::string render_lb_config(const std::string& name, int port, int worker_connections)
+{
+  return main_block(worker_connections)
+         + fmt::format("http {{\n"
+                       "  access_log off;\n"
+                       "{}"
+                       "  include upstream.conf;\n"
+                       "  server {{\n"
+                       "    listen 127.0.0.1:{};\n"
+                       "    # LB {}\n"
+                       "    location = /nginx_status {{\n"
+                       "      stub_status;\n"
+                       "      allow 127.0.0.1;\n"
+                       "      deny all;\n"
+                       "    }}\n"
+                       "    location / {{\n"
+                       "      proxy_pass http://sclman_backends;\n"
+                       "      proxy_connect_timeout 2s;\n"
+                       "      proxy_next_upstream error timeout http_502 http_503;\n"
+                       "      proxy_next_upstream_tries 3;\n"
+                       "    }}\n"
+                       "  }}\n"
+                       "}}\n",
+                       k_temp_paths,
+                       port,
+                       name);
+}
+
+std::string render_upstream(const std::vector<std::string>& backends)
+{
+  std::string out = "# Written by sclman. Changes are overwritten.\nupstream sclman_backends {\n";
+  for (const auto& b : backends) {
+    out += fmt::format("  server {} max_fails=1 fail_timeout=5s;\n", b);
+  }
+  if (backends.empty()) {
+    // nginx wants at least one server; this one refuses every connection.
+    out += "  server 127.0.0.1:9 down; # sclman: no backend in service\n";
+  }
+  out += "}\n";
+  return out;
+}
+
+std::vector<std::string> parse_upstream(std::string_view text)
+{
+  std::vector<std::string> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string keyword;
+    std::string address;
+    words >> keyword >> address;
+    if (keyword == "server" && line.find(" down;") == std::string::npos) {
+      out.push_back(address);
+    }
+  }
+  return out;
+}
+
+core::Result<void> write_file_atomic(const std::string& path, const std::string& content)
+{
+  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fail(ErrorKind::state,
+                fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
+  }
+  const char* data = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    const auto n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(ErrorKind::state,
+                  fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return fail(ErrorKind::state,
+                fmt::format("cannot rename '{}': {}", path, std::strerror(errno)));
+  }
+  return {};
+}
+
+core::Result<int> free_port()
+{
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return fail(ErrorKind::internal, fmt::format("cannot open socket: {}", std::strerror(errno)));
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return fail(ErrorKind::internal, fmt::format("cannot find a free port: {}", std::strerror(errno)));
+  }
+  ::close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+core::Result<void> Nginx::make_dirs() const
+{
+  std::error_code ec;
+  for (const char* sub : {"conf", "logs", "tmp"}) {
+    fs::create_directories(fs::path(m_prefix) / sub, ec);
+    if (ec) {
+      return fail(ErrorKind::state,
+                  fmt::format("cannot create '{}/{}': {}", m_prefix, sub, ec.message()));
+    }
+  }
+  return {};
+}
+
+core::Result<void> Nginx::test(const std::string& conf) const
+{
+  if (access(m_binary.c_str(), X_OK) != 0) {
+    return fail(ErrorKind::config, fmt::format("cannot run nginx '{}': {}", m_binary,
+                                               std::strerror(errno)));
+  }
+  const std::string log = m_prefix + "/logs/test.out";
+  TRY_ASSIGN(const int status,
+             run_program({m_binary, "-t", "-q", "-p", with_slash(m_prefix), "-c", conf, "-e",
+                          "logs/error.log"},
+                         log));
+  if (status != 0) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("nginx rejects config '{}': {}", conf, first_line(read_file(log))),
+                "nginx");
+  }
+  return {};
+}
+
+core::Result<pid_t> Nginx::start() const
+{
+  if (access(m_binary.c_str(), X_OK) != 0) {
+    return fail(ErrorKind::config, fmt::format("cannot run nginx '{}': {}", m_binary,
+                                               std::strerror(errno)));
+  }
+  if (auto pid = running_pid()) {
+    return *pid;
+  }
+  ::unlink(pid_path().c_str());
+  const std::string log = m_prefix + "/logs/start.out";
+  TRY_ASSIGN(const int status,
+             run_program({m_binary, "-p", with_slash(m_prefix), "-c", "conf/nginx.conf", "-e",
+                          "logs/error.log"},
+                         log));
+  if (status != 0) {
+    return fail(ErrorKind::upstream_transient,
+                fmt::format("nginx in '{}' did not start: {}", m_prefix, first_line(read_file(log))),
+                "nginx");
+  }
+  // The master writes its pid file after it has daemonized.
+  for (int i = 0; i < 300; ++i) {
+    if (auto pid = running_pid()) {
+      return *pid;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fail(ErrorKind::upstream_transient,
+              fmt::format("nginx in '{}' wrote no pid file", m_prefix),
+              "nginx");
+}
+
+std::optional<pid_t> Nginx::running_pid() const
+{
+  const auto text = read_file(pid_path());
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  const long pid = std::strtol(text.c_str(), &end, 10);
+  if (pid <= 1 || end == text.c_str()) {
+    return std::nullopt;
+  }
+  const auto p = static_cast<pid_t>(pid);
+  if (!alive(p) || !is_master_of(p, m_prefix)) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+core::Result<void> Nginx::reload() const
+{
+  const auto pid = running_pid();
+  if (!pid) {
+    return fail(ErrorKind::upstream_transient,
+                fmt::format("nginx in '{}' is not running", m_prefix),
+                "nginx");
+  }
+  if (::kill(*pid, SIGHUP) != 0) {
+    return fail(ErrorKind::upstream_transient,
+                fmt::format("cannot signal nginx pid {}: {}", *pid, std::strerror(errno)),
+                "nginx");
+  }
+  return {};
+}
+
+core::Result<void> Nginx::stop(int timeout_ms) const
+{
+  const auto pid = running_pid();
+  if (!pid) {
+    return {};
+  }
+  ::kill(*pid, SIGQUIT);
+  const auto deadline = core::steady_now() + timeout_ms;
+  while (alive(*pid) && core::steady_now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (alive(*pid)) {
+    spdlog::warn("nginx.stop_forced pid={} prefix={}", *pid, m_prefix);
+    ::kill(*pid, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (alive(*pid)) {
+      ::kill(*pid, SIGKILL);
+    }
+  }
+  return {};
+}
+
+bool is_master_of(pid_t pid, const std::string& prefix)
+{
+  const auto cmdline = read_file(fmt::format("/proc/{}/cmdline", pid));
+  if (cmdline.rfind("nginx: master process", 0) != 0) {
+    return false;
+  }
+  return cmdline.find(" -p " + with_slash(prefix) + " ") != std::string::npos;
+}
+
+std::vector<std::pair<pid_t, std::string>> masters_below(const std::string& root)
+{
+  std::vector<std::pair<pid_t, std::string>> out;
+  const std::string needle = " -p " + with_slash(root);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const auto cmdline = read_file(entry.path().string() + "/cmdline");
+    if (cmdline.rfind("nginx: master process", 0) != 0) {
+      continue;
+    }
+    const auto at = cmdline.find(needle);
+    if (at == std::string::npos) {
+      continue;
+    }
+    const auto start = at + 4;
+    const auto end = cmdline.find(' ', start);
+    auto prefix = cmdline.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!prefix.empty() && prefix.back() == '/') {
+      prefix.pop_back();
+    }
+    out.emplace_back(static_cast<pid_t>(std::stol(name)), prefix);
+  }
+  return out;
+}
+
+} // namespace local

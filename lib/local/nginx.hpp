@@ -1,0 +1,70 @@
+// Real nginx processes on 127.0.0.1, each with its own prefix directory: the machinery of the
+// embedded default (local provider, local bootstrapper, nginx balancer).
+#pragma once
+
+#include "core/result.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace local {
+
+// Page bodies have one fixed length, so that load generators that compare lengths (ab) do not
+// count a different instance as a failure.
+inline constexpr int k_page_name_width = 48;
+
+// Return the web instance's nginx.conf: a page naming the instance and stub_status at
+// /nginx_status, readable from 127.0.0.1 only.
+std::string render_web_config(const std::string& name, int port, int worker_connections);
+
+// Return the LB's nginx.conf: proxies to upstream `sclman_backends` from conf/upstream.conf.
+std::string render_lb_config(const std::string& name, int port, int worker_connections);
+
+// Return conf/upstream.conf for `backends` (host:port each).
+std::string render_upstream(const std::vector<std::string>& backends);
+
+// Return the backends listed in an upstream.conf text (as rendered by render_upstream).
+std::vector<std::string> parse_upstream(std::string_view text);
+
+// Write `content` to `path` atomically (temporary file, fsync, rename).
+core::Result<void> write_file_atomic(const std::string& path, const std::string& content);
+
+// Return a TCP port on 127.0.0.1 that nothing listens on now.
+core::Result<int> free_port();
+
+class Nginx
+{
+public:
+  Nginx(std::string binary, std::string prefix) : m_binary(std::move(binary)), m_prefix(std::move(prefix)) {}
+
+  const std::string& prefix() const { return m_prefix; }
+  std::string conf_path() const { return m_prefix + "/conf/nginx.conf"; }
+  std::string pid_path() const { return m_prefix + "/logs/nginx.pid"; }
+
+  // Create conf/, logs/ and tmp/ below the prefix.
+  core::Result<void> make_dirs() const;
+  // Check `conf` (a path) with `nginx -t`; the error names the first line nginx printed.
+  core::Result<void> test(const std::string& conf) const;
+  // Start the master (it daemonizes) and return its pid once the pid file names it.
+  core::Result<pid_t> start() const;
+  // Return the master's pid if it runs and is the nginx of this prefix.
+  std::optional<pid_t> running_pid() const;
+  // Send HUP to the master: a graceful reload.
+  core::Result<void> reload() const;
+  // Stop gracefully (QUIT), then TERM and KILL after `timeout_ms`; absent is success.
+  core::Result<void> stop(int timeout_ms) const;
+
+private:
+  std::string m_binary;
+  std::string m_prefix;
+};
+
+// Return the pids of nginx masters whose prefix lies below `root`, with that prefix.
+std::vector<std::pair<pid_t, std::string>> masters_below(const std::string& root);
+
+// Return true if `pid` is an nginx master started with prefix `prefix`.
+bool is_master_of(pid_t pid, const std::string& prefix);
+
+} // namespace local

@@ -1,0 +1,181 @@
+#include "state/sqlite.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace state {
+
+Db& Db::operator=(Db&& other) noexcept
+{
+  if (this != &other) {
+    sqlite3_close_v2(m_db);
+    m_db = other.m_db;
+    other.m_db = nullptr;
+  }
+  return *this;
+}
+
+Db::~Db()
+{
+  sqlite3_close_v2(m_db);
+}
+
+core::Result<void> Db::exec(std::string_view sql)
+{
+  const std::string text(sql);
+  if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return tl::make_unexpected(error("cannot update state file"));
+  }
+  return {};
+}
+
+core::Error Db::error(std::string_view what) const
+{
+  const int code = sqlite3_extended_errcode(m_db);
+  const int primary = code & 0xff;
+  const auto kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? core::ErrorKind::busy
+                                                                          : core::ErrorKind::state;
+  return core::make_error(kind, fmt::format("{}: {}", what, sqlite3_errmsg(m_db)), "sqlite");
+}
+
+std::int64_t Db::last_insert_id() const
+{
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+int Db::changes() const
+{
+  return sqlite3_changes(m_db);
+}
+
+core::Result<Stmt> Stmt::prepare(const Db& db, std::string_view sql)
+{
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr)
+      != SQLITE_OK) {
+    return tl::make_unexpected(db.error("cannot read state file"));
+  }
+  return Stmt(db, stmt);
+}
+
+Stmt::Stmt(Stmt&& other) noexcept : m_db(other.m_db), m_stmt(other.m_stmt)
+{
+  other.m_stmt = nullptr;
+}
+
+Stmt::~Stmt()
+{
+  sqlite3_finalize(m_stmt);
+}
+
+Stmt& Stmt::bind(int index, std::int64_t value)
+{
+  sqlite3_bind_int64(m_stmt, index, value);
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, double value)
+{
+  sqlite3_bind_double(m_stmt, index, value);
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::string_view value)
+{
+  sqlite3_bind_text(
+    m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::bind_null(int index)
+{
+  sqlite3_bind_null(m_stmt, index);
+  return *this;
+}
+
+core::Result<bool> Stmt::step()
+{
+  const int rc = sqlite3_step(m_stmt);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  return tl::make_unexpected(m_db->error("state file query failed"));
+}
+
+core::Result<void> Stmt::run()
+{
+  for (;;) {
+    TRY_ASSIGN(const bool row, step());
+    if (!row) {
+      return {};
+    }
+  }
+}
+
+void Stmt::reset()
+{
+  sqlite3_reset(m_stmt);
+  sqlite3_clear_bindings(m_stmt);
+}
+
+std::int64_t Stmt::column_int(int index) const
+{
+  return sqlite3_column_int64(m_stmt, index);
+}
+
+double Stmt::column_double(int index) const
+{
+  return sqlite3_column_double(m_stmt, index);
+}
+
+std::string Stmt::column_text(int index) const
+{
+  const auto* text = sqlite3_column_text(m_stmt, index);
+  return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+}
+
+bool Stmt::column_is_null(int index) const
+{
+  return sqlite3_column_type(m_stmt, index) == SQLITE_NULL;
+}
+
+std::optional<std::int64_t> Stmt::column_opt_int(int index) const
+{
+  if (column_is_null(index)) {
+    return std::nullopt;
+  }
+  return column_int(index);
+}
+
+std::optional<double> Stmt::column_opt_double(int index) const
+{
+  if (column_is_null(index)) {
+    return std::nullopt;
+  }
+  return column_double(index);
+}
+
+core::Result<Transaction> Transaction::begin(Db& db, bool immediate)
+{
+  TRY(db.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
+  return Transaction(db);
+}
+
+Transaction::~Transaction()
+{
+  if (m_db) {
+    sqlite3_exec(m_db->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+core::Result<void> Transaction::commit()
+{
+  TRY(m_db->exec("COMMIT"));
+  m_db = nullptr;
+  return {};
+}
+
+} // namespace state

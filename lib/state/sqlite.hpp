@@ -1,0 +1,103 @@
+// A thin RAII layer over the SQLite C API; SQLite failures become core::Error (kind state,
+// or busy for SQLITE_BUSY/SQLITE_LOCKED).
+#pragma once
+
+#include "core/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace state {
+
+class Db
+{
+public:
+  Db() = default;
+  explicit Db(sqlite3* handle) : m_db(handle) {}
+  Db(Db&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
+  Db& operator=(Db&& other) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  sqlite3* get() const { return m_db; }
+
+  // Run one or more statements without results.
+  core::Result<void> exec(std::string_view sql);
+
+  // Return the error for the last failure of this connection, prefixed with `what`.
+  core::Error error(std::string_view what) const;
+
+  std::int64_t last_insert_id() const;
+  int changes() const;
+
+private:
+  sqlite3* m_db = nullptr;
+};
+
+class Stmt
+{
+public:
+  // Prepare `sql` on `db`; check ok() or use prepare() for a Result.
+  static core::Result<Stmt> prepare(const Db& db, std::string_view sql);
+
+  Stmt(Stmt&& other) noexcept;
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  Stmt& bind(int index, std::int64_t value);
+  Stmt& bind(int index, int value) { return bind(index, std::int64_t{value}); }
+  Stmt& bind(int index, double value);
+  Stmt& bind(int index, std::string_view value);
+  Stmt& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Stmt& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Stmt& bind_null(int index);
+  template <class T> Stmt& bind(int index, const std::optional<T>& value)
+  {
+    return value ? bind(index, *value) : bind_null(index);
+  }
+
+  // Step once: true for a row, false when done.
+  core::Result<bool> step();
+  // Step to completion, for statements without results.
+  core::Result<void> run();
+  // Make the statement ready to bind and run again.
+  void reset();
+
+  std::int64_t column_int(int index) const;
+  double column_double(int index) const;
+  std::string column_text(int index) const;
+  bool column_is_null(int index) const;
+  std::optional<std::int64_t> column_opt_int(int index) const;
+  std::optional<double> column_opt_double(int index) const;
+
+private:
+  Stmt(const Db& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
+  const Db* m_db;
+  sqlite3_stmt* m_stmt;
+};
+
+// A transaction rolled back unless committed.
+class Transaction
+{
+public:
+  // Begin IMMEDIATE (takes the write lock at once) or DEFERRED.
+  static core::Result<Transaction> begin(Db& db, bool immediate = true);
+  Transaction(Transaction&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  core::Result<void> commit();
+
+private:
+  explicit Transaction(Db& db) : m_db(&db) {}
+  Db* m_db;
+};
+
+} // namespace state

@@ -1,0 +1,692 @@
+#include "state/store.hpp"
+
+#include "core/names.hpp"
+#include "state/migrate.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace state {
+
+namespace fs = std::filesystem;
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+constexpr std::array k_state_names = {"requested",
+                                      "building",
+                                      "active",
+                                      "bootstrapping",
+                                      "in_service",
+                                      "draining",
+                                      "deleting",
+                                      "gone",
+                                      "error"};
+
+// Return nothing if `path` is absent, empty, or starts with the SQLite header.
+Result<void> check_header(const std::string& path)
+{
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::state, fmt::format("state file '{}' is not a regular file", path));
+  }
+  if (st.st_size == 0) {
+    return {};
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(ErrorKind::state,
+                fmt::format("cannot open state file '{}': {}", path, std::strerror(errno)));
+  }
+  char header[16] = {};
+  const auto n = ::read(fd, header, sizeof header);
+  ::close(fd);
+  if (n != 16 || std::memcmp(header, "SQLite format 3\0", 16) != 0) {
+    return fail(ErrorKind::state, fmt::format("state file '{}' is not an SQLite database", path));
+  }
+  return {};
+}
+
+std::string hostname()
+{
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) {
+    return "unknown";
+  }
+  return buf;
+}
+
+bool process_alive(std::int64_t pid)
+{
+  if (pid <= 0) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+Cluster read_cluster(const Stmt& s)
+{
+  Cluster c;
+  c.id = s.column_int(0);
+  c.name = s.column_text(1);
+  c.provider = s.column_text(2);
+  c.bootstrapper = s.column_text(3);
+  c.balancer = s.column_text(4);
+  c.metrics = s.column_text(5);
+  c.flavor = s.column_text(6);
+  c.image = s.column_text(7);
+  c.network = s.column_text(8);
+  c.policy = s.column_text(9);
+  c.desired = static_cast<int>(s.column_int(10));
+  if (auto p = s.column_opt_int(11)) {
+    c.lb_port = static_cast<int>(*p);
+  }
+  c.status = s.column_text(12);
+  c.failures = static_cast<int>(s.column_int(13));
+  c.created_at = s.column_int(14);
+  return c;
+}
+
+constexpr const char* k_cluster_columns =
+  "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
+  "lb_port, status, failures, created_at";
+
+constexpr const char* k_instance_columns =
+  "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
+  "in_service_since";
+
+Instance read_instance(const Stmt& s)
+{
+  Instance i;
+  i.id = s.column_int(0);
+  i.cluster_id = s.column_int(1);
+  i.role = s.column_text(2);
+  i.serial = static_cast<long>(s.column_int(3));
+  i.name = s.column_text(4);
+  i.cloud_id = s.column_text(5);
+  i.address = s.column_text(6);
+  i.state = parse_instance_state(s.column_text(7)).value_or(InstanceState::error);
+  i.error = s.column_text(8);
+  i.created_at = s.column_int(9);
+  i.state_since = s.column_int(10);
+  i.in_service_since = s.column_opt_int(11);
+  return i;
+}
+
+DecisionRow read_decision(const Stmt& s)
+{
+  DecisionRow d;
+  d.id = s.column_int(0);
+  d.cluster_id = s.column_int(1);
+  d.ts = s.column_int(2);
+  d.action = s.column_text(3);
+  d.from_size = static_cast<int>(s.column_int(4));
+  d.to_size = static_cast<int>(s.column_int(5));
+  d.reason = s.column_text(6);
+  d.inputs = s.column_text(7);
+  d.status = s.column_text(8);
+  d.done_at = s.column_opt_int(9);
+  return d;
+}
+
+constexpr const char* k_decision_columns =
+  "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at";
+
+} // namespace
+
+const char* to_string(InstanceState s)
+{
+  return k_state_names[static_cast<size_t>(s)];
+}
+
+std::optional<InstanceState> parse_instance_state(std::string_view name)
+{
+  for (size_t i = 0; i < k_state_names.size(); ++i) {
+    if (name == k_state_names[i]) {
+      return static_cast<InstanceState>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_booting(InstanceState s)
+{
+  return s == InstanceState::requested || s == InstanceState::building
+         || s == InstanceState::active || s == InstanceState::bootstrapping;
+}
+
+bool counts_toward_size(InstanceState s)
+{
+  return is_booting(s) || s == InstanceState::in_service;
+}
+
+Result<Store> Store::open(const std::string& path, core::Clock& clock)
+{
+  TRY(check_header(path));
+  std::error_code ec;
+  const auto parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    if (ec) {
+      return fail(ErrorKind::state,
+                  fmt::format("cannot create state directory '{}': {}",
+                              parent.string(),
+                              ec.message()));
+    }
+    fs::permissions(parent, fs::perms::owner_all, ec);
+  }
+  if (!fs::exists(path, ec)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      return fail(ErrorKind::state,
+                  fmt::format("cannot create state file '{}': {}", path, std::strerror(errno)));
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(
+    path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(handle);
+  if (rc != SQLITE_OK) {
+    return fail(ErrorKind::state,
+                fmt::format("cannot open state file '{}': {}",
+                            path,
+                            handle ? sqlite3_errmsg(handle) : "out of memory"));
+  }
+  sqlite3_busy_timeout(handle, 10'000);
+  // Read the version before anything writes: a newer file must stay untouched.
+  auto version = schema_version(db);
+  if (!version) {
+    return fail(ErrorKind::state,
+                fmt::format("cannot read state file '{}': {}", path, version.error().message));
+  }
+  if (*version > latest_schema_version()) {
+    return fail(ErrorKind::state,
+                fmt::format("state file '{}' has schema version {}, newer than this sclman's {}",
+                            path,
+                            *version,
+                            latest_schema_version()));
+  }
+  TRY(db.exec("PRAGMA journal_mode = WAL"));
+  TRY(db.exec("PRAGMA synchronous = NORMAL"));
+  TRY(db.exec("PRAGMA foreign_keys = ON"));
+  if (*version < latest_schema_version()) {
+    TRY(migrate(db));
+  }
+  return Store(std::move(db), path, clock);
+}
+
+std::string Store::directory() const
+{
+  auto parent = fs::absolute(fs::path(m_path)).parent_path();
+  return parent.string();
+}
+
+Result<std::optional<Cluster>> Store::find_cluster(std::string_view name)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           fmt::format("SELECT {} FROM clusters WHERE name = ? AND status != "
+                                       "'deleted'",
+                                       k_cluster_columns)));
+  s.bind(1, name);
+  TRY_ASSIGN(const bool row, s.step());
+  if (!row) {
+    return std::optional<Cluster>{};
+  }
+  return std::optional<Cluster>{read_cluster(s)};
+}
+
+Result<std::vector<Cluster>> Store::clusters()
+{
+  TRY_ASSIGN(
+    auto s,
+    Stmt::prepare(
+      m_db,
+      fmt::format("SELECT {} FROM clusters WHERE status != 'deleted' ORDER BY name",
+                  k_cluster_columns)));
+  std::vector<Cluster> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(read_cluster(s));
+  }
+  return out;
+}
+
+Result<std::int64_t> Store::insert_cluster(const Cluster& c)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
+                           "metrics, flavor, image, network, policy, desired, lb_port, status, "
+                           "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, c.name)
+    .bind(2, c.provider)
+    .bind(3, c.bootstrapper)
+    .bind(4, c.balancer)
+    .bind(5, c.metrics)
+    .bind(6, c.flavor)
+    .bind(7, c.image)
+    .bind(8, c.network)
+    .bind(9, c.policy)
+    .bind(10, c.desired)
+    .bind(11, c.lb_port)
+    .bind(12, c.status)
+    .bind(13, now());
+  TRY(s.run());
+  return m_db.last_insert_id();
+}
+
+namespace {
+
+Result<void> update_cluster_column(Db& db, const char* column, std::int64_t id, auto value)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(db, fmt::format("UPDATE clusters SET {} = ? WHERE id = ?", column)));
+  s.bind(1, value).bind(2, id);
+  return s.run();
+}
+
+} // namespace
+
+Result<void> Store::set_desired(std::int64_t cluster_id, int desired)
+{
+  return update_cluster_column(m_db, "desired", cluster_id, desired);
+}
+
+Result<void> Store::set_policy(std::int64_t cluster_id, const std::string& policy_json)
+{
+  return update_cluster_column(m_db, "policy", cluster_id, policy_json);
+}
+
+Result<void> Store::set_lb_port(std::int64_t cluster_id, int port)
+{
+  return update_cluster_column(m_db, "lb_port", cluster_id, port);
+}
+
+Result<void> Store::set_failures(std::int64_t cluster_id, int failures)
+{
+  return update_cluster_column(m_db, "failures", cluster_id, failures);
+}
+
+Result<void> Store::set_cluster_status(std::int64_t cluster_id, const std::string& status)
+{
+  TRY(update_cluster_column(m_db, "status", cluster_id, status));
+  if (status == "deleted") {
+    TRY(update_cluster_column(m_db, "deleted_at", cluster_id, now()));
+  }
+  return {};
+}
+
+Result<std::vector<Instance>> Store::instances(std::int64_t cluster_id, bool include_gone)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           fmt::format("SELECT {} FROM instances WHERE cluster_id = ? {} ORDER "
+                                       "BY role, serial",
+                                       k_instance_columns,
+                                       include_gone ? "" : "AND state != 'gone'")));
+  s.bind(1, cluster_id);
+  std::vector<Instance> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(read_instance(s));
+  }
+  return out;
+}
+
+Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
+{
+  TRY_ASSIGN(auto q,
+             Stmt::prepare(m_db,
+                           "SELECT COALESCE(MAX(serial), 0) + 1 FROM instances WHERE "
+                           "cluster_id = ? AND role = ?"));
+  q.bind(1, i.cluster_id).bind(2, i.role);
+  TRY(q.step());
+  i.serial = static_cast<long>(q.column_int(0));
+  i.name = core::instance_name(cluster_name, i.role, i.serial);
+  i.created_at = now();
+  i.state_since = i.created_at;
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT INTO instances (cluster_id, role, serial, name, cloud_id, "
+                           "address, state, error, created_at, state_since, in_service_since) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, i.cluster_id)
+    .bind(2, i.role)
+    .bind(3, std::int64_t{i.serial})
+    .bind(4, i.name)
+    .bind(5, i.cloud_id)
+    .bind(6, i.address)
+    .bind(7, to_string(i.state))
+    .bind(8, i.error)
+    .bind(9, i.created_at)
+    .bind(10, i.state_since)
+    .bind(11, i.in_service_since);
+  TRY(s.run());
+  i.id = m_db.last_insert_id();
+  return {};
+}
+
+Result<void> Store::update_instance(const Instance& i)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "UPDATE instances SET cloud_id = ?, address = ?, state = ?, error = ?, "
+                           "state_since = ?, in_service_since = ? WHERE id = ?"));
+  s.bind(1, i.cloud_id)
+    .bind(2, i.address)
+    .bind(3, to_string(i.state))
+    .bind(4, i.error)
+    .bind(5, i.state_since)
+    .bind(6, i.in_service_since)
+    .bind(7, i.id);
+  return s.run();
+}
+
+Result<void> Store::transition(Instance& i, InstanceState s, std::string error)
+{
+  i.state = s;
+  i.state_since = now();
+  if (s == InstanceState::in_service && !i.in_service_since) {
+    i.in_service_since = i.state_since;
+  }
+  if (s == InstanceState::error) {
+    i.error = std::move(error);
+  }
+  return update_instance(i);
+}
+
+Result<void> Store::insert_samples(const std::vector<Sample>& samples)
+{
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT OR REPLACE INTO load_samples (instance_id, cluster_id, ts, "
+                           "value, raw) VALUES (?,?,?,?,?)"));
+  for (const auto& sample : samples) {
+    s.bind(1, sample.instance_id)
+      .bind(2, sample.cluster_id)
+      .bind(3, sample.ts)
+      .bind(4, sample.value)
+      .bind(5, sample.raw);
+    TRY(s.run());
+    s.reset();
+  }
+  return tx.commit();
+}
+
+Result<std::optional<Sample>> Store::last_raw_sample(std::int64_t instance_id)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+                           "WHERE instance_id = ? AND raw IS NOT NULL ORDER BY ts DESC LIMIT 1"));
+  s.bind(1, instance_id);
+  TRY_ASSIGN(const bool row, s.step());
+  if (!row) {
+    return std::optional<Sample>{};
+  }
+  return std::optional<Sample>{
+    Sample{s.column_int(0), s.column_int(1), s.column_int(2), s.column_opt_double(3),
+           s.column_opt_int(4)}};
+}
+
+Result<std::vector<Sample>> Store::samples_since(std::int64_t cluster_id, Millis since)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+                           "WHERE cluster_id = ? AND ts >= ? ORDER BY ts, instance_id"));
+  s.bind(1, cluster_id).bind(2, since);
+  std::vector<Sample> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(Sample{s.column_int(0), s.column_int(1), s.column_int(2),
+                         s.column_opt_double(3), s.column_opt_int(4)});
+  }
+  return out;
+}
+
+Result<int> Store::prune_samples(Millis before)
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "DELETE FROM load_samples WHERE ts < ?"));
+  s.bind(1, before);
+  TRY(s.run());
+  return m_db.changes();
+}
+
+Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, "
+                           "reason, inputs, status, done_at) VALUES (?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, d.cluster_id)
+    .bind(2, d.ts)
+    .bind(3, d.action)
+    .bind(4, d.from_size)
+    .bind(5, d.to_size)
+    .bind(6, d.reason)
+    .bind(7, d.inputs)
+    .bind(8, d.status)
+    .bind(9, d.done_at);
+  TRY(s.run());
+  return m_db.last_insert_id();
+}
+
+Result<std::optional<DecisionRow>> Store::pending_decision(std::int64_t cluster_id)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           fmt::format("SELECT {} FROM decisions WHERE cluster_id = ? AND status "
+                                       "= 'pending' ORDER BY ts DESC, id DESC LIMIT 1",
+                                       k_decision_columns)));
+  s.bind(1, cluster_id);
+  TRY_ASSIGN(const bool row, s.step());
+  if (!row) {
+    return std::optional<DecisionRow>{};
+  }
+  return std::optional<DecisionRow>{read_decision(s)};
+}
+
+Result<void> Store::set_decision_status(std::int64_t id, const std::string& status)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db, "UPDATE decisions SET status = ?, done_at = ? WHERE id = ?"));
+  s.bind(1, status).bind(2, now()).bind(3, id);
+  return s.run();
+}
+
+Result<void> Store::supersede_pending(std::int64_t cluster_id)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "UPDATE decisions SET status = 'superseded', done_at = ? WHERE "
+                           "cluster_id = ? AND status = 'pending'"));
+  s.bind(1, now()).bind(2, cluster_id);
+  return s.run();
+}
+
+Result<std::vector<DecisionRow>> Store::decisions(std::int64_t cluster_id, int limit)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           fmt::format("SELECT {} FROM decisions WHERE cluster_id = ? ORDER BY "
+                                       "ts DESC, id DESC LIMIT ?",
+                                       k_decision_columns)));
+  s.bind(1, cluster_id).bind(2, limit);
+  std::vector<DecisionRow> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(read_decision(s));
+  }
+  return out;
+}
+
+Result<std::vector<policy::PastAction>> Store::actions_since(std::int64_t cluster_id,
+                                                             Millis since)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
+                           "= ? AND status = 'done' AND done_at >= ? ORDER BY done_at"));
+  s.bind(1, cluster_id).bind(2, since);
+  std::vector<policy::PastAction> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(policy::PastAction{s.column_int(0),
+                                     static_cast<int>(s.column_int(1)),
+                                     static_cast<int>(s.column_int(2))});
+  }
+  return out;
+}
+
+Result<int> Store::expire_decisions(Millis before)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "UPDATE decisions SET status = 'expired', done_at = ? WHERE status = "
+                           "'pending' AND ts < ?"));
+  s.bind(1, now()).bind(2, before);
+  TRY(s.run());
+  return m_db.changes();
+}
+
+Result<int> Store::prune_decisions(Millis before)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db, "DELETE FROM decisions WHERE status = 'noop' AND ts < ?"));
+  s.bind(1, before);
+  TRY(s.run());
+  return m_db.changes();
+}
+
+Result<std::int64_t> Store::begin_intent(std::string_view cluster,
+                                         std::string_view instance,
+                                         std::string_view op,
+                                         std::string_view detail)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT INTO journal (ts, cluster, instance, op, detail, status) "
+                           "VALUES (?,?,?,?,?,'pending')"));
+  s.bind(1, now()).bind(2, cluster).bind(3, instance).bind(4, op).bind(5, detail);
+  TRY(s.run());
+  return m_db.last_insert_id();
+}
+
+Result<void> Store::finish_intent(std::int64_t id, bool ok, std::string_view outcome)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "UPDATE journal SET status = ?, finished_at = ?, outcome = ? WHERE "
+                           "id = ?"));
+  s.bind(1, ok ? "done" : "failed").bind(2, now()).bind(3, outcome).bind(4, id);
+  return s.run();
+}
+
+Result<std::vector<JournalEntry>> Store::interrupt_pending(std::string_view cluster)
+{
+  TRY_ASSIGN(auto q,
+             Stmt::prepare(m_db,
+                           "SELECT id, ts, cluster, instance, op, detail, status FROM journal "
+                           "WHERE cluster = ? AND status = 'pending' ORDER BY id"));
+  q.bind(1, cluster);
+  std::vector<JournalEntry> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, q.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(JournalEntry{q.column_int(0),
+                               q.column_int(1),
+                               q.column_text(2),
+                               q.column_text(3),
+                               q.column_text(4),
+                               q.column_text(5),
+                               q.column_text(6)});
+  }
+  if (!out.empty()) {
+    TRY_ASSIGN(auto u,
+               Stmt::prepare(m_db,
+                             "UPDATE journal SET status = 'interrupted', finished_at = ? WHERE "
+                             "cluster = ? AND status = 'pending'"));
+    u.bind(1, now()).bind(2, cluster);
+    TRY(u.run());
+  }
+  return out;
+}
+
+Result<void> Store::lock(const std::string& name, Millis stale_after)
+{
+  const auto me = static_cast<std::int64_t>(getpid());
+  const auto host = hostname();
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at FROM locks WHERE name = ?"));
+  q.bind(1, name);
+  TRY_ASSIGN(const bool row, q.step());
+  if (row) {
+    const auto pid = q.column_int(0);
+    const auto holder_host = q.column_text(1);
+    const auto since = q.column_int(2);
+    const bool mine = pid == me && holder_host == host;
+    const bool alive = holder_host == host ? process_alive(pid) : true;
+    const bool stale = now() - since > stale_after;
+    if (!mine && alive && !stale) {
+      return fail(ErrorKind::busy,
+                  fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
+                              name,
+                              pid,
+                              holder_host));
+    }
+  }
+  TRY_ASSIGN(auto w,
+             Stmt::prepare(m_db,
+                           "INSERT OR REPLACE INTO locks (name, pid, host, acquired_at) VALUES "
+                           "(?,?,?,?)"));
+  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now());
+  TRY(w.run());
+  return tx.commit();
+}
+
+void Store::unlock(const std::string& name)
+{
+  auto s = Stmt::prepare(m_db, "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ?");
+  if (s) {
+    s->bind(1, name).bind(2, static_cast<std::int64_t>(getpid())).bind(3, hostname());
+    (void)s->run();
+  }
+}
+
+} // namespace state

@@ -1,0 +1,219 @@
+// The state file: clusters, instances, load samples, decisions, the intent journal and locks.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "policy/policy.hpp"
+#include "state/sqlite.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace state {
+
+using core::Millis;
+using core::Result;
+
+enum class InstanceState {
+  requested,
+  building,
+  active,
+  bootstrapping,
+  in_service,
+  draining,
+  deleting,
+  gone,
+  error,
+};
+
+// Return the state's name as stored ("in_service").
+const char* to_string(InstanceState s);
+// Return the state named `name`, or nothing.
+std::optional<InstanceState> parse_instance_state(std::string_view name);
+// Return true for states on the way into service (requested .. bootstrapping).
+bool is_booting(InstanceState s);
+// Return true for states that count toward the cluster's size (booting or in service).
+bool counts_toward_size(InstanceState s);
+
+struct Cluster
+{
+  std::int64_t id = 0;
+  std::string name;
+  std::string provider = "local";
+  std::string bootstrapper = "local";
+  std::string balancer = "nginx";
+  std::string metrics = "stub_status";
+  std::string flavor;
+  std::string image;
+  std::string network;
+  std::string policy;  // JSON
+  int desired = 0;
+  std::optional<int> lb_port;
+  std::string status = "active";  // active, deleting, deleted
+  int failures = 0;
+  Millis created_at = 0;
+};
+
+struct Instance
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  std::string role;  // lb or web
+  long serial = 0;
+  std::string name;
+  std::string cloud_id;
+  std::string address;  // host:port
+  InstanceState state = InstanceState::requested;
+  std::string error;
+  Millis created_at = 0;
+  Millis state_since = 0;
+  std::optional<Millis> in_service_since;
+};
+
+struct Sample
+{
+  std::int64_t instance_id = 0;
+  std::int64_t cluster_id = 0;
+  Millis ts = 0;
+  std::optional<double> value;
+  std::optional<std::int64_t> raw;
+};
+
+struct DecisionRow
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  Millis ts = 0;
+  std::string action;  // hold, scale_out, scale_in
+  int from_size = 0;
+  int to_size = 0;
+  std::string reason;
+  std::string inputs;  // JSON object
+  std::string status;  // noop, pending, done, expired, superseded
+  std::optional<Millis> done_at;
+};
+
+struct JournalEntry
+{
+  std::int64_t id = 0;
+  Millis ts = 0;
+  std::string cluster;
+  std::string instance;
+  std::string op;
+  std::string detail;
+  std::string status;
+};
+
+enum class OpenMode { read_write, read_only };
+
+class Store
+{
+public:
+  // Open (creating with mode 0600 if needed) and migrate the state file at `path`. A file that
+  // is not SQLite or has a newer schema is a state error and is left untouched.
+  static Result<Store> open(const std::string& path, core::Clock& clock);
+
+  Db& db() { return m_db; }
+  const std::string& path() const { return m_path; }
+  // Return the directory that holds the state file (local instances live below it).
+  std::string directory() const;
+
+  // Clusters
+  Result<std::optional<Cluster>> find_cluster(std::string_view name);
+  // Return every cluster that is not deleted, by name.
+  Result<std::vector<Cluster>> clusters();
+  Result<std::int64_t> insert_cluster(const Cluster& c);
+  Result<void> set_desired(std::int64_t cluster_id, int desired);
+  Result<void> set_policy(std::int64_t cluster_id, const std::string& policy_json);
+  Result<void> set_lb_port(std::int64_t cluster_id, int port);
+  Result<void> set_cluster_status(std::int64_t cluster_id, const std::string& status);
+  Result<void> set_failures(std::int64_t cluster_id, int failures);
+
+  // Instances
+  // Return the cluster's instances, oldest first; `include_gone` adds the gone ones.
+  Result<std::vector<Instance>> instances(std::int64_t cluster_id, bool include_gone = false);
+  // Insert a new instance with the next serial for its role, filling id, serial and name.
+  Result<void> insert_instance(Instance& i, std::string_view cluster_name);
+  // Write the instance's state, cloud id, address, error and times.
+  Result<void> update_instance(const Instance& i);
+  // Move `i` to state `s` (now), and store it.
+  Result<void> transition(Instance& i, InstanceState s, std::string error = {});
+
+  // Load samples
+  Result<void> insert_samples(const std::vector<Sample>& samples);
+  // Return the newest sample of the instance that has a raw counter.
+  Result<std::optional<Sample>> last_raw_sample(std::int64_t instance_id);
+  // Return the cluster's samples with ts >= since, oldest first (uses the (cluster, ts) index).
+  Result<std::vector<Sample>> samples_since(std::int64_t cluster_id, Millis since);
+  // Delete samples older than `before`; return how many.
+  Result<int> prune_samples(Millis before);
+
+  // Decisions
+  Result<std::int64_t> insert_decision(const DecisionRow& d);
+  // Return the newest pending decision of the cluster.
+  Result<std::optional<DecisionRow>> pending_decision(std::int64_t cluster_id);
+  Result<void> set_decision_status(std::int64_t id, const std::string& status);
+  // Mark every pending decision of the cluster superseded (a newer one replaces them).
+  Result<void> supersede_pending(std::int64_t cluster_id);
+  // Return the newest `limit` decisions of the cluster, newest first.
+  Result<std::vector<DecisionRow>> decisions(std::int64_t cluster_id, int limit);
+  // Return actions carried out since `since`, oldest first.
+  Result<std::vector<policy::PastAction>> actions_since(std::int64_t cluster_id, Millis since);
+  // Expire pending decisions older than `before`; return how many.
+  Result<int> expire_decisions(Millis before);
+  // Delete hold decisions older than `before`; return how many.
+  Result<int> prune_decisions(Millis before);
+
+  // Journal: write the intent before a side effect, finish it after.
+  Result<std::int64_t> begin_intent(std::string_view cluster,
+                                    std::string_view instance,
+                                    std::string_view op,
+                                    std::string_view detail = {});
+  Result<void> finish_intent(std::int64_t id, bool ok, std::string_view outcome = {});
+  // Mark the cluster's pending intents (left by a run that died) interrupted; return them.
+  Result<std::vector<JournalEntry>> interrupt_pending(std::string_view cluster);
+
+  // Locks
+  // Take the lock named `name` for this process, or fail with kind busy naming the holder.
+  // A lock whose holder process is gone (same host) or is older than `stale_after` is taken over.
+  Result<void> lock(const std::string& name, Millis stale_after);
+  // Release the lock if this process holds it.
+  void unlock(const std::string& name);
+
+  Millis now() const { return m_clock->now(); }
+
+private:
+  Store(Db db, std::string path, core::Clock& clock)
+    : m_db(std::move(db)), m_path(std::move(path)), m_clock(&clock)
+  {
+  }
+  Db m_db;
+  std::string m_path;
+  core::Clock* m_clock;
+};
+
+// RAII holder of a Store lock.
+class LockGuard
+{
+public:
+  LockGuard(Store& store, std::string name) : m_store(&store), m_name(std::move(name)) {}
+  LockGuard(LockGuard&& o) noexcept : m_store(o.m_store), m_name(std::move(o.m_name))
+  {
+    o.m_store = nullptr;
+  }
+  LockGuard& operator=(LockGuard&&) = delete;
+  ~LockGuard()
+  {
+    if (m_store) {
+      m_store->unlock(m_name);
+    }
+  }
+
+private:
+  Store* m_store;
+  std::string m_name;
+};
+
+} // namespace state
