@@ -35,11 +35,12 @@ std::string printable(std::string_view text)
 {
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
       out += fmt::format("\\x{:02x}", c);
     } else {
-      out += static_cast<char>(c);
+      out += ch;
     }
   }
   if (out.size() > 80) {

@@ -1,5 +1,7 @@
 #include "local/nginx.hpp"
 
+#include "core/clock.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 

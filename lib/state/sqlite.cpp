@@ -82,8 +82,12 @@ Stmt& Stmt::bind(int index, double value)
 
 Stmt& Stmt::bind(int index, std::string_view value)
 {
-  sqlite3_bind_text(
-    m_stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  // An empty view may have no data pointer, which SQLite would store as NULL.
+  sqlite3_bind_text(m_stmt,
+                    index,
+                    value.data() ? value.data() : "",
+                    static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
   return *this;
 }
 

@@ -356,6 +356,20 @@ Result<std::vector<Instance>> Store::instances(std::int64_t cluster_id, bool inc
   return out;
 }
 
+Result<std::vector<std::string>> Store::live_instance_names()
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "SELECT name FROM instances WHERE state != 'gone'"));
+  std::vector<std::string> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(s.column_text(0));
+  }
+  return out;
+}
+
 Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
 {
   TRY_ASSIGN(auto q,

@@ -134,6 +134,8 @@ public:
   // Instances
   // Return the cluster's instances, oldest first; `include_gone` adds the gone ones.
   Result<std::vector<Instance>> instances(std::int64_t cluster_id, bool include_gone = false);
+  // Return the names of every instance of any cluster that is not gone.
+  Result<std::vector<std::string>> live_instance_names();
   // Insert a new instance with the next serial for its role, filling id, serial and name.
   Result<void> insert_instance(Instance& i, std::string_view cluster_name);
   // Write the instance's state, cloud id, address, error and times.

@@ -1,0 +1,146 @@
+// cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
+#include "core/names.hpp"
+#include "policy/policy.hpp"
+#include "run.hpp"
+#include "views.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace cmd {
+
+namespace {
+
+struct Options
+{
+  std::string name;
+  int web = 0;
+  std::optional<int> min;
+  std::optional<int> max;
+  std::optional<int> lb_port;
+  std::optional<int> sensitivity;
+  std::optional<double> high;
+  std::optional<double> low;
+  std::optional<int> cooldown;
+  std::string provider;
+};
+
+core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
+{
+  policy::PolicyConfig p;
+  p.kind = "threshold";
+  p.min_size = o.min.value_or(o.web);
+  p.max_size = o.max.value_or(std::max(config.manager.max_size, std::max(o.web, p.min_size)));
+  p.sensitivity = o.sensitivity.value_or(config.manager.sensitivity);
+  p.high = o.high.value_or(config.manager.high_load);
+  p.low = o.low.value_or(config.manager.low_load);
+  p.cooldown_s = o.cooldown.value_or(config.manager.cooldown);
+  TRY(policy::validate(p));
+  if (o.web < p.min_size || o.web > p.max_size) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--web {} is outside [min {}, max {}]", o.web, p.min_size,
+                                  p.max_size));
+  }
+  return p;
+}
+
+core::Result<void> run_create_cluster(Env& env, const Options& o)
+{
+  TRY(core::validate_cluster_name(o.name));
+  if (o.web < 1) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--web {} must be at least 1", o.web));
+  }
+  TRY_ASSIGN(const auto policy, policy_from(o, env.config));
+  const auto provider = o.provider.empty() ? env.config.manager.provider : o.provider;
+  if (provider != "local") {
+    return core::fail(core::ErrorKind::usage, fmt::format("unknown provider '{}'", provider));
+  }
+  // Check what the local provider needs before anything is written.
+  if (access(env.config.local.nginx.c_str(), X_OK) != 0) {
+    return core::fail(core::ErrorKind::config,
+                      fmt::format("cannot run nginx '{}' ([LOCAL] nginx)",
+                                  env.config.local.nginx));
+  }
+  TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
+  TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
+  if (existing && existing->status != "creating") {
+    return core::fail(core::ErrorKind::usage, fmt::format("cluster '{}' already exists", o.name));
+  }
+  if (env.dry_run() == DryRun::yes) {
+    out(fmt::format("would {} cluster '{}': 1 lb and {} web instances on {}, policy {}",
+                    existing ? "finish creating" : "create",
+                    o.name,
+                    o.web,
+                    provider,
+                    policy::to_json(policy)));
+    return {};
+  }
+  state::Cluster cluster;
+  if (existing) {
+    cluster = *existing;
+    spdlog::info("create_cluster.resume cluster={}", o.name);
+  } else {
+    cluster.name = o.name;
+    cluster.provider = provider;
+    cluster.flavor = env.config.manager.flavor;
+    cluster.image = env.config.manager.image;
+    cluster.policy = policy::to_json(policy);
+    cluster.desired = o.web;
+    cluster.lb_port = o.lb_port;
+    cluster.status = "creating";
+    TRY_ASSIGN(cluster.id, env.store->insert_cluster(cluster));
+    spdlog::info("create_cluster.created cluster={} web={} min={} max={}",
+                 o.name,
+                 o.web,
+                 policy.min_size,
+                 policy.max_size);
+  }
+  TRY_ASSIGN(auto engine, env.engine_for(cluster));
+  auto done = engine.reconcile(cluster, engine::Step::grow);
+  if (!done) {
+    auto e = done.error();
+    e.message += fmt::format(" (cluster '{}' is left creating: run create-cluster again to "
+                             "finish it, or delete-cluster to remove it)",
+                             o.name);
+    return tl::make_unexpected(e);
+  }
+  TRY_ASSIGN(auto fresh, env.store->find_cluster(o.name));
+  TRY_ASSIGN(auto view, cluster_json(*env.store, *fresh, false));
+  if (env.common.json) {
+    out(view.dump(2));
+  } else {
+    out(clusters_table(nlohmann::json::array({view}), true));
+  }
+  if (fresh->status != "active") {
+    return core::fail(core::ErrorKind::upstream_transient,
+                      fmt::format("cluster '{}' is not fully up yet: scale-out runs will finish it",
+                                  o.name));
+  }
+  return {};
+}
+
+} // namespace
+
+void register_create_cluster(CLI::App& app)
+{
+  auto o = std::make_shared<Options>();
+  auto* sub = add_command(app, "create-cluster", "Create a cluster: one LB and N web instances",
+                          Traits{true, true, Needs::state},
+                          [o](Env& env) { return run_create_cluster(env, *o); });
+  sub->add_option("name", o->name, "Cluster name, ^[a-z][a-z0-9-]{0,30}$")->required();
+  sub->add_option("--web", o->web, "Web instances to start with")->required();
+  sub->add_option("--min", o->min, "Never fewer web instances (default: --web)");
+  sub->add_option("--max", o->max, "Never more web instances (default: [MANAGER] man_max)");
+  sub->add_option("--lb-port", o->lb_port, "Port of the local LB (default: a free one)")
+    ->check(CLI::Range(1, 65535));
+  sub->add_option("--sensitivity", o->sensitivity, "Consecutive polls before acting");
+  sub->add_option("--high", o->high, "Per-instance load above which a poll is high");
+  sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
+  sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
+  sub->add_option("--provider", o->provider, "Where instances run (default: man_provider)");
+}
+
+} // namespace cmd

@@ -1,0 +1,95 @@
+// cmd/decide.cpp: `sclman decide`: evaluate each cluster's policy on its history and store the
+// decision with its inputs and reason. scale-out and scale-in carry it out.
+#include "core/log.hpp"
+#include "engine/history.hpp"
+#include "run.hpp"
+#include "views.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace cmd {
+
+namespace {
+
+core::Result<void> run_decide(Env& env, const std::string& only)
+{
+  TRY_ASSIGN(const auto clusters, env.select_clusters(only));
+  const auto now = env.clock.now();
+  const core::Millis max_age = core::Millis(env.config.metrics.max_age) * 1000;
+  std::optional<core::Error> busy;
+  nlohmann::json report = nlohmann::json::array();
+  for (const auto& c : clusters) {
+    if (c.status != "active") {
+      continue;
+    }
+    auto lock = env.lock_cluster(c.name);
+    if (!lock) {
+      busy = lock.error();
+      continue;
+    }
+    TRY_ASSIGN(const auto config, policy::policy_from_json(c.policy));
+    TRY_ASSIGN(const auto history, engine::load_history(*env.store, c, config, now, max_age));
+    const auto decision = policy::decide(history, config, now);
+    state::DecisionRow row;
+    row.cluster_id = c.id;
+    row.ts = now;
+    row.action = policy::to_string(decision.action);
+    row.from_size = decision.from;
+    row.to_size = decision.to;
+    row.reason = decision.reason;
+    nlohmann::json inputs = nlohmann::json::object();
+    for (const auto& [name, value] : decision.inputs) {
+      inputs[name] = value;
+    }
+    row.inputs = inputs.dump();
+    row.status = decision.action == policy::Action::hold ? "noop" : "pending";
+    if (env.dry_run() == DryRun::no) {
+      if (row.status == "pending") {
+        TRY(env.store->supersede_pending(c.id));
+      }
+      TRY_ASSIGN(row.id, env.store->insert_decision(row));
+    }
+    const auto level = decision.action == policy::Action::hold ? spdlog::level::debug
+                                                                : spdlog::level::info;
+    spdlog::log(level,
+                "decide.decision cluster={} action={} from={} to={} reason={}",
+                c.name,
+                row.action,
+                row.from_size,
+                row.to_size,
+                row.reason);
+    auto view = decision_json(row);
+    view["cluster"] = c.name;
+    report.push_back(std::move(view));
+  }
+  if (env.common.json) {
+    out(report.dump(2));
+  } else if (!env.common.cron) {
+    for (const auto& d : report) {
+      out(fmt::format("{:<20} {:<9} {}->{} {}",
+                      d["cluster"].get<std::string>(),
+                      d["action"].get<std::string>(),
+                      d["from"].get<int>(),
+                      d["to"].get<int>(),
+                      d["reason"].get<std::string>()));
+    }
+  }
+  if (busy) {
+    return tl::make_unexpected(*busy);
+  }
+  return {};
+}
+
+} // namespace
+
+void register_decide(CLI::App& app)
+{
+  auto only = std::make_shared<std::string>();
+  auto* sub = add_command(app, "decide", "Evaluate each cluster's policy and record a decision",
+                          Traits{true, true, Needs::state},
+                          [only](Env& env) { return run_decide(env, *only); });
+  sub->add_option("--cluster", *only, "Only this cluster");
+}
+
+} // namespace cmd

@@ -1,0 +1,59 @@
+// cmd/delete_cluster.cpp: `sclman delete-cluster NAME`: stop the LB gracefully, delete every
+// instance, and mark the cluster deleted. Re-running it finishes an interrupted delete.
+#include "core/names.hpp"
+#include "run.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace cmd {
+
+namespace {
+
+core::Result<void> run_delete_cluster(Env& env, const std::string& name)
+{
+  TRY(core::validate_cluster_name(name));
+  TRY_ASSIGN(auto lock, env.lock_cluster(name));
+  TRY_ASSIGN(auto found, env.store->find_cluster(name));
+  if (!found) {
+    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", name));
+  }
+  auto cluster = *found;
+  TRY_ASSIGN(auto instances, env.store->instances(cluster.id));
+  if (env.dry_run() == DryRun::yes) {
+    out(fmt::format("would delete cluster '{}' and its {} instances", name, instances.size()));
+    return {};
+  }
+  if (cluster.status != "deleting") {
+    TRY(env.store->set_cluster_status(cluster.id, "deleting"));
+    cluster.status = "deleting";
+  }
+  TRY_ASSIGN(auto engine, env.engine_for(cluster));
+  TRY(env.store->interrupt_pending(cluster.name));
+  // The LB first: its graceful stop finishes the requests in flight, then nothing reaches
+  // the web instances any more.
+  for (const char* role : {"lb", "web"}) {
+    for (auto& i : instances) {
+      if (i.role == role) {
+        TRY(engine.destroy(cluster, i));
+      }
+    }
+  }
+  TRY(env.store->set_cluster_status(cluster.id, "deleted"));
+  spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());
+  out(fmt::format("deleted cluster '{}' ({} instances)", name, instances.size()));
+  return {};
+}
+
+} // namespace
+
+void register_delete_cluster(CLI::App& app)
+{
+  auto name = std::make_shared<std::string>();
+  auto* sub = add_command(app, "delete-cluster", "Delete a cluster and all its instances",
+                          Traits{true, false, Needs::state},
+                          [name](Env& env) { return run_delete_cluster(env, *name); });
+  sub->add_option("name", *name, "Cluster name")->required();
+}
+
+} // namespace cmd

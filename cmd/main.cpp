@@ -1,0 +1,32 @@
+// sclman: one executable, one subcommand per file in cmd/.
+#include "run.hpp"
+
+namespace cmd {
+
+void register_create_cluster(CLI::App& app);
+void register_delete_cluster(CLI::App& app);
+void register_status(CLI::App& app);
+void register_poll_load(CLI::App& app);
+void register_decide(CLI::App& app);
+void register_scale_out(CLI::App& app);
+void register_scale_in(CLI::App& app);
+void register_gc(CLI::App& app);
+
+void register_all(CLI::App& app)
+{
+  register_create_cluster(app);
+  register_delete_cluster(app);
+  register_status(app);
+  register_poll_load(app);
+  register_decide(app);
+  register_scale_out(app);
+  register_scale_in(app);
+  register_gc(app);
+}
+
+} // namespace cmd
+
+int main(int argc, char** argv)
+{
+  return cmd::main(argc, argv);
+}

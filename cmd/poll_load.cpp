@@ -1,0 +1,126 @@
+// cmd/poll_load.cpp: `sclman poll-load`: one load sample per web instance in service, from each
+// cluster's metrics source, asked in bulk.
+#include "core/log.hpp"
+#include "run.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace cmd {
+
+namespace {
+
+struct Target
+{
+  state::Cluster cluster;
+  state::Instance instance;
+};
+
+core::Result<void> run_poll_load(Env& env, const std::string& only)
+{
+  TRY_ASSIGN(const auto clusters, env.select_clusters(only));
+  const auto ts = env.clock.now();
+  std::vector<state::LockGuard> locks;
+  std::optional<core::Error> busy;
+  std::map<metrics::MetricsSource*, std::vector<Target>> by_source;
+  for (const auto& c : clusters) {
+    if (c.status != "active" && c.status != "creating") {
+      continue;
+    }
+    auto lock = env.lock_cluster(c.name);
+    if (!lock) {
+      busy = lock.error();
+      spdlog::info("poll_load.skipped cluster={} reason={}", c.name,
+                   core::log_quote(lock.error().message));
+      continue;
+    }
+    locks.push_back(std::move(*lock));
+    TRY_ASSIGN(const auto drivers, env.drivers->for_cluster(c));
+    TRY_ASSIGN(const auto instances, env.store->instances(c.id));
+    for (const auto& i : instances) {
+      if (i.role == "web" && i.state == state::InstanceState::in_service) {
+        by_source[drivers.metrics].push_back(Target{c, i});
+      }
+    }
+  }
+  std::vector<state::Sample> samples;
+  nlohmann::json report = nlohmann::json::array();
+  int missing = 0;
+  const core::Millis max_age = core::Millis(env.config.metrics.max_age) * 1000;
+  for (auto& [source, targets] : by_source) {
+    std::vector<core::InstanceRef> refs;
+    refs.reserve(targets.size());
+    for (const auto& t : targets) {
+      refs.push_back(engine::Engine::ref(t.cluster, t.instance));
+    }
+    const auto readings = source->poll(refs);
+    for (size_t k = 0; k < targets.size(); ++k) {
+      const auto& t = targets[k];
+      const auto& r = readings[k];
+      state::Sample s{t.instance.id, t.cluster.id, ts, std::nullopt, std::nullopt};
+      if (r.counter) {
+        s.raw = r.counter;
+        TRY_ASSIGN(const auto previous, env.store->last_raw_sample(t.instance.id));
+        // Rate from the last stored counter, so a missed tick only widens the interval.
+        if (previous && ts - previous->ts <= max_age) {
+          s.value = metrics::counter_rate(*previous->raw, previous->ts, *r.counter, ts);
+        }
+      } else if (r.value && ts - r.ts <= max_age) {
+        s.value = r.value;
+      }
+      if (!r.error.empty()) {
+        ++missing;
+        spdlog::warn("poll_load.missing cluster={} instance={} error={}",
+                     t.cluster.name,
+                     t.instance.name,
+                     core::log_quote(r.error));
+      }
+      report.push_back({{"cluster", t.cluster.name},
+                        {"instance", t.instance.name},
+                        {"ts", ts},
+                        {"value", s.value ? nlohmann::json(*s.value) : nlohmann::json(nullptr)},
+                        {"raw", s.raw ? nlohmann::json(*s.raw) : nlohmann::json(nullptr)},
+                        {"error", r.error}});
+      samples.push_back(s);
+    }
+  }
+  if (env.dry_run() == DryRun::no) {
+    TRY(env.store->insert_samples(samples));
+  }
+  if (env.common.json) {
+    out(report.dump(2));
+  } else if (!env.common.cron) {
+    for (const auto& row : report) {
+      out(fmt::format("{:<20} {:<28} {}",
+                      row["cluster"].get<std::string>(),
+                      row["instance"].get<std::string>(),
+                      row["value"].is_null() ? std::string("-")
+                                             : fmt::format("{:.2f}", row["value"].get<double>())));
+    }
+  }
+  spdlog::info("poll_load.done samples={} missing={}", samples.size(), missing);
+  if (missing > 0) {
+    return core::fail(core::ErrorKind::upstream_transient,
+                      fmt::format("{} of {} instances gave no sample", missing, samples.size()));
+  }
+  if (busy) {
+    return tl::make_unexpected(*busy);
+  }
+  return {};
+}
+
+} // namespace
+
+void register_poll_load(CLI::App& app)
+{
+  auto only = std::make_shared<std::string>();
+  auto* sub = add_command(app, "poll-load", "Store one load sample per web instance in service",
+                          Traits{true, true, Needs::state},
+                          [only](Env& env) { return run_poll_load(env, *only); });
+  sub->add_option("--cluster", *only, "Only this cluster");
+}
+
+} // namespace cmd

@@ -1,0 +1,212 @@
+#include "run.hpp"
+
+#include "core/exit_code.hpp"
+#include "core/log.hpp"
+#include "core/names.hpp"
+#include "state/migrate.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#ifndef SCLMAN_VERSION
+#define SCLMAN_VERSION "0.0.0"
+#endif
+#ifndef SCLMAN_BUILD
+#define SCLMAN_BUILD "unknown"
+#endif
+
+namespace cmd {
+
+namespace {
+
+struct Registered
+{
+  std::string name;
+  Traits traits;
+  Handler handler;
+  std::shared_ptr<Common> common;
+};
+
+std::map<const CLI::App*, Registered>& registry()
+{
+  static std::map<const CLI::App*, Registered> r;
+  return r;
+}
+
+// Print the one error line of a failed run.
+void report(const std::string& command, const core::Error& e)
+{
+  std::fprintf(stderr, "sclman %s: error: %s\n", command.c_str(), e.message.c_str());
+}
+
+core::Result<void> prepare(Env& env, const Traits& traits)
+{
+  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
+  std::string level = env.config.log.level;
+  if (env.common.cron && (level == "info" || level == "debug" || level == "trace")) {
+    level = "warn";  // quiet runs: cron mails only what needs an operator
+  }
+  if (env.common.verbose == 1) {
+    level = "debug";
+  } else if (env.common.verbose > 1) {
+    level = "trace";
+  }
+  core::setup_logging(env.command, level);
+  env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
+  if (traits.needs == Needs::nothing) {
+    return {};
+  }
+  const auto path = core::resolve_state_path(env.common.state_path, env.config);
+  TRY_ASSIGN(auto store, state::Store::open(path, env.clock));
+  env.store.emplace(std::move(store));
+  TRY_ASSIGN(env.drivers, engine::DriverSet::make(env.config, env.store->directory(), env.clock));
+  return {};
+}
+
+} // namespace
+
+core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)
+{
+  // A lock older than three deadlines belongs to a run that cannot still be acting.
+  const core::Millis stale = core::Millis(config.manager.run_deadline) * 3000;
+  TRY(store->lock("cluster:" + name, stale));
+  return state::LockGuard(*store, "cluster:" + name);
+}
+
+core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
+{
+  TRY_ASSIGN(auto drivers_of, drivers->for_cluster(cluster));
+  engine::Options o;
+  o.deadline = deadline;
+  o.drain_seconds = config.manager.drain_seconds;
+  o.boot_timeout = config.manager.boot_timeout;
+  o.health_timeout_ms = config.local.health_timeout_ms;
+  o.failure_budget = config.manager.failure_budget;
+  o.flavor = cluster.flavor;
+  o.image = cluster.image;
+  return engine::Engine(*store, drivers_of, o);
+}
+
+core::Result<std::vector<state::Cluster>> Env::select_clusters(const std::string& only)
+{
+  if (only.empty()) {
+    return store->clusters();
+  }
+  TRY(core::validate_cluster_name(only));
+  TRY_ASSIGN(auto found, store->find_cluster(only));
+  if (!found) {
+    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", only));
+  }
+  return std::vector<state::Cluster>{*found};
+}
+
+CLI::App* add_command(CLI::App& app,
+                      const std::string& name,
+                      const std::string& description,
+                      Traits traits,
+                      Handler handler)
+{
+  auto* sub = app.add_subcommand(name, description);
+  auto common = std::make_shared<Common>();
+  sub->add_option("--config", common->config_path, "Config file (else $SCLMAN_CONFIG, else "
+                                                    "/etc/sclman/sclman.conf)");
+  sub->add_option("--state", common->state_path, "State file (else the config's, else the "
+                                                  "default)");
+  sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
+  sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
+  if (traits.acts) {
+    sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
+  }
+  if (traits.reports) {
+    sub->add_flag("--json", common->json, "Print JSON for scripts");
+  }
+  registry()[sub] = Registered{name, traits, std::move(handler), common};
+  return sub;
+}
+
+void out(const std::string& text)
+{
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (text.empty() || text.back() != '\n') {
+    std::fputc('\n', stdout);
+  }
+}
+
+std::string age(core::Millis ms)
+{
+  const auto s = ms / 1000;
+  if (s < 120) {
+    return fmt::format("{}s", s);
+  }
+  if (s < 7200) {
+    return fmt::format("{}m", s / 60);
+  }
+  if (s < 172800) {
+    return fmt::format("{}h", s / 3600);
+  }
+  return fmt::format("{}d", s / 86400);
+}
+
+void register_all(CLI::App& app);
+
+int main(int argc, char** argv)
+{
+  CLI::App app{"sclman: autoscale web clusters from cron"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version",
+                       fmt::format("sclman {} (build {}, state schema {})",
+                                   SCLMAN_VERSION,
+                                   SCLMAN_BUILD,
+                                   state::latest_schema_version()));
+  register_all(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << app.version() << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string name = "sclman";
+    for (const auto* sub : app.get_subcommands()) {
+      name = sub->get_name();
+    }
+    std::fprintf(stderr, "sclman %s: error: %s\n", name.c_str(), e.what());
+    return core::exit_code::usage;
+  }
+  const CLI::App* chosen = app.get_subcommands().front();
+  auto& reg = registry().at(chosen);
+  Env env;
+  env.command = reg.name;
+  env.common = *reg.common;
+  try {
+    auto result = prepare(env, reg.traits);
+    if (result) {
+      result = reg.handler(env);
+    }
+    if (result) {
+      return core::exit_code::ok;
+    }
+    const auto& e = result.error();
+    if (e.kind == core::ErrorKind::busy && env.common.cron) {
+      spdlog::info("run.skipped reason={}", core::log_quote(e.message));
+      return core::exit_code::ok;
+    }
+    report(env.command, e);
+    return core::to_exit_code(e.kind);
+  } catch (const std::exception& e) {
+    report(env.command, core::make_error(core::ErrorKind::internal,
+                                         fmt::format("internal error: {}", e.what())));
+    return core::exit_code::internal;
+  }
+}
+
+} // namespace cmd

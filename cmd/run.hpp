@@ -1,0 +1,86 @@
+// The shell every subcommand shares: common flags, config, logging, the state file, locks,
+// the deadline, and the mapping from core::Error to an exit code.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+#include "engine/engine.hpp"
+#include "state/store.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace cmd {
+
+enum class DryRun { no, yes };
+
+// Flags every subcommand takes (some only where they make sense).
+struct Common
+{
+  std::string config_path;
+  std::string state_path;
+  bool dry_run = false;
+  bool cron = false;
+  bool json = false;
+  int verbose = 0;
+};
+
+// What a command runs with. Made by cmd::run before the handler is called.
+struct Env
+{
+  std::string command;
+  Common common;
+  core::Config config;
+  core::SystemClock clock;
+  std::optional<state::Store> store;
+  std::unique_ptr<engine::DriverSet> drivers;
+  core::Millis deadline = 0;  // steady-clock ms
+
+  DryRun dry_run() const { return common.dry_run ? DryRun::yes : DryRun::no; }
+
+  // Take the lock of cluster `name`; busy with the holder's pid and host if another run has it.
+  core::Result<state::LockGuard> lock_cluster(const std::string& name);
+
+  // Return the engine for `cluster`, with this run's deadline and the config's timings.
+  core::Result<engine::Engine> engine_for(const state::Cluster& cluster);
+
+  // Return the clusters named by `only` (all live ones when empty); a missing name is a usage
+  // error.
+  core::Result<std::vector<state::Cluster>> select_clusters(const std::string& only);
+};
+
+using Handler = std::function<core::Result<void>(Env&)>;
+
+enum class Needs { nothing, state };
+
+// Traits of a subcommand: which common flags it takes.
+struct Traits
+{
+  bool acts = false;     // takes --dry-run
+  bool reports = false;  // takes --json
+  Needs needs = Needs::state;
+};
+
+// Add subcommand `name` to `app` with the common flags its traits call for; the caller adds its
+// own flags to the returned App and the handler runs when it is chosen.
+CLI::App* add_command(CLI::App& app,
+                      const std::string& name,
+                      const std::string& description,
+                      Traits traits,
+                      Handler handler);
+
+// Parse argv, run the chosen subcommand, and return the process exit code.
+int main(int argc, char** argv);
+
+// Print `text` (a line or a JSON document) on stdout.
+void out(const std::string& text);
+
+// Return "3m", "2h", "5d" for a duration in ms.
+std::string age(core::Millis ms);
+
+} // namespace cmd

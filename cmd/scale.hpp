@@ -1,0 +1,20 @@
+// What scale-out and scale-in share: carry out the cluster's pending decision (or a size given
+// by hand with --to), then advance the instance state machine.
+#pragma once
+
+#include "run.hpp"
+
+namespace cmd {
+
+enum class Direction { out, in };
+
+struct ScaleOptions
+{
+  std::string cluster;
+  std::optional<int> to;  // a size given by hand
+  bool wait = false;      // scale-in: wait for draining instances within the deadline
+};
+
+core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& o);
+
+} // namespace cmd

@@ -1,0 +1,46 @@
+// cmd/status.cpp: `sclman status [NAME]` (alias `list`): clusters, instances, last decisions.
+#include "run.hpp"
+#include "views.hpp"
+
+namespace cmd {
+
+namespace {
+
+struct Options
+{
+  std::string name;
+  bool all = false;
+  bool brief = false;
+};
+
+core::Result<void> run_status(Env& env, const Options& o)
+{
+  TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
+  nlohmann::json report = nlohmann::json::array();
+  for (const auto& c : clusters) {
+    TRY_ASSIGN(auto view, cluster_json(*env.store, c, o.all));
+    report.push_back(std::move(view));
+  }
+  if (env.common.json) {
+    out(report.dump(2));
+  } else {
+    out(clusters_table(report, !o.brief));
+  }
+  return {};
+}
+
+} // namespace
+
+void register_status(CLI::App& app)
+{
+  auto o = std::make_shared<Options>();
+  auto* sub = add_command(app, "status", "Show clusters, their instances and last decisions",
+                          Traits{false, true, Needs::state},
+                          [o](Env& env) { return run_status(env, *o); });
+  sub->alias("list");
+  sub->add_option("name", o->name, "Only this cluster");
+  sub->add_flag("--all", o->all, "Include deleted (gone) instances");
+  sub->add_flag("--brief", o->brief, "One line per cluster");
+}
+
+} // namespace cmd

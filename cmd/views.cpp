@@ -1,0 +1,132 @@
+#include "views.hpp"
+
+#include "policy/policy.hpp"
+#include "run.hpp"
+
+#include <fmt/format.h>
+
+namespace cmd {
+
+nlohmann::json decision_json(const state::DecisionRow& d)
+{
+  nlohmann::json inputs = nlohmann::json::object();
+  try {
+    inputs = nlohmann::json::parse(d.inputs);
+  } catch (const nlohmann::json::exception&) {
+    inputs = d.inputs;
+  }
+  return {
+    {"id", d.id},
+    {"ts", d.ts},
+    {"action", d.action},
+    {"from", d.from_size},
+    {"to", d.to_size},
+    {"reason", d.reason},
+    {"status", d.status},
+    {"inputs", inputs},
+  };
+}
+
+core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Cluster& c,
+                                          bool include_gone)
+{
+  TRY_ASSIGN(const auto instances, store.instances(c.id, include_gone));
+  TRY_ASSIGN(const auto last, store.decisions(c.id, 1));
+  const auto now = store.now();
+  std::string lb_address;
+  int size = 0;
+  int booting = 0;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& i : instances) {
+    if (i.role == "lb" && i.state == state::InstanceState::in_service) {
+      lb_address = i.address;
+    }
+    if (i.role == "web" && i.state == state::InstanceState::in_service) {
+      ++size;
+    }
+    if (i.role == "web" && state::is_booting(i.state)) {
+      ++booting;
+    }
+    nlohmann::json row = {
+      {"name", i.name},
+      {"role", i.role},
+      {"address", i.address},
+      {"state", state::to_string(i.state)},
+      {"age_seconds", (now - i.created_at) / 1000},
+      {"state_since", i.state_since},
+    };
+    if (!i.error.empty()) {
+      row["error"] = i.error;
+    }
+    list.push_back(row);
+  }
+  nlohmann::json policy_json = nlohmann::json::object();
+  try {
+    policy_json = nlohmann::json::parse(c.policy);
+  } catch (const nlohmann::json::exception&) {
+  }
+  nlohmann::json j = {
+    {"name", c.name},
+    {"status", c.status},
+    {"provider", c.provider},
+    {"lb_address", lb_address},
+    {"size", size},
+    {"booting", booting},
+    {"desired", c.desired},
+    {"min", policy_json.value("min", 0)},
+    {"max", policy_json.value("max", 0)},
+    {"policy", policy_json},
+    {"failures", c.failures},
+    {"last_decision", last.empty() ? nlohmann::json(nullptr) : decision_json(last.front())},
+    {"instances", list},
+  };
+  return j;
+}
+
+std::string clusters_table(const nlohmann::json& report, bool with_instances)
+{
+  std::string text = fmt::format("{:<20} {:<9} {:<21} {:>4} {:>7} {:>3} {:>3} {:<10} {}\n",
+                                 "CLUSTER", "STATUS", "LB", "SIZE", "DESIRED", "MIN", "MAX",
+                                 "POLICY", "LAST DECISION");
+  for (const auto& c : report) {
+    std::string last = "-";
+    if (!c["last_decision"].is_null()) {
+      const auto& d = c["last_decision"];
+      last = fmt::format("{} {}->{} {} ({})",
+                         d["action"].get<std::string>(),
+                         d["from"].get<int>(),
+                         d["to"].get<int>(),
+                         d["reason"].get<std::string>(),
+                         d["status"].get<std::string>());
+    }
+    text += fmt::format("{:<20} {:<9} {:<21} {:>4} {:>7} {:>3} {:>3} {:<10} {}\n",
+                        c["name"].get<std::string>(),
+                        c["status"].get<std::string>(),
+                        c["lb_address"].get<std::string>().empty()
+                          ? "-"
+                          : c["lb_address"].get<std::string>(),
+                        c["size"].get<int>(),
+                        c["desired"].get<int>(),
+                        c["min"].get<int>(),
+                        c["max"].get<int>(),
+                        c["policy"].value("kind", "?"),
+                        last);
+    if (!with_instances) {
+      continue;
+    }
+    for (const auto& i : c["instances"]) {
+      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}\n",
+                          i["name"].get<std::string>(),
+                          i["role"].get<std::string>(),
+                          i["address"].get<std::string>().empty()
+                            ? "-"
+                            : i["address"].get<std::string>(),
+                          i["state"].get<std::string>(),
+                          age(i["age_seconds"].get<core::Millis>() * 1000),
+                          i.contains("error") ? "  " + i["error"].get<std::string>() : "");
+    }
+  }
+  return text;
+}
+
+} // namespace cmd

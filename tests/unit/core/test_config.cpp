@@ -1,0 +1,91 @@
+#include "core/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+TEST_CASE("parses the original tool's MANAGER keys", "[config]")
+{
+  const auto c = core::parse_config("# comment\n"
+                                    "[MANAGER]\n"
+                                    "man_sensitivity = 5\n"
+                                    "man_flavor = m1.large\n"
+                                    "man_high_load=80.5\n"
+                                    "; another comment\n"
+                                    "[LOCAL]\n"
+                                    "nginx = /opt/nginx/sbin/nginx\n",
+                                    "test.conf");
+  REQUIRE(c);
+  CHECK(c->manager.sensitivity == 5);
+  CHECK(c->manager.flavor == "m1.large");
+  CHECK(c->manager.high_load == Approx(80.5));
+  CHECK(c->local.nginx == "/opt/nginx/sbin/nginx");
+  CHECK(c->manager.cooldown == 120);  // default kept
+}
+
+TEST_CASE("names the file, line and key of a bad config", "[config]")
+{
+  struct Row
+  {
+    const char* text;
+    const char* needle;
+  };
+  const Row rows[] = {
+    {"[MANAGER]\nman_bogus = 1\n", "x.conf:2: unknown key 'man_bogus' in section [MANAGER]"},
+    {"[NOPE]\n", "x.conf:1: unknown section 'NOPE'"},
+    {"man_sensitivity = 1\n", "x.conf:1: key 'man_sensitivity' outside of any section"},
+    {"[MANAGER]\nman_sensitivity = many\n", "x.conf:2: key 'man_sensitivity': invalid value"},
+    {"[MANAGER]\nman_sensitivity = 0\n", "x.conf:2: key 'man_sensitivity'"},
+    {"[MANAGER]\nman_high_load = nan\n", "x.conf:2: key 'man_high_load'"},
+    {"[MANAGER]\njust text\n", "x.conf:2: expected 'key = value'"},
+    {"[MANAGER\n", "x.conf:1: malformed section header"},
+    {"[LOCAL]\nnginx = relative/nginx\n", "x.conf:2: key 'nginx': invalid value"},
+    {"[MANAGER]\nman_min = 5\nman_max = 2\n", "man_min 5 is greater than man_max 2"},
+    {"[MANAGER]\nman_low_load = 90\n", "man_low_load 90 must be below man_high_load"},
+    {"[METRICS]\nsource = sensu\n", "x.conf:2: key 'source': invalid value 'sensu'"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.text);
+    const auto c = core::parse_config(row.text, "x.conf");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().kind == core::ErrorKind::config);
+    CHECK_THAT(c.error().message, Catch::Contains(row.needle));
+  }
+}
+
+TEST_CASE("documents every key in etc/sclman.conf", "[config]")
+{
+  const auto path = std::string(SCLMAN_SOURCE_DIR) + "/etc/sclman.conf";
+  const auto c = core::load_config(path);
+  REQUIRE(c);
+  FILE* f = std::fopen(path.c_str(), "r");
+  REQUIRE(f);
+  std::string text;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+  }
+  std::fclose(f);
+  for (const auto& key : core::config_keys()) {
+    const auto dot = key.find('.');
+    INFO(key);
+    CHECK(text.find("[" + key.substr(0, dot) + "]") != std::string::npos);
+    CHECK(text.find(key.substr(dot + 1) + " =") != std::string::npos);
+  }
+}
+
+TEST_CASE("a config named by --config must exist", "[config]")
+{
+  const auto c = core::load_config("/nonexistent/sclman.conf");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().kind == core::ErrorKind::config);
+}
+
+TEST_CASE("resolves the state path from flag, config, then default", "[config]")
+{
+  core::Config c;
+  CHECK(core::resolve_state_path("/tmp/x.db", c) == "/tmp/x.db");
+  c.state.path = "/srv/sclman.db";
+  CHECK(core::resolve_state_path("", c) == "/srv/sclman.db");
+}

@@ -1,0 +1,33 @@
+#include "core/names.hpp"
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("accepts cluster names that are safe in config, paths and cloud names", "[core]")
+{
+  for (const char* name : {"a", "shop", "web-1", "a0-b1-c2", "abcdefghijklmnopqrstuvwxyz01234"}) {
+    INFO(name);
+    CHECK(core::validate_cluster_name(name));
+  }
+}
+
+TEST_CASE("rejects cluster names that could inject into nginx config or paths", "[core]")
+{
+  for (const char* name : {"", "1abc", "-abc", "Shop", "a_b", "a b", "a;b", "a/b", "../etc",
+                           "a.b", "a\nb", "abcdefghijklmnopqrstuvwxyz012345", "a$b", "a}b"}) {
+    INFO(name);
+    const auto r = core::validate_cluster_name(name);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == core::ErrorKind::usage);
+  }
+}
+
+TEST_CASE("names instances deterministically", "[core]")
+{
+  CHECK(core::instance_name("shop", "web", 3) == "shop-web-3");
+  CHECK(core::instance_name("shop", "lb", 1) == "shop-lb-1");
+}
+
+TEST_CASE("escapes control characters in quoted user input", "[core]")
+{
+  CHECK(core::printable("a\nb") == "a\\x0ab");
+}

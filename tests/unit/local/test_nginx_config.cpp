@@ -1,0 +1,31 @@
+#include "local/nginx.hpp"
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("renders the upstream list and reads it back", "[local]")
+{
+  const std::vector<std::string> backends = {"127.0.0.1:4001", "127.0.0.1:4002"};
+  const auto text = local::render_upstream(backends);
+  CHECK_THAT(text, Catch::Contains("upstream sclman_backends {"));
+  CHECK(local::parse_upstream(text) == backends);
+}
+
+TEST_CASE("an empty upstream list stays valid for nginx and lists no backend", "[local]")
+{
+  const auto text = local::render_upstream({});
+  CHECK_THAT(text, Catch::Contains("server 127.0.0.1:9 down;"));
+  CHECK(local::parse_upstream(text).empty());
+}
+
+TEST_CASE("web pages have one length whatever the instance name", "[local]")
+{
+  const auto a = local::render_web_config("a-web-1", 4001, 512);
+  const auto b = local::render_web_config("abcdefghijklmnopqrstuvwxyz01234-web-1000", 4001, 512);
+  auto page = [](const std::string& conf) {
+    const auto at = conf.find("return 200 \"");
+    return conf.substr(at, conf.find(";", at) - at);
+  };
+  CHECK(page(a).size() == page(b).size());
+  CHECK_THAT(a, Catch::Contains("allow 127.0.0.1;"));
+  CHECK_THAT(a, Catch::Contains("deny all;"));
+}

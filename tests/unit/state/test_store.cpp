@@ -1,0 +1,261 @@
+#include "state/migrate.hpp"
+#include "state/store.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FixedClock final : core::Clock
+{
+  core::Millis t = 1'000'000'000'000;
+  core::Millis now() const override { return t; }
+};
+
+struct TempDir
+{
+  fs::path path;
+  TempDir()
+  {
+    char tmpl[] = "/tmp/sclman-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p)
+{
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace
+
+TEST_CASE("a new state file is created 0600 and migrated to the latest schema", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  const auto path = (dir.path / "sub" / "sclman.db").string();
+  auto store = state::Store::open(path, clock);
+  REQUIRE(store);
+  auto version = state::schema_version(store->db());
+  REQUIRE(version);
+  CHECK(*version == state::latest_schema_version());
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // Opening again does not migrate twice.
+  auto again = state::Store::open(path, clock);
+  REQUIRE(again);
+}
+
+TEST_CASE("a file that is not SQLite is a state error and stays untouched", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  const auto path = dir.path / "junk.db";
+  std::ofstream(path) << "this is not a database\n";
+  const auto before = slurp(path);
+  auto store = state::Store::open(path.string(), clock);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().kind == core::ErrorKind::state);
+  CHECK_THAT(store.error().message, Catch::Contains("not an SQLite database"));
+  CHECK(slurp(path) == before);
+}
+
+TEST_CASE("a state file with a newer schema is refused and stays untouched", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  const auto path = dir.path / "new.db";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version = 999;", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  const auto before = slurp(path);
+  auto store = state::Store::open(path.string(), clock);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().kind == core::ErrorKind::state);
+  CHECK_THAT(store.error().message, Catch::Contains("schema version 999"));
+  CHECK(slurp(path) == before);
+  CHECK_FALSE(fs::exists(path.string() + "-wal"));
+}
+
+TEST_CASE("instances get deterministic names and serials per role", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.policy = "{}";
+  c.desired = 2;
+  auto id = store->insert_cluster(c);
+  REQUIRE(id);
+  for (int k = 0; k < 2; ++k) {
+    state::Instance i;
+    i.cluster_id = *id;
+    i.role = "web";
+    REQUIRE(store->insert_instance(i, "shop"));
+    CHECK(i.name == "shop-web-" + std::to_string(k + 1));
+  }
+  state::Instance lb;
+  lb.cluster_id = *id;
+  lb.role = "lb";
+  REQUIRE(store->insert_instance(lb, "shop"));
+  CHECK(lb.name == "shop-lb-1");
+  // A second live cluster of the same name is refused by the schema.
+  CHECK_FALSE(store->insert_cluster(c));
+}
+
+TEST_CASE("state transitions are stored with their time", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.policy = "{}";
+  auto id = store->insert_cluster(c);
+  REQUIRE(id);
+  state::Instance i;
+  i.cluster_id = *id;
+  i.role = "web";
+  REQUIRE(store->insert_instance(i, "shop"));
+  clock.t += 5000;
+  REQUIRE(store->transition(i, state::InstanceState::in_service));
+  auto all = store->instances(*id);
+  REQUIRE(all);
+  REQUIRE(all->size() == 1);
+  CHECK(all->front().state == state::InstanceState::in_service);
+  CHECK(all->front().state_since == clock.t);
+  CHECK(all->front().in_service_since == clock.t);
+  REQUIRE(store->transition(i, state::InstanceState::gone));
+  CHECK(store->instances(*id)->empty());
+  CHECK(store->instances(*id, true)->size() == 1);
+}
+
+TEST_CASE("samples are read back by window and pruned by age", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.policy = "{}";
+  auto id = store->insert_cluster(c);
+  REQUIRE(id);
+  state::Instance i;
+  i.cluster_id = *id;
+  i.role = "web";
+  REQUIRE(store->insert_instance(i, "shop"));
+  std::vector<state::Sample> samples;
+  for (int k = 0; k < 10; ++k) {
+    samples.push_back(state::Sample{i.id, *id, k * 60'000, k * 1.0, std::int64_t{k} * 100});
+  }
+  samples.push_back(state::Sample{i.id, *id, 10 * 60'000, std::nullopt, std::nullopt});
+  REQUIRE(store->insert_samples(samples));
+  auto window = store->samples_since(*id, 5 * 60'000);
+  REQUIRE(window);
+  REQUIRE(window->size() == 6);
+  CHECK(window->front().value == 5.0);
+  CHECK_FALSE(window->back().value);
+  auto last = store->last_raw_sample(i.id);
+  REQUIRE(last);
+  REQUIRE(*last);
+  CHECK((*last)->raw == 900);
+  auto pruned = store->prune_samples(3 * 60'000);
+  REQUIRE(pruned);
+  CHECK(*pruned == 3);
+}
+
+TEST_CASE("the window query uses the (cluster, ts) index", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  auto plan = state::Stmt::prepare(store->db(),
+                                   "EXPLAIN QUERY PLAN SELECT instance_id, cluster_id, ts, value, "
+                                   "raw FROM load_samples WHERE cluster_id = 1 AND ts >= 5 ORDER "
+                                   "BY ts, instance_id");
+  REQUIRE(plan);
+  std::string text;
+  while (*plan->step()) {
+    text += plan->column_text(3) + "\n";
+  }
+  CHECK_THAT(text, Catch::Contains("load_samples_cluster_ts"));
+}
+
+TEST_CASE("a cluster lock held by a live process is busy and names the holder", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  const auto path = (dir.path / "s.db").string();
+  auto store = state::Store::open(path, clock);
+  REQUIRE(store);
+  // A child process takes the lock and keeps running while we try.
+  int ready[2];
+  int done[2];
+  REQUIRE(pipe(ready) == 0);
+  REQUIRE(pipe(done) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    FixedClock child_clock;
+    auto s = state::Store::open(path, child_clock);
+    const bool ok = s && s->lock("cluster:shop", 60'000);
+    char c = ok ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    (void)!read(done[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  REQUIRE(read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+  auto busy = store->lock("cluster:shop", 60'000);
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().kind == core::ErrorKind::busy);
+  CHECK_THAT(busy.error().message, Catch::Contains("held by pid " + std::to_string(child)));
+  // Another cluster is not affected.
+  CHECK(store->lock("cluster:other", 60'000));
+  (void)!write(done[1], "x", 1);
+  int status = 0;
+  waitpid(child, &status, 0);
+  // The holder is gone: its lock is taken over.
+  CHECK(store->lock("cluster:shop", 60'000));
+}
+
+TEST_CASE("pending intents of a dead run are marked interrupted", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  auto a = store->begin_intent("shop", "shop-web-1", "create_server");
+  INFO((a ? std::string() : a.error().message));
+  auto b = store->begin_intent("shop", "shop-web-2", "create_server");
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(store->finish_intent(*a, true, "ok"));
+  auto interrupted = store->interrupt_pending("shop");
+  REQUIRE(interrupted);
+  REQUIRE(interrupted->size() == 1);
+  CHECK(interrupted->front().instance == "shop-web-2");
+  CHECK(store->interrupt_pending("shop")->empty());
+}
