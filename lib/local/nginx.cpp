@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <algorithm>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +112,38 @@ bool alive(pid_t pid)
   const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
   const auto close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+// Return the pids of the worker processes of `master` that still accept (not shutting down).
+std::vector<pid_t> accepting_workers(pid_t master)
+{
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const auto stat = read_file(entry.path().string() + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) {
+      continue;
+    }
+    // Fields after the name: state ppid ...
+    std::istringstream fields(stat.substr(close + 2));
+    char state = 0;
+    long ppid = 0;
+    fields >> state >> ppid;
+    if (ppid != master || state == 'Z') {
+      continue;
+    }
+    const auto cmdline = read_file(entry.path().string() + "/cmdline");
+    if (cmdline.rfind("nginx: worker process", 0) == 0
+        && cmdline.find("shutting down") == std::string::npos) {
+      out.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return out;
 }
 
 std::string with_slash(std::string prefix)
@@ -351,11 +384,26 @@ core::Result<void> Nginx::reload() const
                 fmt::format("nginx in '{}' is not running", m_prefix),
                 "nginx");
   }
+  const auto before = accepting_workers(*pid);
   if (::kill(*pid, SIGHUP) != 0) {
     return fail(ErrorKind::upstream_transient,
                 fmt::format("cannot signal nginx pid {}: {}", *pid, std::strerror(errno)),
                 "nginx");
   }
+  // The reload is done when no worker of the old generation accepts any more and a new one
+  // does: from then on every new connection sees the new config.
+  const auto deadline = core::steady_now() + 5000;
+  while (core::steady_now() < deadline) {
+    const auto now = accepting_workers(*pid);
+    const bool old_gone = std::none_of(now.begin(), now.end(), [&](pid_t w) {
+      return std::find(before.begin(), before.end(), w) != before.end();
+    });
+    if (old_gone && !now.empty()) {
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  spdlog::warn("nginx.reload_slow pid={} prefix={}", *pid, m_prefix);
   return {};
 }
 

@@ -1,0 +1,139 @@
+# Shared helpers of the integration tests: a private directory, a test config, the real binary,
+# and clean-up that stops only the nginx processes this test started (by pid, from pid files
+# below its own directory).
+set -euo pipefail
+
+: "${SCLMAN:?set SCLMAN to the sclman binary}"
+: "${SCLMAN_LOADGEN:?set SCLMAN_LOADGEN to the sclman-loadgen binary}"
+: "${SCLMAN_SOURCE_DIR:?set SCLMAN_SOURCE_DIR to the source tree}"
+
+T=$(mktemp -d /tmp/sclman-it.XXXXXX)
+DB=$T/sclman.db
+export SCLMAN_CONFIG=$T/sclman.conf
+LOADGEN_PIDS=()
+
+stop_our_nginx() {
+  local pidfile pid
+  for pidfile in "$T"/instances/*/logs/nginx.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    [ -n "$pid" ] || continue
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-p $T/instances/"; then
+      kill -QUIT "$pid" 2>/dev/null || true
+    fi
+  done
+}
+
+cleanup() {
+  local rc=$?
+  for pid in "${LOADGEN_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_our_nginx
+  sleep 0.3
+  if [ $rc -ne 0 ]; then
+    echo "--- state of the failed test ($T)" >&2
+    "$SCLMAN" status --all --state "$DB" >&2 2>/dev/null || true
+  fi
+  rm -rf "$T"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+pass() {
+  echo "ok: $*"
+}
+
+# Write the test config: small thresholds, a short drain and no cooldown, so that a cycle
+# takes seconds. Extra lines go in [MANAGER].
+write_config() {
+  cat > "$SCLMAN_CONFIG" <<CONF
+[MANAGER]
+man_sensitivity = 2
+man_high_load = 150
+man_low_load = 20
+man_cooldown = 2
+man_drain_seconds = 2
+man_run_deadline = 30
+$*
+[LOCAL]
+health_timeout_ms = 2000
+worker_connections = 512
+CONF
+}
+
+# True if process PID runs (a zombie nobody reaped does not count).
+alive() {
+  [ -e "/proc/$1" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# Start the commands given as arguments at the same moment (they spin on a file, which one
+# touch releases); wait for them; their exit codes go to $T/rc.N, outputs to $T/out.N, $T/err.N.
+start_together() {
+  rm -f "$T/go"
+  local n=0 cmd
+  for cmd in "$@"; do
+    n=$((n + 1))
+    ( while [ ! -e "$T/go" ]; do sleep 0.001; done
+      rc=0; eval "$cmd" > "$T/out.$n" 2> "$T/err.$n" || rc=$?; echo $rc > "$T/rc.$n" ) &
+  done
+  sleep 0.3
+  touch "$T/go"
+  wait
+}
+
+# sclman with the test state file.
+sc() {
+  "$SCLMAN" "$@" --state "$DB"
+}
+
+# Run `sclman ARGS...`, expect exit code CODE; the error output goes to $T/err.
+expect_exit() {
+  local code=$1
+  shift
+  local rc=0
+  "$SCLMAN" "$@" > "$T/out" 2> "$T/err" || rc=$?
+  if [ "$rc" != "$code" ]; then
+    echo "stdout:" >&2; cat "$T/out" >&2
+    echo "stderr:" >&2; cat "$T/err" >&2
+    fail "sclman $* exited $rc, expected $code"
+  fi
+}
+
+# Expect exactly one line on stderr from the last expect_exit, containing TEXT.
+expect_one_line() {
+  local lines
+  lines=$(wc -l < "$T/err")
+  [ "$lines" = 1 ] || { cat "$T/err" >&2; fail "expected one error line, got $lines"; }
+  grep -qF -- "$1" "$T/err" || { cat "$T/err" >&2; fail "error line lacks '$1'"; }
+}
+
+# Print a jq expression evaluated on `sclman status --json`.
+status_q() {
+  sc status --json | jq -r "$1"
+}
+
+web_in_service() {
+  status_q "[.[] | select(.name==\"$1\") | .instances[] | select(.role==\"web\" and .state==\"in_service\")] | length"
+}
+
+lb_address() {
+  status_q ".[] | select(.name==\"$1\") | .lb_address"
+}
+
+# The cron chain once (what cron/sclman.cron runs each minute, without the flock fence).
+chain() {
+  sc poll-load --cron || true
+  sc decide --cron
+  sc scale-out --cron
+  sc scale-in --cron
+  sc gc --cron
+}
+
+# Dump the state tables that must not change under a failed command.
+state_dump() {
+  sqlite3 "$DB" ".dump clusters instances decisions journal load_samples"
+}
