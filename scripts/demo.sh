@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The main job end to end on the embedded default (the local provider: real nginx processes on
+# 127.0.0.1): build, create a cluster of 2, put load on its LB, run the cron chain (every 3
+# seconds here instead of every minute), watch it grow, stop the load, watch it shrink back,
+# clean up. Ends by itself within a few minutes. Set SCLMAN_SKIP_DEPS=1 to skip apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SCLMAN_SKIP_DEPS:-0}" != 1 ]; then
+  bash scripts/deps.sh > /tmp/sclman-deps.log 2>&1 || { cat /tmp/sclman-deps.log; exit 1; }
+fi
+cmake --preset release > /dev/null
+cmake --build --preset release -j"$(nproc)" > /dev/null
+S=$PWD/build/release/cmd/sclman
+LOADGEN=$PWD/build/release/tests/sclman-loadgen
+
+D=$(mktemp -d /tmp/sclman-demo.XXXXXX)
+export SCLMAN_CONFIG=$D/sclman.conf
+cat > "$SCLMAN_CONFIG" <<CONF
+# Demo settings: thresholds in requests per second per web instance, short cooldown and drain.
+[MANAGER]
+man_sensitivity = 2
+man_high_load = 150
+man_low_load = 20
+man_cooldown = 5
+man_drain_seconds = 3
+[STATE]
+path = $D/sclman.db
+[LOG]
+level = warn
+CONF
+load_pid=""
+cleanup() {
+  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null || true
+  "$S" delete-cluster demo > /dev/null 2>&1 || true
+  rm -rf "$D"
+}
+trap cleanup EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+tick() {
+  "$S" poll-load --cron || true
+  "$S" decide --cron
+  "$S" scale-out --cron
+  "$S" scale-in --cron
+  "$S" gc --cron
+  "$S" status demo --json | jq -r --arg t "$1" '.[0] |
+    "t=\($t)s  in service \(.size)  booting \(.booting)  desired \(.desired)  last decision: " +
+    (if .last_decision then "\(.last_decision.action) \(.last_decision.from)->\(.last_decision.to) (\(.last_decision.reason))" else "-" end)'
+  sqlite3 "$D/sclman.db" "SELECT '        load per instance: ' || group_concat(i.name || '=' || printf('%.0f', s.value), '  ')
+    FROM load_samples s JOIN instances i ON i.id = s.instance_id
+    WHERE s.ts = (SELECT max(ts) FROM load_samples) AND s.value IS NOT NULL"
+}
+
+say "sclman $("$S" --version | cut -d' ' -f2-)"
+say "create-cluster demo --web 2 --min 2 --max 4 (state and instances in $D)"
+"$S" create-cluster demo --web 2 --min 2 --max 4
+LB=$("$S" status demo --json | jq -r '.[0].lb_address')
+say "the LB at http://$LB/ answers:"
+curl -fsS "http://$LB/"
+
+say "load: 1500 requests per second at the LB, one connection per request (high mark: 150 per instance)"
+"$LOADGEN" --url "http://$LB/" --concurrency 6 --rate 1500 --duration 120 > "$D/load.json" &
+load_pid=$!
+start=$(date +%s)
+while :; do
+  sleep 3
+  now=$(( $(date +%s) - start ))
+  tick "$now"
+  size=$("$S" status demo --json | jq '.[0].size')
+  if [ "$size" -ge 4 ] || [ "$now" -ge 90 ]; then break; fi
+done
+sleep 3
+kill -INT "$load_pid"; wait "$load_pid" || true; load_pid=""
+say "load stopped: $(jq -c '{requests, ok, non_200, errors, by_instance}' "$D/load.json")"
+
+say "no load: the cluster shrinks back to its minimum of 2"
+start=$(date +%s)
+while :; do
+  sleep 3
+  now=$(( $(date +%s) - start ))
+  tick "$now"
+  st=$("$S" status demo --json)
+  if [ "$(jq '.[0].size' <<< "$st")" -le 2 ] && \
+     [ "$(jq '[.[0].instances[] | select(.state=="draining" or .state=="deleting")] | length' <<< "$st")" = 0 ]; then
+    break
+  fi
+  if [ "$now" -ge 120 ]; then echo "did not shrink within 120 s"; exit 1; fi
+done
+
+say "status"
+"$S" status demo --all
+say "decisions that changed the size"
+sqlite3 -column -header "$D/sclman.db" "SELECT datetime(ts/1000, 'unixepoch') AS time, action, from_size AS 'from', to_size AS 'to', reason, status FROM decisions WHERE action != 'hold'"
+say "delete-cluster demo"
+"$S" delete-cluster demo

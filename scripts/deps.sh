@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install everything sclman needs to build, test and run, from Debian 12's packages. Run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# Package scripts must not start services (nginx would listen on port 80): a policy-rc.d that
+# refuses, only if none is there already, removed afterwards.
+policy=/usr/sbin/policy-rc.d
+ours=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod +x "$policy"
+  ours=1
+fi
+trap '[ $ours = 1 ] && rm -f "$policy"' EXIT
+
+apt-get update
+apt-get install -y --no-install-recommends \
+  g++ cmake make pkg-config git ca-certificates \
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
+  libcurl4-openssl-dev libexpected-dev \
+  nginx-light sqlite3 jq curl procps util-linux python3 groff-base
