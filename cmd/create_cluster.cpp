@@ -1,4 +1,5 @@
 // cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
+#include "core/failpoint.hpp"
 #include "core/names.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
@@ -92,6 +93,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.lb_port = o.lb_port;
     cluster.status = "creating";
     TRY_ASSIGN(cluster.id, env.store->insert_cluster(cluster));
+    SCLMAN_FAILPOINT("create_cluster.after_insert");
     spdlog::info("create_cluster.created cluster={} web={} min={} max={}",
                  o.name,
                  o.web,

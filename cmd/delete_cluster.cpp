@@ -1,5 +1,6 @@
 // cmd/delete_cluster.cpp: `sclman delete-cluster NAME`: stop the LB gracefully, delete every
 // instance, and mark the cluster deleted. Re-running it finishes an interrupted delete.
+#include "core/failpoint.hpp"
 #include "core/names.hpp"
 #include "run.hpp"
 
@@ -36,9 +37,11 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
     for (auto& i : instances) {
       if (i.role == role) {
         TRY(engine.destroy(cluster, i));
+        SCLMAN_FAILPOINT("delete_cluster.after_instance");
       }
     }
   }
+  SCLMAN_FAILPOINT("delete_cluster.before_mark");
   TRY(env.store->set_cluster_status(cluster.id, "deleted"));
   spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());
   out(fmt::format("deleted cluster '{}' ({} instances)", name, instances.size()));

@@ -1,6 +1,7 @@
 // cmd/gc.cpp: `sclman gc`: prune old samples and decisions, expire stale decisions, clean up
 // failed instances, finish interrupted deletes, and repair orphans both ways.
 #include "cloud/local.hpp"
+#include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "local/nginx.hpp"
 #include "run.hpp"
@@ -61,6 +62,7 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
                    core::log_quote(i.error));
       const auto error = i.error;
       TRY(engine.destroy(c, i));
+      SCLMAN_FAILPOINT("gc_cleanup.after_destroy");
       if (!error.empty()) {
         i.error = error;  // keep why it failed, for the operator
         TRY(env.store->update_instance(i));
@@ -102,6 +104,7 @@ core::Result<void> clean_orphans(Env& env, Counts& counts)
       continue;
     }
     TRY_ASSIGN(const auto jid, env.store->begin_intent(s.cluster, s.name, "delete_orphan"));
+    SCLMAN_FAILPOINT("gc_orphan.before");
     auto removed = env.drivers->local_provider->remove(
       core::InstanceRef{s.cluster, s.name, s.role, s.address, s.id});
     TRY(env.store->finish_intent(jid, removed.has_value(),

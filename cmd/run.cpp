@@ -175,11 +175,11 @@ int main(int argc, char** argv)
     std::cout << app.version() << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::string name = "sclman";
+    std::string prefix = "sclman";
     for (const auto* sub : app.get_subcommands()) {
-      name = sub->get_name();
+      prefix += " " + sub->get_name();
     }
-    std::fprintf(stderr, "sclman %s: error: %s\n", name.c_str(), e.what());
+    std::fprintf(stderr, "%s: error: %s\n", prefix.c_str(), e.what());
     return core::exit_code::usage;
   }
   const CLI::App* chosen = app.get_subcommands().front();

@@ -2,6 +2,7 @@
 
 #include "cloud/local.hpp"
 #include "cm/local.hpp"
+#include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "http/curl_transport.hpp"
 #include "lb/nginx.hpp"
@@ -281,6 +282,7 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
       TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, *i), false));
       TRY(m_store.transition(*i, InstanceState::draining));
     }
+    SCLMAN_FAILPOINT("drain.before_lb");
     spdlog::info("instance.draining cluster={} instance={}", cluster.name, i->name);
     victims.push_back(i->name);
   }
@@ -307,7 +309,9 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
       spec.port = *cluster.lb_port;
     }
     TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "create_server"));
+    SCLMAN_FAILPOINT("create_server.before");
     auto server = m_drivers.provider->create(spec);
+    SCLMAN_FAILPOINT("create_server.after");
     TRY(m_store.finish_intent(jid, server.has_value(), server ? server->id : server.error().message));
     if (!server) {
       if (server.error().kind == ErrorKind::upstream_rejected) {
@@ -365,7 +369,9 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     return true;
   case InstanceState::bootstrapping: {
     TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "bootstrap"));
+    SCLMAN_FAILPOINT("bootstrap.before");
     auto done = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
+    SCLMAN_FAILPOINT("bootstrap.after");
     TRY(m_store.finish_intent(jid, done.has_value(), done ? "" : done.error().message));
     if (!done) {
       if (fatal(done.error())) {
@@ -390,11 +396,13 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     }
     TRY_ASSIGN(const auto lb_jid, m_store.begin_intent(cluster.name, i.name, "lb_add"));
     TRY(m_store.transition(i, InstanceState::in_service));
+    SCLMAN_FAILPOINT("lb_add.before");
     if (cluster.failures != 0) {
       cluster.failures = 0;
       TRY(m_store.set_failures(cluster.id, 0));
     }
     auto synced = sync_lb(cluster);
+    SCLMAN_FAILPOINT("lb_add.after");
     TRY(m_store.finish_intent(lb_jid, synced.has_value(), synced ? "" : synced.error().message));
     spdlog::info("instance.in_service cluster={} instance={} address={}",
                  cluster.name,
@@ -414,8 +422,11 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     if (lb) {
       TRY_ASSIGN(const auto backends, m_drivers.balancer->current(ref(cluster, *lb)));
       if (std::find(backends.begin(), backends.end(), i.address) != backends.end()) {
+        // Still listed (a run died before the LB was told): take it out now and let the drain
+        // period start again from here.
         TRY(sync_lb(cluster));
-        return false;
+        TRY(m_store.transition(i, InstanceState::draining));
+        return true;
       }
     }
     TRY(m_store.transition(i, InstanceState::deleting));
@@ -423,10 +434,12 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
   }
   case InstanceState::deleting: {
     TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "delete_server"));
+    SCLMAN_FAILPOINT("delete_server.before");
     auto removed = m_drivers.bootstrapper->decommission(ref(cluster, i));
     if (removed) {
       removed = m_drivers.provider->remove(ref(cluster, i));
     }
+    SCLMAN_FAILPOINT("delete_server.after");
     TRY(m_store.finish_intent(jid, removed.has_value(), removed ? "" : removed.error().message));
     if (!removed) {
       return tl::make_unexpected(removed.error());

@@ -1,5 +1,6 @@
 #include "lb/nginx.hpp"
 
+#include "core/failpoint.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -27,6 +28,9 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   const auto conf_dir = nginx.prefix() + "/conf";
   const auto live = conf_dir + "/upstream.conf";
   const auto rendered = local::render_upstream(addresses);
+  // upstream.applied holds the list the running nginx has loaded: a run that died between
+  // swapping the file and the reload left the two apart, and the next apply reloads.
+  const auto applied = conf_dir + "/upstream.applied";
   TRY_ASSIGN(const auto before, current(lb));
   if (before == addresses && nginx.running_pid()) {
     return {};
@@ -52,14 +56,16 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   if (std::rename(candidate.c_str(), live.c_str()) != 0) {
     return core::fail(core::ErrorKind::state, fmt::format("cannot replace '{}'", live));
   }
+  SCLMAN_FAILPOINT("lb_reload.before");
   TRY(nginx.reload());
+  TRY(local::write_file_atomic(applied, rendered));
   spdlog::info("lb.reloaded lb={} backends={}", lb.name, addresses.size());
   return {};
 }
 
 core::Result<std::vector<std::string>> NginxBalancer::current(const core::InstanceRef& lb)
 {
-  std::ifstream in(m_root + "/" + lb.name + "/conf/upstream.conf");
+  std::ifstream in(m_root + "/" + lb.name + "/conf/upstream.applied");
   std::stringstream ss;
   ss << in.rdbuf();
   return local::parse_upstream(ss.str());

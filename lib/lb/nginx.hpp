@@ -1,5 +1,6 @@
 // The nginx balancer: the upstream list is rendered to conf/upstream.conf, checked with
-// `nginx -t`, swapped atomically and applied with a graceful reload (HUP to the master).
+// `nginx -t`, swapped atomically and applied with a graceful reload (HUP to the master);
+// conf/upstream.applied then records what the running nginx forwards to.
 #pragma once
 
 #include "lb/balancer.hpp"
