@@ -11,6 +11,7 @@ void register_decide(CLI::App& app);
 void register_scale_out(CLI::App& app);
 void register_scale_in(CLI::App& app);
 void register_gc(CLI::App& app);
+void register_report(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -22,6 +23,7 @@ void register_all(CLI::App& app)
   register_scale_out(app);
   register_scale_in(app);
   register_gc(app);
+  register_report(app);
 }
 
 } // namespace cmd
