@@ -6,7 +6,7 @@ write_config
 printf '[STATE]\npath = %s\n' "$DB" >> "$SCLMAN_CONFIG"
 cron="$SCLMAN_SOURCE_DIR/cron/sclman.cron"
 
-line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root ')
+line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root .*flock')
 [ -n "$line" ] || fail "no each-minute line for root"
 command=${line#\* \* \* \* \* root }
 echo "$command" | grep -q '^/usr/bin/flock -n /var/lib/sclman/cron.lock ' || fail "chain is not behind flock -n"
@@ -14,7 +14,9 @@ for step in poll-load decide scale-out scale-in gc; do
   echo "$command" | grep -q "/usr/bin/sclman $step --cron --config /etc/sclman/sclman.conf" \
     || fail "cron line lacks an absolute '$step --cron --config' step"
 done
-pass "cron line: flock -n, absolute paths, every step with --cron and --config"
+report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /')
+[ -n "$report" ] || fail "no each-minute report line"
+pass "cron lines: flock -n, absolute paths, every step with --cron and --config, the report"
 
 # Run the line as cron would, with this test's binary, config and lock.
 local_command=${command//\/usr\/bin\/sclman/$SCLMAN}
