@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,19 +46,94 @@ struct History
   std::vector<PastAction> actions;   // oldest first
 };
 
-struct PolicyConfig
+// One band of a step policy (AWS step adjustments). The band holds when metric - threshold lies
+// in it: [lower, upper) above the high threshold, (lower, upper] below the low one. An empty
+// bound is unbounded.
+struct StepBand
 {
-  std::string kind = "threshold";
+  std::optional<double> lower;
+  std::optional<double> upper;
+  double change = 0;  // instances, percent of the desired size, or the exact size
+};
+
+// A scheduled change of the size bounds: from each time `cron` matches (in `tz`) until another
+// entry fires, min and max are these.
+struct ScheduleEntry
+{
+  std::string cron;        // five fields: minute hour day-of-month month day-of-week
+  std::string tz = "UTC";  // "UTC", a fixed offset "+02:00", or a POSIX TZ rule
   int min_size = 1;
   int max_size = 10;
-  int cooldown_s = 120;
-  // threshold: the original tool's rule.
-  int sensitivity = 3;
+};
+
+struct PolicyConfig
+{
+  std::string kind = "threshold";  // threshold, step, target, predictive
+  int min_size = 1;
+  int max_size = 10;
+  int cooldown_s = 120;          // after an action, no other action for this long
+  int scale_in_cooldown_s = -1;  // after an action, no scale-in for this long; -1: cooldown_s
+  int warmup_s = 0;              // samples of instances younger than this are left out
+  int stale_s = 180;             // a newest poll older than this counts as missing data
+  int flap_budget = 0;           // at most this many size changes per rolling hour; 0: no limit
+  std::vector<ScheduleEntry> schedule;
+
+  // threshold: the original tool's rule; step uses sensitivity, high and low too.
+  int sensitivity = 3;  // consecutive polls above high (below low) before acting
   double high = 50.0;
   double low = 10.0;
+
+  // step: AWS-style step adjustments.
+  std::string adjustment = "change";  // change, percent or exact
+  std::vector<StepBand> steps_out{StepBand{0.0, std::nullopt, 1}};
+  std::vector<StepBand> steps_in{StepBand{std::nullopt, 0.0, -1}};
+  int min_adjustment = 1;  // smallest change of a percent adjustment
+
+  // target: target tracking with the Kubernetes HPA rule (AWS target tracking is a preset).
+  double target = 80.0;          // metric value per instance to track
+  double tolerance_out = 0.1;    // no scale-out while metric / target <= 1 + this
+  double tolerance_in = 0.1;     // no scale-in while metric / target >= 1 - this
+  int out_datapoints = 1;        // consecutive polls above the band before scaling out
+  int in_datapoints = 1;         // consecutive polls below the band before scaling in
+  int up_stabilization_s = 0;    // take the lowest recommendation of this window on the way up
+  int down_stabilization_s = 300;  // take the highest recommendation of this window going down
+  double up_limit_percent = 100;   // per limit period, grow at most by this percent ...
+  int up_limit_pods = 4;           // ... or by this many instances, whichever is more
+  double down_limit_percent = 100;  // per limit period, shrink at most by this percent ...
+  int down_limit_pods = 0;          // ... or by this many instances, whichever is more
+  int limit_period_s = 15;
+
+  // predictive: forecast of the load over the horizon with an empirical error quantile.
+  double capacity = 100.0;   // metric value of one fully loaded instance
+  double quantile = 0.99;    // share of past forecasts the provision must have covered
+  int horizon_s = 240;       // how far ahead capacity must cover (boot time + one poll)
+  int lookback_s = 21600;    // recent past whose forecast errors set the margin
+  int hold_s = 300;          // scale in only below the highest load of this window
+  std::vector<int> seasons_s{86400, 604800};  // seasonal lags tried as forecasts
 };
 
 enum class Action { hold, scale_out, scale_in };
+
+// A limit that changed what the rule asked for.
+struct Clamp
+{
+  std::string name;  // min, max, rate_limit, stabilization, cooldown, flap_budget, missing_data
+  int from = 0;      // the size before the clamp
+  int to = 0;        // the size after it
+};
+
+// Why a decision came out as it did, for `sclman why`.
+struct Explanation
+{
+  int samples_used = 0;     // samples of the newest poll that went into the metric
+  int dropped_warmup = 0;   // samples of instances younger than the warm-up
+  int dropped_missing = 0;  // samples without a value
+  bool stale = false;       // the newest poll is older than stale_s
+  std::string rule;         // the rule that set the proposal ("target", "step_out[1]", ...)
+  int proposed = 0;         // the size the rule asked for, before clamps
+  std::vector<std::string> rejected;  // why the other rules did not win
+  std::vector<Clamp> clamps;          // in the order they were applied
+};
 
 struct Decision
 {
@@ -67,6 +143,7 @@ struct Decision
   std::string reason;  // a token: "load_above_high", "cooldown", "missing_samples", ...
   // The computed values the decision used, for `sclman why` (name, value).
   std::vector<std::pair<std::string, double>> inputs;
+  Explanation why;
 };
 
 // Return "hold", "scale_out" or "scale_in".
@@ -78,13 +155,40 @@ Decision decide(const History& history, const PolicyConfig& config, Millis now);
 // Return how far back (ms before now) `decide` looks at ticks and actions.
 Millis history_window(const PolicyConfig& config);
 
+// A span of time before now, [now - from_ms, now - to_ms], whose ticks `decide` reads.
+struct HistoryRange
+{
+  Millis from_ms = 0;
+  Millis to_ms = 0;
+};
+
+// Return the spans of history `decide` reads, newest last; their union lies within
+// history_window(). A loader may fetch only these instead of the whole window (the predictive
+// policy reads a few hours now and around each seasonal lag, not whole weeks).
+std::vector<HistoryRange> history_ranges(const PolicyConfig& config);
+
 // Return the policy as a JSON object text, as stored in the state file.
 std::string to_json(const PolicyConfig& config);
 
 // Return the policy parsed from JSON text; unknown keys and bad values are config errors.
+// Keys missing from the text take the defaults of its "kind", or of its "preset" if named.
 core::Result<PolicyConfig> policy_from_json(std::string_view text);
+
+// Return the named preset: threshold, step, target, hpa (target with Kubernetes defaults),
+// target-tracking (target with AWS target-tracking defaults), predictive.
+core::Result<PolicyConfig> preset(std::string_view name);
+
+// Return the names preset() accepts.
+std::vector<std::string> preset_names();
 
 // Return nothing if `config` is consistent (min <= max, low < high, ...), else a usage error.
 core::Result<void> validate(const PolicyConfig& config);
+
+// Return the decision with its inputs and explanation as a JSON object text (for the state
+// file and `sclman why --json`).
+std::string decision_json(const Decision& decision);
+
+// Return the explanation of `decision` as indented lines of text for `sclman why`.
+std::string explain_text(const Decision& decision);
 
 } // namespace policy

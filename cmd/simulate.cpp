@@ -1,0 +1,122 @@
+// cmd/simulate.cpp: `sclman simulate`: replay a trace through the policy code `decide` runs and
+// print the elasticity metrics, optionally next to the reference peers and the oracle.
+#include "policy/simulate.hpp"
+#include "run.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace cmd {
+
+namespace {
+
+struct Options
+{
+  std::string trace;
+  double capacity = 0;
+  int boot_delay = 180;
+  int tick = 60;
+  int min = 1;
+  int max = 100'000;
+  std::vector<std::string> policies;
+  bool compare = false;
+};
+
+core::Result<std::string> read_file(const std::string& path, const char* what)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+core::Result<void> run_simulate(Env& env, const Options& o)
+{
+  TRY_ASSIGN(const auto text, read_file(o.trace, "trace"));
+  TRY_ASSIGN(const auto trace, policy::parse_trace(text, o.trace));
+  TRY_ASSIGN(const auto rates, policy::tick_rates(trace, o.tick));
+  policy::SimOptions so;
+  so.capacity = o.capacity;
+  so.boot_delay_s = o.boot_delay;
+  so.tick_s = o.tick;
+  so.min_size = o.min;
+  so.max_size = o.max;
+
+  std::vector<std::pair<std::string, policy::PolicyConfig>> runs;
+  for (const auto& arg : o.policies.empty() ? std::vector<std::string>{"predictive"} : o.policies) {
+    std::string spec = arg;
+    if (!spec.empty() && spec.front() == '@') {
+      TRY_ASSIGN(spec, read_file(spec.substr(1), "policy file"));
+    }
+    TRY_ASSIGN(auto run, policy::policy_arg(spec));
+    runs.push_back(std::move(run));
+  }
+  if (o.compare) {
+    for (auto& peer : policy::compare_peers()) {
+      runs.push_back(std::move(peer));
+    }
+  }
+  std::vector<policy::SimResult> results;
+  for (const auto& [name, config] : runs) {
+    TRY_ASSIGN(auto r, policy::simulate(rates, config, so, name));
+    results.push_back(std::move(r));
+  }
+  if (o.compare) {
+    results.push_back(policy::oracle(rates, so));
+  }
+  if (env.common.json) {
+    auto report = nlohmann::json::array();
+    for (const auto& r : results) {
+      report.push_back(nlohmann::json::parse(policy::result_json(r, so)));
+    }
+    out(report.dump(2));
+  } else {
+    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s", o.trace,
+                    rates.size(), o.tick, o.capacity, o.boot_delay));
+    out(policy::results_table(results));
+  }
+  return {};
+}
+
+} // namespace
+
+void register_simulate(CLI::App& app)
+{
+  auto o = std::make_shared<Options>();
+  auto* sub = add_command(app, "simulate", "Replay a load trace through a policy and measure it",
+                          Traits{false, true, Needs::nothing},
+                          [o](Env& env) { return run_simulate(env, *o); });
+  sub->add_option("--trace", o->trace, "CSV trace: t_seconds,requests_per_second")->required();
+  sub->add_option("--capacity", o->capacity, "Requests per second one instance serves")
+    ->required()
+    ->check(CLI::PositiveNumber);
+  sub->add_option("--boot-delay", o->boot_delay, "Seconds from launch to in service")
+    ->required()
+    ->check(CLI::NonNegativeNumber);
+  sub->add_option("--tick", o->tick, "Seconds between decisions; the trace is averaged per tick")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber);
+  sub->add_option("--policy", o->policies,
+                  "A preset (threshold, step, target, hpa, target-tracking, predictive), a JSON "
+                  "policy or @FILE; repeatable; default predictive");
+  sub->add_flag("--compare", o->compare,
+                "Also run the original threshold rule, HPA defaults, AWS target tracking and "
+                "the oracle");
+  sub->add_option("--min", o->min, "Smallest size, for every policy of the run")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber);
+  sub->add_option("--max", o->max, "Largest size, for every policy of the run")
+    ->capture_default_str()
+    ->check(CLI::PositiveNumber);
+}
+
+} // namespace cmd

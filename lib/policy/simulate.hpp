@@ -1,0 +1,99 @@
+// `sclman simulate`: replay a request-rate trace through the policy code that `decide` runs, and
+// measure the result with the SPEC Research Group elasticity metrics (as in BUNGEE). Pure: the
+// caller reads the trace file.
+#pragma once
+
+#include "core/result.hpp"
+#include "policy/policy.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace policy {
+
+// A request-rate trace: rates[i] is the mean rate over [i * step_s, (i + 1) * step_s).
+struct Trace
+{
+  int step_s = 0;
+  std::vector<double> rates;
+};
+
+// Return the trace in CSV `text` (header `t_seconds,requests_per_second`, then rows at a fixed
+// step); `origin` names it in errors. A missing header, bad numbers, time that does not increase,
+// an irregular step and negative rates are usage errors naming the line.
+core::Result<Trace> parse_trace(std::string_view text, const std::string& origin);
+
+// Return the mean rate of each `tick_s` interval of `trace`, reading the trace as constant over
+// each of its steps; a partial last tick is dropped.
+core::Result<std::vector<double>> tick_rates(const Trace& trace, int tick_s);
+
+struct SimOptions
+{
+  double capacity = 0;     // requests per second one instance serves (C)
+  int boot_delay_s = 180;  // from launch (billed) to in service
+  int tick_s = 60;         // the decision period; the trace is averaged per tick
+  int min_size = 1;        // replace the policy's bounds: the trace decides the size
+  int max_size = 100'000;
+};
+
+// The metrics of one run. Percentages are 0 to 100.
+struct SimResult
+{
+  std::string policy;
+  std::string config;  // the policy as JSON ("" for the oracle)
+  int ticks = 0;
+  double theta_u = 0;      // mean of max(D - S, 0) / D over ticks with D > 0
+  double theta_o = 0;      // mean of max(S - D, 0) / D over ticks with D > 0
+  double tau_u = 0;        // share of ticks with S < D
+  double tau_o = 0;        // share of ticks with S > D
+  double instability = 0;  // share of tick pairs where sgn(dS) != sgn(dD)
+  int changes = 0;         // size changes the policy made
+  double instance_minutes = 0;  // billed: from launch to removal
+  double oracle_minutes = 0;    // sum of D
+  double cost_vs_oracle = 0;    // instance_minutes / oracle_minutes (1 = the oracle)
+  std::vector<int> demand;   // D per tick
+  std::vector<int> supply;   // S per tick
+  std::vector<int> billed;   // instances billed per tick
+};
+
+// Return the demand of each tick: ceil(rate / capacity) instances.
+std::vector<int> demand_of(const std::vector<double>& rates, double capacity);
+
+// Return the metrics of `supply` against `demand` with `billed` instances per tick.
+SimResult measure(std::vector<int> demand,
+                  std::vector<int> supply,
+                  std::vector<int> billed,
+                  int changes,
+                  int tick_s);
+
+// Return the result of replaying per-tick `rates` through `config`, named `name`. The policy sees,
+// once per tick, the utilisation of each instance in service in percent of `capacity` and the
+// size it asked for; it returns the desired size. New instances are billed at once and serve
+// from the first tick that starts `boot_delay_s` after launch; scale-in cancels booting
+// instances first, then removes the youngest in service, at once.
+core::Result<SimResult> simulate(const std::vector<double>& rates,
+                                 const PolicyConfig& config,
+                                 const SimOptions& options,
+                                 const std::string& name);
+
+// Return the oracle: supply equals demand every tick, with no boot time.
+SimResult oracle(const std::vector<double>& rates, const SimOptions& options);
+
+// Return the reference peers of `--compare`: the original threshold rule, HPA with its defaults
+// and AWS-style target tracking, by name.
+std::vector<std::pair<std::string, PolicyConfig>> compare_peers();
+
+// Return the policy named by `arg`: a preset name or a JSON object (see policy_from_json), with
+// the name to show for it.
+core::Result<std::pair<std::string, PolicyConfig>> policy_arg(std::string_view arg);
+
+// Return one JSON object text with the keys policy, theta_U, theta_O, tau_U, tau_O,
+// instability, changes, instance_minutes, oracle_minutes, cost_vs_oracle, ticks and config.
+std::string result_json(const SimResult& result, const SimOptions& options);
+
+// Return a table of results for people, one line per policy.
+std::string results_table(const std::vector<SimResult>& results);
+
+} // namespace policy
