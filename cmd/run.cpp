@@ -1,6 +1,9 @@
 #include "run.hpp"
 
 #include "core/exit_code.hpp"
+#include "local/nginx.hpp"
+#include "report/textfile.hpp"
+#include "views.hpp"
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "state/migrate.hpp"
@@ -55,7 +58,12 @@ core::Result<void> prepare(Env& env, const Traits& traits)
   } else if (env.common.verbose > 1) {
     level = "trace";
   }
-  core::setup_logging(env.command, level);
+  core::setup_logging(env.command,
+                      level,
+                      env.common.log == "syslog" ? core::LogTarget::syslog
+                                                 : core::LogTarget::stderr_text,
+                      env.common.log_format == "json" ? core::LogFormat::json
+                                                      : core::LogFormat::text);
   env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
   if (traits.needs == Needs::nothing) {
     return {};
@@ -118,6 +126,12 @@ CLI::App* add_command(CLI::App& app,
                                                   "default)");
   sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
   sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
+  sub->add_option("--log", common->log, "Where logs go: stderr (default) or syslog")
+    ->check(CLI::IsMember({"stderr", "syslog"}));
+  sub->add_option("--log-format", common->log_format, "Log lines as text (default) or json")
+    ->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("--metrics-file", common->metrics_file,
+                  "Write a node_exporter textfile with this run's outcome and sclman's counters");
   if (traits.acts) {
     sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
   }
@@ -153,6 +167,51 @@ std::string age(core::Millis ms)
 
 void register_all(CLI::App& app);
 
+namespace {
+
+// Record how the run ended in the state file and, with --metrics-file, write the textfile.
+// Failures here are logged, never change the run's exit status.
+void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis started)
+{
+  if (!env.store || env.common.dry_run) {
+    return;
+  }
+  auto& store = *env.store;
+  auto recorded = store.record_run(state::RunRecord{
+    env.command, env.clock.now(), exit_code, core::steady_now() - started});
+  if (recorded && error) {
+    recorded = store.bump_counter("sclman_errors_total",
+                                  fmt::format("command=\"{}\",kind=\"{}\"", env.command,
+                                              core::to_string(error->kind)));
+  }
+  if (!recorded) {
+    spdlog::warn("run.not_recorded error={}", core::log_quote(recorded.error().message));
+    return;
+  }
+  if (env.common.metrics_file.empty()) {
+    return;
+  }
+  auto write = [&]() -> core::Result<void> {
+    TRY_ASSIGN(const auto counters, store.counters());
+    TRY_ASSIGN(const auto runs, store.runs());
+    TRY_ASSIGN(const auto clusters, store.clusters());
+    std::vector<report::ClusterGauge> gauges;
+    for (const auto& c : clusters) {
+      TRY_ASSIGN(const auto view, cluster_json(store, c, false));
+      gauges.push_back({c.name, view["size"].get<int>(), c.desired, view["min"].get<int>(),
+                        view["max"].get<int>()});
+    }
+    return local::write_file_atomic(env.common.metrics_file,
+                                    report::render_textfile(counters, runs, gauges));
+  };
+  if (auto written = write(); !written) {
+    spdlog::warn("run.metrics_not_written file={} error={}", env.common.metrics_file,
+                 core::log_quote(written.error().message));
+  }
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
   CLI::App app{"sclman: autoscale web clusters from cron"};
@@ -187,24 +246,30 @@ int main(int argc, char** argv)
   Env env;
   env.command = reg.name;
   env.common = *reg.common;
+  const auto started = core::steady_now();
   try {
     auto result = prepare(env, reg.traits);
     if (result) {
       result = reg.handler(env);
     }
     if (result) {
+      finish_run(env, core::exit_code::ok, nullptr, started);
       return core::exit_code::ok;
     }
     const auto& e = result.error();
     if (e.kind == core::ErrorKind::busy && env.common.cron) {
       spdlog::info("run.skipped reason={}", core::log_quote(e.message));
+      finish_run(env, core::exit_code::ok, nullptr, started);
       return core::exit_code::ok;
     }
     report(env.command, e);
+    finish_run(env, core::to_exit_code(e.kind), &e, started);
     return core::to_exit_code(e.kind);
   } catch (const std::exception& e) {
-    report(env.command, core::make_error(core::ErrorKind::internal,
-                                         fmt::format("internal error: {}", e.what())));
+    const auto error =
+      core::make_error(core::ErrorKind::internal, fmt::format("internal error: {}", e.what()));
+    report(env.command, error);
+    finish_run(env, core::exit_code::internal, &error, started);
     return core::exit_code::internal;
   }
 }

@@ -28,6 +28,9 @@ struct Common
   bool cron = false;
   bool json = false;
   int verbose = 0;
+  std::string log = "stderr";       // stderr or syslog
+  std::string log_format = "text";  // text or json
+  std::string metrics_file;         // node_exporter textfile to write after the run
 };
 
 // What a command runs with. Made by cmd::run before the handler is called.

@@ -1,15 +1,76 @@
 #include "core/log.hpp"
 
+#include <nlohmann/json.hpp>
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <ctime>
+#include <syslog.h>
 
 namespace core {
 
-void setup_logging(const std::string& command, const std::string& level)
+namespace {
+
+// One JSON object per line, for log shippers: the message's event and fields become keys.
+class JsonStderrSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex>
 {
-  auto logger = spdlog::stderr_logger_st(command.empty() ? "sclman" : command);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %n %v");
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override
+  {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      msg.time.time_since_epoch())
+                      .count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char stamp[40];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const auto [event, fields] =
+      parse_log_message(std::string_view(msg.payload.data(), msg.payload.size()));
+    nlohmann::json j = {
+      {"time", stamp},
+      {"level", std::string(level.data(), level.size())},
+      {"command", std::string(msg.logger_name.data(), msg.logger_name.size())},
+      {"event", event},
+    };
+    for (const auto& [k, v] : fields) {
+      j[k] = v;
+    }
+    const auto line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+} // namespace
+
+void setup_logging(const std::string& command,
+                   const std::string& level,
+                   LogTarget target,
+                   LogFormat format)
+{
+  const auto name = command.empty() ? std::string("sclman") : command;
+  std::shared_ptr<spdlog::logger> logger;
+  if (target == LogTarget::syslog) {
+    auto sink = std::make_shared<spdlog::sinks::syslog_sink_st>("sclman", LOG_PID, LOG_DAEMON,
+                                                                 false);
+    logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_pattern("%n %v");
+  } else if (format == LogFormat::json) {
+    logger = std::make_shared<spdlog::logger>(name, std::make_shared<JsonStderrSink>());
+  } else {
+    logger = std::make_shared<spdlog::logger>(name,
+                                              std::make_shared<spdlog::sinks::stderr_sink_st>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %n %v");
+  }
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }
@@ -35,6 +96,46 @@ std::string log_quote(const std::string& value)
   }
   out += '"';
   return out;
+}
+
+std::pair<std::string, std::map<std::string, std::string>> parse_log_message(std::string_view msg)
+{
+  std::map<std::string, std::string> fields;
+  size_t pos = msg.find(' ');
+  std::string event(msg.substr(0, pos));
+  while (pos != std::string_view::npos && pos < msg.size()) {
+    while (pos < msg.size() && msg[pos] == ' ') {
+      ++pos;
+    }
+    const auto eq = msg.find('=', pos);
+    const auto space = msg.find(' ', pos);
+    if (eq == std::string_view::npos || (space != std::string_view::npos && space < eq)) {
+      // Not a key=value pair: keep the rest as text.
+      if (pos < msg.size()) {
+        fields["text"] = std::string(msg.substr(pos));
+      }
+      break;
+    }
+    const std::string key(msg.substr(pos, eq - pos));
+    std::string value;
+    pos = eq + 1;
+    if (pos < msg.size() && msg[pos] == '"') {
+      ++pos;
+      while (pos < msg.size() && msg[pos] != '"') {
+        if (msg[pos] == '\\' && pos + 1 < msg.size()) {
+          ++pos;
+        }
+        value += msg[pos++];
+      }
+      ++pos;
+    } else {
+      const auto end = msg.find(' ', pos);
+      value = std::string(msg.substr(pos, end == std::string_view::npos ? msg.npos : end - pos));
+      pos = end;
+    }
+    fields[key] = value;
+  }
+  return {event, fields};
 }
 
 } // namespace core

@@ -1,18 +1,32 @@
-// Logging setup: spdlog to stderr, one `event key=value` line per decision or side effect.
+// Logging setup: spdlog to stderr (cron mails it) or syslog, as text or JSON lines; one
+// `event key=value` line per decision or side effect.
 #pragma once
 
+#include "core/result.hpp"
+
+#include <map>
 #include <string>
 
 namespace core {
 
-// Install a stderr logger named `command` as the default, at `level`
-// ("trace" ... "off"). Pattern: `%Y-%m-%dT%H:%M:%S.%e %l %n %v`.
-void setup_logging(const std::string& command, const std::string& level);
+enum class LogTarget { stderr_text, syslog };
+enum class LogFormat { text, json };
+
+// Install a logger named `command` as the default, at `level` ("trace" ... "off"). Text on
+// stderr uses the pattern `%Y-%m-%dT%H:%M:%S.%e %l %n %v`; JSON writes one object a line with
+// time, level, command, event and the key=value fields.
+void setup_logging(const std::string& command,
+                   const std::string& level,
+                   LogTarget target = LogTarget::stderr_text,
+                   LogFormat format = LogFormat::text);
 
 // Install a logger that drops everything (tests).
 void setup_null_logging();
 
 // Return `value` quoted when it holds spaces, quotes or '=' (for key=value logs).
 std::string log_quote(const std::string& value);
+
+// Return the event and key=value fields of a log message ("a.b k=v q=\"x y\"").
+std::pair<std::string, std::map<std::string, std::string>> parse_log_message(std::string_view msg);
 
 } // namespace core

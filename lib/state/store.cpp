@@ -510,7 +510,9 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
     .bind(8, d.status)
     .bind(9, d.done_at);
   TRY(s.run());
-  return m_db.last_insert_id();
+  const auto id = m_db.last_insert_id();
+  TRY(bump_counter("sclman_decisions_total", fmt::format("action=\"{}\"", d.action)));
+  return id;
 }
 
 Result<std::optional<DecisionRow>> Store::pending_decision(std::int64_t cluster_id)
@@ -627,7 +629,66 @@ Result<void> Store::finish_intent(std::int64_t id, bool ok, std::string_view out
                            "UPDATE journal SET status = ?, finished_at = ?, outcome = ? WHERE "
                            "id = ?"));
   s.bind(1, ok ? "done" : "failed").bind(2, now()).bind(3, outcome).bind(4, id);
+  TRY(s.run());
+  TRY_ASSIGN(auto op, Stmt::prepare(m_db, "SELECT op FROM journal WHERE id = ?"));
+  op.bind(1, id);
+  TRY_ASSIGN(const bool row, op.step());
+  if (row) {
+    TRY(bump_counter("sclman_actions_total",
+                     fmt::format("op=\"{}\",outcome=\"{}\"", op.column_text(0),
+                                 ok ? "done" : "failed")));
+  }
+  return {};
+}
+
+Result<void> Store::bump_counter(std::string_view name, std::string_view labels, std::int64_t by)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) ON "
+                           "CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value"));
+  s.bind(1, name).bind(2, labels).bind(3, by);
   return s.run();
+}
+
+Result<std::vector<Counter>> Store::counters()
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "SELECT name, labels, value FROM counters ORDER BY 1, 2"));
+  std::vector<Counter> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(Counter{s.column_text(0), s.column_text(1), s.column_int(2)});
+  }
+  return out;
+}
+
+Result<void> Store::record_run(const RunRecord& run)
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db,
+                           "INSERT OR REPLACE INTO runs (command, ts, exit_code, duration_ms) "
+                           "VALUES (?, ?, ?, ?)"));
+  s.bind(1, run.command).bind(2, run.ts).bind(3, run.exit_code).bind(4, run.duration_ms);
+  return s.run();
+}
+
+Result<std::vector<RunRecord>> Store::runs()
+{
+  TRY_ASSIGN(auto s,
+             Stmt::prepare(m_db, "SELECT command, ts, exit_code, duration_ms FROM runs ORDER BY 1"));
+  std::vector<RunRecord> out;
+  for (;;) {
+    TRY_ASSIGN(const bool row, s.step());
+    if (!row) {
+      break;
+    }
+    out.push_back(RunRecord{s.column_text(0), s.column_int(1),
+                            static_cast<int>(s.column_int(2)), s.column_int(3)});
+  }
+  return out;
 }
 
 Result<std::vector<JournalEntry>> Store::interrupt_pending(std::string_view cluster)

@@ -106,7 +106,20 @@ struct JournalEntry
   std::string status;
 };
 
-enum class OpenMode { read_write, read_only };
+struct Counter
+{
+  std::string name;
+  std::string labels;  // rendered, e.g. action="scale_out"
+  std::int64_t value = 0;
+};
+
+struct RunRecord
+{
+  std::string command;
+  Millis ts = 0;
+  int exit_code = 0;
+  Millis duration_ms = 0;
+};
 
 class Store
 {
@@ -176,6 +189,14 @@ public:
   Result<void> finish_intent(std::int64_t id, bool ok, std::string_view outcome = {});
   // Mark the cluster's pending intents (left by a run that died) interrupted; return them.
   Result<std::vector<JournalEntry>> interrupt_pending(std::string_view cluster);
+
+  // Run metrics
+  // Add `by` to the counter `name` with rendered `labels`.
+  Result<void> bump_counter(std::string_view name, std::string_view labels, std::int64_t by = 1);
+  Result<std::vector<Counter>> counters();
+  // Store how the last run of `command` ended.
+  Result<void> record_run(const RunRecord& run);
+  Result<std::vector<RunRecord>> runs();
 
   // Locks
   // Take the lock named `name` for this process, or fail with kind busy naming the holder.

@@ -1,0 +1,93 @@
+#include "report/textfile.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace report {
+
+namespace {
+
+struct Family
+{
+  const char* help;
+  const char* type;
+};
+
+const std::map<std::string, Family>& families()
+{
+  static const std::map<std::string, Family> f = {
+    {"sclman_last_run_timestamp_seconds", {"When each command last ended.", "gauge"}},
+    {"sclman_last_run_exit_code", {"Exit status of each command's last run.", "gauge"}},
+    {"sclman_last_run_success", {"1 if each command's last run exited 0.", "gauge"}},
+    {"sclman_last_run_duration_seconds", {"How long each command's last run took.", "gauge"}},
+    {"sclman_decisions_total", {"Decisions recorded, by action.", "counter"}},
+    {"sclman_actions_total", {"Side effects carried out, by operation and outcome.", "counter"}},
+    {"sclman_errors_total", {"Runs that ended in an error, by command and kind.", "counter"}},
+    {"sclman_cluster_size", {"Web instances in service.", "gauge"}},
+    {"sclman_cluster_desired", {"Web instances the cluster converges to.", "gauge"}},
+    {"sclman_cluster_min", {"The cluster's minimum size.", "gauge"}},
+    {"sclman_cluster_max", {"The cluster's maximum size.", "gauge"}},
+  };
+  return f;
+}
+
+std::string escape_label(const std::string& v)
+{
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::string render_textfile(const std::vector<state::Counter>& counters,
+                            const std::vector<state::RunRecord>& runs,
+                            const std::vector<ClusterGauge>& clusters)
+{
+  // family -> lines, so that each family's samples stand together under one HELP/TYPE.
+  std::map<std::string, std::vector<std::string>> lines;
+  for (const auto& r : runs) {
+    const auto label = fmt::format("command=\"{}\"", escape_label(r.command));
+    lines["sclman_last_run_timestamp_seconds"].push_back(
+      fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.ts) / 1000.0));
+    lines["sclman_last_run_exit_code"].push_back(fmt::format("{{{}}} {}", label, r.exit_code));
+    lines["sclman_last_run_success"].push_back(
+      fmt::format("{{{}}} {}", label, r.exit_code == 0 ? 1 : 0));
+    lines["sclman_last_run_duration_seconds"].push_back(
+      fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.duration_ms) / 1000.0));
+  }
+  for (const auto& c : counters) {
+    if (families().count(c.name) == 0) {
+      continue;
+    }
+    lines[c.name].push_back(fmt::format("{{{}}} {}", c.labels, c.value));
+  }
+  for (const auto& c : clusters) {
+    const auto label = fmt::format("cluster=\"{}\"", escape_label(c.name));
+    lines["sclman_cluster_size"].push_back(fmt::format("{{{}}} {}", label, c.size));
+    lines["sclman_cluster_desired"].push_back(fmt::format("{{{}}} {}", label, c.desired));
+    lines["sclman_cluster_min"].push_back(fmt::format("{{{}}} {}", label, c.min));
+    lines["sclman_cluster_max"].push_back(fmt::format("{{{}}} {}", label, c.max));
+  }
+  std::string out;
+  for (const auto& [name, samples] : lines) {
+    const auto& family = families().at(name);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, family.help, name, family.type);
+    for (const auto& s : samples) {
+      out += name + s + "\n";
+    }
+  }
+  return out;
+}
+
+} // namespace report

@@ -1,0 +1,31 @@
+#include "core/log.hpp"
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("splits a log line into its event and key=value fields", "[log]")
+{
+  const auto [event, fields] = core::parse_log_message(
+    "instance.failed cluster=shop instance=shop-web-2 reason=\"no \\\"healthy\\\" answer\" n=3");
+  CHECK(event == "instance.failed");
+  CHECK(fields.at("cluster") == "shop");
+  CHECK(fields.at("instance") == "shop-web-2");
+  CHECK(fields.at("reason") == "no \"healthy\" answer");
+  CHECK(fields.at("n") == "3");
+}
+
+TEST_CASE("keeps free text after the event", "[log]")
+{
+  const auto [event, fields] = core::parse_log_message("failpoint hit here");
+  CHECK(event == "failpoint");
+  CHECK(fields.at("text") == "hit here");
+}
+
+TEST_CASE("quotes values that would break key=value parsing", "[log]")
+{
+  CHECK(core::log_quote("plain") == "plain");
+  CHECK(core::log_quote("two words") == "\"two words\"");
+  CHECK(core::log_quote("a=b") == "\"a=b\"");
+  CHECK(core::log_quote("") == "\"\"");
+  const auto [event, fields] = core::parse_log_message("e k=" + core::log_quote("x \"y\" z"));
+  CHECK(fields.at("k") == "x \"y\" z");
+}
