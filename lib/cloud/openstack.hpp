@@ -1,0 +1,89 @@
+// The OpenStack provider: web servers are Nova servers, authenticated through Keystone v3.
+//
+// Nova is called with microversion 2.52 (k_compute_microversion): the lowest that accepts
+// `tags` in the create body; everything else used (required `networks` 2.37, `?tags=` filter
+// 2.26, `fault` of failed servers) exists there, so any cloud since Queens (2018) answers it.
+// Every server sclman makes carries the tags `sclman`, `sclman:cluster=NAME`,
+// `sclman:role=ROLE` and the same as metadata `sclman:cluster`, `sclman:role`.
+#pragma once
+
+#include "cloud/openstack_auth.hpp"
+#include "cloud/openstack_parse.hpp"
+#include "cloud/provider.hpp"
+#include "core/clock.hpp"
+#include "http/transport.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cloud {
+
+inline constexpr const char* k_compute_microversion = "2.52";
+
+struct OpenStackOptions
+{
+  openstack::Credentials credentials;
+  std::vector<std::string> networks;  // names or ids; the first one's fixed address is used
+  std::string key_name;
+  std::vector<std::string> security_groups;
+  int web_port = 80;
+  std::string token_cache;  // 0600 file; empty: no cache
+  long timeout_ms = 30000;
+  core::Millis deadline = 0;  // steady-clock ms after which no retry starts; 0: none
+};
+
+class OpenStackProvider final : public Provider
+{
+public:
+  OpenStackProvider(http::HttpTransport& http, core::Clock& clock, OpenStackOptions options);
+
+  core::Result<Server> create(const ServerSpec& spec) override;
+  core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<void> remove(const core::InstanceRef& instance) override;
+  core::Result<std::vector<Server>> list() override;
+
+  // Return every server carrying the `sclman` tag, as Nova reports it (for gc's grace period).
+  core::Result<std::vector<openstack::NovaServer>> tagged_servers();
+
+  // Return the provider's view of a Nova server (status, fault, address on the network).
+  Server to_server(const openstack::NovaServer& s) const;
+
+private:
+  struct Call
+  {
+    std::string method = "GET";
+    std::string service;  // catalog type: compute, image, network
+    std::string path;     // below the endpoint
+    std::string body;
+    bool retry = true;    // may be sent again after a 5xx or a timeout
+  };
+
+  core::Result<openstack::Token> token();
+  core::Result<openstack::Token> authenticate();
+  void forget_token();
+  core::Result<http::HttpResponse> call(const Call& c);
+  core::Result<std::string> resolve_flavor(const std::string& wanted);
+  core::Result<std::string> resolve_image(const std::string& wanted);
+  core::Result<std::string> resolve_network(const std::string& wanted);
+  core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
+  core::Result<std::string> post_server(const ServerSpec& spec);
+  bool time_left(core::Millis delay_ms) const;
+  void pause(core::Millis delay_ms) const;
+
+  http::HttpTransport& m_http;
+  core::Clock& m_clock;
+  OpenStackOptions m_options;
+  std::optional<openstack::Token> m_token;
+  std::map<std::string, std::string> m_resolved;  // "flavor:NAME" -> id, for this run
+};
+
+// Return the error for an unsuccessful answer of `service` to `what` (STYLE.md §5, with one
+// difference: a 403 over quota is upstream_rejected, since retrying cannot help until an
+// operator raises the quota).
+core::Error openstack_error(const std::string& service,
+                            const std::string& what,
+                            const http::HttpResponse& response);
+
+} // namespace cloud

@@ -1,0 +1,126 @@
+// How an OpenStack cluster is put together: its web servers are Nova servers, its LB is the
+// nginx balancer on the sclman host (a local instance) in front of their addresses.
+//
+// Stand-in mode ([OPENSTACK] stand_in = yes) exists for tests against Nova's fake virt driver,
+// whose servers run nothing: each web server that Nova reports ACTIVE gets a local nginx on
+// 127.0.0.1 standing in for it, and that is the address the LB and health checks use. Nova's
+// own state (BUILD, ACTIVE, ERROR, deleted) still decides everything else.
+#pragma once
+
+#include "cloud/openstack.hpp"
+#include "cm/bootstrapper.hpp"
+#include "core/config.hpp"
+
+#include <map>
+#include <memory>
+
+namespace cloud {
+
+// Routes the LB to `lb` (local) and web servers to `web` (Nova, or its stand-in wrapper).
+class OpenStackClusterProvider final : public Provider
+{
+public:
+  OpenStackClusterProvider(Provider& lb, Provider& web) : m_lb(lb), m_web(web) {}
+
+  core::Result<Server> create(const ServerSpec& spec) override;
+  core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<void> remove(const core::InstanceRef& instance) override;
+  core::Result<std::vector<Server>> list() override;
+
+private:
+  Provider& m_lb;
+  Provider& m_web;
+};
+
+// Wraps the Nova provider: an ACTIVE server's address becomes 127.0.0.1:PORT of its stand-in
+// (the port is kept in <root>/<name>/stand_in.json); remove() also stops the stand-in.
+class StandInProvider final : public Provider
+{
+public:
+  StandInProvider(Provider& nova, std::string root, std::string nginx);
+
+  core::Result<Server> create(const ServerSpec& spec) override;
+  core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<void> remove(const core::InstanceRef& instance) override;
+  core::Result<std::vector<Server>> list() override;
+
+private:
+  core::Result<Server> map(Server server);
+
+  Provider& m_nova;
+  std::string m_root;
+  std::string m_nginx;
+};
+
+// Wraps the cluster's bootstrapper for Nova web servers: a web server counts as running only
+// while Nova still has it ACTIVE (a server deleted or failed behind sclman's back is noticed);
+// without stand-ins, the local bootstrapper has nothing to configure on a web server (its
+// image and user data do that), so bootstrap() is done at once and the health check decides.
+class OpenStackBootstrapper final : public cm::Bootstrapper
+{
+public:
+  OpenStackBootstrapper(Provider& web, cm::Bootstrapper& inner, bool inner_is_local,
+                        bool stand_in);
+
+  core::Result<std::string> user_data(const core::InstanceRef& instance) override;
+  core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
+  core::Result<bool> running(const core::InstanceRef& instance) override;
+  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
+  core::Result<void> decommission(const core::InstanceRef& instance) override;
+  core::Result<void> prepare_cluster(const std::string& cluster) override;
+  core::Result<void> retire_cluster(const std::string& cluster) override;
+  int drain_seconds() const override;
+
+private:
+  bool delegates(const core::InstanceRef& instance) const;
+
+  Provider& m_web;
+  cm::Bootstrapper& m_inner;
+  bool m_inner_is_local;
+  bool m_stand_in;
+};
+
+// The OpenStack drivers of one run, made on first use by a cluster on OpenStack: one Nova
+// provider per cloud, and the wrappers above.
+class OpenStackDrivers
+{
+public:
+  // `local` is the provider of LBs; stand-ins live below `state_dir`/instances.
+  OpenStackDrivers(http::HttpTransport& http, core::Clock& clock, const core::Config& config,
+                   std::string state_dir, Provider& local);
+
+  // Return the Nova provider for a cluster's provider column ("openstack" or
+  // "openstack:CLOUD"), authenticating lazily (nothing is sent here).
+  core::Result<OpenStackProvider*> nova(const std::string& column);
+  // Return the provider of a cluster on OpenStack (LB local, web servers on Nova).
+  core::Result<Provider*> provider(const std::string& column);
+  // Return `inner` (the cluster's bootstrapper) wrapped for Nova web servers.
+  core::Result<cm::Bootstrapper*> bootstrapper(const std::string& column, cm::Bootstrapper& inner,
+                                              bool inner_is_local);
+
+private:
+  struct Cloud
+  {
+    std::unique_ptr<OpenStackProvider> nova;
+    std::unique_ptr<StandInProvider> stand_in;
+    std::unique_ptr<OpenStackClusterProvider> cluster;
+    std::map<cm::Bootstrapper*, std::unique_ptr<OpenStackBootstrapper>> bootstrappers;
+  };
+  core::Result<Cloud*> cloud(const std::string& column);
+
+  http::HttpTransport& m_http;
+  core::Clock& m_clock;
+  core::Config m_config;
+  std::string m_state_dir;
+  Provider& m_local;
+  core::Millis m_deadline;
+  std::map<std::string, Cloud> m_clouds;
+};
+
+// Return true if a cluster's provider column names OpenStack ("openstack", "openstack:CLOUD").
+bool is_openstack_provider(const std::string& column);
+
+// Return the role part of a deterministic instance name <cluster>-<role>-<serial>.
+std::string role_of(const std::string& name);
+
+} // namespace cloud

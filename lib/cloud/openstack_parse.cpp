@@ -1,0 +1,389 @@
+#include "cloud/openstack_parse.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <ctime>
+
+namespace cloud::openstack {
+
+using core::ErrorKind;
+using core::fail;
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key)
+{
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) {
+    return {};
+  }
+  return it->get<std::string>();
+}
+
+tl::unexpected<core::Error> malformed(const char* what, const std::string& why)
+{
+  return fail(ErrorKind::upstream_transient, fmt::format("malformed {}: {}", what, why));
+}
+
+NovaServer server_from(const json& s)
+{
+  NovaServer out;
+  out.id = str(s, "id");
+  out.name = str(s, "name");
+  out.status = str(s, "status");
+  out.task_state = str(s, "OS-EXT-STS:task_state");
+  if (const auto t = s.find("tags"); t != s.end() && t->is_array()) {
+    for (const auto& tag : *t) {
+      if (tag.is_string()) {
+        out.tags.push_back(tag.get<std::string>());
+      }
+    }
+  }
+  if (const auto m = s.find("metadata"); m != s.end() && m->is_object()) {
+    for (const auto& [k, v] : m->items()) {
+      if (v.is_string()) {
+        out.metadata[k] = v.get<std::string>();
+      }
+    }
+  }
+  if (const auto a = s.find("addresses"); a != s.end() && a->is_object()) {
+    for (const auto& [net, list] : a->items()) {
+      auto& dst = out.addresses[net];
+      if (!list.is_array()) {
+        continue;
+      }
+      for (const auto& e : list) {
+        Address addr;
+        addr.addr = str(e, "addr");
+        addr.version = e.value("version", 4);
+        addr.type = str(e, "OS-EXT-IPS:type");
+        dst.push_back(addr);
+      }
+    }
+  }
+  if (const auto f = s.find("fault"); f != s.end() && f->is_object()) {
+    out.fault = str(*f, "message");
+  }
+  out.created = parse_iso8601(str(s, "created")).value_or(0);
+  return out;
+}
+
+} // namespace
+
+core::Result<Token> parse_token(std::string_view subject_token, std::string_view body)
+{
+  if (subject_token.empty()) {
+    return malformed("keystone token answer", "no X-Subject-Token header");
+  }
+  try {
+    const auto j = json::parse(body);
+    const auto& t = j.at("token");
+    Token out;
+    out.value = std::string(subject_token);
+    const auto expires = parse_iso8601(str(t, "expires_at"));
+    if (!expires) {
+      return malformed("keystone token answer", "no valid expires_at");
+    }
+    out.expires_at = *expires;
+    if (const auto p = t.find("project"); p != t.end() && p->is_object()) {
+      out.project_id = str(*p, "id");
+    }
+    if (const auto c = t.find("catalog"); c != t.end() && c->is_array()) {
+      for (const auto& service : *c) {
+        const auto type = str(service, "type");
+        const auto eps = service.find("endpoints");
+        if (eps == service.end() || !eps->is_array()) {
+          continue;
+        }
+        for (const auto& e : *eps) {
+          Endpoint ep;
+          ep.type = type;
+          ep.interface = str(e, "interface");
+          ep.region = str(e, "region_id");
+          if (ep.region.empty()) {
+            ep.region = str(e, "region");
+          }
+          ep.url = str(e, "url");
+          out.catalog.push_back(ep);
+        }
+      }
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed("keystone token answer", e.what());
+  }
+}
+
+core::Result<std::string> find_endpoint(const std::vector<Endpoint>& catalog,
+                                        const std::string& type,
+                                        const std::string& interface,
+                                        const std::string& region)
+{
+  bool type_seen = false;
+  for (const auto& e : catalog) {
+    if (e.type != type) {
+      continue;
+    }
+    type_seen = true;
+    if (e.interface == interface && (region.empty() || e.region == region) && !e.url.empty()) {
+      std::string url = e.url;
+      while (!url.empty() && url.back() == '/') {
+        url.pop_back();
+      }
+      return url;
+    }
+  }
+  if (!type_seen) {
+    return fail(ErrorKind::config,
+                fmt::format("no service of type '{}' in the keystone catalog", type),
+                "keystone");
+  }
+  return fail(ErrorKind::config,
+              fmt::format("no '{}' endpoint of service '{}'{} in the keystone catalog", interface,
+                          type, region.empty() ? "" : fmt::format(" in region '{}'", region)),
+              "keystone");
+}
+
+core::Result<std::vector<NovaServer>> parse_servers(std::string_view body)
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<NovaServer> out;
+    for (const auto& s : j.at("servers")) {
+      out.push_back(server_from(s));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed("nova server list", e.what());
+  }
+}
+
+core::Result<NovaServer> parse_server(std::string_view body)
+{
+  try {
+    return server_from(json::parse(body).at("server"));
+  } catch (const json::exception& e) {
+    return malformed("nova server", e.what());
+  }
+}
+
+core::Result<std::string> parse_created_id(std::string_view body)
+{
+  try {
+    auto id = json::parse(body).at("server").at("id").get<std::string>();
+    if (id.empty()) {
+      return malformed("nova create answer", "empty id");
+    }
+    return id;
+  } catch (const json::exception& e) {
+    return malformed("nova create answer", e.what());
+  }
+}
+
+core::Result<std::vector<Named>> parse_named_list(std::string_view body, const std::string& key)
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<Named> out;
+    for (const auto& e : j.at(key)) {
+      out.push_back(Named{str(e, "id"), str(e, "name")});
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed(key.c_str(), e.what());
+  }
+}
+
+core::Result<std::string> pick_one(const std::vector<Named>& items,
+                                   const std::string& wanted,
+                                   const std::string& what)
+{
+  for (const auto& i : items) {
+    if (i.id == wanted) {
+      return i.id;
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& i : items) {
+    if (i.name == wanted) {
+      ids.push_back(i.id);
+    }
+  }
+  if (ids.empty()) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("no {} named '{}'", what, wanted));
+  }
+  if (ids.size() > 1) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("{} name '{}' is ambiguous: {} {}s have it ({}); give an id", what,
+                            wanted, ids.size(), what, fmt::join(ids, ", ")));
+  }
+  return ids.front();
+}
+
+std::string error_message(std::string_view body)
+{
+  try {
+    const auto j = json::parse(body);
+    if (j.is_object()) {
+      // Keystone: {"error":{"code","message","title"}}; middleware: {"message","code","title"};
+      // Nova: {"<faultName>":{"code","message"}}.
+      if (const auto e = j.find("error"); e != j.end() && e->is_object()) {
+        if (auto m = str(*e, "message"); !m.empty()) {
+          return m;
+        }
+      }
+      if (auto m = str(j, "message"); !m.empty()) {
+        return m;
+      }
+      for (const auto& [name, v] : j.items()) {
+        if (v.is_object()) {
+          if (auto m = str(v, "message"); !m.empty()) {
+            return m;
+          }
+        }
+      }
+    }
+  } catch (const json::exception&) {
+    // not JSON: an HTML page of a proxy, or plain text
+  }
+  std::string out;
+  for (const char c : body.substr(0, 200)) {
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  }
+  return out.empty() ? std::string("(empty body)") : out;
+}
+
+std::optional<int> parse_retry_after(std::string_view value)
+{
+  while (!value.empty() && value.front() == ' ') {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) {
+    value.remove_suffix(1);
+  }
+  int out = 0;
+  const auto* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (value.empty() || ec != std::errc() || ptr != end || out < 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<core::Millis> parse_iso8601(std::string_view text)
+{
+  // YYYY-MM-DDTHH:MM:SS[.frac][Z|+00:00]
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ')
+      || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  auto num = [&](std::size_t pos, std::size_t len) -> std::optional<int> {
+    int v = 0;
+    const auto* b = text.data() + pos;
+    auto [ptr, ec] = std::from_chars(b, b + len, v);
+    if (ec != std::errc() || ptr != b + len) {
+      return std::nullopt;
+    }
+    return v;
+  };
+  const auto y = num(0, 4);
+  const auto mo = num(5, 2);
+  const auto d = num(8, 2);
+  const auto h = num(11, 2);
+  const auto mi = num(14, 2);
+  const auto s = num(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *s;
+  core::Millis ms = 0;
+  std::size_t pos = 19;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 3) {
+        ms = ms * 10 + (text[pos] - '0');
+      }
+      ++digits;
+      ++pos;
+    }
+    for (; digits < 3; ++digits) {
+      ms *= 10;
+    }
+  }
+  const auto rest = text.substr(pos);
+  if (!rest.empty() && rest != "Z" && rest != "+00:00" && rest != "+0000") {
+    return std::nullopt;
+  }
+  return static_cast<core::Millis>(timegm(&tm)) * 1000 + ms;
+}
+
+std::string exact_name_regex(const std::string& name)
+{
+  std::string out = "^";
+  for (const char c : name) {
+    if (std::string_view(".^$*+?()[]{}|\\").find(c) != std::string_view::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  out += '$';
+  return out;
+}
+
+std::string fixed_address(const NovaServer& server, const std::string& network)
+{
+  for (const auto& [net, list] : server.addresses) {
+    if (!network.empty() && net != network) {
+      continue;
+    }
+    for (const auto& a : list) {
+      if (a.version == 4 && (a.type.empty() || a.type == "fixed")) {
+        return a.addr;
+      }
+    }
+  }
+  return {};
+}
+
+std::string base64(std::string_view data)
+{
+  static constexpr char k_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16)
+                   | (static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8)
+                   | static_cast<unsigned>(static_cast<unsigned char>(data[i + 2]));
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += k_alphabet[(n >> 6) & 63];
+    out += k_alphabet[n & 63];
+  }
+  if (i < data.size()) {
+    auto n = static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16;
+    if (i + 1 < data.size()) {
+      n |= static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8;
+    }
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += i + 1 < data.size() ? k_alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+} // namespace cloud::openstack

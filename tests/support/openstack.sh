@@ -1,0 +1,329 @@
+# Start and stop OpenStack Zed (Debian 12's packages) on 127.0.0.1 for the integration tests:
+# RabbitMQ, Keystone, Placement, Glance, Neutron (ML2 flat, no agents), Nova (API, conductor,
+# scheduler, compute with the fake virt driver), all on SQLite below one directory.
+# Source it, then: openstack_start DIR; ...; openstack_stop. Sets OS_KEYSTONE_URL,
+# OS_BRINGUP_SECONDS and OS_DEMO_PROJECT. Stops only the processes it started, by pid.
+# See /work/shared/LAB-NOTES.md for where each step comes from.
+
+OS_PY=/usr/bin/python3
+OS_SUPPORT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OS_PASTE=/usr/local/share/sclman-openstack
+OS_PIDS=()
+OS_DIR=
+OS_KEYSTONE_URL=
+
+os_free_port() {
+  $OS_PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+os_log() { echo "openstack: $*" >&2; }
+
+# os_bg NAME CMD...: run CMD in the background with its output in DIR/log/NAME.log.
+os_bg() {
+  local name=$1
+  shift
+  "$@" < /dev/null >> "$OS_DIR/log/$name.log" 2>&1 &
+  OS_PIDS+=($!)
+  eval "OS_PID_${name//-/_}=$!"
+}
+
+# os_wait_http URL SECONDS NAME: wait until URL answers with any HTTP status.
+os_wait_http() {
+  local k
+  for k in $(seq 1 $(($2 * 5))); do
+    if curl -s -o /dev/null --max-time 2 "$1"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  os_log "$3 did not answer on $1 within $2 s"
+  tail -n 40 "$OS_DIR/log/$3.log" >&2 || true
+  return 1
+}
+
+# os_wal DB...: switch SQLite files to WAL, so a reader does not lock out a writer.
+# The -common packages that ship these commands want debconf and systemd: call their modules.
+glance-manage() { $OS_PY -c 'import sys; sys.argv[0] = "glance-manage"; from glance.cmd.manage import main; sys.exit(main())' "$@"; }
+neutron-db-manage() { $OS_PY -c 'import sys; sys.argv[0] = "neutron-db-manage"; from neutron.db.migration.cli import main; sys.exit(main())' "$@"; }
+nova-manage() { $OS_PY -c 'import sys; sys.argv[0] = "nova-manage"; from nova.cmd.manage import main; sys.exit(main())' "$@"; }
+
+os_wal() {
+  local db
+  for db in "$@"; do
+    sqlite3 "$db" 'PRAGMA journal_mode=WAL;' > /dev/null
+  done
+}
+
+os_authtoken() { # section for keystonemiddleware and service users
+  cat <<EOT
+[keystone_authtoken]
+www_authenticate_uri = $OS_KEYSTONE_URL
+auth_url = $OS_KEYSTONE_URL
+auth_type = password
+username = $1
+password = svc
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+service_token_roles_required = true
+EOT
+}
+
+os_service_user() { # [SECTION] for a client of another service
+  cat <<EOT
+[$1]
+auth_type = password
+auth_url = $OS_KEYSTONE_URL
+username = $2
+password = svc
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = RegionOne
+valid_interfaces = public
+EOT
+}
+
+openstack_start() {
+  OS_DIR=$1
+  mkdir -p "$OS_DIR"/{log,rabbit,keystone,placement,glance/images,neutron,nova/instances,locks,py}
+  local t0=$SECONDS
+  local p_epmd p_rabbit p_ks p_pl p_gl p_ne p_nova
+  p_epmd=$(os_free_port); p_rabbit=$(os_free_port); p_ks=$(os_free_port)
+  p_pl=$(os_free_port); p_gl=$(os_free_port); p_ne=$(os_free_port); p_nova=$(os_free_port)
+  OS_KEYSTONE_URL=http://127.0.0.1:$p_ks
+  local transport=rabbit://guest:guest@127.0.0.1:$p_rabbit/
+  local base=$OS_DIR
+
+  # RabbitMQ, with its own epmd, both on 127.0.0.1.
+  echo "sclmanopenstacktestcookie" > "$OS_DIR/rabbit/.erlang.cookie"
+  chmod 400 "$OS_DIR/rabbit/.erlang.cookie"
+  ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$p_epmd \
+    os_bg epmd /usr/bin/epmd -address 127.0.0.1 -port "$p_epmd"
+  cat > "$OS_DIR/rabbit/rabbitmq.conf" <<EOT
+listeners.tcp.default = 127.0.0.1:$p_rabbit
+loopback_users.guest = true
+EOT
+  echo '[].' > "$OS_DIR/rabbit/enabled_plugins"
+  HOME=$OS_DIR/rabbit ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$p_epmd \
+  RABBITMQ_NODENAME=sclman@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+  RABBITMQ_NODE_PORT=$p_rabbit RABBITMQ_DIST_PORT=$(os_free_port) \
+  RABBITMQ_CONFIG_FILE=$OS_DIR/rabbit/rabbitmq RABBITMQ_MNESIA_BASE=$OS_DIR/rabbit/mnesia \
+  RABBITMQ_LOG_BASE=$OS_DIR/rabbit/log RABBITMQ_ENABLED_PLUGINS_FILE=$OS_DIR/rabbit/enabled_plugins \
+  RABBITMQ_PID_FILE=$OS_DIR/rabbit/pid \
+    os_bg rabbit /usr/lib/rabbitmq/bin/rabbitmq-server
+
+  # Keystone.
+  cat > "$OS_DIR/keystone/keystone.conf" <<EOT
+[database]
+connection = sqlite:///$base/keystone/keystone.db
+[token]
+provider = fernet
+[fernet_tokens]
+key_repository = $base/keystone/fernet-keys
+[fernet_receipts]
+key_repository = $base/keystone/fernet-keys
+[credential]
+key_repository = $base/keystone/credential-keys
+EOT
+  local kc="--config-file $OS_DIR/keystone/keystone.conf"
+  keystone-manage $kc db_sync >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+  keystone-manage $kc fernet_setup --keystone-user root --keystone-group root >> "$OS_DIR/log/setup.log" 2>&1
+  keystone-manage $kc credential_setup --keystone-user root --keystone-group root >> "$OS_DIR/log/setup.log" 2>&1
+  keystone-manage $kc bootstrap --bootstrap-password admin-secret \
+    --bootstrap-admin-url "$OS_KEYSTONE_URL/v3" --bootstrap-internal-url "$OS_KEYSTONE_URL/v3" \
+    --bootstrap-public-url "$OS_KEYSTONE_URL/v3" --bootstrap-region-id RegionOne \
+    >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+  os_wal "$OS_DIR/keystone/keystone.db"
+  OS_KEYSTONE_CONFIG_FILES=$OS_DIR/keystone/keystone.conf \
+    os_bg keystone uwsgi-core --plugin python3 --http-socket "127.0.0.1:$p_ks" \
+      --wsgi-file /usr/bin/keystone-wsgi-public --threads 1 --processes 1 \
+      --add-header 'Connection: close' --die-on-term
+  os_wait_http "$OS_KEYSTONE_URL/v3" 60 keystone || return 1
+  local api="$OS_PY $OS_SUPPORT/openstack_api.py $OS_KEYSTONE_URL"
+  OS_DEMO_PROJECT=$($api setup | $OS_PY -c 'import json,sys; print(json.load(sys.stdin)["demo_project"])') || return 1
+  $api register placement placement "http://127.0.0.1:$p_pl" || return 1
+  $api register image glance "http://127.0.0.1:$p_gl" || return 1
+  $api register network neutron "http://127.0.0.1:$p_ne" || return 1
+  $api register compute nova "http://127.0.0.1:$p_nova/v2.1" || return 1
+
+  # Placement.
+  cat > "$OS_DIR/placement/placement.conf" <<EOT
+[placement_database]
+connection = sqlite:///$base/placement/placement.db
+[api]
+auth_strategy = keystone
+$(os_authtoken placement)
+EOT
+  placement-manage --config-file "$OS_DIR/placement/placement.conf" db sync >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+  os_wal "$OS_DIR/placement/placement.db"
+  cat > "$OS_DIR/py/placement_wsgi.py" <<'EOT'
+from placement.wsgi import init_application
+application = init_application()
+EOT
+  OS_PLACEMENT_CONFIG_DIR=$OS_DIR/placement \
+    os_bg placement uwsgi-core --plugin python3 --http-socket "127.0.0.1:$p_pl" \
+      --wsgi-file "$OS_DIR/py/placement_wsgi.py" --threads 1 --processes 1 \
+      --add-header 'Connection: close' --die-on-term
+
+  # Glance.
+  cat > "$OS_DIR/glance/glance-api.conf" <<EOT
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $p_gl
+workers = 1
+enabled_backends = file:file
+[database]
+connection = sqlite:///$base/glance/glance.db
+[glance_store]
+default_backend = file
+[file]
+filesystem_store_datadir = $base/glance/images
+[paste_deploy]
+flavor = keystone
+config_file = $OS_PASTE/glance/api-paste.ini
+[oslo_concurrency]
+lock_path = $base/locks
+$(os_authtoken glance)
+EOT
+  glance-manage --config-file "$OS_DIR/glance/glance-api.conf" db_sync >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+  os_wal "$OS_DIR/glance/glance.db"
+  os_bg glance $OS_PY -c "import sys; sys.argv = ['glance-api', '--config-file', '$OS_DIR/glance/glance-api.conf']; from glance.cmd.api import main; main()"
+
+  # Neutron: ML2 flat, a mechanism driver that binds every port, no agents.
+  mkdir -p "$OS_DIR/py/sclman_mech-1.0.dist-info"
+  cp "$OS_SUPPORT/openstack_mech.py" "$OS_DIR/py/sclman_mech.py"
+  printf 'Metadata-Version: 2.1\nName: sclman-mech\nVersion: 1.0\n' > "$OS_DIR/py/sclman_mech-1.0.dist-info/METADATA"
+  printf '[neutron.ml2.mechanism_drivers]\nsclman_bind_all = sclman_mech:BindAll\n' > "$OS_DIR/py/sclman_mech-1.0.dist-info/entry_points.txt"
+  cat > "$OS_DIR/neutron/neutron.conf" <<EOT
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $p_ne
+core_plugin = ml2
+service_plugins =
+auth_strategy = keystone
+transport_url = $transport
+api_workers = 1
+rpc_workers = 0
+rpc_state_report_workers = 0
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+api_paste_config = $OS_PASTE/neutron/api-paste.ini
+state_path = $base/neutron
+[database]
+connection = sqlite:///$base/neutron/neutron.db
+[oslo_concurrency]
+lock_path = $base/locks
+[agent]
+root_helper = true
+$(os_authtoken neutron)
+$(os_service_user nova neutron)
+[ml2]
+type_drivers = flat
+tenant_network_types =
+mechanism_drivers = sclman_bind_all
+extension_drivers = port_security
+[ml2_type_flat]
+flat_networks = physnet1
+[securitygroup]
+firewall_driver = noop
+EOT
+  export PYTHONPATH=$OS_DIR/py${PYTHONPATH:+:$PYTHONPATH}
+  $OS_PY - "$base/neutron/neutron.db" >> "$OS_DIR/log/setup.log" 2>&1 <<'EOT' || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+import sys
+import sqlalchemy
+from neutron.db.migration.models import head
+engine = sqlalchemy.create_engine('sqlite:///' + sys.argv[1])
+head.get_metadata().create_all(engine)
+EOT
+  neutron-db-manage --config-file "$OS_DIR/neutron/neutron.conf" stamp heads >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
+  os_wal "$OS_DIR/neutron/neutron.db"
+  os_bg neutron $OS_PY -c "import sys; sys.argv = ['neutron-server', '--config-file', '$OS_DIR/neutron/neutron.conf']; from neutron.cmd.eventlet.server import main; main()"
+
+  # Nova.
+  cat > "$OS_DIR/nova/nova.conf" <<EOT
+[DEFAULT]
+transport_url = $transport
+compute_driver = fake.FakeDriver
+host = sclman-compute
+my_ip = 127.0.0.1
+state_path = $base/nova
+instances_path = $base/nova/instances
+enabled_apis = osapi_compute
+osapi_compute_listen = 127.0.0.1
+osapi_compute_listen_port = $p_nova
+osapi_compute_workers = 1
+use_neutron = true
+vif_plugging_is_fatal = false
+vif_plugging_timeout = 0
+[api]
+auth_strategy = keystone
+[api_database]
+connection = sqlite:///$base/nova/nova_api.db
+[database]
+connection = sqlite:///$base/nova/nova.db
+[wsgi]
+api_paste_config = $OS_PASTE/nova/api-paste.ini
+[oslo_concurrency]
+lock_path = $base/locks
+[scheduler]
+discover_hosts_in_cells_interval = 10
+workers = 1
+[conductor]
+workers = 1
+[vnc]
+enabled = false
+[glance]
+valid_interfaces = public
+region_name = RegionOne
+$(os_authtoken nova)
+$(os_service_user placement placement)
+$(os_service_user neutron neutron)
+EOT
+  local nc="--config-file $OS_DIR/nova/nova.conf"
+  { nova-manage $nc api_db sync \
+    && nova-manage $nc cell_v2 map_cell0 --database_connection "sqlite:///$base/nova/nova_cell0.db" \
+    && nova-manage $nc cell_v2 create_cell --name cell1 \
+    && nova-manage $nc db sync; } >> "$OS_DIR/log/setup.log" 2>&1 || { tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
+  os_wal "$OS_DIR/nova/nova_api.db" "$OS_DIR/nova/nova.db" "$OS_DIR/nova/nova_cell0.db"
+  local m
+  for m in api conductor scheduler compute; do
+    os_bg "nova-$m" $OS_PY -c "import sys; sys.argv = ['nova-$m', '--config-file', '$OS_DIR/nova/nova.conf']; from nova.cmd.$m import main; main()"
+  done
+  os_wait_http "http://127.0.0.1:$p_pl/" 60 placement || return 1
+  os_wait_http "http://127.0.0.1:$p_gl/" 60 glance || return 1
+  os_wait_http "http://127.0.0.1:$p_ne/" 60 neutron || return 1
+  os_wait_http "http://127.0.0.1:$p_nova/" 90 nova-api || return 1
+  $api resources >> "$OS_DIR/log/setup.log" 2>&1 || { tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
+  # The compute service registers itself, then is mapped into cell1.
+  local k
+  for k in $(seq 1 90); do
+    nova-manage $nc cell_v2 discover_hosts >> "$OS_DIR/log/setup.log" 2>&1 || true
+    if $api compute-up 2>/dev/null; then
+      break
+    fi
+    sleep 1
+  done
+  $api compute-up || { os_log "nova-compute did not register"; tail -n 30 "$OS_DIR/log/nova-compute.log" >&2; return 1; }
+  OS_BRINGUP_SECONDS=$((SECONDS - t0))
+  os_log "services up in ${OS_BRINGUP_SECONDS} s"
+}
+
+# openstack_stop: stop what openstack_start started (TERM, then KILL after 10 s), newest first.
+openstack_stop() {
+  local i pid k
+  for ((i = ${#OS_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${OS_PIDS[$i]}
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for ((i = ${#OS_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${OS_PIDS[$i]}
+    for k in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  OS_PIDS=()
+}

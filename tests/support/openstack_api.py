@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Admin and demo calls the OpenStack tests make besides sclman: set up the demo project,
+flavor, image and network; list, create and delete servers; set quotas.
+Usage: openstack_api.py KEYSTONE_URL COMMAND [ARGS]. Loopback only."""
+import json
+import sys
+import time
+
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+
+ADMIN_PW = 'admin-secret'
+DEMO_PW = 'demo-secret'
+MV = {'OpenStack-API-Version': 'compute 2.52'}
+
+
+def sess(url, user='admin', password=ADMIN_PW, project='admin'):
+    auth = v3.Password(auth_url=url + '/v3', username=user, password=password,
+                       project_name=project, user_domain_name='Default',
+                       project_domain_name='Default')
+    return session.Session(auth=auth)
+
+
+def ep(s, kind):
+    return s.get_endpoint(service_type=kind, interface='public')
+
+
+def first(items, name):
+    for i in items:
+        if i.get('name') == name:
+            return i
+    return None
+
+
+def setup(url):
+    s = sess(url)
+    ks = url + '/v3'
+    roles = s.get(ks + '/roles').json()['roles']
+    admin_role = first(roles, 'admin')['id']
+    member = first(roles, 'member') or first(roles, 'reader')
+    member_role = member['id']
+    projects = s.get(ks + '/projects').json()['projects']
+    for name in ('service', 'demo'):
+        if not first(projects, name):
+            s.post(ks + '/projects', json={'project': {'name': name, 'domain_id': 'default'}})
+    projects = s.get(ks + '/projects').json()['projects']
+    service = first(projects, 'service')['id']
+    demo = first(projects, 'demo')['id']
+    users = s.get(ks + '/users').json()['users']
+    for name, pw, project, role in (('nova', 'svc', service, admin_role),
+                                    ('placement', 'svc', service, admin_role),
+                                    ('glance', 'svc', service, admin_role),
+                                    ('neutron', 'svc', service, admin_role),
+                                    ('demo', DEMO_PW, demo, member_role)):
+        u = first(users, name)
+        if not u:
+            u = s.post(ks + '/users', json={'user': {'name': name, 'password': pw,
+                                                     'domain_id': 'default'}}).json()['user']
+        s.put('%s/projects/%s/users/%s/roles/%s' % (ks, project, u['id'], role))
+    print(json.dumps({'demo_project': demo}))
+
+
+def register(url, kind, name, endpoint):
+    s = sess(url)
+    ks = url + '/v3'
+    services = s.get(ks + '/services').json()['services']
+    if first(services, name):
+        return
+    sid = s.post(ks + '/services', json={'service': {'type': kind, 'name': name}}
+                 ).json()['service']['id']
+    for iface in ('public', 'internal', 'admin'):
+        s.post(ks + '/endpoints', json={'endpoint': {'service_id': sid, 'interface': iface,
+                                                     'url': endpoint, 'region_id': 'RegionOne'}})
+
+
+def resources(url):
+    s = sess(url)
+    nova = ep(s, 'compute')
+    flavors = s.get(nova + '/flavors', headers=MV).json()['flavors']
+    if not first(flavors, 'm1.tiny'):
+        s.post(nova + '/flavors', headers=MV, json={'flavor': {
+            'name': 'm1.tiny', 'ram': 64, 'vcpus': 1, 'disk': 1}})
+    glance = ep(s, 'image')
+    images = s.get(glance + '/v2/images?name=tiny').json()['images']
+    if not images:
+        img = s.post(glance + '/v2/images', json={
+            'name': 'tiny', 'disk_format': 'raw', 'container_format': 'bare',
+            'visibility': 'public'}).json()
+        s.put(glance + '/v2/images/%s/file' % img['id'], data=b'\0' * 1024,
+              headers={'Content-Type': 'application/octet-stream'})
+    neutron = ep(s, 'network')
+    nets = s.get(neutron + '/v2.0/networks?name=sclnet').json()['networks']
+    if not nets:
+        net = s.post(neutron + '/v2.0/networks', json={'network': {
+            'name': 'sclnet', 'shared': True, 'provider:network_type': 'flat',
+            'provider:physical_network': 'physnet1'}}).json()['network']
+        s.post(neutron + '/v2.0/subnets', json={'subnet': {
+            'network_id': net['id'], 'ip_version': 4, 'cidr': '10.20.0.0/24',
+            'name': 'sclnet-v4', 'enable_dhcp': False}})
+
+
+def servers(url):
+    s = sess(url)
+    nova = ep(s, 'compute')
+    out = []
+    for v in s.get(nova + '/servers/detail?all_tenants=1', headers=MV).json()['servers']:
+        addrs = [a['addr'] for net in v['addresses'].values() for a in net]
+        out.append({'name': v['name'], 'id': v['id'], 'status': v['status'],
+                    'tags': sorted(v.get('tags', [])), 'addresses': addrs,
+                    'metadata': v.get('metadata', {})})
+    print(json.dumps(sorted(out, key=lambda x: x['name'])))
+
+
+def create(url, name, *tags):
+    s = sess(url, 'demo', DEMO_PW, 'demo')
+    nova = ep(s, 'compute')
+    flavor = first(s.get(nova + '/flavors', headers=MV).json()['flavors'], 'm1.tiny')['id']
+    image = s.get(ep(s, 'image') + '/v2/images?name=tiny').json()['images'][0]['id']
+    net = s.get(ep(s, 'network') + '/v2.0/networks?name=sclnet').json()['networks'][0]['id']
+    body = {'server': {'name': name, 'flavorRef': flavor, 'imageRef': image,
+                       'networks': [{'uuid': net}]}}
+    if tags:
+        body['server']['tags'] = list(tags)
+        body['server']['metadata'] = {t.split('=')[0]: t.split('=')[1]
+                                      for t in tags if '=' in t}
+    r = s.post(nova + '/servers', headers=MV, json=body)
+    print(r.json()['server']['id'])
+
+
+def delete(url, name):
+    s = sess(url)
+    nova = ep(s, 'compute')
+    for v in s.get(nova + '/servers?all_tenants=1', headers=MV).json()['servers']:
+        if v['name'] == name:
+            s.delete(nova + '/servers/' + v['id'], headers=MV)
+
+
+def quota(url, project, instances):
+    s = sess(url)
+    nova = ep(s, 'compute')
+    s.put(nova + '/os-quota-sets/' + project, headers=MV,
+          json={'quota_set': {'instances': int(instances)}})
+
+
+def compute_up(url):
+    s = sess(url)
+    nova = ep(s, 'compute')
+    hv = s.get(nova + '/os-hypervisors', headers=MV).json()['hypervisors']
+    sys.exit(0 if hv else 1)
+
+
+def main():
+    url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
+          'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up}[cmd]
+    fn(url, *args)
+
+
+if __name__ == '__main__':
+    main()
