@@ -12,6 +12,7 @@ void register_scale_out(CLI::App& app);
 void register_scale_in(CLI::App& app);
 void register_gc(CLI::App& app);
 void register_report(CLI::App& app);
+void register_completion(CLI::App& app);
 void register_simulate(CLI::App& app);
 
 void register_all(CLI::App& app)
@@ -25,6 +26,7 @@ void register_all(CLI::App& app)
   register_scale_in(app);
   register_gc(app);
   register_report(app);
+  register_completion(app);
   register_simulate(app);
 }
 

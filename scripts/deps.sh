@@ -19,4 +19,5 @@ apt-get install -y --no-install-recommends \
   g++ cmake make pkg-config git ca-certificates \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
   libcurl4-openssl-dev libexpected-dev \
-  nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium
+  nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus \
+  mandoc dpkg-dev

@@ -135,8 +135,10 @@ std::string render_chart(const std::vector<Point>& points,
   }
   for (int k = 0; k <= 4; ++k) {
     const Millis ts = from + (to - from) * k / 4;
-    svg += fmt::format("<text class=\"axis\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       x(ts), k_height - 6, utc_time(ts, to - from <= 15 * 60'000));
+    // The last label ends at the right edge instead of running past it.
+    svg += fmt::format("<text class=\"axis\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"{}\">{}</text>\n",
+                       x(ts), k_height - 6, k == 4 ? "end" : "middle",
+                       utc_time(ts, to - from <= 15 * 60'000));
   }
   for (const auto& m : marks) {
     if (m.ts < from || m.ts > to || m.action == "hold") {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The man pages: lint-clean (mandoc -T lint at warning level, groff -ww), and complete: every
+# subcommand and common option of the binary is in sclman(1), every config key in sclman.conf(5).
+. "$(dirname "$0")/lib.sh"
+M=$SCLMAN_SOURCE_DIR/man
+for page in "$M/sclman.1" "$M/sclman.conf.5"; do
+  if command -v mandoc > /dev/null; then
+    mandoc -T lint -W warning "$page" || fail "mandoc lint: $page"
+  else
+    [ "${CI:-}" != true ] || fail "mandoc missing on CI"
+  fi
+  out=$(groff -ww -man -z "$page" 2>&1) || fail "groff: $page"
+  [ -z "$out" ] || fail "groff warnings in $page: $out"
+done
+pass "man pages lint clean"
+
+text=$(groff -man -Tascii -P -cbou "$M/sclman.1" 2>/dev/null)
+for cmd in $("$SCLMAN" --help | awk '/^Subcommands:/ {on=1; next} on && NF {gsub(",", "", $1); print $1}'); do
+  echo "$text" | grep -q -- "$cmd" || fail "sclman(1) does not document the command '$cmd'"
+done
+for opt in --config --state --cron --dry-run --json --verbose --log --log-format --metrics-file; do
+  echo "$text" | grep -q -- "$opt" || fail "sclman(1) does not document $opt"
+done
+conf=$(groff -man -Tascii -P -cbou "$M/sclman.conf.5" 2>/dev/null)
+for key in $(grep -E '^[a-z_]+ = ' "$SCLMAN_SOURCE_DIR/etc/sclman.conf" | cut -d' ' -f1); do
+  echo "$conf" | grep -qw -- "$key" || fail "sclman.conf(5) does not document '$key'"
+done
+pass "every command, common option and config key is documented"
