@@ -60,8 +60,9 @@ void setup_logging(const std::string& command,
   const auto name = command.empty() ? std::string("sclman") : command;
   std::shared_ptr<spdlog::logger> logger;
   if (target == LogTarget::syslog) {
+    // Formatting on: the message carries the command's name before the event.
     auto sink = std::make_shared<spdlog::sinks::syslog_sink_st>("sclman", LOG_PID, LOG_DAEMON,
-                                                                 false);
+                                                                 true);
     logger = std::make_shared<spdlog::logger>(name, sink);
     logger->set_pattern("%n %v");
   } else if (format == LogFormat::json) {
