@@ -18,6 +18,13 @@ text=$(groff -man -Tascii -P -cbou "$M/sclman.1" 2>/dev/null)
 for cmd in $("$SCLMAN" --help | awk '/^Subcommands:/ {on=1; next} on && NF {gsub(",", "", $1); print $1}'); do
   echo "$text" | grep -q -- "$cmd" || fail "sclman(1) does not document the command '$cmd'"
 done
+# Each command's own options too.
+for cmd in $("$SCLMAN" --help | awk '/^Subcommands:/ {on=1; next} on && NF {gsub(",", "", $1); print $1}'); do
+  for opt in $("$SCLMAN" "$cmd" --help | grep -oE '^ +(-[a-zA-Z],)?--[a-z][a-z-]*' | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    [ "$opt" = --help ] && continue
+    echo "$text" | grep -q -- "$opt" || fail "sclman(1) does not document '$cmd $opt'"
+  done
+done
 for opt in --config --state --cron --dry-run --json --verbose --log --log-format --metrics-file; do
   echo "$text" | grep -q -- "$opt" || fail "sclman(1) does not document $opt"
 done
