@@ -16,20 +16,20 @@ pass "man pages lint clean"
 
 text=$(groff -man -Tascii -P -cbou "$M/sclman.1" 2>/dev/null)
 for cmd in $("$SCLMAN" --help | awk '/^Subcommands:/ {on=1; next} on && NF {gsub(",", "", $1); print $1}'); do
-  echo "$text" | grep -q -- "$cmd" || fail "sclman(1) does not document the command '$cmd'"
+  grep -q -- "$cmd" <<< "$text" || fail "sclman(1) does not document the command '$cmd'"
 done
 # Each command's own options too.
 for cmd in $("$SCLMAN" --help | awk '/^Subcommands:/ {on=1; next} on && NF {gsub(",", "", $1); print $1}'); do
   for opt in $("$SCLMAN" "$cmd" --help | grep -oE '^ +(-[a-zA-Z],)?--[a-z][a-z-]*' | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
     [ "$opt" = --help ] && continue
-    echo "$text" | grep -q -- "$opt" || fail "sclman(1) does not document '$cmd $opt'"
+    grep -q -- "$opt" <<< "$text" || fail "sclman(1) does not document '$cmd $opt'"
   done
 done
 for opt in --config --state --cron --dry-run --json --verbose --log --log-format --metrics-file; do
-  echo "$text" | grep -q -- "$opt" || fail "sclman(1) does not document $opt"
+  grep -q -- "$opt" <<< "$text" || fail "sclman(1) does not document $opt"
 done
 conf=$(groff -man -Tascii -P -cbou "$M/sclman.conf.5" 2>/dev/null)
 for key in $(grep -E '^[a-z_]+ = ' "$SCLMAN_SOURCE_DIR/etc/sclman.conf" | cut -d' ' -f1); do
-  echo "$conf" | grep -qw -- "$key" || fail "sclman.conf(5) does not document '$key'"
+  grep -qw -- "$key" <<< "$conf" || fail "sclman.conf(5) does not document '$key'"
 done
 pass "every command, common option and config key is documented"
