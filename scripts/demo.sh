@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SCLMAN_SKIP_DEPS:-0}" != 1 ]; then
-  bash scripts/deps.sh > /tmp/sclman-deps.log 2>&1 || { cat /tmp/sclman-deps.log; exit 1; }
+  # The demo needs no OpenStack services.
+  SCLMAN_DEPS_OPENSTACK=no bash scripts/deps.sh > /tmp/sclman-deps.log 2>&1 || { cat /tmp/sclman-deps.log; exit 1; }
 fi
 cmake --preset release > /dev/null
 cmake --build --preset release -j"$(nproc)" > /dev/null
