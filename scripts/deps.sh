@@ -20,4 +20,4 @@ apt-get install -y --no-install-recommends \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
   libcurl4-openssl-dev libexpected-dev \
   nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus \
-  mandoc dpkg-dev
+  mandoc dpkg-dev clang libclang-rt-14-dev

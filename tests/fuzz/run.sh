@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets with clang, ASan and UBSan, and run each for SECONDS (default 20)
+# on its committed seed corpus (tests/fuzz/corpus/NAME, copied so the repository stays as it
+# is). A crash fails the run and leaves the input in build/fuzz/crashes: turn it into a
+# regression test before fixing it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-20}
+build=build/fuzz
+cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+  -DSCLMAN_SANITIZE=ON -DSCLMAN_FUZZ=ON -DSCLMAN_TESTS=OFF > "$build.configure.log" 2>&1 \
+  || { cat "$build.configure.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target fuzz_config fuzz_stub_status fuzz_trace \
+  fuzz_upstream fuzz_policy_json fuzz_log_message > "$build.build.log" 2>&1 \
+  || { tail -30 "$build.build.log"; exit 1; }
+mkdir -p "$build/crashes"
+failed=0
+for target in config stub_status trace upstream policy_json log_message; do
+  corpus="$build/corpus/$target"
+  mkdir -p "$corpus"
+  cp tests/fuzz/corpus/$target/* "$corpus/"
+  if "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 \
+       -artifact_prefix="$build/crashes/$target-" "$corpus" > "$build/fuzz_$target.log" 2>&1; then
+    runs=$(grep -oE 'Done [0-9]+ runs' "$build/fuzz_$target.log" | tail -1)
+    echo "fuzz_$target: ok (${runs:-no summary}, ${seconds}s)"
+  else
+    echo "fuzz_$target: FAILED"
+    tail -30 "$build/fuzz_$target.log"
+    failed=1
+  fi
+done
+exit $failed
