@@ -1,12 +1,15 @@
 // cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
+#include "metrics/source.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
 #include "views.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include <unistd.h>
 
@@ -26,6 +29,7 @@ struct Options
   std::optional<double> low;
   std::optional<int> cooldown;
   std::string provider;
+  std::string metrics;  // empty: [METRICS] source
 };
 
 core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
@@ -59,6 +63,14 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   if (provider != "local") {
     return core::fail(core::ErrorKind::usage, fmt::format("unknown provider '{}'", provider));
   }
+  const auto& sources = metrics::source_names();
+  const auto metrics_source = o.metrics.empty() ? env.config.metrics.source : o.metrics;
+  if (std::find(sources.begin(), sources.end(), metrics_source) == sources.end()) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("unknown metrics source '{}' (stub_status, prometheus, sensu "
+                                  "or sensu_go)",
+                                  metrics_source));
+  }
   // Check what the local provider needs before anything is written.
   if (access(env.config.local.nginx.c_str(), X_OK) != 0) {
     return core::fail(core::ErrorKind::config,
@@ -86,6 +98,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   } else {
     cluster.name = o.name;
     cluster.provider = provider;
+    cluster.metrics = metrics_source;
     cluster.flavor = env.config.manager.flavor;
     cluster.image = env.config.manager.image;
     cluster.policy = policy::to_json(policy);
@@ -143,6 +156,9 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
   sub->add_option("--provider", o->provider, "Where instances run (default: man_provider)");
+  sub->add_option("--metrics", o->metrics,
+                  "Where load comes from: stub_status, prometheus, sensu or sensu_go "
+                  "(default: [METRICS] source)");
 }
 
 } // namespace cmd

@@ -56,6 +56,9 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
     for (const auto& t : targets) {
       refs.push_back(engine::Engine::ref(t.cluster, t.instance));
     }
+    // The run's deadline bounds the poll too: requests still open then are cut, and their
+    // instances get a missing sample.
+    source->set_deadline(env.deadline);
     const auto readings = source->poll(refs);
     for (size_t k = 0; k < targets.size(); ++k) {
       const auto& t = targets[k];
@@ -71,19 +74,25 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
       } else if (r.value && ts - r.ts <= max_age) {
         s.value = r.value;
       }
-      if (!r.error.empty()) {
+      auto error = r.error;
+      if (error.empty() && r.value && !s.value) {
+        // Stale data is not fresh data: the source's last value is older than max_age.
+        error = fmt::format("sample is {}s old (max_age {}s)", (ts - r.ts) / 1000,
+                            max_age / 1000);
+      }
+      if (!error.empty()) {
         ++missing;
         spdlog::warn("poll_load.missing cluster={} instance={} error={}",
                      t.cluster.name,
                      t.instance.name,
-                     core::log_quote(r.error));
+                     core::log_quote(error));
       }
       report.push_back({{"cluster", t.cluster.name},
                         {"instance", t.instance.name},
                         {"ts", ts},
                         {"value", s.value ? nlohmann::json(*s.value) : nlohmann::json(nullptr)},
                         {"raw", s.raw ? nlohmann::json(*s.raw) : nlohmann::json(nullptr)},
-                        {"error", r.error}});
+                        {"error", error}});
       samples.push_back(s);
     }
   }

@@ -19,5 +19,5 @@ apt-get install -y --no-install-recommends \
   g++ cmake make pkg-config git ca-certificates \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
   libcurl4-openssl-dev libexpected-dev \
-  nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus \
+  nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus prometheus-node-exporter \
   mandoc dpkg-dev clang libclang-rt-14-dev

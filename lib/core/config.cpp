@@ -113,6 +113,33 @@ template <class Group> Setter path(Group Config::*group, std::string Group::*fie
   };
 }
 
+// An http:// or https:// URL, kept without a trailing slash.
+template <class Group> Setter url(Group Config::*group, std::string Group::*field)
+{
+  return [=](Config& c, std::string_view v) -> Result<void> {
+    if (v.substr(0, 7) != "http://" && v.substr(0, 8) != "https://") {
+      return bad_value(v, "an http:// or https:// URL");
+    }
+    while (!v.empty() && v.back() == '/') {
+      v.remove_suffix(1);
+    }
+    (c.*group).*field = std::string(v);
+    return {};
+  };
+}
+
+// A secret: any non-empty value. Its value never appears in an error message.
+template <class Group> Setter secret(Group Config::*group, std::string Group::*field)
+{
+  return [=](Config& c, std::string_view v) -> Result<void> {
+    if (v.empty()) {
+      return fail(ErrorKind::config, "invalid value: expected a non-empty secret");
+    }
+    (c.*group).*field = std::string(v);
+    return {};
+  };
+}
+
 const std::vector<KeyDef>& key_defs()
 {
   using C = Config;
@@ -139,8 +166,36 @@ const std::vector<KeyDef>& key_defs()
     {"LOCAL",
      "worker_connections",
      int_in(&C::local, &LocalConfig::worker_connections, 16, 65536)},
-    {"METRICS", "source", one_of(&C::metrics, &MetricsConfig::source, {"stub_status"})},
+    {"METRICS",
+     "source",
+     one_of(&C::metrics, &MetricsConfig::source, {"stub_status", "prometheus", "sensu", "sensu_go"})},
     {"METRICS", "max_age", int_in(&C::metrics, &MetricsConfig::max_age, 1, 86400)},
+    {"METRICS", "parallel", int_in(&C::metrics, &MetricsConfig::parallel, 1, 1024)},
+    {"PROMETHEUS", "url", url(&C::prometheus, &PrometheusConfig::url)},
+    {"PROMETHEUS", "query", text(&C::prometheus, &PrometheusConfig::query)},
+    {"PROMETHEUS", "label", text(&C::prometheus, &PrometheusConfig::label)},
+    {"PROMETHEUS",
+     "match",
+     one_of(&C::prometheus, &PrometheusConfig::match, {"address", "host", "name"})},
+    {"PROMETHEUS", "user", text(&C::prometheus, &PrometheusConfig::user)},
+    {"PROMETHEUS", "password", secret(&C::prometheus, &PrometheusConfig::password)},
+    {"PROMETHEUS", "bearer_token", secret(&C::prometheus, &PrometheusConfig::bearer_token)},
+    {"PROMETHEUS", "timeout_ms", int_in(&C::prometheus, &PrometheusConfig::timeout_ms, 1, 600000)},
+    {"SENSU", "url", url(&C::sensu, &SensuConfig::url)},
+    {"SENSU", "user", text(&C::sensu, &SensuConfig::user)},
+    {"SENSU", "password", secret(&C::sensu, &SensuConfig::password)},
+    {"SENSU", "check", text(&C::sensu, &SensuConfig::check)},
+    {"SENSU",
+     "format",
+     one_of(&C::sensu, &SensuConfig::format, {"auto", "nagios", "graphite", "check_load", "status"})},
+    {"SENSU", "metric", text(&C::sensu, &SensuConfig::metric)},
+    {"SENSU", "event_load", double_in(&C::sensu, &SensuConfig::event_load, 0.0, 1e12)},
+    {"SENSU", "match", one_of(&C::sensu, &SensuConfig::match, {"name", "host"})},
+    {"SENSU", "page_size", int_in(&C::sensu, &SensuConfig::page_size, 1, 100000)},
+    {"SENSU", "timeout_ms", int_in(&C::sensu, &SensuConfig::timeout_ms, 1, 600000)},
+    {"SENSU_GO", "url", url(&C::sensu_go, &SensuGoConfig::url)},
+    {"SENSU_GO", "namespace", text(&C::sensu_go, &SensuGoConfig::ns)},
+    {"SENSU_GO", "api_key", secret(&C::sensu_go, &SensuGoConfig::api_key)},
     {"LOG",
      "level",
      one_of(&C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error", "off"})},

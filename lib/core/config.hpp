@@ -41,8 +41,47 @@ struct LocalConfig
 
 struct MetricsConfig
 {
-  std::string source = "stub_status";  // stub_status: requests per second of each web nginx
+  std::string source = "stub_status";  // default of create-cluster --metrics: stub_status,
+                                        // prometheus, sensu (Core 1.x) or sensu_go
   int max_age = 180;                    // seconds after which a sample counts as missing
+  int parallel = 64;                    // stub_status requests in flight at once
+};
+
+struct PrometheusConfig
+{
+  std::string url = "http://127.0.0.1:9090";  // the Prometheus server
+  // The instant query, one per tick: CPU utilisation (%) per node_exporter instance.
+  std::string query =
+    "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[2m])))";
+  std::string label = "instance";  // the label that names the instance in each series
+  std::string match = "host";      // the label value is the instance's address, host or name
+  std::string user;                // basic auth (optional)
+  std::string password;            // basic auth (optional; never logged)
+  std::string bearer_token;        // Authorization: Bearer (optional; never logged)
+  int timeout_ms = 5000;           // timeout of the query
+};
+
+// Sensu Core 1.x (GET /results) and how check output becomes a value (also for Sensu Go).
+struct SensuConfig
+{
+  std::string url = "http://127.0.0.1:4567";  // the Sensu Core API
+  std::string user;                            // basic auth (optional)
+  std::string password;                        // basic auth (optional; never logged)
+  std::string check = "load";                  // the check whose result is the load
+  std::string format = "auto";  // auto, nagios, graphite, check_load, or status (seed mode)
+  std::string metric = "load1, load_avg.one, load.avg";  // metric names looked for, in order
+  double event_load = 100.0;    // status mode: the load a warning or critical result stands for
+  std::string match = "name";   // the client (entity) is named by the instance's name or host
+  int page_size = 1000;         // results (events) per request
+  int timeout_ms = 5000;        // timeout of each request
+};
+
+// Sensu Go (GET /api/core/v2/namespaces/NS/events); check parsing as in [SENSU].
+struct SensuGoConfig
+{
+  std::string url = "http://127.0.0.1:8080";  // the Sensu Go backend API
+  std::string ns = "default";                  // the namespace (key `namespace`)
+  std::string api_key;                         // Authorization: Key (never logged)
 };
 
 struct LogConfig
@@ -58,6 +97,9 @@ struct Config
   StateConfig state;
   LocalConfig local;
   MetricsConfig metrics;
+  PrometheusConfig prometheus;
+  SensuConfig sensu;
+  SensuGoConfig sensu_go;
   LogConfig log;
 };
 

@@ -6,6 +6,8 @@
 #include "core/log.hpp"
 #include "http/curl_transport.hpp"
 #include "lb/nginx.hpp"
+#include "metrics/prometheus.hpp"
+#include "metrics/sensu.hpp"
 #include "metrics/stub_status.hpp"
 
 #include <fmt/format.h>
@@ -71,7 +73,12 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
   set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root,
                                                             config.local.nginx);
   set->stub_status = std::make_unique<metrics::StubStatusSource>(
-    *set->http, clock, config.local.health_timeout_ms);
+    *set->http, clock, config.local.health_timeout_ms, config.metrics.parallel);
+  // Making a source sends nothing: the ones no cluster uses cost nothing.
+  set->prometheus = std::make_unique<metrics::PrometheusSource>(*set->http, config.prometheus);
+  set->sensu = std::make_unique<metrics::SensuSource>(*set->http, config.sensu);
+  set->sensu_go = std::make_unique<metrics::SensuGoSource>(*set->http, config.sensu,
+                                                           config.sensu_go);
   return set;
 }
 
@@ -95,10 +102,17 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
     return unknown("balancer", c.balancer);
   }
   d.balancer = nginx_balancer.get();
-  if (c.metrics != "stub_status") {
+  if (c.metrics == "stub_status") {
+    d.metrics = stub_status.get();
+  } else if (c.metrics == "prometheus") {
+    d.metrics = prometheus.get();
+  } else if (c.metrics == "sensu") {
+    d.metrics = sensu.get();
+  } else if (c.metrics == "sensu_go") {
+    d.metrics = sensu_go.get();
+  } else {
     return unknown("metrics source", c.metrics);
   }
-  d.metrics = stub_status.get();
   return d;
 }
 

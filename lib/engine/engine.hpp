@@ -46,6 +46,9 @@ public:
   std::unique_ptr<cm::Bootstrapper> local_bootstrapper;
   std::unique_ptr<lb::Balancer> nginx_balancer;
   std::unique_ptr<metrics::MetricsSource> stub_status;
+  std::unique_ptr<metrics::MetricsSource> prometheus;  // [PROMETHEUS]
+  std::unique_ptr<metrics::MetricsSource> sensu;       // Sensu Core 1.x, [SENSU]
+  std::unique_ptr<metrics::MetricsSource> sensu_go;    // Sensu Go, [SENSU_GO] and [SENSU]
 
 private:
   std::string m_local_root;

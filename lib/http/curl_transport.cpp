@@ -46,23 +46,31 @@ size_t on_header(char* data, size_t size, size_t count, void* user)
   return size * count;
 }
 
-// One transfer: a move-only RAII easy handle with its buffers (mamba's CURLHandle).
+// One transfer: an easy handle borrowed from the pool with its buffers (mamba's CURLHandle).
+// The handle goes back to the pool, reset, when the transfer ends.
 struct Transfer
 {
   CURL* handle = nullptr;
+  std::vector<CURL*>* pool = nullptr;
   curl_slist* header_list = nullptr;
   HttpResponse response;
   std::string url;
   std::string method;
   core::Millis started = 0;
 
-  explicit Transfer(const HttpRequest& request) : url(request.url), method(request.method)
+  Transfer(const HttpRequest& request, long timeout_ms, std::vector<CURL*>& free_handles)
+    : pool(&free_handles), url(request.url), method(request.method)
   {
-    handle = curl_easy_init();
+    if (free_handles.empty()) {
+      handle = curl_easy_init();
+    } else {
+      handle = free_handles.back();
+      free_handles.pop_back();
+    }
     curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, request.timeout_ms);
-    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 3000L));
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout_ms, 3000L));
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
@@ -93,8 +101,11 @@ struct Transfer
   Transfer& operator=(const Transfer&) = delete;
   ~Transfer()
   {
+    // A reset handle keeps nothing of this request (URL, headers, body pointers) but stays
+    // allocated, so the next transfer skips curl_easy_init.
+    curl_easy_reset(handle);
+    pool->push_back(handle);
     curl_slist_free_all(header_list);
-    curl_easy_cleanup(handle);
   }
 
   core::Result<HttpResponse> finish(CURLcode code)
@@ -149,42 +160,121 @@ std::string redact_url(std::string_view url)
   return out;
 }
 
+std::string url_encode(std::string_view text)
+{
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string basic_auth(std::string_view user, std::string_view password)
+{
+  static constexpr char k_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string in;
+  in.reserve(user.size() + password.size() + 1);
+  in.append(user).append(":").append(password);
+  std::string out = "Basic ";
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16)
+                       | (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8)
+                       | static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
+    out += k_b64[(v >> 18) & 63];
+    out += k_b64[(v >> 12) & 63];
+    out += k_b64[(v >> 6) & 63];
+    out += k_b64[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
+    out += k_b64[(v >> 18) & 63];
+    out += k_b64[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16)
+                       | (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8);
+    out += k_b64[(v >> 18) & 63];
+    out += k_b64[(v >> 12) & 63];
+    out += k_b64[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
 struct CurlTransport::Impl
 {
   CURLM* multi = nullptr;
-  CURLSH* share = nullptr;
+  std::vector<CURL*> free_handles;  // reset easy handles ready for the next transfer
 };
 
 CurlTransport::CurlTransport() : m_impl(std::make_unique<Impl>())
 {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   m_impl->multi = curl_multi_init();
+  // Idle connections kept for reuse. Bounded so that polling thousands of distinct hosts
+  // does not hold thousands of sockets open.
+  curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS, 128L);
 }
 
 CurlTransport::~CurlTransport()
 {
+  for (CURL* h : m_impl->free_handles) {
+    curl_easy_cleanup(h);
+  }
   curl_multi_cleanup(m_impl->multi);
 }
 
 core::Result<HttpResponse> CurlTransport::send(const HttpRequest& request)
 {
-  Transfer t(request);
-  return t.finish(curl_easy_perform(t.handle));
+  // Through the multi handle too, so that successive single requests to one host (health
+  // checks, API calls) reuse its connection.
+  auto results = send_batch({request}, BatchOptions{1, 0});
+  return std::move(results.front());
 }
 
 std::vector<core::Result<HttpResponse>>
 CurlTransport::send_all(const std::vector<HttpRequest>& requests, int parallel)
 {
+  return send_batch(requests, BatchOptions{parallel, 0});
+}
+
+std::vector<core::Result<HttpResponse>>
+CurlTransport::send_batch(const std::vector<HttpRequest>& requests, const BatchOptions& options)
+{
   std::vector<core::Result<HttpResponse>> results(
     requests.size(), core::fail(core::ErrorKind::internal, "request not sent"));
   std::vector<std::unique_ptr<Transfer>> transfers(requests.size());
   CURLM* multi = m_impl->multi;
-  curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(std::max(1, parallel)));
+  const int parallel = std::max(1, options.parallel);
   size_t next = 0;
   int running = 0;
   auto add_more = [&] {
-    while (next < requests.size() && running < std::max(1, parallel)) {
-      transfers[next] = std::make_unique<Transfer>(requests[next]);
+    while (next < requests.size() && running < parallel) {
+      const auto& request = requests[next];
+      long timeout_ms = std::max(1L, request.timeout_ms);
+      if (options.deadline > 0) {
+        const auto left = options.deadline - core::steady_now();
+        if (left <= 0) {
+          results[next] = core::fail(core::ErrorKind::upstream_transient,
+                                     fmt::format("run deadline reached before asking '{}'",
+                                                 redact_url(request.url)));
+          ++next;
+          continue;
+        }
+        timeout_ms = std::min(timeout_ms, static_cast<long>(left));
+      }
+      transfers[next] = std::make_unique<Transfer>(request, timeout_ms, m_impl->free_handles);
       curl_easy_setopt(transfers[next]->handle, CURLOPT_PRIVATE, reinterpret_cast<char*>(next));
       curl_multi_add_handle(multi, transfers[next]->handle);
       ++next;

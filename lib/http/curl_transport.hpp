@@ -1,4 +1,5 @@
-// HttpTransport on libcurl: easy handles for one request, the multi interface for many.
+// HttpTransport on libcurl: every request goes through one multi handle, whose connection
+// cache keeps connections alive between requests and runs.
 #pragma once
 
 #include "http/transport.hpp"
@@ -18,6 +19,11 @@ public:
   core::Result<HttpResponse> send(const HttpRequest& request) override;
   std::vector<core::Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
                                                    int parallel) override;
+  // Send many requests on the multi interface. Connections and easy handles are kept between
+  // calls (and shared with `send`), so a second request to the same host reuses its
+  // connection. Each transfer's timeout is cut to what is left before the deadline.
+  std::vector<core::Result<HttpResponse>> send_batch(const std::vector<HttpRequest>& requests,
+                                                     const BatchOptions& options) override;
 
 private:
   struct Impl;

@@ -2,9 +2,11 @@
 // Only curl_transport.cpp includes <curl/curl.h>.
 #pragma once
 
+#include "core/clock.hpp"
 #include "core/result.hpp"
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,14 @@ struct HttpResponse
   std::string header(std::string_view name) const;
 };
 
+// How a batch of requests is sent.
+struct BatchOptions
+{
+  int parallel = 64;         // at most this many requests in flight
+  core::Millis deadline = 0;  // steady-clock ms (core::steady_now) after which nothing new starts
+                              // and transfers still running are cut; 0: no deadline
+};
+
 class HttpTransport
 {
 public:
@@ -38,7 +48,20 @@ public:
   // Send many requests at once (at most `parallel` in flight); results in request order.
   virtual std::vector<core::Result<HttpResponse>> send_all(const std::vector<HttpRequest>& requests,
                                                            int parallel) = 0;
+  // Send many requests under `options`; results in request order. A request the deadline
+  // stopped or cut is an upstream_transient error. The default ignores the deadline.
+  virtual std::vector<core::Result<HttpResponse>> send_batch(const std::vector<HttpRequest>& requests,
+                                                             const BatchOptions& options)
+  {
+    return send_all(requests, options.parallel);
+  }
 };
+
+// Return `text` percent-encoded for a URL query component (RFC 3986 unreserved kept).
+std::string url_encode(std::string_view text);
+
+// Return the value of an `Authorization: Basic` header for `user` and `password`.
+std::string basic_auth(std::string_view user, std::string_view password);
 
 // Return `url` without user info and query string, for logs.
 std::string redact_url(std::string_view url);

@@ -2,6 +2,73 @@
 
 namespace metrics {
 
+std::optional<MatchBy> match_by_from(std::string_view name)
+{
+  if (name == "address") {
+    return MatchBy::address;
+  }
+  if (name == "host") {
+    return MatchBy::host;
+  }
+  if (name == "name") {
+    return MatchBy::name;
+  }
+  return std::nullopt;
+}
+
+std::string_view host_of(std::string_view address)
+{
+  if (!address.empty() && address.front() == '[') {
+    const auto close = address.find(']');
+    return close == std::string_view::npos ? address : address.substr(1, close - 1);
+  }
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || address.find(':') != colon) {
+    return address;  // no port, or a bare IPv6 address
+  }
+  return address.substr(0, colon);
+}
+
+std::string key_of(std::string_view label_value, MatchBy by)
+{
+  return std::string(by == MatchBy::host ? host_of(label_value) : label_value);
+}
+
+std::string instance_key(const core::InstanceRef& instance, MatchBy by)
+{
+  switch (by) {
+  case MatchBy::address:
+    return instance.address;
+  case MatchBy::host:
+    return std::string(host_of(instance.address));
+  case MatchBy::name:
+    return instance.name;
+  }
+  return instance.name;
+}
+
+std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by)
+{
+  std::unordered_map<std::string, long> out;
+  out.reserve(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k].empty()) {
+      continue;
+    }
+    auto [it, fresh] = out.emplace(key_of(keys[k], by), static_cast<long>(k));
+    if (!fresh) {
+      it->second = -1;
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string>& source_names()
+{
+  static const std::vector<std::string> names = {"stub_status", "prometheus", "sensu", "sensu_go"};
+  return names;
+}
+
 std::optional<double> counter_rate(std::int64_t previous,
                                    core::Millis previous_ts,
                                    std::int64_t current,

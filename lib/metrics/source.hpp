@@ -1,5 +1,7 @@
 // Where load comes from. One interface, one implementation per source (stub_status,
-// prometheus, sensu). A source answers for many instances in as few requests as it can.
+// prometheus, sensu, sensu_go). A source answers for many instances in as few requests as it
+// can: one query for Prometheus, one paginated listing for Sensu, parallel requests on one
+// curl multi handle for stub_status.
 #pragma once
 
 #include "core/clock.hpp"
@@ -8,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace metrics {
@@ -29,7 +33,39 @@ public:
   // Return one reading per instance, in the order given. Never fails as a whole: an instance
   // that cannot be read gets a reading without value and with an error.
   virtual std::vector<Reading> poll(const std::vector<core::InstanceRef>& instances) = 0;
+
+  // Set the steady-clock time (core::steady_now) after which a poll starts no new request and
+  // cuts those still running; 0: none. poll-load passes its run deadline.
+  void set_deadline(core::Millis steady_deadline) { m_deadline = steady_deadline; }
+
+protected:
+  core::Millis m_deadline = 0;
 };
+
+// How a source's series, clients or entities are matched to instances.
+enum class MatchBy {
+  address,  // the instance address, host:port
+  host,     // the host part of the address (many instances on one host share its value)
+  name,     // the instance name, <cluster>-web-<serial>
+};
+
+// Return the MatchBy named `name` (address, host, name).
+std::optional<MatchBy> match_by_from(std::string_view name);
+
+// Return the host of "host:port", "[v6]:port" or a bare host.
+std::string_view host_of(std::string_view address);
+
+// Return what `instance` is known as to a source under `by`; a label value, client or entity
+// name is reduced the same way with `key_of`.
+std::string instance_key(const core::InstanceRef& instance, MatchBy by);
+std::string key_of(std::string_view label_value, MatchBy by);
+
+// Return key -> position in `keys` (reduced by `by` as key_of does), or -1 for a key that
+// appears more than once (ambiguous: no instance gets a value from it). Empty keys are left out.
+std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by);
+
+// Return the source names create-cluster --metrics and [METRICS] source accept.
+const std::vector<std::string>& source_names();
 
 // Return the per-second rate between two counter readings; a counter that went down was reset
 // (the process restarted) and counts from zero, as Prometheus' rate() does. Nothing if dt <= 0.

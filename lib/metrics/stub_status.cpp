@@ -87,8 +87,9 @@ core::Result<StubStatus> parse_stub_status(std::string_view text)
 
 StubStatusSource::StubStatusSource(http::HttpTransport& transport,
                                    core::Clock& clock,
-                                   long timeout_ms)
-  : m_transport(transport), m_clock(clock), m_timeout_ms(timeout_ms)
+                                   long timeout_ms,
+                                   int parallel)
+  : m_transport(transport), m_clock(clock), m_timeout_ms(timeout_ms), m_parallel(parallel)
 {
 }
 
@@ -102,7 +103,7 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
     r.timeout_ms = m_timeout_ms;
     requests.push_back(std::move(r));
   }
-  auto responses = m_transport.send_all(requests, 64);
+  auto responses = m_transport.send_batch(requests, http::BatchOptions{m_parallel, m_deadline});
   std::vector<Reading> out;
   out.reserve(instances.size());
   for (size_t k = 0; k < instances.size(); ++k) {

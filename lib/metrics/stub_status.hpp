@@ -26,13 +26,17 @@ core::Result<StubStatus> parse_stub_status(std::string_view text);
 class StubStatusSource final : public MetricsSource
 {
 public:
-  StubStatusSource(http::HttpTransport& transport, core::Clock& clock, long timeout_ms);
+  StubStatusSource(http::HttpTransport& transport,
+                   core::Clock& clock,
+                   long timeout_ms,
+                   int parallel = 64);
   std::vector<Reading> poll(const std::vector<core::InstanceRef>& instances) override;
 
 private:
   http::HttpTransport& m_transport;
   core::Clock& m_clock;
   long m_timeout_ms;
+  int m_parallel;
 };
 
 } // namespace metrics

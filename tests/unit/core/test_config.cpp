@@ -42,7 +42,9 @@ TEST_CASE("names the file, line and key of a bad config", "[config]")
     {"[LOCAL]\nnginx = relative/nginx\n", "x.conf:2: key 'nginx': invalid value"},
     {"[MANAGER]\nman_min = 5\nman_max = 2\n", "man_min 5 is greater than man_max 2"},
     {"[MANAGER]\nman_low_load = 90\n", "man_low_load 90 must be below man_high_load"},
-    {"[METRICS]\nsource = sensu\n", "x.conf:2: key 'source': invalid value 'sensu'"},
+    {"[METRICS]\nsource = graphite\n", "x.conf:2: key 'source': invalid value 'graphite'"},
+    {"[PROMETHEUS]\nurl = 127.0.0.1:9090\n", "x.conf:2: key 'url': invalid value"},
+    {"[SENSU_GO]\napi_key =\n", "x.conf:2: key 'api_key': invalid value: expected a non-empty secret"},
   };
   for (const auto& row : rows) {
     INFO(row.text);

@@ -1,0 +1,205 @@
+#include "metrics/prometheus.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+
+namespace metrics {
+
+namespace {
+
+core::Result<double> parse_sample_value(const nlohmann::json& v)
+{
+  // The HTTP API sends sample values as strings ("0.511", "NaN", "+Inf", "-Inf").
+  if (!v.is_string()) {
+    return core::fail(core::ErrorKind::upstream_rejected, "sample value is not a string",
+                      "prometheus");
+  }
+  const auto& s = v.get_ref<const std::string&>();
+  if (s == "NaN") {
+    return std::nan("");
+  }
+  if (s == "+Inf" || s == "Inf") {
+    return HUGE_VAL;
+  }
+  if (s == "-Inf") {
+    return -HUGE_VAL;
+  }
+  char* end = nullptr;
+  const double d = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size()) {
+    return core::fail(core::ErrorKind::upstream_rejected,
+                      fmt::format("malformed sample value '{}'", s), "prometheus");
+  }
+  return d;
+}
+
+core::Error answer_error(long http_status, const std::string& type, const std::string& message)
+{
+  core::ErrorKind kind = core::ErrorKind::upstream_rejected;
+  if (http_status == 401 || http_status == 403) {
+    kind = core::ErrorKind::upstream_auth;
+  } else if (http_status == 429 || http_status >= 500 || http_status == 422 || type == "timeout"
+             || type == "canceled" || type == "unavailable" || type == "execution") {
+    kind = core::ErrorKind::upstream_transient;
+  }
+  auto e = core::make_error(kind,
+                            fmt::format("prometheus answered HTTP {}{}{}", http_status,
+                                        type.empty() ? "" : " " + type,
+                                        message.empty() ? "" : ": " + message),
+                            "prometheus");
+  e.http_status = static_cast<int>(http_status);
+  return e;
+}
+
+} // namespace
+
+core::Result<std::vector<Series>> parse_prometheus_vector(std::string_view body,
+                                                          long http_status,
+                                                          std::string_view label)
+{
+  // Shapes from the Prometheus HTTP API documentation (docs/querying/api.md):
+  //   {"status":"success","data":{"resultType":"vector","result":[{"metric":{...},
+  //    "value":[<unix seconds float>,"<value>"]}]}}
+  //   {"status":"error","errorType":"bad_data","error":"..."} with 400, 422 or 503.
+  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    if (http_status != 200) {
+      return tl::make_unexpected(answer_error(http_status, "", ""));
+    }
+    return core::fail(core::ErrorKind::upstream_rejected, "prometheus answer is not JSON",
+                      "prometheus");
+  }
+  const auto status = doc.value("status", std::string());
+  if (status != "success" || http_status != 200) {
+    return tl::make_unexpected(
+      answer_error(http_status, doc.value("errorType", std::string()),
+                   doc.value("error", std::string())));
+  }
+  const auto data = doc.find("data");
+  if (data == doc.end() || !data->is_object()) {
+    return core::fail(core::ErrorKind::upstream_rejected, "prometheus answer has no data",
+                      "prometheus");
+  }
+  const auto type = data->value("resultType", std::string());
+  if (type != "vector") {
+    return core::fail(core::ErrorKind::upstream_rejected,
+                      fmt::format("query must give an instant vector, not a {}", type),
+                      "prometheus");
+  }
+  const auto result = data->find("result");
+  if (result == data->end() || !result->is_array()) {
+    return core::fail(core::ErrorKind::upstream_rejected, "prometheus answer has no result",
+                      "prometheus");
+  }
+  std::vector<Series> out;
+  out.reserve(result->size());
+  const std::string label_name(label);
+  for (const auto& item : *result) {
+    const auto metric = item.find("metric");
+    const auto value = item.find("value");
+    if (!item.is_object() || value == item.end() || !value->is_array() || value->size() != 2
+        || !(*value)[0].is_number()) {
+      return core::fail(core::ErrorKind::upstream_rejected, "malformed series in the answer",
+                        "prometheus");
+    }
+    Series s;
+    if (metric != item.end() && metric->is_object()) {
+      if (auto l = metric->find(label_name); l != metric->end() && l->is_string()) {
+        s.key = l->get<std::string>();
+      }
+    }
+    s.ts = static_cast<core::Millis>(std::llround((*value)[0].get<double>() * 1000.0));
+    TRY_ASSIGN(s.value, parse_sample_value((*value)[1]));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& instances,
+                                          const std::vector<Series>& series,
+                                          MatchBy match,
+                                          std::string_view label)
+{
+  std::vector<std::string> keys;
+  keys.reserve(series.size());
+  for (const auto& s : series) {
+    keys.push_back(s.key);
+  }
+  const auto by_key = index_by_key(keys, match);
+  std::vector<Reading> out;
+  out.reserve(instances.size());
+  for (const auto& i : instances) {
+    Reading r;
+    r.instance = i.name;
+    const auto key = instance_key(i, match);
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      r.error = fmt::format("no series with {} matching '{}'", label, key);
+    } else if (it->second < 0) {
+      r.error = fmt::format("more than one series with {} matching '{}'", label, key);
+    } else {
+      const auto& s = series[static_cast<size_t>(it->second)];
+      r.ts = s.ts;
+      if (std::isfinite(s.value)) {
+        r.value = s.value;
+      } else {
+        r.error = fmt::format("prometheus gave {} for '{}'",
+                              std::isnan(s.value) ? "NaN" : (s.value > 0 ? "+Inf" : "-Inf"),
+                              key);
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+PrometheusSource::PrometheusSource(http::HttpTransport& transport,
+                                   const core::PrometheusConfig& config)
+  : m_transport(transport),
+    m_config(config),
+    m_match(match_by_from(config.match).value_or(MatchBy::host))
+{
+}
+
+http::HttpRequest PrometheusSource::request() const
+{
+  http::HttpRequest r;
+  r.url = fmt::format("{}/api/v1/query?query={}", m_config.url, http::url_encode(m_config.query));
+  r.timeout_ms = m_config.timeout_ms;
+  if (!m_config.bearer_token.empty()) {
+    r.headers.emplace_back("Authorization", "Bearer " + m_config.bearer_token);
+  } else if (!m_config.user.empty()) {
+    r.headers.emplace_back("Authorization", http::basic_auth(m_config.user, m_config.password));
+  }
+  return r;
+}
+
+std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>& instances)
+{
+  auto all_fail = [&](const std::string& why) {
+    std::vector<Reading> out(instances.size());
+    for (size_t k = 0; k < instances.size(); ++k) {
+      out[k].instance = instances[k].name;
+      out[k].error = why;
+    }
+    return out;
+  };
+  if (instances.empty()) {
+    return {};
+  }
+  auto responses = m_transport.send_batch({request()}, http::BatchOptions{1, m_deadline});
+  auto& response = responses.front();
+  if (!response) {
+    return all_fail(response.error().message);
+  }
+  auto series = parse_prometheus_vector(response->body, response->status, m_config.label);
+  if (!series) {
+    return all_fail(series.error().message);
+  }
+  return readings_from_series(instances, *series, m_match, m_config.label);
+}
+
+} // namespace metrics

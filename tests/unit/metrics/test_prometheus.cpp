@@ -1,0 +1,156 @@
+#include "canned_transport.hpp"
+#include "metrics/prometheus.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+namespace {
+
+core::InstanceRef web(const std::string& name, const std::string& address)
+{
+  return core::InstanceRef{"shop", name, "web", address, ""};
+}
+
+} // namespace
+
+TEST_CASE("parses an instant vector with string values", "[metrics][prometheus]")
+{
+  // As Prometheus 2.42 answers /api/v1/query.
+  const auto s = metrics::parse_prometheus_vector(
+    R"({"status":"success","data":{"resultType":"vector","result":[
+      {"metric":{"instance":"10.0.0.5:9100","job":"node"},"value":[1795714078.210,"0.511"]},
+      {"metric":{"instance":"10.0.0.6:9100"},"value":[1795714078.210,"NaN"]},
+      {"metric":{"instance":"10.0.0.7:9100"},"value":[1795714078.210,"+Inf"]},
+      {"metric":{"job":"node"},"value":[1795714078.210,"-Inf"]}]}})",
+    200, "instance");
+  REQUIRE(s);
+  REQUIRE(s->size() == 4);
+  CHECK((*s)[0].key == "10.0.0.5:9100");
+  CHECK((*s)[0].ts == 1795714078210);
+  CHECK((*s)[0].value == Approx(0.511));
+  CHECK(std::isnan((*s)[1].value));
+  CHECK(std::isinf((*s)[2].value));
+  CHECK((*s)[2].value > 0);
+  CHECK((*s)[3].key.empty());
+  CHECK((*s)[3].value < 0);
+}
+
+TEST_CASE("an empty result is no series, not an error", "[metrics][prometheus]")
+{
+  // Right after start, before the first scrape.
+  const auto s = metrics::parse_prometheus_vector(
+    R"({"status":"success","data":{"resultType":"vector","result":[]}})", 200, "instance");
+  REQUIRE(s);
+  CHECK(s->empty());
+}
+
+TEST_CASE("maps Prometheus error answers to error kinds", "[metrics][prometheus]")
+{
+  const auto bad = metrics::parse_prometheus_vector(
+    R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""})",
+    400, "instance");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().kind == core::ErrorKind::upstream_rejected);
+  CHECK(bad.error().http_status == 400);
+  CHECK(bad.error().message
+        == "prometheus answered HTTP 400 bad_data: 1:5: parse error: unexpected \"}\"");
+
+  const auto busy = metrics::parse_prometheus_vector(
+    R"({"status":"error","errorType":"unavailable","error":"too many queries"})", 503,
+    "instance");
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error().kind == core::ErrorKind::upstream_transient);
+
+  const auto auth = metrics::parse_prometheus_vector("Unauthorized\n", 401, "instance");
+  REQUIRE_FALSE(auth);
+  CHECK(auth.error().kind == core::ErrorKind::upstream_auth);
+
+  const auto matrix = metrics::parse_prometheus_vector(
+    R"({"status":"success","data":{"resultType":"matrix","result":[]}})", 200, "instance");
+  REQUIRE_FALSE(matrix);
+  CHECK(matrix.error().message == "query must give an instant vector, not a matrix");
+
+  CHECK_FALSE(metrics::parse_prometheus_vector("<html>", 200, "instance"));
+  CHECK_FALSE(metrics::parse_prometheus_vector(
+    R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,"x"]}]}})", 200,
+    "instance"));
+}
+
+TEST_CASE("matches series to instances by address, host or name", "[metrics][prometheus]")
+{
+  const std::vector<metrics::Series> series = {
+    {"10.0.0.5:9100", 1000, 42.0},
+    {"10.0.0.6:9100", 1000, std::nan("")},
+    {"shop-web-3", 1000, 7.0},
+    {"10.0.0.8:9100", 1000, 1.0},
+    {"10.0.0.8:9200", 1000, 2.0},
+  };
+  const std::vector<core::InstanceRef> instances = {
+    web("shop-web-1", "10.0.0.5:80"), web("shop-web-2", "10.0.0.6:80"),
+    web("shop-web-3", "10.0.0.7:80"), web("shop-web-4", "10.0.0.8:80"),
+    web("shop-web-5", "10.0.0.9:80")};
+
+  const auto by_host = metrics::readings_from_series(instances, series, metrics::MatchBy::host,
+                                                     "instance");
+  REQUIRE(by_host.size() == 5);
+  CHECK(by_host[0].instance == "shop-web-1");
+  CHECK(*by_host[0].value == Approx(42.0));
+  CHECK(by_host[0].ts == 1000);
+  CHECK_FALSE(by_host[1].value);
+  CHECK(by_host[1].error == "prometheus gave NaN for '10.0.0.6'");
+  CHECK(by_host[3].error == "more than one series with instance matching '10.0.0.8'");
+  CHECK(by_host[4].error == "no series with instance matching '10.0.0.9'");
+
+  const auto by_name = metrics::readings_from_series(instances, series, metrics::MatchBy::name,
+                                                     "instance");
+  CHECK(*by_name[2].value == Approx(7.0));
+  CHECK_FALSE(by_name[0].value);
+
+  const auto by_address = metrics::readings_from_series(
+    {web("a", "10.0.0.5:9100")}, series, metrics::MatchBy::address, "instance");
+  CHECK(*by_address[0].value == Approx(42.0));
+}
+
+TEST_CASE("splits host and port of an address", "[metrics]")
+{
+  CHECK(metrics::host_of("10.0.0.5:9100") == "10.0.0.5");
+  CHECK(metrics::host_of("[fd00::1]:9100") == "fd00::1");
+  CHECK(metrics::host_of("fd00::1") == "fd00::1");
+  CHECK(metrics::host_of("web-1") == "web-1");
+}
+
+TEST_CASE("encodes the query into the URL and keeps credentials in a header",
+          "[metrics][prometheus]")
+{
+  core::PrometheusConfig c;
+  c.url = "http://127.0.0.1:9090";
+  c.query = R"(up{job="node"} == 1)";
+  c.user = "scaler";
+  c.password = "s3cret";
+  CannedTransport none;
+  metrics::PrometheusSource source(none, c);
+  const auto r = source.request();
+  CHECK(r.url
+        == "http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22node%22%7D%20%3D%3D%201");
+  REQUIRE(r.headers.size() == 1);
+  CHECK(r.headers[0].second == "Basic c2NhbGVyOnMzY3JldA==");
+  CHECK(r.url.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("a failed query leaves every instance without a value", "[metrics][prometheus]")
+{
+  CannedTransport t;
+  t.answer(400, R"({"status":"error","errorType":"bad_data","error":"parse error"})");
+  metrics::PrometheusSource source(t, core::PrometheusConfig{});
+  const auto r = source.poll({web("shop-web-1", "10.0.0.5:80"), web("shop-web-2", "10.0.0.6:80")});
+  REQUIRE(r.size() == 2);
+  CHECK(t.sent.size() == 1);
+  for (const auto& reading : r) {
+    CHECK_FALSE(reading.value);
+    CHECK(reading.error == "prometheus answered HTTP 400 bad_data: parse error");
+  }
+  // Unreachable: the transport error, for each.
+  const auto down = source.poll({web("shop-web-1", "10.0.0.5:80")});
+  CHECK(down[0].error == "cannot reach: connection refused");
+}

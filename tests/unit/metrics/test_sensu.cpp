@@ -1,0 +1,237 @@
+#include "canned_transport.hpp"
+#include "metrics/sensu.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+core::InstanceRef web(const std::string& name, const std::string& address = "10.0.0.5:80")
+{
+  return core::InstanceRef{"shop", name, "web", address, ""};
+}
+
+// A Sensu Core /results item, shaped as the Results API documentation shows it.
+std::string core_result(const std::string& client, const std::string& check, int status,
+                        const std::string& output, long executed = 1460312322)
+{
+  return R"({"check":{"status":)" + std::to_string(status) + R"(,"output":")" + output
+         + R"(","command":"check-load.rb","subscribers":["web"],"interval":60,"name":")" + check
+         + R"(","issued":)" + std::to_string(executed) + R"(,"executed":)"
+         + std::to_string(executed) + R"(,"duration":0.032,"history":[0,0,1]},"client":")"
+         + client + R"("})";
+}
+
+metrics::CheckParse parse_with(metrics::OutputFormat format)
+{
+  metrics::CheckParse p;
+  p.format = format;
+  p.names = metrics::split_names("load1, load_avg.one, load.avg");
+  p.event_load = 100.0;
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("parses Sensu Core /results, keeping the one check", "[metrics][sensu]")
+{
+  const auto body = "[" + core_result("shop-web-1", "load", 1, "CheckLoad WARNING: x") + ","
+                    + core_result("shop-web-1", "keepalive", 0, "Keepalive sent") + "]";
+  const auto r = metrics::parse_sensu_results(body, 200, "load");
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].entity == "shop-web-1");
+  CHECK((*r)[0].status == 1);
+  CHECK((*r)[0].executed == 1460312322000);
+  CHECK((*r)[0].output == "CheckLoad WARNING: x");
+
+  SECTION("errors")
+  {
+    // 401: empty body with WWW-Authenticate (lib/sensu/api/http_handler.rb).
+    const auto auth = metrics::parse_sensu_results("", 401, "load");
+    REQUIRE_FALSE(auth);
+    CHECK(auth.error().kind == core::ErrorKind::upstream_auth);
+    CHECK(auth.error().message == "sensu answered HTTP 401");
+    const auto down = metrics::parse_sensu_results("", 500, "load");
+    REQUIRE_FALSE(down);
+    CHECK(down.error().kind == core::ErrorKind::upstream_transient);
+    CHECK_FALSE(metrics::parse_sensu_results("{}", 200, "load"));
+    CHECK_FALSE(metrics::parse_sensu_results("[1]", 200, "load"));
+  }
+}
+
+TEST_CASE("parses Sensu Go events with metric points", "[metrics][sensu]")
+{
+  const auto r = metrics::parse_sensu_go_events(R"([
+    {"check":{"metadata":{"name":"load","namespace":"default"},"output":"load1=0.1",
+              "status":0,"executed":1620313661},
+     "entity":{"entity_class":"agent","metadata":{"name":"shop-web-1","namespace":"default"}},
+     "metrics":{"handlers":[],"points":[
+       {"name":"shop-web-1.load.load1","value":0.42,"timestamp":1620313661123,"tags":[]}]},
+     "metadata":{"namespace":"default"},"timestamp":1620313666},
+    {"check":{"metadata":{"name":"check-cpu"},"output":"ok","status":0,"executed":1},
+     "entity":{"metadata":{"name":"shop-web-1"}}}])",
+                                                200, "load");
+  REQUIRE(r);
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].entity == "shop-web-1");
+  REQUIRE((*r)[0].points.size() == 1);
+  CHECK((*r)[0].points[0].ts == 1620313661123);
+  CHECK((*r)[0].points[0].value == Approx(0.42));
+
+  SECTION("errors: 401 is text, others JSON")
+  {
+    const auto auth = metrics::parse_sensu_go_events("Request unauthorized\n", 401, "load");
+    REQUIRE_FALSE(auth);
+    CHECK(auth.error().kind == core::ErrorKind::upstream_auth);
+    CHECK(auth.error().message == "sensu_go answered HTTP 401: Request unauthorized");
+    const auto denied = metrics::parse_sensu_go_events(
+      R"({"Code":4,"Message":"unauthorized to perform action"})", 403, "load");
+    REQUIRE_FALSE(denied);
+    CHECK(denied.error().message == "sensu_go answered HTTP 403: unauthorized to perform action");
+  }
+}
+
+TEST_CASE("reads metric point timestamps in any unit", "[metrics][sensu]")
+{
+  CHECK(metrics::point_ts_ms(1620313661) == 1620313661000);
+  CHECK(metrics::point_ts_ms(1620313661123) == 1620313661123);
+  CHECK(metrics::point_ts_ms(1620313661123456) == 1620313661123);
+  CHECK(metrics::point_ts_ms(1620313661123456789) == 1620313661123);
+  CHECK(metrics::point_ts_ms(0) == 0);
+}
+
+TEST_CASE("reads the X-Pagination header of Sensu Core", "[metrics][sensu]")
+{
+  const auto p = metrics::parse_x_pagination(R"({"limit":1,"offset":1,"total":848})");
+  REQUIRE(p);
+  CHECK(p->limit == 1);
+  CHECK(p->offset == 1);
+  CHECK(p->total == 848);
+  CHECK_FALSE(metrics::parse_x_pagination(""));
+  CHECK_FALSE(metrics::parse_x_pagination(R"({"limit":0,"offset":0,"total":3})"));
+}
+
+TEST_CASE("turns a check result into a reading", "[metrics][sensu]")
+{
+  metrics::CheckResult c;
+  c.entity = "shop-web-1";
+  c.executed = 5000;
+  SECTION("status mode: warning or critical means high load, as the original tool did")
+  {
+    const auto p = parse_with(metrics::OutputFormat::status);
+    c.status = 0;
+    CHECK(*metrics::reading_from_check(c, p).value == 0.0);
+    c.status = 1;
+    CHECK(*metrics::reading_from_check(c, p).value == 100.0);
+    c.status = 2;
+    CHECK(*metrics::reading_from_check(c, p).value == 100.0);
+    c.status = 3;
+    const auto unknown = metrics::reading_from_check(c, p);
+    CHECK_FALSE(unknown.value);
+    CHECK(unknown.error == "check status 3 (unknown)");
+  }
+  SECTION("metric points come before the output")
+  {
+    c.output = "x | load1=9";
+    c.points = {{"other", 1.0, 6000}, {"host.load_avg.one", 0.5, 7000}};
+    const auto r = metrics::reading_from_check(c, parse_with(metrics::OutputFormat::auto_detect));
+    CHECK(*r.value == 0.5);
+    CHECK(r.ts == 7000);
+    c.points = {{"other", 1.0, 6000}};
+    CHECK(*metrics::reading_from_check(c, parse_with(metrics::OutputFormat::auto_detect)).value
+          == 9.0);
+  }
+  SECTION("the Graphite timestamp is the sample's time; else executed")
+  {
+    c.output = "h.load.avg 2.5 1460312322";
+    const auto g = metrics::reading_from_check(c, parse_with(metrics::OutputFormat::graphite));
+    CHECK(g.ts == 1460312322000);
+    c.output = "CheckLoad OK: Total load average (1 CPU): 0.7, 0.5, 0.1";
+    const auto l = metrics::reading_from_check(c, parse_with(metrics::OutputFormat::check_load));
+    CHECK(*l.value == Approx(0.7));
+    CHECK(l.ts == 5000);
+  }
+}
+
+TEST_CASE("matches clients to instances by name or host", "[metrics][sensu]")
+{
+  std::vector<metrics::CheckResult> results(3);
+  results[0].entity = "shop-web-1";
+  results[0].output = "x | load1=1";
+  results[1].entity = "10.0.0.6";
+  results[1].output = "x | load1=2";
+  results[2].entity = "10.0.0.6";
+  const auto p = parse_with(metrics::OutputFormat::auto_detect);
+  const auto by_name = metrics::readings_from_checks(
+    {web("shop-web-1"), web("shop-web-2")}, results, metrics::MatchBy::name, p, "load");
+  CHECK(*by_name[0].value == 1.0);
+  CHECK(by_name[1].error == "no result of check 'load' for 'shop-web-2'");
+  const auto by_host = metrics::readings_from_checks({web("shop-web-2", "10.0.0.6:80")}, results,
+                                                     metrics::MatchBy::host, p, "load");
+  CHECK(by_host[0].instance == "shop-web-2");
+  CHECK(by_host[0].error == "more than one result of check 'load' for '10.0.0.6'");
+}
+
+TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
+          "[metrics][sensu]")
+{
+  core::SensuConfig c;
+  c.page_size = 2;
+  c.user = "admin";
+  c.password = "secret";
+  CannedTransport t;
+  t.answer(200,
+           "[" + core_result("shop-web-1", "load", 0, "x | load1=1") + ","
+             + core_result("shop-web-2", "load", 0, "x | load1=2") + "]",
+           {{"x-pagination", R"({"limit":2,"offset":0,"total":5})"}});
+  t.answer(200, "[" + core_result("shop-web-3", "load", 0, "x | load1=3") + "]",
+           {{"x-pagination", R"({"limit":2,"offset":2,"total":5})"}});
+  t.answer(200, "[" + core_result("shop-web-4", "load", 2, "x | load1=4") + "]",
+           {{"x-pagination", R"({"limit":2,"offset":4,"total":5})"}});
+  metrics::SensuSource source(t, c);
+  const auto r = source.poll({web("shop-web-1"), web("shop-web-3"), web("shop-web-4")});
+  REQUIRE(t.sent.size() == 3);
+  CHECK(t.sent[0].url == "http://127.0.0.1:4567/results?filter.check.name=load&limit=2&offset=0");
+  CHECK(t.sent[2].url == "http://127.0.0.1:4567/results?filter.check.name=load&limit=2&offset=4");
+  CHECK(t.sent[0].headers[0].second == "Basic YWRtaW46c2VjcmV0");
+  CHECK(*r[0].value == 1.0);
+  CHECK(*r[1].value == 3.0);
+  CHECK(*r[2].value == 4.0);
+}
+
+TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
+{
+  core::SensuConfig s;
+  s.page_size = 1;
+  core::SensuGoConfig g;
+  g.api_key = "83abef1e-e7d7-4beb-91fc-79ad90084d5b";
+  CannedTransport t;
+  const auto event = [](const std::string& entity, const std::string& output) {
+    return R"([{"check":{"metadata":{"name":"load"},"output":")" + output
+           + R"(","status":0,"executed":1620313661},"entity":{"metadata":{"name":")" + entity
+           + R"("}}}])";
+  };
+  t.answer(200, event("shop-web-1", "x | load1=1"), {{"sensu-continue", "L2RlZmF1bHQ/a"}});
+  t.answer(200, event("shop-web-2", "x | load1=2"), {});
+  metrics::SensuGoSource source(t, s, g);
+  const auto r = source.poll({web("shop-web-1"), web("shop-web-2")});
+  REQUIRE(t.sent.size() == 2);
+  CHECK(t.sent[0].url == "http://127.0.0.1:8080/api/core/v2/namespaces/default/events?limit=1");
+  CHECK(t.sent[1].url
+        == "http://127.0.0.1:8080/api/core/v2/namespaces/default/events?limit=1&continue="
+           "L2RlZmF1bHQ%2Fa");
+  CHECK(t.sent[0].headers[0].second == "Key 83abef1e-e7d7-4beb-91fc-79ad90084d5b");
+  CHECK(*r[0].value == 1.0);
+  CHECK(*r[1].value == 2.0);
+
+  SECTION("a failed page fails the whole poll: no value is half-read")
+  {
+    CannedTransport broken;
+    broken.answer(200, event("shop-web-1", "x | load1=1"), {{"sensu-continue", "t"}});
+    broken.answer(500, R"({"Code":0,"Message":"internal error occurred"})");
+    metrics::SensuGoSource s2(broken, s, g);
+    const auto r2 = s2.poll({web("shop-web-1")});
+    CHECK_FALSE(r2[0].value);
+    CHECK(r2[0].error == "sensu_go answered HTTP 500: internal error occurred");
+  }
+}
