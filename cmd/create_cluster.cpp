@@ -30,6 +30,10 @@ struct Options
   std::optional<int> cooldown;
   std::string provider;
   std::string metrics;  // empty: [METRICS] source
+  std::string os_cloud;
+  std::string flavor;
+  std::string image;
+  std::string network;
 };
 
 core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
@@ -60,8 +64,12 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
   const auto provider = o.provider.empty() ? env.config.manager.provider : o.provider;
-  if (provider != "local") {
-    return core::fail(core::ErrorKind::usage, fmt::format("unknown provider '{}'", provider));
+  if (provider != "local" && provider != "openstack") {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("unknown provider '{}' (local or openstack)", provider));
+  }
+  if (!o.os_cloud.empty() && provider != "openstack") {
+    return core::fail(core::ErrorKind::usage, "--os-cloud needs --provider openstack");
   }
   const auto& sources = metrics::source_names();
   const auto metrics_source = o.metrics.empty() ? env.config.metrics.source : o.metrics;
@@ -97,10 +105,12 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     spdlog::info("create_cluster.resume cluster={}", o.name);
   } else {
     cluster.name = o.name;
-    cluster.provider = provider;
+    // The cloud is part of the provider column, so every later run uses the same one.
+    cluster.provider = o.os_cloud.empty() ? provider : provider + ":" + o.os_cloud;
     cluster.metrics = metrics_source;
-    cluster.flavor = env.config.manager.flavor;
-    cluster.image = env.config.manager.image;
+    cluster.flavor = o.flavor.empty() ? env.config.manager.flavor : o.flavor;
+    cluster.image = o.image.empty() ? env.config.manager.image : o.image;
+    cluster.network = o.network;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
     cluster.lb_port = o.lb_port;
@@ -159,6 +169,12 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--metrics", o->metrics,
                   "Where load comes from: stub_status, prometheus, sensu or sensu_go "
                   "(default: [METRICS] source)");
+  sub->add_option("--os-cloud", o->os_cloud,
+                  "OpenStack: the clouds.yaml cloud (default: OS_CLOUD, OS_*, [OPENSTACK])");
+  sub->add_option("--flavor", o->flavor, "OpenStack: flavor name or id (default: man_flavor)");
+  sub->add_option("--image", o->image, "OpenStack: image name or id (default: man_image)");
+  sub->add_option("--network", o->network,
+                  "OpenStack: network name or id (default: [OPENSTACK] network)");
 }
 
 } // namespace cmd

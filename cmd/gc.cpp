@@ -1,6 +1,7 @@
 // cmd/gc.cpp: `sclman gc`: prune old samples and decisions, expire stale decisions, clean up
 // failed instances, finish interrupted deletes, and repair orphans both ways.
 #include "cloud/local.hpp"
+#include "cloud/openstack_cluster.hpp"
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "local/nginx.hpp"
@@ -125,6 +126,64 @@ core::Result<void> clean_orphans(Env& env, Counts& counts)
   return {};
 }
 
+// Nova servers tagged `sclman` that no live instance owns, older than [OPENSTACK]
+// orphan_grace (a create may be under way in another run). Untagged servers are never listed.
+core::Result<void> clean_openstack_orphans(Env& env,
+                                           const std::vector<state::Cluster>& clusters,
+                                           Counts& counts)
+{
+  std::set<std::string> columns;
+  for (const auto& c : clusters) {
+    if (cloud::is_openstack_provider(c.provider)) {
+      columns.insert(c.provider);
+    }
+  }
+  if (env.config.manager.provider == "openstack") {
+    columns.insert("openstack");
+  }
+  if (columns.empty()) {
+    return {};
+  }
+  TRY_ASSIGN(const auto names, env.store->live_instance_names());
+  const std::set<std::string> known(names.begin(), names.end());
+  const auto now = env.clock.now();
+  const core::Millis grace = core::Millis(env.config.openstack.orphan_grace) * 1000;
+  for (const auto& column : columns) {
+    TRY_ASSIGN(auto* nova, env.drivers->openstack->nova(column));
+    TRY_ASSIGN(const auto servers, nova->tagged_servers());
+    for (const auto& s : servers) {
+      if (known.count(s.name)) {
+        continue;
+      }
+      const auto server = nova->to_server(s);
+      if (server.cluster.empty()) {
+        spdlog::warn("gc.orphan_without_cluster_left_alone server={} id={}", s.name, s.id);
+        continue;
+      }
+      if (s.created == 0 || now - s.created < grace) {
+        spdlog::info("gc.orphan_in_grace cluster={} server={} id={}", server.cluster, s.name,
+                     s.id);
+        continue;
+      }
+      auto lock = env.lock_cluster(server.cluster);
+      if (!lock) {
+        continue;
+      }
+      spdlog::info("gc.orphan_server cluster={} server={} id={}", server.cluster, s.name, s.id);
+      ++counts.orphan_servers;
+      if (env.dry_run() == DryRun::yes) {
+        continue;
+      }
+      TRY_ASSIGN(const auto jid, env.store->begin_intent(server.cluster, s.name, "delete_orphan"));
+      auto removed = nova->remove(core::InstanceRef{server.cluster, s.name, server.role, "", s.id});
+      TRY(env.store->finish_intent(jid, removed.has_value(),
+                                   removed ? "" : removed.error().message));
+      TRY(removed);
+    }
+  }
+  return {};
+}
+
 core::Result<void> run_gc(Env& env, const Options& o)
 {
   TRY_ASSIGN(auto clusters, env.select_clusters(o.cluster));
@@ -149,6 +208,7 @@ core::Result<void> run_gc(Env& env, const Options& o)
   }
   if (o.cluster.empty()) {
     TRY(clean_orphans(env, counts));
+    TRY(clean_openstack_orphans(env, clusters, counts));
   }
   spdlog::info("gc.done samples_pruned={} decisions_pruned={} decisions_expired={} "
                "instances_cleaned={} orphan_servers={} orphan_processes={}",

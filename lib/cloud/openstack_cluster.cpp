@@ -170,21 +170,6 @@ core::Result<void> OpenStackBootstrapper::decommission(const core::InstanceRef& 
   return m_inner.decommission(instance);
 }
 
-core::Result<void> OpenStackBootstrapper::prepare_cluster(const std::string& cluster)
-{
-  return m_inner.prepare_cluster(cluster);
-}
-
-core::Result<void> OpenStackBootstrapper::retire_cluster(const std::string& cluster)
-{
-  return m_inner.retire_cluster(cluster);
-}
-
-int OpenStackBootstrapper::drain_seconds() const
-{
-  return m_inner.drain_seconds();
-}
-
 } // namespace cloud
 
 namespace cloud {

@@ -72,6 +72,9 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
     set->m_local_root, config.local.nginx, config.local.worker_connections);
   set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root,
                                                             config.local.nginx);
+  // Sends nothing until a cluster on OpenStack asks for its drivers.
+  set->openstack = std::make_unique<cloud::OpenStackDrivers>(*set->http, clock, config, state_dir,
+                                                             *set->local_provider);
   set->stub_status = std::make_unique<metrics::StubStatusSource>(
     *set->http, clock, config.local.health_timeout_ms, config.metrics.parallel);
   // Making a source sends nothing: the ones no cluster uses cost nothing.
@@ -90,7 +93,8 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
   };
   Drivers d;
   d.http = http.get();
-  if (c.provider != "local") {
+  const bool on_openstack = cloud::is_openstack_provider(c.provider);
+  if (c.provider != "local" && !on_openstack) {
     return unknown("provider", c.provider);
   }
   d.provider = local_provider.get();
@@ -112,6 +116,10 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
     d.metrics = sensu_go.get();
   } else {
     return unknown("metrics source", c.metrics);
+  }
+  if (on_openstack) {
+    TRY_ASSIGN(d.provider, openstack->provider(c.provider));
+    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper, true));
   }
   return d;
 }

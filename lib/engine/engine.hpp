@@ -5,6 +5,7 @@
 //                    \-> error (kept for gc and for the operator to see)
 #pragma once
 
+#include "cloud/openstack_cluster.hpp"
 #include "cloud/provider.hpp"
 #include "cm/bootstrapper.hpp"
 #include "core/config.hpp"
@@ -49,6 +50,9 @@ public:
   std::unique_ptr<metrics::MetricsSource> prometheus;  // [PROMETHEUS]
   std::unique_ptr<metrics::MetricsSource> sensu;       // Sensu Core 1.x, [SENSU]
   std::unique_ptr<metrics::MetricsSource> sensu_go;    // Sensu Go, [SENSU_GO] and [SENSU]
+
+  // Used by clusters on OpenStack ([OPENSTACK], clouds.yaml or OS_*); authenticates lazily.
+  std::unique_ptr<cloud::OpenStackDrivers> openstack;
 
 private:
   std::string m_local_root;

@@ -1,0 +1,286 @@
+#include "cloud/openstack.hpp"
+#include "cloud/openstack_auth.hpp"
+#include "cloud/openstack_cluster.hpp"
+#include "cloud/openstack_parse.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+using namespace cloud::openstack;
+
+namespace {
+
+const char* k_token_body = R"({"token": {
+  "methods": ["password"], "expires_at": "2026-11-26T18:25:54.000000Z",
+  "project": {"id": "p1", "name": "demo", "domain": {"id": "default"}},
+  "catalog": [
+    {"type": "identity", "name": "keystone", "endpoints": [
+      {"interface": "public", "region_id": "RegionOne", "region": "RegionOne",
+       "url": "http://127.0.0.1:5000/v3/"}]},
+    {"type": "compute", "name": "nova", "endpoints": [
+      {"interface": "admin", "region_id": "RegionOne", "url": "http://admin:8774/v2.1"},
+      {"interface": "public", "region_id": "RegionTwo", "url": "http://two:8774/v2.1"},
+      {"interface": "public", "region_id": "RegionOne", "url": "http://one:8774/v2.1/"}]}]}})";
+
+const char* k_servers = R"({"servers": [
+  {"id": "a1", "name": "shop-web-1", "status": "ACTIVE", "OS-EXT-STS:task_state": null,
+   "created": "2026-11-26T17:00:00Z", "tags": ["sclman", "sclman:cluster=shop", "sclman:role=web"],
+   "metadata": {"sclman:cluster": "shop", "sclman:role": "web"},
+   "addresses": {"sclnet": [{"addr": "10.20.0.5", "version": 4, "OS-EXT-IPS:type": "fixed"},
+                            {"addr": "172.24.4.9", "version": 4, "OS-EXT-IPS:type": "floating"}]}},
+  {"id": "b2", "name": "shop-web-2", "status": "ERROR", "tags": ["sclman"], "metadata": {},
+   "addresses": {}, "fault": {"code": 500, "message": "No valid host was found. ",
+   "created": "2026-11-26T17:00:01Z"}},
+  {"id": "c3", "name": "other", "status": "BUILD", "addresses": {}}]})";
+
+} // namespace
+
+TEST_CASE("a keystone token answer gives the token, its expiry and the catalog", "[openstack]")
+{
+  const auto t = parse_token("gAAAAB-token", k_token_body);
+  REQUIRE(t);
+  CHECK(t->value == "gAAAAB-token");
+  CHECK(t->project_id == "p1");
+  CHECK(t->expires_at == *parse_iso8601("2026-11-26T18:25:54Z"));
+  REQUIRE(t->catalog.size() == 4);
+
+  SECTION("the endpoint is picked by type, interface and region, without a final slash")
+  {
+    CHECK(*find_endpoint(t->catalog, "compute", "public", "RegionOne") == "http://one:8774/v2.1");
+    CHECK(*find_endpoint(t->catalog, "compute", "public", "RegionTwo") == "http://two:8774/v2.1");
+    CHECK(*find_endpoint(t->catalog, "compute", "admin", "") == "http://admin:8774/v2.1");
+  }
+  SECTION("a missing service or interface is a config error naming it")
+  {
+    const auto none = find_endpoint(t->catalog, "image", "public", "");
+    REQUIRE(!none);
+    CHECK(none.error().kind == core::ErrorKind::config);
+    CHECK(none.error().message.find("'image'") != std::string::npos);
+    const auto internal = find_endpoint(t->catalog, "compute", "internal", "RegionOne");
+    REQUIRE(!internal);
+    CHECK(internal.error().message.find("'internal'") != std::string::npos);
+  }
+  SECTION("no X-Subject-Token header or no expiry is an error")
+  {
+    CHECK(!parse_token("", k_token_body));
+    CHECK(!parse_token("x", R"({"token": {}})"));
+    CHECK(!parse_token("x", "<html>"));
+  }
+}
+
+TEST_CASE("a nova server list gives status, tags, metadata, addresses and fault", "[openstack]")
+{
+  const auto servers = parse_servers(k_servers);
+  REQUIRE(servers);
+  REQUIRE(servers->size() == 3);
+  const auto& a = (*servers)[0];
+  CHECK(a.status == "ACTIVE");
+  CHECK(a.tags.size() == 3);
+  CHECK(a.metadata.at("sclman:cluster") == "shop");
+  CHECK(fixed_address(a, "sclnet") == "10.20.0.5");
+  CHECK(fixed_address(a, "") == "10.20.0.5");
+  CHECK(fixed_address(a, "elsewhere").empty());
+  CHECK(a.created == *parse_iso8601("2026-11-26T17:00:00Z"));
+  CHECK((*servers)[1].fault == "No valid host was found. ");
+  CHECK((*servers)[2].tags.empty());
+  CHECK(!parse_servers(R"({"server": {}})"));
+  CHECK(parse_server(R"({"server": {"id": "x", "name": "n", "status": "BUILD"}})")->id == "x");
+  CHECK(*parse_created_id(R"({"server": {"id": "u-1", "links": []}})") == "u-1");
+}
+
+TEST_CASE("the provider maps nova states to building, active and error", "[openstack]")
+{
+  http::HttpResponse unused;
+  (void)unused;
+  const auto servers = *parse_servers(k_servers);
+  struct NoHttp final : http::HttpTransport
+  {
+    core::Result<http::HttpResponse> send(const http::HttpRequest&) override
+    {
+      return core::fail(core::ErrorKind::internal, "no network in unit tests");
+    }
+    std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>&,
+                                                           int) override
+    {
+      return {};
+    }
+  } no_http;
+  core::SystemClock clock;
+  cloud::OpenStackOptions o;
+  o.networks = {"sclnet"};
+  o.web_port = 8080;
+  cloud::OpenStackProvider p(no_http, clock, o);
+  const auto a = p.to_server(servers[0]);
+  CHECK(a.status == cloud::ServerStatus::active);
+  CHECK(a.address == "10.20.0.5:8080");
+  CHECK(a.cluster == "shop");
+  CHECK(a.role == "web");
+  const auto b = p.to_server(servers[1]);
+  CHECK(b.status == cloud::ServerStatus::error);
+  CHECK(b.fault.find("No valid host") != std::string::npos);
+  CHECK(p.to_server(servers[2]).status == cloud::ServerStatus::building);
+}
+
+TEST_CASE("error bodies of nova, keystone and middleware give their message", "[openstack]")
+{
+  CHECK(error_message(R"({"badRequest": {"code": 400, "message": "Flavor 999 could not be found."}})")
+        == "Flavor 999 could not be found.");
+  CHECK(error_message(R"({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}})")
+        == "The request you have made requires authentication.");
+  CHECK(error_message(R"({"message": "Request is too large.", "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"})")
+        == "Request is too large.");
+  CHECK(error_message("<html>Bad Gateway</html>") == "<html>Bad Gateway</html>");
+  CHECK(error_message("") == "(empty body)");
+}
+
+TEST_CASE("statuses map to error kinds; quota is rejected, not retried", "[openstack]")
+{
+  auto kind = [](long status, const std::string& body, const std::string& retry_after = "") {
+    http::HttpResponse r;
+    r.status = status;
+    r.body = body;
+    if (!retry_after.empty()) {
+      r.headers.emplace_back("retry-after", retry_after);
+    }
+    return cloud::openstack_error("nova", "POST /servers", r);
+  };
+  const auto quota = kind(403, R"({"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 3 of 3 instances"}})");
+  CHECK(quota.kind == core::ErrorKind::upstream_rejected);
+  CHECK(quota.message.find("quota exceeded") != std::string::npos);
+  CHECK(quota.message.find("3 of 3 instances") != std::string::npos);
+  CHECK(kind(403, R"({"forbidden": {"message": "Policy doesn't allow it"}})").kind
+        == core::ErrorKind::upstream_auth);
+  CHECK(kind(401, "{}").kind == core::ErrorKind::upstream_auth);
+  const auto bad = kind(400, R"({"badRequest": {"code": 400, "message": "Flavor 999 could not be found."}})");
+  CHECK(bad.kind == core::ErrorKind::upstream_rejected);
+  CHECK(bad.message.find("Flavor 999") != std::string::npos);
+  CHECK(kind(409, "{}").kind == core::ErrorKind::upstream_rejected);
+  const auto limited = kind(429, "{}", "7");
+  CHECK(limited.kind == core::ErrorKind::upstream_transient);
+  CHECK(limited.retry_after == std::chrono::seconds(7));
+  CHECK(kind(413, "{}", "3").kind == core::ErrorKind::upstream_transient);
+  CHECK(kind(413, "{}").kind == core::ErrorKind::upstream_rejected);
+  CHECK(kind(500, "{}").kind == core::ErrorKind::upstream_transient);
+  CHECK(kind(503, "{}").kind == core::ErrorKind::upstream_transient);
+}
+
+TEST_CASE("flavors and images are found by id or unique name", "[openstack]")
+{
+  const std::vector<Named> items = {{"1", "m1.tiny"}, {"2", "dup"}, {"3", "dup"}};
+  CHECK(*pick_one(items, "m1.tiny", "flavor") == "1");
+  CHECK(*pick_one(items, "3", "flavor") == "3");
+  const auto missing = pick_one(items, "m1.huge", "flavor");
+  REQUIRE(!missing);
+  CHECK(missing.error().message == "no flavor named 'm1.huge'");
+  const auto ambiguous = pick_one(items, "dup", "image");
+  REQUIRE(!ambiguous);
+  CHECK(ambiguous.error().message.find("ambiguous") != std::string::npos);
+  CHECK(ambiguous.error().message.find("2, 3") != std::string::npos);
+  CHECK(parse_named_list(R"({"images": [{"id": "i", "name": "tiny"}]})", "images")->size() == 1);
+}
+
+TEST_CASE("helpers: name regex, retry-after, times, base64, roles", "[openstack]")
+{
+  CHECK(exact_name_regex("shop-web-1") == "^shop-web-1$");
+  CHECK(exact_name_regex("a.b(1)") == "^a\\.b\\(1\\)$");
+  CHECK(parse_retry_after("12") == 12);
+  CHECK(!parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
+  CHECK(!parse_retry_after(""));
+  CHECK(parse_iso8601("1970-01-01T00:00:01Z") == 1000);
+  CHECK(parse_iso8601("1970-01-01T00:00:01.250000Z") == 1250);
+  CHECK(parse_iso8601("1970-01-01T00:00:01") == 1000);
+  CHECK(!parse_iso8601("yesterday"));
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("#cloud-config\n") == "I2Nsb3VkLWNvbmZpZwo=");
+  CHECK(cloud::role_of("shop-web-12") == "web");
+  CHECK(cloud::role_of("my-lb-web-3") == "web");
+  CHECK(cloud::role_of("shop-lb-1") == "lb");
+  CHECK(cloud::is_openstack_provider("openstack"));
+  CHECK(cloud::is_openstack_provider("openstack:prod"));
+  CHECK(!cloud::is_openstack_provider("local"));
+}
+
+TEST_CASE("clouds.yaml gives password and application-credential clouds", "[openstack]")
+{
+  const char* yaml = R"(
+clouds:
+  lab:
+    auth:
+      auth_url: http://127.0.0.1:5000
+      username: demo
+      password: s3cret
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: internal
+  app:
+    auth_type: v3applicationcredential
+    auth:
+      auth_url: http://127.0.0.1:5000/v3
+      application_credential_id: "ac1"
+      application_credential_secret: "acs"
+)";
+  const auto lab = parse_clouds_yaml(yaml, "lab", "clouds.yaml");
+  REQUIRE(lab);
+  REQUIRE(*lab);
+  CHECK((*lab)->username == "demo");
+  CHECK((*lab)->region_name == "RegionOne");
+  CHECK((*lab)->interface == "internal");
+  const auto body = nlohmann::json::parse(auth_request_body(**lab));
+  CHECK(body["auth"]["identity"]["methods"][0] == "password");
+  CHECK(body["auth"]["identity"]["password"]["user"]["name"] == "demo");
+  CHECK(body["auth"]["scope"]["project"]["name"] == "demo");
+
+  const auto app = parse_clouds_yaml(yaml, "app", "clouds.yaml");
+  REQUIRE(*app);
+  CHECK((*app)->auth_type == "v3applicationcredential");
+  const auto app_body = nlohmann::json::parse(auth_request_body(**app));
+  CHECK(app_body["auth"]["identity"]["application_credential"]["id"] == "ac1");
+  CHECK(!app_body["auth"].contains("scope"));
+
+  CHECK(!*parse_clouds_yaml(yaml, "nope", "clouds.yaml"));
+  CHECK(!parse_clouds_yaml("clouds: [1, 2", "lab", "clouds.yaml"));
+}
+
+TEST_CASE("credentials come from --os-cloud, OS_CLOUD, OS_* or [OPENSTACK], in that order",
+          "[openstack]")
+{
+  std::map<std::string, std::string> env = {
+    {"OS_AUTH_URL", "http://env:5000/v3"}, {"OS_USERNAME", "envuser"},
+    {"OS_PASSWORD", "pw"}, {"OS_PROJECT_NAME", "p"}, {"OS_INTERFACE", "internalURL"},
+    {"OS_CLIENT_CONFIG_FILE", SCLMAN_SOURCE_DIR "/tests/data/openstack/no-such-clouds.yaml"}};
+  auto getenv = [&](const char* n) -> const char* {
+    const auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  core::OpenStackConfig config;
+  config.auth_url = "http://conf:5000";
+  config.username = "confuser";
+  config.password = "cpw";
+  config.project_name = "cp";
+
+  const auto from_env = resolve_credentials(config, "", getenv);
+  REQUIRE(from_env);
+  CHECK(from_env->username == "envuser");
+  CHECK(from_env->interface == "internal");
+
+  env.erase("OS_AUTH_URL");
+  const auto from_conf = resolve_credentials(config, "", getenv);
+  REQUIRE(from_conf);
+  CHECK(from_conf->username == "confuser");
+
+  const auto named = resolve_credentials(config, "lab", getenv);
+  REQUIRE(!named);
+  CHECK(named.error().message.find("no cloud 'lab'") != std::string::npos);
+
+  config.password.clear();
+  const auto incomplete = resolve_credentials(config, "", getenv);
+  REQUIRE(!incomplete);
+  CHECK(incomplete.error().message.find("password") != std::string::npos);
+}
