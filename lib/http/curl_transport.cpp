@@ -76,6 +76,13 @@ struct Transfer
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    // No DNS cache: libcurl walks the whole cache on every lookup to prune it, and a poll of
+    // 10,000 host:port pairs would make that quadratic (seconds of CPU). Lookups of the
+    // addresses sclman talks to are IP literals or cheap next to a request.
+    curl_easy_setopt(handle, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    if (!request.keep_alive) {
+      curl_easy_setopt(handle, CURLOPT_FORBID_REUSE, 1L);
+    }
     // Never follow redirects: an API that redirects is answered as it is.
     curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
     if (request.method == "GET") {

@@ -19,6 +19,9 @@ struct HttpRequest
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   long timeout_ms = 5000;
+  // false: close the connection after the answer instead of keeping it for reuse (a host
+  // asked once per run, such as each instance's stub_status).
+  bool keep_alive = true;
 };
 
 struct HttpResponse

@@ -1,3 +1,4 @@
+#include "canned_transport.hpp"
 #include "metrics/source.hpp"
 #include "metrics/stub_status.hpp"
 
@@ -34,4 +35,33 @@ TEST_CASE("turns counters into rates; a reset is not a negative rate", "[metrics
   // A missed tick widens the interval.
   CHECK(*metrics::counter_rate(100, 0, 1300, 120'000) == Approx(10.0));
   CHECK_FALSE(metrics::counter_rate(1, 1000, 2, 1000));
+}
+
+namespace {
+class FixedClock final : public core::Clock
+{
+public:
+  core::Millis now() const override { return 42'000; }
+};
+} // namespace
+
+TEST_CASE("asks each instance's stub_status once, without keeping the connection", "[metrics]")
+{
+  CannedTransport t;
+  t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 3 3 7 \n");
+  t.answer(502, "<html>bad gateway</html>");
+  FixedClock clock;
+  metrics::StubStatusSource source(t, clock, 1500, 8);
+  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:8001", ""},
+                              core::InstanceRef{"shop", "shop-web-2", "web", "127.0.0.1:8002", ""},
+                              core::InstanceRef{"shop", "shop-web-3", "web", "127.0.0.1:8003", ""}});
+  REQUIRE(t.sent.size() == 3);
+  CHECK(t.sent[0].url == "http://127.0.0.1:8001/nginx_status");
+  CHECK(t.sent[0].timeout_ms == 1500);
+  CHECK_FALSE(t.sent[0].keep_alive);
+  CHECK(*r[0].counter == 7);
+  CHECK(r[0].ts == 42'000);
+  CHECK(r[1].error == "stub_status answered HTTP 502");
+  CHECK_FALSE(r[2].reachable);
+  CHECK(r[2].error == "cannot reach: connection refused");
 }
