@@ -25,6 +25,7 @@ struct Options
   int max = 100'000;
   std::vector<std::string> policies;
   bool compare = false;
+  std::string series;
 };
 
 core::Result<std::string> read_file(const std::string& path, const char* what)
@@ -37,6 +38,34 @@ core::Result<std::string> read_file(const std::string& path, const char* what)
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Write one CSV row per tick: time, rate, demand, then supply and billed size of each run.
+core::Result<void> write_series(const std::string& path,
+                                const std::vector<double>& rates,
+                                const std::vector<policy::SimResult>& results)
+{
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("cannot write series '{}': {}", path, std::strerror(errno)));
+  }
+  f << "tick,rate,demand";
+  for (const auto& r : results) {
+    f << "," << r.policy << "_supply," << r.policy << "_billed";
+  }
+  f << "\n";
+  for (size_t t = 0; t < rates.size(); ++t) {
+    f << t << "," << rates[t] << "," << (results.empty() ? 0 : results[0].demand[t]);
+    for (const auto& r : results) {
+      f << "," << r.supply[t] << "," << r.billed[t];
+    }
+    f << "\n";
+  }
+  if (!f.flush()) {
+    return core::fail(core::ErrorKind::usage, fmt::format("cannot write series '{}'", path));
+  }
+  return {};
 }
 
 core::Result<void> run_simulate(Env& env, const Options& o)
@@ -72,6 +101,9 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   }
   if (o.compare) {
     results.push_back(policy::oracle(rates, so));
+  }
+  if (!o.series.empty()) {
+    TRY(write_series(o.series, rates, results));
   }
   if (env.common.json) {
     auto report = nlohmann::json::array();
@@ -111,6 +143,8 @@ void register_simulate(CLI::App& app)
   sub->add_flag("--compare", o->compare,
                 "Also run the original threshold rule, HPA defaults, AWS target tracking and "
                 "the oracle");
+  sub->add_option("--series", o->series,
+                  "Write per-tick rate, demand, supply and billed size of each run to this CSV");
   sub->add_option("--min", o->min, "Smallest size, for every policy of the run")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);

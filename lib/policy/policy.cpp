@@ -369,8 +369,8 @@ Proposal propose_target(const History& h, const PolicyConfig& c, Millis now)
 // ---------------------------------------------------------------------------------------------
 // predictive: forecast the peak load of the horizon, with a margin learnt from past errors
 
-// Loads are in instances (metric sum / capacity). The floor keeps ratios of near-idle polls
-// from exploding: one idle minute followed by one busy one is a ratio of 2, not of infinity.
+// Loads are in instances (metric sum / capacity). Ratios take loads below this floor as the
+// floor, so that one idle minute followed by a busy one is a finite surprise.
 constexpr double k_load_floor = 0.5;
 // Fewer past forecasts than this and the error quantile means little: react instead.
 constexpr size_t k_min_residuals = 60;
@@ -378,6 +378,11 @@ constexpr size_t k_min_residuals = 60;
 constexpr double k_fallback_utilisation = 0.6;
 // A trend forecast never assumes more than this growth over one horizon.
 constexpr double k_max_trend = 3.0;
+
+double floored(double load)
+{
+  return std::isnan(load) ? load : std::max(load, k_load_floor);
+}
 
 // The load of polls by index, cached for the slices decide() reads: a few hundred polls now and
 // around each seasonal lag, out of a week. Summing every sample of the week each minute would
@@ -503,9 +508,16 @@ private:
   size_t m_hi = 0;
 };
 
-// A way to forecast the peak load of the next horizon from what was known at a poll: the load
-// then times a growth factor, the one seen over the horizon one season ago, the recent trend, or
-// none.
+// What a forecaster expects after a poll: the growth of the load to the poll where capacity
+// launched now starts serving (the lead), and to the peak of the whole horizon.
+struct Growth
+{
+  double lead = 1.0;
+  double peak = 1.0;
+};
+
+// A way to forecast the load of the next horizon from what was known at a poll: the load then
+// times a growth factor, the one seen over the horizon one season ago, the recent trend, or none.
 class Forecaster
 {
 public:
@@ -514,7 +526,8 @@ public:
       m_season(season),
       m_trend(trend),
       m_then(loads, -season - 2 * k_poll_ms, -season, false),
-      m_next(loads, -season, -season + horizon, true),
+      m_lead(loads, -season + horizon - k_poll_ms, -season + horizon, true),
+      m_peak(loads, -season, -season + horizon, true),
       m_recent(loads, -2 * k_poll_ms, 0, false),
       m_before(loads, -horizon - 2 * k_poll_ms, -horizon, false)
   {
@@ -524,20 +537,23 @@ public:
 
   // Return the growth expected over the horizon after time t (NaN if unknown); t must not
   // decrease from one call to the next.
-  double growth(Millis t)
+  Growth growth(Millis t)
   {
     if (m_season > 0) {
       m_then.move_to(t);
-      m_next.move_to(t);
-      return (m_next.max() + k_load_floor) / (m_then.mean() + k_load_floor);
+      m_lead.move_to(t);
+      m_peak.move_to(t);
+      const double then = floored(m_then.mean());
+      return Growth{floored(m_lead.mean()) / then, floored(m_peak.max()) / then};
     }
     if (m_trend) {
       m_recent.move_to(t);
       m_before.move_to(t);
-      return std::clamp((m_recent.mean() + k_load_floor) / (m_before.mean() + k_load_floor), 1.0,
-                        k_max_trend);
+      const double g =
+        std::clamp(floored(m_recent.mean()) / floored(m_before.mean()), 1.0, k_max_trend);
+      return Growth{g, g};
     }
-    return 1.0;
+    return Growth{};
   }
 
 private:
@@ -545,10 +561,31 @@ private:
   Millis m_season;
   bool m_trend;
   Window m_then;
-  Window m_next;
+  Window m_lead;
+  Window m_peak;
   Window m_recent;
   Window m_before;
 };
+
+// The errors of one forecaster over the lookback, at the lead poll and at the horizon's peak, as
+// ratios (load-proportional noise, busy clusters) and as differences (count noise, near-idle
+// clusters).
+struct Errors
+{
+  std::vector<double> lead_ratio;
+  std::vector<double> lead_excess;
+  std::vector<double> peak_ratio;
+  std::vector<double> peak_excess;
+  std::vector<double> lead_actual;
+  std::vector<double> lead_forecast;
+  Growth now{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+};
+
+// Return the pinball (quantile) loss of provisioning `provided` for `actual` at level q.
+double pinball(double actual, double provided, double q)
+{
+  return actual > provided ? q * (actual - provided) : (1 - q) * (provided - actual);
+}
 
 double quantile_of(std::vector<double> v, double q)
 {
@@ -586,71 +623,116 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
     forecasters.emplace_back(fmt::format("season_{}s", s), loads, Millis(s) * k_ms, false,
                              horizon);
   }
-  // Score each forecaster on the polls of the lookback: the ratio of the actual peak of the
-  // following horizon to the forecast. Polls whose horizon is not over yet count with the peak
-  // seen so far, so a surge raises the margin at once.
-  struct Score
-  {
-    std::vector<double> ratios;
-    double forecast_sum = 0;
-    double growth_now = std::numeric_limits<double>::quiet_NaN();
-  };
-  std::vector<Score> scores(forecasters.size());
-  Window actual(loads, 0, horizon, true);
+  // Score each forecaster on the polls of the lookback. Polls whose horizon is not over yet
+  // count with what was seen so far, so a surge raises the margin at once.
+  std::vector<Errors> errors(forecasters.size());
+  Window lead(loads, horizon - k_poll_ms, horizon, true);
+  Window peak(loads, 0, horizon, true);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  int polls = 0;
+  int under_polls = 0;
   for (size_t i = loads.first_at(now - lookback); i <= last; ++i) {
     const Millis t = loads.ts(i);
     const double base = loads.at(i);
-    actual.move_to(t);
-    const double peak = i < last ? actual.max() : std::numeric_limits<double>::quiet_NaN();
+    if (!std::isnan(base)) {
+      ++polls;
+      // More load than instances: this poll was under-provisioned.
+      under_polls += base > double(h.ticks[i].samples.size()) + k_eps ? 1 : 0;
+    }
+    lead.move_to(t);
+    peak.move_to(t);
+    const double peak_load = i < last ? peak.max() : nan;
+    const double lead_load = i < last ? lead.mean() : nan;
     for (size_t f = 0; f < forecasters.size(); ++f) {
-      const double g = forecasters[f].growth(t);
+      const Growth g = forecasters[f].growth(t);
+      auto& e = errors[f];
       if (i == last) {
-        scores[f].growth_now = g;
+        e.now = g;
       }
-      if (std::isnan(g) || std::isnan(base) || std::isnan(peak)) {
+      if (std::isnan(g.peak) || std::isnan(base) || std::isnan(peak_load)) {
         continue;
       }
-      const double forecast = base * g;
-      scores[f].ratios.push_back((peak + k_load_floor) / (forecast + k_load_floor));
-      scores[f].forecast_sum += forecast + k_load_floor;
+      // Until the lead poll has come, the peak so far stands for it.
+      const double lead_actual = std::isnan(lead_load) ? peak_load : lead_load;
+      const double lead_forecast = base * g.lead;
+      const double peak_forecast = base * g.peak;
+      e.lead_ratio.push_back(floored(lead_actual) / floored(lead_forecast));
+      e.lead_excess.push_back(lead_actual - lead_forecast);
+      e.peak_ratio.push_back(floored(peak_load) / floored(peak_forecast));
+      e.peak_excess.push_back(peak_load - peak_forecast);
+      e.lead_actual.push_back(lead_actual);
+      e.lead_forecast.push_back(lead_forecast);
     }
   }
-  // Pick the forecaster whose margined forecasts would have cost least over the lookback.
-  std::optional<size_t> best;
-  double best_cost = 0;
-  double best_margin = 0;
+  // A candidate is a forecaster with an error model. Its cost is the pinball loss of its
+  // margined forecasts over the lookback (the proper score of a quantile forecast: it weighs
+  // how far each miss fell short, not only how often); the cheapest wins. It scales out to cover
+  // the lead poll and scales in only below the peak of the horizon after the recent peak.
+  struct Candidate
+  {
+    std::string name;
+    double cost = 0;
+    double need = 0;
+    double need_hold = 0;
+    double growth = 0;
+    double margin = 0;
+  };
+  // The under-provisioning budget: with no poll over capacity in the lookback the margin covers
+  // quantile_low of past errors; as the share of such polls reaches under_budget it rises to
+  // quantile. Risk is taken where it is cheap and stops when it has shown up.
+  const double under_share = 100.0 * under_polls / std::max(1.0, double(polls));
+  const double spent = c.under_budget > 0 ? std::min(1.0, under_share / c.under_budget) : 1.0;
+  const double q = c.quantile_low + (c.quantile - c.quantile_low) * spent;
+  p.inputs.emplace_back("under_share", under_share);
+  p.inputs.emplace_back("quantile", q);
+  std::vector<Candidate> candidates;
   for (size_t f = 0; f < forecasters.size(); ++f) {
-    const auto& s = scores[f];
-    if (s.ratios.size() < k_min_residuals || std::isnan(s.growth_now)) {
+    auto& e = errors[f];
+    if (e.lead_ratio.size() < k_min_residuals || std::isnan(e.now.peak)) {
       p.rejected.push_back(fmt::format("{}: {} past forecasts, {} needed", forecasters[f].name(),
-                                       s.ratios.size(), k_min_residuals));
+                                       e.lead_ratio.size(), k_min_residuals));
       continue;
     }
-    const double m = quantile_of(s.ratios, c.quantile);
-    const double cost = m * s.forecast_sum / double(s.ratios.size());
-    if (!best || cost < best_cost) {
-      if (best) {
-        p.rejected.push_back(fmt::format("{}: cost {:.3f} above {}'s {:.3f}",
-                                         forecasters[*best].name(), best_cost,
-                                         forecasters[f].name(), cost));
-      }
-      best = f;
-      best_cost = cost;
-      best_margin = m;
-    } else {
-      p.rejected.push_back(fmt::format("{}: cost {:.3f} above {}'s {:.3f}", forecasters[f].name(),
-                                       cost, forecasters[*best].name(), best_cost));
+    const Growth g = e.now;
+    const double ratio = quantile_of(e.lead_ratio, q);
+    const double peak_ratio = quantile_of(e.peak_ratio, q);
+    const double excess = quantile_of(e.lead_excess, q);
+    const double peak_excess = quantile_of(e.peak_excess, q);
+    double loss_ratio = 0;
+    double loss_excess = 0;
+    for (size_t j = 0; j < e.lead_actual.size(); ++j) {
+      loss_ratio += pinball(e.lead_actual[j], floored(e.lead_forecast[j]) * ratio, q);
+      loss_excess += pinball(e.lead_actual[j], e.lead_forecast[j] + excess, q);
+    }
+    const double n = double(e.lead_actual.size());
+    candidates.push_back(Candidate{forecasters[f].name() + "*ratio", loss_ratio / n,
+                                   floored(load * g.lead) * ratio,
+                                   floored(recent_peak * g.peak) * peak_ratio, g.lead, ratio});
+    candidates.push_back(Candidate{forecasters[f].name() + "+excess", loss_excess / n,
+                                   load * g.lead + excess, recent_peak * g.peak + peak_excess,
+                                   g.lead, excess});
+  }
+  const Candidate* best = nullptr;
+  for (const auto& k : candidates) {
+    if (!best || k.cost < best->cost) {
+      best = &k;
+    }
+  }
+  for (const auto& k : candidates) {
+    if (&k != best) {
+      p.rejected.push_back(fmt::format("{}: past loss {:.4f}, not below {}'s {:.4f}", k.name,
+                                       k.cost, best->name, best->cost));
     }
   }
   double need_now = 0;
   double need_hold = 0;
   if (best) {
-    const double g = scores[*best].growth_now;
-    need_now = (load * g + k_load_floor) * best_margin - k_load_floor;
-    need_hold = (recent_peak * g + k_load_floor) * best_margin - k_load_floor;
-    p.rule = "forecast_" + forecasters[*best].name();
-    p.inputs.emplace_back("growth", g);
-    p.inputs.emplace_back("margin", best_margin);
+    need_now = best->need;
+    need_hold = best->need_hold;
+    p.rule = "forecast_" + best->name;
+    p.inputs.emplace_back("growth", best->growth);
+    p.inputs.emplace_back("margin", best->margin);
+    p.inputs.emplace_back("past_loss", best->cost);
   } else {
     need_now = load / k_fallback_utilisation;
     need_hold = recent_peak / k_fallback_utilisation;
@@ -956,6 +1038,8 @@ std::string to_json(const PolicyConfig& c)
   if (c.kind == "predictive") {
     j["capacity"] = c.capacity;
     j["quantile"] = c.quantile;
+    j["quantile_low"] = c.quantile_low;
+    j["under_budget"] = c.under_budget;
     j["horizon"] = c.horizon_s;
     j["lookback"] = c.lookback_s;
     j["hold"] = c.hold_s;
@@ -1114,6 +1198,10 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
         c.capacity = value.get<double>();
       } else if (key == "quantile") {
         c.quantile = value.get<double>();
+      } else if (key == "quantile_low") {
+        c.quantile_low = value.get<double>();
+      } else if (key == "under_budget") {
+        c.under_budget = value.get<double>();
       } else if (key == "horizon") {
         c.horizon_s = value.get<int>();
       } else if (key == "lookback") {
@@ -1205,6 +1293,13 @@ core::Result<void> validate(const PolicyConfig& c)
     }
     if (!(c.quantile >= 0.5 && c.quantile <= 1)) {
       return usage(fmt::format("quantile {} must be in [0.5, 1]", c.quantile));
+    }
+    if (!(c.quantile_low >= 0.5 && c.quantile_low <= c.quantile)) {
+      return usage(fmt::format("quantile_low {} must be in [0.5, quantile {}]", c.quantile_low,
+                               c.quantile));
+    }
+    if (!(c.under_budget >= 0 && c.under_budget <= 100)) {
+      return usage(fmt::format("under_budget {} must be a percentage", c.under_budget));
     }
     if (c.horizon_s < 1 || c.lookback_s < 600 || c.hold_s < 0) {
       return usage("horizon must be at least 1, lookback at least 600, hold not negative");

@@ -336,8 +336,8 @@ std::optional<Zone> parse_zone(std::string_view tz)
   if (tz[0] == '+' || tz[0] == '-') {
     // A fixed offset in ISO style: +02:00, -0530, +2. East of UTC is positive.
     std::string text(tz);
-    if (text.size() == 5 && text.find(':') == std::string::npos) {
-      text.insert(3, ":");
+    if (tz.size() == 5 && tz.find(':') == std::string_view::npos) {
+      text = fmt::format("{}:{}", tz.substr(0, 3), tz.substr(3));
     }
     Scanner sc(text);
     const auto off = sc.hms();

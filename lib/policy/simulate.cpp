@@ -294,6 +294,9 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     }
 
     const auto d = decide(h, config, now);
+    if (o.on_decision) {
+      o.on_decision(h, config, now, d);
+    }
     const int from = int(alive.size());
     if (d.to > from) {
       for (int i = from; i < d.to; ++i) {

@@ -6,6 +6,7 @@
 #include "core/result.hpp"
 #include "policy/policy.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,8 @@ struct SimOptions
   int tick_s = 60;         // the decision period; the trace is averaged per tick
   int min_size = 1;        // replace the policy's bounds: the trace decides the size
   int max_size = 100'000;
+  // Called with every decision and what it was made from (tests compare it with decide()).
+  std::function<void(const History&, const PolicyConfig&, Millis, const Decision&)> on_decision;
 };
 
 // The metrics of one run. Percentages are 0 to 100.

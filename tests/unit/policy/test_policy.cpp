@@ -1,0 +1,500 @@
+#include "policy/policy.hpp"
+
+#include "policy_test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+
+using namespace policy_test;
+using policy::Action;
+
+namespace {
+
+policy::PolicyConfig make(const char* name)
+{
+  auto c = policy::preset(name);
+  REQUIRE(c);
+  return *c;
+}
+
+struct Row
+{
+  const char* what;
+  int desired;
+  std::vector<std::optional<double>> values;
+  Action action;
+  int to;
+  const char* reason;
+};
+
+void check_table(const policy::PolicyConfig& config, const std::vector<Row>& rows)
+{
+  for (const auto& r : rows) {
+    INFO(r.what);
+    const auto d = policy::decide(history(r.desired, r.values), config, k_now);
+    CHECK(d.action == r.action);
+    CHECK(d.from == r.desired);
+    CHECK(d.to == r.to);
+    CHECK(d.reason == r.reason);
+  }
+}
+
+} // namespace
+
+// ---- threshold ----
+
+TEST_CASE("threshold scales by one after sensitivity polls beyond a mark", "[policy]")
+{
+  auto c = make("threshold");  // sensitivity 3, high 50, low 10
+  c.max_size = 5;
+  check_table(c,
+              {
+                {"three high polls", 2, {60, 70, 80}, Action::scale_out, 3, "load_above_high"},
+                {"two high polls are not enough", 2, {20, 70, 80}, Action::hold, 2,
+                 "load_within_band"},
+                {"three low polls", 3, {5, 1, 0}, Action::scale_in, 2, "load_below_low"},
+                {"too few polls", 2, {90, 90}, Action::hold, 2, "insufficient_history"},
+                {"a missing poll", 2, {90, std::nullopt, 90}, Action::hold, 2,
+                 "missing_samples"},
+                {"at max", 5, {90, 90, 90}, Action::hold, 5, "at_max"},
+                {"at min", 1, {1, 1, 1}, Action::hold, 1, "at_min"},
+                {"below min is corrected first", 0, {}, Action::scale_out, 1, "below_min"},
+                {"above max is corrected first", 7, {}, Action::scale_in, 5, "above_max"},
+              });
+}
+
+TEST_CASE("threshold counts only polls since the last action and honours the cooldown",
+          "[policy]")
+{
+  auto c = make("threshold");
+  auto h = history(2, {90, 90, 90, 90});
+  SECTION("in cooldown")
+  {
+    h.actions.push_back(policy::PastAction{k_now - 60'000, 1, 2});
+    const auto d = policy::decide(h, c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "cooldown");
+  }
+  SECTION("after the cooldown, polls before the action do not count")
+  {
+    h.actions.push_back(policy::PastAction{k_now - 100'000, 1, 2});
+    c.cooldown_s = 60;
+    const auto d = policy::decide(h, c, k_now);
+    CHECK(d.reason == "insufficient_history");
+  }
+}
+
+// ---- step ----
+
+TEST_CASE("step applies the band that holds the breach", "[policy]")
+{
+  auto c = make("step");
+  c.max_size = 100;
+  c.cooldown_s = 0;
+  c.sensitivity = 2;
+  c.high = 60;
+  c.low = 20;
+  c.steps_out = {{0.0, 20.0, 1}, {20.0, std::nullopt, 3}};
+  c.steps_in = {{-10.0, 0.0, -1}, {std::nullopt, -10.0, -2}};
+  check_table(c, {
+                   {"small breach", 4, {70, 70}, Action::scale_out, 5, "load_above_high"},
+                   {"lower bound is inclusive above", 4, {80, 80}, Action::scale_out, 7,
+                    "load_above_high"},
+                   {"large breach", 4, {70, 95}, Action::scale_out, 7, "load_above_high"},
+                   {"one poll is not an alarm", 4, {50, 95}, Action::hold, 4,
+                    "load_within_band"},
+                   {"small drop", 4, {15, 15}, Action::scale_in, 3, "load_below_low"},
+                   {"upper bound is inclusive below", 4, {10, 10}, Action::scale_in, 2,
+                    "load_below_low"},
+                   {"large drop", 4, {5, 5}, Action::scale_in, 2, "load_below_low"},
+                 });
+}
+
+TEST_CASE("step percent adjustments round as AWS does", "[policy]")
+{
+  auto c = make("step");
+  c.max_size = 100;
+  c.cooldown_s = 0;
+  c.sensitivity = 1;
+  c.adjustment = "percent";
+  c.steps_out = {{0.0, std::nullopt, 50}};
+  c.steps_in = {{std::nullopt, 0.0, -30}};
+  check_table(c, {
+                   {"50 % of 10 is 5", 10, {90}, Action::scale_out, 15, "load_above_high"},
+                   {"50 % of 5 is 2.5, truncated", 5, {90}, Action::scale_out, 7,
+                    "load_above_high"},
+                   {"50 % of 1 is 0.5, at least 1", 1, {90}, Action::scale_out, 2,
+                    "load_above_high"},
+                   {"-30 % of 10 is -3", 10, {1}, Action::scale_in, 7, "load_below_low"},
+                 });
+  c.min_adjustment = 4;
+  check_table(c, {{"minimum magnitude", 5, {90}, Action::scale_out, 9, "load_above_high"}});
+  c.adjustment = "exact";
+  c.steps_out = {{0.0, std::nullopt, 12}};
+  check_table(c, {{"exact capacity", 5, {90}, Action::scale_out, 12, "load_above_high"}});
+}
+
+// ---- target (HPA) ----
+
+TEST_CASE("target follows the HPA examples of the Kubernetes documentation", "[policy]")
+{
+  auto c = make("hpa");
+  c.max_size = 100;
+  c.target = 100;
+  c.down_stabilization_s = 0;
+  // desiredReplicas = ceil[currentReplicas * (currentMetricValue / desiredMetricValue)]
+  check_table(c, {
+                   {"200m against 100m doubles", 4, {200}, Action::scale_out, 8,
+                    "metric_above_target"},
+                   {"50m against 100m halves", 4, {50}, Action::scale_in, 2,
+                    "metric_below_target"},
+                   {"ratio 1.05 is within the 0.1 tolerance", 4, {105}, Action::hold, 4,
+                    "within_tolerance"},
+                   {"ratio 0.91 is within the 0.1 tolerance", 4, {91}, Action::hold, 4,
+                    "within_tolerance"},
+                   {"ratio 1.2 on 3 replicas", 3, {120}, Action::scale_out, 4,
+                    "metric_above_target"},
+                   {"single instance", 1, {250}, Action::scale_out, 3, "metric_above_target"},
+                   {"zero load goes to min", 4, {0}, Action::scale_in, 1, "metric_below_target"},
+                 });
+}
+
+TEST_CASE("target limits scale-up to max(100 %, 4 pods) per period by default", "[policy]")
+{
+  // The HPA walkthrough: 1 replica at 305 % against a 50 % target recommends 7 replicas; the
+  // default behaviour lets one period add at most max(1 * 2, 1 + 4) = 5.
+  auto c = make("hpa");
+  c.max_size = 100;
+  c.target = 50;
+  const auto d = policy::decide(history(1, {305}), c, k_now);
+  CHECK(input(d, "recommendation") == 7);
+  CHECK(d.to == 5);
+  CHECK(clamped(d, "rate_limit"));
+  SECTION("additions earlier in the period count against the limit")
+  {
+    c.limit_period_s = 600;
+    auto h = history(5, {305});
+    h.actions.push_back(policy::PastAction{k_now - 120'000, 1, 5});
+    const auto d2 = policy::decide(h, c, k_now);
+    CHECK(d2.to == 5);
+    CHECK(d2.reason == "rate_limit");
+  }
+}
+
+TEST_CASE("target keeps the highest recommendation of the scale-down window", "[policy]")
+{
+  auto c = make("hpa");  // 300 s down stabilization
+  c.max_size = 100;
+  c.target = 100;
+  SECTION("a busy poll two minutes ago holds the size")
+  {
+    const auto d = policy::decide(history(4, {100, 100, 100, 30}), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "stabilization");
+    CHECK(clamped(d, "stabilization"));
+  }
+  SECTION("the window takes the highest, not the newest")
+  {
+    const auto d = policy::decide(history(4, {20, 75, 50, 30}), c, k_now);
+    CHECK(d.to == 3);  // ceil(4 * 0.75)
+  }
+  SECTION("polls older than the window do not count")
+  {
+    const auto d = policy::decide(history(4, {100, 100, 10, 10, 10, 10, 10, 10}), c, k_now);
+    CHECK(d.to == 1);
+  }
+}
+
+TEST_CASE("target tracking preset needs 3 polls above and 15 below", "[policy]")
+{
+  auto c = make("target-tracking");
+  c.max_size = 100;
+  check_table(c, {
+                   {"three polls above", 2, {60, 60, 100}, Action::scale_out, 4,
+                    "metric_above_target"},
+                   {"two polls above", 2, {40, 60, 100}, Action::hold, 2,
+                    "insufficient_datapoints"},
+                   {"fourteen polls below", 4,
+                    {50, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20},
+                    Action::hold, 4, "insufficient_datapoints"},
+                 });
+  std::vector<std::optional<double>> low(15, 20.0);
+  check_table(c, {{"fifteen polls below", 4, low, Action::scale_in, 2, "metric_below_target"}});
+}
+
+// ---- common rules ----
+
+TEST_CASE("every policy holds on missing, stale or warming-up data", "[policy]")
+{
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = make(name);
+    c.warmup_s = 300;
+    auto d = policy::decide(history(3, {90, 90, std::nullopt}), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "missing_samples");
+    CHECK(d.why.dropped_missing == 3);
+
+    d = policy::decide(history(3, {}), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "stale_samples");
+
+    d = policy::decide(history(3, {90, 90, 90}, k_now - 600'000), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "stale_samples");
+    CHECK(d.why.stale);
+
+    auto warming = history(2, {90, 90, 90});
+    for (auto& t : warming.ticks) {
+      for (auto& s : t.samples) {
+        s.in_service_since = k_now - 120'000;
+      }
+    }
+    d = policy::decide(warming, c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "warming_up");
+    CHECK(d.why.dropped_warmup == 2);
+
+    // NaN and negative values are rejected as if missing.
+    d = policy::decide(history(2, {nan, -5.0, -5.0}), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "missing_samples");
+  }
+}
+
+TEST_CASE("warm-up leaves young instances out of the metric", "[policy]")
+{
+  auto c = make("hpa");
+  c.max_size = 100;
+  c.target = 100;
+  c.warmup_s = 300;
+  auto h = history(4, {180});
+  h.ticks.back().samples[3].value = 0.0;  // a new instance still idle
+  h.ticks.back().samples[3].in_service_since = k_now - 60'000;
+  const auto d = policy::decide(h, c, k_now);
+  CHECK(d.why.samples_used == 3);
+  CHECK(d.why.dropped_warmup == 1);
+  CHECK(input(d, "metric") == Approx(180));
+  CHECK(d.to == 6);  // ceil(3 * 180 / 100)
+}
+
+TEST_CASE("scale-in never happens on partly missing data, scale-out may", "[policy]")
+{
+  auto c = make("hpa");
+  c.max_size = 100;
+  c.target = 100;
+  c.down_stabilization_s = 0;
+  auto low = history(4, {10});
+  low.ticks.back().samples[0].value.reset();
+  auto d = policy::decide(low, c, k_now);
+  CHECK(d.action == Action::hold);
+  CHECK(d.reason == "missing_samples");
+  CHECK(clamped(d, "missing_data"));
+  c.up_limit_percent = 1000;
+  auto high = history(4, {300});
+  high.ticks.back().samples[0].value.reset();
+  d = policy::decide(high, c, k_now);
+  CHECK(d.action == Action::scale_out);
+  CHECK(d.to == 9);  // ceil(3 * 300 / 100); the missing one counts as idle, as in HPA
+}
+
+TEST_CASE("cooldowns and the flap budget stop size changes", "[policy]")
+{
+  auto c = make("hpa");
+  c.max_size = 100;
+  c.target = 100;
+  c.down_stabilization_s = 0;
+  SECTION("scale-in cooldown")
+  {
+    c.scale_in_cooldown_s = 300;
+    auto h = history(4, {10});
+    h.actions.push_back(policy::PastAction{k_now - 120'000, 2, 4});
+    const auto d = policy::decide(h, c, k_now);
+    CHECK(d.reason == "cooldown");
+    auto busy = history(4, {300});
+    busy.actions = h.actions;
+    CHECK(policy::decide(busy, c, k_now).action == Action::scale_out);
+  }
+  SECTION("flap budget")
+  {
+    c.flap_budget = 2;
+    auto h = history(4, {300});
+    h.actions.push_back(policy::PastAction{k_now - 3'000'000, 2, 3});
+    h.actions.push_back(policy::PastAction{k_now - 1'000'000, 3, 4});
+    auto d = policy::decide(h, c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "flap_budget");
+    h.actions.front().ts = k_now - 3'700'000;  // out of the rolling hour
+    d = policy::decide(h, c, k_now);
+    CHECK(d.action == Action::scale_out);
+  }
+}
+
+TEST_CASE("a schedule raises the bounds while it is in force", "[policy]")
+{
+  auto c = make("hpa");
+  c.target = 100;
+  c.max_size = 20;
+  // At 08:00 +01:00 on weekdays min becomes 6; at 20:00 it goes back to 1.
+  c.schedule.push_back(policy::ScheduleEntry{"0 8 * * 1-5", "+01:00", 6, 20});
+  c.schedule.push_back(policy::ScheduleEntry{"0 20 * * *", "+01:00", 1, 20});
+  REQUIRE(policy::validate(c));
+  const policy::Millis wed_0800 = 1'700'035'200'000 - 3'600'000;  // Wed 2023-11-15T07:00Z
+  auto d = policy::decide(history(2, {100}, wed_0800), c, wed_0800);
+  CHECK(d.to == 6);
+  CHECK(d.reason == "below_min");
+  const policy::Millis wed_2100 = wed_0800 + 13 * 3'600'000;  // 20:00Z = 21:00 +01:00
+  d = policy::decide(history(2, {100}, wed_2100), c, wed_2100);
+  CHECK(d.action == Action::hold);
+  CHECK(input(d, "min") == 1);
+}
+
+// ---- predictive ----
+
+TEST_CASE("predictive reacts with a fixed margin until it has enough past forecasts", "[policy]")
+{
+  auto c = make("predictive");
+  c.max_size = 100;
+  const auto d = policy::decide(history(2, {150, 150, 150}), c, k_now);
+  CHECK(d.why.rule == "reactive_fallback");
+  CHECK(d.to == 5);  // 2 instances at 150 % = 3 instances of load, at 60 %
+}
+
+TEST_CASE("predictive boots capacity before a daily surge arrives", "[policy]")
+{
+  auto c = make("predictive");
+  c.max_size = 100;
+  c.seasons_s = {86400};
+  c.lookback_s = 86400;  // yesterday's surge shows which forecaster saw it coming
+  // Two days and a bit of one-minute polls: 2 instances of load, 8 from 12:00 to 13:00 each day.
+  // Decide at 11:57 on the third day, three minutes before the surge.
+  const policy::Millis day = 86'400'000;
+  const policy::Millis start = k_now - 2 * day - 717 * k_minute;
+  policy::History h;
+  h.desired = 3;
+  h.in_service = 3;
+  for (policy::Millis ts = start; ts <= k_now; ts += k_minute) {
+    const auto minute_of_day = ((ts - start) / k_minute) % 1440;
+    const double load = minute_of_day >= 720 && minute_of_day < 780 ? 8.0 : 2.0;
+    h.ticks.push_back(tick(ts, 3, load * 100 / 3));
+  }
+  const auto d = policy::decide(h, c, k_now);
+  INFO(policy::explain_text(d));
+  CHECK(d.action == Action::scale_out);
+  CHECK(d.to >= 8);
+  CHECK_THAT(d.why.rule, Catch::StartsWith("forecast_season_86400s"));
+  SECTION("without the season it sees no surge coming")
+  {
+    c.seasons_s = {};
+    CHECK(policy::decide(h, c, k_now).to < 8);
+  }
+}
+
+TEST_CASE("predictive never provisions below the load it sees", "[policy]")
+{
+  auto c = make("predictive");
+  c.max_size = 100;
+  std::vector<std::optional<double>> values(200, 100.0);
+  values.back() = 400.0;  // a jump: 4 instances' worth on 4 instances
+  const auto d = policy::decide(history(4, values), c, k_now);
+  CHECK(d.to >= 16);
+}
+
+// ---- configuration ----
+
+TEST_CASE("every preset survives a JSON round trip", "[policy]")
+{
+  for (const auto& name : policy::preset_names()) {
+    INFO(name);
+    auto c = make(name.c_str());
+    c.schedule.push_back(policy::ScheduleEntry{"*/5 * * * *", "CET-1CEST,M3.5.0,M10.5.0/3", 2, 9});
+    REQUIRE(policy::validate(c));
+    const auto back = policy::policy_from_json(policy::to_json(c));
+    REQUIRE(back);
+    CHECK(policy::to_json(*back) == policy::to_json(c));
+  }
+}
+
+TEST_CASE("policy JSON takes the defaults of its kind or preset", "[policy]")
+{
+  auto c = policy::policy_from_json(R"({"kind":"target","min":2,"max":30})");
+  REQUIRE(c);
+  CHECK(c->target == 80);
+  CHECK(c->cooldown_s == 0);
+  c = policy::policy_from_json(R"({"preset":"target-tracking","target":60,"max":30})");
+  REQUIRE(c);
+  CHECK(c->kind == "target");
+  CHECK(c->target == 60);
+  CHECK(c->in_datapoints == 15);
+  c = policy::policy_from_json(R"({"min":1,"max":10,"sensitivity":3,"high":50,"low":10})");
+  REQUIRE(c);
+  CHECK(c->kind == "threshold");
+}
+
+TEST_CASE("bad policies are rejected with the offending value", "[policy]")
+{
+  const std::vector<std::pair<const char*, const char*>> rows{
+    {R"({"kind":"magic"})", "unknown policy 'magic'"},
+    {R"({"colour":"red"})", "unknown policy key 'colour'"},
+    {R"({"min":5,"max":2})", "min 5 is greater than max 2"},
+    {R"({"kind":"target","target":0})", "target 0 must be above 0"},
+    {R"({"kind":"step","adjustment":"double"})", "unknown adjustment 'double'"},
+    {R"({"kind":"step","steps_out":[{"lower":-5,"upper":null,"change":1}]})",
+     "a steps_out band must lie above its threshold"},
+    {R"({"kind":"predictive","quantile":2})", "quantile 2 must be in [0.5, 1]"},
+    {R"({"schedule":[{"cron":"61 * * * *","min":1,"max":2}]})", "invalid cron minute field '61'"},
+    {R"({"schedule":[{"cron":"* * * * *","tz":"Mars/Olympus","min":1,"max":2}]})",
+     "invalid time zone 'Mars/Olympus'"},
+    {R"({"min":"one"})", "invalid policy value"},
+    {"[1,2]", "invalid policy JSON: not an object"},
+  };
+  for (const auto& [text, message] : rows) {
+    INFO(text);
+    const auto c = policy::policy_from_json(text);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().kind == core::ErrorKind::config);
+    CHECK_THAT(c.error().message, Catch::Contains(message));
+  }
+}
+
+TEST_CASE("history ranges stay within the window and cover the seasonal lags", "[policy]")
+{
+  for (const auto& name : policy::preset_names()) {
+    INFO(name);
+    const auto c = make(name.c_str());
+    const auto window = policy::history_window(c);
+    const auto ranges = policy::history_ranges(c);
+    REQUIRE_FALSE(ranges.empty());
+    for (const auto& r : ranges) {
+      CHECK(r.from_ms <= window);
+      CHECK(r.to_ms <= r.from_ms);
+    }
+    CHECK(ranges.back().to_ms == 0);
+  }
+  const auto c = make("predictive");
+  CHECK(policy::history_window(c) > 7 * 86'400'000LL);
+  CHECK(policy::history_ranges(c).size() == 3);
+}
+
+TEST_CASE("a decision explains itself in JSON and text", "[policy]")
+{
+  auto c = make("hpa");
+  c.max_size = 6;
+  c.target = 50;
+  const auto d = policy::decide(history(2, {300}), c, k_now);
+  CHECK(d.to == 6);
+  const auto j = nlohmann::json::parse(policy::decision_json(d));
+  CHECK(j["action"] == "scale_out");
+  CHECK(j["rule"] == "target");
+  CHECK(j["proposed"] == 6);  // ceil(2 * 300 / 50) = 12 is rate limited to 6 first
+  CHECK(j["samples"]["used"] == 2);
+  CHECK(j["clamps"][0]["name"] == "rate_limit");
+  CHECK(j["inputs"]["recommendation"] == 12);
+  const auto text = policy::explain_text(d);
+  CHECK_THAT(text, Catch::Contains("scale_out 2 -> 6"));
+  CHECK_THAT(text, Catch::Contains("clamp rate_limit: 12 -> 6"));
+}

@@ -1,0 +1,235 @@
+#include "policy/simulate.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <string>
+
+namespace {
+
+std::string csv(int step, const std::vector<double>& rates)
+{
+  std::string out = "t_seconds,requests_per_second\n";
+  for (size_t i = 0; i < rates.size(); ++i) {
+    out += std::to_string(int(i) * step) + "," + std::to_string(rates[i]) + "\n";
+  }
+  return out;
+}
+
+policy::PolicyConfig hpa_exact()
+{
+  // The HPA rule with no tolerance, stabilization or rate limit: desired = ceil(load / 100 %).
+  auto c = *policy::preset("hpa");
+  c.target = 100;
+  c.tolerance_out = 0;
+  c.tolerance_in = 0;
+  c.down_stabilization_s = 0;
+  c.up_limit_percent = 1000;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("parses a trace and keeps its step", "[simulate]")
+{
+  const auto t = policy::parse_trace("t_seconds,requests_per_second\r\n0,1.5\r\n60,2\r\n120,0\r\n",
+                                     "t.csv");
+  REQUIRE(t);
+  CHECK(t->step_s == 60);
+  CHECK(t->rates == std::vector<double>{1.5, 2, 0});
+}
+
+TEST_CASE("bad trace files get an error naming the file, line and fault", "[simulate]")
+{
+  const std::vector<std::pair<std::string, std::string>> rows{
+    {"0,1\n60,2\n", "line 1: missing header"},
+    {"", "line 1: missing header"},
+    {"time,rate\n0,1\n", "line 1: missing header"},
+    {"t_seconds,requests_per_second\n0,1\n60,2\n60,3\n", "line 4: time does not increase"},
+    {"t_seconds,requests_per_second\n0,1\n60,2\n30,3\n", "line 4: time does not increase"},
+    {"t_seconds,requests_per_second\n0,1\n60,-2\n", "line 3: negative rate -2"},
+    {"t_seconds,requests_per_second\n0,1\n60,2\n180,3\n", "line 4: irregular step: 120 s"},
+    {"t_seconds,requests_per_second\n0,1\n60,two\n", "line 3: not a number"},
+    {"t_seconds,requests_per_second\n0,1\n60\n", "line 3: expected two fields"},
+    {"t_seconds,requests_per_second\n0,1,2\n", "line 2: expected two fields"},
+    {"t_seconds,requests_per_second\n0,nan\n60,1\n", "line 2: not a number"},
+    {"t_seconds,requests_per_second\n0.5,1\n60,1\n", "line 2: time 0.5 is not a whole second"},
+    {"t_seconds,requests_per_second\n0,1\n", "at least two rows"},
+  };
+  for (const auto& [text, message] : rows) {
+    INFO(text);
+    const auto t = policy::parse_trace(text, "bad.csv");
+    REQUIRE_FALSE(t);
+    CHECK(t.error().kind == core::ErrorKind::usage);
+    CHECK_THAT(t.error().message, Catch::StartsWith("invalid trace 'bad.csv' "));
+    CHECK_THAT(t.error().message, Catch::Contains(message));
+  }
+}
+
+TEST_CASE("averages the trace per tick whatever its step", "[simulate]")
+{
+  SECTION("finer step: means of 60 one-second rows")
+  {
+    policy::Trace t{1, std::vector<double>(150, 0.0)};
+    for (size_t i = 0; i < 150; ++i) {
+      t.rates[i] = i < 60 ? 1.0 : 4.0;
+    }
+    const auto r = policy::tick_rates(t, 60);
+    REQUIRE(r);
+    CHECK(*r == std::vector<double>{1.0, 4.0});  // the partial third tick is dropped
+  }
+  SECTION("coarser step: each hour's rate holds for its minutes")
+  {
+    const auto r = policy::tick_rates(policy::Trace{3600, {10, 20}}, 60);
+    REQUIRE(r);
+    REQUIRE(r->size() == 120);
+    CHECK((*r)[59] == 10);
+    CHECK((*r)[60] == 20);
+  }
+  SECTION("ticks across step boundaries are weighted")
+  {
+    const auto r = policy::tick_rates(policy::Trace{40, {10, 20, 30}}, 60);
+    REQUIRE(r);
+    CHECK(*r == std::vector<double>{(10 * 40 + 20 * 20) / 60.0, (20 * 20 + 30 * 40) / 60.0});
+  }
+  SECTION("a trace shorter than a tick")
+  {
+    const auto r = policy::tick_rates(policy::Trace{1, {1, 2}}, 60);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("shorter than one tick"));
+  }
+}
+
+TEST_CASE("measures supply against demand as the SPEC RG metrics define", "[simulate]")
+{
+  // D 1 2 2 1 0, S 1 1 2 2 1: under at t1 (1/2), over at t3 (1/1) and t4 (no demand: tau only).
+  const auto r = policy::measure({1, 2, 2, 1, 0}, {1, 1, 2, 2, 1}, {1, 2, 2, 2, 1}, 3, 60);
+  CHECK(r.theta_u == Approx(100.0 * 0.5 / 4));
+  CHECK(r.theta_o == Approx(100.0 * 1.0 / 4));
+  CHECK(r.tau_u == Approx(20));
+  CHECK(r.tau_o == Approx(40));
+  // dS 0 + 0 - against dD + 0 - -: they differ at t1, t2 and t3.
+  CHECK(r.instability == Approx(75));
+  CHECK(r.changes == 3);
+  CHECK(r.instance_minutes == Approx(8));
+  CHECK(r.oracle_minutes == Approx(6));
+  CHECK(r.cost_vs_oracle == Approx(8.0 / 6));
+}
+
+TEST_CASE("simulate reproduces a hand-computed replay", "[simulate]")
+{
+  // C = 10 req/s, boot 120 s, ticks of 60 s. D = 1 1 3 3 3 3 3 1.
+  // t2: 300 % on 1 -> 3 (two launched at 180 s, in service from the tick starting at 300 s).
+  // t3, t4: S = 1 (under), billed 3; t5, t6: S = 3; t7: 33 % on 3 -> 1, removed at 480 s.
+  const auto trace = policy::parse_trace(csv(60, {10, 10, 30, 30, 30, 30, 30, 10}), "tiny.csv");
+  REQUIRE(trace);
+  const auto rates = policy::tick_rates(*trace, 60);
+  REQUIRE(rates);
+  policy::SimOptions o;
+  o.capacity = 10;
+  o.boot_delay_s = 120;
+  const auto r = policy::simulate(*rates, hpa_exact(), o, "hpa");
+  REQUIRE(r);
+  CHECK(r->demand == std::vector<int>{1, 1, 3, 3, 3, 3, 3, 1});
+  CHECK(r->supply == std::vector<int>{1, 1, 1, 1, 1, 3, 3, 3});
+  CHECK(r->billed == std::vector<int>{1, 1, 1, 3, 3, 3, 3, 3});
+  CHECK(r->tau_u == Approx(100.0 * 3 / 8));
+  CHECK(r->theta_u == Approx(100.0 * (3 * 2.0 / 3) / 8));
+  CHECK(r->tau_o == Approx(100.0 / 8));
+  CHECK(r->theta_o == Approx(100.0 * 2 / 8));
+  CHECK(r->instability == Approx(100.0 * 3 / 7));
+  CHECK(r->changes == 2);
+  CHECK(r->instance_minutes == Approx(18));
+  CHECK(r->cost_vs_oracle == Approx(1.0));
+  const auto j = nlohmann::json::parse(policy::result_json(*r, o));
+  for (const char* key : {"policy", "theta_U", "theta_O", "tau_U", "tau_O", "instability",
+                          "changes", "instance_minutes", "cost_vs_oracle"}) {
+    CHECK(j.contains(key));
+  }
+  CHECK(j["policy"] == "hpa");
+}
+
+TEST_CASE("the oracle is supply equal to demand", "[simulate]")
+{
+  policy::SimOptions o;
+  o.capacity = 10;
+  const auto r = policy::oracle({5, 25, 25, 0}, o);
+  CHECK(r.cost_vs_oracle == 1);
+  CHECK(r.tau_u == 0);
+  CHECK(r.tau_o == 0);
+  CHECK(r.instability == 0);
+  CHECK(r.changes == 2);
+  CHECK(r.oracle_minutes == 7);
+}
+
+TEST_CASE("simulate and decide give the same decision for the same history", "[simulate]")
+{
+  std::vector<double> rates;
+  for (int i = 0; i < 600; ++i) {
+    rates.push_back(200 + 150 * std::sin(i / 40.0) + (i % 7) * 10);
+  }
+  policy::SimOptions o;
+  o.capacity = 50;
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = *policy::preset(name);
+    int checked = 0;
+    int mismatched = 0;
+    o.on_decision = [&](const policy::History& h, const policy::PolicyConfig& config,
+                        policy::Millis now, const policy::Decision& d) {
+      // What `decide` would get from the state file: the same ticks, sizes and actions.
+      policy::History copy = h;
+      const auto again = policy::decide(copy, config, now);
+      ++checked;
+      if (again.to != d.to || again.reason != d.reason) {
+        ++mismatched;
+      }
+    };
+    const auto r = policy::simulate(rates, c, o, name);
+    REQUIRE(r);
+    CHECK(checked == 600);
+    CHECK(mismatched == 0);
+  }
+}
+
+TEST_CASE("compare runs the original rule, HPA, target tracking", "[simulate]")
+{
+  const auto peers = policy::compare_peers();
+  REQUIRE(peers.size() == 3);
+  CHECK(peers[0].first == "threshold");
+  CHECK(peers[1].first == "hpa");
+  CHECK(peers[2].first == "target-tracking");
+}
+
+TEST_CASE("policy arguments are presets or JSON", "[simulate]")
+{
+  auto p = policy::policy_arg("hpa");
+  REQUIRE(p);
+  CHECK(p->first == "hpa");
+  CHECK(p->second.kind == "target");
+  p = policy::policy_arg(R"({"preset":"target-tracking","target":70})");
+  REQUIRE(p);
+  CHECK(p->first == "target-tracking");
+  CHECK(p->second.target == 70);
+  p = policy::policy_arg("nonsense");
+  REQUIRE_FALSE(p);
+  CHECK(p.error().kind == core::ErrorKind::usage);
+}
+
+TEST_CASE("predictive keeps under-provisioning rare on a daily pattern", "[simulate]")
+{
+  // Three days of a smooth daily cycle with a steep morning ramp, one-minute ticks.
+  std::vector<double> rates;
+  for (int i = 0; i < 3 * 1440; ++i) {
+    const double hour = (i % 1440) / 60.0;
+    const double ramp = hour < 8 ? 0 : hour < 9 ? (hour - 8) : hour < 20 ? 1 : 0;
+    rates.push_back(100 + 900 * ramp);
+  }
+  policy::SimOptions o;
+  o.capacity = 50;
+  const auto r = policy::simulate(rates, *policy::preset("predictive"), o, "predictive");
+  REQUIRE(r);
+  CHECK(r->tau_u <= 1.0);
+  CHECK(r->cost_vs_oracle < 1.5);
+}
