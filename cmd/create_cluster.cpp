@@ -29,6 +29,8 @@ struct Options
   std::optional<double> low;
   std::optional<int> cooldown;
   std::string provider;
+  std::string bootstrapper = "local";
+  std::string balancer = "nginx";
   std::string metrics;  // empty: [METRICS] source
   std::string os_cloud;
   std::string flavor;
@@ -79,6 +81,19 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
                                   "or sensu_go)",
                                   metrics_source));
   }
+  if (o.bootstrapper != "local" && o.bootstrapper != "chef") {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("unknown bootstrapper '{}' (local or chef)", o.bootstrapper));
+  }
+  if (o.balancer != "nginx" && o.balancer != "chef-search") {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("unknown balancer '{}' (nginx or chef-search)", o.balancer));
+  }
+  if (o.balancer == "chef-search" && o.bootstrapper != "chef") {
+    return core::fail(core::ErrorKind::usage,
+                      "--balancer chef-search needs --bootstrapper chef (membership is a Chef "
+                      "node attribute)");
+  }
   // Check what the local provider needs before anything is written.
   if (access(env.config.local.nginx.c_str(), X_OK) != 0) {
     return core::fail(core::ErrorKind::config,
@@ -107,6 +122,8 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.name = o.name;
     // The cloud is part of the provider column, so every later run uses the same one.
     cluster.provider = o.os_cloud.empty() ? provider : provider + ":" + o.os_cloud;
+    cluster.bootstrapper = o.bootstrapper;
+    cluster.balancer = o.balancer;
     cluster.metrics = metrics_source;
     cluster.flavor = o.flavor.empty() ? env.config.manager.flavor : o.flavor;
     cluster.image = o.image.empty() ? env.config.manager.image : o.image;
@@ -115,6 +132,11 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.desired = o.web;
     cluster.lb_port = o.lb_port;
     cluster.status = "creating";
+  }
+  // What the instances share (a Chef environment, the roles it needs) before any row.
+  TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
+  TRY(drivers.bootstrapper->prepare_cluster(cluster.name));
+  if (!existing) {
     TRY_ASSIGN(cluster.id, env.store->insert_cluster(cluster));
     SCLMAN_FAILPOINT("create_cluster.after_insert");
     spdlog::info("create_cluster.created cluster={} web={} min={} max={}",
@@ -166,6 +188,10 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
   sub->add_option("--provider", o->provider, "Where instances run (default: man_provider)");
+  sub->add_option("--bootstrapper", o->bootstrapper,
+                  "What configures instances: local or chef (default: local)");
+  sub->add_option("--balancer", o->balancer,
+                  "How the LB learns its backends: nginx or chef-search (default: nginx)");
   sub->add_option("--metrics", o->metrics,
                   "Where load comes from: stub_status, prometheus, sensu or sensu_go "
                   "(default: [METRICS] source)");

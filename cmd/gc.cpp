@@ -32,7 +32,30 @@ struct Counts
   int instances_cleaned = 0;
   int orphan_servers = 0;
   int orphan_processes = 0;
+  int never_registered = 0;
+  int orphan_registrations = 0;  // Chef nodes and clients without an instance
 };
+
+// Mark booting instances whose Chef node never registered within the deadline as error (the
+// cleanup below then deletes them).
+core::Result<void> check_registrations(Env& env, state::Cluster& c, cm::Bootstrapper& b,
+                                       Counts& counts)
+{
+  TRY_ASSIGN(auto instances, env.store->instances(c.id));
+  for (auto& i : instances) {
+    if (i.state != state::InstanceState::active
+        && i.state != state::InstanceState::bootstrapping) {
+      continue;
+    }
+    TRY_ASSIGN(const auto late, b.registration_overdue(engine::Engine::ref(c, i)));
+    if (late) {
+      TRY(env.store->transition(i, state::InstanceState::error, *late));
+      spdlog::warn("gc.never_registered cluster={} instance={}", c.name, i.name);
+      ++counts.never_registered;
+    }
+  }
+  return {};
+}
 
 core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, Counts& counts)
 {
@@ -53,6 +76,8 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
   }
   TRY_ASSIGN(auto engine, env.engine_for(c));
   TRY(engine.check_health(c));
+  TRY_ASSIGN(auto drivers, env.drivers->for_cluster(c));
+  TRY(check_registrations(env, c, *drivers.bootstrapper, counts));
   TRY_ASSIGN(auto instances, env.store->instances(c.id));
   for (auto& i : instances) {
     if (i.state == state::InstanceState::error || c.status == "deleting") {
@@ -71,7 +96,15 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
       ++counts.instances_cleaned;
     }
   }
+  TRY_ASSIGN(const auto remaining, env.store->instances(c.id));
+  std::set<std::string> live;
+  for (const auto& i : remaining) {
+    live.insert(i.name);
+  }
+  TRY_ASSIGN(const int orphans, drivers.bootstrapper->remove_orphans(c.name, live));
+  counts.orphan_registrations += orphans;
   if (c.status == "deleting") {
+    TRY(drivers.bootstrapper->retire_cluster(c.name));
     TRY(env.store->set_cluster_status(c.id, "deleted"));
     spdlog::info("gc.cluster_deleted cluster={}", c.name);
   }
@@ -211,20 +244,25 @@ core::Result<void> run_gc(Env& env, const Options& o)
     TRY(clean_openstack_orphans(env, clusters, counts));
   }
   spdlog::info("gc.done samples_pruned={} decisions_pruned={} decisions_expired={} "
-               "instances_cleaned={} orphan_servers={} orphan_processes={}",
+               "instances_cleaned={} orphan_servers={} orphan_processes={} never_registered={} "
+               "orphan_registrations={}",
                counts.samples,
                counts.decisions_pruned,
                counts.decisions_expired,
                counts.instances_cleaned,
                counts.orphan_servers,
-               counts.orphan_processes);
+               counts.orphan_processes,
+               counts.never_registered,
+               counts.orphan_registrations);
   if (env.common.json) {
     out(nlohmann::json{{"samples_pruned", counts.samples},
                        {"decisions_pruned", counts.decisions_pruned},
                        {"decisions_expired", counts.decisions_expired},
                        {"instances_cleaned", counts.instances_cleaned},
                        {"orphan_servers", counts.orphan_servers},
-                       {"orphan_processes", counts.orphan_processes}}
+                       {"orphan_processes", counts.orphan_processes},
+                       {"never_registered", counts.never_registered},
+                       {"orphan_registrations", counts.orphan_registrations}}
           .dump(2));
   }
   if (busy) {

@@ -5,6 +5,8 @@
 #include "core/instance_ref.hpp"
 #include "core/result.hpp"
 
+#include <optional>
+#include <set>
 #include <string>
 
 namespace cm {
@@ -23,6 +25,28 @@ public:
   virtual core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) = 0;
   // Remove what bootstrap registered (a Chef node and client); absent is success.
   virtual core::Result<void> decommission(const core::InstanceRef& instance) = 0;
+
+  // Make what a cluster's instances share (a Chef environment) and check what they need (the
+  // roles of the run lists); idempotent.
+  virtual core::Result<void> prepare_cluster(const std::string& /*cluster*/) { return {}; }
+  // Remove what prepare_cluster made, once the cluster's instances are gone; absent is success.
+  virtual core::Result<void> retire_cluster(const std::string& /*cluster*/) { return {}; }
+  // Return the seconds an instance must stay out of service before it may be deleted (the LB's
+  // convergence time), at least; 0 if the bootstrapper needs none.
+  virtual int drain_seconds() const { return 0; }
+  // Delete registrations of `cluster` whose instance is not in `live`; return how many.
+  virtual core::Result<int> remove_orphans(const std::string& /*cluster*/,
+                                           const std::set<std::string>& /*live*/)
+  {
+    return 0;
+  }
+  // Return why a booting instance is overdue (its node never registered within the deadline),
+  // or nothing.
+  virtual core::Result<std::optional<std::string>>
+  registration_overdue(const core::InstanceRef& /*instance*/)
+  {
+    return std::optional<std::string>{};
+  }
 };
 
 } // namespace cm

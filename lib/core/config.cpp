@@ -140,6 +140,29 @@ template <class Group> Setter secret(Group Config::*group, std::string Group::*f
   };
 }
 
+// A Chef run list: comma-separated role[NAME] or recipe[NAME] items.
+template <class Group> Setter run_list(Group Config::*group, std::string Group::*field)
+{
+  return [=](Config& c, std::string_view v) -> Result<void> {
+    std::string_view rest = v;
+    while (true) {
+      const auto comma = rest.find(',');
+      const auto item = trim(rest.substr(0, comma));
+      const bool role = item.substr(0, 5) == "role[";
+      const bool recipe = item.substr(0, 7) == "recipe[";
+      if ((!role && !recipe) || item.back() != ']' || item.size() < (role ? 7u : 9u)) {
+        return bad_value(v, "a run list such as 'role[web], recipe[base]'");
+      }
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      rest = rest.substr(comma + 1);
+    }
+    (c.*group).*field = std::string(v);
+    return {};
+  };
+}
+
 const std::vector<KeyDef>& key_defs()
 {
   using C = Config;
@@ -227,6 +250,19 @@ const std::vector<KeyDef>& key_defs()
      "request_timeout_ms",
      int_in(&C::openstack, &O::request_timeout_ms, 100, 600000)},
     {"OPENSTACK", "token_cache", path(&C::openstack, &O::token_cache)},
+    {"CHEF", "server_url", text(&C::chef, &ChefConfig::server_url)},
+    {"CHEF", "client_name", text(&C::chef, &ChefConfig::client_name)},
+    {"CHEF", "client_key", path(&C::chef, &ChefConfig::client_key)},
+    {"CHEF", "validation_client_name", text(&C::chef, &ChefConfig::validation_client_name)},
+    {"CHEF", "validation_key", path(&C::chef, &ChefConfig::validation_key)},
+    {"CHEF", "sign_version", one_of(&C::chef, &ChefConfig::sign_version, {"1.3", "1.0"})},
+    {"CHEF", "lb_run_list", run_list(&C::chef, &ChefConfig::lb_run_list)},
+    {"CHEF", "web_run_list", run_list(&C::chef, &ChefConfig::web_run_list)},
+    {"CHEF", "drain_seconds", int_in(&C::chef, &ChefConfig::drain_seconds, 0, 86400)},
+    {"CHEF", "register_timeout", int_in(&C::chef, &ChefConfig::register_timeout, 10, 86400)},
+    {"CHEF",
+     "request_timeout_ms",
+     int_in(&C::chef, &ChefConfig::request_timeout_ms, 100, 600000)},
     {"LOG",
      "level",
      one_of(&C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error", "off"})},

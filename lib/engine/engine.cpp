@@ -5,6 +5,7 @@
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "http/curl_transport.hpp"
+#include "lb/chef_search.hpp"
 #include "lb/nginx.hpp"
 #include "metrics/prometheus.hpp"
 #include "metrics/sensu.hpp"
@@ -82,7 +83,39 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
   set->sensu = std::make_unique<metrics::SensuSource>(*set->http, config.sensu);
   set->sensu_go = std::make_unique<metrics::SensuGoSource>(*set->http, config.sensu,
                                                            config.sensu_go);
+  set->m_chef_config = config.chef;
+  set->m_clock = &clock;
+  set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
   return set;
+}
+
+Result<void> DriverSet::make_chef()
+{
+  if (chef) {
+    return {};
+  }
+  const auto& c = m_chef_config;
+  if (c.server_url.empty() || c.client_name.empty() || c.client_key.empty()) {
+    return fail(ErrorKind::config,
+                "the chef bootstrapper needs [CHEF] server_url, client_name and client_key");
+  }
+  TRY_ASSIGN(auto key, cm::ChefKey::from_file(c.client_key));
+  TRY_ASSIGN(auto settings, cm::chef_settings(c));
+  cm::ChefServerOptions o;
+  o.url = c.server_url;
+  o.user_id = c.client_name;
+  o.version = cm::parse_sign_version(c.sign_version).value_or(cm::ChefSignVersion::v1_3);
+  o.timeout_ms = c.request_timeout_ms;
+  o.deadline = m_deadline;
+  chef = std::make_unique<cm::ChefClient>(*http, *m_clock, std::move(key), o);
+  chef_remote_bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, settings,
+                                                                    nullptr);
+  auto bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, std::move(settings),
+                                                             local_bootstrapper.get());
+  chef_search_balancer = std::make_unique<lb::ChefSearchBalancer>(*chef, bootstrapper->web_role(),
+                                                                  *nginx_balancer);
+  chef_bootstrapper = std::move(bootstrapper);
+  return {};
 }
 
 Result<Drivers> DriverSet::for_cluster(const Cluster& c)
@@ -98,14 +131,22 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
     return unknown("provider", c.provider);
   }
   d.provider = local_provider.get();
-  if (c.bootstrapper != "local") {
+  if (c.bootstrapper == "local") {
+    d.bootstrapper = local_bootstrapper.get();
+  } else if (c.bootstrapper == "chef") {
+    TRY(make_chef());
+    d.bootstrapper = c.provider == "local" ? chef_bootstrapper.get()
+                                           : chef_remote_bootstrapper.get();
+  } else {
     return unknown("bootstrapper", c.bootstrapper);
   }
-  d.bootstrapper = local_bootstrapper.get();
-  if (c.balancer != "nginx") {
+  if (c.balancer == "nginx") {
+    d.balancer = nginx_balancer.get();
+  } else if (c.balancer == "chef-search" && c.bootstrapper == "chef") {
+    d.balancer = chef_search_balancer.get();
+  } else {
     return unknown("balancer", c.balancer);
   }
-  d.balancer = nginx_balancer.get();
   if (c.metrics == "stub_status") {
     d.metrics = stub_status.get();
   } else if (c.metrics == "prometheus") {
@@ -218,6 +259,7 @@ Result<int> Engine::check_health(Cluster& cluster)
       }
       continue;
     }
+    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
     TRY(m_store.transition(i, InstanceState::error, "service is not running"));
     spdlog::warn("instance.dead cluster={} instance={} address={}",
                  cluster.name,
@@ -436,7 +478,8 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     return true;
   }
   case InstanceState::draining: {
-    if (now - i.state_since < core::Millis(m_options.drain_seconds) * 1000) {
+    const int drain = std::max(m_options.drain_seconds, m_drivers.bootstrapper->drain_seconds());
+    if (now - i.state_since < core::Millis(drain) * 1000) {
       return false;
     }
     // Never delete what the LB still forwards to.
@@ -488,6 +531,7 @@ Result<void> Engine::destroy(Cluster& cluster, Instance& i)
     i.error.clear();
   }
   if (i.role == "web") {
+    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
     TRY(sync_lb(cluster));
   }
   TRY(advance(cluster, i));

@@ -7,6 +7,7 @@
 
 #include "cloud/openstack_cluster.hpp"
 #include "cloud/provider.hpp"
+#include "cm/chef.hpp"
 #include "cm/bootstrapper.hpp"
 #include "core/config.hpp"
 #include "http/transport.hpp"
@@ -53,9 +54,19 @@ public:
 
   // Used by clusters on OpenStack ([OPENSTACK], clouds.yaml or OS_*); authenticates lazily.
   std::unique_ptr<cloud::OpenStackDrivers> openstack;
+  // Made on first use by a cluster whose bootstrapper is chef ([CHEF] must be set then).
+  std::unique_ptr<cm::ChefClient> chef;
+  std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;  // on the local provider: starts nginx too
+  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;  // elsewhere: chef-client on the VM
+  std::unique_ptr<lb::Balancer> chef_search_balancer;
 
 private:
+  core::Result<void> make_chef();
+
   std::string m_local_root;
+  core::ChefConfig m_chef_config;
+  core::Clock* m_clock = nullptr;
+  core::Millis m_deadline = 0;
 };
 
 enum class Step { grow, shrink, all };

@@ -1,0 +1,137 @@
+// tests/unit/cm/test_chef.cpp: the pure parts of lib/cm/chef.cpp: cloud-init user data, error
+// mapping, run lists, URLs with organisations, search query and node addresses.
+#include "cm/chef.hpp"
+
+#include "data_file.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+http::HttpResponse answer(long status, std::string body)
+{
+  http::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("renders the cloud-init user data of a validatorless node", "[chef]")
+{
+  cm::ChefUserData d;
+  d.server_url = "https://chef.example.com/organizations/acme";
+  d.node_name = "shop-web-3";
+  d.environment = "shop";
+  d.run_list = {"role[web]", "recipe[base]"};
+  d.client_key = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\nBBBB\n-----END RSA PRIVATE KEY-----\n";
+  d.cluster = "shop";
+  d.role = "web";
+  CHECK(cm::render_chef_user_data(d) == cm_test::data_file("user_data_web.yaml"));
+}
+
+TEST_CASE("renders the validator instead of a client key when one is configured", "[chef]")
+{
+  cm::ChefUserData d;
+  d.server_url = "http://127.0.0.1:4545";
+  d.node_name = "shop-lb-1";
+  d.environment = "shop";
+  d.run_list = {"role[lb]"};
+  d.validation_name = "chef-validator";
+  d.validation_key = "-----BEGIN RSA PRIVATE KEY-----\nCCCC\n-----END RSA PRIVATE KEY-----\n";
+  d.cluster = "shop";
+  d.role = "lb";
+  const auto text = cm::render_chef_user_data(d);
+  CHECK(text.find("write_files") == std::string::npos);
+  CHECK_THAT(text, Catch::Contains("  validation_name: \"chef-validator\"\n"
+                                   "  validation_cert: |\n"
+                                   "    -----BEGIN RSA PRIVATE KEY-----\n    CCCC\n"));
+  CHECK_THAT(text, Catch::Contains("    - \"role[lb]\"\n"));
+}
+
+TEST_CASE("maps each chef server status to one error kind", "[chef]")
+{
+  using core::ErrorKind;
+  SECTION("a bad signature is auth and names the client and the config keys")
+  {
+    const auto e = cm::chef_status_error(
+      answer(401, R"({"error":["failed to verify authorization"]})"), "GET '/nodes'", "sclman");
+    CHECK(e.kind == ErrorKind::upstream_auth);
+    CHECK(e.http_status == 401);
+    CHECK_THAT(e.message, Catch::Contains("'sclman'"));
+    CHECK_THAT(e.message, Catch::Contains("client_key"));
+    CHECK_THAT(e.message, Catch::Contains("failed to verify authorization"));
+  }
+  SECTION("clock skew is auth and tells the operator to check the clock")
+  {
+    const auto e = cm::chef_status_error(
+      answer(401, R"({"error":["Authentication failed. Please check your system's clock."]})"),
+      "GET '/nodes'", "sclman");
+    CHECK(e.kind == ErrorKind::upstream_auth);
+    CHECK_THAT(e.message, Catch::Contains("check this machine's clock"));
+  }
+  SECTION("403 is auth, 409 and other 4xx are rejected")
+  {
+    CHECK(cm::chef_status_error(answer(403, "{}"), "x", "u").kind == ErrorKind::upstream_auth);
+    const auto dup = cm::chef_status_error(answer(409, R"({"error":["Node already exists"]})"),
+                                           "POST '/nodes'", "u");
+    CHECK(dup.kind == ErrorKind::upstream_rejected);
+    CHECK(dup.http_status == 409);
+    CHECK_THAT(dup.message, Catch::Contains("already exists"));
+    CHECK(cm::chef_status_error(answer(400, R"({"error":"bad"})"), "x", "u").kind
+          == ErrorKind::upstream_rejected);
+  }
+  SECTION("429 and 5xx are transient and keep Retry-After")
+  {
+    auto r = answer(503, "<html>down</html>");
+    r.headers.emplace_back("retry-after", "7");
+    const auto e = cm::chef_status_error(r, "GET '/nodes'", "u");
+    CHECK(e.kind == ErrorKind::upstream_transient);
+    REQUIRE(e.retry_after);
+    CHECK(e.retry_after->count() == 7);
+    CHECK(cm::chef_status_error(answer(429, ""), "x", "u").kind == ErrorKind::upstream_transient);
+  }
+}
+
+TEST_CASE("reads chef error bodies in both shapes, shortened", "[chef]")
+{
+  CHECK(cm::chef_error_text(R"({"error":["a","b"]})") == "a; b");
+  CHECK(cm::chef_error_text(R"({"error":"one"})") == "one");
+  CHECK(cm::chef_error_text("plain") == "plain");
+  CHECK(cm::chef_error_text(std::string(500, 'x')).size() == 203);
+}
+
+TEST_CASE("signs the organisation prefix of the server URL", "[chef]")
+{
+  const auto [url, path] = cm::ChefClient::resolve("https://chef.example.com/organizations/acme/",
+                                                   "/nodes/web-1");
+  CHECK(url == "https://chef.example.com/organizations/acme/nodes/web-1");
+  CHECK(path == "/organizations/acme/nodes/web-1");
+  const auto [plain_url, plain_path] = cm::ChefClient::resolve("http://127.0.0.1:4545",
+                                                               "/search/node?q=x");
+  CHECK(plain_url == "http://127.0.0.1:4545/search/node?q=x");
+  CHECK(plain_path == "/search/node?q=x");
+}
+
+TEST_CASE("parses run lists and the roles they name", "[chef]")
+{
+  const auto list = cm::parse_run_list(" role[web] ,recipe[base::x], role[monitor]");
+  REQUIRE(list.size() == 3);
+  CHECK(list[0] == "role[web]");
+  CHECK(list[1] == "recipe[base::x]");
+  CHECK(cm::roles_of(list) == std::vector<std::string>{"web", "monitor"});
+  CHECK(cm::parse_run_list("").empty());
+}
+
+TEST_CASE("builds the search query and the node address the LB recipe uses", "[chef]")
+{
+  CHECK(cm::chef_search_query("web", "shop")
+        == "role:web AND chef_environment:shop AND sclman_in_service:true");
+  auto node = nlohmann::json::parse(
+    R"({"name":"n","automatic":{"ipaddress":"10.0.0.5"},"normal":{"sclman":{"port":8081}}})");
+  CHECK(cm::chef_node_address(node) == "10.0.0.5:8081");
+  node["normal"] = nlohmann::json::object();
+  CHECK(cm::chef_node_address(node) == "10.0.0.5:80");
+  CHECK(cm::chef_node_address(nlohmann::json::parse(R"({"automatic":{}})")).empty());
+}
