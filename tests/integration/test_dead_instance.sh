@@ -14,7 +14,9 @@ grep -q "$addr2" "$T/instances/shop-lb-1/conf/upstream.conf" || fail "shop-web-2
 master=$(cat "$T/instances/shop-web-2/logs/nginx.pid")
 workers=$(ps -o pid= --ppid "$master" || true)
 kill -KILL $workers "$master"
-sleep 0.2
+# SIGKILL is delivered when the kernel schedules it: on a loaded machine that takes a moment.
+for k in $(seq 1 50); do alive "$master" || break; sleep 0.1; done
+for w in $workers; do for k in $(seq 1 50); do alive "$w" || break; sleep 0.1; done; done
 curl -fsS "http://$addr2/" > /dev/null 2>&1 && fail "shop-web-2 still answers after kill"
 
 # One run of scale-out notices it, takes it out of the LB and replaces it.
@@ -47,7 +49,8 @@ pass "one chain run replaced and cleaned shop-web-1"
 master=$(cat "$T/instances/shop-lb-1/logs/nginx.pid")
 workers=$(ps -o pid= --ppid "$master" || true)
 kill -KILL $workers "$master"
-sleep 0.2
+for k in $(seq 1 50); do alive "$master" || break; sleep 0.1; done
+for w in $workers; do for k in $(seq 1 50); do alive "$w" || break; sleep 0.1; done; done
 curl -fsS "http://$LB/" > /dev/null 2>&1 && fail "LB still answers after kill"
 sc scale-out > /dev/null
 curl -fsS "http://$LB/" | grep -q "sclman web instance" || fail "LB not restarted in place"
