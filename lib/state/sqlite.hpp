@@ -84,7 +84,10 @@ private:
   sqlite3_stmt* m_stmt;
 };
 
-// A transaction rolled back unless committed.
+// A transaction rolled back unless committed. Any store call that reads and then writes must run
+// in an IMMEDIATE one: a statement that has returned a row holds a read snapshot, and upgrading
+// it to a write fails with SQLITE_BUSY at once, without the busy handler, when another process
+// wrote since.
 class Transaction
 {
 public:

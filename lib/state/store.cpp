@@ -372,6 +372,8 @@ Result<std::vector<std::string>> Store::live_instance_names()
 
 Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
 {
+  // Read-then-write: take the write lock first (see Transaction).
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
   TRY_ASSIGN(auto q,
              Stmt::prepare(m_db,
                            "SELECT COALESCE(MAX(serial), 0) + 1 FROM instances WHERE "
@@ -379,6 +381,7 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
   q.bind(1, i.cluster_id).bind(2, i.role);
   TRY(q.step());
   i.serial = static_cast<long>(q.column_int(0));
+  q.reset();
   i.name = core::instance_name(cluster_name, i.role, i.serial);
   i.created_at = now();
   i.state_since = i.created_at;
@@ -400,7 +403,7 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
     .bind(11, i.in_service_since);
   TRY(s.run());
   i.id = m_db.last_insert_id();
-  return {};
+  return tx.commit();
 }
 
 Result<void> Store::update_instance(const Instance& i)
@@ -624,6 +627,7 @@ Result<std::int64_t> Store::begin_intent(std::string_view cluster,
 
 Result<void> Store::finish_intent(std::int64_t id, bool ok, std::string_view outcome)
 {
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "UPDATE journal SET status = ?, finished_at = ?, outcome = ? WHERE "
@@ -633,12 +637,13 @@ Result<void> Store::finish_intent(std::int64_t id, bool ok, std::string_view out
   TRY_ASSIGN(auto op, Stmt::prepare(m_db, "SELECT op FROM journal WHERE id = ?"));
   op.bind(1, id);
   TRY_ASSIGN(const bool row, op.step());
+  const std::string op_name = row ? op.column_text(0) : std::string();
+  op.reset();
   if (row) {
     TRY(bump_counter("sclman_actions_total",
-                     fmt::format("op=\"{}\",outcome=\"{}\"", op.column_text(0),
-                                 ok ? "done" : "failed")));
+                     fmt::format("op=\"{}\",outcome=\"{}\"", op_name, ok ? "done" : "failed")));
   }
-  return {};
+  return tx.commit();
 }
 
 Result<void> Store::bump_counter(std::string_view name, std::string_view labels, std::int64_t by)
@@ -693,6 +698,7 @@ Result<std::vector<RunRecord>> Store::runs()
 
 Result<std::vector<JournalEntry>> Store::interrupt_pending(std::string_view cluster)
 {
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
   TRY_ASSIGN(auto q,
              Stmt::prepare(m_db,
                            "SELECT id, ts, cluster, instance, op, detail, status FROM journal "
@@ -720,6 +726,7 @@ Result<std::vector<JournalEntry>> Store::interrupt_pending(std::string_view clus
     u.bind(1, now()).bind(2, cluster);
     TRY(u.run());
   }
+  TRY(tx.commit());
   return out;
 }
 

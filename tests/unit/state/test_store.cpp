@@ -259,3 +259,64 @@ TEST_CASE("pending intents of a dead run are marked interrupted", "[state]")
   CHECK(interrupted->front().instance == "shop-web-2");
   CHECK(store->interrupt_pending("shop")->empty());
 }
+
+TEST_CASE("read-then-write store calls do not fail as busy when processes write at once",
+          "[state]")
+{
+  // A statement that has returned a row holds a read snapshot; a write on the same connection
+  // then has to upgrade it, and SQLite answers SQLITE_BUSY at once (no busy handler) when another
+  // connection wrote meanwhile. Writers that read first must take the write lock up front.
+  TempDir dir;
+  FixedClock clock;
+  const auto path = (dir.path / "s.db").string();
+  std::int64_t cluster_id = 0;
+  {
+    auto store = state::Store::open(path, clock);
+    REQUIRE(store);
+    state::Cluster c;
+    c.name = "shop";
+    c.policy = "{}";
+    c.desired = 1;
+    auto id = store->insert_cluster(c);
+    REQUIRE(id);
+    cluster_id = *id;
+  }
+  constexpr int k_writers = 4;
+  constexpr int k_rounds = 150;
+  std::vector<pid_t> children;
+  for (int w = 0; w < k_writers; ++w) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      FixedClock child_clock;
+      auto s = state::Store::open(path, child_clock);
+      int failures = s ? 0 : 1;
+      for (int r = 0; s && r < k_rounds; ++r) {
+        auto intent = s->begin_intent("shop", "shop-web-x", "test");
+        failures += intent ? 0 : 1;
+        if (intent && !s->finish_intent(*intent, true, "ok")) {
+          ++failures;
+        }
+        state::Instance i;
+        i.cluster_id = cluster_id;
+        i.role = "web";
+        failures += s->insert_instance(i, "shop") ? 0 : 1;
+        failures += s->interrupt_pending("shop") ? 0 : 1;
+      }
+      _exit(failures == 0 ? 0 : 1);
+    }
+    children.push_back(child);
+  }
+  int failed = 0;
+  for (const auto child : children) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    failed += (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : 1;
+  }
+  CHECK(failed == 0);
+  auto store = state::Store::open(path, clock);
+  REQUIRE(store);
+  auto all = store->instances(cluster_id);
+  REQUIRE(all);
+  CHECK(all->size() == static_cast<std::size_t>(k_writers * k_rounds));
+}
