@@ -14,8 +14,8 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ $ours = 1 ] && rm -f "$policy"' EXIT
 
-apt-get update
-apt-get install -y --no-install-recommends \
+apt-get -o DPkg::Lock::Timeout=600 update
+apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
   g++ cmake make pkg-config git ca-certificates \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
   libcurl4-openssl-dev libexpected-dev libyaml-cpp-dev \
