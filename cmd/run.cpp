@@ -150,21 +150,6 @@ void out(const std::string& text)
   }
 }
 
-std::string age(core::Millis ms)
-{
-  const auto s = ms / 1000;
-  if (s < 120) {
-    return fmt::format("{}s", s);
-  }
-  if (s < 7200) {
-    return fmt::format("{}m", s / 60);
-  }
-  if (s < 172800) {
-    return fmt::format("{}h", s / 3600);
-  }
-  return fmt::format("{}d", s / 86400);
-}
-
 void register_all(CLI::App& app);
 
 namespace {

@@ -83,7 +83,4 @@ int main(int argc, char** argv);
 // Print `text` (a line or a JSON document) on stdout.
 void out(const std::string& text);
 
-// Return "3m", "2h", "5d" for a duration in ms.
-std::string age(core::Millis ms);
-
 } // namespace cmd

@@ -1,5 +1,6 @@
 #include "views.hpp"
 
+#include "core/names.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
 
@@ -122,7 +123,7 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                             ? "-"
                             : i["address"].get<std::string>(),
                           i["state"].get<std::string>(),
-                          age(i["age_seconds"].get<core::Millis>() * 1000),
+                          core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
                           i.contains("error") ? "  " + i["error"].get<std::string>() : "");
     }
   }

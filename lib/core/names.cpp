@@ -50,4 +50,19 @@ std::string printable(std::string_view text)
   return out;
 }
 
+std::string human_age(std::int64_t ms)
+{
+  const auto s = ms / 1000;
+  if (s < 120) {
+    return fmt::format("{}s", s);
+  }
+  if (s < 7200) {
+    return fmt::format("{}m", s / 60);
+  }
+  if (s < 172800) {
+    return fmt::format("{}h", s / 3600);
+  }
+  return fmt::format("{}d", s / 86400);
+}
+
 } // namespace core

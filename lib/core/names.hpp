@@ -3,6 +3,7 @@
 
 #include "core/result.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ Result<void> validate_cluster_name(std::string_view name);
 // Return the deterministic name of instance number `serial` of `role` in `cluster`
 // ("shop-web-3", "shop-lb-1").
 std::string instance_name(std::string_view cluster, std::string_view role, long serial);
+
+// Return a duration as people read it in a table: "42s", "17m", "5h", "3d".
+std::string human_age(std::int64_t ms);
 
 // Return `text` with control characters escaped, for quoting user input in messages.
 std::string printable(std::string_view text);

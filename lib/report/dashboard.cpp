@@ -1,5 +1,7 @@
 #include "report/dashboard.hpp"
 
+#include "core/names.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -41,21 +43,6 @@ std::string utc_full(Millis ts)
                      tm.tm_hour,
                      tm.tm_min,
                      tm.tm_sec);
-}
-
-std::string age(Millis ms)
-{
-  const auto s = ms / 1000;
-  if (s < 120) {
-    return fmt::format("{}s", s);
-  }
-  if (s < 7200) {
-    return fmt::format("{}m", s / 60);
-  }
-  if (s < 172800) {
-    return fmt::format("{}h", s / 3600);
-  }
-  return fmt::format("{}d", s / 86400);
 }
 
 // Return a round upper bound for the y axis (1, 2, 5 x 10^n).
@@ -211,7 +198,7 @@ Machine-readable: <a href="status.json">status.json</a>, <a href="history.json">
       html += fmt::format("<tr class=\"state-{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                           "<td>{}</td><td>{}</td></tr>\n",
                           html_escape(m.state), html_escape(m.name), html_escape(m.role),
-                          html_escape(m.address), html_escape(m.state), age(m.age_ms),
+                          html_escape(m.address), html_escape(m.state), core::human_age(m.age_ms),
                           html_escape(m.error));
     }
     html += "</table>\n<h3>Last decisions</h3>\n<table class=\"decisions\">\n<tr><th>time</th>"

@@ -31,3 +31,13 @@ TEST_CASE("escapes control characters in quoted user input", "[core]")
 {
   CHECK(core::printable("a\nb") == "a\\x0ab");
 }
+
+TEST_CASE("ages read as seconds, minutes, hours, then days", "[core]")
+{
+  CHECK(core::human_age(0) == "0s");
+  CHECK(core::human_age(119'999) == "119s");
+  CHECK(core::human_age(120'000) == "2m");
+  CHECK(core::human_age(7'199'000) == "119m");
+  CHECK(core::human_age(7'200'000) == "2h");
+  CHECK(core::human_age(172'800'000) == "2d");
+}
