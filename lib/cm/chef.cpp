@@ -50,8 +50,35 @@ double jitter()
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
+// Return the member `key` of `j` if `j` is an object that has it, else nullptr. Every reader of
+// a server answer goes through this: the answer may have any shape.
+const json* member(const json& j, const char* key)
+{
+  if (!j.is_object()) {
+    return nullptr;
+  }
+  const auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::string string_at(const json& j, const char* key)
+{
+  const auto* m = member(j, key);
+  return m && m->is_string() ? m->get<std::string>() : std::string();
+}
+
+const json* sclman_of(const json& node)
+{
+  const auto* normal = member(node, "normal");
+  return normal ? member(*normal, "sclman") : nullptr;
+}
+
+// Return normal.sclman of `node`, made an object (and `node` one) if it is not.
 json& sclman_attrs(json& node)
 {
+  if (!node.is_object()) {
+    node = json::object();
+  }
   if (!node.contains("normal") || !node["normal"].is_object()) {
     node["normal"] = json::object();
   }
@@ -79,54 +106,78 @@ core::Result<json> parse_chef_body(std::string_view body, const std::string& wha
 
 core::Result<ChefSearchPage> parse_chef_search_page(const json& answer, const std::string& query)
 {
-  try {
-    ChefSearchPage out;
-    const auto& page = answer.at("rows");
-    for (const auto& row : page) {
-      out.rows.push_back(row);
-    }
-    out.total = answer.value("total", 0);
-    return out;
-  } catch (const json::exception&) {
+  const auto* rows = member(answer, "rows");
+  const auto* total = member(answer, "total");
+  if (!rows || !rows->is_array() || (total && !total->is_number_integer())) {
     return fail(ErrorKind::upstream_rejected,
                 fmt::format("cannot parse the chef search for '{}'", query), k_service);
   }
+  ChefSearchPage out;
+  out.rows.assign(rows->begin(), rows->end());
+  out.total = total ? static_cast<long>(total->get<std::int64_t>()) : 0;
+  return out;
 }
 
 bool chef_node_registered(const json& node)
 {
-  return node.contains("automatic") && node["automatic"].contains("ohai_time");
+  const auto* automatic = member(node, "automatic");
+  return automatic && member(*automatic, "ohai_time");
 }
 
 bool chef_node_registered_at(const json& node, const std::string& host, int port)
 {
-  json copy = node;
-  return chef_node_registered(copy) && copy["automatic"].value("ipaddress", "") == host
-         && sclman_attrs(copy).value("port", 0) == port;
+  if (!chef_node_registered(node) || string_at(node["automatic"], "ipaddress") != host) {
+    return false;
+  }
+  const auto* s = sclman_of(node);
+  const auto* p = s ? member(*s, "port") : nullptr;
+  return p && p->is_number_integer() && p->get<std::int64_t>() == port;
+}
+
+void chef_node_register(json& node, const std::string& host, int port, core::Millis now)
+{
+  sclman_attrs(node)["port"] = port;
+  if (!node["automatic"].is_object()) {
+    node["automatic"] = json::object();
+  }
+  node["automatic"]["ipaddress"] = host;
+  node["automatic"]["ohai_time"] = static_cast<double>(now) / 1000.0;
+}
+
+bool chef_node_set_in_service(json& node, bool in_service)
+{
+  auto& attrs = sclman_attrs(node);
+  if (attrs.contains("in_service") && attrs["in_service"] == in_service) {
+    return false;
+  }
+  attrs["in_service"] = in_service;
+  return true;
 }
 
 std::string chef_node_name(const json& node)
 {
-  return node.value("name", "");
+  return string_at(node, "name");
 }
 
 std::string chef_node_cluster(const json& node)
 {
-  return node.value("normal", json::object()).value("sclman", json::object()).value("cluster", "");
+  const auto* s = sclman_of(node);
+  return s ? string_at(*s, "cluster") : std::string();
 }
 
 core::Millis chef_node_created_at(const json& node)
 {
-  json copy = node;
-  return sclman_attrs(copy).value("created_at", core::Millis(0));
+  const auto* s = sclman_of(node);
+  const auto* c = s ? member(*s, "created_at") : nullptr;
+  return c && c->is_number_integer() ? c->get<core::Millis>() : 0;
 }
 
 bool chef_node_placed(const json& node,
                       const std::string& environment,
                       const std::vector<std::string>& run_list)
 {
-  return node.value("chef_environment", "") == environment
-         && node.value("run_list", json()) == json(run_list);
+  const auto* r = member(node, "run_list");
+  return string_at(node, "chef_environment") == environment && r && *r == json(run_list);
 }
 
 core::Result<std::string> chef_client_key(const json& answer, const std::string& client)
@@ -141,8 +192,10 @@ core::Result<std::string> chef_client_key(const json& answer, const std::string&
 std::vector<std::string> chef_listing_names(const json& listing)
 {
   std::vector<std::string> names;
-  for (const auto& [name, url] : listing.items()) {
-    names.push_back(name);
+  if (listing.is_object()) {
+    for (const auto& [name, url] : listing.items()) {
+      names.push_back(name);
+    }
   }
   return names;
 }
@@ -493,21 +546,20 @@ std::string chef_search_query(const std::string& web_role, const std::string& cl
 
 std::string chef_node_address(const json& node)
 {
-  try {
-    const auto& automatic = node.at("automatic");
-    if (!automatic.contains("ipaddress") || !automatic["ipaddress"].is_string()) {
-      return {};
-    }
-    int port = 80;
-    if (node.contains("normal") && node["normal"].contains("sclman")
-        && node["normal"]["sclman"].contains("port")
-        && node["normal"]["sclman"]["port"].is_number_integer()) {
-      port = node["normal"]["sclman"]["port"].get<int>();
-    }
-    return fmt::format("{}:{}", automatic["ipaddress"].get<std::string>(), port);
-  } catch (const json::exception&) {
+  const auto* automatic = member(node, "automatic");
+  const auto ip = automatic ? string_at(*automatic, "ipaddress") : std::string();
+  if (ip.empty()) {
     return {};
   }
+  std::int64_t port = 80;
+  const auto* s = sclman_of(node);
+  if (const auto* p = s ? member(*s, "port") : nullptr; p && p->is_number_integer()) {
+    port = p->get<std::int64_t>();
+  }
+  if (port < 1 || port > 65535) {
+    return {};  // no address to forward to
+  }
+  return fmt::format("{}:{}", ip, port);
 }
 
 // --- the bootstrapper ------------------------------------------------------------------------
@@ -565,6 +617,19 @@ ChefBootstrapper::ChefBootstrapper(ChefClient& chef,
                                    Bootstrapper* local)
   : m_chef(chef), m_clock(clock), m_settings(std::move(settings)), m_local(local)
 {
+}
+
+core::Result<std::optional<json>> ChefBootstrapper::get_node(const std::string& name)
+{
+  TRY_ASSIGN(auto node, m_chef.get("/nodes/" + name));
+  if (node && !node->is_object()) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("chef server answered GET '/nodes/{}' with a {}, not a node object",
+                            name,
+                            node->type_name()),
+                k_service);
+  }
+  return node;
 }
 
 std::string ChefBootstrapper::web_role() const
@@ -653,7 +718,7 @@ core::Result<std::string> ChefBootstrapper::ensure_client_key(const core::Instan
 core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
 {
   const auto path = "/nodes/" + i.name;
-  TRY_ASSIGN(auto found, m_chef.get(path));
+  TRY_ASSIGN(auto found, get_node(i.name));
   const auto& run_list = i.role == "lb" ? m_settings.lb_run_list : m_settings.web_run_list;
   if (found) {
     // A node left by an earlier run (or made by the VM): make sure it is in the cluster's
@@ -684,7 +749,7 @@ core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
   };
   auto made = m_chef.create("/nodes", node);
   if (!made && made.error().http_status == 409) {
-    TRY_ASSIGN(auto again, m_chef.get(path));
+    TRY_ASSIGN(auto again, get_node(i.name));
     if (again) {
       return *again;
     }
@@ -739,9 +804,7 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
   const auto colon = i.address.rfind(':');
   const auto host = i.address.substr(0, colon);
   if (!chef_node_registered_at(node, host, port)) {
-    node["automatic"]["ipaddress"] = host;
-    node["automatic"]["ohai_time"] = static_cast<double>(m_clock.now()) / 1000.0;
-    sclman_attrs(node)["port"] = port;
+    chef_node_register(node, host, port, m_clock.now());
     TRY_ASSIGN(const auto put, m_chef.put("/nodes/" + i.name, node));
     if (!put) {
       return fail(ErrorKind::upstream_transient,
@@ -761,7 +824,7 @@ core::Result<bool> ChefBootstrapper::running(const core::InstanceRef& i)
 core::Result<void> ChefBootstrapper::set_in_service(const core::InstanceRef& i, bool in_service)
 {
   const auto path = "/nodes/" + i.name;
-  TRY_ASSIGN(auto node, m_chef.get(path));
+  TRY_ASSIGN(auto node, get_node(i.name));
   if (!node) {
     if (!in_service) {
       return {};  // gone: out of every search already
@@ -769,11 +832,9 @@ core::Result<void> ChefBootstrapper::set_in_service(const core::InstanceRef& i, 
     return fail(ErrorKind::upstream_rejected,
                 fmt::format("cannot put '{}' in service: chef node not found", i.name), k_service);
   }
-  auto& attrs = sclman_attrs(*node);
-  if (attrs.contains("in_service") && attrs["in_service"] == in_service) {
+  if (!chef_node_set_in_service(*node, in_service)) {
     return {};
   }
-  attrs["in_service"] = in_service;
   TRY(m_chef.put(path, *node));
   spdlog::info("chef.in_service cluster={} node={} value={}", i.cluster, i.name, in_service);
   return {};
@@ -835,7 +896,7 @@ core::Result<int> ChefBootstrapper::remove_orphans(const std::string& cluster,
 core::Result<std::optional<std::string>>
 ChefBootstrapper::registration_overdue(const core::InstanceRef& i)
 {
-  TRY_ASSIGN(auto node, m_chef.get("/nodes/" + i.name));
+  TRY_ASSIGN(auto node, get_node(i.name));
   if (!node || chef_node_registered(*node)) {
     return std::optional<std::string>{};
   }

@@ -34,7 +34,8 @@ core::Error chef_status_error(const http::HttpResponse& response,
                               const std::string& what,
                               const std::string& user_id);
 
-// --- Pure readers of Chef server answers (no I/O; fuzzed by tests/fuzz/fuzz_chef.cpp) -----
+// --- Pure readers of Chef server answers (no I/O; fuzzed by tests/fuzz/fuzz_chef.cpp). Each
+// takes JSON of any shape: what the server sent decides nothing but the result. ------------
 
 // Return the JSON of an answer body ({} when empty); upstream_rejected naming `what` when the
 // body is not JSON.
@@ -56,6 +57,13 @@ bool chef_node_registered(const nlohmann::json& node);
 
 // Return whether `node` has registered at `host` with sclman's port attribute `port`.
 bool chef_node_registered_at(const nlohmann::json& node, const std::string& host, int port);
+
+// Write on `node` what a first chef-client run at `host` would (automatic.ipaddress and
+// ohai_time at `now` ms) and sclman's port attribute; parts that are not objects are replaced.
+void chef_node_register(nlohmann::json& node, const std::string& host, int port, core::Millis now);
+
+// Set normal.sclman.in_service of `node`; return false if it already had that value.
+bool chef_node_set_in_service(nlohmann::json& node, bool in_service);
 
 // Return the node's name, or "" if it has none.
 std::string chef_node_name(const nlohmann::json& node);
@@ -193,6 +201,8 @@ public:
   std::string web_role() const;
 
 private:
+  // GET /nodes/NAME: nothing on 404, an error if the answer is not a JSON object.
+  core::Result<std::optional<nlohmann::json>> get_node(const std::string& name);
   core::Result<nlohmann::json> ensure_node(const core::InstanceRef& instance);
   core::Result<std::string> ensure_client_key(const core::InstanceRef& instance);
 
