@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -42,20 +43,162 @@ bool transient(const core::Error& e)
   return e.kind == ErrorKind::upstream_transient;
 }
 
-core::Result<json> parse_body(const http::HttpResponse& r, const std::string& what)
+// Return a random fraction in [0, 1).
+double jitter()
 {
-  if (r.body.empty()) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// Return the member `key` of `j` if `j` is an object that has it, else nullptr. Every reader of
+// a server answer goes through this: the answer may have any shape.
+const json* member(const json& j, const char* key)
+{
+  if (!j.is_object()) {
+    return nullptr;
+  }
+  const auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::string string_at(const json& j, const char* key)
+{
+  const auto* m = member(j, key);
+  return m && m->is_string() ? m->get<std::string>() : std::string();
+}
+
+const json* sclman_of(const json& node)
+{
+  const auto* normal = member(node, "normal");
+  return normal ? member(*normal, "sclman") : nullptr;
+}
+
+// Return normal.sclman of `node`, made an object (and `node` one) if it is not.
+json& sclman_attrs(json& node)
+{
+  if (!node.is_object()) {
+    node = json::object();
+  }
+  if (!node.contains("normal") || !node["normal"].is_object()) {
+    node["normal"] = json::object();
+  }
+  auto& s = node["normal"]["sclman"];
+  if (!s.is_object()) {
+    s = json::object();
+  }
+  return s;
+}
+
+} // namespace
+
+core::Result<json> parse_chef_body(std::string_view body, const std::string& what)
+{
+  if (body.empty()) {
     return json::object();
   }
   try {
-    return json::parse(r.body);
+    return json::parse(body);
   } catch (const json::exception&) {
     return fail(ErrorKind::upstream_rejected,
                 fmt::format("cannot parse the chef server's answer to {}", what), k_service);
   }
 }
 
-} // namespace
+core::Result<ChefSearchPage> parse_chef_search_page(const json& answer, const std::string& query)
+{
+  const auto* rows = member(answer, "rows");
+  const auto* total = member(answer, "total");
+  if (!rows || !rows->is_array() || (total && !total->is_number_integer())) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("cannot parse the chef search for '{}'", query), k_service);
+  }
+  ChefSearchPage out;
+  out.rows.assign(rows->begin(), rows->end());
+  out.total = total ? static_cast<long>(total->get<std::int64_t>()) : 0;
+  return out;
+}
+
+bool chef_node_registered(const json& node)
+{
+  const auto* automatic = member(node, "automatic");
+  return automatic && member(*automatic, "ohai_time");
+}
+
+bool chef_node_registered_at(const json& node, const std::string& host, int port)
+{
+  if (!chef_node_registered(node) || string_at(node["automatic"], "ipaddress") != host) {
+    return false;
+  }
+  const auto* s = sclman_of(node);
+  const auto* p = s ? member(*s, "port") : nullptr;
+  return p && p->is_number_integer() && p->get<std::int64_t>() == port;
+}
+
+void chef_node_register(json& node, const std::string& host, int port, core::Millis now)
+{
+  sclman_attrs(node)["port"] = port;
+  if (!node["automatic"].is_object()) {
+    node["automatic"] = json::object();
+  }
+  node["automatic"]["ipaddress"] = host;
+  node["automatic"]["ohai_time"] = static_cast<double>(now) / 1000.0;
+}
+
+bool chef_node_set_in_service(json& node, bool in_service)
+{
+  auto& attrs = sclman_attrs(node);
+  if (attrs.contains("in_service") && attrs["in_service"] == in_service) {
+    return false;
+  }
+  attrs["in_service"] = in_service;
+  return true;
+}
+
+std::string chef_node_name(const json& node)
+{
+  return string_at(node, "name");
+}
+
+std::string chef_node_cluster(const json& node)
+{
+  const auto* s = sclman_of(node);
+  return s ? string_at(*s, "cluster") : std::string();
+}
+
+core::Millis chef_node_created_at(const json& node)
+{
+  const auto* s = sclman_of(node);
+  const auto* c = s ? member(*s, "created_at") : nullptr;
+  return c && c->is_number_integer() ? c->get<core::Millis>() : 0;
+}
+
+bool chef_node_placed(const json& node,
+                      const std::string& environment,
+                      const std::vector<std::string>& run_list)
+{
+  const auto* r = member(node, "run_list");
+  return string_at(node, "chef_environment") == environment && r && *r == json(run_list);
+}
+
+core::Result<std::string> chef_client_key(const json& answer, const std::string& client)
+{
+  if (!answer.contains("private_key") || !answer["private_key"].is_string()) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("chef server returned no key for client '{}'", client), k_service);
+  }
+  return answer["private_key"].get<std::string>();
+}
+
+std::vector<std::string> chef_listing_names(const json& listing)
+{
+  std::vector<std::string> names;
+  if (listing.is_object()) {
+    for (const auto& [name, url] : listing.items()) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
 
 std::string chef_error_text(std::string_view body)
 {
@@ -78,6 +221,13 @@ std::string chef_error_text(std::string_view body)
     text = text.substr(0, 200) + "...";
   }
   return text;
+}
+
+core::Millis chef_retry_wait(core::Millis backoff, double fraction)
+{
+  const auto half = backoff / 2;
+  return half + static_cast<core::Millis>(static_cast<double>(backoff - half)
+                                          * std::clamp(fraction, 0.0, 1.0));
 }
 
 core::Error chef_status_error(const http::HttpResponse& r,
@@ -202,7 +352,9 @@ core::Result<http::HttpResponse> ChefClient::send(const std::string& method,
     if (!transient(error)) {
       return fail(error);
     }
-    core::Millis wait = backoff;
+    // Equal jitter: half the backoff plus a random part of the other half, so that the
+    // copies of sclman (and other clients) a failure hit at once do not retry in step.
+    core::Millis wait = chef_retry_wait(backoff, jitter());
     if (error.retry_after) {
       wait = std::max(wait, core::Millis(error.retry_after->count()) * 1000);
     }
@@ -229,7 +381,7 @@ core::Result<std::optional<json>> ChefClient::get(const std::string& path)
   if (r.status >= 300) {
     return fail(chef_status_error(r, fmt::format("GET '{}'", path), m_options.user_id));
   }
-  TRY_ASSIGN(auto j, parse_body(r, fmt::format("GET '{}'", path)));
+  TRY_ASSIGN(auto j, parse_chef_body(r.body, fmt::format("GET '{}'", path)));
   return std::optional<json>{std::move(j)};
 }
 
@@ -240,7 +392,7 @@ core::Result<json> ChefClient::create(const std::string& path, const json& body)
   if (r.status >= 300) {
     return fail(chef_status_error(r, what, m_options.user_id));
   }
-  return parse_body(r, what);
+  return parse_chef_body(r.body, what);
 }
 
 core::Result<std::optional<json>> ChefClient::put(const std::string& path, const json& body)
@@ -253,7 +405,7 @@ core::Result<std::optional<json>> ChefClient::put(const std::string& path, const
   if (r.status >= 300) {
     return fail(chef_status_error(r, what, m_options.user_id));
   }
-  TRY_ASSIGN(auto j, parse_body(r, what));
+  TRY_ASSIGN(auto j, parse_chef_body(r.body, what));
   return std::optional<json>{std::move(j)};
 }
 
@@ -281,18 +433,13 @@ core::Result<std::vector<json>> ChefClient::search_nodes(const std::string& quer
       return fail(ErrorKind::upstream_rejected, "chef server has no node search index",
                   k_service);
     }
-    try {
-      const auto& page = found->at("rows");
-      for (const auto& row : page) {
-        rows.push_back(row);
-      }
-      const auto total = found->value("total", 0);
-      if (page.empty() || static_cast<int>(rows.size()) >= total) {
-        return rows;
-      }
-    } catch (const json::exception&) {
-      return fail(ErrorKind::upstream_rejected,
-                  fmt::format("cannot parse the chef search for '{}'", query), k_service);
+    TRY_ASSIGN(auto page, parse_chef_search_page(*found, query));
+    const bool last = page.rows.empty();
+    for (auto& row : page.rows) {
+      rows.push_back(std::move(row));
+    }
+    if (last || static_cast<long>(rows.size()) >= page.total) {
+      return rows;
     }
   }
 }
@@ -399,21 +546,20 @@ std::string chef_search_query(const std::string& web_role, const std::string& cl
 
 std::string chef_node_address(const json& node)
 {
-  try {
-    const auto& automatic = node.at("automatic");
-    if (!automatic.contains("ipaddress") || !automatic["ipaddress"].is_string()) {
-      return {};
-    }
-    int port = 80;
-    if (node.contains("normal") && node["normal"].contains("sclman")
-        && node["normal"]["sclman"].contains("port")
-        && node["normal"]["sclman"]["port"].is_number_integer()) {
-      port = node["normal"]["sclman"]["port"].get<int>();
-    }
-    return fmt::format("{}:{}", automatic["ipaddress"].get<std::string>(), port);
-  } catch (const json::exception&) {
+  const auto* automatic = member(node, "automatic");
+  const auto ip = automatic ? string_at(*automatic, "ipaddress") : std::string();
+  if (ip.empty()) {
     return {};
   }
+  std::int64_t port = 80;
+  const auto* s = sclman_of(node);
+  if (const auto* p = s ? member(*s, "port") : nullptr; p && p->is_number_integer()) {
+    port = p->get<std::int64_t>();
+  }
+  if (port < 1 || port > 65535) {
+    return {};  // no address to forward to
+  }
+  return fmt::format("{}:{}", ip, port);
 }
 
 // --- the bootstrapper ------------------------------------------------------------------------
@@ -463,23 +609,6 @@ core::Result<int> port_of(const core::InstanceRef& i)
               fmt::format("instance '{}' has no port in address '{}'", i.name, i.address));
 }
 
-bool registered(const json& node)
-{
-  return node.contains("automatic") && node["automatic"].contains("ohai_time");
-}
-
-json& sclman_attrs(json& node)
-{
-  if (!node.contains("normal") || !node["normal"].is_object()) {
-    node["normal"] = json::object();
-  }
-  auto& s = node["normal"]["sclman"];
-  if (!s.is_object()) {
-    s = json::object();
-  }
-  return s;
-}
-
 } // namespace
 
 ChefBootstrapper::ChefBootstrapper(ChefClient& chef,
@@ -488,6 +617,19 @@ ChefBootstrapper::ChefBootstrapper(ChefClient& chef,
                                    Bootstrapper* local)
   : m_chef(chef), m_clock(clock), m_settings(std::move(settings)), m_local(local)
 {
+}
+
+core::Result<std::optional<json>> ChefBootstrapper::get_node(const std::string& name)
+{
+  TRY_ASSIGN(auto node, m_chef.get("/nodes/" + name));
+  if (node && !node->is_object()) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("chef server answered GET '/nodes/{}' with a {}, not a node object",
+                            name,
+                            node->type_name()),
+                k_service);
+  }
+  return node;
 }
 
 std::string ChefBootstrapper::web_role() const
@@ -570,23 +712,19 @@ core::Result<std::string> ChefBootstrapper::ensure_client_key(const core::Instan
   } else {
     spdlog::info("chef.client_created cluster={} client={}", i.cluster, i.name);
   }
-  if (!made->contains("private_key") || !(*made)["private_key"].is_string()) {
-    return fail(ErrorKind::upstream_rejected,
-                fmt::format("chef server returned no key for client '{}'", i.name), k_service);
-  }
-  return (*made)["private_key"].get<std::string>();
+  return chef_client_key(*made, i.name);
 }
 
 core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
 {
   const auto path = "/nodes/" + i.name;
-  TRY_ASSIGN(auto found, m_chef.get(path));
+  TRY_ASSIGN(auto found, get_node(i.name));
   const auto& run_list = i.role == "lb" ? m_settings.lb_run_list : m_settings.web_run_list;
   if (found) {
     // A node left by an earlier run (or made by the VM): make sure it is in the cluster's
     // environment with the role's run list.
     auto node = std::move(*found);
-    if (node.value("chef_environment", "") != i.cluster || node.value("run_list", json()) != json(run_list)) {
+    if (!chef_node_placed(node, i.cluster, run_list)) {
       node["chef_environment"] = i.cluster;
       node["run_list"] = run_list;
       TRY(m_chef.put(path, node));
@@ -611,7 +749,7 @@ core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
   };
   auto made = m_chef.create("/nodes", node);
   if (!made && made.error().http_status == 409) {
-    TRY_ASSIGN(auto again, m_chef.get(path));
+    TRY_ASSIGN(auto again, get_node(i.name));
     if (again) {
       return *again;
     }
@@ -647,7 +785,7 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
 {
   TRY_ASSIGN(auto node, ensure_node(i));
   if (!m_local) {
-    if (registered(node)) {
+    if (chef_node_registered(node)) {
       return true;
     }
     TRY_ASSIGN(const auto late, registration_overdue(i));
@@ -665,12 +803,8 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
   TRY_ASSIGN(const int port, port_of(i));
   const auto colon = i.address.rfind(':');
   const auto host = i.address.substr(0, colon);
-  const bool same = registered(node) && node["automatic"].value("ipaddress", "") == host
-                    && sclman_attrs(node).value("port", 0) == port;
-  if (!same) {
-    node["automatic"]["ipaddress"] = host;
-    node["automatic"]["ohai_time"] = static_cast<double>(m_clock.now()) / 1000.0;
-    sclman_attrs(node)["port"] = port;
+  if (!chef_node_registered_at(node, host, port)) {
+    chef_node_register(node, host, port, m_clock.now());
     TRY_ASSIGN(const auto put, m_chef.put("/nodes/" + i.name, node));
     if (!put) {
       return fail(ErrorKind::upstream_transient,
@@ -690,7 +824,7 @@ core::Result<bool> ChefBootstrapper::running(const core::InstanceRef& i)
 core::Result<void> ChefBootstrapper::set_in_service(const core::InstanceRef& i, bool in_service)
 {
   const auto path = "/nodes/" + i.name;
-  TRY_ASSIGN(auto node, m_chef.get(path));
+  TRY_ASSIGN(auto node, get_node(i.name));
   if (!node) {
     if (!in_service) {
       return {};  // gone: out of every search already
@@ -698,11 +832,9 @@ core::Result<void> ChefBootstrapper::set_in_service(const core::InstanceRef& i, 
     return fail(ErrorKind::upstream_rejected,
                 fmt::format("cannot put '{}' in service: chef node not found", i.name), k_service);
   }
-  auto& attrs = sclman_attrs(*node);
-  if (attrs.contains("in_service") && attrs["in_service"] == in_service) {
+  if (!chef_node_set_in_service(*node, in_service)) {
     return {};
   }
-  attrs["in_service"] = in_service;
   TRY(m_chef.put(path, *node));
   spdlog::info("chef.in_service cluster={} node={} value={}", i.cluster, i.name, in_service);
   return {};
@@ -726,15 +858,13 @@ core::Result<int> ChefBootstrapper::remove_orphans(const std::string& cluster,
   int removed = 0;
   TRY_ASSIGN(const auto nodes, m_chef.get("/environments/" + cluster + "/nodes"));
   if (nodes) {
-    for (const auto& [name, url] : nodes->items()) {
+    for (const auto& name : chef_listing_names(*nodes)) {
       if (live.count(name)) {
         continue;
       }
       // Only what sclman made: the node carries its cluster attribute.
       TRY_ASSIGN(const auto node, m_chef.get("/nodes/" + name));
-      if (!node || node->value("normal", json::object()).value("sclman", json::object())
-                       .value("cluster", "")
-                     != cluster) {
+      if (!node || chef_node_cluster(*node) != cluster) {
         continue;
       }
       TRY(m_chef.remove("/nodes/" + name));
@@ -747,7 +877,7 @@ core::Result<int> ChefBootstrapper::remove_orphans(const std::string& cluster,
   if (clients) {
     // Clients carry no attributes: sclman's are named <cluster>-(lb|web)-<serial>.
     const std::regex mine(cluster + "-(lb|web)-[0-9]+");
-    for (const auto& [name, url] : clients->items()) {
+    for (const auto& name : chef_listing_names(*clients)) {
       if (live.count(name) || !std::regex_match(name, mine)) {
         continue;
       }
@@ -766,11 +896,11 @@ core::Result<int> ChefBootstrapper::remove_orphans(const std::string& cluster,
 core::Result<std::optional<std::string>>
 ChefBootstrapper::registration_overdue(const core::InstanceRef& i)
 {
-  TRY_ASSIGN(auto node, m_chef.get("/nodes/" + i.name));
-  if (!node || registered(*node)) {
+  TRY_ASSIGN(auto node, get_node(i.name));
+  if (!node || chef_node_registered(*node)) {
     return std::optional<std::string>{};
   }
-  const auto created = sclman_attrs(*node).value("created_at", core::Millis(0));
+  const auto created = chef_node_created_at(*node);
   const auto age_s = (m_clock.now() - created) / 1000;
   if (created == 0 || age_s <= m_settings.register_timeout) {
     return std::optional<std::string>{};

@@ -34,6 +34,62 @@ core::Error chef_status_error(const http::HttpResponse& response,
                               const std::string& what,
                               const std::string& user_id);
 
+// --- Pure readers of Chef server answers (no I/O; fuzzed by tests/fuzz/fuzz_chef.cpp). Each
+// takes JSON of any shape: what the server sent decides nothing but the result. ------------
+
+// Return the JSON of an answer body ({} when empty); upstream_rejected naming `what` when the
+// body is not JSON.
+core::Result<nlohmann::json> parse_chef_body(std::string_view body, const std::string& what);
+
+struct ChefSearchPage
+{
+  std::vector<nlohmann::json> rows;
+  long total = 0;
+};
+
+// Return the rows and total of one page of a /search/node answer ({"total":N,"start":S,
+// "rows":[...]}); upstream_rejected naming `query` when it has another shape.
+core::Result<ChefSearchPage> parse_chef_search_page(const nlohmann::json& answer,
+                                                    const std::string& query);
+
+// Return whether `node` has run chef-client once (automatic.ohai_time is set).
+bool chef_node_registered(const nlohmann::json& node);
+
+// Return whether `node` has registered at `host` with sclman's port attribute `port`.
+bool chef_node_registered_at(const nlohmann::json& node, const std::string& host, int port);
+
+// Write on `node` what a first chef-client run at `host` would (automatic.ipaddress and
+// ohai_time at `now` ms) and sclman's port attribute; parts that are not objects are replaced.
+void chef_node_register(nlohmann::json& node, const std::string& host, int port, core::Millis now);
+
+// Set normal.sclman.in_service of `node`; return false if it already had that value.
+bool chef_node_set_in_service(nlohmann::json& node, bool in_service);
+
+// Return the node's name, or "" if it has none.
+std::string chef_node_name(const nlohmann::json& node);
+
+// Return the cluster sclman recorded on the node (normal.sclman.cluster), or "".
+std::string chef_node_cluster(const nlohmann::json& node);
+
+// Return when sclman created the node (normal.sclman.created_at, epoch ms), or 0.
+core::Millis chef_node_created_at(const nlohmann::json& node);
+
+// Return whether the node is in environment `environment` with run list `run_list`.
+bool chef_node_placed(const nlohmann::json& node,
+                      const std::string& environment,
+                      const std::vector<std::string>& run_list);
+
+// Return the private key of a POST /clients or PUT /clients/NAME answer; upstream_rejected
+// naming `client` when there is none.
+core::Result<std::string> chef_client_key(const nlohmann::json& answer, const std::string& client);
+
+// Return the names of a listing answer (GET /clients, /environments/E/nodes: {"name":"url"}).
+std::vector<std::string> chef_listing_names(const nlohmann::json& listing);
+
+// Return how long to wait before retry attempt n, whose exponential backoff is `backoff` ms:
+// half of it plus `fraction` (a random number in [0, 1)) of the other half.
+core::Millis chef_retry_wait(core::Millis backoff, double fraction);
+
 // Return the text of a Chef error body ({"error": [..]} or {"error": ".."}), at most 200
 // characters; the raw body if it is not JSON.
 std::string chef_error_text(std::string_view body);
@@ -145,6 +201,8 @@ public:
   std::string web_role() const;
 
 private:
+  // GET /nodes/NAME: nothing on 404, an error if the answer is not a JSON object.
+  core::Result<std::optional<nlohmann::json>> get_node(const std::string& name);
   core::Result<nlohmann::json> ensure_node(const core::InstanceRef& instance);
   core::Result<std::string> ensure_client_key(const core::InstanceRef& instance);
 

@@ -226,7 +226,7 @@ const std::vector<KeyDef>& key_defs()
      "os_auth_type",
      one_of(&C::openstack, &O::auth_type, {"password", "v3applicationcredential"})},
     {"OPENSTACK", "os_username", text(&C::openstack, &O::username)},
-    {"OPENSTACK", "os_password", text(&C::openstack, &O::password)},
+    {"OPENSTACK", "os_password", secret(&C::openstack, &O::password)},
     {"OPENSTACK", "os_user_domain_name", text(&C::openstack, &O::user_domain_name)},
     {"OPENSTACK", "os_project_name", text(&C::openstack, &O::project_name)},
     {"OPENSTACK", "os_project_domain_name", text(&C::openstack, &O::project_domain_name)},
@@ -235,7 +235,7 @@ const std::vector<KeyDef>& key_defs()
      text(&C::openstack, &O::application_credential_id)},
     {"OPENSTACK",
      "os_application_credential_secret",
-     text(&C::openstack, &O::application_credential_secret)},
+     secret(&C::openstack, &O::application_credential_secret)},
     {"OPENSTACK", "os_region_name", text(&C::openstack, &O::region_name)},
     {"OPENSTACK",
      "os_interface",
@@ -263,6 +263,8 @@ const std::vector<KeyDef>& key_defs()
     {"CHEF",
      "request_timeout_ms",
      int_in(&C::chef, &ChefConfig::request_timeout_ms, 100, 600000)},
+    {"TLS", "ca_bundle", path(&C::tls, &TlsConfig::ca_bundle)},
+    {"TLS", "insecure", one_of(&C::tls, &TlsConfig::insecure, {"no", "yes"})},
     {"LOG",
      "level",
      one_of(&C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error", "off"})},
@@ -311,7 +313,8 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     }
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) {
-      return at(fmt::format("expected 'key = value', got '{}'", line));
+      // The line itself is not shown: it may be a secret's (a password with a typo).
+      return at("expected 'key = value' (the line is not shown: it may hold a secret)");
     }
     const auto key = trim(line.substr(0, eq));
     const auto value = trim(line.substr(eq + 1));

@@ -125,6 +125,13 @@ struct ChefConfig
   int request_timeout_ms = 10000;      // timeout of one Chef API request
 };
 
+// How HTTPS API servers (Keystone, Nova, Chef, Prometheus, Sensu) are verified.
+struct TlsConfig
+{
+  std::string ca_bundle;         // PEM file of CAs to verify with instead of the system's
+  std::string insecure = "no";   // yes: no certificate or host name verification (tests only)
+};
+
 struct LogConfig
 {
   std::string level = "info";  // trace, debug, info, warn, error, off
@@ -143,6 +150,7 @@ struct Config
   SensuGoConfig sensu_go;
   LogConfig log;
   ChefConfig chef;
+  TlsConfig tls;
   OpenStackConfig openstack;
 };
 

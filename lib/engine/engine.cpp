@@ -66,7 +66,8 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
 {
   auto set = std::make_unique<DriverSet>();
   set->m_local_root = state_dir + "/instances";
-  set->http = std::make_unique<http::CurlTransport>();
+  set->http = std::make_unique<http::CurlTransport>(
+    http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
   set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root,
                                                                config.local.nginx);
   set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(

@@ -1,6 +1,7 @@
 #include "http/curl_transport.hpp"
 
 #include "core/clock.hpp"
+#include "core/log.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -57,8 +58,12 @@ struct Transfer
   std::string url;
   std::string method;
   core::Millis started = 0;
+  char error_text[CURL_ERROR_SIZE] = {};
 
-  Transfer(const HttpRequest& request, long timeout_ms, std::vector<CURL*>& free_handles)
+  Transfer(const HttpRequest& request,
+           long timeout_ms,
+           std::vector<CURL*>& free_handles,
+           const TlsOptions& tls)
     : pool(&free_handles), url(request.url), method(request.method)
   {
     if (free_handles.empty()) {
@@ -76,6 +81,14 @@ struct Transfer
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_text);
+    // HTTPS: peer and host name verified (libcurl's default, set here so that nothing else
+    // can turn it off), against [TLS] ca_bundle when given; only [TLS] insecure disables it.
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
+    if (!tls.ca_bundle.empty()) {
+      curl_easy_setopt(handle, CURLOPT_CAINFO, tls.ca_bundle.c_str());
+    }
     // No DNS cache: libcurl walks the whole cache on every lookup to prune it, and a poll of
     // 10,000 host:port pairs would make that quadratic (seconds of CPU). Lookups of the
     // addresses sclman talks to are IP literals or cheap next to a request.
@@ -119,14 +132,22 @@ struct Transfer
   {
     const auto ms = core::steady_now() - started;
     if (code != CURLE_OK) {
+      const std::string detail = error_text[0] != 0 ? error_text : curl_easy_strerror(code);
       spdlog::debug("http method={} url={} error={} ms={}",
                     method,
                     redact_url(url),
-                    curl_easy_strerror(code),
+                    core::log_quote(detail),
                     ms);
+      if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
+        // Not transient: a retry meets the same certificate.
+        return core::fail(core::ErrorKind::config,
+                          fmt::format("cannot verify the TLS certificate of '{}': {} (give the "
+                                      "CA that signed it with [TLS] ca_bundle)",
+                                      redact_url(url),
+                                      detail));
+      }
       return core::fail(core::ErrorKind::upstream_transient,
-                        fmt::format("cannot reach '{}': {}", redact_url(url),
-                                    curl_easy_strerror(code)));
+                        fmt::format("cannot reach '{}': {}", redact_url(url), detail));
     }
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
     spdlog::debug("http method={} url={} status={} ms={}",
@@ -221,12 +242,14 @@ std::string basic_auth(std::string_view user, std::string_view password)
 
 struct CurlTransport::Impl
 {
+  TlsOptions tls;
   CURLM* multi = nullptr;
   std::vector<CURL*> free_handles;  // reset easy handles ready for the next transfer
 };
 
-CurlTransport::CurlTransport() : m_impl(std::make_unique<Impl>())
+CurlTransport::CurlTransport(TlsOptions tls) : m_impl(std::make_unique<Impl>())
 {
+  m_impl->tls = std::move(tls);
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   m_impl->multi = curl_multi_init();
   // Idle connections kept for reuse. Bounded so that polling thousands of distinct hosts
@@ -281,7 +304,8 @@ CurlTransport::send_batch(const std::vector<HttpRequest>& requests, const BatchO
         }
         timeout_ms = std::min(timeout_ms, static_cast<long>(left));
       }
-      transfers[next] = std::make_unique<Transfer>(request, timeout_ms, m_impl->free_handles);
+      transfers[next] = std::make_unique<Transfer>(request, timeout_ms, m_impl->free_handles,
+                                                  m_impl->tls);
       curl_easy_setopt(transfers[next]->handle, CURLOPT_PRIVATE, reinterpret_cast<char*>(next));
       curl_multi_add_handle(multi, transfers[next]->handle);
       ++next;

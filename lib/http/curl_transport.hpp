@@ -11,7 +11,7 @@ namespace http {
 class CurlTransport final : public HttpTransport
 {
 public:
-  CurlTransport();
+  explicit CurlTransport(TlsOptions tls = {});
   ~CurlTransport() override;
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;

@@ -42,6 +42,14 @@ struct BatchOptions
                               // and transfers still running are cut; 0: no deadline
 };
 
+// How HTTPS servers are verified ([TLS] in sclman.conf). Certificates and host names are
+// verified by default against the system's CA certificates.
+struct TlsOptions
+{
+  std::string ca_bundle;  // a PEM file of CA certificates to verify with instead of the system's
+  bool insecure = false;  // true: do not verify certificates or host names (tests only)
+};
+
 class HttpTransport
 {
 public:

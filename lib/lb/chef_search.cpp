@@ -26,7 +26,7 @@ core::Result<void> ChefSearchBalancer::apply(const core::InstanceRef& lb,
     }
     core::InstanceRef ref;
     ref.cluster = lb.cluster;
-    ref.name = node.value("name", "");
+    ref.name = cm::chef_node_name(node);
     ref.role = "web";
     ref.address = address;
     found.push_back(std::move(ref));

@@ -26,6 +26,19 @@ extern char** environ;
 namespace local {
 
 namespace fs = std::filesystem;
+
+std::vector<std::string> child_environment(const char* const* environment)
+{
+  std::vector<std::string> out;
+  for (auto e = environment; e && *e; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (name == "PATH" || name == "TZ" || name == "LANG" || name.substr(0, 3) == "LC_") {
+      out.emplace_back(entry);
+    }
+  }
+  return out;
+}
 using core::ErrorKind;
 using core::fail;
 
@@ -70,6 +83,12 @@ core::Result<int> run_program(const std::vector<std::string>& argv, const std::s
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
+  const auto env_strings = child_environment(environ);
+  std::vector<char*> env;
+  for (const auto& e : env_strings) {
+    env.push_back(const_cast<char*>(e.c_str()));
+  }
+  env.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) {
     return fail(ErrorKind::internal, fmt::format("cannot fork: {}", std::strerror(errno)));
@@ -88,7 +107,7 @@ core::Result<int> run_program(const std::vector<std::string>& argv, const std::s
     for (int fd = 3; fd < 1024; ++fd) {
       ::close(fd);
     }
-    execve(args[0], args.data(), environ);
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
   int status = 0;

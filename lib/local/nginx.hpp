@@ -31,6 +31,11 @@ std::vector<std::string> parse_upstream(std::string_view text);
 // Write `content` to `path` atomically (temporary file, fsync, rename).
 core::Result<void> write_file_atomic(const std::string& path, const std::string& content);
 
+// Return the environment a child process (nginx) gets from `environment` (NAME=VALUE entries,
+// as `environ`): only PATH, TZ, LANG and LC_*, so that credentials in sclman's environment
+// (OS_PASSWORD, ...) never reach a daemon that outlives the run.
+std::vector<std::string> child_environment(const char* const* environment);
+
 // Return a TCP port on 127.0.0.1 that nothing listens on now.
 core::Result<int> free_port();
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 
 namespace metrics {
 
@@ -46,13 +47,45 @@ core::Error answer_error(long http_status, std::string_view body, const char* se
   return e;
 }
 
+// Return the integer at `key`, 0 when it is missing, not a number or out of the int64 range
+// (a float such as 1e300 converted as is would be undefined behaviour).
 std::int64_t int_of(const nlohmann::json& obj, const char* key)
 {
-  if (auto it = obj.find(key); it != obj.end() && it->is_number()) {
-    return it->is_number_float() ? static_cast<std::int64_t>(it->get<double>())
-                                 : it->get<std::int64_t>();
+  const auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number()) {
+    return 0;
   }
-  return 0;
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    // 2^63 is exactly representable; anything from it up does not fit.
+    if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0)) {
+      return 0;
+    }
+    return static_cast<std::int64_t>(d);
+  }
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    return u > static_cast<std::uint64_t>(INT64_MAX) ? 0 : static_cast<std::int64_t>(u);
+  }
+  return it->get<std::int64_t>();
+}
+
+// Return epoch ms of a Sensu time in seconds; 0 for a time no clock will show (negative, or
+// so large that it does not fit in ms).
+core::Millis seconds_to_ms(std::int64_t seconds)
+{
+  if (seconds <= 0 || seconds > INT64_MAX / 1000) {
+    return 0;
+  }
+  return seconds * 1000;
+}
+
+// Return a check status: 0 OK, 1 warning, 2 critical; anything else is unknown (3), never
+// truncated into one of them.
+int status_of(const nlohmann::json& check)
+{
+  const auto s = int_of(check, "status");
+  return s >= 0 && s <= 255 ? static_cast<int>(s) : 3;
 }
 
 std::string text_of(const nlohmann::json& obj, const char* key)
@@ -99,9 +132,9 @@ core::Result<std::vector<CheckResult>> parse_sensu_results(std::string_view body
     }
     CheckResult r;
     r.entity = text_of(item, "client");
-    r.status = static_cast<int>(int_of(*c, "status"));
+    r.status = status_of(*c);
     r.output = text_of(*c, "output");
-    r.executed = int_of(*c, "executed") * 1000;
+    r.executed = seconds_to_ms(int_of(*c, "executed"));
     out.push_back(std::move(r));
   }
   return out;
@@ -162,9 +195,9 @@ core::Result<std::vector<CheckResult>> parse_sensu_go_events(std::string_view bo
     }
     CheckResult r;
     r.entity = text_of(*em, "name");
-    r.status = static_cast<int>(int_of(*c, "status"));
+    r.status = status_of(*c);
     r.output = text_of(*c, "output");
-    r.executed = int_of(*c, "executed") * 1000;
+    r.executed = seconds_to_ms(int_of(*c, "executed"));
     if (auto m = event.find("metrics"); m != event.end() && m->is_object()) {
       if (auto points = m->find("points"); points != m->end() && points->is_array()) {
         for (const auto& p : *points) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace policy {
@@ -1098,6 +1099,35 @@ core::Result<PolicyConfig> preset(std::string_view name)
                                 fmt::join(preset_names(), ", ")));
 }
 
+namespace {
+
+// Return `value` as an int: an integer, or a number without fraction, within int's range; else
+// std::invalid_argument naming `key`. (json::get<int> converts 1e67 with undefined behaviour and
+// wraps 5000000000 into another number: fuzz_policy_json found the first.)
+int int_value(const nlohmann::json& value, std::string_view key)
+{
+  constexpr auto lo = std::numeric_limits<int>::min();
+  constexpr auto hi = std::numeric_limits<int>::max();
+  if (value.is_number_unsigned()) {
+    if (const auto u = value.get<std::uint64_t>(); u <= static_cast<std::uint64_t>(hi)) {
+      return static_cast<int>(u);
+    }
+  } else if (value.is_number_integer()) {
+    if (const auto v = value.get<std::int64_t>(); v >= lo && v <= hi) {
+      return static_cast<int>(v);
+    }
+  } else if (value.is_number_float()) {
+    const double d = value.get<double>();
+    if (d >= lo && d <= hi && d == std::floor(d)) {
+      return static_cast<int>(d);
+    }
+  }
+  throw std::invalid_argument(
+    fmt::format("'{}' must be an integer from {} to {}, not {}", key, lo, hi, value.dump()));
+}
+
+} // namespace
+
 core::Result<PolicyConfig> policy_from_json(std::string_view text)
 {
   using core::ErrorKind;
@@ -1130,31 +1160,31 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
       } else if (key == "kind") {
         c.kind = value.get<std::string>();
       } else if (key == "min") {
-        c.min_size = value.get<int>();
+        c.min_size = int_value(value, key);
       } else if (key == "max") {
-        c.max_size = value.get<int>();
+        c.max_size = int_value(value, key);
       } else if (key == "cooldown") {
-        c.cooldown_s = value.get<int>();
+        c.cooldown_s = int_value(value, key);
       } else if (key == "scale_in_cooldown") {
-        c.scale_in_cooldown_s = value.get<int>();
+        c.scale_in_cooldown_s = int_value(value, key);
       } else if (key == "warmup") {
-        c.warmup_s = value.get<int>();
+        c.warmup_s = int_value(value, key);
       } else if (key == "stale") {
-        c.stale_s = value.get<int>();
+        c.stale_s = int_value(value, key);
       } else if (key == "flap_budget") {
-        c.flap_budget = value.get<int>();
+        c.flap_budget = int_value(value, key);
       } else if (key == "schedule") {
         c.schedule.clear();
         for (const auto& e : value) {
           ScheduleEntry s;
           s.cron = e.at("cron").get<std::string>();
           s.tz = e.value("tz", std::string("UTC"));
-          s.min_size = e.at("min").get<int>();
-          s.max_size = e.at("max").get<int>();
+          s.min_size = int_value(e.at("min"), "min");
+          s.max_size = int_value(e.at("max"), "max");
           c.schedule.push_back(std::move(s));
         }
       } else if (key == "sensitivity") {
-        c.sensitivity = value.get<int>();
+        c.sensitivity = int_value(value, key);
       } else if (key == "high") {
         c.high = value.get<double>();
       } else if (key == "low") {
@@ -1166,7 +1196,7 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
       } else if (key == "steps_in") {
         c.steps_in = bands_from(value);
       } else if (key == "min_adjustment") {
-        c.min_adjustment = value.get<int>();
+        c.min_adjustment = int_value(value, key);
       } else if (key == "target") {
         c.target = value.get<double>();
       } else if (key == "tolerance") {
@@ -1177,23 +1207,23 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
       } else if (key == "tolerance_in") {
         c.tolerance_in = value.get<double>();
       } else if (key == "out_datapoints") {
-        c.out_datapoints = value.get<int>();
+        c.out_datapoints = int_value(value, key);
       } else if (key == "in_datapoints") {
-        c.in_datapoints = value.get<int>();
+        c.in_datapoints = int_value(value, key);
       } else if (key == "up_stabilization") {
-        c.up_stabilization_s = value.get<int>();
+        c.up_stabilization_s = int_value(value, key);
       } else if (key == "down_stabilization") {
-        c.down_stabilization_s = value.get<int>();
+        c.down_stabilization_s = int_value(value, key);
       } else if (key == "up_limit_percent") {
         c.up_limit_percent = value.get<double>();
       } else if (key == "up_limit_pods") {
-        c.up_limit_pods = value.get<int>();
+        c.up_limit_pods = int_value(value, key);
       } else if (key == "down_limit_percent") {
         c.down_limit_percent = value.get<double>();
       } else if (key == "down_limit_pods") {
-        c.down_limit_pods = value.get<int>();
+        c.down_limit_pods = int_value(value, key);
       } else if (key == "limit_period") {
-        c.limit_period_s = value.get<int>();
+        c.limit_period_s = int_value(value, key);
       } else if (key == "capacity") {
         c.capacity = value.get<double>();
       } else if (key == "quantile") {
@@ -1203,11 +1233,11 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
       } else if (key == "under_budget") {
         c.under_budget = value.get<double>();
       } else if (key == "horizon") {
-        c.horizon_s = value.get<int>();
+        c.horizon_s = int_value(value, key);
       } else if (key == "lookback") {
-        c.lookback_s = value.get<int>();
+        c.lookback_s = int_value(value, key);
       } else if (key == "hold") {
-        c.hold_s = value.get<int>();
+        c.hold_s = int_value(value, key);
       } else if (key == "seasons") {
         c.seasons_s = value.get<std::vector<int>>();
       } else {

@@ -135,3 +135,66 @@ TEST_CASE("builds the search query and the node address the LB recipe uses", "[c
   CHECK(cm::chef_node_address(node) == "10.0.0.5:80");
   CHECK(cm::chef_node_address(nlohmann::json::parse(R"({"automatic":{}})")).empty());
 }
+
+// Regression (fuzz_chef, tests/fuzz/corpus/chef): a search row or node that is not an object
+// threw nlohmann::json::type_error out of chef_node_name (json::value on a string), which ended
+// the run as an internal error. Found input: the body "\"eb-1\"\0\0\0\0: ...". Every reader now
+// takes JSON of any shape.
+TEST_CASE("readers of chef answers take JSON of any shape", "[chef]")
+{
+  using nlohmann::json;
+  static const char raw[] = "\"eb-1\"\0\0\0\0: \"http:/t alread";
+  const auto body = std::string(raw, sizeof raw - 1);
+  const auto found = cm::parse_chef_body(body, "GET '/nodes/x'");
+  REQUIRE(found);
+  for (const auto& j : {*found, json(nullptr), json(5), json::array({1, "x"}),
+                        json::parse(R"({"name":5,"chef_environment":[],"run_list":"role[web]",
+                          "automatic":"x","normal":{"sclman":{"cluster":7,"created_at":"1",
+                          "port":"8080"}}})"),
+                        json::parse(R"({"normal":[],"automatic":{"ohai_time":1,"ipaddress":3}})"),
+                        json::parse(R"({"normal":{"sclman":{"port":99999999999}},
+                          "automatic":{"ipaddress":"10.0.0.1"}})")}) {
+    INFO(j.dump());
+    CHECK(cm::chef_node_name(j).empty());
+    CHECK(cm::chef_node_cluster(j).empty());
+    CHECK(cm::chef_node_created_at(j) == 0);
+    CHECK_FALSE(cm::chef_node_placed(j, "shop", {"role[web]"}));
+    CHECK_FALSE(cm::chef_node_registered_at(j, "127.0.0.1", 8080));
+    CHECK(cm::chef_node_address(j).empty());
+    CHECK_FALSE(cm::chef_client_key(j, "c"));
+    CHECK_FALSE(cm::parse_chef_search_page(j, "q"));
+    if (!j.is_object()) {
+      CHECK(cm::chef_listing_names(j).empty());  // an array's indexes are not names
+    }
+    auto node = j;
+    cm::chef_node_register(node, "127.0.0.1", 8080, 1795975200000);
+    CHECK(cm::chef_node_registered_at(node, "127.0.0.1", 8080));
+    CHECK(cm::chef_node_address(node) == "127.0.0.1:8080");
+    CHECK(cm::chef_node_set_in_service(node, true));
+    CHECK_FALSE(cm::chef_node_set_in_service(node, true));
+  }
+  CHECK_FALSE(cm::parse_chef_search_page(json::parse(R"({"rows":[],"total":"2"})"), "q"));
+  const auto page = cm::parse_chef_search_page(json::parse(R"({"rows":[1,{"name":"a"}],"total":2})"), "q");
+  REQUIRE(page);
+  CHECK(page->rows.size() == 2);
+  CHECK(page->total == 2);
+  const auto node = json::parse(R"({"name":"shop-web-1","chef_environment":"shop",
+    "run_list":["role[web]"],"automatic":{"ohai_time":1.5,"ipaddress":"127.0.0.1"},
+    "normal":{"sclman":{"cluster":"shop","created_at":1795975200000,"port":8081}}})");
+  CHECK(cm::chef_node_name(node) == "shop-web-1");
+  CHECK(cm::chef_node_cluster(node) == "shop");
+  CHECK(cm::chef_node_created_at(node) == 1795975200000);
+  CHECK(cm::chef_node_placed(node, "shop", {"role[web]"}));
+  CHECK(cm::chef_node_registered_at(node, "127.0.0.1", 8081));
+  CHECK(cm::chef_listing_names(json::parse(R"({"a":"u","b":"v"})"))
+        == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("chef retries wait half the backoff plus a random part of the other half", "[chef]")
+{
+  CHECK(cm::chef_retry_wait(1000, 0.0) == 500);
+  CHECK(cm::chef_retry_wait(1000, 0.5) == 750);
+  CHECK(cm::chef_retry_wait(1000, 0.999) <= 1000);
+  CHECK(cm::chef_retry_wait(1000, 7.0) == 1000);
+  CHECK(cm::chef_retry_wait(250, 0.0) == 125);
+}

@@ -55,6 +55,26 @@ TEST_CASE("names the file, line and key of a bad config", "[config]")
   }
 }
 
+TEST_CASE("a bad config line never shows a secret's value", "[config]")
+{
+  for (const char* text : {"[OPENSTACK]\nos_password hunter2-secret\n",
+                           "[OPENSTACK]\nos_password = hunter2-secret\nhunter2-secret\n",
+                           "[SENSU_GO]\napi_key: hunter2-secret\n",
+                           "[TLS]\ninsecure = hunter2-secret\n"}) {
+    INFO(text);
+    const auto c = core::parse_config(text, "x.conf");
+    REQUIRE_FALSE(c);
+    if (std::string_view(text).find("insecure") == std::string_view::npos) {
+      CHECK_THAT(c.error().message, !Catch::Contains("hunter2"));
+    }
+  }
+  const auto tls = core::parse_config("[TLS]\nca_bundle = /etc/ssl/ca.pem\ninsecure = yes\n", "x.conf");
+  REQUIRE(tls);
+  CHECK(tls->tls.ca_bundle == "/etc/ssl/ca.pem");
+  CHECK(tls->tls.insecure == "yes");
+  CHECK_FALSE(core::parse_config("[TLS]\nca_bundle = ca.pem\n", "x.conf"));
+}
+
 TEST_CASE("documents every key in etc/sclman.conf", "[config]")
 {
   const auto path = std::string(SCLMAN_SOURCE_DIR) + "/etc/sclman.conf";

@@ -29,3 +29,21 @@ TEST_CASE("web pages have one length whatever the instance name", "[local]")
   CHECK_THAT(a, Catch::Contains("allow 127.0.0.1;"));
   CHECK_THAT(a, Catch::Contains("deny all;"));
 }
+
+TEST_CASE("nginx gets PATH, TZ and the locale of sclman's environment, no credentials", "[local]")
+{
+  const char* env[] = {"PATH=/usr/sbin:/usr/bin",
+                       "OS_PASSWORD=hunter2",
+                       "OS_CLOUD=prod",
+                       "TZ=UTC",
+                       "SCLMAN_CONFIG=/etc/sclman/sclman.conf",
+                       "LC_ALL=C.UTF-8",
+                       "AWS_SECRET_ACCESS_KEY=abc",
+                       "PATHX=no",
+                       "LANG=C",
+                       nullptr};
+  CHECK(local::child_environment(env)
+        == std::vector<std::string>{"PATH=/usr/sbin:/usr/bin", "TZ=UTC", "LC_ALL=C.UTF-8", "LANG=C"});
+  const char* empty[] = {nullptr};
+  CHECK(local::child_environment(empty).empty());
+}

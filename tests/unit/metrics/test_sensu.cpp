@@ -235,3 +235,34 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
     CHECK(r2[0].error == "sensu_go answered HTTP 500: internal error occurred");
   }
 }
+
+// Regression (fuzz_sensu with UBSAN_OPTIONS=halt_on_error=1): an executed time of 1e300 was
+// converted to int64 (float-cast-overflow) and one of 9223372036854775807 s multiplied by 1000
+// (signed overflow), both undefined behaviour; a status of 4294967298 was truncated to 2
+// (critical). Out-of-range times are now no time (stale), other statuses unknown (3).
+TEST_CASE("out-of-range numbers in Sensu answers are no time, not undefined behaviour",
+          "[metrics][sensu]")
+{
+  for (const char* executed : {"1e300", "-1e300", "9223372036854775807", "18446744073709551615",
+                               "9223372036854776.5", "-5"}) {
+    INFO(executed);
+    const auto body = std::string(R"([{"client":"a","check":{"name":"load","status":0,"executed":)")
+                      + executed + "}}]";
+    const auto r = metrics::parse_sensu_results(body, 200, "load");
+    REQUIRE(r);
+    REQUIRE(r->size() == 1);
+    CHECK((*r)[0].executed == 0);
+    const auto go = std::string(R"([{"check":{"metadata":{"name":"load"},"executed":)") + executed
+                    + R"(},"entity":{"metadata":{"name":"a"}}}])";
+    const auto g = metrics::parse_sensu_go_events(go, 200, "load");
+    REQUIRE(g);
+    REQUIRE(g->size() == 1);
+    CHECK((*g)[0].executed == 0);
+  }
+  const auto r = metrics::parse_sensu_results(
+    R"([{"client":"a","check":{"name":"load","status":4294967298,"executed":1460312322}}])", 200,
+    "load");
+  REQUIRE(r);
+  CHECK((*r)[0].status == 3);
+  CHECK((*r)[0].executed == 1460312322000);
+}

@@ -451,6 +451,15 @@ TEST_CASE("bad policies are rejected with the offending value", "[policy]")
      "invalid time zone 'Mars/Olympus'"},
     {R"({"min":"one"})", "invalid policy value"},
     {"[1,2]", "invalid policy JSON: not an object"},
+    // Regression (fuzz_policy_json with UBSan halting): get<int> of 1.2e67 was undefined
+    // behaviour; 5000000000 wrapped into another int.
+    {R"({"kind":"threshold","min":12222222222222222222222222222222222222222222222222222222222222222222,"max":4})",
+     "'min' must be an integer"},
+    {R"({"max":5000000000})", "'max' must be an integer"},
+    {R"({"cooldown":-1e300})", "'cooldown' must be an integer"},
+    {R"({"sensitivity":2.5})", "'sensitivity' must be an integer"},
+    {R"({"schedule":[{"cron":"* * * * *","min":1e300,"max":2}]})", "'min' must be an integer"},
+    {R"({"warmup":true})", "'warmup' must be an integer"},
   };
   for (const auto& [text, message] : rows) {
     INFO(text);
@@ -459,6 +468,14 @@ TEST_CASE("bad policies are rejected with the offending value", "[policy]")
     CHECK(c.error().kind == core::ErrorKind::config);
     CHECK_THAT(c.error().message, Catch::Contains(message));
   }
+}
+
+TEST_CASE("integral policy values written as floats without a fraction are accepted", "[policy]")
+{
+  const auto c = policy::policy_from_json(R"({"min":2.0,"max":4,"sensitivity":3.0})");
+  REQUIRE(c);
+  CHECK(c->min_size == 2);
+  CHECK(c->sensitivity == 3);
 }
 
 TEST_CASE("history ranges stay within the window and cover the seasonal lags", "[policy]")

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP reverse proxy for the tests: sclman talks to it instead of a real
+service (goiardi, Prometheus, the Sensu fakes), and it forwards each request to --upstream,
+or, at --rate percent of requests, answers with a fault instead:
+
+  500, 502, 503     the status, with a small JSON error body, upstream not asked
+  429               429 with `Retry-After: 1`, upstream not asked
+  reset             the connection closed without an answer (RST), upstream not asked
+  timeout           no answer for --hang seconds (longer than the client's timeout)
+  slow              the upstream's answer, its body sent in small pieces --slow seconds apart
+  truncated         the upstream's answer cut in the middle of its body (Content-Length kept)
+  badjson           the upstream's status and headers with a body that is not JSON
+  late_500          the request forwarded (so the upstream acts on it), then 502: the case a
+                    blind retry of a create would duplicate
+
+Faults are picked at random (seeded by --seed) among --faults. The rate and the fault list can
+be changed while it runs by writing `RATE [FAULT,...]` to the --control file (read on every
+request). One line per request goes to --log: `METHOD PATH fault|-> STATUS`. Stops on SIGTERM.
+"""
+import argparse
+import http.client
+import os
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+ALL_FAULTS = ["500", "502", "503", "429", "reset", "timeout", "slow", "truncated", "badjson",
+              "late_500"]
+# Headers that belong to one hop only.
+HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+       "transfer-encoding", "upgrade", "content-length"}
+
+
+def arguments():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--upstream", required=True, help="http://host:port of the real service")
+    p.add_argument("--port-file", required=True, help="write the listening port here")
+    p.add_argument("--log", required=True, help="append one line per request here")
+    p.add_argument("--rate", type=float, default=0.0, help="percent of requests that get a fault")
+    p.add_argument("--faults", default=",".join(ALL_FAULTS), help="comma-separated fault kinds")
+    p.add_argument("--control", help="file with 'RATE [FAULTS]' read on every request")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--hang", type=float, default=30.0, help="seconds a timeout fault hangs")
+    p.add_argument("--slow", type=float, default=0.2, help="seconds between slow body pieces")
+    return p.parse_args()
+
+
+class Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sclman-fault-proxy"
+    lock = threading.Lock()
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def record(self, what):
+        with self.lock:
+            with open(self.server.args.log, "a") as f:
+                f.write(f"{self.command} {self.path} {what}\n")
+
+    def settings(self):
+        args = self.server.args
+        rate, faults = args.rate, args.faults.split(",")
+        if args.control and os.path.exists(args.control):
+            with open(args.control) as f:
+                parts = f.read().split()
+            if parts:
+                rate = float(parts[0])
+                if len(parts) > 1:
+                    faults = parts[1].split(",")
+        return rate, [x for x in faults if x]
+
+    def pick(self):
+        rate, faults = self.settings()
+        with self.lock:
+            if faults and self.server.rng.random() * 100.0 < rate:
+                return self.server.rng.choice(faults)
+        return None
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def forward(self, body):
+        up = urlsplit(self.server.args.upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        headers["Host"] = up.netloc
+        conn.request(self.command, self.path, body=body or None, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in HOP], data
+
+    def answer(self, status, headers, data, close=False):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def reset(self):
+        # SO_LINGER 0: close sends RST instead of FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def handle_any(self):
+        body = self.body()
+        fault = self.pick()
+        if fault in ("500", "502", "503"):
+            self.record(f"fault {fault}")
+            return self.answer(int(fault), [("Content-Type", "application/json")],
+                               b'{"error":["injected fault"]}')
+        if fault == "429":
+            self.record("fault 429")
+            return self.answer(429, [("Retry-After", "1"), ("Content-Type", "application/json")],
+                               b'{"error":["slow down"]}')
+        if fault == "reset":
+            self.record("fault reset")
+            return self.reset()
+        if fault == "timeout":
+            self.record("fault timeout")
+            time.sleep(self.server.args.hang)
+            return self.reset()
+        try:
+            status, headers, data = self.forward(body)
+        except OSError as e:
+            self.record(f"upstream-error {e.__class__.__name__}")
+            return self.answer(502, [], b"upstream unreachable")
+        if fault == "late_500":
+            self.record(f"fault late_500 (upstream {status})")
+            return self.answer(502, [("Content-Type", "text/html")], b"<html>bad gateway</html>")
+        if fault == "truncated" and len(data) > 1:
+            self.record(f"fault truncated (upstream {status})")
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            return self.reset()
+        if fault == "badjson":
+            self.record(f"fault badjson (upstream {status})")
+            return self.answer(status, headers, b'{"rows": [ {"name": "x"' if data else b"")
+        if fault == "slow":
+            self.record(f"fault slow (upstream {status})")
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            step = max(1, len(data) // 4)
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i:i + step])
+                self.wfile.flush()
+                time.sleep(self.server.args.slow)
+            return None
+        self.record(f"-> {status}")
+        return self.answer(status, headers, data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+
+def main():
+    args = arguments()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    server.daemon_threads = True
+    server.args = args
+    server.rng = random.Random(args.seed)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(args.port_file + ".tmp", args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
