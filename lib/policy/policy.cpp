@@ -379,6 +379,9 @@ constexpr size_t k_min_residuals = 60;
 constexpr double k_fallback_utilisation = 0.6;
 // A trend forecast never assumes more than this growth over one horizon.
 constexpr double k_max_trend = 3.0;
+// Smoothed forecasters: the mean load of this many recent polls. On small request counts one
+// poll is noisy (Poisson noise of 15 % at 45 requests a minute); a mean is a better base.
+constexpr int k_smooth_polls[] = {5, 15};
 
 double floored(double load)
 {
@@ -515,6 +518,9 @@ struct Growth
 {
   double lead = 1.0;
   double peak = 1.0;
+  // The level the growth applies to: NaN for the load of the poll itself, else the mean load of
+  // the recent polls (a smoothed forecaster).
+  double base = std::numeric_limits<double>::quiet_NaN();
 };
 
 // A way to forecast the load of the next horizon from what was known at a poll: the load then
@@ -522,10 +528,13 @@ struct Growth
 class Forecaster
 {
 public:
-  Forecaster(std::string name, const Loads& loads, Millis season, bool trend, Millis horizon)
+  Forecaster(std::string name, const Loads& loads, Millis season, bool trend, Millis horizon,
+             Millis smooth = 0)
     : m_name(std::move(name)),
       m_season(season),
       m_trend(trend),
+      m_smooth(smooth),
+      m_level(loads, -smooth, 0, true),
       m_then(loads, -season - 2 * k_poll_ms, -season, false),
       m_lead(loads, -season + horizon - k_poll_ms, -season + horizon, true),
       m_peak(loads, -season, -season + horizon, true),
@@ -547,6 +556,12 @@ public:
       const double then = floored(m_then.mean());
       return Growth{floored(m_lead.mean()) / then, floored(m_peak.max()) / then};
     }
+    if (m_smooth > 0) {
+      m_level.move_to(t);
+      Growth g;
+      g.base = m_level.mean();
+      return g;
+    }
     if (m_trend) {
       m_recent.move_to(t);
       m_before.move_to(t);
@@ -561,6 +576,8 @@ private:
   std::string m_name;
   Millis m_season;
   bool m_trend;
+  Millis m_smooth;
+  Window m_level;
   Window m_then;
   Window m_lead;
   Window m_peak;
@@ -577,6 +594,8 @@ struct Errors
   std::vector<double> lead_excess;
   std::vector<double> peak_ratio;
   std::vector<double> peak_excess;
+  std::vector<double> lead_z;  // excess over the square root of the forecast (count noise)
+  std::vector<double> peak_z;
   std::vector<double> lead_actual;
   std::vector<double> lead_forecast;
   Growth now{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
@@ -617,9 +636,13 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
   p.inputs.emplace_back("recent_peak", recent_peak);
 
   std::vector<Forecaster> forecasters;
-  forecasters.reserve(2 + c.seasons_s.size());
+  forecasters.reserve(2 + std::size(k_smooth_polls) + c.seasons_s.size());
   forecasters.emplace_back("naive", loads, 0, false, horizon);
   forecasters.emplace_back("trend", loads, 0, true, horizon);
+  for (int m : k_smooth_polls) {
+    forecasters.emplace_back(fmt::format("mean_{}", m), loads, 0, false, horizon,
+                             Millis(m) * k_poll_ms);
+  }
   for (int s : c.seasons_s) {
     forecasters.emplace_back(fmt::format("season_{}s", s), loads, Millis(s) * k_ms, false,
                              horizon);
@@ -650,17 +673,20 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
       if (i == last) {
         e.now = g;
       }
-      if (std::isnan(g.peak) || std::isnan(base) || std::isnan(peak_load)) {
+      const double level = std::isnan(g.base) ? base : g.base;
+      if (std::isnan(g.peak) || std::isnan(base) || std::isnan(level) || std::isnan(peak_load)) {
         continue;
       }
       // Until the lead poll has come, the peak so far stands for it.
       const double lead_actual = std::isnan(lead_load) ? peak_load : lead_load;
-      const double lead_forecast = base * g.lead;
-      const double peak_forecast = base * g.peak;
+      const double lead_forecast = level * g.lead;
+      const double peak_forecast = level * g.peak;
       e.lead_ratio.push_back(floored(lead_actual) / floored(lead_forecast));
       e.lead_excess.push_back(lead_actual - lead_forecast);
       e.peak_ratio.push_back(floored(peak_load) / floored(peak_forecast));
       e.peak_excess.push_back(peak_load - peak_forecast);
+      e.lead_z.push_back((lead_actual - lead_forecast) / std::sqrt(floored(lead_forecast)));
+      e.peak_z.push_back((peak_load - peak_forecast) / std::sqrt(floored(peak_forecast)));
       e.lead_actual.push_back(lead_actual);
       e.lead_forecast.push_back(lead_forecast);
     }
@@ -699,19 +725,33 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
     const double peak_ratio = quantile_of(e.peak_ratio, q);
     const double excess = quantile_of(e.lead_excess, q);
     const double peak_excess = quantile_of(e.peak_excess, q);
+    const double z = quantile_of(e.lead_z, q);
+    const double peak_z = quantile_of(e.peak_z, q);
     double loss_ratio = 0;
     double loss_excess = 0;
+    double loss_z = 0;
     for (size_t j = 0; j < e.lead_actual.size(); ++j) {
-      loss_ratio += pinball(e.lead_actual[j], floored(e.lead_forecast[j]) * ratio, q);
-      loss_excess += pinball(e.lead_actual[j], e.lead_forecast[j] + excess, q);
+      const double fj = e.lead_forecast[j];
+      loss_ratio += pinball(e.lead_actual[j], floored(fj) * ratio, q);
+      loss_excess += pinball(e.lead_actual[j], fj + excess, q);
+      loss_z += pinball(e.lead_actual[j], fj + z * std::sqrt(floored(fj)), q);
     }
     const double n = double(e.lead_actual.size());
+    // A smoothed forecaster starts from its mean level, the others from the load now and, to
+    // scale in, from the recent peak.
+    const bool smoothed = !std::isnan(g.base);
+    const double level = smoothed ? g.base : load;
+    const double level_hold = smoothed ? g.base : recent_peak;
+    const double lead_f = level * g.lead;
+    const double peak_f = level_hold * g.peak;
     candidates.push_back(Candidate{forecasters[f].name() + "*ratio", loss_ratio / n,
-                                   floored(load * g.lead) * ratio,
-                                   floored(recent_peak * g.peak) * peak_ratio, g.lead, ratio});
+                                   floored(lead_f) * ratio, floored(peak_f) * peak_ratio, g.lead,
+                                   ratio});
     candidates.push_back(Candidate{forecasters[f].name() + "+excess", loss_excess / n,
-                                   load * g.lead + excess, recent_peak * g.peak + peak_excess,
-                                   g.lead, excess});
+                                   lead_f + excess, peak_f + peak_excess, g.lead, excess});
+    candidates.push_back(Candidate{forecasters[f].name() + "+sqrt", loss_z / n,
+                                   lead_f + z * std::sqrt(floored(lead_f)),
+                                   peak_f + peak_z * std::sqrt(floored(peak_f)), g.lead, z});
   }
   const Candidate* best = nullptr;
   for (const auto& k : candidates) {

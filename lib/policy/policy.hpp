@@ -107,7 +107,7 @@ struct PolicyConfig
   double capacity = 100.0;   // metric value of one fully loaded instance
   double quantile = 0.95;      // share of past forecast errors the margin covers ...
   double quantile_low = 0.6;   // ... or only this share while under_budget is unspent
-  double under_budget = 1.0;   // percent of lookback polls allowed over capacity
+  double under_budget = 0.5;   // percent of lookback polls allowed over capacity
   int horizon_s = 240;       // how far ahead capacity must cover (boot time + one poll)
   int lookback_s = 21600;    // recent past whose forecast errors set the margin
   int hold_s = 300;          // scale in only below the highest load of this window

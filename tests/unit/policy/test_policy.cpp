@@ -404,6 +404,54 @@ TEST_CASE("predictive never provisions below the load it sees", "[policy]")
   CHECK(d.to >= 16);
 }
 
+TEST_CASE("predictive forecasts from a recent mean when single polls are noisy", "[policy]")
+{
+  // Small request counts: one instance's worth of load plus noise of up to +-0.8 instance, from
+  // a fixed pseudo-random sequence. A single poll is a poor base; the mean of recent polls is
+  // better, and the policy learns that from its own past errors.
+  struct Row
+  {
+    unsigned seed;
+    double level;
+  };
+  const std::vector<Row> rows{{1, 1.5}, {7, 1.5}, {42, 2.5}, {99, 3.0}};
+  for (const auto& row : rows) {
+    INFO("seed " << row.seed << " level " << row.level);
+    auto c = make("predictive");
+    c.max_size = 100;
+    c.seasons_s = {};
+    unsigned x = row.seed;
+    std::vector<std::optional<double>> values;
+    for (int i = 0; i < 400; ++i) {
+      x = x * 1103515245u + 12345u;
+      const double noise = double((x >> 16) % 1601) / 1000.0 - 0.8;
+      values.push_back((row.level + noise) * 100 / 4);  // 4 instances share the load
+    }
+    const auto d = policy::decide(history(4, values), c, k_now);
+    INFO(policy::explain_text(d));
+    CHECK_THAT(d.why.rule, Catch::StartsWith("forecast_mean_"));
+  }
+}
+
+TEST_CASE("predictive weighs a count-noise error model that grows with the square root of load",
+          "[policy]")
+{
+  auto c = make("predictive");
+  c.max_size = 100;
+  c.seasons_s = {};
+  std::vector<std::optional<double>> values;
+  for (int i = 0; i < 200; ++i) {
+    values.push_back(i % 2 == 0 ? 150.0 : 250.0);
+  }
+  const auto d = policy::decide(history(2, values), c, k_now);
+  INFO(policy::explain_text(d));
+  bool weighed = d.why.rule.find("+sqrt") != std::string::npos;
+  for (const auto& r : d.why.rejected) {
+    weighed = weighed || r.find("+sqrt") != std::string::npos;
+  }
+  CHECK(weighed);
+}
+
 // ---- configuration ----
 
 TEST_CASE("every preset survives a JSON round trip", "[policy]")
