@@ -43,6 +43,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
       inputs[name] = value;
     }
     row.inputs = inputs.dump();
+    row.explanation = policy::decision_json(decision);
     row.status = decision.action == policy::Action::hold ? "noop" : "pending";
     if (env.dry_run() == DryRun::no) {
       if (row.status == "pending") {
@@ -61,6 +62,8 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                 row.reason);
     auto view = decision_json(row);
     view["cluster"] = c.name;
+    // With --dry-run nothing is stored for `why`: the explanation is shown here instead.
+    view["explanation"] = nlohmann::json::parse(row.explanation);
     report.push_back(std::move(view));
   }
   if (env.common.json) {

@@ -14,6 +14,8 @@ void register_gc(CLI::App& app);
 void register_report(CLI::App& app);
 void register_completion(CLI::App& app);
 void register_simulate(CLI::App& app);
+void register_why(CLI::App& app);
+void register_set_policy(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -28,6 +30,8 @@ void register_all(CLI::App& app)
   register_report(app);
   register_completion(app);
   register_simulate(app);
+  register_why(app);
+  register_set_policy(app);
 }
 
 } // namespace cmd

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -26,7 +28,78 @@ struct Options
   std::vector<std::string> policies;
   bool compare = false;
   std::string series;
+  std::string start;  // ISO-8601 time of the trace's t = 0
 };
+
+// Return the ms since the epoch of an ISO-8601 time: 2026-11-27, 2026-11-27T08:00,
+// 2026-11-27T08:00:30 with Z, +HH:MM, -HHMM or nothing (UTC) after the time.
+core::Result<core::Millis> parse_start(const std::string& text)
+{
+  const auto bad = [&text]() {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("invalid --start '{}': expected an ISO-8601 time such as "
+                                  "2026-11-27T08:00:00Z",
+                                  text));
+  };
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed)
+        != 3
+      || consumed != 10) {
+    return bad();
+  }
+  std::string rest = text.substr(10);
+  if (!rest.empty()) {
+    if (rest[0] != 'T' && rest[0] != ' ') {
+      return bad();
+    }
+    int n = 0;
+    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2 || n != 5) {
+      return bad();
+    }
+    rest = rest.substr(1 + 5);
+    if (rest.size() >= 3 && rest[0] == ':') {
+      if (std::sscanf(rest.c_str() + 1, "%2d%n", &tm.tm_sec, &n) != 1 || n != 2) {
+        return bad();
+      }
+      rest = rest.substr(3);
+    }
+  }
+  long offset_s = 0;
+  if (rest == "Z" || rest.empty()) {
+    offset_s = 0;
+  } else if (rest[0] == '+' || rest[0] == '-') {
+    int hh = 0;
+    int mm = 0;
+    int n = 0;
+    if ((std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5)
+        && (std::sscanf(rest.c_str() + 1, "%2d%2d%n", &hh, &mm, &n) != 2 || n != 4)) {
+      return bad();
+    }
+    if (size_t(n) + 1 != rest.size() || hh > 23 || mm > 59) {
+      return bad();
+    }
+    offset_s = (rest[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+  } else {
+    return bad();
+  }
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23
+      || tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_year < 1970) {
+    return bad();
+  }
+  const int mday = tm.tm_mday;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm);
+  if (tm.tm_mday != mday) {
+    return bad();  // timegm normalised a day the month does not have (2026-02-30)
+  }
+  const auto ms = (core::Millis(t) - offset_s) * 1000;
+  if (ms < 0) {
+    return bad();
+  }
+  return ms;
+}
 
 core::Result<std::string> read_file(const std::string& path, const char* what)
 {
@@ -79,6 +152,9 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   so.tick_s = o.tick;
   so.min_size = o.min;
   so.max_size = o.max;
+  if (!o.start.empty()) {
+    TRY_ASSIGN(so.start_ms, parse_start(o.start));
+  }
 
   std::vector<std::pair<std::string, policy::PolicyConfig>> runs;
   for (const auto& arg : o.policies.empty() ? std::vector<std::string>{"predictive"} : o.policies) {
@@ -108,7 +184,11 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   if (env.common.json) {
     auto report = nlohmann::json::array();
     for (const auto& r : results) {
-      report.push_back(nlohmann::json::parse(policy::result_json(r, so)));
+      auto j = nlohmann::json::parse(policy::result_json(r, so));
+      if (!o.start.empty()) {
+        j["start"] = o.start;
+      }
+      report.push_back(std::move(j));
     }
     out(report.dump(2));
   } else {
@@ -151,6 +231,9 @@ void register_simulate(CLI::App& app)
   sub->add_option("--max", o->max, "Largest size, for every policy of the run")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
+  sub->add_option("--start", o->start,
+                  "ISO-8601 time of the trace's t=0, for scheduled min/max (default "
+                  "1970-01-01T00:00:00Z)");
 }
 
 } // namespace cmd

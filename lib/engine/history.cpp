@@ -1,8 +1,32 @@
 #include "engine/history.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 namespace engine {
+
+std::vector<std::pair<core::Millis, core::Millis>> spans(const policy::PolicyConfig& config,
+                                                         core::Millis now)
+{
+  std::vector<std::pair<core::Millis, core::Millis>> out;
+  for (const auto& r : policy::history_ranges(config)) {
+    // The newest span stays open at the top: a sample stamped after `now` (a clock step) is
+    // still the newest poll, as it was before spans.
+    out.emplace_back(now - r.from_ms, r.to_ms == 0 ? std::numeric_limits<core::Millis>::max()
+                                                   : now - r.to_ms);
+  }
+  std::sort(out.begin(), out.end());
+  std::vector<std::pair<core::Millis, core::Millis>> merged;
+  for (const auto& span : out) {
+    if (!merged.empty() && span.first - 1 <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, span.second);
+    } else {
+      merged.push_back(span);
+    }
+  }
+  return merged;
+}
 
 core::Result<policy::History> load_history(state::Store& store,
                                            const state::Cluster& cluster,
@@ -26,18 +50,22 @@ core::Result<policy::History> load_history(state::Store& store,
       ++h.booting;
     }
   }
-  TRY_ASSIGN(const auto samples, store.samples_since(cluster.id, since));
-  for (const auto& s : samples) {
-    if (h.ticks.empty() || h.ticks.back().ts != s.ts) {
-      h.ticks.push_back(policy::Tick{s.ts, {}});
+  // Read only the spans the policy reads: for the predictive policy a few hours now and around
+  // each seasonal lag instead of a whole week, so a poll costs the same on a file of any age.
+  for (const auto& [from, to] : spans(config, now)) {
+    TRY_ASSIGN(const auto samples, store.samples_between(cluster.id, from, to));
+    for (const auto& s : samples) {
+      if (h.ticks.empty() || h.ticks.back().ts != s.ts) {
+        h.ticks.push_back(policy::Tick{s.ts, {}});
+      }
+      policy::InstanceSample is;
+      if (auto it = by_id.find(s.instance_id); it != by_id.end()) {
+        is.instance = it->second->name;
+        is.in_service_since = it->second->in_service_since.value_or(0);
+      }
+      is.value = s.value;
+      h.ticks.back().samples.push_back(std::move(is));
     }
-    policy::InstanceSample is;
-    if (auto it = by_id.find(s.instance_id); it != by_id.end()) {
-      is.instance = it->second->name;
-      is.in_service_since = it->second->in_service_since.value_or(0);
-    }
-    is.value = s.value;
-    h.ticks.back().samples.push_back(std::move(is));
   }
   if (h.ticks.empty() || now - h.ticks.back().ts > max_age) {
     h.ticks.push_back(policy::Tick{now, {}});

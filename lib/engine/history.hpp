@@ -4,6 +4,9 @@
 #include "policy/policy.hpp"
 #include "state/store.hpp"
 
+#include <utility>
+#include <vector>
+
 namespace engine {
 
 // Return the history of `cluster` within the policy's window before `now`. Samples are grouped
@@ -14,5 +17,10 @@ core::Result<policy::History> load_history(state::Store& store,
                                            const policy::PolicyConfig& config,
                                            core::Millis now,
                                            core::Millis max_age);
+
+// Return the spans of time [from, to] (ms, inclusive) before `now` whose samples the policy
+// reads, oldest first, disjoint: policy::history_ranges made absolute and merged.
+std::vector<std::pair<core::Millis, core::Millis>> spans(const policy::PolicyConfig& config,
+                                                         core::Millis now);
 
 } // namespace engine

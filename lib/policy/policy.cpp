@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <limits>
 
 namespace policy {
@@ -63,6 +64,30 @@ Observation observe(const Tick& t, const PolicyConfig& c)
     }
   }
   return o;
+}
+
+// Return what observe() made of each sample of `t`, with the reason for each dropped one.
+std::vector<SampleNote> note_samples(const Tick& t, const PolicyConfig& c)
+{
+  std::vector<SampleNote> out;
+  out.reserve(t.samples.size());
+  for (const auto& s : t.samples) {
+    SampleNote n{s.instance, s.value, "used", ""};
+    if (!s.value) {
+      n.use = "missing";
+      n.detail = "no value in this poll";
+    } else if (!std::isfinite(*s.value) || *s.value < 0) {
+      n.use = "rejected";
+      n.value = std::nullopt;  // NaN has no JSON form; the detail says what it was
+      n.detail = fmt::format("value {} is not a finite number >= 0", *s.value);
+    } else if (warming(s, t.ts, c)) {
+      n.use = "warmup";
+      n.detail = fmt::format("in service {} s, warm-up {} s", (t.ts - s.in_service_since) / k_ms,
+                             c.warmup_s);
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 // Return the desired size at time `ts`, replaying the actions backwards from the current one.
@@ -328,6 +353,11 @@ Proposal propose_target(const History& h, const PolicyConfig& c, Millis now)
   to = std::min(to, down_rec);
   if (to != raw) {
     p.clamps.push_back(Clamp{"stabilization", raw, to});
+    p.clamps.back().detail =
+      to > raw ? fmt::format("highest recommendation of the last {} s is {}",
+                             c.down_stabilization_s, down_rec)
+               : fmt::format("lowest recommendation of the last {} s is {}", c.up_stabilization_s,
+                             up_rec);
   }
   // Rate limits per period, from the size at the start of the period.
   const Millis period_since = now - Millis(c.limit_period_s) * k_ms;
@@ -345,6 +375,9 @@ Proposal propose_target(const History& h, const PolicyConfig& c, Millis now)
                                base + c.up_limit_pods);
     if (to > limit) {
       p.clamps.push_back(Clamp{"rate_limit", to, limit});
+      p.clamps.back().detail =
+        fmt::format("up at most max({} %, {}) per {} s from {}", c.up_limit_percent,
+                    c.up_limit_pods, c.limit_period_s, base);
       to = std::max(limit, h.desired);
     }
   } else if (to < h.desired) {
@@ -353,6 +386,9 @@ Proposal propose_target(const History& h, const PolicyConfig& c, Millis now)
                                base - c.down_limit_pods);
     if (to < limit) {
       p.clamps.push_back(Clamp{"rate_limit", to, limit});
+      p.clamps.back().detail =
+        fmt::format("down at most max({} %, {}) per {} s from {}", c.down_limit_percent,
+                    c.down_limit_pods, c.limit_period_s, base);
       to = std::min(limit, h.desired);
     }
   }
@@ -833,6 +869,14 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
   why.dropped_warmup = newest.warmup;
   why.dropped_missing = newest.missing;
   why.proposed = h.desired;
+  why.stale_s = c.stale_s;
+  if (!h.ticks.empty()) {
+    why.samples = note_samples(h.ticks.back(), c);
+    why.poll_ts = h.ticks.back().ts;
+    const auto with_samples = std::find_if(h.ticks.rbegin(), h.ticks.rend(),
+                                           [](const Tick& t) { return !t.samples.empty(); });
+    why.last_sample_ts = with_samples == h.ticks.rend() ? 0 : with_samples->ts;
+  }
   if (h.ticks.empty() || why.stale) {
     why.rule = "missing_data";
     return finish(h, std::move(d), h.desired, "stale_samples");
@@ -878,7 +922,11 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
   const int in_cooldown = c.scale_in_cooldown_s >= 0 ? c.scale_in_cooldown_s : c.cooldown_s;
   if (last_action_ts(h) > 0 && to != h.desired
       && since_action < Millis(to > h.desired ? c.cooldown_s : in_cooldown) * k_ms) {
+    const bool out = to > h.desired;
     clamp("cooldown", h.desired, "cooldown");
+    why.clamps.back().detail = fmt::format("{} cooldown {} s, last action {} s ago",
+                                           out ? "scale-out" : "scale-in",
+                                           out ? c.cooldown_s : in_cooldown, since_action / k_ms);
   }
   if (c.flap_budget > 0 && to != h.desired) {
     const auto changes = std::count_if(h.actions.begin(), h.actions.end(), [&](const PastAction& a) {
@@ -887,6 +935,8 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
     d.inputs.emplace_back("changes_last_hour", double(changes));
     if (changes >= c.flap_budget) {
       clamp("flap_budget", h.desired, "flap_budget");
+      why.clamps.back().detail = fmt::format("{} size changes in the last hour, budget {}",
+                                             changes, c.flap_budget);
     }
   }
   if (b.entry) {
@@ -974,6 +1024,17 @@ Decision decide(const History& history, const PolicyConfig& config, Millis now)
 {
   const auto bounds = bounds_at(config, now);
   Decision d = decide_kind(history, config, now, bounds);
+  if (bounds.entry) {
+    d.why.schedule = *bounds.entry;
+    d.why.schedule_since = bounds.since;
+    for (auto& c : d.why.clamps) {
+      if (c.name == "min" || c.name == "max") {
+        c.detail = fmt::format("{} {} set by schedule '{}' ({})", c.name,
+                               c.name == "min" ? bounds.min_size : bounds.max_size,
+                               bounds.entry->cron, bounds.entry->tz);
+      }
+    }
+  }
   d.inputs.emplace_back("in_service", history.in_service);
   d.inputs.emplace_back("booting", history.booting);
   d.inputs.emplace_back("min", bounds.min_size);
@@ -1391,7 +1452,26 @@ std::string decision_json(const Decision& d)
   }
   auto clamps = nlohmann::json::array();
   for (const auto& c : d.why.clamps) {
-    clamps.push_back({{"name", c.name}, {"from", c.from}, {"to", c.to}});
+    nlohmann::json cj = {{"name", c.name}, {"from", c.from}, {"to", c.to}};
+    if (!c.detail.empty()) {
+      cj["detail"] = c.detail;
+    }
+    clamps.push_back(std::move(cj));
+  }
+  auto notes = nlohmann::json::array();
+  for (const auto& n : d.why.samples) {
+    nlohmann::json nj = {{"instance", n.instance}, {"use", n.use}};
+    nj["value"] = n.value ? nlohmann::json(*n.value) : nlohmann::json(nullptr);
+    if (!n.detail.empty()) {
+      nj["detail"] = n.detail;
+    }
+    notes.push_back(std::move(nj));
+  }
+  nlohmann::json schedule = nullptr;
+  if (d.why.schedule) {
+    const auto& e = *d.why.schedule;
+    schedule = {{"cron", e.cron}, {"tz", e.tz}, {"min", e.min_size}, {"max", e.max_size},
+                {"since", d.why.schedule_since}};
   }
   nlohmann::json j = {
     {"action", to_string(d.action)},
@@ -1403,14 +1483,33 @@ std::string decision_json(const Decision& d)
      {{"used", d.why.samples_used},
       {"dropped_warmup", d.why.dropped_warmup},
       {"dropped_missing", d.why.dropped_missing},
-      {"stale", d.why.stale}}},
+      {"stale", d.why.stale},
+      {"poll_ts", d.why.poll_ts},
+      {"last_sample_ts", d.why.last_sample_ts},
+      {"stale_after", d.why.stale_s},
+      {"list", notes}}},
     {"rule", d.why.rule},
     {"proposed", d.why.proposed},
     {"rejected", d.why.rejected},
     {"clamps", clamps},
+    {"schedule", schedule},
   };
   return j.dump();
 }
+
+namespace {
+
+std::string utc_text(Millis ms)
+{
+  const auto secs = std::time_t(ms / k_ms);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+} // namespace
 
 std::string explain_text(const Decision& d)
 {
@@ -1418,6 +1517,21 @@ std::string explain_text(const Decision& d)
   out += fmt::format("  samples: {} used, {} dropped for warm-up, {} missing{}\n",
                      d.why.samples_used, d.why.dropped_warmup, d.why.dropped_missing,
                      d.why.stale ? ", newest poll stale" : "");
+  for (const auto& n : d.why.samples) {
+    out += fmt::format("    {:<24} {:>10} {}{}\n", n.instance.empty() ? "?" : n.instance,
+                       n.value ? fmt::format("{:.4g}", *n.value) : "-", n.use,
+                       n.detail.empty() ? "" : ": " + n.detail);
+  }
+  if (d.why.poll_ts > 0 && d.why.samples.empty()) {
+    if (d.why.last_sample_ts > 0) {
+      out += fmt::format("    no sample in the newest poll; the last ones are from {} ({} s "
+                         "before it, stale after {} s)\n",
+                         utc_text(d.why.last_sample_ts),
+                         (d.why.poll_ts - d.why.last_sample_ts) / k_ms, d.why.stale_s);
+    } else {
+      out += "    no sample in the window the policy reads\n";
+    }
+  }
   if (!d.inputs.empty()) {
     out += "  values:";
     for (const auto& [name, value] : d.inputs) {
@@ -1431,9 +1545,83 @@ std::string explain_text(const Decision& d)
     out += fmt::format("  not taken: {}\n", r);
   }
   for (const auto& c : d.why.clamps) {
-    out += fmt::format("  clamp {}: {} -> {}\n", c.name, c.from, c.to);
+    out += fmt::format("  clamp {}: {} -> {}{}\n", c.name, c.from, c.to,
+                       c.detail.empty() ? "" : " (" + c.detail + ")");
+  }
+  if (d.why.schedule) {
+    const auto& e = *d.why.schedule;
+    out += fmt::format("  schedule: '{}' ({}) min {} max {}, since {}\n", e.cron, e.tz,
+                       e.min_size, e.max_size, utc_text(d.why.schedule_since));
   }
   return out;
+}
+
+core::Result<Decision> decision_from_json(std::string_view text)
+{
+  Decision d;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (!j.is_object()) {
+      return core::fail(core::ErrorKind::state, "invalid decision explanation: not an object");
+    }
+    const auto action = j.value("action", std::string("hold"));
+    d.action = action == "scale_out" ? Action::scale_out
+               : action == "scale_in" ? Action::scale_in
+                                      : Action::hold;
+    d.from = j.value("from", 0);
+    d.to = j.value("to", 0);
+    d.reason = j.value("reason", std::string());
+    if (j.contains("inputs")) {
+      for (const auto& [name, value] : j["inputs"].items()) {
+        d.inputs.emplace_back(name, value.is_number() ? value.get<double>()
+                                                      : std::numeric_limits<double>::quiet_NaN());
+      }
+    }
+    auto& why = d.why;
+    if (j.contains("samples")) {
+      const auto& s = j["samples"];
+      why.samples_used = s.value("used", 0);
+      why.dropped_warmup = s.value("dropped_warmup", 0);
+      why.dropped_missing = s.value("dropped_missing", 0);
+      why.stale = s.value("stale", false);
+      why.poll_ts = s.value("poll_ts", Millis(0));
+      why.last_sample_ts = s.value("last_sample_ts", Millis(0));
+      why.stale_s = s.value("stale_after", 0);
+      if (s.contains("list")) {
+        for (const auto& n : s["list"]) {
+          SampleNote note;
+          note.instance = n.value("instance", std::string());
+          if (n.contains("value") && n["value"].is_number()) {
+            note.value = n["value"].get<double>();
+          }
+          note.use = n.value("use", std::string());
+          note.detail = n.value("detail", std::string());
+          why.samples.push_back(std::move(note));
+        }
+      }
+    }
+    why.rule = j.value("rule", std::string());
+    why.proposed = j.value("proposed", d.to);
+    if (j.contains("rejected")) {
+      why.rejected = j["rejected"].get<std::vector<std::string>>();
+    }
+    if (j.contains("clamps")) {
+      for (const auto& c : j["clamps"]) {
+        why.clamps.push_back(Clamp{c.value("name", std::string()), c.value("from", 0),
+                                   c.value("to", 0), c.value("detail", std::string())});
+      }
+    }
+    if (j.contains("schedule") && j["schedule"].is_object()) {
+      const auto& e = j["schedule"];
+      why.schedule = ScheduleEntry{e.value("cron", std::string()), e.value("tz", std::string()),
+                                   e.value("min", 0), e.value("max", 0)};
+      why.schedule_since = e.value("since", Millis(0));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("invalid decision explanation: {}", e.what()));
+  }
+  return d;
 }
 
 } // namespace policy

@@ -119,9 +119,26 @@ enum class Action { hold, scale_out, scale_in };
 // A limit that changed what the rule asked for.
 struct Clamp
 {
+  Clamp() = default;
+  // A constructor rather than an aggregate, so that Clamp{name, from, to} needs no detail.
+  Clamp(std::string name_, int from_, int to_, std::string detail_ = {})
+    : name(std::move(name_)), from(from_), to(to_), detail(std::move(detail_))
+  {
+  }
+
   std::string name;  // min, max, rate_limit, stabilization, cooldown, flap_budget, missing_data
   int from = 0;      // the size before the clamp
   int to = 0;        // the size after it
+  std::string detail;  // what the limit was ("cooldown 120 s, last action 30 s ago"), or ""
+};
+
+// One sample of the newest poll and what the policy made of it.
+struct SampleNote
+{
+  std::string instance;
+  std::optional<double> value;
+  std::string use;     // used, warmup, missing (no value), rejected (NaN or negative)
+  std::string detail;  // why it was dropped ("in service 40 s, warm-up 300 s"), or ""
 };
 
 // Why a decision came out as it did, for `sclman why`.
@@ -135,6 +152,12 @@ struct Explanation
   int proposed = 0;         // the size the rule asked for, before clamps
   std::vector<std::string> rejected;  // why the other rules did not win
   std::vector<Clamp> clamps;          // in the order they were applied
+  std::vector<SampleNote> samples;    // each sample of the newest poll
+  Millis poll_ts = 0;                 // time of the newest poll (0: none)
+  Millis last_sample_ts = 0;          // time of the newest poll with any sample (0: none)
+  int stale_s = 0;                    // the policy's stale_s, for the reader
+  std::optional<ScheduleEntry> schedule;  // the schedule entry that set min and max, if any
+  Millis schedule_since = 0;              // when that entry last fired
 };
 
 struct Decision
@@ -192,5 +215,9 @@ std::string decision_json(const Decision& decision);
 
 // Return the explanation of `decision` as indented lines of text for `sclman why`.
 std::string explain_text(const Decision& decision);
+
+// Return the decision read back from decision_json() text (for `sclman why`); keys it lacks
+// keep their defaults, so explanations stored by older versions still read.
+core::Result<Decision> decision_from_json(std::string_view text);
 
 } // namespace policy

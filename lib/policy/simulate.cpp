@@ -257,7 +257,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   History h;
   int changes = 0;
   for (size_t k = 0; k < rates.size(); ++k) {
-    const Millis start = Millis(k) * tick_ms;
+    const Millis start = o.start_ms + Millis(k) * tick_ms;
     const Millis now = start + tick_ms;
     int in_service = 0;
     for (const auto& i : alive) {

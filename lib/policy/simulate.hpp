@@ -37,6 +37,9 @@ struct SimOptions
   int tick_s = 60;         // the decision period; the trace is averaged per tick
   int min_size = 1;        // replace the policy's bounds: the trace decides the size
   int max_size = 100'000;
+  // The wall-clock time of the trace's t = 0 (ms since the epoch): scheduled min/max changes
+  // and anything else that reads the time see the trace at that date.
+  Millis start_ms = 0;
   // Called with every decision and what it was made from (tests compare it with decide()).
   std::function<void(const History&, const PolicyConfig&, Millis, const Decision&)> on_decision;
 };

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,11 +140,12 @@ DecisionRow read_decision(const Stmt& s)
   d.inputs = s.column_text(7);
   d.status = s.column_text(8);
   d.done_at = s.column_opt_int(9);
+  d.explanation = s.column_text(10);
   return d;
 }
 
 constexpr const char* k_decision_columns =
-  "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at";
+  "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation";
 
 } // namespace
 
@@ -472,11 +474,16 @@ Result<std::optional<Sample>> Store::last_raw_sample(std::int64_t instance_id)
 
 Result<std::vector<Sample>> Store::samples_since(std::int64_t cluster_id, Millis since)
 {
+  return samples_between(cluster_id, since, std::numeric_limits<Millis>::max());
+}
+
+Result<std::vector<Sample>> Store::samples_between(std::int64_t cluster_id, Millis from, Millis to)
+{
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
-                           "WHERE cluster_id = ? AND ts >= ? ORDER BY ts, instance_id"));
-  s.bind(1, cluster_id).bind(2, since);
+                           "WHERE cluster_id = ? AND ts BETWEEN ? AND ? ORDER BY ts, instance_id"));
+  s.bind(1, cluster_id).bind(2, from).bind(3, to);
   std::vector<Sample> out;
   for (;;) {
     TRY_ASSIGN(const bool row, s.step());
@@ -502,7 +509,7 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, "
-                           "reason, inputs, status, done_at) VALUES (?,?,?,?,?,?,?,?,?)"));
+                           "reason, inputs, status, done_at, explanation) VALUES (?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, d.cluster_id)
     .bind(2, d.ts)
     .bind(3, d.action)
@@ -511,7 +518,8 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
     .bind(6, d.reason)
     .bind(7, d.inputs)
     .bind(8, d.status)
-    .bind(9, d.done_at);
+    .bind(9, d.done_at)
+    .bind(10, d.explanation.empty() ? std::string("{}") : d.explanation);
   TRY(s.run());
   const auto id = m_db.last_insert_id();
   TRY(bump_counter("sclman_decisions_total", fmt::format("action=\"{}\"", d.action)));

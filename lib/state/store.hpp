@@ -93,6 +93,7 @@ struct DecisionRow
   std::string inputs;  // JSON object
   std::string status;  // noop, pending, done, expired, superseded
   std::optional<Millis> done_at;
+  std::string explanation;  // JSON object (policy::decision_json), "{}" if none
 };
 
 struct JournalEntry
@@ -162,6 +163,8 @@ public:
   Result<std::optional<Sample>> last_raw_sample(std::int64_t instance_id);
   // Return the cluster's samples with ts >= since, oldest first (uses the (cluster, ts) index).
   Result<std::vector<Sample>> samples_since(std::int64_t cluster_id, Millis since);
+  // Return the cluster's samples with from <= ts <= to, oldest first (the same index).
+  Result<std::vector<Sample>> samples_between(std::int64_t cluster_id, Millis from, Millis to);
   // Delete samples older than `before`; return how many.
   Result<int> prune_samples(Millis before);
 

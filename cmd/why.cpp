@@ -1,0 +1,110 @@
+// cmd/why.cpp: `sclman why CLUSTER [--last N]`: the explanation `decide` stored with each of the
+// cluster's last decisions: samples used and dropped, computed values, the rule that won and
+// why the others did not, and the clamps applied.
+#include "policy/policy.hpp"
+#include "run.hpp"
+#include "views.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace cmd {
+
+namespace {
+
+struct Options
+{
+  std::string name;
+  int last = 5;
+};
+
+std::string utc(core::Millis ms)
+{
+  const auto secs = std::time_t(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", tm);
+}
+
+// Return the stored explanation as JSON, or null when the decision has none (set by hand with
+// scale-out/scale-in --to, or made before the state file kept explanations).
+nlohmann::json explanation_of(const state::DecisionRow& d)
+{
+  try {
+    auto j = nlohmann::json::parse(d.explanation.empty() ? "{}" : d.explanation);
+    if (j.is_object() && !j.empty()) {
+      return j;
+    }
+  } catch (const nlohmann::json::exception&) {
+    // an unreadable explanation is shown as none; the row itself is still shown
+  }
+  return nullptr;
+}
+
+std::string decision_text(const state::DecisionRow& d, const nlohmann::json& explanation)
+{
+  std::string text = fmt::format("decision {} at {} ({})\n", d.id, utc(d.ts), d.status);
+  if (explanation.is_null()) {
+    text += fmt::format("{} {} -> {} ({})\n", d.action, d.from_size, d.to_size, d.reason);
+    text += d.reason == "manual" ? "  set by hand (scale-out or scale-in --to): no policy ran\n"
+                                 : "  no explanation stored (made before sclman kept them)\n";
+    return text;
+  }
+  auto decision = policy::decision_from_json(explanation.dump());
+  if (!decision) {
+    return text + "  " + decision.error().message + "\n";
+  }
+  return text + policy::explain_text(*decision);
+}
+
+core::Result<void> run_why(Env& env, const Options& o)
+{
+  if (o.last < 1) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--last {} must be at least 1", o.last));
+  }
+  TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
+  const auto& c = clusters.front();
+  TRY_ASSIGN(const auto rows, env.store->decisions(c.id, o.last));
+  if (env.common.json) {
+    auto report = nlohmann::json::array();
+    for (const auto& d : rows) {
+      auto view = decision_json(d);
+      view["cluster"] = c.name;
+      view["time"] = utc(d.ts);
+      view["explanation"] = explanation_of(d);
+      report.push_back(std::move(view));
+    }
+    out(report.dump(2));
+    return {};
+  }
+  if (rows.empty()) {
+    out(fmt::format("cluster '{}' has no decisions yet: `sclman decide` makes them", c.name));
+    return {};
+  }
+  std::string text;
+  for (const auto& d : rows) {
+    if (!text.empty()) {
+      text += "\n";
+    }
+    text += decision_text(d, explanation_of(d));
+  }
+  out(text);
+  return {};
+}
+
+} // namespace
+
+void register_why(CLI::App& app)
+{
+  auto o = std::make_shared<Options>();
+  auto* sub = add_command(app, "why", "Explain a cluster's last decisions",
+                          Traits{false, true, Needs::state},
+                          [o](Env& env) { return run_why(env, *o); });
+  sub->add_option("cluster", o->name, "The cluster")->required();
+  sub->add_option("--last", o->last, "How many of the newest decisions (default 5)");
+}
+
+} // namespace cmd

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# `sclman simulate` through the binary: a tiny hand-made trace gives hand-computed metrics and
+# per-tick supply; bad trace files are one error line and exit 64; --compare --json prints one
+# object per policy with the keys the issue requires; --start maps t=0 to a wall-clock time so
+# that scheduled min/max fire.
+. "$(dirname "$0")/lib.sh"
+write_config
+
+# HPA's rule without tolerance, stabilization or rate limit: desired = ceil(load / 100 %).
+HPA='{"preset":"hpa","target":100,"tolerance":0,"down_stabilization":0,"up_limit_percent":1000}'
+
+# A 30 s step, averaged per 60 s tick to 10 10 30 30 30 10 10 10 req/s; C = 10 gives demand
+# D = 1 1 3 3 3 1 1 1. With --min 2 and a boot delay of 120 s (hand-computed):
+#   t0, t1: 2 instances at 50 %, HPA wants 1, min keeps 2.
+#   t2: 150 % on 2 -> 3; the third is launched at 180 s and serves from the tick at 300 s.
+#   t3, t4: S = 2 < D = 3, billed 3 (HPA sees 300 % of load spread on 3: no more).
+#   t5: S = 3 at 33 %: HPA wants 1, min keeps 2; the youngest goes at 360 s.
+#   t6, t7: S = 2.
+# S = 2 2 2 2 2 3 2 2, billed B = 2 2 2 3 3 3 2 2 (19 instance-minutes), sum D = 14.
+cat > "$T/tiny.csv" <<'CSV'
+t_seconds,requests_per_second
+0,5
+30,15
+60,10
+90,10
+120,20
+150,40
+180,30
+210,30
+240,30
+270,30
+300,0
+330,20
+360,10
+390,10
+420,10
+450,10
+CSV
+sc_sim() { "$SCLMAN" simulate --capacity 10 --boot-delay 120 "$@"; }
+
+sc_sim --trace "$T/tiny.csv" --min 2 --policy "$HPA" --json --series "$T/series.csv" > "$T/tiny.json"
+jq -e 'length == 1 and .[0].policy == "hpa" and .[0].ticks == 8' "$T/tiny.json" > /dev/null \
+  || fail "unexpected runs: $(cat "$T/tiny.json")"
+near() {  # near JQ-PATH VALUE: the number at PATH is VALUE within 1e-6
+  jq -e --argjson v "$2" "(($1) - \$v) | . * . < 1e-12" "$T/tiny.json" > /dev/null \
+    || fail "$1 is $(jq "$1" "$T/tiny.json"), expected $2"
+}
+near '.[0].tau_U' 37.5                      # 3 of 8 ticks under
+near '.[0].theta_U' 12.5                    # (1/3 + 1/3 + 1/3) / 8
+near '.[0].tau_O' 62.5                      # t0 t1 t5 t6 t7 over
+near '.[0].theta_O' 75                      # (1 + 1 + 2 + 1 + 1) / 8
+near '.[0].instability' "$(echo 'scale=12; 300/7' | bc)"  # dS vs dD differ at t2, t5, t6 of 7
+near '.[0].changes' 2
+near '.[0].instance_minutes' 19
+near '.[0].oracle_minutes' 14
+near '.[0].cost_vs_oracle' "$(echo 'scale=12; 19/14' | bc)"
+[ "$(cut -d, -f3 "$T/series.csv" | tail -n +2 | paste -sd' ')" = "1 1 3 3 3 1 1 1" ] \
+  || fail "demand per tick: $(cat "$T/series.csv")"
+[ "$(cut -d, -f4 "$T/series.csv" | tail -n +2 | paste -sd' ')" = "2 2 2 2 2 3 2 2" ] \
+  || fail "supply per tick: $(cat "$T/series.csv")"
+[ "$(cut -d, -f5 "$T/series.csv" | tail -n +2 | paste -sd' ')" = "2 2 2 3 3 3 2 2" ] \
+  || fail "billed per tick: $(cat "$T/series.csv")"
+pass "a hand-computed replay: metrics and per-tick supply through the binary"
+
+# Bad traces: one line naming the file, the line and the fault; exit 64.
+bad() {  # bad NAME MESSAGE CONTENT
+  printf '%b' "$3" > "$T/$1.csv"
+  expect_exit 64 simulate --trace "$T/$1.csv" --capacity 10 --boot-delay 0
+  expect_one_line "$2"
+  grep -qF "$T/$1.csv" "$T/err" || fail "the error does not name the file: $(cat "$T/err")"
+}
+bad no_header "line 1: missing header" '0,5\n60,6\n'
+bad not_increasing "line 5: time does not increase: 60 after 120" 't_seconds,requests_per_second\n0,5\n60,6\n120,7\n60,8\n'
+bad negative "line 3: negative rate -6" 't_seconds,requests_per_second\n0,5\n60,-6\n'
+bad irregular "line 4: irregular step: 90 s after 60 s steps" 't_seconds,requests_per_second\n0,5\n60,6\n150,7\n'
+expect_exit 64 simulate --trace "$T/absent.csv" --capacity 10 --boot-delay 0
+expect_one_line "cannot read trace"
+pass "bad trace files: one error line each, exit 64"
+
+# --compare --json: one object per policy with the required keys, then the oracle.
+sc_sim --trace "$T/tiny.csv" --policy "$HPA" --compare --json > "$T/cmp.json"
+[ "$(jq -c 'map(.policy)' "$T/cmp.json")" = '["hpa","threshold","hpa","target-tracking","oracle"]' ] \
+  || fail "compare runs: $(jq -c 'map(.policy)' "$T/cmp.json")"
+for key in policy theta_U theta_O tau_U tau_O instability changes instance_minutes cost_vs_oracle; do
+  jq -e --arg k "$key" 'all(.[]; has($k))' "$T/cmp.json" > /dev/null || fail "a run lacks '$key'"
+done
+# Shares of ticks and theta_U are within 0..100; theta_O is not bounded (S - D can exceed D).
+jq -e 'all(.[]; ([.theta_U, .tau_U, .tau_O, .instability] | all(. >= 0 and . <= 100)) and .theta_O >= 0)' \
+  "$T/cmp.json" > /dev/null || fail "percentages outside 0..100: $(cat "$T/cmp.json")"
+jq -e '.[-1] | .cost_vs_oracle == 1 and .tau_U == 0 and .tau_O == 0' "$T/cmp.json" > /dev/null \
+  || fail "the oracle is not supply = demand"
+pass "--compare --json: one object per policy with the required keys"
+
+# --start: a schedule raises min to 4 at 09:00 UTC and back to 1 at 18:00. A flat trace at
+# demand 1; starting at 08:58 the 09:00 entry fires at the second tick, so 3 more instances are
+# billed from the third tick on. From the default start (1970-01-01T00:00Z) it never fires.
+{ echo t_seconds,requests_per_second; for i in $(seq 0 9); do echo "$((i * 60)),10"; done; } > "$T/flat.csv"
+SCHED='{"preset":"hpa","target":100,"tolerance":0,"down_stabilization":0,"schedule":[{"cron":"0 9 * * *","tz":"UTC","min":4,"max":10},{"cron":"0 18 * * *","tz":"UTC","min":1,"max":10}]}'
+sched_billed() {
+  "$SCLMAN" simulate --trace "$T/flat.csv" --capacity 10 --boot-delay 0 --policy "$SCHED" \
+    --series "$T/s.csv" "$@" > /dev/null
+  cut -d, -f5 "$T/s.csv" | tail -n +2 | paste -sd' '
+}
+[ "$(sched_billed --start 2026-11-27T08:58:00Z)" = "1 1 4 4 4 4 4 4 4 4" ] \
+  || fail "schedule at 09:00 with --start 08:58Z: billed $(sched_billed --start 2026-11-27T08:58:00Z)"
+[ "$(sched_billed --start 2026-11-27T09:58:00+01:00)" = "1 1 4 4 4 4 4 4 4 4" ] \
+  || fail "--start with an offset is not the same time"
+[ "$(sched_billed)" = "1 1 1 1 1 1 1 1 1 1" ] || fail "schedule fired without --start: $(sched_billed)"
+[ "$(sched_billed --start 2026-11-27T18:30:00Z)" = "1 1 1 1 1 1 1 1 1 1" ] \
+  || fail "schedule min 4 in force after 18:00"
+expect_exit 64 simulate --trace "$T/flat.csv" --capacity 10 --boot-delay 0 --start 2026-02-30T00:00Z
+expect_one_line "invalid --start '2026-02-30T00:00Z'"
+expect_exit 64 simulate --trace "$T/flat.csv" --capacity 10 --boot-delay 0 --start tomorrow
+expect_one_line "invalid --start 'tomorrow'"
+pass "--start maps t=0 to wall-clock time for schedules"

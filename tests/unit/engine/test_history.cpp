@@ -1,0 +1,236 @@
+#include "engine/history.hpp"
+#include "policy/simulate.hpp"
+#include "../state/temp_store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <set>
+
+namespace {
+
+using state_test::FixedClock;
+using state_test::TempDir;
+
+constexpr core::Millis k_minute = 60'000;
+constexpr core::Millis k_day = 86'400'000;
+
+// A cluster named shop with `config` and desired size `desired`, stored in `store`.
+state::Cluster make_cluster(state::Store& store, const policy::PolicyConfig& config, int desired)
+{
+  state::Cluster c;
+  c.name = "shop";
+  c.policy = policy::to_json(config);
+  c.desired = desired;
+  c.id = *store.insert_cluster(c);
+  return c;
+}
+
+// A web instance of `c` in state `s`, in service since `since` (none if 0).
+state::Instance make_instance(state::Store& store, const state::Cluster& c, state::InstanceState s,
+                              core::Millis since)
+{
+  state::Instance i;
+  i.cluster_id = c.id;
+  i.role = "web";
+  REQUIRE(store.insert_instance(i, c.name));
+  i.state = s;
+  if (since > 0) {
+    i.in_service_since = since;
+  }
+  REQUIRE(store.update_instance(i));
+  return i;
+}
+
+// The history the loader gave before it read spans: every sample of the whole window.
+policy::History whole_window(state::Store& store, const state::Cluster& c,
+                             const policy::PolicyConfig& config, core::Millis now)
+{
+  auto h = *engine::load_history(store, c, config, now, 180'000);
+  h.ticks.clear();
+  const auto samples = *store.samples_since(c.id, now - policy::history_window(config));
+  std::map<std::int64_t, core::Millis> since;
+  const auto instances = *store.instances(c.id, true);
+  for (const auto& i : instances) {
+    since[i.id] = i.in_service_since.value_or(0);
+  }
+  for (const auto& s : samples) {
+    if (h.ticks.empty() || h.ticks.back().ts != s.ts) {
+      h.ticks.push_back(policy::Tick{s.ts, {}});
+    }
+    h.ticks.back().samples.push_back(policy::InstanceSample{"", s.value, since[s.instance_id]});
+  }
+  return h;
+}
+
+bool same_decision(const policy::Decision& a, const policy::Decision& b)
+{
+  return a.to == b.to && a.reason == b.reason && a.why.rule == b.why.rule
+         && a.why.proposed == b.why.proposed && a.inputs == b.inputs;
+}
+
+} // namespace
+
+TEST_CASE("spans are the policy's history ranges, absolute, sorted and merged", "[engine]")
+{
+  const core::Millis now = 10 * k_day;
+  const auto threshold = *policy::preset("threshold");
+  const auto one = engine::spans(threshold, now);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].first == now - policy::history_window(threshold));
+  CHECK(one[0].second >= now);  // open at the top
+  auto predictive = *policy::preset("predictive");
+  const auto three = engine::spans(predictive, now);
+  CHECK(three.size() == policy::history_ranges(predictive).size());
+  for (size_t k = 1; k < three.size(); ++k) {
+    CHECK(three[k - 1].second < three[k].first);
+  }
+  // Seasons shorter than the recent past overlap it: one span.
+  predictive.seasons_s = {3600};
+  CHECK(engine::spans(predictive, now).size() == 1);
+}
+
+TEST_CASE("the predictive policy decides the same on its spans as on its whole window",
+          "[engine]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+  auto config = *policy::preset("predictive");
+  config.max_size = 50;
+  const core::Millis end = clock.t;
+  auto c = make_cluster(store, config, 3);
+  std::vector<state::Instance> web;
+  for (int k = 0; k < 3; ++k) {
+    web.push_back(make_instance(store, c, state::InstanceState::in_service, end - 10 * k_day));
+  }
+  // Eight and a half days of polls each minute: a daily wave, a weekly bump and some noise.
+  std::vector<state::Sample> samples;
+  const core::Millis first = end - 8 * k_day - k_day / 2;
+  for (core::Millis ts = first; ts <= end; ts += k_minute) {
+    const double day = 2 * std::numbers::pi * double(ts % k_day) / double(k_day);
+    const double week = (ts / k_day) % 7 == 3 ? 20 : 0;
+    for (size_t k = 0; k < web.size(); ++k) {
+      const double v = 60 + 35 * std::sin(day) + week + double((ts / k_minute + core::Millis(k)) % 7) * 2;
+      samples.push_back(state::Sample{web[k].id, c.id, ts, v, std::nullopt});
+    }
+  }
+  REQUIRE(store.insert_samples(samples));
+  int checked = 0;
+  for (core::Millis now = end; now >= end - 5 * 37 * k_minute; now -= 37 * k_minute) {
+    INFO("now " << now);
+    // What the file held at `now`: no poll after it.
+    auto drop = state::Stmt::prepare(store.db(), "DELETE FROM load_samples WHERE ts > ?");
+    REQUIRE(drop);
+    drop->bind(1, now);
+    REQUIRE(drop->run());
+    const auto spans = *engine::load_history(store, c, config, now, 180'000);
+    const auto whole = whole_window(store, c, config, now);
+    CHECK(spans.ticks.size() * 3 < whole.ticks.size());
+    const auto a = policy::decide(spans, config, now);
+    const auto b = policy::decide(whole, config, now);
+    INFO("spans " << policy::decision_json(a));
+    INFO("whole " << policy::decision_json(b));
+    CHECK(same_decision(a, b));
+    CHECK(a.why.rule.rfind("forecast_", 0) == 0);  // the seasons were there to be used
+    ++checked;
+  }
+  CHECK(checked == 6);
+}
+
+TEST_CASE("decide on the state file makes the decision simulate made from the same history",
+          "[engine]")
+{
+  std::vector<double> rates;
+  for (int i = 0; i < 400; ++i) {
+    rates.push_back(200 + 150 * std::sin(i / 30.0) + (i % 7) * 10);
+  }
+  policy::SimOptions o;
+  o.capacity = 50;
+  o.boot_delay_s = 120;
+  o.start_ms = 1'700'000'000'000;
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = *policy::preset(name);
+    if (c.kind == "threshold" || c.kind == "step") {
+      c.high = 80;
+      c.low = 40;
+      c.sensitivity = 2;
+    }
+    int checked = 0;
+    int mismatched = 0;
+    o.on_decision = [&](const policy::History& h, const policy::PolicyConfig& config,
+                        policy::Millis now, const policy::Decision& d) {
+      if ((now - o.start_ms) / k_minute % 23 != 0) {
+        return;  // every 23rd tick: a state file per check is not free
+      }
+      TempDir dir;
+      FixedClock clock;
+      clock.t = now;
+      auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+      auto cluster = make_cluster(store, config, h.desired);
+      // The instances: those that reported in the newest poll are in service; the rest of the
+      // in-service count and the booting ones have no samples; older ones are gone.
+      std::map<std::string, std::int64_t> ids;
+      std::map<std::string, core::Millis> since;
+      for (const auto& t : h.ticks) {
+        for (const auto& s : t.samples) {
+          since[s.instance] = s.in_service_since;
+        }
+      }
+      std::set<std::string> newest;
+      for (const auto& s : h.ticks.back().samples) {
+        newest.insert(s.instance);
+      }
+      for (const auto& [instance, ready] : since) {
+        const auto state = newest.count(instance) ? state::InstanceState::in_service
+                                                  : state::InstanceState::gone;
+        ids[instance] = make_instance(store, cluster, state, ready).id;
+      }
+      for (int k = int(newest.size()); k < h.in_service; ++k) {
+        make_instance(store, cluster, state::InstanceState::in_service, now);
+      }
+      for (int k = 0; k < h.booting; ++k) {
+        make_instance(store, cluster, state::InstanceState::building, 0);
+      }
+      std::vector<state::Sample> samples;
+      for (const auto& t : h.ticks) {
+        for (const auto& s : t.samples) {
+          samples.push_back(state::Sample{ids[s.instance], cluster.id, t.ts, s.value, std::nullopt});
+        }
+      }
+      REQUIRE(store.insert_samples(samples));
+      for (const auto& a : h.actions) {
+        state::DecisionRow row;
+        row.cluster_id = cluster.id;
+        row.ts = a.ts;
+        row.action = a.to > a.from ? "scale_out" : "scale_in";
+        row.from_size = a.from;
+        row.to_size = a.to;
+        row.reason = "test";
+        row.inputs = "{}";
+        row.status = "done";
+        row.done_at = a.ts;
+        REQUIRE(store.insert_decision(row));
+      }
+      const auto loaded = engine::load_history(store, cluster, config, now, 180'000);
+      REQUIRE(loaded);
+      CHECK(loaded->in_service == h.in_service);
+      CHECK(loaded->booting == h.booting);
+      const auto again = policy::decide(*loaded, config, now);
+      ++checked;
+      if (!same_decision(again, d)) {
+        ++mismatched;
+        UNSCOPED_INFO("tick " << (now - o.start_ms) / k_minute << ": simulate " << d.to << " "
+                              << d.reason << ", decide " << again.to << " " << again.reason);
+      }
+    };
+    const auto r = policy::simulate(rates, c, o, name);
+    REQUIRE(r);
+    CHECK(checked == 17);
+    CHECK(r->changes > 0);
+    CHECK(mismatched == 0);
+  }
+}

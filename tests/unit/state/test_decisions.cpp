@@ -1,0 +1,73 @@
+// Decisions in the state file keep their explanation (schema 3), and decide's window queries
+// use indexes.
+#include "state/store.hpp"
+#include "temp_store.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+using state_test::FixedClock;
+using state_test::TempDir;
+
+// Return the plan SQLite chose for `sql`, one detail per line.
+std::string plan(state::Store& store, const std::string& sql)
+{
+  auto s = state::Stmt::prepare(store.db(), "EXPLAIN QUERY PLAN " + sql);
+  REQUIRE(s);
+  std::string out;
+  while (*s->step()) {
+    out += s->column_text(3) + "\n";
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a decision is stored with its explanation and read back", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.policy = "{}";
+  c.desired = 2;
+  c.id = *store->insert_cluster(c);
+  state::DecisionRow d;
+  d.cluster_id = c.id;
+  d.ts = clock.t;
+  d.action = "scale_out";
+  d.from_size = 2;
+  d.to_size = 3;
+  d.reason = "load_above_high";
+  d.inputs = "{}";
+  d.status = "pending";
+  d.explanation = R"({"rule":"threshold_high"})";
+  REQUIRE(store->insert_decision(d));
+  d.explanation.clear();  // set by hand: none
+  d.ts += 1;
+  REQUIRE(store->insert_decision(d));
+  const auto rows = store->decisions(c.id, 5);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].explanation == "{}");
+  CHECK((*rows)[1].explanation == R"({"rule":"threshold_high"})");
+}
+
+TEST_CASE("decide's window queries use an index", "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  REQUIRE(store);
+  const auto samples = plan(*store,
+                            "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+                            "WHERE cluster_id = 1 AND ts BETWEEN 5 AND 9 ORDER BY ts, instance_id");
+  CHECK_THAT(samples, Catch::Contains("USING INDEX load_samples_cluster_ts (cluster_id=? AND ts>? AND ts<?)"));
+  const auto actions = plan(*store,
+                            "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
+                            "= 1 AND status = 'done' AND done_at >= 5 ORDER BY done_at");
+  CHECK_THAT(actions, Catch::Contains("USING INDEX decisions_done (cluster_id=? AND done_at>?)"));
+}
