@@ -309,6 +309,9 @@ EOT
     sleep 1
   done
   $api compute-up || { os_log "nova-compute did not register"; tail -n 30 "$OS_DIR/log/nova-compute.log" >&2; return 1; }
+  # Registered is not schedulable yet (NoValidHost until placement has the node's inventory):
+  # boot and delete one server.
+  $api probe >> "$OS_DIR/log/setup.log" 2>&1 || { os_log "no server reached ACTIVE"; tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
   OS_BRINGUP_SECONDS=$((SECONDS - t0))
   os_log "services up in ${OS_BRINGUP_SECONDS} s"
 }

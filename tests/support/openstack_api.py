@@ -179,10 +179,37 @@ def compute_up(url):
     sys.exit(0 if hv else 1)
 
 
+def probe(url):
+    """Boot a server as the demo user until one reaches ACTIVE (right after start the scheduler
+    may not see the compute node yet: NoValidHost), then delete it. At most 180 s."""
+    s = sess(url, 'demo', DEMO_PW, 'demo')
+    nova = ep(s, 'compute')
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        with open('/dev/null', 'w') as null:
+            stdout, sys.stdout = sys.stdout, null
+            try:
+                create(url, 'sclman-probe')
+            finally:
+                sys.stdout = stdout
+        status = 'BUILD'
+        while status == 'BUILD' and time.time() < deadline:
+            time.sleep(1)
+            found = [v for v in s.get(nova + '/servers/detail?name=%5Esclman-probe%24',
+                                      headers=MV).json()['servers']]
+            status = found[0]['status'] if found else 'GONE'
+        delete(url, 'sclman-probe')
+        if status == 'ACTIVE':
+            return
+        time.sleep(2)
+    sys.exit('no server reached ACTIVE')
+
+
 def main():
     url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
-          'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up}[cmd]
+          'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
+          'probe': probe}[cmd]
     fn(url, *args)
 
 
