@@ -5,10 +5,21 @@
 # Set SCLMAN_SKIP_DEPS=1 to skip the apt-get step, SCLMAN_FUZZ_SECONDS to change the fuzz time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# On CI the OpenStack services are installed too (about 155 s more), so the OpenStack tests run
+# there: with CI=true they fail instead of skipping when the services are missing.
+if [ "${CI:-}" = true ]; then
+  export SCLMAN_DEPS_OPENSTACK=${SCLMAN_DEPS_OPENSTACK:-yes}
+fi
 if [ "${SCLMAN_SKIP_DEPS:-0}" != 1 ]; then
   bash scripts/deps.sh
 fi
 bash tests/fuzz/run.sh "${SCLMAN_FUZZ_SECONDS:-15}"
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
-ctest --preset ci
+rc=0
+ctest --preset ci || rc=$?
+# The OpenStack tests record how long the services took to come up (docs/OPENSTACK.md).
+for f in build/ci/test-artifacts/openstack-*.txt; do
+  [ -f "$f" ] && cat "$f"
+done
+exit $rc

@@ -28,6 +28,7 @@ namespace {
 constexpr core::Millis k_token_margin_ms = 5 * 60 * 1000;  // renew this long before expiry
 constexpr int k_attempts = 4;                               // tries of one retryable call
 constexpr const char* k_tag = "sclman";
+constexpr core::Millis k_delete_wait_ms = 30'000;  // how long remove() waits for a 404
 
 std::string tokens_url(std::string url)
 {
@@ -584,10 +585,53 @@ core::Result<void> OpenStackProvider::remove(const core::InstanceRef& instance)
   }
   for (const auto& id : ids) {
     TRY_ASSIGN(const auto r, call({"DELETE", "compute", "/servers/" + id, "", true}));
-    spdlog::info("openstack.server_deleted server={} id={} status={}", instance.name, id,
-                 r.status == 404 ? "already_gone" : "deleting");
+    spdlog::info("openstack.server_deleting server={} id={} status={}", instance.name, id,
+                 r.status == 404 ? "already_gone" : "accepted");
+    if (r.status != 404) {
+      TRY(wait_deleted(instance.name, id));
+    }
   }
   return {};
+}
+
+core::Result<void> OpenStackProvider::wait_deleted(const std::string& name, const std::string& id)
+{
+  // A 204 only means Nova accepted the delete: the compute service may still fail it and leave
+  // the server in ERROR (seen with SQLite behind Nova: "database is locked"). The server is gone
+  // only once Nova answers 404 (or DELETED); until then the instance stays `deleting` and a
+  // later run sends the DELETE again.
+  const core::Millis until = core::steady_now() + k_delete_wait_ms;
+  int redeletes = 0;
+  os::NovaServer last;
+  for (core::Millis delay = 500;; delay = std::min<core::Millis>(delay * 2, 2000)) {
+    TRY_ASSIGN(const auto r, call({"GET", "compute", "/servers/" + id, "", true}));
+    if (r.status == 404) {
+      spdlog::info("openstack.server_deleted server={} id={}", name, id);
+      return {};
+    }
+    TRY_ASSIGN(last, os::parse_server(r.body));
+    if (last.status == "DELETED" || last.status == "SOFT_DELETED") {
+      spdlog::info("openstack.server_deleted server={} id={} status={}", name, id, last.status);
+      return {};
+    }
+    if (last.task_state.empty() && redeletes < 2) {
+      // No delete under way (it failed, e.g. ERROR): ask again.
+      spdlog::warn("openstack.delete_again server={} id={} status={} fault={}", name, id,
+                   last.status, core::log_quote(last.fault));
+      ++redeletes;
+      TRY(call({"DELETE", "compute", "/servers/" + id, "", true}));
+    }
+    if (core::steady_now() + delay > until || !time_left(delay)) {
+      break;
+    }
+    pause(delay);
+  }
+  return fail(ErrorKind::upstream_transient,
+              fmt::format("server '{}' ({}) still exists after its delete (status {}, task state "
+                          "'{}'{}): the next run asks again",
+                          name, id, last.status, last.task_state,
+                          last.fault.empty() ? "" : ", fault: " + last.fault),
+              "nova");
 }
 
 core::Result<std::vector<os::NovaServer>> OpenStackProvider::tagged_servers()

@@ -69,6 +69,7 @@ private:
   core::Result<std::string> resolve_network(const std::string& wanted);
   core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
   core::Result<std::string> post_server(const ServerSpec& spec);
+  core::Result<void> wait_deleted(const std::string& name, const std::string& id);
   bool time_left(core::Millis delay_ms) const;
   void pause(core::Millis delay_ms) const;
 

@@ -170,6 +170,36 @@ core::Result<void> OpenStackBootstrapper::decommission(const core::InstanceRef& 
   return m_inner.decommission(instance);
 }
 
+core::Result<void> OpenStackBootstrapper::prepare_cluster(const std::string& cluster)
+{
+  return m_inner.prepare_cluster(cluster);
+}
+
+core::Result<void> OpenStackBootstrapper::retire_cluster(const std::string& cluster)
+{
+  return m_inner.retire_cluster(cluster);
+}
+
+int OpenStackBootstrapper::drain_seconds() const
+{
+  return m_inner.drain_seconds();
+}
+
+core::Result<int> OpenStackBootstrapper::remove_orphans(const std::string& cluster,
+                                                        const std::set<std::string>& live)
+{
+  return m_inner.remove_orphans(cluster, live);
+}
+
+core::Result<std::optional<std::string>>
+OpenStackBootstrapper::registration_overdue(const core::InstanceRef& instance)
+{
+  if (!delegates(instance)) {
+    return std::optional<std::string>{};
+  }
+  return m_inner.registration_overdue(instance);
+}
+
 } // namespace cloud
 
 namespace cloud {

@@ -67,6 +67,13 @@ public:
   core::Result<bool> running(const core::InstanceRef& instance) override;
   core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
   core::Result<void> decommission(const core::InstanceRef& instance) override;
+  core::Result<void> prepare_cluster(const std::string& cluster) override;
+  core::Result<void> retire_cluster(const std::string& cluster) override;
+  int drain_seconds() const override;
+  core::Result<int> remove_orphans(const std::string& cluster,
+                                   const std::set<std::string>& live) override;
+  core::Result<std::optional<std::string>>
+  registration_overdue(const core::InstanceRef& instance) override;
 
 private:
   bool delegates(const core::InstanceRef& instance) const;

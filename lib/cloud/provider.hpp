@@ -43,7 +43,8 @@ public:
   virtual core::Result<Server> create(const ServerSpec& spec) = 0;
   // Return the server with sclman's tags named `name`, or nothing.
   virtual core::Result<std::optional<Server>> find(const std::string& name) = 0;
-  // Delete the server; one already gone is success.
+  // Delete the server and return once the cloud no longer has it; one already gone is success;
+  // a delete accepted but not finished within the run is an upstream_transient error.
   virtual core::Result<void> remove(const core::InstanceRef& instance) = 0;
   // Return every server that carries sclman's tags (for gc).
   virtual core::Result<std::vector<Server>> list() = 0;

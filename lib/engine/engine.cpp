@@ -161,7 +161,8 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
   }
   if (on_openstack) {
     TRY_ASSIGN(d.provider, openstack->provider(c.provider));
-    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper, true));
+    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper,
+                                                       d.bootstrapper == local_bootstrapper.get()));
   }
   return d;
 }

@@ -1,6 +1,6 @@
 # Shared helpers of the integration tests: a private directory, a test config, the real binary,
 # and clean-up that stops only the nginx processes this test started (by pid, from pid files
-# below its own directory).
+# below its own directory). SCLMAN_KEEP=1 keeps the directory afterwards (for debugging).
 set -euo pipefail
 
 : "${SCLMAN:?set SCLMAN to the sclman binary}"
@@ -33,7 +33,7 @@ cleanup() {
     echo "--- state of the failed test ($T)" >&2
     "$SCLMAN" status --all --state "$DB" >&2 2>/dev/null || true
   fi
-  rm -rf "$T"
+  [ -n "${SCLMAN_KEEP:-}" ] || rm -rf "$T"
   exit $rc
 }
 trap cleanup EXIT

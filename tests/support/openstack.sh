@@ -41,7 +41,11 @@ os_wait_http() {
   return 1
 }
 
-# os_wal DB...: switch SQLite files to WAL, so a reader does not lock out a writer.
+# os_wal DB...: switch SQLite files to WAL, so a reader does not lock out a writer. Every
+# connection URL also carries ?timeout=20 (SQLite's busy wait, 5 s by default): under load the
+# conductor and compute otherwise hit "database is locked" and leave a server in ERROR.
+# (Nova's keystonemiddleware passes its own token along as X-Service-Token: the service users
+# get the `service` role in openstack_api.py setup, or Neutron and Glance answer 401.)
 # The -common packages that ship these commands want debconf and systemd: call their modules.
 glance-manage() { $OS_PY -c 'import sys; sys.argv[0] = "glance-manage"; from glance.cmd.manage import main; sys.exit(main())' "$@"; }
 neutron-db-manage() { $OS_PY -c 'import sys; sys.argv[0] = "neutron-db-manage"; from neutron.db.migration.cli import main; sys.exit(main())' "$@"; }
@@ -116,7 +120,7 @@ EOT
   # Keystone.
   cat > "$OS_DIR/keystone/keystone.conf" <<EOT
 [database]
-connection = sqlite:///$base/keystone/keystone.db
+connection = sqlite:///$base/keystone/keystone.db?timeout=20
 [token]
 provider = fernet
 [fernet_tokens]
@@ -150,7 +154,7 @@ EOT
   # Placement.
   cat > "$OS_DIR/placement/placement.conf" <<EOT
 [placement_database]
-connection = sqlite:///$base/placement/placement.db
+connection = sqlite:///$base/placement/placement.db?timeout=20
 [api]
 auth_strategy = keystone
 $(os_authtoken placement)
@@ -174,7 +178,7 @@ bind_port = $p_gl
 workers = 1
 enabled_backends = file:file
 [database]
-connection = sqlite:///$base/glance/glance.db
+connection = sqlite:///$base/glance/glance.db?timeout=20
 [glance_store]
 default_backend = file
 [file]
@@ -211,7 +215,7 @@ notify_nova_on_port_data_changes = false
 api_paste_config = $OS_PASTE/neutron/api-paste.ini
 state_path = $base/neutron
 [database]
-connection = sqlite:///$base/neutron/neutron.db
+connection = sqlite:///$base/neutron/neutron.db?timeout=20
 [oslo_concurrency]
 lock_path = $base/locks
 [agent]
@@ -259,9 +263,9 @@ vif_plugging_timeout = 0
 [api]
 auth_strategy = keystone
 [api_database]
-connection = sqlite:///$base/nova/nova_api.db
+connection = sqlite:///$base/nova/nova_api.db?timeout=20
 [database]
-connection = sqlite:///$base/nova/nova.db
+connection = sqlite:///$base/nova/nova.db?timeout=20
 [wsgi]
 api_paste_config = $OS_PASTE/nova/api-paste.ini
 [oslo_concurrency]
@@ -282,7 +286,7 @@ $(os_service_user neutron neutron)
 EOT
   local nc="--config-file $OS_DIR/nova/nova.conf"
   { nova-manage $nc api_db sync \
-    && nova-manage $nc cell_v2 map_cell0 --database_connection "sqlite:///$base/nova/nova_cell0.db" \
+    && nova-manage $nc cell_v2 map_cell0 --database_connection "sqlite:///$base/nova/nova_cell0.db?timeout=20" \
     && nova-manage $nc cell_v2 create_cell --name cell1 \
     && nova-manage $nc db sync; } >> "$OS_DIR/log/setup.log" 2>&1 || { tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
   os_wal "$OS_DIR/nova/nova_api.db" "$OS_DIR/nova/nova.db" "$OS_DIR/nova/nova_cell0.db"
@@ -305,6 +309,9 @@ EOT
     sleep 1
   done
   $api compute-up || { os_log "nova-compute did not register"; tail -n 30 "$OS_DIR/log/nova-compute.log" >&2; return 1; }
+  # Registered is not schedulable yet (NoValidHost until placement has the node's inventory):
+  # boot and delete one server.
+  $api probe >> "$OS_DIR/log/setup.log" 2>&1 || { os_log "no server reached ACTIVE"; tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
   OS_BRINGUP_SECONDS=$((SECONDS - t0))
   os_log "services up in ${OS_BRINGUP_SECONDS} s"
 }

@@ -18,7 +18,16 @@ def sess(url, user='admin', password=ADMIN_PW, project='admin'):
     auth = v3.Password(auth_url=url + '/v3', username=user, password=password,
                        project_name=project, user_domain_name='Default',
                        project_domain_name='Default')
-    return session.Session(auth=auth)
+    return RetryingSession(auth=auth)
+
+
+class RetryingSession(session.Session):
+    # SQLite behind the services answers "database is locked" (500) under load: retry those.
+    def request(self, *args, **kwargs):
+        kwargs.setdefault('status_code_retries', 5)
+        kwargs.setdefault('retriable_status_codes', [500, 503])
+        kwargs.setdefault('status_code_retry_delay', 1.0)
+        return super().request(*args, **kwargs)
 
 
 def ep(s, kind):
@@ -36,7 +45,11 @@ def setup(url):
     s = sess(url)
     ks = url + '/v3'
     roles = s.get(ks + '/roles').json()['roles']
+    if not first(roles, 'service'):
+        s.post(ks + '/roles', json={'role': {'name': 'service'}})
+        roles = s.get(ks + '/roles').json()['roles']
     admin_role = first(roles, 'admin')['id']
+    service_role = first(roles, 'service')['id']
     member = first(roles, 'member') or first(roles, 'reader')
     member_role = member['id']
     projects = s.get(ks + '/projects').json()['projects']
@@ -57,6 +70,11 @@ def setup(url):
             u = s.post(ks + '/users', json={'user': {'name': name, 'password': pw,
                                                      'domain_id': 'default'}}).json()['user']
         s.put('%s/projects/%s/users/%s/roles/%s' % (ks, project, u['id'], role))
+        if project == service:
+            # keystonemiddleware passes the service's own token along as X-Service-Token
+            # (nova -> neutron, nova -> glance): with service_token_roles_required, the
+            # receiving service rejects it (401) unless it carries the `service` role.
+            s.put('%s/projects/%s/users/%s/roles/%s' % (ks, project, u['id'], service_role))
     print(json.dumps({'demo_project': demo}))
 
 
@@ -128,11 +146,23 @@ def create(url, name, *tags):
 
 
 def delete(url, name):
+    """Delete the servers named NAME and wait (at most 90 s) until Nova no longer lists them;
+    a delete that failed on the compute side (server left in ERROR) is sent again."""
     s = sess(url)
     nova = ep(s, 'compute')
-    for v in s.get(nova + '/servers?all_tenants=1', headers=MV).json()['servers']:
-        if v['name'] == name:
-            s.delete(nova + '/servers/' + v['id'], headers=MV)
+    sent = {}
+    for _ in range(90):
+        left = [v for v in s.get(nova + '/servers/detail?all_tenants=1', headers=MV
+                                 ).json()['servers'] if v['name'] == name]
+        if not left:
+            return
+        for v in left:
+            if v['id'] not in sent or (not v.get('OS-EXT-STS:task_state')
+                                       and sent[v['id']] < 4):
+                s.delete(nova + '/servers/' + v['id'], headers=MV, raise_exc=False)
+                sent[v['id']] = sent.get(v['id'], 0) + 1
+        time.sleep(1)
+    sys.exit('servers named %s still exist' % name)
 
 
 def quota(url, project, instances):
@@ -149,10 +179,37 @@ def compute_up(url):
     sys.exit(0 if hv else 1)
 
 
+def probe(url):
+    """Boot a server as the demo user until one reaches ACTIVE (right after start the scheduler
+    may not see the compute node yet: NoValidHost), then delete it. At most 180 s."""
+    s = sess(url, 'demo', DEMO_PW, 'demo')
+    nova = ep(s, 'compute')
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        with open('/dev/null', 'w') as null:
+            stdout, sys.stdout = sys.stdout, null
+            try:
+                create(url, 'sclman-probe')
+            finally:
+                sys.stdout = stdout
+        status = 'BUILD'
+        while status == 'BUILD' and time.time() < deadline:
+            time.sleep(1)
+            found = [v for v in s.get(nova + '/servers/detail?name=%5Esclman-probe%24',
+                                      headers=MV).json()['servers']]
+            status = found[0]['status'] if found else 'GONE'
+        delete(url, 'sclman-probe')
+        if status == 'ACTIVE':
+            return
+        time.sleep(2)
+    sys.exit('no server reached ACTIVE')
+
+
 def main():
     url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
-          'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up}[cmd]
+          'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
+          'probe': probe}[cmd]
     fn(url, *args)
 
 

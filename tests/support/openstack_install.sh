@@ -29,9 +29,9 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ $ours = 1 ] && rm -f "$policy"' EXIT
 
-if ! apt-get install -y --no-install-recommends $pkgs; then
-  apt-get update
-  apt-get install -y --no-install-recommends $pkgs
+if ! apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs; then
+  apt-get -o DPkg::Lock::Timeout=600 update
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $pkgs
 fi
 
 tmp=$(mktemp -d)
