@@ -1,5 +1,6 @@
 #include "state/migrate.hpp"
 #include "state/store.hpp"
+#include "temp_store.hpp"
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -15,22 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct FixedClock final : core::Clock
-{
-  core::Millis t = 1'000'000'000'000;
-  core::Millis now() const override { return t; }
-};
-
-struct TempDir
-{
-  fs::path path;
-  TempDir()
-  {
-    char tmpl[] = "/tmp/sclman-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using state_test::FixedClock;
+using state_test::TempDir;
 
 std::string slurp(const fs::path& p)
 {
