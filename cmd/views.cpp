@@ -66,6 +66,9 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     policy_json = nlohmann::json::parse(c.policy);
   } catch (const nlohmann::json::exception&) {
   }
+  if (!policy_json.is_object()) {
+    policy_json = nlohmann::json::object();
+  }
   nlohmann::json j = {
     {"name", c.name},
     {"status", c.status},

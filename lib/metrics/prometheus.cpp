@@ -36,6 +36,13 @@ core::Result<double> parse_sample_value(const nlohmann::json& v)
   return d;
 }
 
+// A string member, or "" when it is missing or of another type (json::value() would throw).
+std::string string_field(const nlohmann::json& object, const char* key)
+{
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 core::Error answer_error(long http_status, const std::string& type, const std::string& message)
 {
   core::ErrorKind kind = core::ErrorKind::upstream_rejected;
@@ -72,18 +79,18 @@ core::Result<std::vector<Series>> parse_prometheus_vector(std::string_view body,
     return core::fail(core::ErrorKind::upstream_rejected, "prometheus answer is not JSON",
                       "prometheus");
   }
-  const auto status = doc.value("status", std::string());
+  const auto status = string_field(doc, "status");
   if (status != "success" || http_status != 200) {
     return tl::make_unexpected(
-      answer_error(http_status, doc.value("errorType", std::string()),
-                   doc.value("error", std::string())));
+      answer_error(http_status, string_field(doc, "errorType"),
+                   string_field(doc, "error")));
   }
   const auto data = doc.find("data");
   if (data == doc.end() || !data->is_object()) {
     return core::fail(core::ErrorKind::upstream_rejected, "prometheus answer has no data",
                       "prometheus");
   }
-  const auto type = data->value("resultType", std::string());
+  const auto type = string_field(*data, "resultType");
   if (type != "vector") {
     return core::fail(core::ErrorKind::upstream_rejected,
                       fmt::format("query must give an instant vector, not a {}", type),

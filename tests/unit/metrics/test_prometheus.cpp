@@ -77,6 +77,26 @@ TEST_CASE("maps Prometheus error answers to error kinds", "[metrics][prometheus]
     "instance"));
 }
 
+TEST_CASE("answers whose members have the wrong type are errors, not exceptions",
+          "[metrics][prometheus]")
+{
+  // Found by fuzz_prometheus: json::value("status", std::string()) threw type_error here.
+  const auto object_status = metrics::parse_prometheus_vector(
+    R"({"status":{"resultType":"vector","result":[]}})", 200, "instance");
+  REQUIRE_FALSE(object_status);
+  CHECK(object_status.error().kind == core::ErrorKind::upstream_rejected);
+
+  const auto numeric_error = metrics::parse_prometheus_vector(
+    R"({"status":"error","errorType":7,"error":["x"]})", 400, "instance");
+  REQUIRE_FALSE(numeric_error);
+  CHECK(numeric_error.error().message == "prometheus answered HTTP 400");
+
+  const auto numeric_type = metrics::parse_prometheus_vector(
+    R"({"status":"success","data":{"resultType":1,"result":[]}})", 200, "instance");
+  REQUIRE_FALSE(numeric_type);
+  CHECK(numeric_type.error().message == "query must give an instant vector, not a ");
+}
+
 TEST_CASE("matches series to instances by address, host or name", "[metrics][prometheus]")
 {
   const std::vector<metrics::Series> series = {
