@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -221,7 +222,7 @@ const std::vector<KeyDef>& key_defs()
     {"SENSU_GO", "namespace", text(&C::sensu_go, &SensuGoConfig::ns)},
     {"SENSU_GO", "api_key", secret(&C::sensu_go, &SensuGoConfig::api_key)},
     {"OPENSTACK", "cloud", text(&C::openstack, &O::cloud)},
-    {"OPENSTACK", "os_auth_url", text(&C::openstack, &O::auth_url)},
+    {"OPENSTACK", "os_auth_url", url(&C::openstack, &O::auth_url)},
     {"OPENSTACK",
      "os_auth_type",
      one_of(&C::openstack, &O::auth_type, {"password", "v3applicationcredential"})},
@@ -250,7 +251,7 @@ const std::vector<KeyDef>& key_defs()
      "request_timeout_ms",
      int_in(&C::openstack, &O::request_timeout_ms, 100, 600000)},
     {"OPENSTACK", "token_cache", path(&C::openstack, &O::token_cache)},
-    {"CHEF", "server_url", text(&C::chef, &ChefConfig::server_url)},
+    {"CHEF", "server_url", url(&C::chef, &ChefConfig::server_url)},
     {"CHEF", "client_name", text(&C::chef, &ChefConfig::client_name)},
     {"CHEF", "client_key", path(&C::chef, &ChefConfig::client_key)},
     {"CHEF", "validation_client_name", text(&C::chef, &ChefConfig::validation_client_name)},
@@ -292,6 +293,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
   std::istringstream in{std::string(text)};
   std::string raw;
   int lineno = 0;
+  std::map<std::string, int> seen;  // "SECTION.key" -> the line that set it
   auto at = [&](const std::string& what) {
     return fail(ErrorKind::config, fmt::format("{}:{}: {}", origin, lineno, what));
   };
@@ -330,6 +332,11 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     }
     if (!def) {
       return at(fmt::format("unknown key '{}' in section [{}]", key, section));
+    }
+    const auto [first, fresh] = seen.emplace(section + "." + std::string(key), lineno);
+    if (!fresh) {
+      return at(fmt::format("key '{}' in section [{}] is already set on line {}", key, section,
+                            first->second));
     }
     if (auto r = def->set(config, value); !r) {
       return at(fmt::format("key '{}': {}", key, r.error().message));

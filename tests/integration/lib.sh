@@ -50,19 +50,31 @@ pass() {
 # Write the test config: small thresholds, a short drain and no cooldown, so that a cycle
 # takes seconds. Extra lines go in [MANAGER].
 write_config() {
-  cat > "$SCLMAN_CONFIG" <<CONF
-[MANAGER]
-man_sensitivity = 2
+  {
+    config_section MANAGER "man_sensitivity = 2
 man_high_load = 150
 man_low_load = 20
 man_cooldown = 2
 man_drain_seconds = 2
-man_run_deadline = 30
-$*
-[LOCAL]
-health_timeout_ms = 2000
-worker_connections = 512
-CONF
+man_run_deadline = 30" "$*"
+    config_section LOCAL "health_timeout_ms = 2000
+worker_connections = 512" ""
+  } > "$SCLMAN_CONFIG"
+}
+
+# config_section NAME DEFAULTS EXTRA: print section [NAME] with the DEFAULTS lines, where a line
+# of EXTRA with the same key replaces the default (sclman rejects a key set twice), then the
+# rest of EXTRA.
+config_section() {
+  local line key
+  echo "[$1]"
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    key=${line%%=*}
+    key=${key%"${key##*[! ]}"}
+    grep -qE "^[[:space:]]*${key}[[:space:]]*=" <<< "$3" || printf '%s\n' "$line"
+  done <<< "$2"
+  [ -z "$3" ] || printf '%s\n' "$3"
 }
 
 # True if process PID runs (a zombie nobody reaped does not count).

@@ -87,15 +87,11 @@ chef_upload_roles() {
 
 # chef_config [extra [CHEF] lines]: append a [CHEF] section for this goiardi to $SCLMAN_CONFIG.
 chef_config() {
-  cat >> "$SCLMAN_CONFIG" <<CONF
-[CHEF]
-server_url = $GOIARDI_URL
+  config_section CHEF "server_url = $GOIARDI_URL
 client_name = admin
 client_key = $GOIARDI_DIR/admin.pem
 drain_seconds = 2
-request_timeout_ms = 2000
-$*
-CONF
+request_timeout_ms = 2000" "$*" >> "$SCLMAN_CONFIG"
 }
 
 # chef_search CLUSTER: the in-service web nodes' names, as the LB's search sees them, sorted.

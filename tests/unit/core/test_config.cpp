@@ -45,6 +45,10 @@ TEST_CASE("names the file, line and key of a bad config", "[config]")
     {"[METRICS]\nsource = graphite\n", "x.conf:2: key 'source': invalid value 'graphite'"},
     {"[PROMETHEUS]\nurl = 127.0.0.1:9090\n", "x.conf:2: key 'url': invalid value"},
     {"[SENSU_GO]\napi_key =\n", "x.conf:2: key 'api_key': invalid value: expected a non-empty secret"},
+    {"[MANAGER]\nman_min = 1\n[LOCAL]\n[MANAGER]\nman_min = 2\n",
+     "x.conf:5: key 'man_min' in section [MANAGER] is already set on line 2"},
+    {"[CHEF]\nserver_url = chef.example.com\n", "x.conf:2: key 'server_url': invalid value"},
+    {"[OPENSTACK]\nos_auth_url = keystone:5000/v3\n", "x.conf:2: key 'os_auth_url': invalid value"},
   };
   for (const auto& row : rows) {
     INFO(row.text);
