@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -110,6 +111,37 @@ core::Result<std::vector<state::Cluster>> Env::select_clusters(const std::string
     return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", only));
   }
   return std::vector<state::Cluster>{*found};
+}
+
+namespace {
+
+CLI::Validator number_check(const char* name, bool zero_allowed)
+{
+  return CLI::Validator(
+    [zero_allowed](std::string& text) -> std::string {
+      double value = 0;
+      if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value)) {
+        return fmt::format("'{}' is not a number", text);
+      }
+      if (value < 0 || (value == 0 && !zero_allowed)) {
+        return fmt::format("{} is not {} 0", text,
+                           zero_allowed ? "greater than or equal to" : "greater than");
+      }
+      return {};
+    },
+    name, name);
+}
+
+} // namespace
+
+CLI::Validator greater_than_zero()
+{
+  return number_check("POSITIVE", false);
+}
+
+CLI::Validator zero_or_more()
+{
+  return number_check("NONNEGATIVE", true);
 }
 
 CLI::App* add_command(CLI::App& app,

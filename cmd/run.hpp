@@ -77,6 +77,11 @@ CLI::App* add_command(CLI::App& app,
                       Traits traits,
                       Handler handler);
 
+// Option checks whose errors read "--capacity: 0 is not greater than 0" (CLI11's own
+// PositiveNumber prints its whole double range).
+CLI::Validator greater_than_zero();
+CLI::Validator zero_or_more();
+
 // Parse argv, run the chosen subcommand, and return the process exit code.
 int main(int argc, char** argv);
 

@@ -210,13 +210,13 @@ void register_simulate(CLI::App& app)
   sub->add_option("--trace", o->trace, "CSV trace: t_seconds,requests_per_second")->required();
   sub->add_option("--capacity", o->capacity, "Requests per second one instance serves")
     ->required()
-    ->check(CLI::PositiveNumber);
+    ->check(greater_than_zero());
   sub->add_option("--boot-delay", o->boot_delay, "Seconds from launch to in service")
     ->required()
-    ->check(CLI::NonNegativeNumber);
+    ->check(zero_or_more());
   sub->add_option("--tick", o->tick, "Seconds between decisions; the trace is averaged per tick")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(greater_than_zero());
   sub->add_option("--policy", o->policies,
                   "A preset (threshold, step, target, hpa, target-tracking, predictive), a JSON "
                   "policy or @FILE; repeatable; default predictive");
@@ -227,10 +227,10 @@ void register_simulate(CLI::App& app)
                   "Write per-tick rate, demand, supply and billed size of each run to this CSV");
   sub->add_option("--min", o->min, "Smallest size, for every policy of the run")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(greater_than_zero());
   sub->add_option("--max", o->max, "Largest size, for every policy of the run")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(greater_than_zero());
   sub->add_option("--start", o->start,
                   "ISO-8601 time of the trace's t=0, for scheduled min/max (default "
                   "1970-01-01T00:00:00Z)");
