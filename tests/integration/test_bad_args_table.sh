@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Table-driven bad input: every subcommand gets bad arguments and every documented config key a
+# bad value. Each answer is one line naming the problem, the documented exit code (64 usage,
+# 78 config), and the state file as it was. A subcommand missing from the argument table, or a
+# key of etc/sclman.conf missing from the config table, fails the test, so new ones get rows.
+. "$(dirname "$0")/lib.sh"
+write_config
+
+sc create-cluster shop --web 1 > /dev/null
+before=$(state_dump)
+TRACE=$T/trace.csv
+printf 't_seconds,requests_per_second\n0,10\n60,20\n' > "$TRACE"
+
+# Arguments: EXIT <tab> TEXT the one line must contain <tab> ARGUMENTS (split on spaces; every
+# command also gets --state). @TRACE is the small valid trace above.
+ARGS_TABLE='64	name is required	delete-cluster
+64	no cluster named '"'"'nosuch'"'"'	delete-cluster nosuch
+64	not expected: --bogus	delete-cluster shop --bogus
+64	invalid cluster name	create-cluster Shop --web 1
+64	--web 0 must be at least 1	create-cluster other --web 0
+64	--web is required	create-cluster other
+64	Could not convert: --web = many	create-cluster other --web many
+64	min 3 is greater than max 2	create-cluster other --web 2 --min 3 --max 2
+64	cluster '"'"'shop'"'"' already exists	create-cluster shop --web 1
+64	no cluster named '"'"'nosuch'"'"'	status nosuch
+64	not expected: --bogus	status --bogus
+64	no cluster named '"'"'nosuch'"'"'	list nosuch
+64	no cluster named '"'"'nosuch'"'"'	poll-load --cluster nosuch
+64	not expected: --bogus	poll-load --bogus
+64	no cluster named '"'"'nosuch'"'"'	decide --cluster nosuch
+64	not expected: --bogus	decide --bogus
+64	no cluster named '"'"'nosuch'"'"'	scale-out --cluster nosuch
+64	Could not convert: --to = x	scale-out --cluster shop --to x
+64	--to 99 is outside [min 1, max 10]	scale-out --cluster shop --to 99
+64	no cluster named '"'"'nosuch'"'"'	scale-in --cluster nosuch
+64	--to 0 is outside [min 1, max 10]	scale-in --cluster shop --to 0
+64	no cluster named '"'"'nosuch'"'"'	gc --cluster nosuch
+64	not expected: --bogus	gc --bogus
+64	--output is required	report
+64	not expected: --bogus	report --output /tmp --bogus
+64	no completion for shell '"'"'zsh'"'"'	completion zsh
+64	--trace is required	simulate --capacity 1 --boot-delay 0
+64	cannot read trace	simulate --trace /nonexistent/trace.csv --capacity 1 --boot-delay 0
+64	missing header	simulate --trace /etc/hostname --capacity 1 --boot-delay 0
+64	--capacity: 0 is not greater than 0	simulate --trace @TRACE --capacity 0 --boot-delay 0
+64	--capacity: '"'"'x'"'"' is not a number	simulate --trace @TRACE --capacity x --boot-delay 0
+64	--boot-delay: -1 is not greater than or equal to 0	simulate --trace @TRACE --capacity 1 --boot-delay -1
+64	--tick: 0 is not greater than 0	simulate --trace @TRACE --capacity 1 --boot-delay 0 --tick 0
+64	unknown policy '"'"'nosuch'"'"'	simulate --trace @TRACE --capacity 1 --boot-delay 0 --policy nosuch
+64	cluster is required	why
+64	no cluster named '"'"'nosuch'"'"'	why nosuch
+64	--last 0 must be at least 1	why shop --last 0
+64	cluster is required	set-policy
+64	no cluster named '"'"'nosuch'"'"'	set-policy nosuch --policy hpa
+64	unknown policy '"'"'nosuch'"'"'	set-policy shop --policy nosuch
+64	expected KEY=VALUE	set-policy shop --set novalue
+64	error	frobnicate'
+
+rows=0
+commands_seen=" "
+while IFS=$'\t' read -r code text args; do
+  [ -n "$code" ] || continue
+  read -ra argv <<< "${args//@TRACE/$TRACE}"
+  expect_exit "$code" "${argv[@]}" --state "$DB"
+  expect_one_line "$text"
+  grep -q "^sclman" "$T/err" || fail "sclman ${argv[*]}: the error line does not start with 'sclman'"
+  [ "$(state_dump)" = "$before" ] || fail "state changed after: sclman ${argv[*]}"
+  commands_seen+="${argv[0]} "
+  rows=$((rows + 1))
+done <<< "$ARGS_TABLE"
+
+# Every subcommand `sclman --help` lists has at least one row.
+"$SCLMAN" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { sub(/,$/, "", $1); print $1 }' \
+  > "$T/commands"
+[ "$(wc -l < "$T/commands")" -ge 10 ] || fail "could not read the subcommands from --help"
+while read -r command; do
+  case "$commands_seen" in
+    *" $command "*) ;;
+    *) fail "subcommand '$command' has no row in the bad-arguments table" ;;
+  esac
+done < "$T/commands"
+pass "bad arguments: $rows rows over $(wc -l < "$T/commands") subcommands, exit 64, one line, state unchanged"
+
+# Config values: SECTION <tab> KEY <tab> BAD VALUE ('' for empty). Each is written alone in a
+# file; the answer is 78 and one line "FILE:2: key 'KEY': invalid value".
+CONFIG_TABLE='MANAGER	man_provider	aws
+MANAGER	man_flavor	''
+MANAGER	man_image	''
+MANAGER	man_sensitivity	0
+MANAGER	man_high_load	-1
+MANAGER	man_low_load	lots
+MANAGER	man_cooldown	-5
+MANAGER	man_min	0
+MANAGER	man_max	1001
+MANAGER	man_drain_seconds	3601
+MANAGER	man_boot_timeout	0
+MANAGER	man_failure_budget	many
+MANAGER	man_decision_ttl	1.5
+MANAGER	man_run_deadline	0x10
+MANAGER	man_retention_days	0
+STATE	path	relative/sclman.db
+LOCAL	nginx	nginx
+LOCAL	health_timeout_ms	0
+LOCAL	worker_connections	0
+METRICS	source	graphite
+METRICS	max_age	0
+METRICS	parallel	100000
+PROMETHEUS	url	127.0.0.1:9090
+PROMETHEUS	query	''
+PROMETHEUS	label	''
+PROMETHEUS	match	ip
+PROMETHEUS	user	''
+PROMETHEUS	password	''
+PROMETHEUS	bearer_token	''
+PROMETHEUS	timeout_ms	0
+SENSU	url	ftp://sensu
+SENSU	user	''
+SENSU	password	''
+SENSU	check	''
+SENSU	match	address
+SENSU	format	json
+SENSU	metric	''
+SENSU	event_load	inf
+SENSU	page_size	0
+SENSU	timeout_ms	-1
+SENSU_GO	url	sensu:8080
+SENSU_GO	namespace	''
+SENSU_GO	api_key	''
+OPENSTACK	cloud	''
+OPENSTACK	os_auth_url	keystone.example.com:5000/v3
+OPENSTACK	os_auth_type	token
+OPENSTACK	os_username	''
+OPENSTACK	os_password	''
+OPENSTACK	os_user_domain_name	''
+OPENSTACK	os_project_name	''
+OPENSTACK	os_project_domain_name	''
+OPENSTACK	os_application_credential_id	''
+OPENSTACK	os_application_credential_secret	''
+OPENSTACK	os_region_name	''
+OPENSTACK	os_interface	external
+OPENSTACK	network	''
+OPENSTACK	key_name	''
+OPENSTACK	security_groups	''
+OPENSTACK	web_port	65536
+OPENSTACK	stand_in	maybe
+OPENSTACK	orphan_grace	-1
+OPENSTACK	request_timeout_ms	0
+OPENSTACK	token_cache	token.json
+CHEF	server_url	chef.example.com
+CHEF	client_name	''
+CHEF	client_key	sclman.pem
+CHEF	validation_client_name	''
+CHEF	validation_key	validator.pem
+CHEF	sign_version	1.1
+CHEF	lb_run_list	lb
+CHEF	web_run_list	role[web],
+CHEF	drain_seconds	-1
+CHEF	register_timeout	5
+CHEF	request_timeout_ms	0
+TLS	ca_bundle	ca.pem
+TLS	insecure	true
+LOG	level	verbose'
+
+keys=0
+covered=" "
+while IFS=$'\t' read -r section key value; do
+  [ "$value" != "''" ] || value=
+  printf '[%s]\n%s = %s\n' "$section" "$key" "$value" > "$T/bad.conf"
+  expect_exit 78 status --config "$T/bad.conf" --state "$DB"
+  expect_one_line "$T/bad.conf:2: key '$key': invalid value"
+  covered+="$section.$key "
+  keys=$((keys + 1))
+done <<< "$CONFIG_TABLE"
+printf '[MANAGER]\nman_min = 1\n[LOCAL]\nnginx = /usr/sbin/nginx\n[MANAGER]\nman_min = 2\n' > "$T/bad.conf"
+expect_exit 78 status --config "$T/bad.conf" --state "$DB"
+expect_one_line "$T/bad.conf:6: key 'man_min' in section [MANAGER] is already set on line 2"
+[ "$(state_dump)" = "$before" ] || fail "state changed after the config rows"
+
+# Every key etc/sclman.conf documents (set or commented out) has a row.
+awk '/^\[[A-Z_]+\]/ { s = substr($1, 2, length($1) - 2); next }
+     /^#? ?[a-z_]+ = / { sub(/^# ?/, ""); print s "." $1 }' \
+  "$SCLMAN_SOURCE_DIR/etc/sclman.conf" > "$T/keys"
+[ "$(wc -l < "$T/keys")" -ge 50 ] || fail "could not read the keys of etc/sclman.conf"
+while read -r key; do
+  case "$covered" in
+    *" $key "*) ;;
+    *) fail "config key $key has no row in the bad-values table" ;;
+  esac
+done < "$T/keys"
+pass "bad config values: $keys keys, exit 78, one line naming file, line and key"
