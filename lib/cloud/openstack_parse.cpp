@@ -1,5 +1,7 @@
 #include "cloud/openstack_parse.hpp"
 
+#include "http/retry.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -259,19 +261,7 @@ std::string error_message(std::string_view body)
 
 std::optional<int> parse_retry_after(std::string_view value)
 {
-  while (!value.empty() && value.front() == ' ') {
-    value.remove_prefix(1);
-  }
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) {
-    value.remove_suffix(1);
-  }
-  int out = 0;
-  const auto* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, out);
-  if (value.empty() || ec != std::errc() || ptr != end || out < 0) {
-    return std::nullopt;
-  }
-  return out;
+  return http::parse_retry_after(value);
 }
 
 std::optional<core::Millis> parse_iso8601(std::string_view text)

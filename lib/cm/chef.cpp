@@ -1,6 +1,7 @@
 #include "cm/chef.hpp"
 
 #include "core/log.hpp"
+#include "http/retry.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -41,13 +41,6 @@ std::string url_encode(std::string_view s)
 bool transient(const core::Error& e)
 {
   return e.kind == ErrorKind::upstream_transient;
-}
-
-// Return a random fraction in [0, 1).
-double jitter()
-{
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
 // Return the member `key` of `j` if `j` is an object that has it, else nullptr. Every reader of
@@ -223,13 +216,6 @@ std::string chef_error_text(std::string_view body)
   return text;
 }
 
-core::Millis chef_retry_wait(core::Millis backoff, double fraction)
-{
-  const auto half = backoff / 2;
-  return half + static_cast<core::Millis>(static_cast<double>(backoff - half)
-                                          * std::clamp(fraction, 0.0, 1.0));
-}
-
 core::Error chef_status_error(const http::HttpResponse& r,
                               const std::string& what,
                               const std::string& user_id)
@@ -258,11 +244,8 @@ core::Error chef_status_error(const http::HttpResponse& r,
   } else if (r.status == 429 || r.status >= 500) {
     e.kind = ErrorKind::upstream_transient;
     e.message = fmt::format("chef server failed {} (HTTP {}): {}", what, r.status, text);
-    if (const auto after = r.header("retry-after"); !after.empty()) {
-      try {
-        e.retry_after = std::chrono::seconds(std::stoi(after));
-      } catch (const std::exception&) {
-      }
+    if (const auto after = http::parse_retry_after(r.header("retry-after"))) {
+      e.retry_after = std::chrono::seconds(*after);
     }
   } else if (r.status == 409) {
     e.kind = ErrorKind::upstream_rejected;
@@ -354,7 +337,7 @@ core::Result<http::HttpResponse> ChefClient::send(const std::string& method,
     }
     // Equal jitter: half the backoff plus a random part of the other half, so that the
     // copies of sclman (and other clients) a failure hit at once do not retry in step.
-    core::Millis wait = chef_retry_wait(backoff, jitter());
+    core::Millis wait = http::equal_jitter(backoff, http::random_fraction());
     if (error.retry_after) {
       wait = std::max(wait, core::Millis(error.retry_after->count()) * 1000);
     }

@@ -86,10 +86,6 @@ core::Result<std::string> chef_client_key(const nlohmann::json& answer, const st
 // Return the names of a listing answer (GET /clients, /environments/E/nodes: {"name":"url"}).
 std::vector<std::string> chef_listing_names(const nlohmann::json& listing);
 
-// Return how long to wait before retry attempt n, whose exponential backoff is `backoff` ms:
-// half of it plus `fraction` (a random number in [0, 1)) of the other half.
-core::Millis chef_retry_wait(core::Millis backoff, double fraction);
-
 // Return the text of a Chef error body ({"error": [..]} or {"error": ".."}), at most 200
 // characters; the raw body if it is not JSON.
 std::string chef_error_text(std::string_view body);

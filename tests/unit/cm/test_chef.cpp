@@ -190,11 +190,3 @@ TEST_CASE("readers of chef answers take JSON of any shape", "[chef]")
         == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("chef retries wait half the backoff plus a random part of the other half", "[chef]")
-{
-  CHECK(cm::chef_retry_wait(1000, 0.0) == 500);
-  CHECK(cm::chef_retry_wait(1000, 0.5) == 750);
-  CHECK(cm::chef_retry_wait(1000, 0.999) <= 1000);
-  CHECK(cm::chef_retry_wait(1000, 7.0) == 1000);
-  CHECK(cm::chef_retry_wait(250, 0.0) == 125);
-}
