@@ -30,6 +30,9 @@ class PrometheusSource final : public MetricsSource
 {
 public:
   PrometheusSource(http::HttpTransport& transport, const core::PrometheusConfig& config);
+  // One query for all `instances`; a transient failure is retried (at most 3 attempts, with
+  // backoff and Retry-After, within the deadline), any other leaves every instance without a
+  // value and the error.
   std::vector<Reading> poll(const std::vector<core::InstanceRef>& instances) override;
 
   // Return the query request (URL with the encoded query, auth header).

@@ -11,6 +11,7 @@ T=$(mktemp -d /tmp/sclman-it.XXXXXX)
 DB=$T/sclman.db
 export SCLMAN_CONFIG=$T/sclman.conf
 LOADGEN_PIDS=()
+FAULT_PROXY_PIDS=()
 
 stop_our_nginx() {
   local pidfile pid
@@ -26,7 +27,7 @@ stop_our_nginx() {
 
 cleanup() {
   local rc=$?
-  for pid in "${LOADGEN_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${LOADGEN_PIDS[@]}" "${FAULT_PROXY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_our_nginx
   sleep 0.3
   if [ $rc -ne 0 ]; then
@@ -121,6 +122,19 @@ expect_one_line() {
   lines=$(wc -l < "$T/err")
   [ "$lines" = 1 ] || { cat "$T/err" >&2; fail "expected one error line, got $lines"; }
   grep -qF -- "$1" "$T/err" || { cat "$T/err" >&2; fail "error line lacks '$1'"; }
+}
+
+# fault_proxy NAME UPSTREAM SEED HANG: tests/support/fault_proxy.py in front of UPSTREAM, at
+# rate 0 until "RATE [FAULTS]" is written to $T/NAME.control; its port is in $T/NAME.port, one
+# line per request in $T/NAME.log; a timeout fault hangs HANG seconds. cleanup stops it.
+fault_proxy() {
+  echo 0 > "$T/$1.control"
+  python3 "$SCLMAN_SOURCE_DIR/tests/support/fault_proxy.py" --upstream "$2" \
+    --port-file "$T/$1.port" --log "$T/$1.log" --control "$T/$1.control" --seed "$3" \
+    --hang "$4" --slow 0.1 &
+  FAULT_PROXY_PIDS+=($!)
+  for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
+  [ -s "$T/$1.port" ] || fail "fault proxy $1 did not start"
 }
 
 # Print a jq expression evaluated on `sclman status --json`.

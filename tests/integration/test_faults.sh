@@ -31,18 +31,8 @@ PIDS+=($!)
 for _ in $(seq 100); do [ -s "$T/go.port" ] && break; sleep 0.05; done
 [ -s "$T/go.port" ] || fail "sensu_go fake did not start"
 
-# proxy NAME UPSTREAM: a fault proxy in front of UPSTREAM, its rate in $T/NAME.control.
-proxy() {
-  echo 0 > "$T/$1.control"
-  python3 "$SCLMAN_SOURCE_DIR/tests/support/fault_proxy.py" --upstream "$2" \
-    --port-file "$T/$1.port" --log "$T/$1.log" --control "$T/$1.control" --seed 7 \
-    --hang 4 --slow 0.1 &
-  PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-  [ -s "$T/$1.port" ] || fail "fault proxy $1 did not start"
-}
-proxy chef "$GOIARDI_URL"
-proxy sensu "http://127.0.0.1:$(cat "$T/go.port")"
+fault_proxy chef "$GOIARDI_URL" 7 4
+fault_proxy sensu "http://127.0.0.1:$(cat "$T/go.port")" 7 4
 set_rate() { echo "$1" > "$T/chef.control"; echo "$1" > "$T/sensu.control"; }
 
 write_config "man_drain_seconds = 1

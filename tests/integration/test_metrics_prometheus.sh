@@ -142,6 +142,79 @@ jq -e '[.[] | .value | type == "number" and . >= 0 and . <= 100] | all' "$T/out"
   || { cat "$T/out"; fail "default query did not give a CPU percentage"; }
 pass "the default query reads node_exporter's CPU utilisation"
 
+# Faults between sclman and Prometheus: tests/support/fault_proxy.py answers 500, 502, 503,
+# 429 with Retry-After, resets, timeouts, slow, truncated and invalid JSON bodies at 10, 30, 60
+# and 100 % of requests while poll-load runs under --cron. Counted: runs, faults, retries,
+# wrong values stored (must be 0: a fault is a missing sample, never a wrong one), runs over
+# the deadline (0), exits other than 0 and 75 (0). At 100 % every sample is missing; once the
+# faults stop, every instance has its value again.
+ROUNDS=${FAULT_ROUNDS:-3}
+DEADLINE=8
+fault_proxy fp "$PROM" 11 3
+write_config "man_run_deadline = $DEADLINE"
+cat >> "$SCLMAN_CONFIG" <<CONF
+[METRICS]
+source = prometheus
+max_age = 60
+[PROMETHEUS]
+url = http://127.0.0.1:$(cat "$T/fp.port")
+query = sclman_test_load
+label = sclman_instance
+match = name
+timeout_ms = 1500
+CONF
+set_load "prom-web-1 321" "prom-web-2 123" "pmiss-web-1 7"
+wait_query 'sum(sclman_test_load)' '.data.result[0].value[1] == "451"'
+start_ms=$(sqlite3 "$DB" "SELECT coalesce(max(ts), 0) + 1 FROM load_samples")
+runs=0; over=0; bad_exit=0
+for rate in 10 30 60 100; do
+  echo "$rate" > "$T/fp.control"
+  for _ in $(seq 1 "$ROUNDS"); do
+    rc=0
+    t0=$(date +%s%N)
+    "$SCLMAN" poll-load --cron --state "$DB" >> "$T/fp.out" 2>> "$T/fp.err" || rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    runs=$((runs + 1))
+    # The deadline bounds the work; process start-up on a loaded machine is outside it.
+    if [ "$ms" -gt $(( (DEADLINE + 10) * 1000 )) ]; then
+      over=$((over + 1)); echo "over deadline: poll-load took $ms ms" >&2
+    fi
+    case $rc in 0|75) ;; *) bad_exit=$((bad_exit + 1)); tail -3 "$T/fp.err" >&2 ;; esac
+  done
+done
+# At 100 %, the last run stored no value at all.
+last_ts=$(sqlite3 "$DB" "SELECT max(ts) FROM load_samples")
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM load_samples WHERE ts = $last_ts AND value IS NOT NULL")" = 0 ] \
+  || fail "a poll with every request faulted stored a value"
+echo 0 > "$T/fp.control"
+sleep 1.1
+expect_exit 0 poll-load --state "$DB" --json
+[ "$(jq -r '.[] | select(.instance=="prom-web-1") | .value' "$T/out")" = 321 ] \
+  || { cat "$T/out"; fail "no value for prom-web-1 after the faults stopped"; }
+wrong=$(sqlite3 "$DB" "SELECT count(*) FROM load_samples s JOIN instances i ON i.id = s.instance_id
+  WHERE s.ts >= $start_ms AND s.value IS NOT NULL AND s.value != CASE i.name
+  WHEN 'prom-web-1' THEN 321 WHEN 'prom-web-2' THEN 123 WHEN 'pmiss-web-1' THEN 7 END")
+stored=$(sqlite3 "$DB" "SELECT count(*) FROM load_samples WHERE ts >= $start_ms AND value IS NOT NULL")
+faults=$(grep -c ' fault ' "$T/fp.log" || true)
+kinds=$(grep -oE ' fault [a-z0-9_]+' "$T/fp.log" | awk '{print $2}' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+retries=$(grep -c 'prometheus.retry' "$T/fp.err" || true)
+echo "prometheus faults: runs=$runs faults_injected=$faults ($kinds) retries=$retries values_stored=$stored wrong_values=$wrong over_deadline=$over bad_exit=$bad_exit"
+[ "$wrong" = 0 ] || fail "$wrong wrong values stored under faults"
+[ "$over" = 0 ] || fail "$over runs over the deadline"
+[ "$bad_exit" = 0 ] || fail "$bad_exit runs exited with an unexpected code"
+[ "$faults" -gt 0 ] || fail "no fault was injected"
+[ "$retries" -gt 0 ] || fail "no transient failure was retried"
+# Retry-After is honoured: every retry after a 429 (which carries Retry-After: 1) waited at
+# least its second.
+after_429=$(grep 'prometheus.retry .*HTTP 429' "$T/fp.err" | grep -oE 'wait_ms=[0-9]+' | cut -d= -f2 || true)
+short=$(awk '$1 < 1000' <<< "$after_429" | wc -l)
+[ "$short" = 0 ] || fail "$short retries after a 429 with Retry-After: 1 waited less than 1000 ms"
+echo "prometheus faults: $(grep -c . <<< "$after_429" || true) retries after a 429, each waited >= 1000 ms"
+pass "prometheus faults: $runs runs, $faults faults, $retries retries, 0 wrong values, 0 over deadline"
+
+prom_conf "query = sclman_test_load
+label = sclman_instance
+match = name"
 # Prometheus down: every instance missing, exit 75, nothing else breaks.
 kill "$PROM_PID"
 for _ in $(seq 50); do alive "$PROM_PID" || break; sleep 0.1; done

@@ -170,7 +170,48 @@ TEST_CASE("a failed query leaves every instance without a value", "[metrics][pro
     CHECK_FALSE(reading.value);
     CHECK(reading.error == "prometheus answered HTTP 400 bad_data: parse error");
   }
-  // Unreachable: the transport error, for each.
+  // Unreachable: retried, then the transport error, for each.
+  t.sent.clear();
   const auto down = source.poll({web("shop-web-1", "10.0.0.5:80")});
-  CHECK(down[0].error == "cannot reach: connection refused");
+  CHECK(t.sent.size() == 3);
+  CHECK(down[0].error == "cannot reach: connection refused (after 3 attempts)");
+}
+
+TEST_CASE("a transient failure of the query is retried, within the deadline and Retry-After",
+          "[metrics][prometheus]")
+{
+  const std::string ok =
+    R"({"status":"success","data":{"resultType":"vector","result":[)"
+    R"({"metric":{"instance":"10.0.0.5:80"},"value":[1700000000,"42"]}]}})";
+  const std::vector<core::InstanceRef> one{web("shop-web-1", "10.0.0.5:80")};
+
+  // Prometheus too busy, then an answer: the value, after two requests.
+  CannedTransport t;
+  t.answer(503, R"({"status":"error","errorType":"unavailable","error":"too many queries"})");
+  t.answer(200, ok);
+  metrics::PrometheusSource source(t, core::PrometheusConfig{});
+  source.set_deadline(core::steady_now() + 20'000);
+  const auto r = source.poll(one);
+  CHECK(t.sent.size() == 2);
+  REQUIRE(r[0].value);
+  CHECK(*r[0].value == 42);
+
+  // A Retry-After that ends past the deadline: no second request.
+  CannedTransport limited;
+  limited.answer(429, "slow down", {{"retry-after", "30"}});
+  limited.answer(200, ok);
+  metrics::PrometheusSource polite(limited, core::PrometheusConfig{});
+  polite.set_deadline(core::steady_now() + 20'000);
+  const auto late = polite.poll(one);
+  CHECK(limited.sent.size() == 1);
+  CHECK_FALSE(late[0].value);
+  CHECK(late[0].error == "prometheus answered HTTP 429");
+
+  // Not transient (bad PromQL, auth): never repeated.
+  CannedTransport refused;
+  refused.answer(401, "Unauthorized");
+  refused.answer(200, ok);
+  metrics::PrometheusSource denied(refused, core::PrometheusConfig{});
+  CHECK_FALSE(denied.poll(one)[0].value);
+  CHECK(refused.sent.size() == 1);
 }
