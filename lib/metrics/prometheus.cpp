@@ -1,17 +1,10 @@
 #include "metrics/prometheus.hpp"
 
-#include "core/log.hpp"
-#include "http/retry.hpp"
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <thread>
 
 namespace metrics {
 
@@ -204,43 +197,14 @@ std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>
   if (instances.empty()) {
     return {};
   }
-  // The query is a read, safe to repeat: a transient failure (unreachable, timeout, 429, 5xx,
-  // Prometheus' 422 execution and 503 unavailable) is retried after an equal-jitter backoff or
-  // the server's Retry-After, whichever is longer, at most k_attempts times and never past the
-  // run's deadline. Anything else (bad PromQL, auth, an answer that is not a vector) is not.
-  constexpr int k_attempts = 3;
-  constexpr core::Millis k_longest_wait = 10'000;
-  core::Millis backoff = 500;
-  for (int attempt = 1;; ++attempt) {
-    auto responses = m_transport.send_batch({request()}, http::BatchOptions{1, m_deadline});
-    auto& response = responses.front();
-    auto series = response
-                    ? parse_prometheus_vector(response->body, response->status, m_config.label)
-                    : tl::make_unexpected(response.error());
-    if (series) {
-      return readings_from_series(instances, *series, m_match, m_config.label);
-    }
-    auto message = series.error().message;
-    if (series.error().kind != core::ErrorKind::upstream_transient) {
-      return all_fail(message);
-    }
-    core::Millis wait = http::equal_jitter(backoff, http::random_fraction());
-    if (response) {
-      if (const auto after = http::parse_retry_after(response->header("retry-after"))) {
-        wait = std::max<core::Millis>(wait, core::Millis(*after) * 1000);
-      }
-    }
-    const auto now = core::steady_now();
-    if (attempt == k_attempts || wait > k_longest_wait
-        || (m_deadline > 0 && now + wait + 100 >= m_deadline)) {
-      return all_fail(attempt == 1 ? message
-                                   : fmt::format("{} (after {} attempts)", message, attempt));
-    }
-    spdlog::warn("prometheus.retry attempt={} wait_ms={} error={}", attempt, wait,
-                 core::log_quote(message));
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-    backoff *= 2;
+  auto series = read_with_retry(
+    m_transport, request(), m_deadline, "prometheus", [this](const http::HttpResponse& r) {
+      return parse_prometheus_vector(r.body, r.status, m_config.label);
+    });
+  if (!series) {
+    return all_fail(series.error().message);
   }
+  return readings_from_series(instances, *series, m_match, m_config.label);
 }
 
 } // namespace metrics

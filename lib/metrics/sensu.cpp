@@ -348,10 +348,18 @@ http::HttpRequest SensuSource::request(long offset) const
 
 core::Result<std::vector<CheckResult>> SensuSource::fetch()
 {
-  auto first = m_transport.send_batch({request(0)}, http::BatchOptions{1, m_deadline});
-  TRY_ASSIGN(const auto response, std::move(first.front()));
-  TRY_ASSIGN(auto results, parse_sensu_results(response.body, response.status, m_config.check));
-  const auto page = parse_x_pagination(response.header("x-pagination"));
+  // Reads, safe to repeat: each page is retried on a transient failure (read_with_retry).
+  auto page_of = [this](const http::HttpResponse& r) {
+    return parse_sensu_results(r.body, r.status, m_config.check);
+  };
+  std::string pagination;
+  TRY_ASSIGN(auto results,
+             read_with_retry(m_transport, request(0), m_deadline, "sensu",
+                             [&](const http::HttpResponse& r) {
+                               pagination = r.header("x-pagination");
+                               return page_of(r);
+                             }));
+  const auto page = parse_x_pagination(pagination);
   if (!page || page->offset + page->limit >= page->total) {
     return results;  // one page, or a server without pagination that sent everything
   }
@@ -362,10 +370,15 @@ core::Result<std::vector<CheckResult>> SensuSource::fetch()
     rest.push_back(request(offset));
   }
   auto answers = m_transport.send_batch(rest, http::BatchOptions{4, m_deadline});
-  for (auto& a : answers) {
-    TRY_ASSIGN(const auto r, std::move(a));
-    TRY_ASSIGN(auto more, parse_sensu_results(r.body, r.status, m_config.check));
-    std::move(more.begin(), more.end(), std::back_inserter(results));
+  for (size_t k = 0; k < answers.size(); ++k) {
+    auto more = answers[k] ? page_of(*answers[k]) : tl::make_unexpected(answers[k].error());
+    if (!more && more.error().kind == core::ErrorKind::upstream_transient) {
+      more = read_with_retry(m_transport, rest[k], m_deadline, "sensu", page_of);
+    }
+    if (!more) {
+      return tl::make_unexpected(more.error());
+    }
+    std::move(more->begin(), more->end(), std::back_inserter(results));
   }
   return results;
 }
@@ -414,12 +427,17 @@ core::Result<std::vector<CheckResult>> SensuGoSource::fetch()
   std::vector<CheckResult> results;
   std::string token;
   for (int page = 0; page < k_max_pages; ++page) {
-    auto answer = m_transport.send_batch({request(token)}, http::BatchOptions{1, m_deadline});
-    TRY_ASSIGN(const auto response, std::move(answer.front()));
-    TRY_ASSIGN(auto more, parse_sensu_go_events(response.body, response.status, m_sensu.check));
+    std::string next;
+    TRY_ASSIGN(auto more, read_with_retry(m_transport, request(token), m_deadline, "sensu_go",
+                                          [&](const http::HttpResponse& r) {
+                                            // Sensu-Continue: present while more objects
+                                            // follow (API overview, Pagination).
+                                            next = r.header("sensu-continue");
+                                            return parse_sensu_go_events(r.body, r.status,
+                                                                         m_sensu.check);
+                                          }));
     std::move(more.begin(), more.end(), std::back_inserter(results));
-    // Sensu-Continue: present while more objects follow (API overview, Pagination).
-    token = response.header("sensu-continue");
+    token = next;
     if (token.empty()) {
       return results;
     }

@@ -1,5 +1,14 @@
 #include "metrics/source.hpp"
 
+#include "core/log.hpp"
+#include "http/retry.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace metrics {
 
 std::optional<MatchBy> match_by_from(std::string_view name)
@@ -81,5 +90,34 @@ std::optional<double> counter_rate(std::int64_t previous,
   const auto delta = current >= previous ? current - previous : current;
   return static_cast<double>(delta) / seconds;
 }
+
+namespace detail {
+
+bool wait_before_retry(int attempt,
+                       core::Millis backoff,
+                       const http::HttpResponse* response,
+                       core::Millis deadline,
+                       const char* service,
+                       const std::string& error)
+{
+  constexpr int k_attempts = 3;
+  constexpr core::Millis k_longest_wait = 10'000;
+  core::Millis wait = http::equal_jitter(backoff, http::random_fraction());
+  if (response) {
+    if (const auto after = http::parse_retry_after(response->header("retry-after"))) {
+      wait = std::max<core::Millis>(wait, core::Millis(*after) * 1000);
+    }
+  }
+  if (attempt >= k_attempts || wait > k_longest_wait
+      || (deadline > 0 && core::steady_now() + wait + 100 >= deadline)) {
+    return false;
+  }
+  spdlog::warn("{}.retry attempt={} wait_ms={} error={}", service, attempt, wait,
+               core::log_quote(error));
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  return true;
+}
+
+} // namespace detail
 
 } // namespace metrics

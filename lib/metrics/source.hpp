@@ -6,6 +6,8 @@
 
 #include "core/clock.hpp"
 #include "core/instance_ref.hpp"
+#include "core/result.hpp"
+#include "http/transport.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -73,5 +75,48 @@ std::optional<double> counter_rate(std::int64_t previous,
                                    core::Millis previous_ts,
                                    std::int64_t current,
                                    core::Millis current_ts);
+
+namespace detail {
+// Return false to give up after failed attempt `attempt` (the last allowed, or the wait would
+// pass `deadline` or exceed 10 s); else log `SERVICE.retry`, wait an equal-jitter share of
+// `backoff` or the answer's Retry-After, whichever is longer, and return true.
+bool wait_before_retry(int attempt,
+                       core::Millis backoff,
+                       const http::HttpResponse* response,
+                       core::Millis deadline,
+                       const char* service,
+                       const std::string& error);
+} // namespace detail
+
+// Send `request`, a read and so safe to repeat, and return parse(answer). A transient failure
+// (of the transport, or an upstream_transient error from `parse`: 429, 5xx, a timeout) is tried
+// again, at most 3 attempts in all, with backoff from 500 ms and the answer's Retry-After, never
+// past `deadline` (steady ms, 0: none). The final error says "(after N attempts)".
+template <class Parse>
+auto read_with_retry(http::HttpTransport& transport,
+                     const http::HttpRequest& request,
+                     core::Millis deadline,
+                     const char* service,
+                     Parse parse) -> decltype(parse(std::declval<const http::HttpResponse&>()))
+{
+  using Out = decltype(parse(std::declval<const http::HttpResponse&>()));
+  core::Millis backoff = 500;
+  for (int attempt = 1;; ++attempt) {
+    auto answers = transport.send_batch({request}, http::BatchOptions{1, deadline});
+    const auto& answer = answers.front();
+    Out out = answer ? parse(*answer) : Out(tl::make_unexpected(answer.error()));
+    if (out || out.error().kind != core::ErrorKind::upstream_transient) {
+      return out;
+    }
+    if (!detail::wait_before_retry(attempt, backoff, answer ? &*answer : nullptr, deadline,
+                                   service, out.error().message)) {
+      if (attempt > 1) {
+        out.error().message += " (after " + std::to_string(attempt) + " attempts)";
+      }
+      return out;
+    }
+    backoff *= 2;
+  }
+}
 
 } // namespace metrics

@@ -228,11 +228,37 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
   {
     CannedTransport broken;
     broken.answer(200, event("shop-web-1", "x | load1=1"), {{"sensu-continue", "t"}});
-    broken.answer(500, R"({"Code":0,"Message":"internal error occurred"})");
+    for (int k = 0; k < 3; ++k) {
+      broken.answer(500, R"({"Code":0,"Message":"internal error occurred"})");
+    }
     metrics::SensuGoSource s2(broken, s, g);
     const auto r2 = s2.poll({web("shop-web-1")});
+    CHECK(broken.sent.size() == 4);
     CHECK_FALSE(r2[0].value);
-    CHECK(r2[0].error == "sensu_go answered HTTP 500: internal error occurred");
+    CHECK(r2[0].error == "sensu_go answered HTTP 500: internal error occurred (after 3 attempts)");
+  }
+
+  SECTION("a transient failure of a page is retried; the poll then reads every page")
+  {
+    CannedTransport flaky;
+    flaky.answer(200, event("shop-web-1", "x | load1=1"), {{"sensu-continue", "t"}});
+    flaky.answer(503, "busy", {{"retry-after", "0"}});
+    flaky.answer(200, event("shop-web-2", "x | load1=2"), {});
+    metrics::SensuGoSource s3(flaky, s, g);
+    const auto r3 = s3.poll({web("shop-web-1"), web("shop-web-2")});
+    CHECK(flaky.sent.size() == 3);
+    CHECK(flaky.sent[2].url == flaky.sent[1].url);
+    REQUIRE(r3[1].value);
+    CHECK(*r3[1].value == 2.0);
+  }
+
+  SECTION("an error that is not transient is not repeated")
+  {
+    CannedTransport denied;
+    denied.answer(401, R"({"message":"unauthorized"})");
+    metrics::SensuGoSource s4(denied, s, g);
+    CHECK_FALSE(s4.poll({web("shop-web-1")})[0].value);
+    CHECK(denied.sent.size() == 1);
   }
 }
 
