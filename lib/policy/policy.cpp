@@ -779,15 +779,22 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
     const double level = smoothed ? g.base : load;
     const double level_hold = smoothed ? g.base : recent_peak;
     const double lead_f = level * g.lead;
-    const double peak_f = level_hold * g.peak;
+    // To scale in, cover the horizon's peak with the peak errors, or (scale_in_cover "lead") the
+    // lead poll from the recent level with the lead errors: the peak errors hold the noise of
+    // the highest of several polls on top of the recent peak, which already holds it once.
+    const bool cover_lead = c.scale_in_cover == "lead";
+    const double peak_f = level_hold * (cover_lead ? g.lead : g.peak);
+    const double hold_ratio = cover_lead ? ratio : peak_ratio;
+    const double hold_excess = cover_lead ? excess : peak_excess;
+    const double hold_z = cover_lead ? z : peak_z;
     candidates.push_back(Candidate{forecasters[f].name() + "*ratio", loss_ratio / n,
-                                   floored(lead_f) * ratio, floored(peak_f) * peak_ratio, g.lead,
+                                   floored(lead_f) * ratio, floored(peak_f) * hold_ratio, g.lead,
                                    ratio});
     candidates.push_back(Candidate{forecasters[f].name() + "+excess", loss_excess / n,
-                                   lead_f + excess, peak_f + peak_excess, g.lead, excess});
+                                   lead_f + excess, peak_f + hold_excess, g.lead, excess});
     candidates.push_back(Candidate{forecasters[f].name() + "+sqrt", loss_z / n,
                                    lead_f + z * std::sqrt(floored(lead_f)),
-                                   peak_f + peak_z * std::sqrt(floored(peak_f)), g.lead, z});
+                                   peak_f + hold_z * std::sqrt(floored(peak_f)), g.lead, z});
   }
   const Candidate* best = nullptr;
   for (const auto& k : candidates) {
@@ -1145,6 +1152,7 @@ std::string to_json(const PolicyConfig& c)
     j["horizon"] = c.horizon_s;
     j["lookback"] = c.lookback_s;
     j["hold"] = c.hold_s;
+    j["scale_in_cover"] = c.scale_in_cover;
     j["seasons"] = c.seasons_s;
   }
   return j.dump();
@@ -1329,6 +1337,8 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
         c.capacity = value.get<double>();
       } else if (key == "quantile") {
         c.quantile = value.get<double>();
+      } else if (key == "scale_in_cover") {
+        c.scale_in_cover = value.get<std::string>();
       } else if (key == "quantile_low") {
         c.quantile_low = value.get<double>();
       } else if (key == "under_budget") {
@@ -1428,6 +1438,10 @@ core::Result<void> validate(const PolicyConfig& c)
     if (!(c.quantile_low >= 0.5 && c.quantile_low <= c.quantile)) {
       return usage(fmt::format("quantile_low {} must be in [0.5, quantile {}]", c.quantile_low,
                                c.quantile));
+    }
+    if (c.scale_in_cover != "peak" && c.scale_in_cover != "lead") {
+      return usage(fmt::format("unknown scale_in_cover '{}': expected peak or lead",
+                               c.scale_in_cover));
     }
     if (!(c.under_budget >= 0 && c.under_budget <= 100)) {
       return usage(fmt::format("under_budget {} must be a percentage", c.under_budget));

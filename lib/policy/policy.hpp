@@ -111,6 +111,11 @@ struct PolicyConfig
   int horizon_s = 240;       // how far ahead capacity must cover (boot time + one poll)
   int lookback_s = 21600;    // recent past whose forecast errors set the margin
   int hold_s = 300;          // scale in only below the highest load of this window
+  // What a scale-in must cover: "peak", the margined peak of the horizon after the recent peak
+  // (every poll until new capacity could serve); "lead", the scale-out rule's margined forecast
+  // of the lead poll from the recent peak (HPA's down-stabilization: the highest of the recent
+  // scale-out sizes), which scales in sooner.
+  std::string scale_in_cover = "peak";
   std::vector<int> seasons_s{86400, 604800};  // seasonal lags tried as forecasts
 };
 

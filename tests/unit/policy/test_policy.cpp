@@ -452,6 +452,39 @@ TEST_CASE("predictive weighs a count-noise error model that grows with the squar
   CHECK(weighed);
 }
 
+TEST_CASE("predictive scales in sooner when a scale-in covers only the lead poll", "[policy]")
+{
+  // 3 instances; the load alternates around a level just under 2 instances. Covering the
+  // horizon's peak from the recent peak counts the noise twice and keeps the third instance;
+  // covering the lead poll from the recent peak (scale_in_cover "lead") counts it once.
+  struct Row
+  {
+    double level;
+    double noise;
+    const char* cover;
+    int to;
+  };
+  const std::vector<Row> rows{
+    {1.80, 0.03, "peak", 2}, {1.80, 0.03, "lead", 2},  // little noise: both scale in
+    {1.80, 0.08, "peak", 3}, {1.80, 0.08, "lead", 2},
+    {1.85, 0.05, "peak", 3}, {1.85, 0.05, "lead", 2},
+  };
+  for (const auto& row : rows) {
+    INFO("level " << row.level << " noise " << row.noise << " cover " << row.cover);
+    auto c = make("predictive");
+    c.max_size = 100;
+    c.seasons_s = {};
+    c.scale_in_cover = row.cover;
+    std::vector<std::optional<double>> values;
+    for (int i = 0; i < 200; ++i) {
+      values.push_back((row.level + (i % 2 == 0 ? row.noise : -row.noise)) * 100 / 3);
+    }
+    const auto d = policy::decide(history(3, values), c, k_now);
+    INFO(policy::explain_text(d));
+    CHECK(d.to == row.to);
+  }
+}
+
 // ---- configuration ----
 
 TEST_CASE("every preset survives a JSON round trip", "[policy]")
@@ -494,6 +527,7 @@ TEST_CASE("bad policies are rejected with the offending value", "[policy]")
     {R"({"kind":"step","steps_out":[{"lower":-5,"upper":null,"change":1}]})",
      "a steps_out band must lie above its threshold"},
     {R"({"kind":"predictive","quantile":2})", "quantile 2 must be in [0.5, 1]"},
+    {R"({"kind":"predictive","scale_in_cover":"valley"})", "unknown scale_in_cover 'valley'"},
     {R"({"schedule":[{"cron":"61 * * * *","min":1,"max":2}]})", "invalid cron minute field '61'"},
     {R"({"schedule":[{"cron":"* * * * *","tz":"Mars/Olympus","min":1,"max":2}]})",
      "invalid time zone 'Mars/Olympus'"},
