@@ -19,7 +19,7 @@ stop_our_nginx() {
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null || true)
     [ -n "$pid" ] || continue
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-p $T/instances/"; then
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -- "-p $T/instances/" > /dev/null; then
       kill -QUIT "$pid" 2>/dev/null || true
     fi
   done

@@ -102,7 +102,7 @@ pass "held lock gives 75, or 0 under --cron"
 
 # The man page documents every exit code the tests assert.
 for code in 0 64 70 74 75 76 77 78; do
-  grep -A1 '^\.TP' "$SCLMAN_SOURCE_DIR/man/sclman.1" | grep -qx "\.B $code" \
+  grep -A1 '^\.TP' "$SCLMAN_SOURCE_DIR/man/sclman.1" | grep -x "\.B $code" > /dev/null \
     || fail "man/sclman.1 does not document exit code $code"
 done
 pass "exit codes documented in man/sclman.1"

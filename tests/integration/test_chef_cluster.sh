@@ -55,7 +55,7 @@ check_chef() {
 lb_serves() {
   local seen="" k n
   for k in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address shop)/")$'\n'; done
-  for n in "$@"; do echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through the LB"; done
+  for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
 }
 
 [ "$(chef_q /environments/shop .name)" = shop ] || fail "environment shop missing"
@@ -123,7 +123,7 @@ chef_api PUT /nodes/shop-web-4 "$(cat "$T/node.json")" > /dev/null
 sqlite3 "$DB" "UPDATE instances SET state='bootstrapping' WHERE name='shop-web-4'"
 sc gc --json > "$T/gc.json"
 [ "$(jq .never_registered "$T/gc.json")" = 1 ] || { cat "$T/gc.json"; fail "gc did not find the unregistered node"; }
-sqlite3 "$DB" "SELECT error FROM instances WHERE name='shop-web-4'" | grep -q "did not register within 60 s" \
+sqlite3 "$DB" "SELECT error FROM instances WHERE name='shop-web-4'" | grep "did not register within 60 s" > /dev/null \
   || fail "unregistered instance lacks its reason"
 chef_exists /nodes/shop-web-4 && fail "unregistered node left behind"
 sc scale-out > /dev/null

@@ -57,13 +57,13 @@ check_invariants() {
   # No orphaned directory, no duplicate: every directory is a live instance's, once.
   dirs=$(ls "$T/instances" 2>/dev/null | sort)
   for name in $dirs; do
-    echo "$live" | grep -qx "$name" || fail "[$fp] orphan directory $name"
+    echo "$live" | grep -x "$name" > /dev/null || fail "[$fp] orphan directory $name"
   done
   # No orphaned process: every nginx master below our root belongs to a live instance.
   for pid in $(pgrep -f "nginx: master process .* -p $T/instances/" || true); do
     alive "$pid" || continue
     name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | sed -E "s|.* -p $T/instances/([^/]+)/.*|\1|")
-    echo "$live" | grep -qx "$name" || fail "[$fp] orphan nginx $pid ($name)"
+    echo "$live" | grep -x "$name" > /dev/null || fail "[$fp] orphan nginx $pid ($name)"
   done
   # The LB forwards exactly to in-service web instances whose process runs.
   local applied="$T/instances/shop-lb-1/conf/upstream.applied"

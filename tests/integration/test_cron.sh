@@ -9,9 +9,9 @@ cron="$SCLMAN_SOURCE_DIR/cron/sclman.cron"
 line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root .*flock')
 [ -n "$line" ] || fail "no each-minute line for root"
 command=${line#\* \* \* \* \* root }
-echo "$command" | grep -q '^/usr/bin/flock -n /var/lib/sclman/cron.lock ' || fail "chain is not behind flock -n"
+echo "$command" | grep '^/usr/bin/flock -n /var/lib/sclman/cron.lock ' > /dev/null || fail "chain is not behind flock -n"
 for step in poll-load decide scale-out scale-in gc; do
-  echo "$command" | grep -q "/usr/bin/sclman $step --cron --config /etc/sclman/sclman.conf" \
+  echo "$command" | grep "/usr/bin/sclman $step --cron --config /etc/sclman/sclman.conf" > /dev/null \
     || fail "cron line lacks an absolute '$step --cron --config' step"
 done
 report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /')
@@ -42,6 +42,6 @@ case "$rcs" in
   "0 0"|"0 1"|"1 0") ;;
   *) fail "overlapping minutes exited $rcs" ;;
 esac
-sqlite3 "$DB" "PRAGMA integrity_check" | grep -qx ok || fail "integrity check failed"
+sqlite3 "$DB" "PRAGMA integrity_check" | grep -x ok > /dev/null || fail "integrity check failed"
 [ "$(web_in_service shop)" = 2 ] || fail "overlapping minutes changed the size"
 pass "overlapping minutes: exits $rcs"

@@ -14,7 +14,7 @@ while IFS= read -r line; do
     || fail "not a JSON log line: $line"
 done < "$T/log.json"
 jq -c 'select(.event == "instance.in_service" and .cluster == "shop" and .instance == "shop-web-1")' \
-  "$T/log.json" | grep -q . || fail "instance.in_service event not found with its fields"
+  "$T/log.json" | grep . > /dev/null || fail "instance.in_service event not found with its fields"
 pass "JSON log lines carry event and fields"
 
 # --log syslog: the lines reach the syslog socket. A private mount namespace puts a socket this
@@ -58,7 +58,7 @@ grep -qx 'sclman_decisions_total{action="hold"} 1' "$M" || fail "decisions not c
 grep -qx 'sclman_decisions_total{action="scale_out"} 1' "$M" || fail "manual decision not counted"
 grep -qx 'sclman_actions_total{op="create_server",outcome="done"} 4' "$M" || fail "actions not counted"
 grep -qx 'sclman_cluster_size{cluster="shop"} 3' "$M" || fail "cluster size not exported"
-ls "$T/textfile" | grep -qv '^sclman.prom$' && fail "temporary files left beside the textfile"
+ls "$T/textfile" | grep -v '^sclman.prom$' > /dev/null && fail "temporary files left beside the textfile"
 if command -v promtool > /dev/null; then
   promtool check metrics < "$M" || fail "promtool rejects the textfile"
   pass "promtool check metrics accepts the textfile"

@@ -35,8 +35,8 @@ for f in /usr/bin/sclman /etc/sclman/sclman.conf /etc/cron.d/sclman /usr/share/m
   [ -e "$f" ] || fail "package did not install $f"
 done
 [ "$(stat -c %a /var/lib/sclman)" = 700 ] || fail "/var/lib/sclman is not 0700"
-dpkg-query -W -f='${Conffiles}\n' sclman | grep -q /etc/sclman/sclman.conf || fail "sclman.conf is not a conffile"
-/usr/bin/sclman --version | grep -q "state schema" || fail "--version does not name the schema"
+dpkg-query -W -f='${Conffiles}\n' sclman | grep /etc/sclman/sclman.conf > /dev/null || fail "sclman.conf is not a conffile"
+/usr/bin/sclman --version | grep "state schema" > /dev/null || fail "--version does not name the schema"
 pass "installed $(basename "$deb")"
 
 # Completion from the installed script.

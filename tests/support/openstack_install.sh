@@ -11,7 +11,7 @@ paste=/usr/local/share/sclman-openstack
 
 need=0
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need=1
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' > /dev/null || need=1
 done
 for f in nova glance neutron; do
   [ -s "$paste/$f/api-paste.ini" ] || need=1
