@@ -58,7 +58,8 @@ public:
   std::unique_ptr<cm::ChefClient> chef;
   // On this host (the local provider, an OpenStack cluster's LB and stand-ins): starts nginx too.
   std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;
-  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;  // Nova servers: chef-client on the VM
+  // Nova servers: the VM's chef-client registers the node.
+  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;
   std::unique_ptr<lb::Balancer> chef_search_balancer;
 
 private:

@@ -185,7 +185,9 @@ TEST_CASE("rate limits (429, 413 with Retry-After) are retried at once after the
           "[openstack]")
 {
   NovaTransport nova;
-  nova.post = [](int n) { return n == 1 ? status(429, "0") : n == 2 ? status(413, "0") : accepted(); };
+  nova.post = [](int n) {
+    return n == 1 ? status(429, "0") : n == 2 ? status(413, "0") : accepted();
+  };
   core::SystemClock clock;
   OpenStackProvider p(nova, clock, options(30'000));
 
