@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace cmd {
@@ -177,15 +178,24 @@ core::Result<void> clean_openstack_orphans(Env& env,
   if (columns.empty()) {
     return {};
   }
-  TRY_ASSIGN(const auto names, env.store->live_instance_names());
-  const std::set<std::string> known(names.begin(), names.end());
+  // Live instance name -> the id of its server ("" until a create answered).
+  std::map<std::string, std::string> known;
+  for (const auto& c : clusters) {
+    TRY_ASSIGN(const auto instances, env.store->instances(c.id));
+    for (const auto& i : instances) {
+      known[i.name] = i.cloud_id;
+    }
+  }
   const auto now = env.clock.now();
   const core::Millis grace = core::Millis(env.config.openstack.orphan_grace) * 1000;
   for (const auto& column : columns) {
     TRY_ASSIGN(auto* nova, env.drivers->openstack->nova(column));
     TRY_ASSIGN(const auto servers, nova->tagged_servers());
     for (const auto& s : servers) {
-      if (known.count(s.name)) {
+      // A second server with a live instance's name (a create sent twice) is an orphan too:
+      // the instance owns only the server whose id it recorded.
+      if (const auto it = known.find(s.name);
+          it != known.end() && (it->second.empty() || it->second == s.id)) {
         continue;
       }
       const auto server = nova->to_server(s);

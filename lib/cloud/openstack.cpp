@@ -29,6 +29,7 @@ constexpr core::Millis k_token_margin_ms = 5 * 60 * 1000;  // renew this long be
 constexpr int k_attempts = 4;                               // tries of one retryable call
 constexpr const char* k_tag = "sclman";
 constexpr core::Millis k_delete_wait_ms = 30'000;  // how long remove() waits for a 404
+constexpr core::Millis k_unknown_poll_ms = 500;    // look-ups after a create of unknown outcome
 
 std::string tokens_url(std::string url)
 {
@@ -398,6 +399,22 @@ core::Result<std::optional<Server>> OpenStackProvider::find(const std::string& n
   return std::optional<Server>{};
 }
 
+core::Result<std::optional<Server>> OpenStackProvider::find_instance(const core::InstanceRef& i)
+{
+  if (i.cloud_id.empty()) {
+    return find(i.name);
+  }
+  TRY_ASSIGN(const auto r, call({"GET", "compute", "/servers/" + i.cloud_id, "", true}));
+  if (r.status == 404) {
+    return std::optional<Server>{};
+  }
+  TRY_ASSIGN(const auto s, os::parse_server(r.body));
+  if (s.status == "DELETED" || s.status == "SOFT_DELETED" || !has_tag(s, k_tag)) {
+    return std::optional<Server>{};
+  }
+  return std::optional<Server>{to_server(s)};
+}
+
 core::Result<std::string> OpenStackProvider::resolve_flavor(const std::string& wanted)
 {
   const auto key = "flavor:" + wanted;
@@ -524,22 +541,39 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
   return os::parse_created_id(r.body);
 }
 
+core::Result<std::optional<Server>> OpenStackProvider::find_own(const ServerSpec& spec)
+{
+  TRY_ASSIGN(const auto same_name, servers_named(spec.name));
+  for (const auto& s : same_name) {
+    const auto server = to_server(s);
+    if (!has_tag(s, k_tag) || server.cluster != spec.cluster || server.role != spec.role) {
+      return fail(ErrorKind::upstream_rejected,
+                  fmt::format("cannot create server '{}': a server sclman did not make for "
+                              "this cluster has that name (id {})",
+                              spec.name, s.id),
+                  "nova");
+    }
+    spdlog::info("openstack.server_found server={} id={} status={}", spec.name, s.id, s.status);
+    return std::optional<Server>{server};
+  }
+  return std::optional<Server>{};
+}
+
+bool create_outcome_unknown(const core::Error& e)
+{
+  // No answer at all (a reset or a timeout after the request went out), or a gateway's or
+  // Nova's own 5xx: Nova may have accepted the create. 429, 413 and 503 say it did not act.
+  return e.http_status == 0 || e.http_status == 500 || e.http_status == 502
+         || e.http_status == 504;
+}
+
 core::Result<Server> OpenStackProvider::create(const ServerSpec& spec)
 {
   core::Millis delay = 1000;
   for (int attempt = 1;; ++attempt) {
-    TRY_ASSIGN(const auto same_name, servers_named(spec.name));
-    for (const auto& s : same_name) {
-      const auto server = to_server(s);
-      if (!has_tag(s, k_tag) || server.cluster != spec.cluster || server.role != spec.role) {
-        return fail(ErrorKind::upstream_rejected,
-                    fmt::format("cannot create server '{}': a server sclman did not make for "
-                                "this cluster has that name (id {})",
-                                spec.name, s.id),
-                    "nova");
-      }
-      spdlog::info("openstack.server_found server={} id={} status={}", spec.name, s.id, s.status);
-      return server;
+    TRY_ASSIGN(const auto found, find_own(spec));
+    if (found) {
+      return *found;
     }
     auto id = post_server(spec);
     if (id) {
@@ -557,6 +591,16 @@ core::Result<Server> OpenStackProvider::create(const ServerSpec& spec)
       e.message = fmt::format("cannot create server '{}': {}", spec.name, e.message);
       return fail(e);
     }
+    if (create_outcome_unknown(e)) {
+      // Nova may still be working on a create the client gave up on: an immediate look-up
+      // misses it and a second POST makes a duplicate. Look for it for as long as one request
+      // may take; only then is it lost and may be sent again.
+      TRY_ASSIGN(const auto late, await_unknown_create(spec, e));
+      if (late) {
+        return *late;
+      }
+      continue;  // the loop's look-up comes first, as always
+    }
     const core::Millis wait = e.retry_after ? e.retry_after->count() * 1000 : delay;
     if (!time_left(wait)) {
       e.message = fmt::format("cannot create server '{}': {}", spec.name, e.message);
@@ -568,6 +612,31 @@ core::Result<Server> OpenStackProvider::create(const ServerSpec& spec)
     pause(wait);
     delay *= 2;
   }
+}
+
+core::Result<std::optional<Server>> OpenStackProvider::await_unknown_create(const ServerSpec& spec,
+                                                                           core::Error e)
+{
+  const core::Millis until = core::steady_now() + m_options.timeout_ms;
+  spdlog::warn("openstack.create_unknown server={} wait_ms={} error={}", spec.name,
+               m_options.timeout_ms, core::log_quote(e.message));
+  while (core::steady_now() < until) {
+    const core::Millis step = std::min<core::Millis>(k_unknown_poll_ms, until - core::steady_now());
+    if (!time_left(step)) {
+      // The deadline comes first: the next run looks it up before it sends anything.
+      e.message = fmt::format("cannot create server '{}': {} (nova may have accepted it: the "
+                              "next run looks for it first)",
+                              spec.name, e.message);
+      return fail(e);
+    }
+    pause(step);
+    TRY_ASSIGN(auto found, find_own(spec));
+    if (found) {
+      return found;
+    }
+  }
+  spdlog::warn("openstack.create_lost server={} waited_ms={}", spec.name, m_options.timeout_ms);
+  return std::optional<Server>{};
 }
 
 core::Result<void> OpenStackProvider::remove(const core::InstanceRef& instance)

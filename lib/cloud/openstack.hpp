@@ -41,6 +41,7 @@ public:
 
   core::Result<Server> create(const ServerSpec& spec) override;
   core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
 
@@ -69,6 +70,13 @@ private:
   core::Result<std::string> resolve_network(const std::string& wanted);
   core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
   core::Result<std::string> post_server(const ServerSpec& spec);
+  // Return the server named spec.name if sclman made it for spec's cluster and role; an error if
+  // someone else's server has that name.
+  core::Result<std::optional<Server>> find_own(const ServerSpec& spec);
+  // After a POST whose outcome is unknown (`e`), look for the server for one request timeout;
+  // return it, nothing if it never appeared (lost: send again), or `e` if the run's deadline
+  // comes first.
+  core::Result<std::optional<Server>> await_unknown_create(const ServerSpec& spec, core::Error e);
   core::Result<void> wait_deleted(const std::string& name, const std::string& id);
   bool time_left(core::Millis delay_ms) const;
   void pause(core::Millis delay_ms) const;
@@ -79,6 +87,10 @@ private:
   std::optional<openstack::Token> m_token;
   std::map<std::string, std::string> m_resolved;  // "flavor:NAME" -> id, for this run
 };
+
+// Return true if a failed create may still have been accepted by Nova (no answer, or a 500, 502
+// or 504), so that sending it again could make a second server.
+bool create_outcome_unknown(const core::Error& e);
 
 // Return the error for an unsuccessful answer of `service` to `what` (STYLE.md §5, with one
 // difference: a 403 over quota is upstream_rejected, since retrying cannot help until an

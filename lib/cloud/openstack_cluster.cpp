@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -36,6 +37,12 @@ core::Result<Server> OpenStackClusterProvider::create(const ServerSpec& spec)
 core::Result<std::optional<Server>> OpenStackClusterProvider::find(const std::string& name)
 {
   return role_of(name) == "lb" ? m_lb.find(name) : m_web.find(name);
+}
+
+core::Result<std::optional<Server>>
+OpenStackClusterProvider::find_instance(const core::InstanceRef& instance)
+{
+  return instance.role == "lb" ? m_lb.find_instance(instance) : m_web.find_instance(instance);
 }
 
 core::Result<void> OpenStackClusterProvider::remove(const core::InstanceRef& instance)
@@ -102,6 +109,17 @@ core::Result<std::optional<Server>> StandInProvider::find(const std::string& nam
   return std::optional<Server>{std::move(mapped)};
 }
 
+core::Result<std::optional<Server>>
+StandInProvider::find_instance(const core::InstanceRef& instance)
+{
+  TRY_ASSIGN(auto server, m_nova.find_instance(instance));
+  if (!server) {
+    return server;
+  }
+  TRY_ASSIGN(auto mapped, map(std::move(*server)));
+  return std::optional<Server>{std::move(mapped)};
+}
+
 core::Result<void> StandInProvider::remove(const core::InstanceRef& instance)
 {
   TRY(m_nova.remove(instance));
@@ -118,86 +136,88 @@ core::Result<std::vector<Server>> StandInProvider::list()
 }
 
 OpenStackBootstrapper::OpenStackBootstrapper(Provider& web,
-                                             cm::Bootstrapper& inner,
-                                             bool inner_is_local,
+                                             cm::Bootstrapper& here,
+                                             cm::Bootstrapper* remote,
                                              bool stand_in)
-  : m_web(web), m_inner(inner), m_inner_is_local(inner_is_local), m_stand_in(stand_in)
+  : m_web(web), m_here(here), m_remote(remote), m_stand_in(stand_in)
 {
 }
 
-bool OpenStackBootstrapper::delegates(const core::InstanceRef& instance) const
+cm::Bootstrapper* OpenStackBootstrapper::pick(const core::InstanceRef& instance) const
 {
-  return instance.role == "lb" || m_stand_in || !m_inner_is_local;
+  if (instance.role == "lb" || m_stand_in) {
+    return &m_here;
+  }
+  return m_remote;
 }
 
 core::Result<std::string> OpenStackBootstrapper::user_data(const core::InstanceRef& instance)
 {
-  return m_inner.user_data(instance);
+  // With stand-ins too: Nova gets the user data a real server would boot with.
+  auto* b = pick(instance);
+  return b ? b->user_data(instance) : core::Result<std::string>(std::string());
 }
 
 core::Result<bool> OpenStackBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
-  if (!delegates(instance)) {
-    return true;
-  }
-  return m_inner.bootstrap(instance);
+  auto* b = pick(instance);
+  return b ? b->bootstrap(instance) : core::Result<bool>(true);
 }
 
 core::Result<bool> OpenStackBootstrapper::running(const core::InstanceRef& instance)
 {
   if (instance.role != "lb") {
-    TRY_ASSIGN(const auto server, m_web.find(instance.name));
+    TRY_ASSIGN(const auto server, m_web.find_instance(instance));
     if (!server || server->status != ServerStatus::active) {
       spdlog::warn("openstack.server_lost instance={} nova={}", instance.name,
                    !server ? std::string("absent") : server->fault);
       return false;
     }
-    if (!delegates(instance)) {
-      return true;
-    }
   }
-  return m_inner.running(instance);
+  auto* b = pick(instance);
+  return b ? b->running(instance) : core::Result<bool>(true);
 }
 
 core::Result<void> OpenStackBootstrapper::set_in_service(const core::InstanceRef& instance,
                                                          bool in_service)
 {
-  return m_inner.set_in_service(instance, in_service);
+  auto* b = pick(instance);
+  return b ? b->set_in_service(instance, in_service) : core::Result<void>();
 }
 
 core::Result<void> OpenStackBootstrapper::decommission(const core::InstanceRef& instance)
 {
-  return m_inner.decommission(instance);
+  auto* b = pick(instance);
+  return b ? b->decommission(instance) : core::Result<void>();
 }
 
 core::Result<void> OpenStackBootstrapper::prepare_cluster(const std::string& cluster)
 {
-  return m_inner.prepare_cluster(cluster);
+  return m_here.prepare_cluster(cluster);
 }
 
 core::Result<void> OpenStackBootstrapper::retire_cluster(const std::string& cluster)
 {
-  return m_inner.retire_cluster(cluster);
+  return m_here.retire_cluster(cluster);
 }
 
 int OpenStackBootstrapper::drain_seconds() const
 {
-  return m_inner.drain_seconds();
+  return std::max(m_here.drain_seconds(), m_remote ? m_remote->drain_seconds() : 0);
 }
 
 core::Result<int> OpenStackBootstrapper::remove_orphans(const std::string& cluster,
                                                         const std::set<std::string>& live)
 {
-  return m_inner.remove_orphans(cluster, live);
+  return m_here.remove_orphans(cluster, live);
 }
 
 core::Result<std::optional<std::string>>
 OpenStackBootstrapper::registration_overdue(const core::InstanceRef& instance)
 {
-  if (!delegates(instance)) {
-    return std::optional<std::string>{};
-  }
-  return m_inner.registration_overdue(instance);
+  auto* b = pick(instance);
+  return b ? b->registration_overdue(instance)
+           : core::Result<std::optional<std::string>>(std::optional<std::string>{});
 }
 
 } // namespace cloud
@@ -293,16 +313,15 @@ core::Result<Provider*> OpenStackDrivers::provider(const std::string& column)
 }
 
 core::Result<cm::Bootstrapper*> OpenStackDrivers::bootstrapper(const std::string& column,
-                                                              cm::Bootstrapper& inner,
-                                                              bool inner_is_local)
+                                                              cm::Bootstrapper& here,
+                                                              cm::Bootstrapper* remote)
 {
   TRY_ASSIGN(auto* c, cloud(column));
-  auto& slot = c->bootstrappers[&inner];
+  auto& slot = c->bootstrappers[{&here, remote}];
   if (!slot) {
     Provider& web = c->stand_in ? static_cast<Provider&>(*c->stand_in)
                                 : static_cast<Provider&>(*c->nova);
-    slot = std::make_unique<OpenStackBootstrapper>(web, inner, inner_is_local,
-                                                   c->stand_in != nullptr);
+    slot = std::make_unique<OpenStackBootstrapper>(web, here, remote, c->stand_in != nullptr);
   }
   return static_cast<cm::Bootstrapper*>(slot.get());
 }

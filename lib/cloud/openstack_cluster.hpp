@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 
 namespace cloud {
 
@@ -24,6 +25,7 @@ public:
 
   core::Result<Server> create(const ServerSpec& spec) override;
   core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
 
@@ -41,6 +43,7 @@ public:
 
   core::Result<Server> create(const ServerSpec& spec) override;
   core::Result<std::optional<Server>> find(const std::string& name) override;
+  core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
 
@@ -52,14 +55,20 @@ private:
   std::string m_nginx;
 };
 
-// Wraps the cluster's bootstrapper for Nova web servers: a web server counts as running only
-// while Nova still has it ACTIVE (a server deleted or failed behind sclman's back is noticed);
-// without stand-ins, the local bootstrapper has nothing to configure on a web server (its
-// image and user data do that), so bootstrap() is done at once and the health check decides.
+// Wraps the cluster's bootstrappers for an OpenStack cluster. Two do the work:
+// - `here` configures what runs on the sclman host: the LB always, and each web server's
+//   stand-in (stand_in = yes). For Chef this is the bootstrapper that, like on the local
+//   provider, starts nginx and registers the node itself (no chef-client runs here).
+// - `remote` configures a Nova web server, or nothing (nullptr) when its image and user data
+//   do that alone: for Chef the bootstrapper that waits for the VM's own chef-client to
+//   register the node (the user data carries the Chef bootstrap).
+// A web server counts as running only while Nova still has it ACTIVE (a server deleted or
+// failed behind sclman's back is noticed). Cluster-wide work (environment, orphans, drain time)
+// goes to `here`.
 class OpenStackBootstrapper final : public cm::Bootstrapper
 {
 public:
-  OpenStackBootstrapper(Provider& web, cm::Bootstrapper& inner, bool inner_is_local,
+  OpenStackBootstrapper(Provider& web, cm::Bootstrapper& here, cm::Bootstrapper* remote,
                         bool stand_in);
 
   core::Result<std::string> user_data(const core::InstanceRef& instance) override;
@@ -76,11 +85,12 @@ public:
   registration_overdue(const core::InstanceRef& instance) override;
 
 private:
-  bool delegates(const core::InstanceRef& instance) const;
+  // Return the bootstrapper of `instance`, or nullptr if nothing configures it.
+  cm::Bootstrapper* pick(const core::InstanceRef& instance) const;
 
   Provider& m_web;
-  cm::Bootstrapper& m_inner;
-  bool m_inner_is_local;
+  cm::Bootstrapper& m_here;
+  cm::Bootstrapper* m_remote;
   bool m_stand_in;
 };
 
@@ -98,9 +108,10 @@ public:
   core::Result<OpenStackProvider*> nova(const std::string& column);
   // Return the provider of a cluster on OpenStack (LB local, web servers on Nova).
   core::Result<Provider*> provider(const std::string& column);
-  // Return `inner` (the cluster's bootstrapper) wrapped for Nova web servers.
-  core::Result<cm::Bootstrapper*> bootstrapper(const std::string& column, cm::Bootstrapper& inner,
-                                              bool inner_is_local);
+  // Return the cluster's bootstrappers (see OpenStackBootstrapper) wrapped for Nova web
+  // servers.
+  core::Result<cm::Bootstrapper*> bootstrapper(const std::string& column, cm::Bootstrapper& here,
+                                              cm::Bootstrapper* remote);
 
 private:
   struct Cloud
@@ -108,7 +119,9 @@ private:
     std::unique_ptr<OpenStackProvider> nova;
     std::unique_ptr<StandInProvider> stand_in;
     std::unique_ptr<OpenStackClusterProvider> cluster;
-    std::map<cm::Bootstrapper*, std::unique_ptr<OpenStackBootstrapper>> bootstrappers;
+    std::map<std::pair<cm::Bootstrapper*, cm::Bootstrapper*>,
+             std::unique_ptr<OpenStackBootstrapper>>
+      bootstrappers;
   };
   core::Result<Cloud*> cloud(const std::string& column);
 

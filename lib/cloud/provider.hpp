@@ -43,6 +43,12 @@ public:
   virtual core::Result<Server> create(const ServerSpec& spec) = 0;
   // Return the server with sclman's tags named `name`, or nothing.
   virtual core::Result<std::optional<Server>> find(const std::string& name) = 0;
+  // Return the server of `instance`: the one with its recorded cloud id if it has one (a
+  // namesake, such as a create sent twice, is not it), else as find(instance.name).
+  virtual core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance)
+  {
+    return find(instance.name);
+  }
   // Delete the server and return once the cloud no longer has it; one already gone is success;
   // a delete accepted but not finished within the run is an upstream_transient error.
   virtual core::Result<void> remove(const core::InstanceRef& instance) = 0;

@@ -136,8 +136,7 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
     d.bootstrapper = local_bootstrapper.get();
   } else if (c.bootstrapper == "chef") {
     TRY(make_chef());
-    d.bootstrapper = c.provider == "local" ? chef_bootstrapper.get()
-                                           : chef_remote_bootstrapper.get();
+    d.bootstrapper = chef_bootstrapper.get();
   } else {
     return unknown("bootstrapper", c.bootstrapper);
   }
@@ -161,8 +160,10 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
   }
   if (on_openstack) {
     TRY_ASSIGN(d.provider, openstack->provider(c.provider));
-    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper,
-                                                       d.bootstrapper == local_bootstrapper.get()));
+    // The LB (and stand-ins) run here, configured as on the local provider; a Nova server is
+    // configured by its own chef-client (the user data), or by its image alone.
+    cm::Bootstrapper* remote = c.bootstrapper == "chef" ? chef_remote_bootstrapper.get() : nullptr;
+    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper, remote));
   }
   return d;
 }
@@ -410,7 +411,7 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     return true;
   }
   case InstanceState::building: {
-    TRY_ASSIGN(auto server, m_drivers.provider->find(i.name));
+    TRY_ASSIGN(auto server, m_drivers.provider->find_instance(ref(cluster, i)));
     if (!server) {
       TRY(count_failure(cluster, i, "server vanished while building"));
       return true;

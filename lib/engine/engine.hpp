@@ -56,8 +56,10 @@ public:
   std::unique_ptr<cloud::OpenStackDrivers> openstack;
   // Made on first use by a cluster whose bootstrapper is chef ([CHEF] must be set then).
   std::unique_ptr<cm::ChefClient> chef;
-  std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;  // on the local provider: starts nginx too
-  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;  // elsewhere: chef-client on the VM
+  // On this host (the local provider, an OpenStack cluster's LB and stand-ins): starts nginx too.
+  std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;
+  // Nova servers: the VM's chef-client registers the node.
+  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;
   std::unique_ptr<lb::Balancer> chef_search_balancer;
 
 private:

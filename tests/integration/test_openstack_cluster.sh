@@ -6,11 +6,19 @@
 #   2. grow to 3 and shrink back to 2 through the cron chain (poll-load, decide, scale-out,
 #      scale-in), driven by load that the test writes into the Sensu Core fake;
 #   3. a server deleted through the API behind sclman's back is noticed and replaced;
-#   4. gc deletes a server tagged for the cluster that the state does not know, after the
-#      grace period, and never an untagged one;
+#   4. gc deletes a server tagged for the cluster that the state does not know, and a second
+#      server with a live instance's name, after the grace period, and never an untagged one;
 #   5. over quota: a scale-out that can only partly succeed records exactly what exists, names
 #      the quota, and does not retry beyond the failure budget;
-#   6. delete-cluster: Nova holds none of the cluster's servers.
+#   6. delete-cluster: Nova holds none of the cluster's servers;
+#   7. a second cluster with the chef bootstrapper and the chef-search balancer against a real
+#      goiardi: create, scale out, scale in, a server lost and replaced, gc, delete, asserting
+#      what Nova holds (servers, the Chef bootstrap in their user data) and what goiardi holds
+#      (environment, nodes, clients, attributes, search) and what the LB forwards to;
+#   8. faults: tests/support/fault_proxy.py between sclman and Keystone and Nova, injecting
+#      429 and 413 with Retry-After, 503/500 bursts, and resets, timeouts and late forwards after
+#      or around a create Nova accepts; no duplicate server, Retry-After honoured (from the
+#      logs), state and Nova agree, nothing left after gc and delete-cluster.
 # The fake driver's servers run nothing, so [OPENSTACK] stand_in = yes: a local nginx stands in
 # for each ACTIVE web server (the LB and health checks reach it); Nova's state decides the rest.
 #
@@ -19,11 +27,13 @@
 # by hand: FILE holds OS_KEYSTONE_URL=, OS_DEMO_PROJECT= and OS_NOVA_API_LOG= lines.
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/openstack.sh"
+. "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
 
 FAKE_PIDS=()
 stop_all() {
   local pid
   for pid in "${FAKE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  goiardi_stop
   openstack_stop
 }
 # 77 means skipped to ctest: any other way of ending with 77 (a command of sclman exiting 77
@@ -162,6 +172,8 @@ grow_until() {
   return 1
 }
 posts() { grep -c '"POST /v2.1/servers HTTP' "$OS_NOVA_API_LOG" || true; }
+# The status of cluster $1 in the state file (status --json leaves deleted clusters out).
+cluster_status() { sqlite3 "$DB" "SELECT status FROM clusters WHERE name = '$1'"; }
 
 # 1. Create: LB on this host, 2 web servers on Nova (create-cluster finishes in later runs).
 sc create-cluster shop --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
@@ -216,6 +228,10 @@ pass "deleted $VICTIM behind sclman's back: noticed, replaced; nova holds $(nova
 
 # 4. gc deletes an orphan with sclman's tags after the grace period, never an untagged server.
 $API create shop-web-99 sclman sclman:cluster=shop sclman:role=web > /dev/null
+# A second server with the name of a live instance (what a create sent twice would leave).
+TWIN=$(state_names shop | cut -d' ' -f1)
+TWIN_ID=$(sqlite3 "$DB" "SELECT cloud_id FROM instances WHERE name='$TWIN'")
+$API create "$TWIN" sclman sclman:cluster=shop sclman:role=web > /dev/null
 $API create bystander > /dev/null
 born=$SECONDS
 sc gc > "$T/gc1.out" 2> "$T/gc1.err" || true
@@ -225,10 +241,13 @@ case " $(nova_names shop) " in *" shop-web-99 "*) ;; *) fail "gc deleted within 
 while [ $((SECONDS - born)) -le 16 ]; do sleep 1; done
 sc gc > "$T/gc2.out" 2> "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc failed"; }
 grep -q "gc.orphan_server cluster=shop server=shop-web-99" "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc did not delete the orphan"; }
+grep -q "gc.orphan_server cluster=shop server=$TWIN " "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc did not delete the second $TWIN"; }
 for _ in $(seq 1 30); do [ "$(nova_names shop)" = "$(state_names shop)" ] && break; sleep 1; done
 [ "$(nova_names shop)" = "$(state_names shop)" ] || fail "gc left the tagged orphan: $(nova_names shop)"
 $API servers | jq -e '[.[] | select(.name=="bystander")] | length == 1' > /dev/null || fail "gc touched the untagged server"
-pass "gc deleted the tagged orphan after its grace period, left the untagged server alone"
+$API servers | jq -e --arg n "$TWIN" --arg id "$TWIN_ID" '[.[] | select(.name==$n) | .id] == [$id]' > /dev/null \
+  || fail "gc did not keep exactly $TWIN's own server $TWIN_ID"
+pass "gc deleted the tagged orphan and a second $TWIN after the grace period, kept $TWIN's own server and the untagged one"
 
 # 5. Quota: 4 instances for the project (bystander + 2 web servers use 3). Scale-out to 4 sends
 # two creates: one server is made; the other is refused, either at once (403) or, when both
@@ -285,10 +304,269 @@ sc gc --clear-failures > /dev/null 2>&1 || true
 # 6. Delete the cluster: Nova holds none of its servers afterwards, the bystander stays.
 sc delete-cluster shop > "$T/del.out" 2> "$T/del.err" || true
 for _ in $(seq 1 20); do
-  [ -z "$(nova_names shop)" ] && [ "$(status_q '.[] | select(.name=="shop") | .status')" = deleted ] && break
+  [ -z "$(nova_names shop)" ] && [ "$(cluster_status shop)" = deleted ] && break
   sc gc --cron >> "$T/del.err" 2>&1 || true
   sleep 2
 done
 [ -z "$(nova_names shop)" ] || { cat "$T/del.err" >&2; fail "after delete-cluster nova holds $(nova_names shop)"; }
+[ "$(cluster_status shop)" = deleted ] || fail "shop is $(cluster_status shop), not deleted"
 $API servers | jq -e '[.[] | select(.name=="bystander")] | length == 1' > /dev/null || fail "bystander was deleted"
 pass "deleted shop: nova holds none of its servers, the untagged one stays; bring-up took ${OS_BRINGUP_SECONDS} s"
+
+# 7. Chef on OpenStack: cluster cafe with the chef bootstrapper and the chef-search balancer
+# against goiardi. Nova's servers get the Chef bootstrap as user data (the client key of their
+# node); the fake virt driver runs nothing, so each stand-in does on this host what the
+# server's first chef-client run would (sclman registers the node, as on the local provider),
+# and the LB (on this host) takes its members from Chef search.
+t_chef=$SECONDS
+goiardi_start "$T/goiardi" || fail "goiardi did not start"
+chef_upload_roles || fail "cannot upload the roles"
+chef_config "register_timeout = 120"
+# check_cafe STEP: Nova holds exactly the state's web servers, each with the Chef bootstrap of
+# its node as user data (the key of its Chef client); goiardi holds environment cafe and exactly
+# the live instances as nodes and clients, in place and registered; search finds the web nodes
+# in service and the LB forwards to exactly their addresses. (One status and one server list
+# per check: each sclman or API call costs a second here.)
+check_cafe() {
+  local live nodes clients serving n port applied want node
+  nova_matches_state cafe 10 || fail "$1: nova holds $(nova_names cafe)"
+  sc status --json > "$T/cafe.status"
+  $API servers > "$T/cafe.servers"
+  cafe_q() { jq -r "[.[] | select(.name==\"cafe\") | .instances[] | $1] | sort | join(\" \")" "$T/cafe.status"; }
+  live=$(cafe_q 'select(.state!="gone") | .name')
+  serving=$(cafe_q 'select(.role=="web" and .state=="in_service") | .name')
+  [ "$(jq -r '[.[] | select(.tags | index("sclman:cluster=cafe")) | .name] | sort | join(" ")' "$T/cafe.servers")" \
+    = "$(cafe_q 'select(.role=="web" and .state!="gone" and .state!="error") | .name')" ] \
+    || fail "$1: nova and the state differ: $(nova_names cafe)"
+  [ "$(chef_q /environments/cafe .name)" = cafe ] || fail "$1: no environment cafe"
+  nodes=$(chef_q /environments/cafe/nodes 'keys[]' | sort | tr '\n' ' ' | sed 's/ $//')
+  clients=$(chef_q /clients 'keys[] | select(startswith("cafe-"))' | sort | tr '\n' ' ' | sed 's/ $//')
+  [ "$nodes" = "$live" ] || fail "$1: chef nodes '$nodes', live instances '$live'"
+  [ "$clients" = "$live" ] || fail "$1: chef clients '$clients', live instances '$live'"
+  [ "$(chef_search cafe)" = "$serving" ] || fail "$1: search finds '$(chef_search cafe)', in service '$serving'"
+  for n in $live; do
+    chef_api GET "/nodes/$n" > "$T/node.json" || fail "$1: no node $n"
+    node() { jq -r "$1" "$T/node.json"; }
+    [ "$(node .chef_environment)" = cafe ] || fail "$1: node $n not in environment cafe"
+    [ "$(node .normal.sclman.cluster)" = cafe ] || fail "$1: node $n lacks sclman.cluster"
+    case $n in *-lb-*) continue;; esac
+    [ "$(node '.run_list | join(",")')" = "role[web]" ] || fail "$1: node $n run list"
+    port=$(cafe_q "select(.name==\"$n\") | .address" | cut -d: -f2)
+    [ "$(node .automatic.ipaddress)" = 127.0.0.1 ] || fail "$1: node $n not registered"
+    [ "$(node .normal.sclman.port)" = "$port" ] || fail "$1: node $n port is not its stand-in's"
+    chef_q "/clients/$n" .public_key > "$T/client.pub"
+    jq -r --arg n "$n" '.[] | select(.name==$n) | .user_data // ""' "$T/cafe.servers" > "$T/ud.b64"
+    /usr/bin/python3 - "$T/ud.b64" "$T/client.pub" "$n" "$GOIARDI_URL" <<'PY' || fail "$1: the user data of $n is not its Chef bootstrap"
+import base64, subprocess, sys, yaml
+ud, pub, name, url = open(sys.argv[1]).read().strip(), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4]
+doc = yaml.safe_load(base64.b64decode(ud))
+chef = doc["chef"]
+assert chef["node_name"] == name and chef["environment"] == "cafe", chef
+assert chef["server_url"] == url and chef["run_list"] == ["role[web]"], chef
+key = [f for f in doc["write_files"] if f["path"] == "/etc/chef/client.pem"][0]["content"]
+def spki(args, pem):
+    return subprocess.run(["openssl"] + args, input=pem.encode(), check=True,
+                          capture_output=True).stdout.decode()
+derived = spki(["pkey", "-pubout"], key)
+held = spki(["rsa", "-RSAPublicKey_in", "-pubout"] if "RSA PUBLIC" in pub else ["pkey", "-pubin", "-pubout"], pub)
+assert derived == held, "the key in the user data is not the one of client " + name
+PY
+  done
+  applied=$(awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/cafe-lb-1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//')
+  want=$(for n in $serving; do cafe_q "select(.name==\"$n\") | .address"; done | sort | tr '\n' ' ' | sed 's/ $//')
+  [ "$applied" = "$want" ] || fail "$1: the LB forwards to '$applied', want '$want'"
+  CAFE_LIVE=$live
+  CAFE_SERVING=$serving
+}
+# cafe_serves NAME...: each named web server's stand-in answers through the LB.
+cafe_serves() {
+  local seen="" n
+  for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address cafe)/")$'\n'; done
+  for n in "$@"; do echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through the LB"; done
+}
+
+sc create-cluster cafe --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
+  --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
+  --balancer chef-search > "$T/cafe.out" 2> "$T/cafe.err" || true
+grow_until cafe 2 60 || { tail -n 30 "$T/cafe.err" >&2; fail "cafe did not reach 2 web instances"; }
+[ "$(sqlite3 "$DB" "SELECT bootstrapper || ' ' || balancer FROM clusters WHERE name='cafe'")" = "chef chef-search" ] \
+  || fail "cafe does not record its drivers"
+check_cafe "created"
+[ "$(chef_q /nodes/cafe-lb-1 '.run_list[0]')" = "role[lb]" ] || fail "the LB node's run list"
+# shellcheck disable=SC2086
+cafe_serves $CAFE_SERVING
+grep -q "PRIVATE KEY" "$T/cafe.err" "$T/grow.log" && fail "a private key reached the log"
+pass "chef on openstack: created cafe, nova holds $(nova_names cafe ACTIVE) with their Chef bootstrap as user data; goiardi holds $CAFE_LIVE; the LB forwards to the searched nodes"
+
+sc scale-out --cluster cafe --to 3 > /dev/null 2>> "$T/cafe.err" || true
+grow_until cafe 3 60 || fail "cafe did not grow to 3"
+check_cafe "scaled out"
+pass "chef on openstack: scaled out, nova holds $(nova_names cafe ACTIVE), search finds $(chef_search cafe)"
+
+sc scale-in --cluster cafe --to 2 > /dev/null 2>> "$T/cafe.err" || true
+VICTIM=$(status_q '[.[] | select(.name=="cafe") | .instances[] | select(.state=="draining") | .name] | join(" ")')
+[ -n "$VICTIM" ] && [ "$(echo "$VICTIM" | wc -w)" = 1 ] || fail "one web instance should drain, not '$VICTIM'"
+[ "$(chef_q "/nodes/$VICTIM" .normal.sclman.in_service)" = false ] || fail "draining $VICTIM still in service in chef"
+case " $(chef_search cafe) " in *" $VICTIM "*) fail "draining $VICTIM still found by search";; esac
+chef_exists "/clients/$VICTIM" || fail "the client of $VICTIM was deleted before the drain ended"
+sc scale-in --cluster cafe --wait > /dev/null 2>> "$T/cafe.err" || { tail -n 20 "$T/cafe.err" >&2; fail "scale-in --wait"; }
+chef_exists "/nodes/$VICTIM" && fail "node $VICTIM left behind"
+case " $(nova_names cafe) " in *" $VICTIM "*) fail "nova still holds $VICTIM";; esac
+check_cafe "scaled in"
+pass "chef on openstack: scaled in, $VICTIM drained out of search, deleted from nova and chef"
+
+# A server deleted behind sclman's back: replaced; gc deletes its node and client.
+LOST=$(state_names cafe | cut -d' ' -f1)
+$API delete "$LOST"
+grow_until cafe 2 60 || fail "cafe's lost server was not replaced"
+sc gc --cluster cafe > /dev/null 2>&1 || true
+chef_exists "/nodes/$LOST" && fail "gc left the node of $LOST"
+chef_exists "/clients/$LOST" && fail "gc left the client of $LOST"
+check_cafe "replaced"
+pass "chef on openstack: $LOST lost and replaced; gc deleted its node and client"
+
+sc delete-cluster cafe > "$T/cafe-del.out" 2>> "$T/cafe.err" || true
+for _ in $(seq 1 20); do
+  [ -z "$(nova_names cafe)" ] && [ "$(cluster_status cafe)" = deleted ] && break
+  sc gc --cron >> "$T/cafe.err" 2>&1 || true
+  sleep 2
+done
+[ -z "$(nova_names cafe)" ] || fail "after delete-cluster nova holds $(nova_names cafe)"
+[ "$(cluster_status cafe)" = deleted ] || fail "cafe is $(cluster_status cafe), not deleted"
+chef_exists /environments/cafe && fail "environment cafe left behind"
+[ -z "$(chef_q /nodes 'keys[] | select(startswith("cafe-"))')" ] || fail "cafe's nodes left behind"
+[ -z "$(chef_q /clients 'keys[] | select(startswith("cafe-"))')" ] || fail "cafe's clients left behind"
+pass "chef on openstack: deleted cafe, nova and goiardi hold nothing of it ($((SECONDS - t_chef)) s for this scenario)"
+
+# 8. Faults between sclman and Keystone and Nova: a fault proxy in front of each (the Keystone
+# one rewrites Nova's URL in the catalog to the Nova one's), reached through a second cloud,
+# labf. Faults are queued for given requests (each used once: the queue files end empty) or
+# drawn at random at a rate. Nova's 429 and 413 carry Retry-After: 2, so sclman's retries of
+# them must log wait_ms=2000. Requests time out after 8 s here; late faults hang for 12 s.
+t_faults=$SECONDS
+NOVA_PUBLIC=$(curl -fsS -D "$T/ks.headers" -o "$T/ks.token" -H 'Content-Type: application/json' \
+  -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"demo","domain":{"name":"Default"},"password":"demo-secret"}}},"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}' \
+  "$OS_KEYSTONE_URL/v3/auth/tokens" && jq -r '.token.catalog[] | select(.type=="compute") | .endpoints[] | select(.interface=="public") | .url' "$T/ks.token")
+NOVA_BASE=$(echo "$NOVA_PUBLIC" | grep -oE '^http://127\.0\.0\.1:[0-9]+') || fail "no nova endpoint on 127.0.0.1 in the catalog: $NOVA_PUBLIC"
+# fproxy NAME UPSTREAM [ARGS]: a fault proxy, its rate in $T/NAME.control, its queue $T/NAME.queue.
+fproxy() {
+  local name=$1 up=$2
+  shift 2
+  echo 0 > "$T/$name.control"
+  : > "$T/$name.queue"
+  python3 "$SCLMAN_SOURCE_DIR/tests/support/fault_proxy.py" --upstream "$up" \
+    --port-file "$T/$name.port" --log "$T/$name.log" --control "$T/$name.control" \
+    --queue "$T/$name.queue" --seed 11 --hang 12 --retry-after 2 "$@" &
+  FAKE_PIDS+=($!)
+  for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+  [ -s "$T/$name.port" ] || fail "fault proxy $name did not start"
+}
+fproxy novaf "$NOVA_BASE"
+fproxy ksf "$OS_KEYSTONE_URL" --rewrite "$NOVA_BASE/=http://127.0.0.1:$(cat "$T/novaf.port")/"
+cat >> "$T/osconf/clouds.yaml" <<EOT
+  labf:
+    auth:
+      auth_url: http://127.0.0.1:$(cat "$T/ksf.port")
+      username: demo
+      password: demo-secret
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+EOT
+sed -i 's/^request_timeout_ms = 60000$/request_timeout_ms = 8000/' "$SCLMAN_CONFIG"
+grep -q '^request_timeout_ms = 8000$' "$SCLMAN_CONFIG" || fail "cannot set the request timeout"
+# rush_dups: names Nova holds more than one server of, for cluster rush (must stay empty).
+rush_dups() {
+  $API servers | jq -r '[.[] | select(.tags | index("sclman:cluster=rush")) | .name] | group_by(.) | map(select(length > 1) | .[0]) | join(" ")'
+}
+# frun ARGS...: one sclman run through the faults; 0 and 75 (transient: the next run goes on)
+# are the only acceptable exit codes.
+frun() {
+  local rc=0
+  sc "$@" >> "$T/faults.out" 2>> "$T/faults.err" || rc=$?
+  case $rc in 0|75) ;; *) tail -n 20 "$T/faults.err" >&2; fail "sclman $* exited $rc under faults";; esac
+  [ -z "$(rush_dups)" ] || fail "nova holds duplicate servers: $(rush_dups)"
+}
+# rush_until N RUNS CMD...: run CMD until rush has N web instances in service and nothing booting,
+# draining or deleting.
+rush_until() {
+  local n=$1 runs=$2 k busy
+  shift 2
+  busy='[.[] | select(.name=="rush") | .instances[] | select(.role=="web" and (.state | test("requested|building|active|bootstrapping|draining|deleting")))] | length'
+  for k in $(seq 1 "$runs"); do
+    frun "$@"
+    [ "$(web_in_service rush)" = "$n" ] && [ "$(status_q "$busy")" = 0 ] && return 0
+    sleep 1
+  done
+  tail -n 30 "$T/faults.err" >&2
+  fail "rush did not settle at $n web instances"
+}
+
+# Creates: Keystone answers 503 then 429 to the first authentications; Nova 429 and 413 to the
+# first creates, then resets the connection after it accepted one, then holds one (longer than
+# sclman's timeout) before forwarding it; a look-up by name gets a 500.
+printf '%s\n' 'POST /v3/auth/tokens 503' 'POST /v3/auth/tokens 429' > "$T/ksf.queue"
+printf '%s\n' 'POST ^/v2.1/servers$ 429' 'POST ^/v2.1/servers$ 413' \
+  'POST ^/v2.1/servers$ late_reset' 'GET ^/v2.1/servers/detail 500' \
+  'POST ^/v2.1/servers$ late_forward' > "$T/novaf.queue"
+frun create-cluster rush --provider openstack --os-cloud labf --flavor m1.tiny --image tiny \
+  --network sclnet --web 2 --min 1 --max 4 --metrics sensu
+rush_until 2 40 scale-out --cluster rush --cron
+[ ! -s "$T/ksf.queue" ] || fail "keystone faults not delivered: $(cat "$T/ksf.queue")"
+[ ! -s "$T/novaf.queue" ] || fail "nova faults not delivered: $(cat "$T/novaf.queue")"
+grep -qE 'openstack.retry service=keystone attempt=[0-9]+ wait_ms=2000 .*keystone 429' "$T/faults.err" \
+  || { grep openstack.retry "$T/faults.err" >&2; fail "keystone's Retry-After not honoured"; }
+grep -qE 'openstack.retry service=nova op=create server=rush-web-[0-9]+ attempt=[0-9]+ wait_ms=2000 .*compute 429' "$T/faults.err" \
+  || { grep openstack.retry "$T/faults.err" >&2; fail "nova's 429 Retry-After not honoured"; }
+grep -qE 'openstack.retry service=nova op=create server=rush-web-[0-9]+ attempt=[0-9]+ wait_ms=2000 .*compute 413' "$T/faults.err" \
+  || { grep openstack.retry "$T/faults.err" >&2; fail "nova's 413 Retry-After not honoured"; }
+[ "$(grep -c 'openstack.create_unknown server=rush-web-' "$T/faults.err")" -ge 2 ] \
+  || fail "the reset and held creates were not treated as of unknown outcome"
+grep -q 'openstack.create_lost' "$T/faults.err" && fail "a create nova accepted was taken for lost"
+posts_through=$(grep -c '^POST /v2.1/servers ' "$T/novaf.log")
+reached=$(grep -cE '^POST /v2.1/servers (-> 202|fault late_(reset|forward) \(upstream 202\))' "$T/novaf.log")
+nova_matches_state rush 10 || fail "nova holds $(nova_names rush ACTIVE), the state $(state_names rush)"
+[ "$(nova_names rush | wc -w)" = 2 ] && [ "$reached" = 2 ] \
+  || fail "nova accepted $reached creates and holds $(nova_names rush) for 2 instances"
+pass "faults on create: $posts_through POSTs (429, 413, reset after 202, held past the timeout), $reached accepted, no duplicate; Retry-After 2 s waited as wait_ms=2000; nova holds $(nova_names rush)"
+
+# Bursts: 40 % of Keystone and Nova requests answered 503, 500 or 429 while rush grows to 3 and
+# shrinks to 1 (the chain's runs go on through them: exit 0 or 75 only).
+echo "40 503,500,429" > "$T/novaf.control"
+echo "40 503,500,429" > "$T/ksf.control"
+frun scale-out --cluster rush --to 3
+rush_until 3 40 scale-out --cluster rush --cron
+frun scale-in --cluster rush --to 1
+rush_until 1 40 scale-in --cluster rush --cron
+echo 0 > "$T/novaf.control"
+echo 0 > "$T/ksf.control"
+bursts=$(cat "$T/novaf.log" "$T/ksf.log" | grep -cE ' fault (503|500|429)$')
+[ "$bursts" -ge 5 ] || fail "only $bursts faults injected in the bursts"
+grep -qE 'openstack.retry service=(nova|compute) ' "$T/faults.err" || fail "no nova request was retried"
+frun gc
+nova_matches_state rush 10 || fail "after the bursts nova holds $(nova_names rush ACTIVE), the state $(state_names rush)"
+[ "$(nova_names rush)" = "$(state_names rush)" ] || fail "after gc nova holds '$(nova_names rush)', the state '$(state_names rush)'"
+# The state records each server by Nova's id, not only by name.
+ids_nova=$($API servers | jq -r '[.[] | select(.tags | index("sclman:cluster=rush")) | "\(.name)=\(.id)"] | sort | join(" ")')
+ids_state=$(sqlite3 "$DB" "SELECT i.name || '=' || i.cloud_id FROM instances i JOIN clusters c ON c.id = i.cluster_id
+                          WHERE c.name = 'rush' AND i.role = 'web' AND i.state NOT IN ('gone', 'error') ORDER BY i.name" | tr '\n' ' ' | sed 's/ $//')
+[ "$ids_nova" = "$ids_state" ] || fail "nova holds '$ids_nova', the state '$ids_state'"
+pass "bursts: $bursts faults (503, 500, 429), rush grew to 3 and shrank to 1; no duplicate; nova holds $(nova_names rush), as the state"
+
+# Deletes through faults: a 503 and a 500 on the DELETEs, a reset after one was accepted.
+printf '%s\n' 'DELETE ^/v2.1/servers/ 503' 'DELETE ^/v2.1/servers/ 500' \
+  'DELETE ^/v2.1/servers/ late_reset' > "$T/novaf.queue"
+frun delete-cluster rush
+for _ in $(seq 1 20); do
+  [ -z "$(nova_names rush)" ] && [ "$(cluster_status rush)" = deleted ] && break
+  frun gc --cron
+  sleep 1
+done
+[ -z "$(nova_names rush)" ] || fail "after delete-cluster nova holds $(nova_names rush)"
+[ "$(cluster_status rush)" = deleted ] || fail "rush is $(cluster_status rush), not deleted"
+[ ! -s "$T/novaf.queue" ] || fail "delete faults not delivered: $(cat "$T/novaf.queue")"
+all=$(cat "$T/novaf.log" "$T/ksf.log" | grep -c ' fault ')
+kinds=$(cat "$T/novaf.log" "$T/ksf.log" | grep -oE ' fault [a-z0-9_]+' | awk '{print $2}' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+echo "faults: $all injected ($kinds), $(grep -c . "$T/novaf.log") nova and $(grep -c . "$T/ksf.log") keystone requests through the proxies, $(grep -c 'openstack.retry' "$T/faults.err") retries logged"
+pass "faults: delete-cluster through faults left nothing in nova; $all faults in all ($((SECONDS - t_faults)) s for this scenario)"

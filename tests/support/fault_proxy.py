@@ -4,7 +4,9 @@ service (goiardi, Prometheus, the Sensu fakes), and it forwards each request to 
 or, at --rate percent of requests, answers with a fault instead:
 
   500, 502, 503     the status, with a small JSON error body, upstream not asked
-  429               429 with `Retry-After: 1`, upstream not asked
+  429               429 with `Retry-After: N` (--retry-after, default 1), upstream not asked
+  413               413 with `Retry-After: N` and Nova's overLimit body (Nova's rate limiting
+                    before 429 existed), upstream not asked
   reset             the connection closed without an answer (RST), upstream not asked
   timeout           no answer for --hang seconds (longer than the client's timeout)
   slow              the upstream's answer, its body sent in small pieces --slow seconds apart
@@ -12,15 +14,26 @@ or, at --rate percent of requests, answers with a fault instead:
   badjson           the upstream's status and headers with a body that is not JSON
   late_500          the request forwarded (so the upstream acts on it), then 502: the case a
                     blind retry of a create would duplicate
+  late_reset        the request forwarded (the upstream acts), then the connection reset
+  late_timeout      the request forwarded (the upstream acts), then no answer for --hang seconds
+  late_forward      the request held for --hang seconds (longer than the client's timeout), then
+                    forwarded (the upstream acts after the client gave up), the answer dropped
 
 Faults are picked at random (seeded by --seed) among --faults. The rate and the fault list can
 be changed while it runs by writing `RATE [FAULT,...]` to the --control file (read on every
-request). One line per request goes to --log: `METHOD PATH fault|-> STATUS`. Stops on SIGTERM.
+request). --queue FILE holds faults for given requests, one `METHOD PATH_REGEX FAULT` a line:
+the first line whose method and regex (searched in the path) match a request is taken out of the
+file and its fault applied, before any random one (so a test can say "the next POST /servers is
+reset after the upstream accepted it" and check the file is empty afterwards). --rewrite OLD=NEW
+(repeatable) replaces OLD by NEW in forwarded answer bodies (e.g. Nova's URL in Keystone's
+catalog by a second proxy's). One line per request goes to --log: `METHOD PATH fault|-> STATUS`.
+Stops on SIGTERM.
 """
 import argparse
 import http.client
 import os
 import random
+import re
 import socket
 import struct
 import sys
@@ -31,6 +44,8 @@ from urllib.parse import urlsplit
 
 ALL_FAULTS = ["500", "502", "503", "429", "reset", "timeout", "slow", "truncated", "badjson",
               "late_500"]
+# Not picked at random unless named in --faults or the control file.
+MORE_FAULTS = ["413", "late_reset", "late_timeout", "late_forward"]
 # Headers that belong to one hop only.
 HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
        "transfer-encoding", "upgrade", "content-length"}
@@ -47,6 +62,10 @@ def arguments():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--hang", type=float, default=30.0, help="seconds a timeout fault hangs")
     p.add_argument("--slow", type=float, default=0.2, help="seconds between slow body pieces")
+    p.add_argument("--retry-after", default="1", help="Retry-After of 429 and 413 faults")
+    p.add_argument("--queue", help="file of 'METHOD PATH_REGEX FAULT' lines, each used once")
+    p.add_argument("--rewrite", action="append", default=[],
+                   help="OLD=NEW: replace OLD by NEW in forwarded answer bodies")
     return p.parse_args()
 
 
@@ -75,7 +94,28 @@ class Proxy(BaseHTTPRequestHandler):
                     faults = parts[1].split(",")
         return rate, [x for x in faults if x]
 
+    def queued(self):
+        path = self.server.args.queue
+        if not path:
+            return None
+        with self.lock:
+            if not os.path.exists(path):
+                return None
+            with open(path) as f:
+                lines = f.read().splitlines()
+            for k, line in enumerate(lines):
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == self.command and re.search(parts[1], self.path):
+                    with open(path + ".tmp", "w") as f:
+                        f.write("".join(x + "\n" for x in lines[:k] + lines[k + 1:]))
+                    os.rename(path + ".tmp", path)
+                    return parts[2]
+        return None
+
     def pick(self):
+        fault = self.queued()
+        if fault:
+            return fault
         rate, faults = self.settings()
         with self.lock:
             if faults and self.server.rng.random() * 100.0 < rate:
@@ -95,6 +135,9 @@ class Proxy(BaseHTTPRequestHandler):
         r = conn.getresponse()
         data = r.read()
         conn.close()
+        for rule in self.server.args.rewrite:
+            old, new = rule.split("=", 1)
+            data = data.replace(old.encode(), new.encode())
         return r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in HOP], data
 
     def answer(self, status, headers, data, close=False):
@@ -121,10 +164,18 @@ class Proxy(BaseHTTPRequestHandler):
             self.record(f"fault {fault}")
             return self.answer(int(fault), [("Content-Type", "application/json")],
                                b'{"error":["injected fault"]}')
+        retry_after = self.server.args.retry_after
         if fault == "429":
             self.record("fault 429")
-            return self.answer(429, [("Retry-After", "1"), ("Content-Type", "application/json")],
+            return self.answer(429, [("Retry-After", retry_after),
+                                     ("Content-Type", "application/json")],
                                b'{"error":["slow down"]}')
+        if fault == "413":
+            self.record("fault 413")
+            body = ('{"overLimit": {"code": 413, "message": "This request was rate-limited.", '
+                    '"retryAfter": "%s"}}' % retry_after).encode()
+            return self.answer(413, [("Retry-After", retry_after),
+                                     ("Content-Type", "application/json")], body)
         if fault == "reset":
             self.record("fault reset")
             return self.reset()
@@ -132,6 +183,8 @@ class Proxy(BaseHTTPRequestHandler):
             self.record("fault timeout")
             time.sleep(self.server.args.hang)
             return self.reset()
+        if fault == "late_forward":
+            time.sleep(self.server.args.hang)
         try:
             status, headers, data = self.forward(body)
         except OSError as e:
@@ -140,6 +193,16 @@ class Proxy(BaseHTTPRequestHandler):
         if fault == "late_500":
             self.record(f"fault late_500 (upstream {status})")
             return self.answer(502, [("Content-Type", "text/html")], b"<html>bad gateway</html>")
+        if fault == "late_reset":
+            self.record(f"fault late_reset (upstream {status})")
+            return self.reset()
+        if fault == "late_forward":
+            self.record(f"fault late_forward (upstream {status})")
+            return self.reset()
+        if fault == "late_timeout":
+            self.record(f"fault late_timeout (upstream {status})")
+            time.sleep(self.server.args.hang)
+            return self.reset()
         if fault == "truncated" and len(data) > 1:
             self.record(f"fault truncated (upstream {status})")
             self.send_response(status)

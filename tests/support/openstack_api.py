@@ -124,6 +124,7 @@ def servers(url):
     for v in s.get(nova + '/servers/detail?all_tenants=1', headers=MV).json()['servers']:
         addrs = [a['addr'] for net in v['addresses'].values() for a in net]
         out.append({'name': v['name'], 'id': v['id'], 'status': v['status'],
+                    'user_data': v.get('OS-EXT-SRV-ATTR:user_data'),
                     'tags': sorted(v.get('tags', [])), 'addresses': addrs,
                     'metadata': v.get('metadata', {})})
     print(json.dumps(sorted(out, key=lambda x: x['name'])))

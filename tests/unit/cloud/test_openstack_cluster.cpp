@@ -1,0 +1,182 @@
+#include "cloud/openstack_cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+using cloud::OpenStackBootstrapper;
+using cloud::Server;
+using cloud::ServerStatus;
+
+namespace {
+
+// Nova as a map of name -> status; records nothing else.
+class FakeNova final : public cloud::Provider
+{
+public:
+  std::map<std::string, ServerStatus> servers;
+
+  core::Result<Server> create(const cloud::ServerSpec& spec) override
+  {
+    servers[spec.name] = ServerStatus::building;
+    Server s;
+    s.id = "id-" + spec.name;
+    s.name = spec.name;
+    return s;
+  }
+  core::Result<std::optional<Server>> find(const std::string& name) override
+  {
+    const auto it = servers.find(name);
+    if (it == servers.end()) {
+      return std::optional<Server>{};
+    }
+    Server s;
+    s.name = name;
+    s.status = it->second;
+    return std::optional<Server>{s};
+  }
+  core::Result<void> remove(const core::InstanceRef& i) override
+  {
+    servers.erase(i.name);
+    return {};
+  }
+  core::Result<std::vector<Server>> list() override { return std::vector<Server>{}; }
+};
+
+// Records which instance each call was for: "bootstrap:shop-lb-1".
+class Recorder final : public cm::Bootstrapper
+{
+public:
+  explicit Recorder(std::string user_data, bool bootstrapped, int drain = 0)
+    : m_user_data(std::move(user_data)), m_bootstrapped(bootstrapped), m_drain(drain)
+  {
+  }
+  std::vector<std::string> calls;
+
+  core::Result<std::string> user_data(const core::InstanceRef& i) override
+  {
+    calls.push_back("user_data:" + i.name);
+    return m_user_data;
+  }
+  core::Result<bool> bootstrap(const core::InstanceRef& i) override
+  {
+    calls.push_back("bootstrap:" + i.name);
+    return m_bootstrapped;
+  }
+  core::Result<bool> running(const core::InstanceRef& i) override
+  {
+    calls.push_back("running:" + i.name);
+    return true;
+  }
+  core::Result<void> set_in_service(const core::InstanceRef& i, bool) override
+  {
+    calls.push_back("set_in_service:" + i.name);
+    return {};
+  }
+  core::Result<void> decommission(const core::InstanceRef& i) override
+  {
+    calls.push_back("decommission:" + i.name);
+    return {};
+  }
+  core::Result<void> prepare_cluster(const std::string& c) override
+  {
+    calls.push_back("prepare:" + c);
+    return {};
+  }
+  core::Result<int> remove_orphans(const std::string& c, const std::set<std::string>&) override
+  {
+    calls.push_back("orphans:" + c);
+    return 0;
+  }
+  int drain_seconds() const override { return m_drain; }
+
+private:
+  std::string m_user_data;
+  bool m_bootstrapped;
+  int m_drain;
+};
+
+const core::InstanceRef k_lb{"shop", "shop-lb-1", "lb", "127.0.0.1:8080", ""};
+const core::InstanceRef k_web{"shop", "shop-web-1", "web", "10.0.0.5:80", "id-shop-web-1"};
+
+} // namespace
+
+TEST_CASE("the LB of an OpenStack cluster is configured on this host, whatever configures the "
+          "web servers",
+          "[openstack]")
+{
+  FakeNova nova;
+  // As for chef: `here` starts nginx and registers the node itself, `remote` waits for the
+  // VM's chef-client (which never runs on the sclman host).
+  Recorder here("#cloud-config here", true, 2);
+  Recorder remote("#cloud-config remote", false, 30);
+  OpenStackBootstrapper b(nova, here, &remote, false);
+
+  CHECK(b.bootstrap(k_lb).value());
+  CHECK(b.running(k_lb).value());
+  CHECK(here.calls == std::vector<std::string>{"bootstrap:shop-lb-1", "running:shop-lb-1"});
+  CHECK(remote.calls.empty());
+  CHECK(b.drain_seconds() == 30);
+}
+
+TEST_CASE("without stand-ins a Nova web server is configured by the remote bootstrapper and "
+          "gets its user data",
+          "[openstack]")
+{
+  FakeNova nova;
+  nova.servers["shop-web-1"] = ServerStatus::active;
+  Recorder here("#cloud-config here", true);
+  Recorder remote("#cloud-config remote", false);
+  OpenStackBootstrapper b(nova, here, &remote, false);
+
+  CHECK(b.user_data(k_web).value() == "#cloud-config remote");
+  CHECK_FALSE(b.bootstrap(k_web).value());  // waits for the VM to register
+  REQUIRE(b.set_in_service(k_web, true));
+  REQUIRE(b.decommission(k_web));
+  CHECK(remote.calls
+        == std::vector<std::string>{"user_data:shop-web-1", "bootstrap:shop-web-1",
+                                    "set_in_service:shop-web-1", "decommission:shop-web-1"});
+  CHECK(here.calls.empty());
+  // Cluster-wide work goes to the bootstrapper on this host (one Chef server for both).
+  REQUIRE(b.prepare_cluster("shop"));
+  REQUIRE(b.remove_orphans("shop", {}));
+  CHECK(here.calls == std::vector<std::string>{"prepare:shop", "orphans:shop"});
+}
+
+TEST_CASE("with stand-ins a web server is configured on this host, and its user data still "
+          "goes to Nova",
+          "[openstack]")
+{
+  FakeNova nova;
+  nova.servers["shop-web-1"] = ServerStatus::active;
+  Recorder here("#cloud-config here", true);
+  Recorder remote("#cloud-config remote", false);
+  OpenStackBootstrapper b(nova, here, &remote, true);
+
+  CHECK_FALSE(b.user_data(k_web).value().empty());
+  CHECK(b.bootstrap(k_web).value());
+  CHECK(b.running(k_web).value());
+  CHECK(here.calls
+        == std::vector<std::string>{"user_data:shop-web-1", "bootstrap:shop-web-1",
+                                    "running:shop-web-1"});
+  CHECK(remote.calls.empty());
+}
+
+TEST_CASE("a web server Nova no longer holds ACTIVE is not running", "[openstack]")
+{
+  FakeNova nova;
+  Recorder here("", true);
+  OpenStackBootstrapper b(nova, here, nullptr, false);
+
+  CHECK_FALSE(b.running(k_web).value());
+  nova.servers["shop-web-1"] = ServerStatus::error;
+  CHECK_FALSE(b.running(k_web).value());
+  nova.servers["shop-web-1"] = ServerStatus::active;
+  CHECK(b.running(k_web).value());
+  // Nothing configures a Nova server when the image does it all (the local bootstrapper).
+  CHECK(b.bootstrap(k_web).value());
+  CHECK(b.user_data(k_web).value().empty());
+  CHECK(here.calls.empty());
+}
