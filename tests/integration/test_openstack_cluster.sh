@@ -382,7 +382,7 @@ PY
 cafe_serves() {
   local seen="" n
   for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address cafe)/")$'\n'; done
-  for n in "$@"; do echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through the LB"; done
+  for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
 }
 
 sc create-cluster cafe --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
