@@ -39,6 +39,7 @@ const char* k_twin = R"({"servers": [{"id": "s2", "name": "shop-web-1", "status"
 class NovaTransport final : public http::HttpTransport
 {
 public:
+  int auths = 0;
   int posts = 0;
   int lookups = 0;
   bool twin = false;  // the look-up by name lists only the twin
@@ -50,6 +51,7 @@ public:
     http::HttpResponse out;
     out.status = 200;
     if (r.url.find("/auth/tokens") != std::string::npos) {
+      ++auths;
       out.status = 201;
       out.headers = {{"x-subject-token", "tok"}};
       out.body = k_token;
@@ -195,6 +197,30 @@ TEST_CASE("rate limits (429, 413 with Retry-After) are retried at once after the
   REQUIRE(server);
   CHECK(nova.posts == 3);
   CHECK(nova.lookups == 3);  // one before each POST, none spent waiting
+}
+
+TEST_CASE("a 401 gets one new token and the request again; a second 401 is an auth error",
+          "[openstack]")
+{
+  // The token was revoked between runs (or expired early): Nova did not act on the request.
+  NovaTransport nova;
+  nova.post = [](int n) { return n == 1 ? status(401) : accepted(); };
+  core::SystemClock clock;
+  OpenStackProvider p(nova, clock, options(30'000));
+  const auto server = p.create(web_1());
+  REQUIRE(server);
+  CHECK(nova.auths == 2);
+  CHECK(nova.posts == 2);
+
+  // Refused with a fresh token too: the credentials or roles are wrong; no third attempt.
+  NovaTransport refused;
+  refused.post = [](int) { return status(401); };
+  OpenStackProvider q(refused, clock, options(30'000));
+  const auto denied = q.create(web_1());
+  REQUIRE_FALSE(denied);
+  CHECK(denied.error().kind == core::ErrorKind::upstream_auth);
+  CHECK(refused.auths == 2);
+  CHECK(refused.posts == 2);
 }
 
 TEST_CASE("which failed creates may have been accepted by nova", "[openstack]")
