@@ -363,7 +363,18 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
   const bool timed_out = now - i.state_since > core::Millis(m_options.boot_timeout) * 1000;
   switch (i.state) {
   case InstanceState::requested: {
-    TRY_ASSIGN(auto user_data, m_drivers.bootstrapper->user_data(ref(cluster, i)));
+    // A server an earlier run's create left behind (accepted, not recorded: a run killed, or
+    // a create of unknown outcome) keeps the user data it boots with; new user data would
+    // lock it out (for chef, a new client key replaces the one it carries). create() below
+    // finds it by name.
+    TRY_ASSIGN(const auto existing, m_drivers.provider->find(i.name));
+    std::string user_data;
+    if (!existing) {
+      TRY_ASSIGN(user_data, m_drivers.bootstrapper->user_data(ref(cluster, i)));
+    } else {
+      spdlog::info("instance.server_exists cluster={} instance={} id={}", cluster.name, i.name,
+                   existing->id);
+    }
     cloud::ServerSpec spec;
     spec.name = i.name;
     spec.cluster = cluster.name;

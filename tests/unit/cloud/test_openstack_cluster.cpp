@@ -1,4 +1,7 @@
 #include "cloud/openstack_cluster.hpp"
+#include "engine/engine.hpp"
+#include "state/store.hpp"
+#include "../state/temp_store.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -179,4 +182,38 @@ TEST_CASE("a web server Nova no longer holds ACTIVE is not running", "[openstack
   CHECK(b.bootstrap(k_web).value());
   CHECK(b.user_data(k_web).value().empty());
   CHECK(here.calls.empty());
+}
+
+TEST_CASE("a server an unrecorded create left behind keeps the user data it booted with",
+          "[openstack][engine]")
+{
+  // With chef, user data carries a new client key: made again for a server that already
+  // booted with the previous one, it would lock that server out of the Chef server.
+  state_test::TempDir dir;
+  state_test::FixedClock clock;
+  auto store = state::Store::open((dir.path / "state.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.provider = "openstack";
+  c.bootstrapper = "chef";
+  c.policy = "{}";
+  c.desired = 2;
+  c.id = store->insert_cluster(c).value();
+  state::Instance left, fresh;
+  left.role = fresh.role = "web";
+  left.cluster_id = fresh.cluster_id = c.id;
+  REQUIRE(store->insert_instance(left, "shop"));
+  REQUIRE(store->insert_instance(fresh, "shop"));
+
+  FakeNova nova;
+  nova.servers[left.name] = ServerStatus::building;  // accepted by a run that was then killed
+  Recorder chef("#cloud-config new-key", false);
+  engine::Engine e(*store, engine::Drivers{&nova, &chef, nullptr, nullptr, nullptr},
+                   engine::Options{});
+  REQUIRE(e.advance(c, left));
+  REQUIRE(e.advance(c, fresh));
+  CHECK(left.state == state::InstanceState::building);
+  CHECK(fresh.state == state::InstanceState::building);
+  CHECK(chef.calls == std::vector<std::string>{"user_data:" + fresh.name});
 }
