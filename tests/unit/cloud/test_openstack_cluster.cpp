@@ -217,3 +217,49 @@ TEST_CASE("a server an unrecorded create left behind keeps the user data it boot
   CHECK(fresh.state == state::InstanceState::building);
   CHECK(chef.calls == std::vector<std::string>{"user_data:" + fresh.name});
 }
+
+TEST_CASE("a server stuck in BUILD past the boot timeout, or in ERROR, fails its instance",
+          "[openstack][engine]")
+{
+  state_test::TempDir dir;
+  state_test::FixedClock clock;
+  auto store = state::Store::open((dir.path / "state.db").string(), clock);
+  REQUIRE(store);
+  state::Cluster c;
+  c.name = "shop";
+  c.provider = "openstack";
+  c.policy = "{}";
+  c.desired = 2;
+  c.id = store->insert_cluster(c).value();
+  state::Instance stuck, broken;
+  stuck.role = broken.role = "web";
+  stuck.cluster_id = broken.cluster_id = c.id;
+  REQUIRE(store->insert_instance(stuck, "shop"));
+  REQUIRE(store->insert_instance(broken, "shop"));
+
+  FakeNova nova;
+  Recorder none("", false);
+  engine::Options o;
+  o.boot_timeout = 300;
+  o.failure_budget = 10;
+  engine::Engine e(*store, engine::Drivers{&nova, &none, nullptr, nullptr, nullptr}, o);
+  REQUIRE(e.advance(c, stuck));
+  REQUIRE(e.advance(c, broken));
+  REQUIRE(stuck.state == state::InstanceState::building);
+
+  // Still building within the timeout: nothing happens.
+  clock.t += 299'000;
+  CHECK_FALSE(e.advance(c, stuck).value());
+  CHECK(stuck.state == state::InstanceState::building);
+
+  // Nova put one in ERROR: its instance fails at once, with the reason.
+  nova.servers[broken.name] = ServerStatus::error;
+  REQUIRE(e.advance(c, broken));
+  CHECK(broken.state == state::InstanceState::error);
+
+  // Past the timeout, still in BUILD: the instance fails and says why.
+  clock.t += 2'000;
+  REQUIRE(e.advance(c, stuck));
+  CHECK(stuck.state == state::InstanceState::error);
+  CHECK(stuck.error == "server stuck in BUILD past the boot timeout");
+}
