@@ -184,35 +184,38 @@ TEST_CASE("a web server Nova no longer holds ACTIVE is not running", "[openstack
   CHECK(here.calls.empty());
 }
 
+// Cluster shop on OpenStack with two web instances, requested.
+struct TwoWebInstances : state_test::ShopState
+{
+  state::Instance first, second;
+
+  explicit TwoWebInstances(const std::string& bootstrapper)
+    : ShopState("openstack", bootstrapper)
+  {
+    for (auto* i : {&first, &second}) {
+      i->role = "web";
+      i->cluster_id = cluster.id;
+      REQUIRE(store->insert_instance(*i, "shop"));
+    }
+  }
+};
+
 TEST_CASE("a server an unrecorded create left behind keeps the user data it booted with",
           "[openstack][engine]")
 {
   // With chef, user data carries a new client key: made again for a server that already
   // booted with the previous one, it would lock that server out of the Chef server.
-  state_test::TempDir dir;
-  state_test::FixedClock clock;
-  auto store = state::Store::open((dir.path / "state.db").string(), clock);
-  REQUIRE(store);
-  state::Cluster c;
-  c.name = "shop";
-  c.provider = "openstack";
-  c.bootstrapper = "chef";
-  c.policy = "{}";
-  c.desired = 2;
-  c.id = store->insert_cluster(c).value();
-  state::Instance left, fresh;
-  left.role = fresh.role = "web";
-  left.cluster_id = fresh.cluster_id = c.id;
-  REQUIRE(store->insert_instance(left, "shop"));
-  REQUIRE(store->insert_instance(fresh, "shop"));
+  TwoWebInstances s("chef");
+  auto& left = s.first;
+  auto& fresh = s.second;
 
   FakeNova nova;
   nova.servers[left.name] = ServerStatus::building;  // accepted by a run that was then killed
   Recorder chef("#cloud-config new-key", false);
-  engine::Engine e(*store, engine::Drivers{&nova, &chef, nullptr, nullptr, nullptr},
+  engine::Engine e(*s.store, engine::Drivers{&nova, &chef, nullptr, nullptr, nullptr},
                    engine::Options{});
-  REQUIRE(e.advance(c, left));
-  REQUIRE(e.advance(c, fresh));
+  REQUIRE(e.advance(s.cluster, left));
+  REQUIRE(e.advance(s.cluster, fresh));
   CHECK(left.state == state::InstanceState::building);
   CHECK(fresh.state == state::InstanceState::building);
   CHECK(chef.calls == std::vector<std::string>{"user_data:" + fresh.name});
@@ -221,28 +224,18 @@ TEST_CASE("a server an unrecorded create left behind keeps the user data it boot
 TEST_CASE("a server stuck in BUILD past the boot timeout, or in ERROR, fails its instance",
           "[openstack][engine]")
 {
-  state_test::TempDir dir;
-  state_test::FixedClock clock;
-  auto store = state::Store::open((dir.path / "state.db").string(), clock);
-  REQUIRE(store);
-  state::Cluster c;
-  c.name = "shop";
-  c.provider = "openstack";
-  c.policy = "{}";
-  c.desired = 2;
-  c.id = store->insert_cluster(c).value();
-  state::Instance stuck, broken;
-  stuck.role = broken.role = "web";
-  stuck.cluster_id = broken.cluster_id = c.id;
-  REQUIRE(store->insert_instance(stuck, "shop"));
-  REQUIRE(store->insert_instance(broken, "shop"));
+  TwoWebInstances s("local");
+  auto& stuck = s.first;
+  auto& broken = s.second;
+  auto& c = s.cluster;
+  auto& clock = s.clock;
 
   FakeNova nova;
   Recorder none("", false);
   engine::Options o;
   o.boot_timeout = 300;
   o.failure_budget = 10;
-  engine::Engine e(*store, engine::Drivers{&nova, &none, nullptr, nullptr, nullptr}, o);
+  engine::Engine e(*s.store, engine::Drivers{&nova, &none, nullptr, nullptr, nullptr}, o);
   REQUIRE(e.advance(c, stuck));
   REQUIRE(e.advance(c, broken));
   REQUIRE(stuck.state == state::InstanceState::building);
@@ -252,7 +245,7 @@ TEST_CASE("a server stuck in BUILD past the boot timeout, or in ERROR, fails its
   CHECK_FALSE(e.advance(c, stuck).value());
   CHECK(stuck.state == state::InstanceState::building);
 
-  // Nova put one in ERROR: its instance fails at once, with the reason.
+  // Nova put one in ERROR: its instance fails at once.
   nova.servers[broken.name] = ServerStatus::error;
   REQUIRE(e.advance(c, broken));
   CHECK(broken.state == state::InstanceState::error);

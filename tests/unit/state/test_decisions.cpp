@@ -26,18 +26,12 @@ std::string plan(state::Store& store, const std::string& sql)
 
 TEST_CASE("a decision is stored with its explanation and read back", "[state]")
 {
-  TempDir dir;
-  FixedClock clock;
-  auto store = state::Store::open((dir.path / "s.db").string(), clock);
-  REQUIRE(store);
-  state::Cluster c;
-  c.name = "shop";
-  c.policy = "{}";
-  c.desired = 2;
-  c.id = *store->insert_cluster(c);
+  state_test::ShopState s;
+  auto& store = s.store;
+  const auto& c = s.cluster;
   state::DecisionRow d;
   d.cluster_id = c.id;
-  d.ts = clock.t;
+  d.ts = s.clock.t;
   d.action = "scale_out";
   d.from_size = 2;
   d.to_size = 3;
