@@ -1,5 +1,7 @@
 #include "cloud/openstack.hpp"
 
+#include "../http/one_at_a_time.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <functional>
@@ -36,7 +38,7 @@ const char* k_twin = R"({"servers": [{"id": "s2", "name": "shop-web-1", "status"
 
 // Nova and Keystone as a function of the request: `servers_listed` says whether a look-up by
 // name sees the server yet; `post` answers each POST /servers.
-class NovaTransport final : public http::HttpTransport
+class NovaTransport final : public OneAtATimeTransport
 {
 public:
   int auths = 0;
@@ -69,15 +71,6 @@ public:
       return post(posts);
     } else {
       out.status = 404;
-    }
-    return out;
-  }
-  std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>& rs,
-                                                         int) override
-  {
-    std::vector<core::Result<http::HttpResponse>> out;
-    for (const auto& r : rs) {
-      out.push_back(send(r));
     }
     return out;
   }

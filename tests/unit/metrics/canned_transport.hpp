@@ -2,11 +2,11 @@
 // canned responses (an empty queue answers a transport error). No network.
 #pragma once
 
-#include "http/transport.hpp"
+#include "../http/one_at_a_time.hpp"
 
 #include <deque>
 
-class CannedTransport final : public http::HttpTransport
+class CannedTransport final : public OneAtATimeTransport
 {
 public:
   std::vector<http::HttpRequest> sent;
@@ -30,15 +30,5 @@ public:
     auto a = std::move(answers.front());
     answers.pop_front();
     return a;
-  }
-
-  std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>& requests,
-                                                         int) override
-  {
-    std::vector<core::Result<http::HttpResponse>> out;
-    for (const auto& r : requests) {
-      out.push_back(send(r));
-    }
-    return out;
   }
 };
