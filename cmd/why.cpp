@@ -1,14 +1,12 @@
 // cmd/why.cpp: `sclman why CLUSTER [--last N]`: the explanation `decide` stored with each of the
 // cluster's last decisions: samples used and dropped, computed values, the rule that won and
 // why the others did not, and the clamps applied.
+#include "core/names.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
 #include "views.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
-
-#include <ctime>
 
 namespace cmd {
 
@@ -19,14 +17,6 @@ struct Options
   std::string name;
   int last = 5;
 };
-
-std::string utc(core::Millis ms)
-{
-  const auto secs = std::time_t(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", tm);
-}
 
 // Return the stored explanation as JSON, or null when the decision has none (set by hand with
 // scale-out/scale-in --to, or made before the state file kept explanations).
@@ -45,7 +35,7 @@ nlohmann::json explanation_of(const state::DecisionRow& d)
 
 std::string decision_text(const state::DecisionRow& d, const nlohmann::json& explanation)
 {
-  std::string text = fmt::format("decision {} at {} ({})\n", d.id, utc(d.ts), d.status);
+  std::string text = fmt::format("decision {} at {} ({})\n", d.id, core::iso8601_utc(d.ts), d.status);
   if (explanation.is_null()) {
     text += fmt::format("{} {} -> {} ({})\n", d.action, d.from_size, d.to_size, d.reason);
     text += d.reason == "manual" ? "  set by hand (scale-out or scale-in --to): no policy ran\n"
@@ -73,7 +63,7 @@ core::Result<void> run_why(Env& env, const Options& o)
     for (const auto& d : rows) {
       auto view = decision_json(d);
       view["cluster"] = c.name;
-      view["time"] = utc(d.ts);
+      view["time"] = core::iso8601_utc(d.ts);
       view["explanation"] = explanation_of(d);
       report.push_back(std::move(view));
     }

@@ -1,5 +1,7 @@
 #include "cm/chef_sign.hpp"
 
+#include "core/names.hpp"
+
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -9,7 +11,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -177,12 +178,7 @@ ChefKey::~ChefKey()
 
 std::string chef_timestamp(core::Millis time)
 {
-  const std::time_t secs = static_cast<std::time_t>(time / 1000);
-  std::tm tm = {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return core::iso8601_utc(time);
 }
 
 std::string chef_signed_path(std::string_view path)

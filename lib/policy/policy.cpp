@@ -1,5 +1,6 @@
 #include "policy/policy.hpp"
 
+#include "core/names.hpp"
 #include "policy/schedule.hpp"
 
 #include <fmt/format.h>
@@ -8,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
 #include <limits>
 
 namespace policy {
@@ -1511,20 +1511,6 @@ std::string decision_json(const Decision& d)
   return j.dump();
 }
 
-namespace {
-
-std::string utc_text(Millis ms)
-{
-  const auto secs = std::time_t(ms / k_ms);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-} // namespace
-
 std::string explain_text(const Decision& d)
 {
   std::string out = fmt::format("{} {} -> {} ({})\n", to_string(d.action), d.from, d.to, d.reason);
@@ -1540,7 +1526,7 @@ std::string explain_text(const Decision& d)
     if (d.why.last_sample_ts > 0) {
       out += fmt::format("    no sample in the newest poll; the last ones are from {} ({} s "
                          "before it, stale after {} s)\n",
-                         utc_text(d.why.last_sample_ts),
+                         core::iso8601_utc(d.why.last_sample_ts),
                          (d.why.poll_ts - d.why.last_sample_ts) / k_ms, d.why.stale_s);
     } else {
       out += "    no sample in the window the policy reads\n";
@@ -1565,7 +1551,7 @@ std::string explain_text(const Decision& d)
   if (d.why.schedule) {
     const auto& e = *d.why.schedule;
     out += fmt::format("  schedule: '{}' ({}) min {} max {}, since {}\n", e.cron, e.tz,
-                       e.min_size, e.max_size, utc_text(d.why.schedule_since));
+                       e.min_size, e.max_size, core::iso8601_utc(d.why.schedule_since));
   }
   return out;
 }
