@@ -25,8 +25,11 @@ stop_our_nginx() {
   done
 }
 
+# cleanup [RC]: stop what lib.sh started, remove $T, exit RC (default: the status it was called
+# with). A test's own EXIT trap passes its saved status: `trap 'rc=$?; stop_x; cleanup $rc' EXIT`
+# (not `(exit $rc); cleanup`: under set -e that subshell's failure ends the trap first).
 cleanup() {
-  local rc=$?
+  local rc=${1:-$?}
   for pid in "${LOADGEN_PIDS[@]}" "${FAULT_PROXY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_our_nginx
   sleep 0.3

@@ -6,7 +6,7 @@
 # forwards to.
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
-trap 'rc=$?; goiardi_stop; (exit $rc); cleanup' EXIT
+trap 'rc=$?; goiardi_stop; cleanup $rc' EXIT
 
 goiardi_start "$T/goiardi"
 write_config "man_drain_seconds = 1"

@@ -5,7 +5,7 @@
 # run's deadline, then 75; the next run after it is back succeeds).
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
-trap 'rc=$?; goiardi_stop; (exit $rc); cleanup' EXIT
+trap 'rc=$?; goiardi_stop; cleanup $rc' EXIT
 
 goiardi_start "$T/goiardi"
 chef_upload_roles

@@ -17,7 +17,7 @@ stop_all() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   goiardi_stop
 }
-trap 'rc=$?; stop_all; (exit $rc); cleanup' EXIT
+trap 'rc=$?; stop_all; cleanup $rc' EXIT
 
 ROUNDS=${FAULT_ROUNDS:-3}
 DEADLINE=15

@@ -16,7 +16,7 @@ stop_ours() {
     for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
   done
 }
-trap 'rc=$?; stop_ours; (exit $rc); cleanup' EXIT
+trap 'rc=$?; stop_ours; cleanup $rc' EXIT
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

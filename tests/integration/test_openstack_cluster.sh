@@ -39,7 +39,7 @@ stop_all() {
 # 77 means skipped to ctest: any other way of ending with 77 (a command of sclman exiting 77
 # under set -e) is a failure.
 SKIPPING=no
-trap 'rc=$?; set +e; stop_all; [ $rc != 77 ] || [ $SKIPPING = yes ] || rc=1; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; stop_all; [ $rc != 77 ] || [ $SKIPPING = yes ] || rc=1; cleanup $rc' EXIT
 
 if [ -n "${SCLMAN_OS_REUSE:-}" ]; then
   # shellcheck disable=SC1090

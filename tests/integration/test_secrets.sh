@@ -21,7 +21,7 @@ stop_all() {
   [ -z "$TLS_NGINX" ] || kill -QUIT "$TLS_NGINX" 2>/dev/null || true
   goiardi_stop
 }
-trap 'rc=$?; stop_all; (exit $rc); cleanup' EXIT
+trap 'rc=$?; stop_all; cleanup $rc' EXIT
 
 SENSU_KEY=sg-apikey-7f3a9c1e5b2d
 CORE_PW=core-pw-4d8e2a6c0b1f
