@@ -11,7 +11,7 @@ T=$(mktemp -d /tmp/sclman-it.XXXXXX)
 DB=$T/sclman.db
 export SCLMAN_CONFIG=$T/sclman.conf
 LOADGEN_PIDS=()
-FAULT_PROXY_PIDS=()
+SERVICE_PIDS=()  # fault proxies and Sensu fakes the helpers below started
 
 stop_our_nginx() {
   local pidfile pid
@@ -30,7 +30,7 @@ stop_our_nginx() {
 # (not `(exit $rc); cleanup`: under set -e that subshell's failure ends the trap first).
 cleanup() {
   local rc=${1:-$?}
-  for pid in "${LOADGEN_PIDS[@]}" "${FAULT_PROXY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${LOADGEN_PIDS[@]}" "${SERVICE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_our_nginx
   sleep 0.3
   if [ $rc -ne 0 ]; then
@@ -127,17 +127,33 @@ expect_one_line() {
   grep -qF -- "$1" "$T/err" || { cat "$T/err" >&2; fail "error line lacks '$1'"; }
 }
 
-# fault_proxy NAME UPSTREAM SEED HANG: tests/support/fault_proxy.py in front of UPSTREAM, at
-# rate 0 until "RATE [FAULTS]" is written to $T/NAME.control; its port is in $T/NAME.port, one
-# line per request in $T/NAME.log; a timeout fault hangs HANG seconds. cleanup stops it.
+# fault_proxy NAME UPSTREAM SEED HANG [ARGS...]: tests/support/fault_proxy.py in front of
+# UPSTREAM, at rate 0 until "RATE [FAULTS]" is written to $T/NAME.control, with the faults for
+# given requests queued in $T/NAME.queue (empty at first); its port is in $T/NAME.port, one line
+# per request in $T/NAME.log; a timeout fault hangs HANG seconds; ARGS go to the proxy as they
+# are. cleanup stops it.
 fault_proxy() {
   echo 0 > "$T/$1.control"
+  : > "$T/$1.queue"
   python3 "$SCLMAN_SOURCE_DIR/tests/support/fault_proxy.py" --upstream "$2" \
-    --port-file "$T/$1.port" --log "$T/$1.log" --control "$T/$1.control" --seed "$3" \
-    --hang "$4" --slow 0.1 &
-  FAULT_PROXY_PIDS+=($!)
+    --port-file "$T/$1.port" --log "$T/$1.log" --control "$T/$1.control" \
+    --queue "$T/$1.queue" --seed "$3" --hang "$4" --slow 0.1 "${@:5}" &
+  SERVICE_PIDS+=($!)
   for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
   [ -s "$T/$1.port" ] || fail "fault proxy $1 did not start"
+}
+
+# start_fake NAME ARGS...: tests/fakes/sensu_NAME.py serving $T/NAME.json, its port in
+# $T/NAME.port, its log in $T/NAME.log; ARGS go to the fake. Waits (bounded) for the port.
+# cleanup stops it.
+start_fake() {
+  local name=$1
+  shift
+  python3 "$SCLMAN_SOURCE_DIR/tests/fakes/sensu_$name.py" --port-file "$T/$name.port" \
+    --data "$T/$name.json" --log "$T/$name.log" "$@" &
+  SERVICE_PIDS+=($!)
+  for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+  [ -s "$T/$name.port" ] || fail "fake sensu_$name did not start"
 }
 
 # Print a jq expression evaluated on `sclman status --json`.

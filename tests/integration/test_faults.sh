@@ -11,13 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
 
-PIDS=()
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  goiardi_stop
-}
-trap 'rc=$?; stop_all; cleanup $rc' EXIT
+trap 'rc=$?; goiardi_stop; cleanup $rc' EXIT
 
 ROUNDS=${FAULT_ROUNDS:-3}
 DEADLINE=15
@@ -25,11 +19,7 @@ DEADLINE=15
 goiardi_start "$T/goiardi"
 chef_upload_roles
 echo '[]' > "$T/go.json"
-python3 "$SCLMAN_SOURCE_DIR/tests/fakes/sensu_go.py" --port-file "$T/go.port" --data "$T/go.json" \
-  --log "$T/go.log" --api-key faults-key &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$T/go.port" ] && break; sleep 0.05; done
-[ -s "$T/go.port" ] || fail "sensu_go fake did not start"
+start_fake go --api-key faults-key
 
 fault_proxy chef "$GOIARDI_URL" 7 4
 fault_proxy sensu "http://127.0.0.1:$(cat "$T/go.port")" 7 4

@@ -7,24 +7,6 @@
 # critical event means high load" mode.
 . "$(dirname "$0")/lib.sh"
 
-FAKE_PIDS=()
-stop_fakes() {
-  local pid
-  for pid in "${FAKE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-}
-trap 'rc=$?; stop_fakes; (exit $rc); cleanup' EXIT
-
-# start_fake NAME ARGS...: run tests/fakes/sensu_NAME.py; wait (bounded) for its port.
-start_fake() {
-  local name=$1
-  shift
-  python3 "$SCLMAN_SOURCE_DIR/tests/fakes/sensu_$name.py" --port-file "$T/$name.port" \
-    --data "$T/$name.json" --log "$T/$name.log" "$@" &
-  FAKE_PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-  [ -s "$T/$name.port" ] || fail "fake sensu_$name did not start"
-}
-
 start_fake core --user admin --password core-secret-pw
 start_fake go --api-key go-secret-key-1234
 CORE=http://127.0.0.1:$(cat "$T/core.port")

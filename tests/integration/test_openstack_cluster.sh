@@ -29,10 +29,7 @@
 . "$SCLMAN_SOURCE_DIR/tests/support/openstack.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
 
-FAKE_PIDS=()
 stop_all() {
-  local pid
-  for pid in "${FAKE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   goiardi_stop
   openstack_stop
 }
@@ -69,18 +66,15 @@ echo "openstack: services brought up in ${OS_BRINGUP_SECONDS} s ($(date -u +%FT%
 API="/usr/bin/python3 $SCLMAN_SOURCE_DIR/tests/support/openstack_api.py $OS_KEYSTONE_URL"
 
 # The load source: the Sensu Core fake, whose results this test writes.
-python3 "$SCLMAN_SOURCE_DIR/tests/fakes/sensu_core.py" --port-file "$T/sensu.port" \
-  --data "$T/sensu.json" --log "$T/sensu.log" &
-FAKE_PIDS+=($!)
-for _ in $(seq 100); do [ -s "$T/sensu.port" ] && break; sleep 0.05; done
-[ -s "$T/sensu.port" ] || fail "the Sensu fake did not start"
+start_fake core
 
 mkdir -p "$T/osconf"
-cat > "$T/osconf/clouds.yaml" <<EOT
-clouds:
-  lab:
+# cloud_entry NAME AUTH_URL: the clouds.yaml entry of the demo user at AUTH_URL.
+cloud_entry() {
+  cat <<EOT
+  $1:
     auth:
-      auth_url: $OS_KEYSTONE_URL
+      auth_url: $2
       username: demo
       password: demo-secret
       project_name: demo
@@ -88,6 +82,8 @@ clouds:
       project_domain_name: Default
     region_name: RegionOne
 EOT
+}
+{ echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
 export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml
 unset OS_CLOUD OS_AUTH_URL
 # A server normally goes BUILD -> ACTIVE in seconds here; with SQLite behind Nova the conductor
@@ -101,7 +97,7 @@ cat >> "$SCLMAN_CONFIG" <<EOT
 [METRICS]
 max_age = 600
 [SENSU]
-url = http://127.0.0.1:$(cat "$T/sensu.port")
+url = http://127.0.0.1:$(cat "$T/core.port")
 check = load
 metric = load1
 [OPENSTACK]
@@ -139,8 +135,8 @@ set_load() {
   jq -n --arg names "$names" --argjson load "$2" --argjson t "$now" \
     '[$names | split(" ")[] | select(. != "") | {client: ., check: {name: "load",
       command: "check-load", status: 0, output: "LOAD OK | load1=\($load)", issued: $t,
-      executed: $t, interval: 60, duration: 0.01}}]' > "$T/sensu.json.tmp"
-  mv "$T/sensu.json.tmp" "$T/sensu.json"
+      executed: $t, interval: 60, duration: 0.01}}]' > "$T/core.json.tmp"
+  mv "$T/core.json.tmp" "$T/core.json"
 }
 # Run the cron chain (with load $3 for cluster $1) until it has $2 web instances in service
 # and no instance booting or draining (at most $4 runs).
@@ -451,32 +447,10 @@ NOVA_PUBLIC=$(curl -fsS -D "$T/ks.headers" -o "$T/ks.token" -H 'Content-Type: ap
   -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"demo","domain":{"name":"Default"},"password":"demo-secret"}}},"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}' \
   "$OS_KEYSTONE_URL/v3/auth/tokens" && jq -r '.token.catalog[] | select(.type=="compute") | .endpoints[] | select(.interface=="public") | .url' "$T/ks.token")
 NOVA_BASE=$(echo "$NOVA_PUBLIC" | grep -oE '^http://127\.0\.0\.1:[0-9]+') || fail "no nova endpoint on 127.0.0.1 in the catalog: $NOVA_PUBLIC"
-# fproxy NAME UPSTREAM [ARGS]: a fault proxy, its rate in $T/NAME.control, its queue $T/NAME.queue.
-fproxy() {
-  local name=$1 up=$2
-  shift 2
-  echo 0 > "$T/$name.control"
-  : > "$T/$name.queue"
-  python3 "$SCLMAN_SOURCE_DIR/tests/support/fault_proxy.py" --upstream "$up" \
-    --port-file "$T/$name.port" --log "$T/$name.log" --control "$T/$name.control" \
-    --queue "$T/$name.queue" --seed 11 --hang 12 --retry-after 2 "$@" &
-  FAKE_PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-  [ -s "$T/$name.port" ] || fail "fault proxy $name did not start"
-}
-fproxy novaf "$NOVA_BASE"
-fproxy ksf "$OS_KEYSTONE_URL" --rewrite "$NOVA_BASE/=http://127.0.0.1:$(cat "$T/novaf.port")/"
-cat >> "$T/osconf/clouds.yaml" <<EOT
-  labf:
-    auth:
-      auth_url: http://127.0.0.1:$(cat "$T/ksf.port")
-      username: demo
-      password: demo-secret
-      project_name: demo
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-EOT
+fault_proxy novaf "$NOVA_BASE" 11 12 --retry-after 2
+fault_proxy ksf "$OS_KEYSTONE_URL" 11 12 --retry-after 2 \
+  --rewrite "$NOVA_BASE/=http://127.0.0.1:$(cat "$T/novaf.port")/"
+cloud_entry labf "http://127.0.0.1:$(cat "$T/ksf.port")" >> "$T/osconf/clouds.yaml"
 sed -i 's/^request_timeout_ms = 60000$/request_timeout_ms = 8000/' "$SCLMAN_CONFIG"
 grep -q '^request_timeout_ms = 8000$' "$SCLMAN_CONFIG" || fail "cannot set the request timeout"
 # rush_dups: names Nova holds more than one server of, for cluster rush (must stay empty).

@@ -13,11 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/goiardi.sh"
 
-FAKE_PIDS=()
 TLS_NGINX=
 stop_all() {
-  local pid
-  for pid in "${FAKE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -z "$TLS_NGINX" ] || kill -QUIT "$TLS_NGINX" 2>/dev/null || true
   goiardi_stop
 }
@@ -38,15 +35,6 @@ SECRETS=("$SENSU_KEY" "$CORE_PW" "$OS_PW" "$CY_PW" "$ENV_PW" "$PROM_TOKEN")
 while IFS= read -r line; do SECRETS+=("$line"); done <<< "$CHEF_KEY_LINES"
 [ "${#SECRETS[@]}" -ge 9 ] || fail "could not read the chef key lines"
 
-start_fake() {  # NAME ARGS...: tests/fakes/sensu_NAME.py, waiting (bounded) for its port
-  local name=$1
-  shift
-  python3 "$SCLMAN_SOURCE_DIR/tests/fakes/sensu_$name.py" --port-file "$T/$name.port" \
-    --data "$T/$name.json" --log "$T/$name.log" "$@" &
-  FAKE_PIDS+=($!)
-  for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-  [ -s "$T/$name.port" ] || fail "fake sensu_$name did not start"
-}
 echo '[]' > "$T/go.json"
 echo '[]' > "$T/core.json"
 start_fake go --api-key "$SENSU_KEY"
