@@ -1,5 +1,6 @@
 // cmd/completion.cpp: `sclman completion bash`: a bash completion script generated from the
 // CLI definition itself, so it never falls behind the commands and options.
+#include "engine/drivers.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,27 @@ std::string words_of(const CLI::App& app)
     }
   }
   return words;
+}
+
+// The driver options complete to the names in the driver registry.
+std::string driver_cases()
+{
+  const std::pair<const char*, engine::DriverKind> options[] = {
+    {"--provider", engine::DriverKind::provider},
+    {"--bootstrapper", engine::DriverKind::bootstrapper},
+    {"--balancer", engine::DriverKind::balancer},
+    {"--metrics", engine::DriverKind::metrics},
+  };
+  std::string cases;
+  for (const auto& [option, kind] : options) {
+    std::string names;
+    for (const auto& name : engine::driver_names(kind)) {
+      names += (names.empty() ? "" : " ") + name;
+    }
+    cases += fmt::format("    {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
+                         option, names);
+  }
+  return cases;
 }
 
 std::string bash_script(const CLI::App& root)
@@ -51,7 +73,7 @@ _sclman()
       return ;;
     --log) COMPREPLY=($(compgen -W "stderr syslog" -- "$cur")); return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-  esac
+{}  esac
   case "$cmd" in
     "") words="{} --help --version" ;;
 {}    *) words="" ;;
@@ -60,7 +82,7 @@ _sclman()
 }}
 complete -F _sclman sclman
 )",
-                     commands, cases);
+                     driver_cases(), commands, cases);
 }
 
 } // namespace

@@ -1,7 +1,7 @@
 // cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
-#include "metrics/source.hpp"
+#include "engine/drivers.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
 #include "views.hpp"
@@ -10,8 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-
-#include <unistd.h>
 
 namespace cmd {
 
@@ -29,8 +27,8 @@ struct Options
   std::optional<double> low;
   std::optional<int> cooldown;
   std::string provider;
-  std::string bootstrapper = "local";
-  std::string balancer = "nginx";
+  std::string bootstrapper;  // empty: the registry's first
+  std::string balancer;      // empty: the registry's first
   std::string metrics;  // empty: [METRICS] source
   std::string os_cloud;
   std::string flavor;
@@ -66,40 +64,11 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
   const auto provider = o.provider.empty() ? env.config.manager.provider : o.provider;
-  if (provider != "local" && provider != "openstack") {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("unknown provider '{}' (local or openstack)", provider));
-  }
-  if (!o.os_cloud.empty() && provider != "openstack") {
-    return core::fail(core::ErrorKind::usage, "--os-cloud needs --provider openstack");
-  }
-  const auto& sources = metrics::source_names();
   const auto metrics_source = o.metrics.empty() ? env.config.metrics.source : o.metrics;
-  if (std::find(sources.begin(), sources.end(), metrics_source) == sources.end()) {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("unknown metrics source '{}' (stub_status, prometheus, sensu "
-                                  "or sensu_go)",
-                                  metrics_source));
-  }
-  if (o.bootstrapper != "local" && o.bootstrapper != "chef") {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("unknown bootstrapper '{}' (local or chef)", o.bootstrapper));
-  }
-  if (o.balancer != "nginx" && o.balancer != "chef-search") {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("unknown balancer '{}' (nginx or chef-search)", o.balancer));
-  }
-  if (o.balancer == "chef-search" && o.bootstrapper != "chef") {
-    return core::fail(core::ErrorKind::usage,
-                      "--balancer chef-search needs --bootstrapper chef (membership is a Chef "
-                      "node attribute)");
-  }
-  // Check what the local provider needs before anything is written.
-  if (access(env.config.local.nginx.c_str(), X_OK) != 0) {
-    return core::fail(core::ErrorKind::config,
-                      fmt::format("cannot run nginx '{}' ([LOCAL] nginx)",
-                                  env.config.local.nginx));
-  }
+  const auto bootstrapper = engine::or_default(engine::DriverKind::bootstrapper, o.bootstrapper);
+  const auto balancer = engine::or_default(engine::DriverKind::balancer, o.balancer);
+  TRY(engine::check_new_cluster(env.config, provider, o.os_cloud, bootstrapper, balancer,
+                                metrics_source));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
   if (existing && existing->status != "creating") {
@@ -122,8 +91,8 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.name = o.name;
     // The cloud is part of the provider column, so every later run uses the same one.
     cluster.provider = o.os_cloud.empty() ? provider : provider + ":" + o.os_cloud;
-    cluster.bootstrapper = o.bootstrapper;
-    cluster.balancer = o.balancer;
+    cluster.bootstrapper = bootstrapper;
+    cluster.balancer = balancer;
     cluster.metrics = metrics_source;
     cluster.flavor = o.flavor.empty() ? env.config.manager.flavor : o.flavor;
     cluster.image = o.image.empty() ? env.config.manager.image : o.image;
@@ -133,7 +102,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.lb_port = o.lb_port;
     cluster.status = "creating";
   }
-  // What the instances share (a Chef environment, the roles it needs) before any row.
+  // What the instances share (the bootstrapper's per-cluster setup) before any row.
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
   TRY(drivers.bootstrapper->prepare_cluster(cluster.name));
   if (!existing) {
@@ -187,20 +156,14 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--high", o->high, "Per-instance load above which a poll is high");
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
-  sub->add_option("--provider", o->provider, "Where instances run (default: man_provider)");
-  sub->add_option("--bootstrapper", o->bootstrapper,
-                  "What configures instances: local or chef (default: local)");
-  sub->add_option("--balancer", o->balancer,
-                  "How the LB learns its backends: nginx or chef-search (default: nginx)");
-  sub->add_option("--metrics", o->metrics,
-                  "Where load comes from: stub_status, prometheus, sensu or sensu_go "
-                  "(default: [METRICS] source)");
-  sub->add_option("--os-cloud", o->os_cloud,
-                  "OpenStack: the clouds.yaml cloud (default: OS_CLOUD, OS_*, [OPENSTACK])");
-  sub->add_option("--flavor", o->flavor, "OpenStack: flavor name or id (default: man_flavor)");
-  sub->add_option("--image", o->image, "OpenStack: image name or id (default: man_image)");
-  sub->add_option("--network", o->network,
-                  "OpenStack: network name or id (default: [OPENSTACK] network)");
+  sub->add_option("--provider", o->provider, engine::option_help("--provider"));
+  sub->add_option("--bootstrapper", o->bootstrapper, engine::option_help("--bootstrapper"));
+  sub->add_option("--balancer", o->balancer, engine::option_help("--balancer"));
+  sub->add_option("--metrics", o->metrics, engine::option_help("--metrics"));
+  sub->add_option("--os-cloud", o->os_cloud, engine::option_help("--os-cloud"));
+  sub->add_option("--flavor", o->flavor, engine::option_help("--flavor"));
+  sub->add_option("--image", o->image, engine::option_help("--image"));
+  sub->add_option("--network", o->network, engine::option_help("--network"));
 }
 
 } // namespace cmd

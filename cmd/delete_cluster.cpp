@@ -41,7 +41,8 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
       }
     }
   }
-  // What the instances shared (the Chef environment) goes last, once they are gone.
+  // What the instances shared (the bootstrapper's per-cluster setup) goes last, once they are
+  // gone.
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
   TRY(drivers.bootstrapper->retire_cluster(cluster.name));
   SCLMAN_FAILPOINT("delete_cluster.before_mark");

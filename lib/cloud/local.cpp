@@ -127,4 +127,21 @@ core::Result<std::vector<Server>> LocalProvider::list()
   return out;
 }
 
+core::Result<int> LocalProvider::remove_strays(const std::set<std::string>& live, bool dry_run)
+{
+  int count = 0;
+  for (const auto& [pid, prefix] : local::masters_below(m_root)) {
+    const auto name = fs::path(prefix).filename().string();
+    if (live.count(name) || fs::path(prefix).parent_path() != fs::path(m_root)) {
+      continue;
+    }
+    spdlog::info("gc.orphan_process pid={} prefix={}", pid, prefix);
+    ++count;
+    if (!dry_run) {
+      TRY(local::Nginx(m_nginx, prefix).stop(10'000));
+    }
+  }
+  return count;
+}
+
 } // namespace cloud

@@ -16,6 +16,8 @@ public:
   core::Result<std::optional<Server>> find(const std::string& name) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
+  // Stop nginx masters directly below the root whose instance is not live.
+  core::Result<int> remove_strays(const std::set<std::string>& live, bool dry_run) override;
 
   // Return the directory of instance `name`.
   std::string prefix(const std::string& name) const { return m_root + "/" + name; }

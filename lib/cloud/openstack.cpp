@@ -344,6 +344,7 @@ Server OpenStackProvider::to_server(const os::NovaServer& s) const
   out.name = s.name;
   out.cluster = tag_value(s, "sclman:cluster=");
   out.role = tag_value(s, "sclman:role=");
+  out.created = s.created;
   const std::string network = m_options.networks.empty() ? "" : m_options.networks.front();
   const auto fixed = os::fixed_address(s, looks_like_uuid(network) ? "" : network);
   if (s.status == "ACTIVE") {

@@ -135,94 +135,6 @@ core::Result<std::vector<Server>> StandInProvider::list()
   return m_nova.list();  // Nova's view: gc compares names, not addresses
 }
 
-OpenStackBootstrapper::OpenStackBootstrapper(Provider& web,
-                                             cm::Bootstrapper& here,
-                                             cm::Bootstrapper* remote,
-                                             bool stand_in)
-  : m_web(web), m_here(here), m_remote(remote), m_stand_in(stand_in)
-{
-}
-
-cm::Bootstrapper* OpenStackBootstrapper::pick(const core::InstanceRef& instance) const
-{
-  if (instance.role == "lb" || m_stand_in) {
-    return &m_here;
-  }
-  return m_remote;
-}
-
-core::Result<std::string> OpenStackBootstrapper::user_data(const core::InstanceRef& instance)
-{
-  // With stand-ins too: Nova gets the user data a real server would boot with.
-  auto* b = pick(instance);
-  return b ? b->user_data(instance) : core::Result<std::string>(std::string());
-}
-
-core::Result<bool> OpenStackBootstrapper::bootstrap(const core::InstanceRef& instance)
-{
-  auto* b = pick(instance);
-  return b ? b->bootstrap(instance) : core::Result<bool>(true);
-}
-
-core::Result<bool> OpenStackBootstrapper::running(const core::InstanceRef& instance)
-{
-  if (instance.role != "lb") {
-    TRY_ASSIGN(const auto server, m_web.find_instance(instance));
-    if (!server || server->status != ServerStatus::active) {
-      spdlog::warn("openstack.server_lost instance={} nova={}", instance.name,
-                   !server ? std::string("absent") : server->fault);
-      return false;
-    }
-  }
-  auto* b = pick(instance);
-  return b ? b->running(instance) : core::Result<bool>(true);
-}
-
-core::Result<void> OpenStackBootstrapper::set_in_service(const core::InstanceRef& instance,
-                                                         bool in_service)
-{
-  auto* b = pick(instance);
-  return b ? b->set_in_service(instance, in_service) : core::Result<void>();
-}
-
-core::Result<void> OpenStackBootstrapper::decommission(const core::InstanceRef& instance)
-{
-  auto* b = pick(instance);
-  return b ? b->decommission(instance) : core::Result<void>();
-}
-
-core::Result<void> OpenStackBootstrapper::prepare_cluster(const std::string& cluster)
-{
-  return m_here.prepare_cluster(cluster);
-}
-
-core::Result<void> OpenStackBootstrapper::retire_cluster(const std::string& cluster)
-{
-  return m_here.retire_cluster(cluster);
-}
-
-int OpenStackBootstrapper::drain_seconds() const
-{
-  return std::max(m_here.drain_seconds(), m_remote ? m_remote->drain_seconds() : 0);
-}
-
-core::Result<int> OpenStackBootstrapper::remove_orphans(const std::string& cluster,
-                                                        const std::set<std::string>& live)
-{
-  return m_here.remove_orphans(cluster, live);
-}
-
-core::Result<std::optional<std::string>>
-OpenStackBootstrapper::registration_overdue(const core::InstanceRef& instance)
-{
-  auto* b = pick(instance);
-  return b ? b->registration_overdue(instance)
-           : core::Result<std::optional<std::string>>(std::optional<std::string>{});
-}
-
-} // namespace cloud
-
-namespace cloud {
 
 namespace {
 
@@ -312,18 +224,16 @@ core::Result<Provider*> OpenStackDrivers::provider(const std::string& column)
   return static_cast<Provider*>(c->cluster.get());
 }
 
-core::Result<cm::Bootstrapper*> OpenStackDrivers::bootstrapper(const std::string& column,
-                                                              cm::Bootstrapper& here,
-                                                              cm::Bootstrapper* remote)
+core::Result<Provider*> OpenStackDrivers::web(const std::string& column)
 {
   TRY_ASSIGN(auto* c, cloud(column));
-  auto& slot = c->bootstrappers[{&here, remote}];
-  if (!slot) {
-    Provider& web = c->stand_in ? static_cast<Provider&>(*c->stand_in)
-                                : static_cast<Provider&>(*c->nova);
-    slot = std::make_unique<OpenStackBootstrapper>(web, here, remote, c->stand_in != nullptr);
-  }
-  return static_cast<cm::Bootstrapper*>(slot.get());
+  return c->stand_in ? static_cast<Provider*>(c->stand_in.get())
+                     : static_cast<Provider*>(c->nova.get());
+}
+
+bool OpenStackDrivers::stand_in() const
+{
+  return m_config.openstack.stand_in == "yes";
 }
 
 } // namespace cloud

@@ -8,12 +8,10 @@
 #pragma once
 
 #include "cloud/openstack.hpp"
-#include "cm/bootstrapper.hpp"
 #include "core/config.hpp"
 
 #include <map>
 #include <memory>
-#include <utility>
 
 namespace cloud {
 
@@ -55,46 +53,7 @@ private:
   std::string m_nginx;
 };
 
-// Wraps the cluster's bootstrappers for an OpenStack cluster. Two do the work:
-// - `here` configures what runs on the sclman host: the LB always, and each web server's
-//   stand-in (stand_in = yes). For Chef this is the bootstrapper that, like on the local
-//   provider, starts nginx and registers the node itself (no chef-client runs here).
-// - `remote` configures a Nova web server, or nothing (nullptr) when its image and user data
-//   do that alone: for Chef the bootstrapper that waits for the VM's own chef-client to
-//   register the node (the user data carries the Chef bootstrap).
-// A web server counts as running only while Nova still has it ACTIVE (a server deleted or
-// failed behind sclman's back is noticed). Cluster-wide work (environment, orphans, drain time)
-// goes to `here`.
-class OpenStackBootstrapper final : public cm::Bootstrapper
-{
-public:
-  OpenStackBootstrapper(Provider& web, cm::Bootstrapper& here, cm::Bootstrapper* remote,
-                        bool stand_in);
-
-  core::Result<std::string> user_data(const core::InstanceRef& instance) override;
-  core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
-  core::Result<bool> running(const core::InstanceRef& instance) override;
-  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
-  core::Result<void> decommission(const core::InstanceRef& instance) override;
-  core::Result<void> prepare_cluster(const std::string& cluster) override;
-  core::Result<void> retire_cluster(const std::string& cluster) override;
-  int drain_seconds() const override;
-  core::Result<int> remove_orphans(const std::string& cluster,
-                                   const std::set<std::string>& live) override;
-  core::Result<std::optional<std::string>>
-  registration_overdue(const core::InstanceRef& instance) override;
-
-private:
-  // Return the bootstrapper of `instance`, or nullptr if nothing configures it.
-  cm::Bootstrapper* pick(const core::InstanceRef& instance) const;
-
-  Provider& m_web;
-  cm::Bootstrapper& m_here;
-  cm::Bootstrapper* m_remote;
-  bool m_stand_in;
-};
-
-// The OpenStack drivers of one run, made on first use by a cluster on OpenStack: one Nova
+// The OpenStack providers of one run, made on first use by a cluster on OpenStack: one Nova
 // provider per cloud, and the wrappers above.
 class OpenStackDrivers
 {
@@ -108,10 +67,10 @@ public:
   core::Result<OpenStackProvider*> nova(const std::string& column);
   // Return the provider of a cluster on OpenStack (LB local, web servers on Nova).
   core::Result<Provider*> provider(const std::string& column);
-  // Return the cluster's bootstrappers (see OpenStackBootstrapper) wrapped for Nova web
-  // servers.
-  core::Result<cm::Bootstrapper*> bootstrapper(const std::string& column, cm::Bootstrapper& here,
-                                              cm::Bootstrapper* remote);
+  // Return the provider of a cluster's web servers: Nova, or its stand-in wrapper.
+  core::Result<Provider*> web(const std::string& column);
+  // Return true if web servers have local stand-ins ([OPENSTACK] stand_in = yes).
+  bool stand_in() const;
 
 private:
   struct Cloud
@@ -119,9 +78,6 @@ private:
     std::unique_ptr<OpenStackProvider> nova;
     std::unique_ptr<StandInProvider> stand_in;
     std::unique_ptr<OpenStackClusterProvider> cluster;
-    std::map<std::pair<cm::Bootstrapper*, cm::Bootstrapper*>,
-             std::unique_ptr<OpenStackBootstrapper>>
-      bootstrappers;
   };
   core::Result<Cloud*> cloud(const std::string& column);
 

@@ -1,10 +1,12 @@
 // Where instances run. One interface, one implementation per vendor (local, openstack).
 #pragma once
 
+#include "core/clock.hpp"
 #include "core/instance_ref.hpp"
 #include "core/result.hpp"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ struct Server
   ServerStatus status = ServerStatus::building;
   std::string address;  // host:port or host
   std::string fault;    // why it is in error
+  core::Millis created = 0;  // when the cloud made it (wall-clock ms), 0 if it does not say
 };
 
 class Provider
@@ -54,6 +57,15 @@ public:
   virtual core::Result<void> remove(const core::InstanceRef& instance) = 0;
   // Return every server that carries sclman's tags (for gc).
   virtual core::Result<std::vector<Server>> list() = 0;
+  // Remove what this provider leaves behind besides its servers (a process without its
+  // server) whose instance is not among `live` names; with `dry_run` only count it. Return how
+  // many there were. gc calls it after the orphan servers are gone.
+  virtual core::Result<int> remove_strays(const std::set<std::string>& live, bool dry_run)
+  {
+    (void)live;
+    (void)dry_run;
+    return 0;
+  }
 };
 
 } // namespace cloud

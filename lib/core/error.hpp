@@ -23,7 +23,7 @@ struct Error
   ErrorKind kind = ErrorKind::internal;
   // Lowercase, failure first, subject in quotes, no final full stop.
   std::string message;
-  // The service that failed ("nova", "chef", "nginx"), empty for local errors.
+  // The service that failed (as its driver names it), empty for local errors.
   std::string service;
   int http_status = 0;
   std::optional<std::chrono::seconds> retry_after;

@@ -1,4 +1,4 @@
-// Validation of names that end up in nginx config, file paths and cloud resource names.
+// Validation of names that end up in LB config, file paths and cloud resource names.
 #pragma once
 
 #include "core/result.hpp"

@@ -1,15 +1,7 @@
 #include "engine/engine.hpp"
 
-#include "cloud/local.hpp"
-#include "cm/local.hpp"
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
-#include "http/curl_transport.hpp"
-#include "lb/chef_search.hpp"
-#include "lb/nginx.hpp"
-#include "metrics/prometheus.hpp"
-#include "metrics/sensu.hpp"
-#include "metrics/stub_status.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -59,113 +51,6 @@ int live_web(const std::vector<Instance>& instances)
   return static_cast<int>(std::count_if(instances.begin(), instances.end(), [](const auto& i) {
     return i.role == "web" && state::counts_toward_size(i.state);
   }));
-}
-
-Result<std::unique_ptr<DriverSet>>
-DriverSet::make(const core::Config& config, const std::string& state_dir, core::Clock& clock)
-{
-  auto set = std::make_unique<DriverSet>();
-  set->m_local_root = state_dir + "/instances";
-  set->http = std::make_unique<http::CurlTransport>(
-    http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
-  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root,
-                                                               config.local.nginx);
-  set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(
-    set->m_local_root, config.local.nginx, config.local.worker_connections);
-  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root,
-                                                            config.local.nginx);
-  // Sends nothing until a cluster on OpenStack asks for its drivers.
-  set->openstack = std::make_unique<cloud::OpenStackDrivers>(*set->http, clock, config, state_dir,
-                                                             *set->local_provider);
-  set->stub_status = std::make_unique<metrics::StubStatusSource>(
-    *set->http, clock, config.local.health_timeout_ms, config.metrics.parallel);
-  // Making a source sends nothing: the ones no cluster uses cost nothing.
-  set->prometheus = std::make_unique<metrics::PrometheusSource>(*set->http, config.prometheus);
-  set->sensu = std::make_unique<metrics::SensuSource>(*set->http, config.sensu);
-  set->sensu_go = std::make_unique<metrics::SensuGoSource>(*set->http, config.sensu,
-                                                           config.sensu_go);
-  set->m_chef_config = config.chef;
-  set->m_clock = &clock;
-  set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
-  return set;
-}
-
-Result<void> DriverSet::make_chef()
-{
-  if (chef) {
-    return {};
-  }
-  const auto& c = m_chef_config;
-  if (c.server_url.empty() || c.client_name.empty() || c.client_key.empty()) {
-    return fail(ErrorKind::config,
-                "the chef bootstrapper needs [CHEF] server_url, client_name and client_key");
-  }
-  TRY_ASSIGN(auto key, cm::ChefKey::from_file(c.client_key));
-  TRY_ASSIGN(auto settings, cm::chef_settings(c));
-  cm::ChefServerOptions o;
-  o.url = c.server_url;
-  o.user_id = c.client_name;
-  o.version = cm::parse_sign_version(c.sign_version).value_or(cm::ChefSignVersion::v1_3);
-  o.timeout_ms = c.request_timeout_ms;
-  o.deadline = m_deadline;
-  chef = std::make_unique<cm::ChefClient>(*http, *m_clock, std::move(key), o);
-  chef_remote_bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, settings,
-                                                                    nullptr);
-  auto bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, std::move(settings),
-                                                             local_bootstrapper.get());
-  chef_search_balancer = std::make_unique<lb::ChefSearchBalancer>(*chef, bootstrapper->web_role(),
-                                                                  *nginx_balancer);
-  chef_bootstrapper = std::move(bootstrapper);
-  return {};
-}
-
-Result<Drivers> DriverSet::for_cluster(const Cluster& c)
-{
-  auto unknown = [&](const char* what, const std::string& value) {
-    return fail(ErrorKind::config,
-                fmt::format("unknown {} '{}' for cluster '{}'", what, value, c.name));
-  };
-  Drivers d;
-  d.http = http.get();
-  const bool on_openstack = cloud::is_openstack_provider(c.provider);
-  if (c.provider != "local" && !on_openstack) {
-    return unknown("provider", c.provider);
-  }
-  d.provider = local_provider.get();
-  if (c.bootstrapper == "local") {
-    d.bootstrapper = local_bootstrapper.get();
-  } else if (c.bootstrapper == "chef") {
-    TRY(make_chef());
-    d.bootstrapper = chef_bootstrapper.get();
-  } else {
-    return unknown("bootstrapper", c.bootstrapper);
-  }
-  if (c.balancer == "nginx") {
-    d.balancer = nginx_balancer.get();
-  } else if (c.balancer == "chef-search" && c.bootstrapper == "chef") {
-    d.balancer = chef_search_balancer.get();
-  } else {
-    return unknown("balancer", c.balancer);
-  }
-  if (c.metrics == "stub_status") {
-    d.metrics = stub_status.get();
-  } else if (c.metrics == "prometheus") {
-    d.metrics = prometheus.get();
-  } else if (c.metrics == "sensu") {
-    d.metrics = sensu.get();
-  } else if (c.metrics == "sensu_go") {
-    d.metrics = sensu_go.get();
-  } else {
-    return unknown("metrics source", c.metrics);
-  }
-  if (on_openstack) {
-    TRY_ASSIGN(d.provider, openstack->provider(c.provider));
-    // The LB (and stand-ins) run here, configured as on the local provider; a Nova server is
-    // configured by its own chef-client (the user data), or by its image alone.
-    cm::Bootstrapper* remote = c.bootstrapper == "chef" ? chef_remote_bootstrapper.get() : nullptr;
-    TRY_ASSIGN(d.bootstrapper, openstack->bootstrapper(c.provider, *d.bootstrapper, remote));
-  }
-  return d;
 }
 
 Engine::Engine(state::Store& store, Drivers drivers, Options options)

@@ -5,71 +5,12 @@
 //                    \-> error (kept for gc and for the operator to see)
 #pragma once
 
-#include "cloud/openstack_cluster.hpp"
-#include "cloud/provider.hpp"
-#include "cm/chef.hpp"
-#include "cm/bootstrapper.hpp"
-#include "core/config.hpp"
-#include "http/transport.hpp"
-#include "lb/balancer.hpp"
-#include "metrics/source.hpp"
+#include "engine/drivers.hpp"
 #include "state/store.hpp"
 
 #include <memory>
 
 namespace engine {
-
-// The drivers one cluster uses.
-struct Drivers
-{
-  cloud::Provider* provider = nullptr;
-  cm::Bootstrapper* bootstrapper = nullptr;
-  lb::Balancer* balancer = nullptr;
-  metrics::MetricsSource* metrics = nullptr;
-  http::HttpTransport* http = nullptr;
-};
-
-// Owns the drivers a run may need, made from the config.
-class DriverSet
-{
-public:
-  // Return the drivers for `config`; local ones live below `state_dir`/instances.
-  static core::Result<std::unique_ptr<DriverSet>>
-  make(const core::Config& config, const std::string& state_dir, core::Clock& clock);
-
-  // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
-  core::Result<Drivers> for_cluster(const state::Cluster& cluster);
-
-  // Return the local instance root (<state dir>/instances).
-  const std::string& local_root() const { return m_local_root; }
-
-  std::unique_ptr<http::HttpTransport> http;
-  std::unique_ptr<cloud::Provider> local_provider;
-  std::unique_ptr<cm::Bootstrapper> local_bootstrapper;
-  std::unique_ptr<lb::Balancer> nginx_balancer;
-  std::unique_ptr<metrics::MetricsSource> stub_status;
-  std::unique_ptr<metrics::MetricsSource> prometheus;  // [PROMETHEUS]
-  std::unique_ptr<metrics::MetricsSource> sensu;       // Sensu Core 1.x, [SENSU]
-  std::unique_ptr<metrics::MetricsSource> sensu_go;    // Sensu Go, [SENSU_GO] and [SENSU]
-
-  // Used by clusters on OpenStack ([OPENSTACK], clouds.yaml or OS_*); authenticates lazily.
-  std::unique_ptr<cloud::OpenStackDrivers> openstack;
-  // Made on first use by a cluster whose bootstrapper is chef ([CHEF] must be set then).
-  std::unique_ptr<cm::ChefClient> chef;
-  // On this host (the local provider, an OpenStack cluster's LB and stand-ins): starts nginx too.
-  std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;
-  // Nova servers: the VM's chef-client registers the node.
-  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;
-  std::unique_ptr<lb::Balancer> chef_search_balancer;
-
-private:
-  core::Result<void> make_chef();
-
-  std::string m_local_root;
-  core::ChefConfig m_chef_config;
-  core::Clock* m_clock = nullptr;
-  core::Millis m_deadline = 0;
-};
 
 enum class Step { grow, shrink, all };
 

@@ -1,4 +1,5 @@
 #include "cloud/openstack_cluster.hpp"
+#include "engine/drivers_openstack.hpp"
 #include "engine/engine.hpp"
 #include "state/store.hpp"
 #include "../state/temp_store.hpp"
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-using cloud::OpenStackBootstrapper;
+using engine::OpenStackBootstrapper;
 using cloud::Server;
 using cloud::ServerStatus;
 

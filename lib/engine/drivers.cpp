@@ -1,0 +1,398 @@
+#include "engine/drivers.hpp"
+
+#include "cloud/local.hpp"
+#include "cm/local.hpp"
+#include "engine/drivers_openstack.hpp"
+#include "http/curl_transport.hpp"
+#include "lb/chef_search.hpp"
+#include "lb/nginx.hpp"
+#include "metrics/prometheus.hpp"
+#include "metrics/sensu.hpp"
+#include "metrics/stub_status.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include <unistd.h>
+
+namespace engine {
+
+using core::ErrorKind;
+using core::fail;
+using core::Result;
+using state::Cluster;
+
+namespace {
+
+// Return an attach function that sets `field` of Drivers from `get` (a DriverSet member).
+template <class T, class Get>
+auto attach_with(T* Drivers::*field, Get get)
+{
+  return [field, get](DriverSet& set, const Cluster&, Drivers& d) -> Result<void> {
+    TRY_ASSIGN(d.*field, get(set));
+    return {};
+  };
+}
+
+template <class T>
+auto attach_member(T* Drivers::*field, std::unique_ptr<T> DriverSet::*member)
+{
+  return attach_with(field, [member](DriverSet& set) -> Result<T*> {
+    return (set.*member).get();
+  });
+}
+
+template <class T, class U>
+auto attach_owned(T* Drivers::*field, std::unique_ptr<U> DriverSet::*member)
+{
+  return attach_with(field, [member](DriverSet& set) -> Result<T*> {
+    return static_cast<T*>((set.*member).get());
+  });
+}
+
+Result<void> attach_openstack(DriverSet& set, const Cluster& c, Drivers& d)
+{
+  TRY_ASSIGN(d.provider, set.openstack->provider(c.provider));
+  // The LB (and stand-ins) run here, configured as on the local provider; a Nova server is
+  // configured by its own chef-client (the user data), or by its image alone.
+  cm::Bootstrapper* remote = nullptr;
+  if (c.bootstrapper == "chef") {
+    TRY_ASSIGN(remote, set.chef_remote());
+  }
+  TRY_ASSIGN(d.bootstrapper, set.openstack_bootstrapper(c.provider, *d.bootstrapper, remote));
+  return {};
+}
+
+Result<void> sweep_local(DriverSet& set, const std::vector<Cluster>&,
+                         std::vector<OrphanSweep>& out)
+{
+  out.push_back(OrphanSweep{set.local_provider.get(), 0, false});
+  return {};
+}
+
+Result<void> sweep_openstack(DriverSet& set, const std::vector<Cluster>& clusters,
+                             std::vector<OrphanSweep>& out)
+{
+  const auto grace = set.openstack_grace();
+  std::set<std::string> columns;
+  for (const auto& c : clusters) {
+    if (cloud::is_openstack_provider(c.provider)) {
+      columns.insert(c.provider);
+    }
+  }
+  if (set.default_provider() == "openstack") {
+    columns.insert("openstack");
+  }
+  for (const auto& column : columns) {
+    TRY_ASSIGN(auto* nova, set.openstack->nova(column));
+    out.push_back(OrphanSweep{nova, grace, true});
+  }
+  return {};
+}
+
+std::vector<DriverRow> make_registry()
+{
+  using K = DriverKind;
+  std::vector<DriverRow> rows;
+  auto add = [&rows](DriverRow row) { rows.push_back(std::move(row)); };
+  add({K::provider, "local", {"LOCAL"}, "nginx processes on 127.0.0.1", "", "", false,
+       attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local});
+  add({K::provider, "openstack", {"OPENSTACK"}, "Nova servers behind a local LB", "", "", true,
+       attach_openstack, sweep_openstack});
+  add({K::bootstrapper, "local", {"LOCAL"}, "starts nginx on the instance", "", "", false,
+       attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper), nullptr});
+  add({K::bootstrapper, "chef", {"CHEF"}, "a Chef environment, client and node", "", "", false,
+       attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }), nullptr});
+  add({K::balancer, "nginx", {"LOCAL"}, "renders the upstream list", "", "", false,
+       attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer), nullptr});
+  add({K::balancer, "chef-search", {"CHEF"}, "the Chef search for in-service web nodes", "chef",
+       "membership is a Chef node attribute", false,
+       attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_search(); }),
+       nullptr});
+  add({K::metrics, "stub_status", {"LOCAL", "METRICS"}, "each web nginx's request rate", "", "",
+       false, attach_member(&Drivers::metrics, &DriverSet::stub_status), nullptr});
+  add({K::metrics, "prometheus", {"PROMETHEUS"}, "one PromQL query", "", "", false,
+       attach_member(&Drivers::metrics, &DriverSet::prometheus), nullptr});
+  add({K::metrics, "sensu", {"SENSU"}, "Sensu Core 1.x check results", "", "", false,
+       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr});
+  add({K::metrics, "sensu_go", {"SENSU", "SENSU_GO"}, "Sensu Go entities or events", "", "",
+       false, attach_member(&Drivers::metrics, &DriverSet::sensu_go), nullptr});
+  return rows;
+}
+
+} // namespace
+
+const std::vector<DriverRow>& registry()
+{
+  static const std::vector<DriverRow> rows = make_registry();
+  return rows;
+}
+
+const DriverRow* find_driver(DriverKind kind, const std::string& column)
+{
+  for (const auto& row : registry()) {
+    if (row.kind == kind
+        && (column == row.name || (row.clouds && column.rfind(row.name + ":", 0) == 0))) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> driver_names(DriverKind kind)
+{
+  std::vector<std::string> names;
+  for (const auto& row : registry()) {
+    if (row.kind == kind) {
+      names.push_back(row.name);
+    }
+  }
+  return names;
+}
+
+std::string or_default(DriverKind kind, const std::string& name)
+{
+  return name.empty() ? driver_names(kind).front() : name;
+}
+
+std::string driver_choices(DriverKind kind)
+{
+  const auto names = driver_names(kind);
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    text += i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ");
+    text += names[i];
+  }
+  return text;
+}
+
+const char* kind_word(DriverKind kind)
+{
+  switch (kind) {
+  case DriverKind::provider:
+    return "provider";
+  case DriverKind::bootstrapper:
+    return "bootstrapper";
+  case DriverKind::balancer:
+    return "balancer";
+  case DriverKind::metrics:
+    return "metrics source";
+  }
+  return "driver";
+}
+
+std::string option_help(const std::string& option)
+{
+  using K = DriverKind;
+  if (option == "--provider") {
+    return "Where instances run (default: man_provider)";
+  }
+  if (option == "--bootstrapper") {
+    return fmt::format("What configures instances: {} (default: {})",
+                       driver_choices(K::bootstrapper), or_default(K::bootstrapper, ""));
+  }
+  if (option == "--balancer") {
+    return fmt::format("How the LB learns its backends: {} (default: {})",
+                       driver_choices(K::balancer), or_default(K::balancer, ""));
+  }
+  if (option == "--metrics") {
+    return fmt::format("Where load comes from: {} (default: [METRICS] source)",
+                       driver_choices(K::metrics));
+  }
+  if (option == "--os-cloud") {
+    return "OpenStack: the clouds.yaml cloud (default: OS_CLOUD, OS_*, [OPENSTACK])";
+  }
+  if (option == "--flavor") {
+    return "OpenStack: flavor name or id (default: man_flavor)";
+  }
+  if (option == "--image") {
+    return "OpenStack: image name or id (default: man_image)";
+  }
+  if (option == "--network") {
+    return "OpenStack: network name or id (default: [OPENSTACK] network)";
+  }
+  return {};
+}
+
+Result<void> check_new_cluster(const core::Config& config, const std::string& provider,
+                               const std::string& os_cloud, const std::string& bootstrapper,
+                               const std::string& balancer, const std::string& metrics)
+{
+  auto unknown = [](DriverKind kind, const std::string& name) {
+    return fail(ErrorKind::usage, fmt::format("unknown {} '{}' ({})", kind_word(kind), name,
+                                              driver_choices(kind)));
+  };
+  auto exact = [](DriverKind kind, const std::string& name) {
+    const auto* row = find_driver(kind, name);
+    return row && row->name == name ? row : nullptr;
+  };
+  const auto* p = exact(DriverKind::provider, provider);
+  if (!p) {
+    return unknown(DriverKind::provider, provider);
+  }
+  if (!os_cloud.empty() && !p->clouds) {
+    std::string with;
+    for (const auto& row : registry()) {
+      if (row.kind == DriverKind::provider && row.clouds) {
+        with += (with.empty() ? "" : " or ") + row.name;
+      }
+    }
+    return fail(ErrorKind::usage, fmt::format("--os-cloud needs --provider {}", with));
+  }
+  if (!exact(DriverKind::metrics, metrics)) {
+    return unknown(DriverKind::metrics, metrics);
+  }
+  if (!exact(DriverKind::bootstrapper, bootstrapper)) {
+    return unknown(DriverKind::bootstrapper, bootstrapper);
+  }
+  const auto* b = exact(DriverKind::balancer, balancer);
+  if (!b) {
+    return unknown(DriverKind::balancer, balancer);
+  }
+  if (!b->needs_bootstrapper.empty() && b->needs_bootstrapper != bootstrapper) {
+    return fail(ErrorKind::usage, fmt::format("--balancer {} needs --bootstrapper {} ({})",
+                                              balancer, b->needs_bootstrapper, b->needs_why));
+  }
+  // Every cluster's LB is a local nginx, whatever its provider.
+  if (access(config.local.nginx.c_str(), X_OK) != 0) {
+    return fail(ErrorKind::config,
+                fmt::format("cannot run nginx '{}' ([LOCAL] nginx)", config.local.nginx));
+  }
+  return {};
+}
+
+Result<std::unique_ptr<DriverSet>>
+DriverSet::make(const core::Config& config, const std::string& state_dir, core::Clock& clock)
+{
+  auto set = std::make_unique<DriverSet>();
+  set->m_local_root = state_dir + "/instances";
+  set->http = std::make_unique<http::CurlTransport>(
+    http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
+  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root,
+                                                               config.local.nginx);
+  set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(
+    set->m_local_root, config.local.nginx, config.local.worker_connections);
+  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root,
+                                                            config.local.nginx);
+  // Sends nothing until a cluster on OpenStack asks for its drivers.
+  set->openstack = std::make_unique<cloud::OpenStackDrivers>(*set->http, clock, config, state_dir,
+                                                             *set->local_provider);
+  set->stub_status = std::make_unique<metrics::StubStatusSource>(
+    *set->http, clock, config.local.health_timeout_ms, config.metrics.parallel);
+  // Making a source sends nothing: the ones no cluster uses cost nothing.
+  set->prometheus = std::make_unique<metrics::PrometheusSource>(*set->http, config.prometheus);
+  set->sensu = std::make_unique<metrics::SensuSource>(*set->http, config.sensu);
+  set->sensu_go = std::make_unique<metrics::SensuGoSource>(*set->http, config.sensu,
+                                                           config.sensu_go);
+  set->m_chef_config = config.chef;
+  set->m_default_provider = config.manager.provider;
+  set->m_openstack_grace = core::Millis(config.openstack.orphan_grace) * 1000;
+  set->m_clock = &clock;
+  set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
+  return set;
+}
+
+Result<void> DriverSet::make_chef()
+{
+  if (chef) {
+    return {};
+  }
+  const auto& c = m_chef_config;
+  if (c.server_url.empty() || c.client_name.empty() || c.client_key.empty()) {
+    return fail(ErrorKind::config,
+                "the chef bootstrapper needs [CHEF] server_url, client_name and client_key");
+  }
+  TRY_ASSIGN(auto key, cm::ChefKey::from_file(c.client_key));
+  TRY_ASSIGN(auto settings, cm::chef_settings(c));
+  cm::ChefServerOptions o;
+  o.url = c.server_url;
+  o.user_id = c.client_name;
+  o.version = cm::parse_sign_version(c.sign_version).value_or(cm::ChefSignVersion::v1_3);
+  o.timeout_ms = c.request_timeout_ms;
+  o.deadline = m_deadline;
+  chef = std::make_unique<cm::ChefClient>(*http, *m_clock, std::move(key), o);
+  chef_remote_bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, settings,
+                                                                    nullptr);
+  auto bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, std::move(settings),
+                                                             local_bootstrapper.get());
+  chef_search_balancer = std::make_unique<lb::ChefSearchBalancer>(*chef, bootstrapper->web_role(),
+                                                                  *nginx_balancer);
+  chef_bootstrapper = std::move(bootstrapper);
+  return {};
+}
+
+Result<cm::Bootstrapper*> DriverSet::chef_here()
+{
+  TRY(make_chef());
+  return chef_bootstrapper.get();
+}
+
+Result<cm::Bootstrapper*> DriverSet::chef_remote()
+{
+  TRY(make_chef());
+  return chef_remote_bootstrapper.get();
+}
+
+Result<lb::Balancer*> DriverSet::chef_search()
+{
+  TRY(make_chef());
+  return chef_search_balancer.get();
+}
+
+Result<cm::Bootstrapper*> DriverSet::openstack_bootstrapper(const std::string& column,
+                                                            cm::Bootstrapper& here,
+                                                            cm::Bootstrapper* remote)
+{
+  TRY_ASSIGN(auto* web, openstack->web(column));
+  auto& slot = m_openstack_bootstrappers[{column, &here, remote}];
+  if (!slot) {
+    slot = std::make_unique<OpenStackBootstrapper>(*web, here, remote, openstack->stand_in());
+  }
+  return slot.get();
+}
+
+Result<std::vector<OrphanSweep>> DriverSet::orphan_sweeps(const std::vector<Cluster>& clusters)
+{
+  std::vector<OrphanSweep> out;
+  for (const auto& row : registry()) {
+    if (row.sweeps) {
+      TRY(row.sweeps(*this, clusters, out));
+    }
+  }
+  return out;
+}
+
+Result<Drivers> DriverSet::for_cluster(const Cluster& c)
+{
+  const std::pair<DriverKind, const std::string*> columns[] = {
+    {DriverKind::provider, &c.provider},
+    {DriverKind::bootstrapper, &c.bootstrapper},
+    {DriverKind::balancer, &c.balancer},
+    {DriverKind::metrics, &c.metrics},
+  };
+  const DriverRow* rows[4] = {};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto [kind, column] = columns[i];
+    rows[i] = find_driver(kind, *column);
+    if (rows[i] && !rows[i]->needs_bootstrapper.empty()
+        && rows[i]->needs_bootstrapper != c.bootstrapper) {
+      rows[i] = nullptr;
+    }
+    if (!rows[i]) {
+      return fail(ErrorKind::config, fmt::format("unknown {} '{}' for cluster '{}'",
+                                                 kind_word(kind), *column, c.name));
+    }
+  }
+  Drivers d;
+  d.http = http.get();
+  // The provider last: it may wrap the bootstrapper.
+  const std::size_t order[] = {1, 2, 3, 0};
+  for (const auto i : order) {
+    TRY(rows[i]->attach(*this, c, d));
+  }
+  return d;
+}
+
+} // namespace engine

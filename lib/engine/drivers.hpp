@@ -1,0 +1,170 @@
+// The one place that knows the drivers by name: a registry (a table) of the providers,
+// bootstrappers, balancers and metrics sources a cluster can name, each with the config
+// sections it reads and how it is made. create-cluster's option checks and help, bash
+// completion and the man page test read the table; DriverSet::for_cluster resolves a cluster's
+// columns through it. Adding a driver is one folder below lib/ plus one row here.
+#pragma once
+
+#include "cloud/openstack_cluster.hpp"
+#include "cloud/provider.hpp"
+#include "core/clock.hpp"
+#include "cm/bootstrapper.hpp"
+#include "cm/chef.hpp"
+#include "core/config.hpp"
+#include "http/transport.hpp"
+#include "lb/balancer.hpp"
+#include "metrics/source.hpp"
+#include "state/store.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace engine {
+
+// The drivers one cluster uses.
+struct Drivers
+{
+  cloud::Provider* provider = nullptr;
+  cm::Bootstrapper* bootstrapper = nullptr;
+  lb::Balancer* balancer = nullptr;
+  metrics::MetricsSource* metrics = nullptr;
+  http::HttpTransport* http = nullptr;
+};
+
+// What a driver is, and the cluster column that names it.
+enum class DriverKind { provider, bootstrapper, balancer, metrics };
+
+class DriverSet;
+
+// A provider whose tagged servers gc checks for orphans.
+struct OrphanSweep
+{
+  cloud::Provider* provider = nullptr;
+  core::Millis grace = 0;  // a server younger than this may be a create under way elsewhere
+  bool by_id = false;      // an instance owns only the server whose id it recorded
+};
+
+// One row of the registry.
+struct DriverRow
+{
+  DriverKind kind;
+  std::string name;                   // the cluster column's value (and the option's)
+  std::vector<std::string> sections;  // the config sections it reads
+  std::string help;                   // what it is, for help texts
+  // The bootstrapper it needs ("" for any): chef-search reads what the chef bootstrapper wrote.
+  std::string needs_bootstrapper;
+  std::string needs_why;  // why, for the message
+  // True if the column may carry a cloud, NAME:CLOUD (create-cluster --os-cloud).
+  bool clouds = false;
+  // Set the driver of `cluster` in `drivers` (the bootstrapper, balancer and metrics source are
+  // set before the provider, which may wrap the bootstrapper); made on first use.
+  std::function<core::Result<void>(DriverSet&, const state::Cluster&, Drivers&)> attach;
+  // Providers: add what gc sweeps for orphans, given every cluster (nullptr: nothing).
+  std::function<core::Result<void>(DriverSet&, const std::vector<state::Cluster>&,
+                                   std::vector<OrphanSweep>&)>
+    sweeps;
+};
+
+// Return every driver, in the order help texts list them.
+const std::vector<DriverRow>& registry();
+
+// Return the row of the `kind` driver named by a cluster's column (NAME or NAME:CLOUD for a
+// driver with clouds), or nullptr.
+const DriverRow* find_driver(DriverKind kind, const std::string& column);
+
+// Return the names of the `kind` drivers, in registry order.
+std::vector<std::string> driver_names(DriverKind kind);
+
+// Return `name`, or if it is empty the default `kind` driver (the registry's first).
+std::string or_default(DriverKind kind, const std::string& name);
+
+// Return the names of the `kind` drivers for a message: "a, b or c".
+std::string driver_choices(DriverKind kind);
+
+// Return the kind's word in messages: "provider", "bootstrapper", "balancer", "metrics source".
+const char* kind_word(DriverKind kind);
+
+// Return the help text of a create-cluster option that chooses or configures a driver
+// ("--provider", "--os-cloud", "--flavor", ...), built from the registry.
+std::string option_help(const std::string& option);
+
+// Check, before anything is written, that the drivers a new cluster names exist and fit
+// together (usage errors), and that what every cluster needs here can run (config errors).
+// `os_cloud` is create-cluster's --os-cloud ("" for none).
+core::Result<void> check_new_cluster(const core::Config& config, const std::string& provider,
+                                     const std::string& os_cloud,
+                                     const std::string& bootstrapper,
+                                     const std::string& balancer, const std::string& metrics);
+
+// Owns the drivers a run may need, made from the config.
+class DriverSet
+{
+public:
+  // Return the drivers for `config`; local ones live below `state_dir`/instances.
+  static core::Result<std::unique_ptr<DriverSet>>
+  make(const core::Config& config, const std::string& state_dir, core::Clock& clock);
+
+  // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
+  core::Result<Drivers> for_cluster(const state::Cluster& cluster);
+
+  // Return what gc sweeps for orphans: every provider of the registry that `clusters` or the
+  // config's default provider use.
+  core::Result<std::vector<OrphanSweep>> orphan_sweeps(const std::vector<state::Cluster>& clusters);
+
+  // Return [MANAGER] man_provider.
+  const std::string& default_provider() const { return m_default_provider; }
+  // Return [OPENSTACK] orphan_grace in ms.
+  core::Millis openstack_grace() const { return m_openstack_grace; }
+
+  // Return the local instance root (<state dir>/instances).
+  const std::string& local_root() const { return m_local_root; }
+
+  // Return the chef bootstrapper (made on first use: [CHEF] must be set then).
+  core::Result<cm::Bootstrapper*> chef_here();
+  // Return the bootstrapper of Nova servers whose own chef-client registers the node.
+  core::Result<cm::Bootstrapper*> chef_remote();
+  // Return the balancer that asks the Chef search for in-service web nodes.
+  core::Result<lb::Balancer*> chef_search();
+  // Return `here` and `remote` wrapped for the web servers of an OpenStack `column`.
+  core::Result<cm::Bootstrapper*>
+  openstack_bootstrapper(const std::string& column, cm::Bootstrapper& here,
+                         cm::Bootstrapper* remote);
+
+  std::unique_ptr<http::HttpTransport> http;
+  std::unique_ptr<cloud::Provider> local_provider;
+  std::unique_ptr<cm::Bootstrapper> local_bootstrapper;
+  std::unique_ptr<lb::Balancer> nginx_balancer;
+  std::unique_ptr<metrics::MetricsSource> stub_status;
+  std::unique_ptr<metrics::MetricsSource> prometheus;  // [PROMETHEUS]
+  std::unique_ptr<metrics::MetricsSource> sensu;       // Sensu Core 1.x, [SENSU]
+  std::unique_ptr<metrics::MetricsSource> sensu_go;    // Sensu Go, [SENSU_GO] and [SENSU]
+
+  // Used by clusters on OpenStack ([OPENSTACK], clouds.yaml or OS_*); authenticates lazily.
+  std::unique_ptr<cloud::OpenStackDrivers> openstack;
+  // Made on first use by a cluster whose bootstrapper is chef ([CHEF] must be set then).
+  std::unique_ptr<cm::ChefClient> chef;
+  // On this host (the local provider, an OpenStack cluster's LB and stand-ins): starts nginx too.
+  std::unique_ptr<cm::Bootstrapper> chef_bootstrapper;
+  // Nova servers: the VM's chef-client registers the node.
+  std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;
+  std::unique_ptr<lb::Balancer> chef_search_balancer;
+
+private:
+  core::Result<void> make_chef();
+
+  std::string m_local_root;
+  std::string m_default_provider;  // [MANAGER] man_provider
+  core::Millis m_openstack_grace = 0;
+  core::ChefConfig m_chef_config;
+  core::Clock* m_clock = nullptr;
+  core::Millis m_deadline = 0;
+  std::map<std::tuple<std::string, cm::Bootstrapper*, cm::Bootstrapper*>,
+           std::unique_ptr<cm::Bootstrapper>>
+    m_openstack_bootstrappers;
+};
+
+} // namespace engine

@@ -1,0 +1,116 @@
+#include "engine/drivers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using engine::DriverKind;
+
+namespace {
+
+// Return man/sclman.1 as plain words: macros, quotes and troff escapes gone, one space apart.
+std::string man_text()
+{
+  std::ifstream in(std::string(SCLMAN_SOURCE_DIR) + "/man/sclman.1");
+  REQUIRE(in);
+  std::string text;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = std::regex_replace(line, std::regex(R"(^\.[A-Z]{1,2}\b)"), "");
+    text += line + " ";
+  }
+  text = std::regex_replace(text, std::regex(R"(\\-)"), "-");
+  text = std::regex_replace(text, std::regex("\""), "");
+  text = std::regex_replace(text, std::regex(" +"), " ");
+  text = std::regex_replace(text, std::regex(R"( ([,;)|]))"), "$1");
+  text = std::regex_replace(text, std::regex(R"(([(|]) )"), "$1");
+  return text;
+}
+
+std::string joined(DriverKind kind, const char* sep)
+{
+  std::string out;
+  for (const auto& name : engine::driver_names(kind)) {
+    out += (out.empty() ? "" : sep) + name;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("the registry names each driver once per kind")
+{
+  for (const auto kind : {DriverKind::provider, DriverKind::bootstrapper, DriverKind::balancer,
+                          DriverKind::metrics}) {
+    auto names = engine::driver_names(kind);
+    REQUIRE(!names.empty());
+    std::sort(names.begin(), names.end());
+    CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  }
+  for (const auto& row : engine::registry()) {
+    CHECK(row.attach);
+    CHECK(!row.sections.empty());
+  }
+}
+
+TEST_CASE("find_driver matches a column, with a cloud only where the driver has clouds")
+{
+  REQUIRE(engine::find_driver(DriverKind::provider, "local"));
+  CHECK(engine::find_driver(DriverKind::provider, "openstack")->name == "openstack");
+  CHECK(engine::find_driver(DriverKind::provider, "openstack:prod")->name == "openstack");
+  CHECK(!engine::find_driver(DriverKind::provider, "local:prod"));
+  CHECK(!engine::find_driver(DriverKind::provider, "ec2"));
+  CHECK(engine::find_driver(DriverKind::metrics, "sensu_go"));
+  CHECK(!engine::find_driver(DriverKind::metrics, "nginx"));
+}
+
+TEST_CASE("driver_choices lists the names for messages")
+{
+  CHECK(engine::driver_choices(DriverKind::provider) == "local or openstack");
+  CHECK(engine::driver_choices(DriverKind::metrics)
+        == "stub_status, prometheus, sensu or sensu_go");
+  CHECK(engine::or_default(DriverKind::balancer, "") == "nginx");
+  CHECK(engine::or_default(DriverKind::balancer, "chef-search") == "chef-search");
+}
+
+TEST_CASE("check_new_cluster rejects unknown drivers and a balancer without its bootstrapper")
+{
+  core::Config config;
+  config.local.nginx = "/bin/true";
+  auto check = [&](const char* p, const char* cloud, const char* b, const char* lb,
+                   const char* m) {
+    return engine::check_new_cluster(config, p, cloud, b, lb, m);
+  };
+  CHECK(check("local", "", "local", "nginx", "stub_status"));
+  CHECK(check("ec2", "", "local", "nginx", "stub_status").error().message
+        == "unknown provider 'ec2' (local or openstack)");
+  CHECK(check("local", "prod", "local", "nginx", "stub_status").error().message
+        == "--os-cloud needs --provider openstack");
+  CHECK(check("openstack", "prod", "local", "nginx", "stub_status"));
+  CHECK(check("local", "", "local", "nginx", "x").error().message
+        == "unknown metrics source 'x' (stub_status, prometheus, sensu or sensu_go)");
+  CHECK(check("local", "", "x", "nginx", "stub_status").error().message
+        == "unknown bootstrapper 'x' (local or chef)");
+  CHECK(check("local", "", "local", "x", "stub_status").error().message
+        == "unknown balancer 'x' (nginx or chef-search)");
+  CHECK(check("local", "", "local", "chef-search", "stub_status").error().message
+        == "--balancer chef-search needs --bootstrapper chef (membership is a Chef node "
+           "attribute)");
+  config.local.nginx = "/nonexistent/nginx";
+  const auto missing = check("local", "", "local", "nginx", "stub_status");
+  CHECK(missing.error().kind == core::ErrorKind::config);
+  CHECK(missing.error().message == "cannot run nginx '/nonexistent/nginx' ([LOCAL] nginx)");
+}
+
+TEST_CASE("man/sclman.1 lists the drivers of the registry")
+{
+  const auto text = man_text();
+  INFO(text);
+  CHECK(text.find("(" + joined(DriverKind::provider, " or ") + ";") != std::string::npos);
+  CHECK(text.find(engine::driver_choices(DriverKind::metrics) + ";") != std::string::npos);
+  CHECK(text.find("--bootstrapper " + joined(DriverKind::bootstrapper, "|"))
+        != std::string::npos);
+  CHECK(text.find("--balancer " + joined(DriverKind::balancer, "|")) != std::string::npos);
+}
