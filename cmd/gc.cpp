@@ -69,7 +69,7 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
   if (env.dry_run() == DryRun::yes) {
     TRY_ASSIGN(const auto instances, env.store->instances(c.id));
     for (const auto& i : instances) {
-      if (i.state == state::InstanceState::error || c.status == "deleting") {
+      if (i.state == state::InstanceState::error || c.status == state::ClusterStatus::deleting) {
         out(fmt::format("would delete instance '{}' ({})", i.name, state::to_string(i.state)));
       }
     }
@@ -81,7 +81,7 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
   TRY(check_registrations(env, c, *drivers.bootstrapper, counts));
   TRY_ASSIGN(auto instances, env.store->instances(c.id));
   for (auto& i : instances) {
-    if (i.state == state::InstanceState::error || c.status == "deleting") {
+    if (i.state == state::InstanceState::error || c.status == state::ClusterStatus::deleting) {
       spdlog::info("gc.instance_cleanup cluster={} instance={} state={} error={}",
                    c.name,
                    i.name,
@@ -104,9 +104,9 @@ core::Result<void> clean_cluster(Env& env, state::Cluster& c, const Options& o, 
   }
   TRY_ASSIGN(const int orphans, drivers.bootstrapper->remove_orphans(c.name, live));
   counts.orphan_registrations += orphans;
-  if (c.status == "deleting") {
+  if (c.status == state::ClusterStatus::deleting) {
     TRY(drivers.bootstrapper->retire_cluster(c.name));
-    TRY(env.store->set_cluster_status(c.id, "deleted"));
+    TRY(env.store->set_cluster_status(c.id, state::ClusterStatus::deleted));
     spdlog::info("gc.cluster_deleted cluster={}", c.name);
   }
   return {};
