@@ -71,7 +71,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
                                 metrics_source));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
-  if (existing && existing->status != "creating") {
+  if (existing && existing->status != state::ClusterStatus::creating) {
     return core::fail(core::ErrorKind::usage, fmt::format("cluster '{}' already exists", o.name));
   }
   if (env.dry_run() == DryRun::yes) {
@@ -100,7 +100,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
     cluster.lb_port = o.lb_port;
-    cluster.status = "creating";
+    cluster.status = state::ClusterStatus::creating;
   }
   // What the instances share (the bootstrapper's per-cluster setup) before any row.
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
@@ -130,7 +130,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   } else {
     out(clusters_table(nlohmann::json::array({view}), true));
   }
-  if (fresh->status != "active") {
+  if (fresh->status != state::ClusterStatus::active) {
     return core::fail(core::ErrorKind::upstream_transient,
                       fmt::format("cluster '{}' is not fully up yet: scale-out runs will finish it",
                                   o.name));

@@ -20,7 +20,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
   std::optional<core::Error> busy;
   nlohmann::json report = nlohmann::json::array();
   for (const auto& c : clusters) {
-    if (c.status != "active") {
+    if (c.status != state::ClusterStatus::active) {
       continue;
     }
     auto lock = env.lock_cluster(c.name);
@@ -34,7 +34,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
     state::DecisionRow row;
     row.cluster_id = c.id;
     row.ts = now;
-    row.action = policy::to_string(decision.action);
+    row.action = decision.action;
     row.from_size = decision.from;
     row.to_size = decision.to;
     row.reason = decision.reason;
@@ -44,9 +44,10 @@ core::Result<void> run_decide(Env& env, const std::string& only)
     }
     row.inputs = inputs.dump();
     row.explanation = policy::decision_json(decision);
-    row.status = decision.action == policy::Action::hold ? "noop" : "pending";
+    row.status = decision.action == policy::Action::hold ? state::DecisionStatus::noop
+                                                            : state::DecisionStatus::pending;
     if (env.dry_run() == DryRun::no) {
-      if (row.status == "pending") {
+      if (row.status == state::DecisionStatus::pending) {
         TRY(env.store->supersede_pending(c.id));
       }
       TRY_ASSIGN(row.id, env.store->insert_decision(row));
@@ -56,7 +57,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
     spdlog::log(level,
                 "decide.decision cluster={} action={} from={} to={} reason={}",
                 c.name,
-                row.action,
+                policy::to_string(row.action),
                 row.from_size,
                 row.to_size,
                 row.reason);

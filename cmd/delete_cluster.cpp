@@ -25,15 +25,15 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
     out(fmt::format("would delete cluster '{}' and its {} instances", name, instances.size()));
     return {};
   }
-  if (cluster.status != "deleting") {
-    TRY(env.store->set_cluster_status(cluster.id, "deleting"));
-    cluster.status = "deleting";
+  if (cluster.status != state::ClusterStatus::deleting) {
+    cluster.status = state::ClusterStatus::deleting;
+    TRY(env.store->set_cluster_status(cluster.id, cluster.status));
   }
   TRY_ASSIGN(auto engine, env.engine_for(cluster));
   TRY(env.store->interrupt_pending(cluster.name));
   // The LB first: its graceful stop finishes the requests in flight, then nothing reaches
   // the web instances any more.
-  for (const char* role : {"lb", "web"}) {
+  for (const auto role : {state::Role::lb, state::Role::web}) {
     for (auto& i : instances) {
       if (i.role == role) {
         TRY(engine.destroy(cluster, i));
@@ -46,7 +46,7 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
   TRY(drivers.bootstrapper->retire_cluster(cluster.name));
   SCLMAN_FAILPOINT("delete_cluster.before_mark");
-  TRY(env.store->set_cluster_status(cluster.id, "deleted"));
+  TRY(env.store->set_cluster_status(cluster.id, state::ClusterStatus::deleted));
   spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());
   out(fmt::format("deleted cluster '{}' ({} instances)", name, instances.size()));
   return {};

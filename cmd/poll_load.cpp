@@ -27,7 +27,7 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
   std::optional<core::Error> busy;
   std::map<metrics::MetricsSource*, std::vector<Target>> by_source;
   for (const auto& c : clusters) {
-    if (c.status != "active" && c.status != "creating") {
+    if (!state::is_live(c.status)) {
       continue;
     }
     auto lock = env.lock_cluster(c.name);
@@ -41,7 +41,7 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
     TRY_ASSIGN(const auto drivers, env.drivers->for_cluster(c));
     TRY_ASSIGN(const auto instances, env.store->instances(c.id));
     for (const auto& i : instances) {
-      if (i.role == "web" && i.state == state::InstanceState::in_service) {
+      if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {
         by_source[drivers.metrics].push_back(Target{c, i});
       }
     }

@@ -27,7 +27,7 @@ core::Result<report::ClusterView> view_of(state::Store& store, const state::Clus
 {
   report::ClusterView v;
   v.name = c.name;
-  v.status = c.status;
+  v.status = state::to_string(c.status);
   v.lb_address = status["lb_address"].get<std::string>();
   v.policy = status["policy"].value("kind", "?");
   v.size = status["size"].get<int>();
@@ -55,7 +55,8 @@ core::Result<report::ClusterView> view_of(state::Store& store, const state::Clus
   for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
     if (it->ts >= since) {
       v.decisions.push_back(
-        {it->ts, it->action, it->from_size, it->to_size, it->reason, it->status});
+        {it->ts, policy::to_string(it->action), it->from_size, it->to_size, it->reason,
+         state::to_string(it->status)});
     }
   }
   for (const auto& i : status["instances"]) {

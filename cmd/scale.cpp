@@ -14,9 +14,9 @@ namespace cmd {
 
 namespace {
 
-const char* action_of(Direction d)
+state::DecisionAction action_of(Direction d)
 {
-  return d == Direction::out ? "scale_out" : "scale_in";
+  return d == Direction::out ? state::DecisionAction::scale_out : state::DecisionAction::scale_in;
 }
 
 // Apply a pending decision (or --to) to the cluster's desired size; return the new size or
@@ -52,7 +52,7 @@ core::Result<std::optional<int>> take_decision(Env& env,
     row.to_size = to;
     row.reason = "manual";
     row.inputs = "{}";
-    row.status = "done";
+    row.status = state::DecisionStatus::done;
     row.done_at = now;
     if (env.dry_run() == DryRun::no) {
       TRY(env.store->supersede_pending(c.id));
@@ -68,13 +68,13 @@ core::Result<std::optional<int>> take_decision(Env& env,
     spdlog::warn("decision.expired cluster={} id={} age_s={}", c.name, pending->id,
                  (now - pending->ts) / 1000);
     if (env.dry_run() == DryRun::no) {
-      TRY(env.store->set_decision_status(pending->id, "expired"));
+      TRY(env.store->set_decision_status(pending->id, state::DecisionStatus::expired));
     }
     return std::optional<int>{};
   }
   const int to = std::clamp(pending->to_size, policy.min_size, policy.max_size);
   if (env.dry_run() == DryRun::no) {
-    TRY(env.store->set_decision_status(pending->id, "done"));
+    TRY(env.store->set_decision_status(pending->id, state::DecisionStatus::done));
   }
   return std::optional<int>{to};
 }
@@ -99,7 +99,7 @@ core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& 
   }
   std::optional<core::Error> first_error;
   for (auto& c : clusters) {
-    if (c.status != "active" && c.status != "creating") {
+    if (!state::is_live(c.status)) {
       continue;
     }
     auto lock = env.lock_cluster(c.name);

@@ -19,11 +19,11 @@ nlohmann::json decision_json(const state::DecisionRow& d)
   return {
     {"id", d.id},
     {"ts", d.ts},
-    {"action", d.action},
+    {"action", policy::to_string(d.action)},
     {"from", d.from_size},
     {"to", d.to_size},
     {"reason", d.reason},
-    {"status", d.status},
+    {"status", state::to_string(d.status)},
     {"inputs", inputs},
   };
 }
@@ -39,18 +39,18 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   int booting = 0;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& i : instances) {
-    if (i.role == "lb" && i.state == state::InstanceState::in_service) {
+    if (i.role == state::Role::lb && i.state == state::InstanceState::in_service) {
       lb_address = i.address;
     }
-    if (i.role == "web" && i.state == state::InstanceState::in_service) {
+    if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {
       ++size;
     }
-    if (i.role == "web" && state::is_booting(i.state)) {
+    if (i.role == state::Role::web && state::is_booting(i.state)) {
       ++booting;
     }
     nlohmann::json row = {
       {"name", i.name},
-      {"role", i.role},
+      {"role", state::to_string(i.role)},
       {"address", i.address},
       {"state", state::to_string(i.state)},
       {"age_seconds", (now - i.created_at) / 1000},
@@ -71,7 +71,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   }
   nlohmann::json j = {
     {"name", c.name},
-    {"status", c.status},
+    {"status", state::to_string(c.status)},
     {"provider", c.provider},
     {"lb_address", lb_address},
     {"size", size},

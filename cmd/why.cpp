@@ -35,9 +35,11 @@ nlohmann::json explanation_of(const state::DecisionRow& d)
 
 std::string decision_text(const state::DecisionRow& d, const nlohmann::json& explanation)
 {
-  std::string text = fmt::format("decision {} at {} ({})\n", d.id, core::iso8601_utc(d.ts), d.status);
+  std::string text = fmt::format("decision {} at {} ({})\n", d.id, core::iso8601_utc(d.ts),
+                                 state::to_string(d.status));
   if (explanation.is_null()) {
-    text += fmt::format("{} {} -> {} ({})\n", d.action, d.from_size, d.to_size, d.reason);
+    text += fmt::format("{} {} -> {} ({})\n", policy::to_string(d.action), d.from_size,
+                        d.to_size, d.reason);
     text += d.reason == "manual" ? "  set by hand (scale-out or scale-in --to): no policy ran\n"
                                  : "  no explanation stored (made before sclman kept them)\n";
     return text;

@@ -29,7 +29,7 @@ bool fatal(const core::Error& e)
 
 bool relevant(Step step, const Instance& i)
 {
-  if (i.role == "lb") {
+  if (i.role == state::Role::lb) {
     return state::is_booting(i.state) || i.state == InstanceState::deleting;
   }
   switch (step) {
@@ -49,7 +49,7 @@ bool relevant(Step step, const Instance& i)
 int live_web(const std::vector<Instance>& instances)
 {
   return static_cast<int>(std::count_if(instances.begin(), instances.end(), [](const auto& i) {
-    return i.role == "web" && state::counts_toward_size(i.state);
+    return i.role == state::Role::web && state::counts_toward_size(i.state);
   }));
 }
 
@@ -65,14 +65,14 @@ bool Engine::out_of_time() const
 
 core::InstanceRef Engine::ref(const Cluster& cluster, const Instance& i)
 {
-  return core::InstanceRef{cluster.name, i.name, i.role, i.address, i.cloud_id};
+  return core::InstanceRef{cluster.name, i.name, state::to_string(i.role), i.address, i.cloud_id};
 }
 
 Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
 {
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   for (auto& i : all) {
-    if (i.role == "lb" && i.state != InstanceState::error) {
+    if (i.role == state::Role::lb && i.state != InstanceState::error) {
       return std::optional<Instance>{i};
     }
   }
@@ -82,7 +82,8 @@ Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
 Result<bool> Engine::health_ok(const Instance& i)
 {
   http::HttpRequest request;
-  request.url = fmt::format("http://{}{}", i.address, i.role == "lb" ? "/nginx_status" : "/");
+  request.url = fmt::format("http://{}{}", i.address,
+                            i.role == state::Role::lb ? "/nginx_status" : "/");
   request.timeout_ms = m_options.health_timeout_ms;
   auto response = m_drivers.http->send(request);
   if (!response) {
@@ -112,9 +113,9 @@ Result<void> Engine::sync_lb(Cluster& cluster)
   const Instance* lb = nullptr;
   std::vector<core::InstanceRef> backends;
   for (const auto& i : all) {
-    if (i.role == "lb" && i.state == InstanceState::in_service) {
+    if (i.role == state::Role::lb && i.state == InstanceState::in_service) {
       lb = &i;
-    } else if (i.role == "web" && i.state == InstanceState::in_service) {
+    } else if (i.role == state::Role::web && i.state == InstanceState::in_service) {
       backends.push_back(ref(cluster, i));
     }
   }
@@ -136,7 +137,7 @@ Result<int> Engine::check_health(Cluster& cluster)
     if (running) {
       continue;
     }
-    if (i.role == "lb") {
+    if (i.role == state::Role::lb) {
       // The LB's address is the cluster's address: bring it back in place.
       spdlog::warn("lb.restart cluster={} instance={}", cluster.name, i.name);
       TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "restart_lb"));
@@ -163,18 +164,18 @@ Result<int> Engine::check_health(Cluster& cluster)
 
 Result<int> Engine::fill_to_desired(Cluster& cluster)
 {
-  if (cluster.status == "deleting" || cluster.status == "deleted") {
+  if (!state::is_live(cluster.status)) {
     return 0;
   }
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   const bool has_lb = std::any_of(all.begin(), all.end(), [](const Instance& i) {
-    return i.role == "lb" && state::counts_toward_size(i.state);
+    return i.role == state::Role::lb && state::counts_toward_size(i.state);
   });
   int added = 0;
   if (!has_lb) {
     Instance lb;
     lb.cluster_id = cluster.id;
-    lb.role = "lb";
+    lb.role = state::Role::lb;
     TRY(m_store.insert_instance(lb, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
@@ -193,7 +194,7 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
   for (int k = 0; k < missing; ++k) {
     Instance web;
     web.cluster_id = cluster.id;
-    web.role = "web";
+    web.role = state::Role::web;
     TRY(m_store.insert_instance(web, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=web", cluster.name, web.name);
     ++added;
@@ -211,7 +212,7 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
   }
   std::vector<Instance*> candidates;
   for (auto& i : all) {
-    if (i.role == "web" && state::counts_toward_size(i.state)) {
+    if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
       candidates.push_back(&i);
     }
   }
@@ -263,12 +264,12 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     cloud::ServerSpec spec;
     spec.name = i.name;
     spec.cluster = cluster.name;
-    spec.role = i.role;
+    spec.role = state::to_string(i.role);
     spec.flavor = cluster.flavor;
     spec.image = cluster.image;
     spec.network = cluster.network;
     spec.user_data = std::move(user_data);
-    if (i.role == "lb" && cluster.lb_port) {
+    if (i.role == state::Role::lb && cluster.lb_port) {
       spec.port = *cluster.lb_port;
     }
     TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "create_server"));
@@ -292,7 +293,7 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
     TRY(m_store.transition(i,
                            server->status == cloud::ServerStatus::active ? InstanceState::active
                                                                         : InstanceState::building));
-    if (i.role == "lb" && !cluster.lb_port) {
+    if (i.role == state::Role::lb && !cluster.lb_port) {
       const auto colon = i.address.rfind(':');
       if (colon != std::string::npos) {
         cluster.lb_port = std::stoi(i.address.substr(colon + 1));
@@ -354,7 +355,7 @@ Result<bool> Engine::advance(Cluster& cluster, Instance& i)
       }
       return false;
     }
-    if (i.role == "web") {
+    if (i.role == state::Role::web) {
       TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));
     }
     TRY_ASSIGN(const auto lb_jid, m_store.begin_intent(cluster.name, i.name, "lb_add"));
@@ -429,7 +430,7 @@ Result<void> Engine::destroy(Cluster& cluster, Instance& i)
     TRY(m_store.transition(i, InstanceState::deleting));
     i.error.clear();
   }
-  if (i.role == "web") {
+  if (i.role == state::Role::web) {
     TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
     TRY(sync_lb(cluster));
   }
@@ -484,17 +485,17 @@ Result<void> Engine::reconcile(Cluster& cluster, Step step)
     }
   }
   TRY(sync_lb(cluster));
-  if (cluster.status == "creating") {
+  if (cluster.status == state::ClusterStatus::creating) {
     TRY_ASSIGN(auto all, m_store.instances(cluster.id));
     const bool lb_up = std::any_of(all.begin(), all.end(), [](const Instance& i) {
-      return i.role == "lb" && i.state == InstanceState::in_service;
+      return i.role == state::Role::lb && i.state == InstanceState::in_service;
     });
     const auto serving = std::count_if(all.begin(), all.end(), [](const Instance& i) {
-      return i.role == "web" && i.state == InstanceState::in_service;
+      return i.role == state::Role::web && i.state == InstanceState::in_service;
     });
     if (lb_up && serving >= cluster.desired) {
-      cluster.status = "active";
-      TRY(m_store.set_cluster_status(cluster.id, "active"));
+      cluster.status = state::ClusterStatus::active;
+      TRY(m_store.set_cluster_status(cluster.id, cluster.status));
       spdlog::info("cluster.active cluster={} size={}", cluster.name, serving);
     }
   }

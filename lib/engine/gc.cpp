@@ -57,7 +57,7 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   if (o.dry_run) {
     TRY_ASSIGN(const auto instances, store.instances(c.id));
     for (const auto& i : instances) {
-      if (i.state == InstanceState::error || c.status == "deleting") {
+      if (i.state == InstanceState::error || c.status == state::ClusterStatus::deleting) {
         report.would_delete.push_back(
           fmt::format("instance '{}' ({})", i.name, state::to_string(i.state)));
       }
@@ -70,7 +70,7 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   TRY(check_registrations(store, c, *drivers.bootstrapper, counts));
   TRY_ASSIGN(auto instances, store.instances(c.id));
   for (auto& i : instances) {
-    if (i.state == InstanceState::error || c.status == "deleting") {
+    if (i.state == InstanceState::error || c.status == state::ClusterStatus::deleting) {
       spdlog::info("gc.instance_cleanup cluster={} instance={} state={} error={}",
                    c.name,
                    i.name,
@@ -93,9 +93,9 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   }
   TRY_ASSIGN(const int orphans, drivers.bootstrapper->remove_orphans(c.name, live));
   counts.orphan_registrations += orphans;
-  if (c.status == "deleting") {
+  if (c.status == state::ClusterStatus::deleting) {
     TRY(drivers.bootstrapper->retire_cluster(c.name));
-    TRY(store.set_cluster_status(c.id, "deleted"));
+    TRY(store.set_cluster_status(c.id, state::ClusterStatus::deleted));
     spdlog::info("gc.cluster_deleted cluster={}", c.name);
   }
   return {};

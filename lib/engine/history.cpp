@@ -41,7 +41,7 @@ core::Result<policy::History> load_history(state::Store& store,
   std::map<std::int64_t, const state::Instance*> by_id;
   for (const auto& i : instances) {
     by_id[i.id] = &i;
-    if (i.role != "web") {
+    if (i.role != state::Role::web) {
       continue;
     }
     if (i.state == state::InstanceState::in_service) {

@@ -24,16 +24,6 @@ using core::fail;
 
 namespace {
 
-constexpr std::array k_state_names = {"requested",
-                                      "building",
-                                      "active",
-                                      "bootstrapping",
-                                      "in_service",
-                                      "draining",
-                                      "deleting",
-                                      "gone",
-                                      "error"};
-
 // Return nothing if `path` is absent, empty, or starts with the SQLite header.
 Result<void> check_header(const std::string& path)
 {
@@ -78,7 +68,22 @@ bool process_alive(std::int64_t pid)
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-Cluster read_cluster(const Stmt& s)
+// Return the value `parse` makes of column `column` of row `id` in `table`; a text it does not
+// know is a state error naming them (the state file is not trusted).
+template <typename Parse>
+auto parse_column(const Stmt& s, int column, const char* table, std::int64_t id,
+                  const char* name, Parse parse) -> Result<typename decltype(parse(""))::value_type>
+{
+  const auto text = s.column_text(column);
+  auto value = parse(text);
+  if (!value) {
+    return fail(ErrorKind::state, fmt::format("table '{}' row {} has unknown {} '{}'", table, id,
+                                              name, text));
+  }
+  return *value;
+}
+
+Result<Cluster> read_cluster(const Stmt& s)
 {
   Cluster c;
   c.id = s.column_int(0);
@@ -95,7 +100,7 @@ Cluster read_cluster(const Stmt& s)
   if (auto p = s.column_opt_int(11)) {
     c.lb_port = static_cast<int>(*p);
   }
-  c.status = s.column_text(12);
+  TRY_ASSIGN(c.status, parse_column(s, 12, "clusters", c.id, "status", parse_cluster_status));
   c.failures = static_cast<int>(s.column_int(13));
   c.created_at = s.column_int(14);
   return c;
@@ -109,17 +114,17 @@ constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
   "in_service_since";
 
-Instance read_instance(const Stmt& s)
+Result<Instance> read_instance(const Stmt& s)
 {
   Instance i;
   i.id = s.column_int(0);
   i.cluster_id = s.column_int(1);
-  i.role = s.column_text(2);
+  TRY_ASSIGN(i.role, parse_column(s, 2, "instances", i.id, "role", parse_role));
   i.serial = static_cast<long>(s.column_int(3));
   i.name = s.column_text(4);
   i.cloud_id = s.column_text(5);
   i.address = s.column_text(6);
-  i.state = parse_instance_state(s.column_text(7)).value_or(InstanceState::error);
+  TRY_ASSIGN(i.state, parse_column(s, 7, "instances", i.id, "state", parse_instance_state));
   i.error = s.column_text(8);
   i.created_at = s.column_int(9);
   i.state_since = s.column_int(10);
@@ -127,18 +132,18 @@ Instance read_instance(const Stmt& s)
   return i;
 }
 
-DecisionRow read_decision(const Stmt& s)
+Result<DecisionRow> read_decision(const Stmt& s)
 {
   DecisionRow d;
   d.id = s.column_int(0);
   d.cluster_id = s.column_int(1);
   d.ts = s.column_int(2);
-  d.action = s.column_text(3);
+  TRY_ASSIGN(d.action, parse_column(s, 3, "decisions", d.id, "action", parse_decision_action));
   d.from_size = static_cast<int>(s.column_int(4));
   d.to_size = static_cast<int>(s.column_int(5));
   d.reason = s.column_text(6);
   d.inputs = s.column_text(7);
-  d.status = s.column_text(8);
+  TRY_ASSIGN(d.status, parse_column(s, 8, "decisions", d.id, "status", parse_decision_status));
   d.done_at = s.column_opt_int(9);
   d.explanation = s.column_text(10);
   return d;
@@ -148,32 +153,6 @@ constexpr const char* k_decision_columns =
   "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation";
 
 } // namespace
-
-const char* to_string(InstanceState s)
-{
-  return k_state_names[static_cast<size_t>(s)];
-}
-
-std::optional<InstanceState> parse_instance_state(std::string_view name)
-{
-  for (size_t i = 0; i < k_state_names.size(); ++i) {
-    if (name == k_state_names[i]) {
-      return static_cast<InstanceState>(i);
-    }
-  }
-  return std::nullopt;
-}
-
-bool is_booting(InstanceState s)
-{
-  return s == InstanceState::requested || s == InstanceState::building
-         || s == InstanceState::active || s == InstanceState::bootstrapping;
-}
-
-bool counts_toward_size(InstanceState s)
-{
-  return is_booting(s) || s == InstanceState::in_service;
-}
 
 Result<Store> Store::open(const std::string& path, core::Clock& clock)
 {
@@ -251,7 +230,8 @@ Result<std::optional<Cluster>> Store::find_cluster(std::string_view name)
   if (!row) {
     return std::optional<Cluster>{};
   }
-  return std::optional<Cluster>{read_cluster(s)};
+  TRY_ASSIGN(auto c, read_cluster(s));
+  return std::optional<Cluster>{std::move(c)};
 }
 
 Result<std::vector<Cluster>> Store::clusters()
@@ -268,7 +248,8 @@ Result<std::vector<Cluster>> Store::clusters()
     if (!row) {
       break;
     }
-    out.push_back(read_cluster(s));
+    TRY_ASSIGN(auto c, read_cluster(s));
+    out.push_back(std::move(c));
   }
   return out;
 }
@@ -291,7 +272,7 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(9, c.policy)
     .bind(10, c.desired)
     .bind(11, c.lb_port)
-    .bind(12, c.status)
+    .bind(12, to_string(c.status))
     .bind(13, now());
   TRY(s.run());
   return m_db.last_insert_id();
@@ -329,10 +310,10 @@ Result<void> Store::set_failures(std::int64_t cluster_id, int failures)
   return update_cluster_column(m_db, "failures", cluster_id, failures);
 }
 
-Result<void> Store::set_cluster_status(std::int64_t cluster_id, const std::string& status)
+Result<void> Store::set_cluster_status(std::int64_t cluster_id, ClusterStatus status)
 {
-  TRY(update_cluster_column(m_db, "status", cluster_id, status));
-  if (status == "deleted") {
+  TRY(update_cluster_column(m_db, "status", cluster_id, to_string(status)));
+  if (status == ClusterStatus::deleted) {
     TRY(update_cluster_column(m_db, "deleted_at", cluster_id, now()));
   }
   return {};
@@ -353,7 +334,8 @@ Result<std::vector<Instance>> Store::instances(std::int64_t cluster_id, bool inc
     if (!row) {
       break;
     }
-    out.push_back(read_instance(s));
+    TRY_ASSIGN(auto i, read_instance(s));
+    out.push_back(std::move(i));
   }
   return out;
 }
@@ -380,11 +362,11 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
              Stmt::prepare(m_db,
                            "SELECT COALESCE(MAX(serial), 0) + 1 FROM instances WHERE "
                            "cluster_id = ? AND role = ?"));
-  q.bind(1, i.cluster_id).bind(2, i.role);
+  q.bind(1, i.cluster_id).bind(2, to_string(i.role));
   TRY(q.step());
   i.serial = static_cast<long>(q.column_int(0));
   q.reset();
-  i.name = core::instance_name(cluster_name, i.role, i.serial);
+  i.name = core::instance_name(cluster_name, to_string(i.role), i.serial);
   i.created_at = now();
   i.state_since = i.created_at;
   TRY_ASSIGN(auto s,
@@ -393,7 +375,7 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
                            "address, state, error, created_at, state_since, in_service_since) "
                            "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, i.cluster_id)
-    .bind(2, i.role)
+    .bind(2, to_string(i.role))
     .bind(3, std::int64_t{i.serial})
     .bind(4, i.name)
     .bind(5, i.cloud_id)
@@ -512,17 +494,18 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
                            "reason, inputs, status, done_at, explanation) VALUES (?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, d.cluster_id)
     .bind(2, d.ts)
-    .bind(3, d.action)
+    .bind(3, policy::to_string(d.action))
     .bind(4, d.from_size)
     .bind(5, d.to_size)
     .bind(6, d.reason)
     .bind(7, d.inputs)
-    .bind(8, d.status)
+    .bind(8, to_string(d.status))
     .bind(9, d.done_at)
     .bind(10, d.explanation.empty() ? std::string("{}") : d.explanation);
   TRY(s.run());
   const auto id = m_db.last_insert_id();
-  TRY(bump_counter("sclman_decisions_total", fmt::format("action=\"{}\"", d.action)));
+  TRY(bump_counter("sclman_decisions_total",
+                   fmt::format("action=\"{}\"", policy::to_string(d.action))));
   return id;
 }
 
@@ -538,14 +521,15 @@ Result<std::optional<DecisionRow>> Store::pending_decision(std::int64_t cluster_
   if (!row) {
     return std::optional<DecisionRow>{};
   }
-  return std::optional<DecisionRow>{read_decision(s)};
+  TRY_ASSIGN(auto d, read_decision(s));
+  return std::optional<DecisionRow>{std::move(d)};
 }
 
-Result<void> Store::set_decision_status(std::int64_t id, const std::string& status)
+Result<void> Store::set_decision_status(std::int64_t id, DecisionStatus status)
 {
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db, "UPDATE decisions SET status = ?, done_at = ? WHERE id = ?"));
-  s.bind(1, status).bind(2, now()).bind(3, id);
+  s.bind(1, to_string(status)).bind(2, now()).bind(3, id);
   return s.run();
 }
 
@@ -573,7 +557,8 @@ Result<std::vector<DecisionRow>> Store::decisions(std::int64_t cluster_id, int l
     if (!row) {
       break;
     }
-    out.push_back(read_decision(s));
+    TRY_ASSIGN(auto d, read_decision(s));
+    out.push_back(std::move(d));
   }
   return out;
 }

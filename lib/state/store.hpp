@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "policy/policy.hpp"
+#include "state/model.hpp"
 #include "state/sqlite.hpp"
 
 #include <cstdint>
@@ -15,112 +16,6 @@ namespace state {
 
 using core::Millis;
 using core::Result;
-
-enum class InstanceState {
-  requested,
-  building,
-  active,
-  bootstrapping,
-  in_service,
-  draining,
-  deleting,
-  gone,
-  error,
-};
-
-// Return the state's name as stored ("in_service").
-const char* to_string(InstanceState s);
-// Return the state named `name`, or nothing.
-std::optional<InstanceState> parse_instance_state(std::string_view name);
-// Return true for states on the way into service (requested .. bootstrapping).
-bool is_booting(InstanceState s);
-// Return true for states that count toward the cluster's size (booting or in service).
-bool counts_toward_size(InstanceState s);
-
-struct Cluster
-{
-  std::int64_t id = 0;
-  std::string name;
-  std::string provider = "local";
-  std::string bootstrapper = "local";
-  std::string balancer = "nginx";
-  std::string metrics = "stub_status";
-  std::string flavor;
-  std::string image;
-  std::string network;
-  std::string policy;  // JSON
-  int desired = 0;
-  std::optional<int> lb_port;
-  std::string status = "active";  // active, deleting, deleted
-  int failures = 0;
-  Millis created_at = 0;
-};
-
-struct Instance
-{
-  std::int64_t id = 0;
-  std::int64_t cluster_id = 0;
-  std::string role;  // lb or web
-  long serial = 0;
-  std::string name;
-  std::string cloud_id;
-  std::string address;  // host:port
-  InstanceState state = InstanceState::requested;
-  std::string error;
-  Millis created_at = 0;
-  Millis state_since = 0;
-  std::optional<Millis> in_service_since;
-};
-
-struct Sample
-{
-  std::int64_t instance_id = 0;
-  std::int64_t cluster_id = 0;
-  Millis ts = 0;
-  std::optional<double> value;
-  std::optional<std::int64_t> raw;
-};
-
-struct DecisionRow
-{
-  std::int64_t id = 0;
-  std::int64_t cluster_id = 0;
-  Millis ts = 0;
-  std::string action;  // hold, scale_out, scale_in
-  int from_size = 0;
-  int to_size = 0;
-  std::string reason;
-  std::string inputs;  // JSON object
-  std::string status;  // noop, pending, done, expired, superseded
-  std::optional<Millis> done_at;
-  std::string explanation;  // JSON object (policy::decision_json), "{}" if none
-};
-
-struct JournalEntry
-{
-  std::int64_t id = 0;
-  Millis ts = 0;
-  std::string cluster;
-  std::string instance;
-  std::string op;
-  std::string detail;
-  std::string status;
-};
-
-struct Counter
-{
-  std::string name;
-  std::string labels;  // rendered, e.g. action="scale_out"
-  std::int64_t value = 0;
-};
-
-struct RunRecord
-{
-  std::string command;
-  Millis ts = 0;
-  int exit_code = 0;
-  Millis duration_ms = 0;
-};
 
 class Store
 {
@@ -142,7 +37,7 @@ public:
   Result<void> set_desired(std::int64_t cluster_id, int desired);
   Result<void> set_policy(std::int64_t cluster_id, const std::string& policy_json);
   Result<void> set_lb_port(std::int64_t cluster_id, int port);
-  Result<void> set_cluster_status(std::int64_t cluster_id, const std::string& status);
+  Result<void> set_cluster_status(std::int64_t cluster_id, ClusterStatus status);
   Result<void> set_failures(std::int64_t cluster_id, int failures);
 
   // Instances
@@ -172,7 +67,7 @@ public:
   Result<std::int64_t> insert_decision(const DecisionRow& d);
   // Return the newest pending decision of the cluster.
   Result<std::optional<DecisionRow>> pending_decision(std::int64_t cluster_id);
-  Result<void> set_decision_status(std::int64_t id, const std::string& status);
+  Result<void> set_decision_status(std::int64_t id, DecisionStatus status);
   // Mark every pending decision of the cluster superseded (a newer one replaces them).
   Result<void> supersede_pending(std::int64_t cluster_id);
   // Return the newest `limit` decisions of the cluster, newest first.

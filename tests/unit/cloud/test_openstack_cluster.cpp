@@ -194,7 +194,7 @@ struct TwoWebInstances : state_test::ShopState
     : ShopState("openstack", bootstrapper)
   {
     for (auto* i : {&first, &second}) {
-      i->role = "web";
+      i->role = state::Role::web;
       i->cluster_id = cluster.id;
       REQUIRE(store->insert_instance(*i, "shop"));
     }

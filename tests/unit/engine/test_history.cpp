@@ -34,7 +34,7 @@ state::Instance make_instance(state::Store& store, const state::Cluster& c, stat
 {
   state::Instance i;
   i.cluster_id = c.id;
-  i.role = "web";
+  i.role = state::Role::web;
   REQUIRE(store.insert_instance(i, c.name));
   i.state = s;
   if (since > 0) {
@@ -206,12 +206,13 @@ TEST_CASE("decide on the state file makes the decision simulate made from the sa
         state::DecisionRow row;
         row.cluster_id = cluster.id;
         row.ts = a.ts;
-        row.action = a.to > a.from ? "scale_out" : "scale_in";
+        row.action = a.to > a.from ? state::DecisionAction::scale_out
+                                    : state::DecisionAction::scale_in;
         row.from_size = a.from;
         row.to_size = a.to;
         row.reason = "test";
         row.inputs = "{}";
-        row.status = "done";
+        row.status = state::DecisionStatus::done;
         row.done_at = a.ts;
         REQUIRE(store.insert_decision(row));
       }

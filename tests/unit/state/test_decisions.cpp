@@ -32,12 +32,12 @@ TEST_CASE("a decision is stored with its explanation and read back", "[state]")
   state::DecisionRow d;
   d.cluster_id = c.id;
   d.ts = s.clock.t;
-  d.action = "scale_out";
+  d.action = state::DecisionAction::scale_out;
   d.from_size = 2;
   d.to_size = 3;
   d.reason = "load_above_high";
   d.inputs = "{}";
-  d.status = "pending";
+  d.status = state::DecisionStatus::pending;
   d.explanation = R"({"rule":"threshold_high"})";
   REQUIRE(store->insert_decision(d));
   d.explanation.clear();  // set by hand: none

@@ -95,13 +95,13 @@ TEST_CASE("instances get deterministic names and serials per role", "[state]")
   for (int k = 0; k < 2; ++k) {
     state::Instance i;
     i.cluster_id = *id;
-    i.role = "web";
+    i.role = state::Role::web;
     REQUIRE(store->insert_instance(i, "shop"));
     CHECK(i.name == "shop-web-" + std::to_string(k + 1));
   }
   state::Instance lb;
   lb.cluster_id = *id;
-  lb.role = "lb";
+  lb.role = state::Role::lb;
   REQUIRE(store->insert_instance(lb, "shop"));
   CHECK(lb.name == "shop-lb-1");
   // A second live cluster of the same name is refused by the schema.
@@ -121,7 +121,7 @@ TEST_CASE("state transitions are stored with their time", "[state]")
   REQUIRE(id);
   state::Instance i;
   i.cluster_id = *id;
-  i.role = "web";
+  i.role = state::Role::web;
   REQUIRE(store->insert_instance(i, "shop"));
   clock.t += 5000;
   REQUIRE(store->transition(i, state::InstanceState::in_service));
@@ -149,7 +149,7 @@ TEST_CASE("samples are read back by window and pruned by age", "[state]")
   REQUIRE(id);
   state::Instance i;
   i.cluster_id = *id;
-  i.role = "web";
+  i.role = state::Role::web;
   REQUIRE(store->insert_instance(i, "shop"));
   std::vector<state::Sample> samples;
   for (int k = 0; k < 10; ++k) {
@@ -286,7 +286,7 @@ TEST_CASE("read-then-write store calls do not fail as busy when processes write 
         }
         state::Instance i;
         i.cluster_id = cluster_id;
-        i.role = "web";
+        i.role = state::Role::web;
         failures += s->insert_instance(i, "shop") ? 0 : 1;
         failures += s->interrupt_pending("shop") ? 0 : 1;
       }

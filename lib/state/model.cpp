@@ -1,0 +1,103 @@
+#include "state/model.hpp"
+
+#include <array>
+
+namespace state {
+
+namespace {
+
+constexpr std::array k_state_names = {"requested",
+                                      "building",
+                                      "active",
+                                      "bootstrapping",
+                                      "in_service",
+                                      "draining",
+                                      "deleting",
+                                      "gone",
+                                      "error"};
+constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted"};
+constexpr std::array k_role_names = {"lb", "web"};
+constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
+                                                "superseded"};
+
+// Return the enumerator whose name (by position in `names`) is `name`, or nothing.
+template <typename E, typename Names>
+std::optional<E> parse_name(const Names& names, std::string_view name)
+{
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (name == names[i]) {
+      return static_cast<E>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+const char* to_string(InstanceState s)
+{
+  return k_state_names[static_cast<size_t>(s)];
+}
+
+std::optional<InstanceState> parse_instance_state(std::string_view name)
+{
+  return parse_name<InstanceState>(k_state_names, name);
+}
+
+bool is_booting(InstanceState s)
+{
+  return s == InstanceState::requested || s == InstanceState::building
+         || s == InstanceState::active || s == InstanceState::bootstrapping;
+}
+
+bool counts_toward_size(InstanceState s)
+{
+  return is_booting(s) || s == InstanceState::in_service;
+}
+
+const char* to_string(ClusterStatus s)
+{
+  return k_cluster_status_names[static_cast<size_t>(s)];
+}
+
+std::optional<ClusterStatus> parse_cluster_status(std::string_view name)
+{
+  return parse_name<ClusterStatus>(k_cluster_status_names, name);
+}
+
+bool is_live(ClusterStatus s)
+{
+  return s == ClusterStatus::creating || s == ClusterStatus::active;
+}
+
+const char* to_string(Role r)
+{
+  return k_role_names[static_cast<size_t>(r)];
+}
+
+std::optional<Role> parse_role(std::string_view name)
+{
+  return parse_name<Role>(k_role_names, name);
+}
+
+std::optional<DecisionAction> parse_decision_action(std::string_view name)
+{
+  for (const auto a : {DecisionAction::hold, DecisionAction::scale_out, DecisionAction::scale_in}) {
+    if (name == policy::to_string(a)) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+const char* to_string(DecisionStatus s)
+{
+  return k_decision_status_names[static_cast<size_t>(s)];
+}
+
+std::optional<DecisionStatus> parse_decision_status(std::string_view name)
+{
+  return parse_name<DecisionStatus>(k_decision_status_names, name);
+}
+
+} // namespace state

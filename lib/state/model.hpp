@@ -1,0 +1,152 @@
+// The rows of the state file, typed: what Store reads and writes. Status, role and action
+// columns are stored as text (see sql/); a text this sclman does not know is a state error when
+// the row is read, never a silent default.
+#pragma once
+
+#include "core/clock.hpp"
+#include "policy/policy.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace state {
+
+using core::Millis;
+
+enum class InstanceState {
+  requested,
+  building,
+  active,
+  bootstrapping,
+  in_service,
+  draining,
+  deleting,
+  gone,
+  error,
+};
+
+// Return the state's name as stored ("in_service").
+const char* to_string(InstanceState s);
+// Return the state named `name`, or nothing.
+std::optional<InstanceState> parse_instance_state(std::string_view name);
+// Return true for states on the way into service (requested .. bootstrapping).
+bool is_booting(InstanceState s);
+// Return true for states that count toward the cluster's size (booting or in service).
+bool counts_toward_size(InstanceState s);
+
+enum class ClusterStatus { creating, active, deleting, deleted };
+
+// Return the status's name as stored ("deleting").
+const char* to_string(ClusterStatus s);
+// Return the status named `name`, or nothing.
+std::optional<ClusterStatus> parse_cluster_status(std::string_view name);
+// Return true for a cluster that is not being (or has been) deleted.
+bool is_live(ClusterStatus s);
+
+enum class Role { lb, web };
+
+// Return the role's name as stored and as drivers see it ("lb", "web").
+const char* to_string(Role r);
+// Return the role named `name`, or nothing.
+std::optional<Role> parse_role(std::string_view name);
+
+// What a decision asks for: the policy's action, stored by its name ("scale_out").
+using DecisionAction = policy::Action;
+// Return the action named `name`, or nothing.
+std::optional<DecisionAction> parse_decision_action(std::string_view name);
+
+enum class DecisionStatus { noop, pending, done, expired, superseded };
+
+// Return the status's name as stored ("pending").
+const char* to_string(DecisionStatus s);
+// Return the status named `name`, or nothing.
+std::optional<DecisionStatus> parse_decision_status(std::string_view name);
+
+struct Cluster
+{
+  std::int64_t id = 0;
+  std::string name;
+  std::string provider = "local";
+  std::string bootstrapper = "local";
+  std::string balancer = "nginx";
+  std::string metrics = "stub_status";
+  std::string flavor;
+  std::string image;
+  std::string network;
+  std::string policy;  // JSON
+  int desired = 0;
+  std::optional<int> lb_port;
+  ClusterStatus status = ClusterStatus::active;
+  int failures = 0;
+  Millis created_at = 0;
+};
+
+struct Instance
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  Role role = Role::web;
+  long serial = 0;
+  std::string name;
+  std::string cloud_id;
+  std::string address;  // host:port
+  InstanceState state = InstanceState::requested;
+  std::string error;
+  Millis created_at = 0;
+  Millis state_since = 0;
+  std::optional<Millis> in_service_since;
+};
+
+struct Sample
+{
+  std::int64_t instance_id = 0;
+  std::int64_t cluster_id = 0;
+  Millis ts = 0;
+  std::optional<double> value;
+  std::optional<std::int64_t> raw;
+};
+
+struct DecisionRow
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  Millis ts = 0;
+  DecisionAction action = DecisionAction::hold;
+  int from_size = 0;
+  int to_size = 0;
+  std::string reason;
+  std::string inputs;  // JSON object
+  DecisionStatus status = DecisionStatus::noop;
+  std::optional<Millis> done_at;
+  std::string explanation;  // JSON object (policy::decision_json), "{}" if none
+};
+
+struct JournalEntry
+{
+  std::int64_t id = 0;
+  Millis ts = 0;
+  std::string cluster;
+  std::string instance;
+  std::string op;
+  std::string detail;
+  std::string status;
+};
+
+struct Counter
+{
+  std::string name;
+  std::string labels;  // rendered, e.g. action="scale_out"
+  std::int64_t value = 0;
+};
+
+struct RunRecord
+{
+  std::string command;
+  Millis ts = 0;
+  int exit_code = 0;
+  Millis duration_ms = 0;
+};
+
+} // namespace state
