@@ -86,7 +86,7 @@ struct Fixture
   {
     state::Instance i;
     i.cluster_id = shop.cluster.id;
-    i.role = "web";
+    i.role = state::Role::web;
     REQUIRE(shop.store->insert_instance(i, "shop"));
     i.cloud_id = cloud_id;
     i.state = state::InstanceState::in_service;
