@@ -64,7 +64,8 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
   const auto provider = o.provider.empty() ? env.config.manager.provider : o.provider;
-  const auto metrics_source = o.metrics.empty() ? env.config.metrics.source : o.metrics;
+  const auto metrics_source = engine::or_default(
+    engine::DriverKind::metrics, o.metrics.empty() ? env.config.metrics.source : o.metrics);
   const auto bootstrapper = engine::or_default(engine::DriverKind::bootstrapper, o.bootstrapper);
   const auto balancer = engine::or_default(engine::DriverKind::balancer, o.balancer);
   TRY(engine::check_new_cluster(env.config, provider, o.os_cloud, bootstrapper, balancer,

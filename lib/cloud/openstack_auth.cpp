@@ -194,7 +194,7 @@ Credentials credentials_from_env(const Getenv& getenv)
   return c;
 }
 
-core::Result<Credentials> resolve_credentials(const core::OpenStackConfig& config,
+core::Result<Credentials> resolve_credentials(const cloud::OpenStackConfig& config,
                                               const std::string& os_cloud,
                                               const Getenv& getenv)
 {

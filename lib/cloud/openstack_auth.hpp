@@ -3,7 +3,7 @@
 // [OPENSTACK] in sclman.conf. Pure except for reading the files named.
 #pragma once
 
-#include "core/config.hpp"
+#include "cloud/openstack_config.hpp"
 #include "core/result.hpp"
 
 #include <functional>
@@ -52,7 +52,7 @@ Credentials credentials_from_env(const Getenv& getenv);
 // Return the credentials to use: the clouds.yaml cloud named by `os_cloud` (--os-cloud), else
 // $OS_CLOUD, else [OPENSTACK] cloud; else the OS_* variables when OS_AUTH_URL is set; else the
 // [OPENSTACK] keys. Check that what the auth type needs is there.
-core::Result<Credentials> resolve_credentials(const core::OpenStackConfig& config,
+core::Result<Credentials> resolve_credentials(const cloud::OpenStackConfig& config,
                                               const std::string& os_cloud,
                                               const Getenv& getenv);
 

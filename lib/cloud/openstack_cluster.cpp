@@ -1,6 +1,7 @@
 #include "cloud/openstack_cluster.hpp"
 
 #include "local/nginx.hpp"
+#include "local/nginx_config.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -185,7 +186,7 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
     return &it->second;
   }
   const std::string os_cloud = column.size() > 10 ? column.substr(10) : std::string();
-  const auto& oc = m_config.openstack;
+  const auto& oc = m_config.section<OpenStackConfig>();
   TRY_ASSIGN(auto credentials,
              openstack::resolve_credentials(oc, os_cloud, [](const char* n) {
                return std::getenv(n);
@@ -204,7 +205,7 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
   Provider* web = c.nova.get();
   if (oc.stand_in == "yes") {
     c.stand_in = std::make_unique<StandInProvider>(*c.nova, m_state_dir + "/instances",
-                                                   m_config.local.nginx);
+                                                   m_config.section<local::NginxConfig>().nginx);
     web = c.stand_in.get();
   }
   c.cluster = std::make_unique<OpenStackClusterProvider>(m_local, *web);
@@ -233,7 +234,7 @@ core::Result<Provider*> OpenStackDrivers::web(const std::string& column)
 
 bool OpenStackDrivers::stand_in() const
 {
-  return m_config.openstack.stand_in == "yes";
+  return m_config.section<OpenStackConfig>().stand_in == "yes";
 }
 
 } // namespace cloud

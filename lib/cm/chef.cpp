@@ -547,7 +547,7 @@ std::string chef_node_address(const json& node)
 
 // --- the bootstrapper ------------------------------------------------------------------------
 
-core::Result<ChefBootstrapperSettings> chef_settings(const core::ChefConfig& c)
+core::Result<ChefBootstrapperSettings> chef_settings(const ChefConfig& c)
 {
   ChefBootstrapperSettings s;
   s.lb_run_list = parse_run_list(c.lb_run_list);

@@ -6,7 +6,7 @@
 #include "cm/bootstrapper.hpp"
 #include "cm/chef_sign.hpp"
 #include "core/clock.hpp"
-#include "core/config.hpp"
+#include "cm/chef_config.hpp"
 #include "http/transport.hpp"
 
 #include <nlohmann/json.hpp>
@@ -168,7 +168,7 @@ struct ChefBootstrapperSettings
 };
 
 // Return the settings from [CHEF], reading the validation key if one is configured.
-core::Result<ChefBootstrapperSettings> chef_settings(const core::ChefConfig& config);
+core::Result<ChefBootstrapperSettings> chef_settings(const ChefConfig& config);
 
 class ChefBootstrapper final : public Bootstrapper
 {

@@ -14,17 +14,6 @@
 
 namespace core {
 
-namespace {
-
-using Setter = std::function<Result<void>(Config&, std::string_view value)>;
-
-struct KeyDef
-{
-  const char* section;
-  const char* key;
-  Setter set;
-};
-
 std::string_view trim(std::string_view s)
 {
   const auto first = s.find_first_not_of(" \t\r");
@@ -35,241 +24,126 @@ std::string_view trim(std::string_view s)
   return s.substr(first, last - first + 1);
 }
 
-tl::unexpected<Error> bad_value(std::string_view value, const char* what)
+tl::unexpected<Error> bad_value(std::string_view value, const std::string& what)
 {
   return fail(ErrorKind::config, fmt::format("invalid value '{}': expected {}", value, what));
 }
 
-
-template <class Group> Setter int_in(Group Config::*group, int Group::*field, int lo, int hi)
+Result<int> parse_int_in(std::string_view v, int lo, int hi)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    int out = 0;
-    const auto* end = v.data() + v.size();
-    auto [ptr, ec] = std::from_chars(v.data(), end, out);
-    if (ec != std::errc() || ptr != end || out < lo || out > hi) {
-      return bad_value(v, fmt::format("an integer from {} to {}", lo, hi).c_str());
-    }
-    (c.*group).*field = out;
-    return {};
-  };
+  int out = 0;
+  const auto* end = v.data() + v.size();
+  auto [ptr, ec] = std::from_chars(v.data(), end, out);
+  if (ec != std::errc() || ptr != end || out < lo || out > hi) {
+    return bad_value(v, fmt::format("an integer from {} to {}", lo, hi));
+  }
+  return out;
 }
 
-template <class Group>
-Setter double_in(Group Config::*group, double Group::*field, double lo, double hi)
+Result<double> parse_double_in(std::string_view v, double lo, double hi)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    std::string s(v);
-    char* end = nullptr;
-    errno = 0;
-    const double out = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !std::isfinite(out)
-        || out < lo || out > hi) {
-      return bad_value(v, fmt::format("a number from {} to {}", lo, hi).c_str());
-    }
-    (c.*group).*field = out;
-    return {};
-  };
+  std::string s(v);
+  char* end = nullptr;
+  errno = 0;
+  const double out = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || errno != 0 || !std::isfinite(out) || out < lo
+      || out > hi) {
+    return bad_value(v, fmt::format("a number from {} to {}", lo, hi));
+  }
+  return out;
 }
 
-template <class Group>
-Setter one_of(Group Config::*group,
-              std::string Group::*field,
-              std::vector<std::string> allowed)
+Result<std::string> parse_one_of(std::string_view v, const std::vector<std::string>& allowed)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    for (const auto& a : allowed) {
-      if (v == a) {
-        (c.*group).*field = std::string(v);
-        return {};
-      }
+  for (const auto& a : allowed) {
+    if (v == a) {
+      return std::string(v);
     }
-    std::string list;
-    for (const auto& a : allowed) {
-      list += (list.empty() ? "" : ", ") + a;
-    }
-    return bad_value(v, fmt::format("one of {}", list).c_str());
-  };
+  }
+  std::string list;
+  for (const auto& a : allowed) {
+    list += (list.empty() ? "" : ", ") + a;
+  }
+  return bad_value(v, fmt::format("one of {}", list));
 }
 
-template <class Group> Setter text(Group Config::*group, std::string Group::*field)
+Result<std::string> parse_text(std::string_view v)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    if (v.empty()) {
-      return bad_value(v, "a non-empty value");
-    }
-    (c.*group).*field = std::string(v);
-    return {};
-  };
+  if (v.empty()) {
+    return bad_value(v, "a non-empty value");
+  }
+  return std::string(v);
 }
 
-template <class Group> Setter path(Group Config::*group, std::string Group::*field)
+Result<std::string> parse_path(std::string_view v)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    if (v.empty() || v[0] != '/') {
-      return bad_value(v, "an absolute path");
-    }
-    (c.*group).*field = std::string(v);
-    return {};
-  };
+  if (v.empty() || v[0] != '/') {
+    return bad_value(v, "an absolute path");
+  }
+  return std::string(v);
 }
 
-// An http:// or https:// URL, kept without a trailing slash.
-template <class Group> Setter url(Group Config::*group, std::string Group::*field)
+Result<std::string> parse_url(std::string_view v)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    if (v.substr(0, 7) != "http://" && v.substr(0, 8) != "https://") {
-      return bad_value(v, "an http:// or https:// URL");
-    }
-    while (!v.empty() && v.back() == '/') {
-      v.remove_suffix(1);
-    }
-    (c.*group).*field = std::string(v);
-    return {};
-  };
+  if (v.substr(0, 7) != "http://" && v.substr(0, 8) != "https://") {
+    return bad_value(v, "an http:// or https:// URL");
+  }
+  while (!v.empty() && v.back() == '/') {
+    v.remove_suffix(1);
+  }
+  return std::string(v);
 }
 
-// A secret: any non-empty value. Its value never appears in an error message.
-template <class Group> Setter secret(Group Config::*group, std::string Group::*field)
+// Its value never appears in an error message.
+Result<std::string> parse_secret(std::string_view v)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    if (v.empty()) {
-      return fail(ErrorKind::config, "invalid value: expected a non-empty secret");
-    }
-    (c.*group).*field = std::string(v);
-    return {};
-  };
+  if (v.empty()) {
+    return fail(ErrorKind::config, "invalid value: expected a non-empty secret");
+  }
+  return std::string(v);
 }
 
-// A Chef run list: comma-separated role[NAME] or recipe[NAME] items.
-template <class Group> Setter run_list(Group Config::*group, std::string Group::*field)
+namespace {
+
+// core's own sections; the drivers add theirs (driver_keys()).
+std::vector<KeyDef> core_keys()
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    std::string_view rest = v;
-    while (true) {
-      const auto comma = rest.find(',');
-      const auto item = trim(rest.substr(0, comma));
-      const bool role = item.substr(0, 5) == "role[";
-      const bool recipe = item.substr(0, 7) == "recipe[";
-      if ((!role && !recipe) || item.back() != ']' || item.size() < (role ? 7u : 9u)) {
-        return bad_value(v, "a run list such as 'role[web], recipe[base]'");
-      }
-      if (comma == std::string_view::npos) {
-        break;
-      }
-      rest = rest.substr(comma + 1);
-    }
-    (c.*group).*field = std::string(v);
-    return {};
+  using M = ManagerConfig;
+  return {
+    {"MANAGER", "man_flavor", text(&M::flavor)},
+    {"MANAGER", "man_image", text(&M::image)},
+    {"MANAGER", "man_sensitivity", int_in(&M::sensitivity, 1, 1000)},
+    {"MANAGER", "man_high_load", double_in(&M::high_load, 0.0, 1e12)},
+    {"MANAGER", "man_low_load", double_in(&M::low_load, 0.0, 1e12)},
+    {"MANAGER", "man_cooldown", int_in(&M::cooldown, 0, 86400)},
+    {"MANAGER", "man_min", int_in(&M::min_size, 1, 1000)},
+    {"MANAGER", "man_max", int_in(&M::max_size, 1, 1000)},
+    {"MANAGER", "man_drain_seconds", int_in(&M::drain_seconds, 0, 3600)},
+    {"MANAGER", "man_boot_timeout", int_in(&M::boot_timeout, 1, 86400)},
+    {"MANAGER", "man_failure_budget", int_in(&M::failure_budget, 1, 1000)},
+    {"MANAGER", "man_decision_ttl", int_in(&M::decision_ttl, 1, 86400)},
+    {"MANAGER", "man_run_deadline", int_in(&M::run_deadline, 1, 3600)},
+    {"MANAGER", "man_retention_days", int_in(&M::retention_days, 1, 3650)},
+    {"STATE", "path", path(&StateConfig::path)},
+    {"LOCAL", "health_timeout_ms", int_in(&LocalConfig::health_timeout_ms, 1, 60000)},
+    {"LOCAL", "worker_connections", int_in(&LocalConfig::worker_connections, 16, 65536)},
+    {"METRICS", "max_age", int_in(&MetricsConfig::max_age, 1, 86400)},
+    {"METRICS", "parallel", int_in(&MetricsConfig::parallel, 1, 1024)},
+    {"TLS", "ca_bundle", path(&TlsConfig::ca_bundle)},
+    {"TLS", "insecure", one_of(&TlsConfig::insecure, {"no", "yes"})},
+    {"LOG", "level", one_of(&LogConfig::level, {"trace", "debug", "info", "warn", "error", "off"})},
   };
 }
 
 const std::vector<KeyDef>& key_defs()
 {
-  using C = Config;
-  using M = ManagerConfig;
-  using O = OpenStackConfig;
-  static const std::vector<KeyDef> defs = {
-    {"MANAGER", "man_provider", one_of(&C::manager, &M::provider, {"local", "openstack"})},
-    {"MANAGER", "man_flavor", text(&C::manager, &M::flavor)},
-    {"MANAGER", "man_image", text(&C::manager, &M::image)},
-    {"MANAGER", "man_sensitivity", int_in(&C::manager, &M::sensitivity, 1, 1000)},
-    {"MANAGER", "man_high_load", double_in(&C::manager, &M::high_load, 0.0, 1e12)},
-    {"MANAGER", "man_low_load", double_in(&C::manager, &M::low_load, 0.0, 1e12)},
-    {"MANAGER", "man_cooldown", int_in(&C::manager, &M::cooldown, 0, 86400)},
-    {"MANAGER", "man_min", int_in(&C::manager, &M::min_size, 1, 1000)},
-    {"MANAGER", "man_max", int_in(&C::manager, &M::max_size, 1, 1000)},
-    {"MANAGER", "man_drain_seconds", int_in(&C::manager, &M::drain_seconds, 0, 3600)},
-    {"MANAGER", "man_boot_timeout", int_in(&C::manager, &M::boot_timeout, 1, 86400)},
-    {"MANAGER", "man_failure_budget", int_in(&C::manager, &M::failure_budget, 1, 1000)},
-    {"MANAGER", "man_decision_ttl", int_in(&C::manager, &M::decision_ttl, 1, 86400)},
-    {"MANAGER", "man_run_deadline", int_in(&C::manager, &M::run_deadline, 1, 3600)},
-    {"MANAGER", "man_retention_days", int_in(&C::manager, &M::retention_days, 1, 3650)},
-    {"STATE", "path", path(&C::state, &StateConfig::path)},
-    {"LOCAL", "nginx", path(&C::local, &LocalConfig::nginx)},
-    {"LOCAL", "health_timeout_ms", int_in(&C::local, &LocalConfig::health_timeout_ms, 1, 60000)},
-    {"LOCAL",
-     "worker_connections",
-     int_in(&C::local, &LocalConfig::worker_connections, 16, 65536)},
-    {"METRICS",
-     "source",
-     one_of(&C::metrics, &MetricsConfig::source, {"stub_status", "prometheus", "sensu", "sensu_go"})},
-    {"METRICS", "max_age", int_in(&C::metrics, &MetricsConfig::max_age, 1, 86400)},
-    {"METRICS", "parallel", int_in(&C::metrics, &MetricsConfig::parallel, 1, 1024)},
-    {"PROMETHEUS", "url", url(&C::prometheus, &PrometheusConfig::url)},
-    {"PROMETHEUS", "query", text(&C::prometheus, &PrometheusConfig::query)},
-    {"PROMETHEUS", "label", text(&C::prometheus, &PrometheusConfig::label)},
-    {"PROMETHEUS",
-     "match",
-     one_of(&C::prometheus, &PrometheusConfig::match, {"address", "host", "name"})},
-    {"PROMETHEUS", "user", text(&C::prometheus, &PrometheusConfig::user)},
-    {"PROMETHEUS", "password", secret(&C::prometheus, &PrometheusConfig::password)},
-    {"PROMETHEUS", "bearer_token", secret(&C::prometheus, &PrometheusConfig::bearer_token)},
-    {"PROMETHEUS", "timeout_ms", int_in(&C::prometheus, &PrometheusConfig::timeout_ms, 1, 600000)},
-    {"SENSU", "url", url(&C::sensu, &SensuConfig::url)},
-    {"SENSU", "user", text(&C::sensu, &SensuConfig::user)},
-    {"SENSU", "password", secret(&C::sensu, &SensuConfig::password)},
-    {"SENSU", "check", text(&C::sensu, &SensuConfig::check)},
-    {"SENSU",
-     "format",
-     one_of(&C::sensu, &SensuConfig::format, {"auto", "nagios", "graphite", "check_load", "status"})},
-    {"SENSU", "metric", text(&C::sensu, &SensuConfig::metric)},
-    {"SENSU", "event_load", double_in(&C::sensu, &SensuConfig::event_load, 0.0, 1e12)},
-    {"SENSU", "match", one_of(&C::sensu, &SensuConfig::match, {"name", "host"})},
-    {"SENSU", "page_size", int_in(&C::sensu, &SensuConfig::page_size, 1, 100000)},
-    {"SENSU", "timeout_ms", int_in(&C::sensu, &SensuConfig::timeout_ms, 1, 600000)},
-    {"SENSU_GO", "url", url(&C::sensu_go, &SensuGoConfig::url)},
-    {"SENSU_GO", "namespace", text(&C::sensu_go, &SensuGoConfig::ns)},
-    {"SENSU_GO", "api_key", secret(&C::sensu_go, &SensuGoConfig::api_key)},
-    {"OPENSTACK", "cloud", text(&C::openstack, &O::cloud)},
-    {"OPENSTACK", "os_auth_url", url(&C::openstack, &O::auth_url)},
-    {"OPENSTACK",
-     "os_auth_type",
-     one_of(&C::openstack, &O::auth_type, {"password", "v3applicationcredential"})},
-    {"OPENSTACK", "os_username", text(&C::openstack, &O::username)},
-    {"OPENSTACK", "os_password", secret(&C::openstack, &O::password)},
-    {"OPENSTACK", "os_user_domain_name", text(&C::openstack, &O::user_domain_name)},
-    {"OPENSTACK", "os_project_name", text(&C::openstack, &O::project_name)},
-    {"OPENSTACK", "os_project_domain_name", text(&C::openstack, &O::project_domain_name)},
-    {"OPENSTACK",
-     "os_application_credential_id",
-     text(&C::openstack, &O::application_credential_id)},
-    {"OPENSTACK",
-     "os_application_credential_secret",
-     secret(&C::openstack, &O::application_credential_secret)},
-    {"OPENSTACK", "os_region_name", text(&C::openstack, &O::region_name)},
-    {"OPENSTACK",
-     "os_interface",
-     one_of(&C::openstack, &O::interface, {"public", "internal", "admin"})},
-    {"OPENSTACK", "network", text(&C::openstack, &O::network)},
-    {"OPENSTACK", "key_name", text(&C::openstack, &O::key_name)},
-    {"OPENSTACK", "security_groups", text(&C::openstack, &O::security_groups)},
-    {"OPENSTACK", "web_port", int_in(&C::openstack, &O::web_port, 1, 65535)},
-    {"OPENSTACK", "stand_in", one_of(&C::openstack, &O::stand_in, {"no", "yes"})},
-    {"OPENSTACK", "orphan_grace", int_in(&C::openstack, &O::orphan_grace, 0, 864000)},
-    {"OPENSTACK",
-     "request_timeout_ms",
-     int_in(&C::openstack, &O::request_timeout_ms, 100, 600000)},
-    {"OPENSTACK", "token_cache", path(&C::openstack, &O::token_cache)},
-    {"CHEF", "server_url", url(&C::chef, &ChefConfig::server_url)},
-    {"CHEF", "client_name", text(&C::chef, &ChefConfig::client_name)},
-    {"CHEF", "client_key", path(&C::chef, &ChefConfig::client_key)},
-    {"CHEF", "validation_client_name", text(&C::chef, &ChefConfig::validation_client_name)},
-    {"CHEF", "validation_key", path(&C::chef, &ChefConfig::validation_key)},
-    {"CHEF", "sign_version", one_of(&C::chef, &ChefConfig::sign_version, {"1.3", "1.0"})},
-    {"CHEF", "lb_run_list", run_list(&C::chef, &ChefConfig::lb_run_list)},
-    {"CHEF", "web_run_list", run_list(&C::chef, &ChefConfig::web_run_list)},
-    {"CHEF", "drain_seconds", int_in(&C::chef, &ChefConfig::drain_seconds, 0, 86400)},
-    {"CHEF", "register_timeout", int_in(&C::chef, &ChefConfig::register_timeout, 10, 86400)},
-    {"CHEF",
-     "request_timeout_ms",
-     int_in(&C::chef, &ChefConfig::request_timeout_ms, 100, 600000)},
-    {"TLS", "ca_bundle", path(&C::tls, &TlsConfig::ca_bundle)},
-    {"TLS", "insecure", one_of(&C::tls, &TlsConfig::insecure, {"no", "yes"})},
-    {"LOG",
-     "level",
-     one_of(&C::log, &LogConfig::level, {"trace", "debug", "info", "warn", "error", "off"})},
-  };
+  static const std::vector<KeyDef> defs = [] {
+    auto all = core_keys();
+    for (auto& d : driver_keys()) {
+      all.push_back(std::move(d));
+    }
+    return all;
+  }();
   return defs;
 }
 

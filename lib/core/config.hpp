@@ -3,14 +3,20 @@
 
 #include "core/result.hpp"
 
+#include <any>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeindex>
 #include <vector>
 
 namespace core {
 
 struct ManagerConfig
 {
-  std::string provider = "local";   // where instances run: local
+  std::string provider = "local";   // where instances run (a provider of the registry)
   std::string flavor = "m1.small";  // cloud flavor for new servers (not used by local)
   std::string image = "debian-12";  // cloud image for new servers (not used by local)
   int sensitivity = 3;              // consecutive polls above/below a threshold before acting
@@ -32,100 +38,22 @@ struct StateConfig
   std::string path;  // the state file; empty means the default location
 };
 
+// [LOCAL]: the local provider's timings; the driver registry adds the keys that name its
+// programs.
 struct LocalConfig
 {
-  std::string nginx = "/usr/sbin/nginx";  // the nginx binary for web instances and the LB
   int health_timeout_ms = 2000;           // per-request timeout of health checks and polls
-  int worker_connections = 1024;          // worker_connections of each nginx
+  int worker_connections = 1024;          // worker_connections of each web server
 };
 
 struct MetricsConfig
 {
-  std::string source = "stub_status";  // default of create-cluster --metrics: stub_status,
-                                        // prometheus, sensu (Core 1.x) or sensu_go
-  int max_age = 180;                    // seconds after which a sample counts as missing
-  int parallel = 64;                    // stub_status requests in flight at once
+  std::string source;  // default of create-cluster --metrics; empty: the registry's first
+  int max_age = 180;    // seconds after which a sample counts as missing
+  int parallel = 64;    // requests to instances in flight at once
 };
 
-struct PrometheusConfig
-{
-  std::string url = "http://127.0.0.1:9090";  // the Prometheus server
-  // The instant query, one per tick: CPU utilisation (%) per node_exporter instance.
-  std::string query =
-    "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[2m])))";
-  std::string label = "instance";  // the label that names the instance in each series
-  std::string match = "host";      // the label value is the instance's address, host or name
-  std::string user;                // basic auth (optional)
-  std::string password;            // basic auth (optional; never logged)
-  std::string bearer_token;        // Authorization: Bearer (optional; never logged)
-  int timeout_ms = 5000;           // timeout of the query
-};
-
-// Sensu Core 1.x (GET /results) and how check output becomes a value (also for Sensu Go).
-struct SensuConfig
-{
-  std::string url = "http://127.0.0.1:4567";  // the Sensu Core API
-  std::string user;                            // basic auth (optional)
-  std::string password;                        // basic auth (optional; never logged)
-  std::string check = "load";                  // the check whose result is the load
-  std::string format = "auto";  // auto, nagios, graphite, check_load, or status (seed mode)
-  std::string metric = "load1, load_avg.one, load.avg";  // metric names looked for, in order
-  double event_load = 100.0;    // status mode: the load a warning or critical result stands for
-  std::string match = "name";   // the client (entity) is named by the instance's name or host
-  int page_size = 1000;         // results (events) per request
-  int timeout_ms = 5000;        // timeout of each request
-};
-
-// Sensu Go (GET /api/core/v2/namespaces/NS/events); check parsing as in [SENSU].
-struct SensuGoConfig
-{
-  std::string url = "http://127.0.0.1:8080";  // the Sensu Go backend API
-  std::string ns = "default";                  // the namespace (key `namespace`)
-  std::string api_key;                         // Authorization: Key (never logged)
-};
-
-// OpenStack credentials when neither --os-cloud, OS_CLOUD nor OS_AUTH_URL name them, and how
-// servers are made. Keys mirror the OS_* variables of an openrc file.
-struct OpenStackConfig
-{
-  std::string cloud;          // an entry of clouds.yaml (overridden by OS_CLOUD, --os-cloud)
-  std::string auth_url;       // Keystone, e.g. https://keystone.example:5000/v3
-  std::string auth_type = "password";  // password or v3applicationcredential
-  std::string username;
-  std::string password;       // never logged
-  std::string user_domain_name = "Default";
-  std::string project_name;
-  std::string project_domain_name = "Default";
-  std::string application_credential_id;
-  std::string application_credential_secret;  // never logged
-  std::string region_name;    // empty: the first endpoint of the right interface
-  std::string interface = "public";  // catalog interface: public, internal or admin
-  std::string network;        // network name (or id) of the servers; its fixed address is used
-  std::string key_name;       // key pair injected into new servers (optional)
-  std::string security_groups;  // comma-separated security group names (optional)
-  int web_port = 80;          // port of the web service on each server
-  std::string stand_in = "no";  // yes: tests only, a local nginx stands in for each server
-  int orphan_grace = 600;     // seconds before gc deletes a tagged server the state does not know
-  int request_timeout_ms = 30000;  // timeout of one API request
-  std::string token_cache;    // 0600 token cache; empty: openstack-token.json beside the state
-};
-
-struct ChefConfig
-{
-  std::string server_url;              // Chef server, with /organizations/ORG for Chef Infra Server
-  std::string client_name;             // the API client or user sclman signs requests as
-  std::string client_key;              // its private key (a file only its owner may read)
-  std::string validation_client_name;  // optional: VMs register through this validator instead
-  std::string validation_key;          // optional: the validator's key, put into user data
-  std::string sign_version = "1.3";    // request signing protocol: 1.3 (SHA-256) or 1.0
-  std::string lb_run_list = "role[lb]";    // run list of LB nodes, comma-separated
-  std::string web_run_list = "role[web]";  // run list of web nodes, comma-separated
-  int drain_seconds = 30;              // seconds the LB's chef-client needs to drop a node
-  int register_timeout = 600;          // seconds a new node may take to register (first run)
-  int request_timeout_ms = 10000;      // timeout of one Chef API request
-};
-
-// How HTTPS API servers (Keystone, Nova, Chef, Prometheus, Sensu) are verified.
+// How HTTPS API servers (the drivers' services) are verified.
 struct TlsConfig
 {
   std::string ca_bundle;         // PEM file of CAs to verify with instead of the system's
@@ -137,22 +65,130 @@ struct LogConfig
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
 
-// Every key sclman.conf accepts, with its default (git's GC_CONFIG_INIT).
-struct Config
+// Every key sclman.conf accepts, with its default (git's GC_CONFIG_INIT): core's sections
+// here, each driver's in its own struct (section<T>()), its keys in its driver folder.
+class Config
 {
+public:
   std::string source;  // the file it was read from, empty for built-in defaults
   ManagerConfig manager;
   StateConfig state;
   LocalConfig local;
   MetricsConfig metrics;
-  PrometheusConfig prometheus;
-  SensuConfig sensu;
-  SensuGoConfig sensu_go;
   LogConfig log;
-  ChefConfig chef;
   TlsConfig tls;
-  OpenStackConfig openstack;
+
+  // Return the driver section `T` (its defaults until a key of it is set).
+  template <class T> const T& section() const
+  {
+    const auto it = m_sections.find(typeid(T));
+    if (it == m_sections.end()) {
+      static const T defaults{};
+      return defaults;
+    }
+    return *std::any_cast<T>(&it->second);
+  }
+  template <class T> T& section()
+  {
+    auto& slot = m_sections[typeid(T)];
+    if (!slot.has_value()) {
+      slot = T{};
+    }
+    return *std::any_cast<T>(&slot);
+  }
+
+private:
+  std::map<std::type_index, std::any> m_sections;
 };
+
+// Sets one key from its value; the error says what was expected.
+using Setter = std::function<Result<void>(Config&, std::string_view value)>;
+
+struct KeyDef
+{
+  const char* section;
+  const char* key;
+  Setter set;
+};
+
+// Return the keys the drivers add (defined by the driver registry, lib/engine/drivers.cpp).
+std::vector<KeyDef> driver_keys();
+
+// Return `s` without leading and trailing blanks.
+std::string_view trim(std::string_view s);
+
+// Return the config error "invalid value 'VALUE': expected WHAT".
+tl::unexpected<Error> bad_value(std::string_view value, const std::string& what);
+
+// Parse a value; each returns the bad_value error when it does not fit.
+Result<int> parse_int_in(std::string_view v, int lo, int hi);
+Result<double> parse_double_in(std::string_view v, double lo, double hi);
+Result<std::string> parse_one_of(std::string_view v, const std::vector<std::string>& allowed);
+Result<std::string> parse_text(std::string_view v);     // non-empty
+Result<std::string> parse_path(std::string_view v);     // absolute
+Result<std::string> parse_url(std::string_view v);      // http(s)://, no trailing slash
+Result<std::string> parse_secret(std::string_view v);   // non-empty, never shown
+
+// Return the section struct `Group` of `config`: one of core's, else a driver's.
+template <class Group> Group& group_of(Config& config)
+{
+  if constexpr (std::is_same_v<Group, ManagerConfig>) {
+    return config.manager;
+  } else if constexpr (std::is_same_v<Group, StateConfig>) {
+    return config.state;
+  } else if constexpr (std::is_same_v<Group, LocalConfig>) {
+    return config.local;
+  } else if constexpr (std::is_same_v<Group, MetricsConfig>) {
+    return config.metrics;
+  } else if constexpr (std::is_same_v<Group, LogConfig>) {
+    return config.log;
+  } else if constexpr (std::is_same_v<Group, TlsConfig>) {
+    return config.tls;
+  } else {
+    return config.section<Group>();
+  }
+}
+
+// Return a Setter that stores parse(value) in `field` of its section.
+template <class Group, class T, class Parse> Setter set_with(T Group::*field, Parse parse)
+{
+  return [=](Config& c, std::string_view v) -> Result<void> {
+    TRY_ASSIGN(auto out, parse(v));
+    group_of<Group>(c).*field = std::move(out);
+    return {};
+  };
+}
+
+// Return the Setter of an integer, number, choice, text, absolute path, URL or secret key.
+template <class Group> Setter int_in(int Group::*field, int lo, int hi)
+{
+  return set_with(field, [=](std::string_view v) { return parse_int_in(v, lo, hi); });
+}
+template <class Group> Setter double_in(double Group::*field, double lo, double hi)
+{
+  return set_with(field, [=](std::string_view v) { return parse_double_in(v, lo, hi); });
+}
+template <class Group>
+Setter one_of(std::string Group::*field, std::vector<std::string> allowed)
+{
+  return set_with(field, [allowed](std::string_view v) { return parse_one_of(v, allowed); });
+}
+template <class Group> Setter text(std::string Group::*field)
+{
+  return set_with(field, parse_text);
+}
+template <class Group> Setter path(std::string Group::*field)
+{
+  return set_with(field, parse_path);
+}
+template <class Group> Setter url(std::string Group::*field)
+{
+  return set_with(field, parse_url);
+}
+template <class Group> Setter secret(std::string Group::*field)
+{
+  return set_with(field, parse_secret);
+}
 
 // Return the config parsed from INI `text`; `origin` names the file in error messages.
 Result<Config> parse_config(std::string_view text, const std::string& origin);

@@ -1,13 +1,18 @@
 #include "engine/drivers.hpp"
 
 #include "cloud/local.hpp"
+#include "cloud/openstack_config.hpp"
+#include "cm/chef_config.hpp"
 #include "cm/local.hpp"
 #include "engine/drivers_openstack.hpp"
 #include "http/curl_transport.hpp"
 #include "lb/chef_search.hpp"
 #include "lb/nginx.hpp"
+#include "local/nginx_config.hpp"
 #include "metrics/prometheus.hpp"
+#include "metrics/prometheus_config.hpp"
 #include "metrics/sensu.hpp"
+#include "metrics/sensu_config.hpp"
 #include "metrics/stub_status.hpp"
 
 #include <fmt/format.h>
@@ -256,39 +261,54 @@ Result<void> check_new_cluster(const core::Config& config, const std::string& pr
                                               balancer, b->needs_bootstrapper, b->needs_why));
   }
   // Every cluster's LB is a local nginx, whatever its provider.
-  if (access(config.local.nginx.c_str(), X_OK) != 0) {
-    return fail(ErrorKind::config,
-                fmt::format("cannot run nginx '{}' ([LOCAL] nginx)", config.local.nginx));
+  const auto& nginx = config.section<local::NginxConfig>().nginx;
+  if (access(nginx.c_str(), X_OK) != 0) {
+    return fail(ErrorKind::config, fmt::format("cannot run nginx '{}' ([LOCAL] nginx)", nginx));
   }
   return {};
+}
+
+const std::vector<DriverSection>& driver_sections()
+{
+  static const std::vector<DriverSection> sections = {
+    {"LOCAL", local::nginx_keys},
+    {"PROMETHEUS", metrics::prometheus_keys},
+    {"SENSU", metrics::sensu_keys},
+    {"SENSU_GO", metrics::sensu_go_keys},
+    {"OPENSTACK", cloud::openstack_keys},
+    {"CHEF", cm::chef_keys},
+  };
+  return sections;
 }
 
 Result<std::unique_ptr<DriverSet>>
 DriverSet::make(const core::Config& config, const std::string& state_dir, core::Clock& clock)
 {
+  const auto& nginx = config.section<local::NginxConfig>().nginx;
+  const auto& sensu = config.section<metrics::SensuConfig>();
   auto set = std::make_unique<DriverSet>();
   set->m_local_root = state_dir + "/instances";
   set->http = std::make_unique<http::CurlTransport>(
     http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
-  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root,
-                                                               config.local.nginx);
+  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx);
   set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(
-    set->m_local_root, config.local.nginx, config.local.worker_connections);
-  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root,
-                                                            config.local.nginx);
+    set->m_local_root, nginx, config.local.worker_connections);
+  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root, nginx);
   // Sends nothing until a cluster on OpenStack asks for its drivers.
   set->openstack = std::make_unique<cloud::OpenStackDrivers>(*set->http, clock, config, state_dir,
                                                              *set->local_provider);
   set->stub_status = std::make_unique<metrics::StubStatusSource>(
     *set->http, clock, config.local.health_timeout_ms, config.metrics.parallel);
   // Making a source sends nothing: the ones no cluster uses cost nothing.
-  set->prometheus = std::make_unique<metrics::PrometheusSource>(*set->http, config.prometheus);
-  set->sensu = std::make_unique<metrics::SensuSource>(*set->http, config.sensu);
-  set->sensu_go = std::make_unique<metrics::SensuGoSource>(*set->http, config.sensu,
-                                                           config.sensu_go);
-  set->m_chef_config = config.chef;
+  set->prometheus = std::make_unique<metrics::PrometheusSource>(
+    *set->http, config.section<metrics::PrometheusConfig>());
+  set->sensu = std::make_unique<metrics::SensuSource>(*set->http, sensu);
+  set->sensu_go = std::make_unique<metrics::SensuGoSource>(
+    *set->http, sensu, config.section<metrics::SensuGoConfig>());
+  set->m_chef_config = config.section<cm::ChefConfig>();
   set->m_default_provider = config.manager.provider;
-  set->m_openstack_grace = core::Millis(config.openstack.orphan_grace) * 1000;
+  set->m_openstack_grace =
+    core::Millis(config.section<cloud::OpenStackConfig>().orphan_grace) * 1000;
   set->m_clock = &clock;
   set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
   return set;
@@ -396,3 +416,25 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
 }
 
 } // namespace engine
+
+namespace core {
+
+std::vector<KeyDef> driver_keys()
+{
+  using engine::DriverKind;
+  // The keys of core's sections whose values name drivers.
+  std::vector<KeyDef> keys = {
+    {"MANAGER", "man_provider",
+     one_of(&ManagerConfig::provider, engine::driver_names(DriverKind::provider))},
+    {"METRICS", "source",
+     one_of(&MetricsConfig::source, engine::driver_names(DriverKind::metrics))},
+  };
+  for (const auto& section : engine::driver_sections()) {
+    for (auto& key : section.keys()) {
+      keys.push_back(std::move(key));
+    }
+  }
+  return keys;
+}
+
+} // namespace core

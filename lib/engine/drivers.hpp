@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "cm/bootstrapper.hpp"
 #include "cm/chef.hpp"
+#include "cm/chef_config.hpp"
 #include "core/config.hpp"
 #include "http/transport.hpp"
 #include "lb/balancer.hpp"
@@ -68,6 +69,17 @@ struct DriverRow
                                    std::vector<OrphanSweep>&)>
     sweeps;
 };
+
+// A config section of drivers, and its keys (from the driver's folder).
+struct DriverSection
+{
+  const char* name;
+  std::vector<core::KeyDef> (*keys)();
+};
+
+// Return the config sections the drivers read besides core's (core::driver_keys() adds them to
+// the config's keys, with man_provider and [METRICS] source checked against the registry).
+const std::vector<DriverSection>& driver_sections();
 
 // Return every driver, in the order help texts list them.
 const std::vector<DriverRow>& registry();
@@ -159,7 +171,7 @@ private:
   std::string m_local_root;
   std::string m_default_provider;  // [MANAGER] man_provider
   core::Millis m_openstack_grace = 0;
-  core::ChefConfig m_chef_config;
+  cm::ChefConfig m_chef_config;
   core::Clock* m_clock = nullptr;
   core::Millis m_deadline = 0;
   std::map<std::tuple<std::string, cm::Bootstrapper*, cm::Bootstrapper*>,

@@ -164,7 +164,7 @@ std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& 
 }
 
 PrometheusSource::PrometheusSource(http::HttpTransport& transport,
-                                   const core::PrometheusConfig& config)
+                                   const PrometheusConfig& config)
   : m_transport(transport),
     m_config(config),
     m_match(match_by_from(config.match).value_or(MatchBy::host))

@@ -2,7 +2,7 @@
 // by one label.
 #pragma once
 
-#include "core/config.hpp"
+#include "metrics/prometheus_config.hpp"
 #include "core/result.hpp"
 #include "http/transport.hpp"
 #include "metrics/source.hpp"
@@ -29,7 +29,7 @@ core::Result<std::vector<Series>> parse_prometheus_vector(std::string_view body,
 class PrometheusSource final : public MetricsSource
 {
 public:
-  PrometheusSource(http::HttpTransport& transport, const core::PrometheusConfig& config);
+  PrometheusSource(http::HttpTransport& transport, const PrometheusConfig& config);
   // One query for all `instances`; a transient failure is retried (at most 3 attempts, with
   // backoff and Retry-After, within the deadline), any other leaves every instance without a
   // value and the error.
@@ -40,7 +40,7 @@ public:
 
 private:
   http::HttpTransport& m_transport;
-  core::PrometheusConfig m_config;
+  PrometheusConfig m_config;
   MatchBy m_match;
 };
 

@@ -300,7 +300,7 @@ std::vector<Reading> readings_from_checks(const std::vector<core::InstanceRef>& 
   return out;
 }
 
-CheckParse check_parse_from(const core::SensuConfig& config)
+CheckParse check_parse_from(const SensuConfig& config)
 {
   CheckParse p;
   p.format = output_format_from(config.format).value_or(OutputFormat::auto_detect);
@@ -324,7 +324,7 @@ std::vector<Reading> all_fail(const std::vector<core::InstanceRef>& instances,
 
 } // namespace
 
-SensuSource::SensuSource(http::HttpTransport& transport, const core::SensuConfig& config)
+SensuSource::SensuSource(http::HttpTransport& transport, const SensuConfig& config)
   : m_transport(transport),
     m_config(config),
     m_parse(check_parse_from(config)),
@@ -396,8 +396,8 @@ std::vector<Reading> SensuSource::poll(const std::vector<core::InstanceRef>& ins
 }
 
 SensuGoSource::SensuGoSource(http::HttpTransport& transport,
-                             const core::SensuConfig& sensu,
-                             const core::SensuGoConfig& config)
+                             const SensuConfig& sensu,
+                             const SensuGoConfig& config)
   : m_transport(transport),
     m_sensu(sensu),
     m_config(config),

@@ -5,7 +5,7 @@
 // critical result stands for high load.
 #pragma once
 
-#include "core/config.hpp"
+#include "metrics/sensu_config.hpp"
 #include "core/result.hpp"
 #include "http/transport.hpp"
 #include "metrics/check_output.hpp"
@@ -77,12 +77,12 @@ std::vector<Reading> readings_from_checks(const std::vector<core::InstanceRef>& 
                                           std::string_view check);
 
 // Return the CheckParse [SENSU] describes.
-CheckParse check_parse_from(const core::SensuConfig& config);
+CheckParse check_parse_from(const SensuConfig& config);
 
 class SensuSource final : public MetricsSource
 {
 public:
-  SensuSource(http::HttpTransport& transport, const core::SensuConfig& config);
+  SensuSource(http::HttpTransport& transport, const SensuConfig& config);
   std::vector<Reading> poll(const std::vector<core::InstanceRef>& instances) override;
 
   // Return the request for the page at `offset`.
@@ -92,7 +92,7 @@ private:
   core::Result<std::vector<CheckResult>> fetch();
 
   http::HttpTransport& m_transport;
-  core::SensuConfig m_config;
+  SensuConfig m_config;
   CheckParse m_parse;
   MatchBy m_match;
 };
@@ -101,8 +101,8 @@ class SensuGoSource final : public MetricsSource
 {
 public:
   SensuGoSource(http::HttpTransport& transport,
-                const core::SensuConfig& sensu,
-                const core::SensuGoConfig& config);
+                const SensuConfig& sensu,
+                const SensuGoConfig& config);
   std::vector<Reading> poll(const std::vector<core::InstanceRef>& instances) override;
 
   // Return the request for the page after continue token `token` (empty: the first).
@@ -112,8 +112,8 @@ private:
   core::Result<std::vector<CheckResult>> fetch();
 
   http::HttpTransport& m_transport;
-  core::SensuConfig m_sensu;
-  core::SensuGoConfig m_config;
+  SensuConfig m_sensu;
+  SensuGoConfig m_config;
   CheckParse m_parse;
   MatchBy m_match;
 };

@@ -15,9 +15,6 @@ namespace {
 
 // Files that still know vendor names, each with why.
 const std::set<std::string> not_yet = {
-  // NEEDSWORK: the vendor config sections move to their driver folders (issue 12, step 3).
-  "lib/core/config.hpp",
-  "lib/core/config.cpp",
   // NEEDSWORK: write_file_atomic moves from lib/local/nginx.hpp to lib/core (issue 12, util).
   "cmd/run.cpp",
   "cmd/report.cpp",

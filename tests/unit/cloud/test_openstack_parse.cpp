@@ -259,7 +259,7 @@ TEST_CASE("credentials come from --os-cloud, OS_CLOUD, OS_* or [OPENSTACK], in t
     const auto it = env.find(n);
     return it == env.end() ? nullptr : it->second.c_str();
   };
-  core::OpenStackConfig config;
+  cloud::OpenStackConfig config;
   config.auth_url = "http://conf:5000";
   config.username = "confuser";
   config.password = "cpw";

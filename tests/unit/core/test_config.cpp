@@ -1,4 +1,5 @@
 #include "core/config.hpp"
+#include "local/nginx_config.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,7 +20,7 @@ TEST_CASE("parses the original tool's MANAGER keys", "[config]")
   CHECK(c->manager.sensitivity == 5);
   CHECK(c->manager.flavor == "m1.large");
   CHECK(c->manager.high_load == Approx(80.5));
-  CHECK(c->local.nginx == "/opt/nginx/sbin/nginx");
+  CHECK(c->section<local::NginxConfig>().nginx == "/opt/nginx/sbin/nginx");
   CHECK(c->manager.cooldown == 120);  // default kept
 }
 

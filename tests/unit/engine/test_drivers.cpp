@@ -1,9 +1,12 @@
 #include "engine/drivers.hpp"
+#include "local/nginx_config.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 using engine::DriverKind;
@@ -78,7 +81,7 @@ TEST_CASE("driver_choices lists the names for messages")
 TEST_CASE("check_new_cluster rejects unknown drivers and a balancer without its bootstrapper")
 {
   core::Config config;
-  config.local.nginx = "/bin/true";
+  config.section<local::NginxConfig>().nginx = "/bin/true";
   auto check = [&](const char* p, const char* cloud, const char* b, const char* lb,
                    const char* m) {
     return engine::check_new_cluster(config, p, cloud, b, lb, m);
@@ -98,7 +101,7 @@ TEST_CASE("check_new_cluster rejects unknown drivers and a balancer without its 
   CHECK(check("local", "", "local", "chef-search", "stub_status").error().message
         == "--balancer chef-search needs --bootstrapper chef (membership is a Chef node "
            "attribute)");
-  config.local.nginx = "/nonexistent/nginx";
+  config.section<local::NginxConfig>().nginx = "/nonexistent/nginx";
   const auto missing = check("local", "", "local", "nginx", "stub_status");
   CHECK(missing.error().kind == core::ErrorKind::config);
   CHECK(missing.error().message == "cannot run nginx '/nonexistent/nginx' ([LOCAL] nginx)");
@@ -113,4 +116,19 @@ TEST_CASE("man/sclman.1 lists the drivers of the registry")
   CHECK(text.find("--bootstrapper " + joined(DriverKind::bootstrapper, "|"))
         != std::string::npos);
   CHECK(text.find("--balancer " + joined(DriverKind::balancer, "|")) != std::string::npos);
+}
+
+TEST_CASE("every config section a driver reads has keys")
+{
+  std::set<std::string> sections = {"METRICS", "LOCAL"};  // core's, with driver keys
+  for (const auto& s : engine::driver_sections()) {
+    CHECK(!s.keys().empty());
+    sections.insert(s.name);
+  }
+  for (const auto& row : engine::registry()) {
+    for (const auto& name : row.sections) {
+      INFO(row.name << " reads [" << name << "]");
+      CHECK(sections.count(name) == 1);
+    }
+  }
 }

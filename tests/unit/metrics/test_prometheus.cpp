@@ -143,7 +143,7 @@ TEST_CASE("splits host and port of an address", "[metrics]")
 TEST_CASE("encodes the query into the URL and keeps credentials in a header",
           "[metrics][prometheus]")
 {
-  core::PrometheusConfig c;
+  metrics::PrometheusConfig c;
   c.url = "http://127.0.0.1:9090";
   c.query = R"(up{job="node"} == 1)";
   c.user = "scaler";
@@ -162,7 +162,7 @@ TEST_CASE("a failed query leaves every instance without a value", "[metrics][pro
 {
   CannedTransport t;
   t.answer(400, R"({"status":"error","errorType":"bad_data","error":"parse error"})");
-  metrics::PrometheusSource source(t, core::PrometheusConfig{});
+  metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
   const auto r = source.poll({web("shop-web-1", "10.0.0.5:80"), web("shop-web-2", "10.0.0.6:80")});
   REQUIRE(r.size() == 2);
   CHECK(t.sent.size() == 1);
@@ -189,7 +189,7 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   CannedTransport t;
   t.answer(503, R"({"status":"error","errorType":"unavailable","error":"too many queries"})");
   t.answer(200, ok);
-  metrics::PrometheusSource source(t, core::PrometheusConfig{});
+  metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
   source.set_deadline(core::steady_now() + 20'000);
   const auto r = source.poll(one);
   CHECK(t.sent.size() == 2);
@@ -200,7 +200,7 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   CannedTransport limited;
   limited.answer(429, "slow down", {{"retry-after", "30"}});
   limited.answer(200, ok);
-  metrics::PrometheusSource polite(limited, core::PrometheusConfig{});
+  metrics::PrometheusSource polite(limited, metrics::PrometheusConfig{});
   polite.set_deadline(core::steady_now() + 20'000);
   const auto late = polite.poll(one);
   CHECK(limited.sent.size() == 1);
@@ -211,7 +211,7 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   CannedTransport refused;
   refused.answer(401, "Unauthorized");
   refused.answer(200, ok);
-  metrics::PrometheusSource denied(refused, core::PrometheusConfig{});
+  metrics::PrometheusSource denied(refused, metrics::PrometheusConfig{});
   CHECK_FALSE(denied.poll(one)[0].value);
   CHECK(refused.sent.size() == 1);
 }

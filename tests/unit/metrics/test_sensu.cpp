@@ -175,7 +175,7 @@ TEST_CASE("matches clients to instances by name or host", "[metrics][sensu]")
 TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
           "[metrics][sensu]")
 {
-  core::SensuConfig c;
+  metrics::SensuConfig c;
   c.page_size = 2;
   c.user = "admin";
   c.password = "secret";
@@ -201,9 +201,9 @@ TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
 
 TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
 {
-  core::SensuConfig s;
+  metrics::SensuConfig s;
   s.page_size = 1;
-  core::SensuGoConfig g;
+  metrics::SensuGoConfig g;
   g.api_key = "83abef1e-e7d7-4beb-91fc-79ad90084d5b";
   CannedTransport t;
   const auto event = [](const std::string& entity, const std::string& output) {
