@@ -2,11 +2,13 @@
 
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
+#include "engine/journal.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 namespace engine {
@@ -17,6 +19,7 @@ using core::Result;
 using state::Cluster;
 using state::Instance;
 using state::InstanceState;
+using state::Role;
 
 namespace {
 
@@ -140,12 +143,8 @@ Result<int> Engine::check_health(Cluster& cluster)
     if (i.role == state::Role::lb) {
       // The LB's address is the cluster's address: bring it back in place.
       spdlog::warn("lb.restart cluster={} instance={}", cluster.name, i.name);
-      TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "restart_lb"));
-      auto done = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
-      TRY(m_store.finish_intent(jid, done.has_value(), done ? "" : done.error().message));
-      if (!done) {
-        return tl::make_unexpected(done.error());
-      }
+      TRY(journaled(m_store, {cluster.name, i.name, "restart_lb"},
+                    [&] { return m_drivers.bootstrapper->bootstrap(ref(cluster, i)); }));
       continue;
     }
     TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
@@ -245,180 +244,212 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
 
 Result<bool> Engine::advance(Cluster& cluster, Instance& i)
 {
-  const auto now = m_store.now();
-  const bool timed_out = now - i.state_since > core::Millis(m_options.boot_timeout) * 1000;
-  switch (i.state) {
-  case InstanceState::requested: {
-    // A server an earlier run's create left behind (accepted, not recorded: a run killed, or
-    // a create of unknown outcome) keeps the user data it boots with; new user data would
-    // lock it out (for chef, a new client key replaces the one it carries). create() below
-    // finds it by name.
-    TRY_ASSIGN(const auto existing, m_drivers.provider->find(i.name));
-    std::string user_data;
-    if (!existing) {
-      TRY_ASSIGN(user_data, m_drivers.bootstrapper->user_data(ref(cluster, i)));
-    } else {
-      spdlog::info("instance.server_exists cluster={} instance={} id={}", cluster.name, i.name,
-                   existing->id);
-    }
-    cloud::ServerSpec spec;
-    spec.name = i.name;
-    spec.cluster = cluster.name;
-    spec.role = state::to_string(i.role);
-    spec.flavor = cluster.flavor;
-    spec.image = cluster.image;
-    spec.network = cluster.network;
-    spec.user_data = std::move(user_data);
-    if (i.role == state::Role::lb && cluster.lb_port) {
-      spec.port = *cluster.lb_port;
-    }
-    TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "create_server"));
-    SCLMAN_FAILPOINT("create_server.before");
-    auto server = m_drivers.provider->create(spec);
-    SCLMAN_FAILPOINT("create_server.after");
-    TRY(m_store.finish_intent(jid, server.has_value(), server ? server->id : server.error().message));
-    if (!server) {
-      if (server.error().kind == ErrorKind::upstream_rejected) {
-        TRY(count_failure(cluster, i, server.error().message));
-        return true;
-      }
-      return tl::make_unexpected(server.error());
-    }
-    i.cloud_id = server->id;
-    i.address = server->address;
-    if (server->status == cloud::ServerStatus::error) {
-      TRY(count_failure(cluster, i, server->fault));
+  using Advance = Result<bool> (Engine::*)(Cluster&, Instance&);
+  static constexpr std::array<Advance, 9> k_steps = {
+    &Engine::advance_requested,     // requested
+    &Engine::advance_building,      // building
+    &Engine::advance_active,        // active
+    &Engine::advance_bootstrapping, // bootstrapping
+    &Engine::stay,                  // in_service
+    &Engine::advance_draining,      // draining
+    &Engine::advance_deleting,      // deleting
+    &Engine::stay,                  // gone
+    &Engine::stay,                  // error
+  };
+  return (this->*k_steps[static_cast<size_t>(i.state)])(cluster, i);
+}
+
+bool Engine::timed_out(const Instance& i) const
+{
+  return m_store.now() - i.state_since > core::Millis(m_options.boot_timeout) * 1000;
+}
+
+Result<bool> Engine::stay(Cluster&, Instance&)
+{
+  return false;
+}
+
+Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
+{
+  // A server an earlier run's create left behind (accepted, not recorded: a run killed, or
+  // a create of unknown outcome) keeps the user data it boots with; new user data would
+  // lock it out (for chef, a new client key replaces the one it carries). create() below
+  // finds it by name.
+  TRY_ASSIGN(const auto existing, m_drivers.provider->find(i.name));
+  std::string user_data;
+  if (!existing) {
+    TRY_ASSIGN(user_data, m_drivers.bootstrapper->user_data(ref(cluster, i)));
+  } else {
+    spdlog::info("instance.server_exists cluster={} instance={} id={}", cluster.name, i.name,
+                 existing->id);
+  }
+  cloud::ServerSpec spec;
+  spec.name = i.name;
+  spec.cluster = cluster.name;
+  spec.role = state::to_string(i.role);
+  spec.flavor = cluster.flavor;
+  spec.image = cluster.image;
+  spec.network = cluster.network;
+  spec.user_data = std::move(user_data);
+  if (i.role == Role::lb && cluster.lb_port) {
+    spec.port = *cluster.lb_port;
+  }
+  auto server = journaled(
+    m_store, {cluster.name, i.name, "create_server"},
+    [&] {
+      SCLMAN_FAILPOINT("create_server.before");
+      auto created = m_drivers.provider->create(spec);
+      SCLMAN_FAILPOINT("create_server.after");
+      return created;
+    },
+    [](const auto& created) { return created->id; });
+  if (!server) {
+    if (server.error().kind == ErrorKind::upstream_rejected) {
+      TRY(count_failure(cluster, i, server.error().message));
       return true;
     }
-    TRY(m_store.transition(i,
-                           server->status == cloud::ServerStatus::active ? InstanceState::active
-                                                                        : InstanceState::building));
-    if (i.role == state::Role::lb && !cluster.lb_port) {
-      const auto colon = i.address.rfind(':');
-      if (colon != std::string::npos) {
-        cluster.lb_port = std::stoi(i.address.substr(colon + 1));
-        TRY(m_store.set_lb_port(cluster.id, *cluster.lb_port));
-      }
-    }
-    spdlog::info("instance.created cluster={} instance={} id={} address={}",
-                 cluster.name,
-                 i.name,
-                 i.cloud_id,
-                 i.address);
+    return tl::make_unexpected(server.error());
+  }
+  i.cloud_id = server->id;
+  i.address = server->address;
+  if (server->status == cloud::ServerStatus::error) {
+    TRY(count_failure(cluster, i, server->fault));
     return true;
   }
-  case InstanceState::building: {
-    TRY_ASSIGN(auto server, m_drivers.provider->find_instance(ref(cluster, i)));
-    if (!server) {
-      TRY(count_failure(cluster, i, "server vanished while building"));
+  TRY(m_store.transition(i,
+                         server->status == cloud::ServerStatus::active ? InstanceState::active
+                                                                      : InstanceState::building));
+  if (i.role == Role::lb && !cluster.lb_port) {
+    const auto colon = i.address.rfind(':');
+    if (colon != std::string::npos) {
+      cluster.lb_port = std::stoi(i.address.substr(colon + 1));
+      TRY(m_store.set_lb_port(cluster.id, *cluster.lb_port));
+    }
+  }
+  spdlog::info("instance.created cluster={} instance={} id={} address={}",
+               cluster.name,
+               i.name,
+               i.cloud_id,
+               i.address);
+  return true;
+}
+
+Result<bool> Engine::advance_building(Cluster& cluster, Instance& i)
+{
+  TRY_ASSIGN(auto server, m_drivers.provider->find_instance(ref(cluster, i)));
+  if (!server) {
+    TRY(count_failure(cluster, i, "server vanished while building"));
+    return true;
+  }
+  if (server->status == cloud::ServerStatus::error) {
+    TRY(count_failure(cluster, i, server->fault));
+    return true;
+  }
+  if (server->status == cloud::ServerStatus::active) {
+    i.address = server->address;
+    TRY(m_store.transition(i, InstanceState::active));
+    return true;
+  }
+  if (timed_out(i)) {
+    TRY(count_failure(cluster, i, "server stuck in BUILD past the boot timeout"));
+    return true;
+  }
+  return false;
+}
+
+Result<bool> Engine::advance_active(Cluster&, Instance& i)
+{
+  TRY(m_store.transition(i, InstanceState::bootstrapping));
+  return true;
+}
+
+Result<bool> Engine::advance_bootstrapping(Cluster& cluster, Instance& i)
+{
+  const bool late = timed_out(i);
+  auto done = journaled(m_store, {cluster.name, i.name, "bootstrap"}, [&] {
+    SCLMAN_FAILPOINT("bootstrap.before");
+    auto booted = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
+    SCLMAN_FAILPOINT("bootstrap.after");
+    return booted;
+  });
+  if (!done) {
+    if (fatal(done.error())) {
+      return tl::make_unexpected(done.error());
+    }
+    if (late || done.error().kind == ErrorKind::upstream_rejected) {
+      TRY(count_failure(cluster, i, done.error().message));
       return true;
     }
-    if (server->status == cloud::ServerStatus::error) {
-      TRY(count_failure(cluster, i, server->fault));
-      return true;
-    }
-    if (server->status == cloud::ServerStatus::active) {
-      i.address = server->address;
-      TRY(m_store.transition(i, InstanceState::active));
-      return true;
-    }
-    if (timed_out) {
-      TRY(count_failure(cluster, i, "server stuck in BUILD past the boot timeout"));
+    return tl::make_unexpected(done.error());
+  }
+  TRY_ASSIGN(const bool healthy, *done ? health_ok(i) : Result<bool>(false));
+  if (!healthy) {
+    if (late) {
+      TRY(count_failure(cluster, i, "no healthy answer within the boot timeout"));
       return true;
     }
     return false;
   }
-  case InstanceState::active:
-    TRY(m_store.transition(i, InstanceState::bootstrapping));
-    return true;
-  case InstanceState::bootstrapping: {
-    TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "bootstrap"));
-    SCLMAN_FAILPOINT("bootstrap.before");
-    auto done = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
-    SCLMAN_FAILPOINT("bootstrap.after");
-    TRY(m_store.finish_intent(jid, done.has_value(), done ? "" : done.error().message));
-    if (!done) {
-      if (fatal(done.error())) {
-        return tl::make_unexpected(done.error());
-      }
-      if (timed_out || done.error().kind == ErrorKind::upstream_rejected) {
-        TRY(count_failure(cluster, i, done.error().message));
-        return true;
-      }
-      return tl::make_unexpected(done.error());
-    }
-    TRY_ASSIGN(const bool healthy, *done ? health_ok(i) : Result<bool>(false));
-    if (!healthy) {
-      if (timed_out) {
-        TRY(count_failure(cluster, i, "no healthy answer within the boot timeout"));
-        return true;
-      }
-      return false;
-    }
-    if (i.role == state::Role::web) {
-      TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));
-    }
-    TRY_ASSIGN(const auto lb_jid, m_store.begin_intent(cluster.name, i.name, "lb_add"));
+  if (i.role == Role::web) {
+    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));
+  }
+  auto synced = journaled(m_store, {cluster.name, i.name, "lb_add"}, [&]() -> Result<void> {
     TRY(m_store.transition(i, InstanceState::in_service));
     SCLMAN_FAILPOINT("lb_add.before");
     if (cluster.failures != 0) {
       cluster.failures = 0;
       TRY(m_store.set_failures(cluster.id, 0));
     }
-    auto synced = sync_lb(cluster);
+    auto lb_synced = sync_lb(cluster);
     SCLMAN_FAILPOINT("lb_add.after");
-    TRY(m_store.finish_intent(lb_jid, synced.has_value(), synced ? "" : synced.error().message));
-    spdlog::info("instance.in_service cluster={} instance={} address={}",
-                 cluster.name,
-                 i.name,
-                 i.address);
-    if (!synced) {
-      return tl::make_unexpected(synced.error());
-    }
-    return true;
+    return lb_synced;
+  });
+  spdlog::info("instance.in_service cluster={} instance={} address={}",
+               cluster.name,
+               i.name,
+               i.address);
+  if (!synced) {
+    return tl::make_unexpected(synced.error());
   }
-  case InstanceState::draining: {
-    const int drain = std::max(m_options.drain_seconds, m_drivers.bootstrapper->drain_seconds());
-    if (now - i.state_since < core::Millis(drain) * 1000) {
-      return false;
-    }
-    // Never delete what the LB still forwards to.
-    TRY_ASSIGN(const auto lb, lb_instance(cluster));
-    if (lb) {
-      TRY_ASSIGN(const auto backends, m_drivers.balancer->current(ref(cluster, *lb)));
-      if (std::find(backends.begin(), backends.end(), i.address) != backends.end()) {
-        // Still listed (a run died before the LB was told): take it out now and let the drain
-        // period start again from here.
-        TRY(sync_lb(cluster));
-        TRY(m_store.transition(i, InstanceState::draining));
-        return true;
-      }
-    }
-    TRY(m_store.transition(i, InstanceState::deleting));
-    return true;
+  return true;
+}
+
+Result<bool> Engine::advance_draining(Cluster& cluster, Instance& i)
+{
+  const int drain = std::max(m_options.drain_seconds, m_drivers.bootstrapper->drain_seconds());
+  if (m_store.now() - i.state_since < core::Millis(drain) * 1000) {
+    return false;
   }
-  case InstanceState::deleting: {
-    TRY_ASSIGN(const auto jid, m_store.begin_intent(cluster.name, i.name, "delete_server"));
+  // Never delete what the LB still forwards to.
+  TRY_ASSIGN(const auto lb, lb_instance(cluster));
+  if (lb) {
+    TRY_ASSIGN(const auto backends, m_drivers.balancer->current(ref(cluster, *lb)));
+    if (std::find(backends.begin(), backends.end(), i.address) != backends.end()) {
+      // Still listed (a run died before the LB was told): take it out now and let the drain
+      // period start again from here.
+      TRY(sync_lb(cluster));
+      TRY(m_store.transition(i, InstanceState::draining));
+      return true;
+    }
+  }
+  TRY(m_store.transition(i, InstanceState::deleting));
+  return true;
+}
+
+Result<bool> Engine::advance_deleting(Cluster& cluster, Instance& i)
+{
+  TRY(journaled(m_store, {cluster.name, i.name, "delete_server"}, [&] {
     SCLMAN_FAILPOINT("delete_server.before");
     auto removed = m_drivers.bootstrapper->decommission(ref(cluster, i));
     if (removed) {
       removed = m_drivers.provider->remove(ref(cluster, i));
     }
     SCLMAN_FAILPOINT("delete_server.after");
-    TRY(m_store.finish_intent(jid, removed.has_value(), removed ? "" : removed.error().message));
-    if (!removed) {
-      return tl::make_unexpected(removed.error());
-    }
-    TRY(m_store.transition(i, InstanceState::gone));
-    spdlog::info("instance.deleted cluster={} instance={}", cluster.name, i.name);
-    return true;
-  }
-  case InstanceState::in_service:
-  case InstanceState::gone:
-  case InstanceState::error:
-    return false;
-  }
-  return false;
+    return removed;
+  }));
+  TRY(m_store.transition(i, InstanceState::gone));
+  spdlog::info("instance.deleted cluster={} instance={}", cluster.name, i.name);
+  return true;
 }
 
 Result<void> Engine::destroy(Cluster& cluster, Instance& i)

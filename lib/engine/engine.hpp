@@ -61,6 +61,19 @@ public:
   static core::InstanceRef ref(const state::Cluster& cluster, const state::Instance& instance);
 
 private:
+  // One function per instance state: advance an instance in that state by one step; return
+  // true if its state changed. advance() only dispatches.
+  core::Result<bool> advance_requested(state::Cluster& cluster, state::Instance& instance);
+  core::Result<bool> advance_building(state::Cluster& cluster, state::Instance& instance);
+  core::Result<bool> advance_active(state::Cluster& cluster, state::Instance& instance);
+  core::Result<bool> advance_bootstrapping(state::Cluster& cluster, state::Instance& instance);
+  core::Result<bool> advance_draining(state::Cluster& cluster, state::Instance& instance);
+  core::Result<bool> advance_deleting(state::Cluster& cluster, state::Instance& instance);
+  // Leave an instance where it is (in service, gone, error: nothing moves it on its own).
+  core::Result<bool> stay(state::Cluster& cluster, state::Instance& instance);
+  // Return true once the instance has been in its state longer than the boot timeout.
+  bool timed_out(const state::Instance& instance) const;
+
   core::Result<bool> health_ok(const state::Instance& instance);
   core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,
                                    const std::string& why);
