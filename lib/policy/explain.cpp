@@ -173,9 +173,12 @@ core::Result<Decision> decision_from_json(std::string_view text)
                                    e.value("min", 0), e.value("max", 0)};
       why.schedule_since = e.value("since", Millis(0));
     }
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const nlohmann::json::parse_error& e) {
     return core::fail(core::ErrorKind::state,
-                      fmt::format("invalid decision explanation: {}", e.what()));
+                      fmt::format("invalid decision explanation: syntax error at byte {}", e.byte));
+  } catch (const nlohmann::json::exception&) {
+    return core::fail(core::ErrorKind::state,
+                      "invalid decision explanation: a value has the wrong type");
   }
   return d;
 }

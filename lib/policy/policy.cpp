@@ -107,6 +107,27 @@ core::Result<void> usage(std::string message)
   return core::fail(core::ErrorKind::usage, std::move(message));
 }
 
+const std::vector<Rule>& rules()
+{
+  static const std::vector<Rule> table{
+    Rule{Kind::threshold, "threshold", propose_threshold, {mark_keys}, [](PolicyConfig&) {},
+         check_marks, marks_window, nullptr},
+    Rule{Kind::step, "step", propose_step, {mark_keys, step_keys}, [](PolicyConfig&) {},
+         check_step, marks_window, nullptr},
+    Rule{Kind::target, "target", propose_target, {target_keys},
+         [](PolicyConfig& c) { c.cooldown_s = 0; }, nullptr, target_window, nullptr},
+    Rule{Kind::predictive, "predictive", propose_predictive, {predictive_keys},
+         [](PolicyConfig& c) { c.cooldown_s = 0; }, check_predictive, predictive_window,
+         predictive_ranges},
+  };
+  return table;
+}
+
+const Rule& rule_of(Kind kind)
+{
+  return rules().at(static_cast<size_t>(kind));
+}
+
 } // namespace detail
 
 namespace {
@@ -162,16 +183,7 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
     return finish(h, std::move(d), h.desired,
                   newest.warmup > 0 && newest.missing == 0 ? "warming_up" : "missing_samples");
   }
-  Proposal p;
-  if (c.kind == "step") {
-    p = propose_step(h, c, now);
-  } else if (c.kind == "target") {
-    p = propose_target(h, c, now);
-  } else if (c.kind == "predictive") {
-    p = propose_predictive(h, c, now);
-  } else {
-    p = propose_threshold(h, c, now);
-  }
+  Proposal p = rule_of(c.kind).propose(h, c, now);
   why.rule = p.rule;
   why.proposed = p.to;
   why.rejected = std::move(p.rejected);
@@ -259,26 +271,7 @@ Decision decide(const History& history, const PolicyConfig& config, Millis now)
 
 Millis history_window(const PolicyConfig& c)
 {
-  const Millis cooldown = Millis(std::max(c.cooldown_s, c.scale_in_cooldown_s)) * k_ms;
-  Millis w = 0;
-  if (c.kind == "predictive") {
-    int season = 0;
-    for (int s : c.seasons_s) {
-      season = std::max(season, s);
-    }
-    w = std::max(Millis(season + c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms
-                   + 4 * k_poll_ms,
-                 cooldown);
-  } else if (c.kind == "target") {
-    w = std::max(Millis(std::max({c.up_stabilization_s, c.down_stabilization_s,
-                                  c.limit_period_s}))
-                     * k_ms
-                   + Millis(std::max(c.out_datapoints, c.in_datapoints) + 2) * k_poll_ms * 2,
-                 cooldown);
-  } else {
-    // Enough for `sensitivity` polls at a one-minute period with room for late runs.
-    w = Millis(c.sensitivity + 2) * k_poll_ms * 2 + cooldown;
-  }
+  Millis w = rule_of(c.kind).window(c);
   if (c.flap_budget > 0) {
     w = std::max(w, k_hour_ms);
   }
@@ -288,24 +281,26 @@ Millis history_window(const PolicyConfig& c)
 std::vector<HistoryRange> history_ranges(const PolicyConfig& c)
 {
   const Millis window = history_window(c);
-  if (c.kind != "predictive") {
+  const auto& r = rule_of(c.kind);
+  if (!r.ranges) {
     return {HistoryRange{window, 0}};
   }
-  // The recent past (lookback, cooldowns, flap budget), then each seasonal lag's slice.
-  const Millis margin = 4 * k_poll_ms;
-  const Millis recent = std::max(
-    {Millis(c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms + margin,
-     Millis(std::max(c.cooldown_s, c.scale_in_cooldown_s)) * k_ms,
-     c.flap_budget > 0 ? k_hour_ms : 0});
-  std::vector<HistoryRange> out;
-  for (int s : c.seasons_s) {
-    const Millis lag = Millis(s) * k_ms;
-    out.push_back(HistoryRange{std::min(window, lag + recent), std::max<Millis>(0, lag - Millis(c.horizon_s) * k_ms - margin)});
+  return r.ranges(c, window);
+}
+
+const char* to_string(Kind kind)
+{
+  return rule_of(kind).name;
+}
+
+std::optional<Kind> kind_named(std::string_view name)
+{
+  for (const auto& r : rules()) {
+    if (name == r.name) {
+      return r.kind;
+    }
   }
-  std::sort(out.begin(), out.end(),
-            [](const HistoryRange& a, const HistoryRange& b) { return a.from_ms > b.from_ms; });
-  out.push_back(HistoryRange{recent, 0});
-  return out;
+  return std::nullopt;
 }
 
 } // namespace policy

@@ -448,4 +448,72 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
   return p;
 }
 
+const std::vector<Key>& predictive_keys()
+{
+  static const std::vector<Key> keys = [] {
+    std::vector<Key> k{
+      number_key("capacity", &PolicyConfig::capacity, {0, k_inf, true},
+                 "metric value of one fully loaded instance"),
+      number_key("quantile", &PolicyConfig::quantile, {0.5, 1},
+                 "share of past forecast errors the margin covers ..."),
+      number_key("quantile_low", &PolicyConfig::quantile_low, {0.5, 1},
+                 "... or only this share while under_budget is unspent (at most quantile)"),
+      number_key("under_budget", &PolicyConfig::under_budget, {0, 100},
+                 "percent of lookback polls allowed over capacity"),
+      integer_key("horizon", &PolicyConfig::horizon_s, {1, INT_MAX},
+                  "seconds ahead capacity must cover (boot time + one poll)"),
+      integer_key("lookback", &PolicyConfig::lookback_s, {600, INT_MAX},
+                  "seconds of recent past whose forecast errors set the margin"),
+      integer_key("hold", &PolicyConfig::hold_s, {0, INT_MAX},
+                  "seconds: scale in only below the highest load of this window"),
+      text_key("scale_in_cover", &PolicyConfig::scale_in_cover, "peak lead",
+               "what a scale-in must cover: the horizon's peak, or the lead poll"),
+      integer_key("seasons", nullptr, {3600, 35 * 86400},
+                  "seasonal lags in seconds tried as forecasts"),
+    };
+    k.back().type = KeyType::integers;
+    k.back().integers = &PolicyConfig::seasons_s;
+    return k;
+  }();
+  return keys;
+}
+
+core::Result<void> check_predictive(const PolicyConfig& c)
+{
+  if (c.quantile_low > c.quantile) {
+    return usage(fmt::format("quantile_low {} must be in [0.5, quantile {}]", c.quantile_low,
+                             c.quantile));
+  }
+  return {};
+}
+
+Millis predictive_window(const PolicyConfig& c)
+{
+  int season = 0;
+  for (int s : c.seasons_s) {
+    season = std::max(season, s);
+  }
+  return std::max(Millis(season + c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms
+                    + 4 * k_poll_ms,
+                  cooldown_ms(c));
+}
+
+std::vector<HistoryRange> predictive_ranges(const PolicyConfig& c, Millis window)
+{
+  // The recent past (lookback, cooldowns, flap budget), then each seasonal lag's slice.
+  const Millis margin = 4 * k_poll_ms;
+  const Millis recent = std::max({Millis(c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms + margin,
+                                  cooldown_ms(c), c.flap_budget > 0 ? k_hour_ms : 0});
+  std::vector<HistoryRange> out;
+  for (int s : c.seasons_s) {
+    const Millis lag = Millis(s) * k_ms;
+    out.push_back(HistoryRange{std::min(window, lag + recent),
+                               std::max<Millis>(0, lag - Millis(c.horizon_s) * k_ms - margin)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const HistoryRange& a, const HistoryRange& b) { return a.from_ms > b.from_ms; });
+  out.push_back(HistoryRange{recent, 0});
+  return out;
+}
+
 } // namespace policy::detail

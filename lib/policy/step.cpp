@@ -85,4 +85,54 @@ Proposal propose_step(const History& h, const PolicyConfig& c, Millis /*now*/)
   return p;
 }
 
+const std::vector<Key>& step_keys()
+{
+  static const std::vector<Key> keys = [] {
+    std::vector<Key> k{
+      text_key("adjustment", &PolicyConfig::adjustment, "change percent exact",
+               "what a band's change is: instances, percent of the size, or the size"),
+      integer_key("steps_out", nullptr, {}, "bands above high: [{lower, upper, change}]"),
+      integer_key("steps_in", nullptr, {}, "bands below low: [{lower, upper, change}]"),
+      integer_key("min_adjustment", &PolicyConfig::min_adjustment, {1, INT_MAX},
+                  "smallest change of a percent adjustment"),
+    };
+    k[1].type = KeyType::bands;
+    k[1].bands = &PolicyConfig::steps_out;
+    k[2].type = KeyType::bands;
+    k[2].bands = &PolicyConfig::steps_in;
+    return k;
+  }();
+  return keys;
+}
+
+namespace {
+
+core::Result<void> check_bands(const std::vector<StepBand>& bands, bool out)
+{
+  if (bands.empty()) {
+    return usage(fmt::format("steps_{} must have at least one band", out ? "out" : "in"));
+  }
+  for (const auto& b : bands) {
+    if ((b.lower && !std::isfinite(*b.lower)) || (b.upper && !std::isfinite(*b.upper))
+        || !std::isfinite(b.change) || (b.lower && b.upper && *b.lower >= *b.upper)) {
+      return usage(fmt::format("invalid step band [{}, {}]", b.lower.value_or(-INFINITY),
+                               b.upper.value_or(INFINITY)));
+    }
+    if (out ? (b.lower && *b.lower < 0) : (b.upper && *b.upper > 0)) {
+      return usage(fmt::format("a steps_{} band must lie {} its threshold", out ? "out" : "in",
+                               out ? "above" : "below"));
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+core::Result<void> check_step(const PolicyConfig& c)
+{
+  TRY(check_marks(c));
+  TRY(check_bands(c.steps_out, true));
+  return check_bands(c.steps_in, false);
+}
+
 } // namespace policy::detail

@@ -146,4 +146,51 @@ Proposal propose_target(const History& h, const PolicyConfig& c, Millis now)
   return p;
 }
 
+const std::vector<Key>& target_keys()
+{
+  static const std::vector<Key> keys = [] {
+    std::vector<Key> k{
+      number_key("target", &PolicyConfig::target, {0, k_inf, true},
+                 "metric value per instance to track"),
+      number_key("tolerance", &PolicyConfig::tolerance_out, {0, 1, false, true},
+                 "sets tolerance_out and tolerance_in"),
+      number_key("tolerance_out", &PolicyConfig::tolerance_out, {0, 10, false, true},
+                 "no scale-out while metric / target <= 1 + this"),
+      number_key("tolerance_in", &PolicyConfig::tolerance_in, {0, 1, false, true},
+                 "no scale-in while metric / target >= 1 - this"),
+      integer_key("out_datapoints", &PolicyConfig::out_datapoints, {1, INT_MAX},
+                  "consecutive polls above the band before scaling out"),
+      integer_key("in_datapoints", &PolicyConfig::in_datapoints, {1, INT_MAX},
+                  "consecutive polls below the band before scaling in"),
+      integer_key("up_stabilization", &PolicyConfig::up_stabilization_s, {0, INT_MAX},
+                  "seconds: take the lowest recommendation of this window on the way up"),
+      integer_key("down_stabilization", &PolicyConfig::down_stabilization_s, {0, INT_MAX},
+                  "seconds: take the highest recommendation of this window going down"),
+      number_key("up_limit_percent", &PolicyConfig::up_limit_percent, {0, k_inf},
+                 "per limit period, grow at most by this percent ..."),
+      integer_key("up_limit_pods", &PolicyConfig::up_limit_pods, {0, INT_MAX},
+                  "... or by this many instances, whichever is more"),
+      number_key("down_limit_percent", &PolicyConfig::down_limit_percent, {0, 100},
+                 "per limit period, shrink at most by this percent ..."),
+      integer_key("down_limit_pods", &PolicyConfig::down_limit_pods, {0, INT_MAX},
+                  "... or by this many instances, whichever is more"),
+      integer_key("limit_period", &PolicyConfig::limit_period_s, {1, INT_MAX},
+                  "seconds: the period of the rate limits"),
+    };
+    k[1].also = &PolicyConfig::tolerance_in;
+    k[1].stored = false;
+    return k;
+  }();
+  return keys;
+}
+
+Millis target_window(const PolicyConfig& c)
+{
+  return std::max(Millis(std::max({c.up_stabilization_s, c.down_stabilization_s,
+                                   c.limit_period_s}))
+                      * k_ms
+                    + Millis(std::max(c.out_datapoints, c.in_datapoints) + 2) * k_poll_ms * 2,
+                  cooldown_ms(c));
+}
+
 } // namespace policy::detail

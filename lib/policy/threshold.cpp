@@ -61,4 +61,31 @@ Proposal propose_threshold(const History& h, const PolicyConfig& c, Millis now)
   return p;
 }
 
+const std::vector<Key>& mark_keys()
+{
+  static const std::vector<Key> keys{
+    integer_key("sensitivity", &PolicyConfig::sensitivity, {1, INT_MAX},
+                "consecutive polls above high (below low) before acting"),
+    number_key("high", &PolicyConfig::high, {-k_inf, k_inf},
+               "per-instance load above which a poll is high"),
+    number_key("low", &PolicyConfig::low, {0, k_inf},
+               "per-instance load below which a poll is calm (below high)"),
+  };
+  return keys;
+}
+
+core::Result<void> check_marks(const PolicyConfig& c)
+{
+  if (c.low >= c.high) {
+    return usage(fmt::format("low {} must be at least 0 and below high {}", c.low, c.high));
+  }
+  return {};
+}
+
+Millis marks_window(const PolicyConfig& c)
+{
+  // Enough for `sensitivity` polls at a one-minute period with room for late runs.
+  return Millis(c.sensitivity + 2) * k_poll_ms * 2 + cooldown_ms(c);
+}
+
 } // namespace policy::detail
