@@ -1,7 +1,7 @@
 // A decision's explanation: its JSON form for the state file and its text for `sclman why`.
 #include "policy/policy.hpp"
 
-#include "core/names.hpp"
+#include "core/time.hpp"
 #include "policy/rule.hpp"
 
 #include <fmt/format.h>
