@@ -39,7 +39,7 @@ struct Options
 core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
 {
   policy::PolicyConfig p;
-  p.kind = "threshold";
+  p.kind = policy::Kind::threshold;
   p.min_size = o.min.value_or(o.web);
   p.max_size = o.max.value_or(std::max(config.manager.max_size, std::max(o.web, p.min_size)));
   p.sensitivity = o.sensitivity.value_or(config.manager.sensitivity);

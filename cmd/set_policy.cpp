@@ -24,16 +24,29 @@ struct Options
   std::optional<int> stale;
   std::optional<int> flap_budget;
   std::optional<int> sensitivity;
-  std::optional<double> high;
-  std::optional<double> low;
-  std::optional<double> target;
-  std::optional<double> capacity;
+  // The number options are kept as text and read as --set values are, so that the policy's
+  // key table checks them and its message shows the value as given ("NaN", "").
+  std::optional<std::string> high;
+  std::optional<std::string> low;
+  std::optional<std::string> target;
+  std::optional<std::string> capacity;
   std::vector<std::string> sets;  // KEY=VALUE, VALUE in JSON (a bare word is a string)
 };
 
 core::Error usage(std::string message)
 {
   return core::make_error(core::ErrorKind::usage, std::move(message));
+}
+
+// Return the JSON value of `text` as given to --set or a number option: JSON if it parses,
+// else the text as a string (a bare word such as percent).
+nlohmann::json value_of(const std::string& text)
+{
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    return text;
+  }
 }
 
 // Return the policy JSON object `o` asks for, starting from the cluster's `current` one.
@@ -47,7 +60,7 @@ core::Result<nlohmann::json> requested(const nlohmann::json& current, const Opti
     if (!preset) {
       return tl::make_unexpected(preset.error());
     }
-    if (o.policy == "threshold" || o.policy == "step") {
+    if (preset->kind == policy::Kind::threshold || preset->kind == policy::Kind::step) {
       // As create-cluster: the original tool's rule takes its marks from [MANAGER].
       preset->sensitivity = config.manager.sensitivity;
       preset->high = config.manager.high_load;
@@ -74,22 +87,21 @@ core::Result<nlohmann::json> requested(const nlohmann::json& current, const Opti
   put("stale", o.stale);
   put("flap_budget", o.flap_budget);
   put("sensitivity", o.sensitivity);
-  put("high", o.high);
-  put("low", o.low);
-  put("target", o.target);
-  put("capacity", o.capacity);
+  const auto put_text = [&j](const char* key, const std::optional<std::string>& text) {
+    if (text) {
+      j[key] = value_of(*text);
+    }
+  };
+  put_text("high", o.high);
+  put_text("low", o.low);
+  put_text("target", o.target);
+  put_text("capacity", o.capacity);
   for (const auto& kv : o.sets) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       return tl::make_unexpected(usage(fmt::format("--set '{}': expected KEY=VALUE", kv)));
     }
-    const auto key = kv.substr(0, eq);
-    const auto text = kv.substr(eq + 1);
-    try {
-      j[key] = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception&) {
-      j[key] = text;  // a bare word such as percent
-    }
+    j[kv.substr(0, eq)] = value_of(kv.substr(eq + 1));
   }
   return j;
 }
@@ -152,12 +164,14 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
     return {};
   }
   if (diff.empty()) {
-    out(fmt::format("cluster '{}': policy unchanged ({})", c.name, old_config.kind));
+    out(fmt::format("cluster '{}': policy unchanged ({})", c.name,
+                    policy::to_string(old_config.kind)));
     return {};
   }
   std::string text = fmt::format("{}cluster '{}': policy {} -> {}\n",
                                  env.common.dry_run ? "would change " : "", c.name,
-                                 old_config.kind, config->kind);
+                                 policy::to_string(old_config.kind),
+                                 policy::to_string(config->kind));
   for (const auto& line : diff) {
     text += "  " + line + "\n";
   }
@@ -198,6 +212,8 @@ void register_set_policy(CLI::App& app)
   sub->add_option("--set", o->sets,
                   "Any policy key as KEY=JSON (sclman(1) lists them), e.g. "
                   "--set 'schedule=[{\"cron\":\"0 8 * * 1-5\",\"min\":4,\"max\":10}]'; repeatable");
+  sub->footer("Policy keys for --set (name, rules that read it, type and range):\n"
+              + policy::key_help());
 }
 
 } // namespace cmd

@@ -1,7 +1,7 @@
 // cmd/why.cpp: `sclman why CLUSTER [--last N]`: the explanation `decide` stored with each of the
 // cluster's last decisions: samples used and dropped, computed values, the rule that won and
 // why the others did not, and the clamps applied.
-#include "core/names.hpp"
+#include "core/time.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
 #include "views.hpp"

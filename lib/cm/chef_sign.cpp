@@ -1,6 +1,6 @@
 #include "cm/chef_sign.hpp"
 
-#include "core/names.hpp"
+#include "core/time.hpp"
 
 #include <fmt/format.h>
 #include <openssl/bio.h>

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
 
 namespace core {
 
@@ -65,16 +64,6 @@ std::string human_age(std::int64_t ms)
     return fmt::format("{}h", s / 3600);
   }
   return fmt::format("{}d", s / 86400);
-}
-
-std::string iso8601_utc(std::int64_t ms)
-{
-  const auto secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 } // namespace core

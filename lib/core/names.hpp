@@ -19,9 +19,6 @@ std::string instance_name(std::string_view cluster, std::string_view role, long 
 // Return a duration as people read it in a table: "42s", "17m", "5h", "3d".
 std::string human_age(std::int64_t ms);
 
-// Return a time (ms since the epoch) in UTC as ISO 8601 to the second: "2026-11-27T06:19:09Z".
-std::string iso8601_utc(std::int64_t ms);
-
 // Return `text` with control characters escaped, for quoting user input in messages.
 std::string printable(std::string_view text);
 

@@ -66,9 +66,12 @@ struct ScheduleEntry
   int max_size = 10;
 };
 
+// The rule of a policy.
+enum class Kind { threshold, step, target, predictive };
+
 struct PolicyConfig
 {
-  std::string kind = "threshold";  // threshold, step, target, predictive
+  Kind kind = Kind::threshold;
   int min_size = 1;
   int max_size = 10;
   int cooldown_s = 120;          // after an action, no other action for this long
@@ -179,6 +182,12 @@ struct Decision
 // Return "hold", "scale_out" or "scale_in".
 const char* to_string(Action action);
 
+// Return the name of `kind`: "threshold", "step", "target" or "predictive".
+const char* to_string(Kind kind);
+
+// Return the kind named `name`, or nothing if no rule has that name.
+std::optional<Kind> kind_named(std::string_view name);
+
 // Return the decision for one cluster. Pure: no I/O, clock or logging.
 Decision decide(const History& history, const PolicyConfig& config, Millis now);
 
@@ -213,6 +222,21 @@ std::vector<std::string> preset_names();
 
 // Return nothing if `config` is consistent (min <= max, low < high, ...), else a usage error.
 core::Result<void> validate(const PolicyConfig& config);
+
+// One key of the policy JSON, as `set-policy --help` and the man page describe it.
+struct KeyDoc
+{
+  std::string name;
+  std::string rules;  // "all", or the rules that read it: "threshold, step"
+  std::string type;   // and range: "integer >= 1", "number in [0.5, 1]", "peak or lead"
+  std::string help;
+};
+
+// Return every key of the policy JSON: the common ones, then each rule's.
+std::vector<KeyDoc> key_docs();
+
+// Return key_docs() as indented lines of text (for `set-policy --help`).
+std::string key_help();
 
 // Return the decision with its inputs and explanation as a JSON object text (for the state
 // file and `sclman why --json`).

@@ -1,8 +1,9 @@
 #include "policy/schedule.hpp"
 
+#include "core/time.hpp"
+
 #include <fmt/format.h>
 
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -18,57 +19,14 @@ constexpr std::int64_t k_day_s = 86'400;
 // practice, and the bound keeps the backwards search cheap.
 constexpr int k_search_minutes = 8 * 24 * 60;
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, int m, int d)
-{
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil
-{
-  std::int64_t year = 1970;
-  int month = 1;  // 1-12
-  int day = 1;    // 1-31
-  int weekday = 4;  // 0 = Sunday
-  int hour = 0;
-  int minute = 0;
-};
+using core::civil_from_seconds;
+using core::days_from_civil;
+using core::days_in_month;
+using Civil = core::CivilTime;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b)
 {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
-
-Civil civil_from_seconds(std::int64_t s)
-{
-  const std::int64_t z0 = floor_div(s, k_day_s);
-  const std::int64_t sod = s - z0 * k_day_s;
-  Civil c;
-  c.weekday = int(((z0 % 7) + 11) % 7);  // 1970-01-01 was a Thursday
-  const std::int64_t z = z0 + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  c.day = int(doy - (153 * mp + 2) / 5 + 1);
-  c.month = int(mp < 10 ? mp + 3 : mp - 9);
-  c.year = yoe + era * 400 + (c.month <= 2 ? 1 : 0);
-  c.hour = int(sod / 3600);
-  c.minute = int((sod % 3600) / 60);
-  return c;
-}
-
-int days_in_month(std::int64_t y, int m)
-{
-  static constexpr std::array<int, 12> k_days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : k_days[size_t(m - 1)];
 }
 
 // ---- cron ----
@@ -391,7 +349,7 @@ std::optional<Zone> parse_zone(std::string_view tz)
 std::int64_t rule_local_seconds(std::int64_t y, const Rule& r)
 {
   const std::int64_t first = days_from_civil(y, r.month, 1);
-  const int wd_first = int(((first % 7) + 11) % 7);
+  const int wd_first = civil_from_seconds(first * k_day_s).weekday;
   int day = 1 + (r.wday - wd_first + 7) % 7 + (r.week - 1) * 7;
   while (day > days_in_month(y, r.month)) {
     day -= 7;

@@ -347,10 +347,10 @@ core::Result<std::pair<std::string, PolicyConfig>> policy_arg(std::string_view a
     if (!c) {
       return core::fail(core::ErrorKind::usage, c.error().message);
     }
-    std::string name = c->kind;
+    std::string name = to_string(c->kind);
     try {
       const auto j = nlohmann::json::parse(arg);
-      name = j.value("preset", c->kind);
+      name = j.value("preset", name);
     } catch (const nlohmann::json::exception&) {
       // policy_from_json parsed it already
     }

@@ -1,12 +1,12 @@
 #include "report/dashboard.hpp"
 
 #include "core/names.hpp"
+#include "core/time.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 
 namespace report {
 
@@ -22,27 +22,18 @@ constexpr int k_bottom = 24;
 // Return the UTC time of day, with seconds when `with_seconds`.
 std::string utc_time(Millis ts, bool with_seconds)
 {
-  const std::time_t t = static_cast<std::time_t>(ts / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const auto t = core::civil_from_seconds(ts / 1000);
   if (with_seconds) {
-    return fmt::format("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return fmt::format("{:02}:{:02}:{:02}", t.hour, t.minute, t.second);
   }
-  return fmt::format("{:02}:{:02}", tm.tm_hour, tm.tm_min);
+  return fmt::format("{:02}:{:02}", t.hour, t.minute);
 }
 
 std::string utc_full(Millis ts)
 {
-  const std::time_t t = static_cast<std::time_t>(ts / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-                     tm.tm_year + 1900,
-                     tm.tm_mon + 1,
-                     tm.tm_mday,
-                     tm.tm_hour,
-                     tm.tm_min,
-                     tm.tm_sec);
+  const auto t = core::civil_from_seconds(ts / 1000);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", t.year, t.month, t.day, t.hour,
+                     t.minute, t.second);
 }
 
 // Return a round upper bound for the y axis (1, 2, 5 x 10^n).

@@ -78,6 +78,30 @@ bad "no cluster named 'nosuch'" nosuch --max 4
 bad "--max" shop --max lots
 pass "bad values: one error line, exit 64, state unchanged"
 
+# Integer keys refuse fractions and values out of range before converting them (3600.5 was
+# stored as 3600, 5e9 refused as season -2147483648); number options refuse NaN and ''; no
+# message carries a JSON library's exception text.
+bad "cannot set the policy of 'shop': key 'seasons': 3600.5 is not an integer" \
+  shop --policy predictive --set 'seasons=[3600.5]'
+bad "seasons 5000000000 must be in [3600, 3024000]" shop --policy predictive --set 'seasons=[5e9]'
+bad "seasons 1e+67 must be in [3600, 3024000]" shop --policy predictive --set 'seasons=[1e67]'
+bad "seasons 4294967296 must be in [3600, 3024000]" \
+  shop --policy predictive --set 'seasons=[4294967296]'
+bad "cooldown -1e+300 must be at least 0" shop --set cooldown=-1e300
+bad "key 'sensitivity': \"12\" is not an integer" shop --set 'sensitivity="12"'
+bad "key 'target': \"NaN\" is not a number" shop --policy target --set target=NaN
+bad "key 'high': \"NaN\" is not a number" shop --high NaN
+bad "key 'high': \"\" is not a number" shop --high ''
+bad "schedule[0]: key 'max' is missing" shop --set 'schedule=[{"cron":"0 8 * * *","min":2}]'
+grep -q "json.exception" "$T/err" && fail "a message carries a library's exception text"
+[ "$(policy_q .kind)" = threshold ] || fail "a refused change was stored: $(policy_q .)"
+pass "integer keys refuse fractions and out-of-range values, number keys NaN and ''"
+
+"$SCLMAN" set-policy --help > "$T/help.txt"
+grep -qE '^ +seasons +predictive +list of integers in \[3600, 3024000\]' "$T/help.txt" \
+  || fail "set-policy --help does not list the policy keys: $(cat "$T/help.txt")"
+pass "set-policy --help lists the policy keys with their types and ranges"
+
 "$SCLMAN" completion bash > "$T/completion.bash"
 grep -qE '^ +set-policy\) words=".*--policy.*--set' "$T/completion.bash" || fail "bash completion lacks set-policy"
 pass "bash completion knows set-policy"

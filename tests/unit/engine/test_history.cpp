@@ -154,7 +154,7 @@ TEST_CASE("decide on the state file makes the decision simulate made from the sa
   for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
     INFO(name);
     auto c = *policy::preset(name);
-    if (c.kind == "threshold" || c.kind == "step") {
+    if (c.kind == policy::Kind::threshold || c.kind == policy::Kind::step) {
       c.high = 80;
       c.low = 40;
       c.sensitivity = 2;

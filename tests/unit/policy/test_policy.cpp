@@ -508,12 +508,12 @@ TEST_CASE("policy JSON takes the defaults of its kind or preset", "[policy]")
   CHECK(c->cooldown_s == 0);
   c = policy::policy_from_json(R"({"preset":"target-tracking","target":60,"max":30})");
   REQUIRE(c);
-  CHECK(c->kind == "target");
+  CHECK(c->kind == policy::Kind::target);
   CHECK(c->target == 60);
   CHECK(c->in_datapoints == 15);
   c = policy::policy_from_json(R"({"min":1,"max":10,"sensitivity":3,"high":50,"low":10})");
   REQUIRE(c);
-  CHECK(c->kind == "threshold");
+  CHECK(c->kind == policy::Kind::threshold);
 }
 
 TEST_CASE("bad policies are rejected with the offending value", "[policy]")
@@ -531,17 +531,18 @@ TEST_CASE("bad policies are rejected with the offending value", "[policy]")
     {R"({"schedule":[{"cron":"61 * * * *","min":1,"max":2}]})", "invalid cron minute field '61'"},
     {R"({"schedule":[{"cron":"* * * * *","tz":"Mars/Olympus","min":1,"max":2}]})",
      "invalid time zone 'Mars/Olympus'"},
-    {R"({"min":"one"})", "invalid policy value"},
+    {R"({"min":"one"})", "key 'min': \"one\" is not an integer"},
     {"[1,2]", "invalid policy JSON: not an object"},
     // Regression (fuzz_policy_json with UBSan halting): get<int> of 1.2e67 was undefined
     // behaviour; 5000000000 wrapped into another int.
     {R"({"kind":"threshold","min":12222222222222222222222222222222222222222222222222222222222222222222,"max":4})",
-     "'min' must be an integer"},
-    {R"({"max":5000000000})", "'max' must be an integer"},
-    {R"({"cooldown":-1e300})", "'cooldown' must be an integer"},
-    {R"({"sensitivity":2.5})", "'sensitivity' must be an integer"},
-    {R"({"schedule":[{"cron":"* * * * *","min":1e300,"max":2}]})", "'min' must be an integer"},
-    {R"({"warmup":true})", "'warmup' must be an integer"},
+     "min 1.2222222222222222e+67 must be at most 2147483647"},
+    {R"({"max":5000000000})", "max 5000000000 must be at most 2147483647"},
+    {R"({"cooldown":-1e300})", "cooldown -1e+300 must be at least 0"},
+    {R"({"sensitivity":2.5})", "key 'sensitivity': 2.5 is not an integer"},
+    {R"({"schedule":[{"cron":"* * * * *","min":1e300,"max":2}]})",
+     "schedule[0].min 1e+300 must be at most 2147483647"},
+    {R"({"warmup":true})", "key 'warmup': true is not an integer"},
   };
   for (const auto& [text, message] : rows) {
     INFO(text);
@@ -596,4 +597,72 @@ TEST_CASE("a decision explains itself in JSON and text", "[policy]")
   const auto text = policy::explain_text(d);
   CHECK_THAT(text, Catch::Contains("scale_out 2 -> 6"));
   CHECK_THAT(text, Catch::Contains("clamp rate_limit: 12 -> 6"));
+}
+
+TEST_CASE("predictive guards: a table of histories at the edges of each guard", "[policy]")
+{
+  // Each row kills a mutant of a guard of propose_predictive that the other cases let live
+  // (found by mutating each guard in turn). The load of poll i of n, in per-instance percent:
+  enum class Shape { flat, alternating, falling, last_polls_double };
+  const auto load = [](Shape s, int i, int n, double level) {
+    switch (s) {
+    case Shape::flat:
+      return level;
+    case Shape::alternating:
+      return i % 2 ? level * 0.8 : level * 1.2;
+    case Shape::falling:
+      return level * (1.5 - double(i) / n);
+    case Shape::last_polls_double:
+      return i > n - 5 ? level * 2 : level;
+    }
+    return level;
+  };
+  struct Guard
+  {
+    const char* what;
+    int polls;
+    Shape shape;
+    int desired;
+    double level;
+    int to;
+    const char* reason;
+    const char* rule;
+  };
+  const std::vector<Guard> rows{
+    // 61 polls give exactly k_min_residuals (60) past forecasts: enough for a forecaster
+    // (kills `size() <= k_min_residuals`); of candidates with equal loss the first wins (kills
+    // `k.cost <= best->cost`).
+    {"exactly 60 past forecasts", 61, Shape::flat, 1, 100, 1, "forecast_within_capacity",
+     "forecast_naive*ratio"},
+    // The load now (3 instances' worth at 300 % on 2) sets the floor of the scale-out even where
+    // the forecast of a falling load is lower (kills dropping `max(..., ceil_int(load))`).
+    {"never below the load now", 61, Shape::falling, 2, 300, 4, "forecast_above_capacity",
+     "forecast_naive*ratio"},
+    // The last polls at 100 % of one instance are not over capacity (kills `>=` for `>` in
+    // counting under-provisioned polls).
+    {"a poll at capacity is not under-provisioned", 61, Shape::last_polls_double, 1, 50, 1,
+     "forecast_within_capacity", "forecast_naive*ratio"},
+    // Need == desired holds both ways (kills `>=` for `>` on scale-out, `<=` for `<` on
+    // scale-in).
+    {"need equal to desired holds", 58, Shape::flat, 2, 50, 2, "forecast_within_capacity",
+     "reactive_fallback"},
+    // Loads below the floor count as the floor in ratios (kills dropping k_load_floor).
+    {"loads below the floor", 61, Shape::alternating, 1, 50, 1, "forecast_within_capacity",
+     "forecast_naive+excess"},
+  };
+  auto c = make("predictive");
+  c.max_size = 1000;
+  c.seasons_s = {};
+  for (const auto& r : rows) {
+    INFO(r.what);
+    std::vector<std::optional<double>> values;
+    for (int i = 0; i < r.polls; ++i) {
+      values.push_back(load(r.shape, i, r.polls, r.level));
+    }
+    const auto d = policy::decide(history(r.desired, values), c, k_now);
+    INFO(policy::explain_text(d));
+    CHECK(d.to == r.to);
+    CHECK(d.reason == r.reason);
+    CHECK(d.why.rule == r.rule);
+  }
 }

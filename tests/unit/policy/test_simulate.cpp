@@ -207,7 +207,7 @@ TEST_CASE("policy arguments are presets or JSON", "[simulate]")
   auto p = policy::policy_arg("hpa");
   REQUIRE(p);
   CHECK(p->first == "hpa");
-  CHECK(p->second.kind == "target");
+  CHECK(p->second.kind == policy::Kind::target);
   p = policy::policy_arg(R"({"preset":"target-tracking","target":70})");
   REQUIRE(p);
   CHECK(p->first == "target-tracking");

@@ -1,0 +1,33 @@
+// Calendar arithmetic on UTC times (ms or seconds since the epoch), with C++20 <chrono>.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace core {
+
+// A UTC time split into its calendar fields.
+struct CivilTime
+{
+  std::int64_t year = 1970;
+  int month = 1;    // 1-12
+  int day = 1;      // 1-31
+  int weekday = 4;  // 0 = Sunday
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+};
+
+// Return the calendar fields of `seconds` since the epoch (a negative time counts backwards).
+CivilTime civil_from_seconds(std::int64_t seconds);
+
+// Return the days since 1970-01-01 of the civil date y-m-d.
+std::int64_t days_from_civil(std::int64_t y, int m, int d);
+
+// Return the number of days of month `m` (1-12) of year `y`.
+int days_in_month(std::int64_t y, int m);
+
+// Return a time (ms since the epoch) in UTC as ISO 8601 to the second: "2026-11-27T06:19:09Z".
+std::string iso8601_utc(std::int64_t ms);
+
+} // namespace core
