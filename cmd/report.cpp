@@ -1,7 +1,7 @@
 // cmd/report.cpp: `sclman report --output DIR`: the static dashboard (index.html with SVG charts
 // of load, size and decisions over the last day, members, last decisions) and status.json and
 // history.json beside it, written atomically; cron regenerates it each minute.
-#include "local/nginx.hpp"
+#include "core/file.hpp"
 #include "report/dashboard.hpp"
 #include "run.hpp"
 #include "views.hpp"
@@ -120,8 +120,8 @@ core::Result<void> run_report(Env& env, const Options& o)
                     views.size(), o.output));
     return {};
   }
-  TRY(local::write_file_atomic(o.output + "/status.json", status.dump(2) + "\n"));
-  TRY(local::write_file_atomic(o.output + "/history.json",
+  TRY(core::write_file_atomic(o.output + "/status.json", status.dump(2) + "\n"));
+  TRY(core::write_file_atomic(o.output + "/history.json",
                                nlohmann::json{{"generated", now}, {"clusters", history}}.dump()
                                  + "\n"));
   // The charts start at the oldest data within the window, so a young cluster fills them.
@@ -135,7 +135,7 @@ core::Result<void> run_report(Env& env, const Options& o)
     }
   }
   from = std::max(now - window, from - (now - from) / 20 - 1000);
-  TRY(local::write_file_atomic(o.output + "/index.html", report::render_html(views, from, now)));
+  TRY(core::write_file_atomic(o.output + "/index.html", report::render_html(views, from, now)));
   spdlog::info("report.written dir={} clusters={}", o.output, views.size());
   return {};
 }

@@ -1,7 +1,7 @@
 #include "run.hpp"
 
 #include "core/exit_code.hpp"
-#include "local/nginx.hpp"
+#include "core/file.hpp"
 #include "report/textfile.hpp"
 #include "views.hpp"
 #include "core/log.hpp"
@@ -218,7 +218,7 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
       gauges.push_back({c.name, view["size"].get<int>(), c.desired, view["min"].get<int>(),
                         view["max"].get<int>()});
     }
-    return local::write_file_atomic(env.common.metrics_file,
+    return core::write_file_atomic(env.common.metrics_file,
                                     report::render_textfile(counters, runs, gauges));
   };
   if (auto written = write(); !written) {

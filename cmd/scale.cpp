@@ -144,7 +144,7 @@ core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& 
       if (!settling(instances)) {
         break;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      env.clock.sleep_for(500);
       done = engine.reconcile(c, step);
     }
     if (!done) {

@@ -1,5 +1,6 @@
 #include "cloud/local.hpp"
 
+#include "core/file.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -77,7 +78,7 @@ core::Result<Server> LocalProvider::create(const ServerSpec& spec)
     {"sclman:role", spec.role},
     {"port", port},
   };
-  TRY(local::write_file_atomic((dir / k_tag_file).string(), tags.dump() + "\n"));
+  TRY(core::write_file_atomic((dir / k_tag_file).string(), tags.dump() + "\n"));
   spdlog::info("local.server_created server={} port={}", spec.name, port);
   return *read_tags(dir);
 }

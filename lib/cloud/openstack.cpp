@@ -1,6 +1,8 @@
 #include "cloud/openstack.hpp"
 
 #include "core/log.hpp"
+#include "http/encoding.hpp"
+#include "http/retry.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +15,6 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 namespace cloud {
@@ -179,12 +180,24 @@ OpenStackProvider::OpenStackProvider(http::HttpTransport& http,
 
 bool OpenStackProvider::time_left(core::Millis delay_ms) const
 {
-  return m_options.deadline == 0 || core::steady_now() + delay_ms < m_options.deadline;
+  return m_options.deadline == 0 || m_clock.steady() + delay_ms < m_options.deadline;
 }
 
 void OpenStackProvider::pause(core::Millis delay_ms) const
 {
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  m_clock.sleep_for(delay_ms);
+}
+
+http::Backoff OpenStackProvider::backoff(core::Millis first) const
+{
+  return http::Backoff({.attempts = k_attempts,
+                        .first_backoff = first,
+                        .max_backoff = 0,
+                        .longest_wait = 0,
+                        .deadline = m_options.deadline,
+                        .deadline_margin = 0,
+                        .retry_without_deadline = true,
+                        .retry_after_is_wait = true});
 }
 
 core::Result<os::Token> OpenStackProvider::token()
@@ -216,7 +229,7 @@ core::Result<os::Token> OpenStackProvider::authenticate()
   request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
   request.body = os::auth_request_body(c);
   request.timeout_ms = m_options.timeout_ms;
-  core::Millis delay = 500;
+  auto delays = backoff(500);
   for (int attempt = 1;; ++attempt) {
     auto response = m_http.send(request);
     std::optional<core::Error> error;
@@ -243,17 +256,16 @@ core::Result<os::Token> OpenStackProvider::authenticate()
         error->message += fmt::format(" (credentials from {})", c.source);
       }
     }
-    if (error->kind != ErrorKind::upstream_transient || attempt >= k_attempts) {
+    if (error->kind != ErrorKind::upstream_transient) {
       return fail(*error);
     }
-    const core::Millis wait = error->retry_after ? error->retry_after->count() * 1000 : delay;
-    if (!time_left(wait)) {
+    const auto wait = delays.next(attempt, error->retry_after, m_clock.steady());
+    if (!wait) {
       return fail(*error);
     }
     spdlog::warn("openstack.retry service=keystone attempt={} wait_ms={} error={}", attempt,
-                 wait, core::log_quote(error->message));
-    pause(wait);
-    delay *= 2;
+                 *wait, core::log_quote(error->message));
+    pause(*wait);
   }
 }
 
@@ -272,7 +284,7 @@ void OpenStackProvider::forget_token()
 core::Result<http::HttpResponse> OpenStackProvider::call(const Call& c)
 {
   bool reauthenticated = false;
-  core::Millis delay = 500;
+  auto delays = backoff(500);
   for (int attempt = 1;; ++attempt) {
     TRY_ASSIGN(const auto t, token());
     TRY_ASSIGN(const auto base,
@@ -323,17 +335,16 @@ core::Result<http::HttpResponse> OpenStackProvider::call(const Call& c)
         error->kind = ErrorKind::upstream_transient;  // a task state that will pass
       }
     }
-    if (error->kind != ErrorKind::upstream_transient || !c.retry || attempt >= k_attempts) {
+    if (error->kind != ErrorKind::upstream_transient || !c.retry) {
       return fail(*error);
     }
-    const core::Millis wait = error->retry_after ? error->retry_after->count() * 1000 : delay;
-    if (!time_left(wait)) {
+    const auto wait = delays.next(attempt, error->retry_after, m_clock.steady());
+    if (!wait) {
       return fail(*error);
     }
     spdlog::warn("openstack.retry service={} attempt={} wait_ms={} error={}", c.service, attempt,
-                 wait, core::log_quote(error->message));
-    pause(wait);
-    delay *= 2;
+                 *wait, core::log_quote(error->message));
+    pause(*wait);
   }
 }
 
@@ -523,7 +534,7 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
     server["security_groups"] = groups;
   }
   if (!spec.user_data.empty()) {
-    auto encoded = os::base64(spec.user_data);
+    auto encoded = http::base64(spec.user_data);
     if (encoded.size() > 65535) {
       return fail(ErrorKind::upstream_rejected,
                   fmt::format("cannot create server '{}': user data is {} bytes base64-encoded, "
@@ -570,7 +581,7 @@ bool create_outcome_unknown(const core::Error& e)
 
 core::Result<Server> OpenStackProvider::create(const ServerSpec& spec)
 {
-  core::Millis delay = 1000;
+  auto delays = backoff(1000);
   for (int attempt = 1;; ++attempt) {
     TRY_ASSIGN(const auto found, find_own(spec));
     if (found) {
@@ -602,27 +613,26 @@ core::Result<Server> OpenStackProvider::create(const ServerSpec& spec)
       }
       continue;  // the loop's look-up comes first, as always
     }
-    const core::Millis wait = e.retry_after ? e.retry_after->count() * 1000 : delay;
-    if (!time_left(wait)) {
+    const auto wait = delays.next(attempt, e.retry_after, m_clock.steady());
+    if (!wait) {
       e.message = fmt::format("cannot create server '{}': {}", spec.name, e.message);
       return fail(e);
     }
     spdlog::warn("openstack.retry service=nova op=create server={} attempt={} wait_ms={} "
                  "error={}",
-                 spec.name, attempt, wait, core::log_quote(e.message));
-    pause(wait);
-    delay *= 2;
+                 spec.name, attempt, *wait, core::log_quote(e.message));
+    pause(*wait);
   }
 }
 
 core::Result<std::optional<Server>> OpenStackProvider::await_unknown_create(const ServerSpec& spec,
                                                                            core::Error e)
 {
-  const core::Millis until = core::steady_now() + m_options.timeout_ms;
+  const core::Millis until = m_clock.steady() + m_options.timeout_ms;
   spdlog::warn("openstack.create_unknown server={} wait_ms={} error={}", spec.name,
                m_options.timeout_ms, core::log_quote(e.message));
-  while (core::steady_now() < until) {
-    const core::Millis step = std::min<core::Millis>(k_unknown_poll_ms, until - core::steady_now());
+  while (m_clock.steady() < until) {
+    const core::Millis step = std::min<core::Millis>(k_unknown_poll_ms, until - m_clock.steady());
     if (!time_left(step)) {
       // The deadline comes first: the next run looks it up before it sends anything.
       e.message = fmt::format("cannot create server '{}': {} (nova may have accepted it: the "
@@ -670,7 +680,7 @@ core::Result<void> OpenStackProvider::wait_deleted(const std::string& name, cons
   // the server in ERROR (seen with SQLite behind Nova: "database is locked"). The server is gone
   // only once Nova answers 404 (or DELETED); until then the instance stays `deleting` and a
   // later run sends the DELETE again.
-  const core::Millis until = core::steady_now() + k_delete_wait_ms;
+  const core::Millis until = m_clock.steady() + k_delete_wait_ms;
   int redeletes = 0;
   os::NovaServer last;
   for (core::Millis delay = 500;; delay = std::min<core::Millis>(delay * 2, 2000)) {
@@ -691,7 +701,7 @@ core::Result<void> OpenStackProvider::wait_deleted(const std::string& name, cons
       ++redeletes;
       TRY(call({"DELETE", "compute", "/servers/" + id, "", true}));
     }
-    if (core::steady_now() + delay > until || !time_left(delay)) {
+    if (m_clock.steady() + delay > until || !time_left(delay)) {
       break;
     }
     pause(delay);

@@ -11,6 +11,7 @@
 #include "cloud/openstack_parse.hpp"
 #include "cloud/provider.hpp"
 #include "core/clock.hpp"
+#include "http/retry.hpp"
 #include "http/transport.hpp"
 
 #include <map>
@@ -79,7 +80,11 @@ private:
   core::Result<std::optional<Server>> await_unknown_create(const ServerSpec& spec, core::Error e);
   core::Result<void> wait_deleted(const std::string& name, const std::string& id);
   bool time_left(core::Millis delay_ms) const;
+  // Wait `delay_ms` on the injected clock.
   void pause(core::Millis delay_ms) const;
+  // Return the backoff of one call: k_attempts tries from `first` ms with jitter, within the
+  // deadline; a Retry-After is the wait.
+  http::Backoff backoff(core::Millis first) const;
 
   http::HttpTransport& m_http;
   core::Clock& m_clock;

@@ -1,5 +1,7 @@
 #include "cloud/openstack_auth.hpp"
 
+#include "core/file.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -28,17 +30,6 @@ void set_if(std::string& field, std::string value)
   if (!value.empty()) {
     field = std::move(value);
   }
-}
-
-std::optional<std::string> read_file(const std::string& path)
-{
-  std::ifstream in(path);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 core::Result<void> check(const Credentials& c)
@@ -210,7 +201,7 @@ core::Result<Credentials> resolve_credentials(const cloud::OpenStackConfig& conf
   if (!cloud.empty()) {
     std::vector<std::string> looked;
     for (const auto& path : clouds_yaml_paths(getenv)) {
-      const auto text = read_file(path);
+      const auto text = core::read_file(path);
       if (!text) {
         continue;
       }

@@ -1,5 +1,6 @@
 #include "cloud/openstack_cluster.hpp"
 
+#include "core/file.hpp"
 #include "local/nginx.hpp"
 #include "local/nginx_config.hpp"
 
@@ -86,7 +87,7 @@ core::Result<Server> StandInProvider::map(Server server)
     TRY_ASSIGN(port, local::free_port());
     const nlohmann::json j = {{"port", port}, {"nova_id", server.id},
                               {"nova_address", server.address}};
-    TRY(local::write_file_atomic(file.string(), j.dump() + "\n"));
+    TRY(core::write_file_atomic(file.string(), j.dump() + "\n"));
     spdlog::info("openstack.stand_in server={} nova_address={} stand_in=127.0.0.1:{}",
                  server.name, server.address, port);
   }

@@ -102,7 +102,5 @@ std::string exact_name_regex(const std::string& name);
 // `network` is empty; empty when it has none yet.
 std::string fixed_address(const NovaServer& server, const std::string& network);
 
-// Return the base64 encoding of `data`.
-std::string base64(std::string_view data);
 
 } // namespace cloud::openstack

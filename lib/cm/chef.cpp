@@ -1,6 +1,9 @@
 #include "cm/chef.hpp"
 
+#include "cm/local.hpp"
+#include "core/file.hpp"
 #include "core/log.hpp"
+#include "http/encoding.hpp"
 #include "http/retry.hpp"
 
 #include <fmt/format.h>
@@ -11,7 +14,6 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 namespace cm {
 
@@ -22,21 +24,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* k_service = "chef";
-
-std::string url_encode(std::string_view s)
-{
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':'
-        || c == '[' || c == ']') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
 
 bool transient(const core::Error& e)
 {
@@ -291,7 +278,15 @@ core::Result<http::HttpResponse> ChefClient::send(const std::string& method,
 {
   const auto [url, signed_path] = resolve(m_options.url, path);
   const auto what = fmt::format("{} '{}'", method, chef_signed_path(signed_path));
-  core::Millis backoff = 250;
+  // Equal jitter from 250 ms up to 4 s, as long as the run's deadline allows (no deadline: no
+  // retry), so that the copies of sclman a failure hit at once do not retry in step.
+  http::Backoff backoff({.attempts = 0,
+                         .first_backoff = 250,
+                         .max_backoff = 4000,
+                         .longest_wait = 0,
+                         .deadline = m_options.deadline,
+                         .deadline_margin = 100,
+                         .retry_without_deadline = false});
   for (int attempt = 1;; ++attempt) {
     ChefSignInput in;
     in.method = method;
@@ -335,23 +330,16 @@ core::Result<http::HttpResponse> ChefClient::send(const std::string& method,
     if (!transient(error)) {
       return fail(error);
     }
-    // Equal jitter: half the backoff plus a random part of the other half, so that the
-    // copies of sclman (and other clients) a failure hit at once do not retry in step.
-    core::Millis wait = http::equal_jitter(backoff, http::random_fraction());
-    if (error.retry_after) {
-      wait = std::max(wait, core::Millis(error.retry_after->count()) * 1000);
-    }
-    const auto now = core::steady_now();
-    if (m_options.deadline == 0 || now + wait + 100 >= m_options.deadline) {
+    const auto wait = backoff.next(attempt, error.retry_after, m_clock.steady());
+    if (!wait) {
       error.message += fmt::format(" (after {} attempts)", attempt);
       return fail(error);
     }
     spdlog::warn("chef.retry attempt={} wait_ms={} error={}",
                  attempt,
-                 wait,
+                 *wait,
                  core::log_quote(error.message));
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-    backoff = std::min<core::Millis>(backoff * 2, 4000);
+    m_clock.sleep_for(*wait);
   }
 }
 
@@ -409,8 +397,8 @@ core::Result<std::vector<json>> ChefClient::search_nodes(const std::string& quer
   std::vector<json> rows;
   constexpr int k_page = 1000;
   for (int start = 0;; start += k_page) {
-    const auto path = fmt::format("/search/node?q={}&start={}&rows={}", url_encode(query), start,
-                                  k_page);
+    const auto path = fmt::format("/search/node?q={}&start={}&rows={}", http::url_encode(query),
+                                  start, k_page);
     TRY_ASSIGN(const auto found, get(path));
     if (!found) {
       return fail(ErrorKind::upstream_rejected, "chef server has no node search index",
@@ -568,31 +556,11 @@ core::Result<ChefBootstrapperSettings> chef_settings(const ChefConfig& c)
   if (!c.validation_key.empty()) {
     // Checked like the client key (owner-only file), then kept as text for the user data.
     TRY(ChefKey::from_file(c.validation_key));
-    std::ifstream in(c.validation_key);
-    std::stringstream ss;
-    ss << in.rdbuf();
     s.validation_name = c.validation_client_name;
-    s.validation_key = ss.str();
+    s.validation_key = core::read_file(c.validation_key).value_or(std::string());
   }
   return s;
 }
-
-namespace {
-
-core::Result<int> port_of(const core::InstanceRef& i)
-{
-  const auto colon = i.address.rfind(':');
-  try {
-    if (colon != std::string::npos) {
-      return std::stoi(i.address.substr(colon + 1));
-    }
-  } catch (const std::exception&) {
-  }
-  return fail(ErrorKind::internal,
-              fmt::format("instance '{}' has no port in address '{}'", i.name, i.address));
-}
-
-} // namespace
 
 ChefBootstrapper::ChefBootstrapper(ChefClient& chef,
                                    core::Clock& clock,
@@ -783,9 +751,9 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
   }
   // No chef-client runs on the local provider: write what its first run would (the
   // automatic attributes the LB's search reads) and the port the instance listens on.
-  TRY_ASSIGN(const int port, port_of(i));
-  const auto colon = i.address.rfind(':');
-  const auto host = i.address.substr(0, colon);
+  TRY_ASSIGN(const auto endpoint, instance_endpoint(i));
+  const auto& host = endpoint.host;
+  const int port = *endpoint.port;
   if (!chef_node_registered_at(node, host, port)) {
     chef_node_register(node, host, port, m_clock.now());
     TRY_ASSIGN(const auto put, m_chef.put("/nodes/" + i.name, node));

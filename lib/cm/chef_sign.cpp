@@ -1,6 +1,9 @@
 #include "cm/chef_sign.hpp"
 
+#include "core/file.hpp"
+#include "core/names.hpp"
 #include "core/time.hpp"
+#include "http/encoding.hpp"
 
 #include <fmt/format.h>
 #include <openssl/bio.h>
@@ -35,21 +38,12 @@ struct MdCtxFree
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-std::string base64(const unsigned char* data, std::size_t size)
-{
-  std::string out(4 * ((size + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string digest64(const EVP_MD* md, std::string_view data)
 {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-  return base64(out, len);
+  return http::base64(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 
 core::Error sign_error(const char* what)
@@ -147,13 +141,11 @@ core::Result<ChefKey> ChefKey::from_file(const std::string& path)
                             st.st_mode & 07777,
                             path));
   }
-  std::ifstream in(path);
-  if (!in) {
+  const auto pem = core::read_file(path);
+  if (!pem) {
     return fail(ErrorKind::config, fmt::format("cannot read chef key '{}'", path));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return from_pem(ss.str(), path);
+  return from_pem(*pem, path);
 }
 
 ChefKey::ChefKey(ChefKey&& other) noexcept : m_pkey(other.m_pkey)
@@ -227,7 +219,7 @@ chef_sign(const ChefKey& key, const ChefSignInput& in)
   const auto canonical = chef_canonical_request(in);
   const bool v13 = in.version == ChefSignVersion::v1_3;
   TRY_ASSIGN(const auto sig, v13 ? sign_sha256(pkey, canonical) : sign_raw(pkey, canonical));
-  const auto sig64 = base64(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+  const auto sig64 = http::base64(sig);
   std::vector<std::pair<std::string, std::string>> headers = {
     {"X-Ops-Sign", v13 ? "algorithm=sha256;version=1.3" : "algorithm=sha1;version=1.0"},
     {"X-Ops-UserId", in.user_id},

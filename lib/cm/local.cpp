@@ -1,5 +1,6 @@
 #include "cm/local.hpp"
 
+#include "core/file.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -12,27 +13,19 @@ namespace cm {
 using core::ErrorKind;
 using core::fail;
 
-namespace {
-
-core::Result<int> port_of(const core::InstanceRef& instance)
+core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance)
 {
-  const auto colon = instance.address.rfind(':');
-  if (colon == std::string::npos) {
-    return fail(ErrorKind::internal,
-                fmt::format("instance '{}' has no port in address '{}'",
-                            instance.name,
-                            instance.address));
+  auto parsed = core::parse_host_port(instance.address);
+  if (!parsed) {
+    return fail(ErrorKind::internal, fmt::format("instance '{}' has a {}", instance.name,
+                                                 parsed.error().message));
   }
-  try {
-    return std::stoi(instance.address.substr(colon + 1));
-  } catch (const std::exception&) {
-    return fail(ErrorKind::internal,
-                fmt::format("instance '{}' has a bad address '{}'", instance.name,
-                            instance.address));
+  if (!parsed->port) {
+    return fail(ErrorKind::internal, fmt::format("instance '{}' has no port in address '{}'",
+                                                 instance.name, instance.address));
   }
+  return parsed;
 }
-
-} // namespace
 
 LocalBootstrapper::LocalBootstrapper(std::string root, std::string nginx, int worker_connections)
   : m_root(std::move(root)), m_nginx(std::move(nginx)), m_worker_connections(worker_connections)
@@ -50,19 +43,20 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
   if (nginx.running_pid()) {
     return true;
   }
-  TRY_ASSIGN(const int port, port_of(instance));
+  TRY_ASSIGN(const auto endpoint, instance_endpoint(instance));
+  const int port = *endpoint.port;
   TRY(nginx.make_dirs());
   std::string conf;
   if (instance.role == "lb") {
     const auto upstream = nginx.prefix() + "/conf/upstream.conf";
     if (!std::filesystem::exists(upstream)) {
-      TRY(local::write_file_atomic(upstream, local::render_upstream({})));
+      TRY(core::write_file_atomic(upstream, local::render_upstream({})));
     }
     conf = local::render_lb_config(instance.name, port, m_worker_connections);
   } else {
     conf = local::render_web_config(instance.name, port, m_worker_connections);
   }
-  TRY(local::write_file_atomic(nginx.conf_path(), conf));
+  TRY(core::write_file_atomic(nginx.conf_path(), conf));
   TRY(nginx.test(nginx.conf_path()));
   TRY_ASSIGN(const pid_t pid, nginx.start());
   spdlog::info("local.nginx_started instance={} role={} pid={} address={}",

@@ -3,8 +3,13 @@
 #pragma once
 
 #include "cm/bootstrapper.hpp"
+#include "core/host_port.hpp"
 
 namespace cm {
+
+// Return the host and port of `instance`'s address; an internal error when it has no port or
+// is no address.
+core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance);
 
 class LocalBootstrapper final : public Bootstrapper
 {

@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include "core/failpoint.hpp"
+#include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "engine/journal.hpp"
 
@@ -320,9 +321,9 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
                          server->status == cloud::ServerStatus::active ? InstanceState::active
                                                                       : InstanceState::building));
   if (i.role == Role::lb && !cluster.lb_port) {
-    const auto colon = i.address.rfind(':');
-    if (colon != std::string::npos) {
-      cluster.lb_port = std::stoi(i.address.substr(colon + 1));
+    const auto address = core::parse_host_port(i.address);
+    if (address && address->port) {
+      cluster.lb_port = *address->port;
       TRY(m_store.set_lb_port(cluster.id, *cluster.lb_port));
     }
   }

@@ -196,58 +196,6 @@ std::string redact_url(std::string_view url)
   return out;
 }
 
-std::string url_encode(std::string_view text)
-{
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string basic_auth(std::string_view user, std::string_view password)
-{
-  static constexpr char k_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in;
-  in.reserve(user.size() + password.size() + 1);
-  in.append(user).append(":").append(password);
-  std::string out = "Basic ";
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16)
-                       | (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8)
-                       | static_cast<unsigned>(static_cast<unsigned char>(in[i + 2]));
-    out += k_b64[(v >> 18) & 63];
-    out += k_b64[(v >> 12) & 63];
-    out += k_b64[(v >> 6) & 63];
-    out += k_b64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
-    out += k_b64[(v >> 18) & 63];
-    out += k_b64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16)
-                       | (static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8);
-    out += k_b64[(v >> 18) & 63];
-    out += k_b64[(v >> 12) & 63];
-    out += k_b64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 struct CurlTransport::Impl
 {
   TlsOptions tls;

@@ -68,12 +68,6 @@ public:
   }
 };
 
-// Return `text` percent-encoded for a URL query component (RFC 3986 unreserved kept).
-std::string url_encode(std::string_view text);
-
-// Return the value of an `Authorization: Basic` header for `user` and `password`.
-std::string basic_auth(std::string_view user, std::string_view password);
-
 // Return `url` without user info and query string, for logs.
 std::string redact_url(std::string_view url);
 

@@ -1,6 +1,7 @@
 #include "lb/nginx.hpp"
 
 #include "core/failpoint.hpp"
+#include "core/file.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -38,17 +39,14 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   // Check the whole config with the new list before it goes live: nginx -t on a copy of
   // nginx.conf that includes the candidate file.
   const auto candidate = conf_dir + "/upstream.conf.new";
-  TRY(local::write_file_atomic(candidate, rendered));
-  std::ifstream in(nginx.conf_path());
-  std::stringstream main;
-  main << in.rdbuf();
-  auto text = main.str();
+  TRY(core::write_file_atomic(candidate, rendered));
+  auto text = core::read_file(nginx.conf_path()).value_or(std::string());
   const std::string include = "include upstream.conf;";
   if (const auto at = text.find(include); at != std::string::npos) {
     text.replace(at, include.size(), "include upstream.conf.new;");
   }
   const auto test_conf = conf_dir + "/nginx.test.conf";
-  TRY(local::write_file_atomic(test_conf, text));
+  TRY(core::write_file_atomic(test_conf, text));
   if (auto r = nginx.test(test_conf); !r) {
     std::remove(candidate.c_str());
     return r;
@@ -58,17 +56,15 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   }
   SCLMAN_FAILPOINT("lb_reload.before");
   TRY(nginx.reload());
-  TRY(local::write_file_atomic(applied, rendered));
+  TRY(core::write_file_atomic(applied, rendered));
   spdlog::info("lb.reloaded lb={} backends={}", lb.name, addresses.size());
   return {};
 }
 
 core::Result<std::vector<std::string>> NginxBalancer::current(const core::InstanceRef& lb)
 {
-  std::ifstream in(m_root + "/" + lb.name + "/conf/upstream.applied");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return local::parse_upstream(ss.str());
+  const auto applied = core::read_file(m_root + "/" + lb.name + "/conf/upstream.applied");
+  return local::parse_upstream(applied.value_or(std::string()));
 }
 
 } // namespace lb

@@ -1,5 +1,7 @@
 #include "local/nginx.hpp"
 
+#include "core/file.hpp"
+
 #include "core/clock.hpp"
 
 #include <fmt/format.h>
@@ -61,12 +63,10 @@ std::string main_block(int worker_connections)
                      worker_connections);
 }
 
+// Return the contents of `path`, empty if it cannot be read.
 std::string read_file(const std::string& path)
 {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return core::read_file(path).value_or(std::string());
 }
 
 std::string first_line(const std::string& text)
@@ -257,40 +257,6 @@ std::vector<std::string> parse_upstream(std::string_view text)
     }
   }
   return out;
-}
-
-core::Result<void> write_file_atomic(const std::string& path, const std::string& content)
-{
-  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return fail(ErrorKind::state,
-                fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
-  }
-  const char* data = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    const auto n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(ErrorKind::state,
-                  fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(ErrorKind::state,
-                fmt::format("cannot rename '{}': {}", path, std::strerror(errno)));
-  }
-  return {};
 }
 
 core::Result<int> free_port()

@@ -28,9 +28,6 @@ std::string render_upstream(const std::vector<std::string>& backends);
 // Return the backends listed in an upstream.conf text (as rendered by render_upstream).
 std::vector<std::string> parse_upstream(std::string_view text);
 
-// Write `content` to `path` atomically (temporary file, fsync, rename).
-core::Result<void> write_file_atomic(const std::string& path, const std::string& content);
-
 // Return the environment a child process (nginx) gets from `environment` (NAME=VALUE entries,
 // as `environ`): only PATH, TZ, LANG and LC_*, so that credentials in sclman's environment
 // (OS_PASSWORD, ...) never reach a daemon that outlives the run.

@@ -1,5 +1,7 @@
 #include "metrics/prometheus.hpp"
 
+#include "http/encoding.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -197,10 +199,10 @@ std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>
   if (instances.empty()) {
     return {};
   }
-  auto series = read_with_retry(
-    m_transport, request(), m_deadline, "prometheus", [this](const http::HttpResponse& r) {
-      return parse_prometheus_vector(r.body, r.status, m_config.label);
-    });
+  auto series = read_with_retry(m_transport, request(), m_deadline, *m_clock, "prometheus",
+                                [this](const http::HttpResponse& r) {
+                                  return parse_prometheus_vector(r.body, r.status, m_config.label);
+                                });
   if (!series) {
     return all_fail(series.error().message);
   }

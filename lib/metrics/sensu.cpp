@@ -1,5 +1,7 @@
 #include "metrics/sensu.hpp"
 
+#include "http/encoding.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -354,7 +356,7 @@ core::Result<std::vector<CheckResult>> SensuSource::fetch()
   };
   std::string pagination;
   TRY_ASSIGN(auto results,
-             read_with_retry(m_transport, request(0), m_deadline, "sensu",
+             read_with_retry(m_transport, request(0), m_deadline, *m_clock, "sensu",
                              [&](const http::HttpResponse& r) {
                                pagination = r.header("x-pagination");
                                return page_of(r);
@@ -373,7 +375,7 @@ core::Result<std::vector<CheckResult>> SensuSource::fetch()
   for (size_t k = 0; k < answers.size(); ++k) {
     auto more = answers[k] ? page_of(*answers[k]) : tl::make_unexpected(answers[k].error());
     if (!more && more.error().kind == core::ErrorKind::upstream_transient) {
-      more = read_with_retry(m_transport, rest[k], m_deadline, "sensu", page_of);
+      more = read_with_retry(m_transport, rest[k], m_deadline, *m_clock, "sensu", page_of);
     }
     if (!more) {
       return tl::make_unexpected(more.error());
@@ -428,7 +430,8 @@ core::Result<std::vector<CheckResult>> SensuGoSource::fetch()
   std::string token;
   for (int page = 0; page < k_max_pages; ++page) {
     std::string next;
-    TRY_ASSIGN(auto more, read_with_retry(m_transport, request(token), m_deadline, "sensu_go",
+    TRY_ASSIGN(auto more, read_with_retry(m_transport, request(token), m_deadline, *m_clock,
+                                          "sensu_go",
                                           [&](const http::HttpResponse& r) {
                                             // Sensu-Continue: present while more objects
                                             // follow (API overview, Pagination).

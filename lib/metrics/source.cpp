@@ -1,5 +1,6 @@
 #include "metrics/source.hpp"
 
+#include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "http/retry.hpp"
 
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 namespace metrics {
 
@@ -25,17 +25,10 @@ std::optional<MatchBy> match_by_from(std::string_view name)
   return std::nullopt;
 }
 
-std::string_view host_of(std::string_view address)
+std::string host_of(std::string_view address)
 {
-  if (!address.empty() && address.front() == '[') {
-    const auto close = address.find(']');
-    return close == std::string_view::npos ? address : address.substr(1, close - 1);
-  }
-  const auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || address.find(':') != colon) {
-    return address;  // no port, or a bare IPv6 address
-  }
-  return address.substr(0, colon);
+  auto parsed = core::parse_host_port(address);
+  return parsed ? std::move(parsed->host) : std::string(address);
 }
 
 std::string key_of(std::string_view label_value, MatchBy by)
@@ -93,28 +86,37 @@ std::optional<double> counter_rate(std::int64_t previous,
 
 namespace detail {
 
-bool wait_before_retry(int attempt,
-                       core::Millis backoff,
+http::Backoff read_backoff(core::Millis deadline)
+{
+  return http::Backoff({.attempts = 3,
+                        .first_backoff = 500,
+                        .max_backoff = 0,
+                        .longest_wait = 10'000,
+                        .deadline = deadline,
+                        .deadline_margin = 100,
+                        .retry_without_deadline = true});
+}
+
+bool wait_before_retry(http::Backoff& backoff,
+                       int attempt,
                        const http::HttpResponse* response,
-                       core::Millis deadline,
+                       core::Clock& clock,
                        const char* service,
                        const std::string& error)
 {
-  constexpr int k_attempts = 3;
-  constexpr core::Millis k_longest_wait = 10'000;
-  core::Millis wait = http::equal_jitter(backoff, http::random_fraction());
+  std::optional<std::chrono::seconds> retry_after;
   if (response) {
     if (const auto after = http::parse_retry_after(response->header("retry-after"))) {
-      wait = std::max<core::Millis>(wait, core::Millis(*after) * 1000);
+      retry_after = std::chrono::seconds(*after);
     }
   }
-  if (attempt >= k_attempts || wait > k_longest_wait
-      || (deadline > 0 && core::steady_now() + wait + 100 >= deadline)) {
+  const auto wait = backoff.next(attempt, retry_after, clock.steady());
+  if (!wait) {
     return false;
   }
-  spdlog::warn("{}.retry attempt={} wait_ms={} error={}", service, attempt, wait,
+  spdlog::warn("{}.retry attempt={} wait_ms={} error={}", service, attempt, *wait,
                core::log_quote(error));
-  std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  clock.sleep_for(*wait);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/instance_ref.hpp"
 #include "core/result.hpp"
+#include "http/retry.hpp"
 #include "http/transport.hpp"
 
 #include <cstdint>
@@ -39,9 +40,13 @@ public:
   // Set the steady-clock time (core::steady_now) after which a poll starts no new request and
   // cuts those still running; 0: none. poll-load passes its run deadline.
   void set_deadline(core::Millis steady_deadline) { m_deadline = steady_deadline; }
+  // Make the waits between retries go through `clock` (the system clock until then); a test
+  // passes a clock that advances instead of sleeping.
+  void set_clock(core::Clock& clock) { m_clock = &clock; }
 
 protected:
   core::Millis m_deadline = 0;
+  core::Clock* m_clock = &core::system_clock();
 };
 
 // How a source's series, clients or entities are matched to instances.
@@ -54,8 +59,9 @@ enum class MatchBy {
 // Return the MatchBy named `name` (address, host, name).
 std::optional<MatchBy> match_by_from(std::string_view name);
 
-// Return the host of "host:port", "[v6]:port" or a bare host.
-std::string_view host_of(std::string_view address);
+// Return the host of "host:port", "[v6]:port" or a bare host (core::parse_host_port); `address`
+// itself when it is none of these.
+std::string host_of(std::string_view address);
 
 // Return what `instance` is known as to a source under `by`; a label value, client or entity
 // name is reduced the same way with `key_of`.
@@ -77,13 +83,16 @@ std::optional<double> counter_rate(std::int64_t previous,
                                    core::Millis current_ts);
 
 namespace detail {
-// Return false to give up after failed attempt `attempt` (the last allowed, or the wait would
-// pass `deadline` or exceed 10 s); else log `SERVICE.retry`, wait an equal-jitter share of
-// `backoff` or the answer's Retry-After, whichever is longer, and return true.
-bool wait_before_retry(int attempt,
-                       core::Millis backoff,
+// Return the backoff of reads: 3 attempts from 500 ms, no wait above 10 s or past `deadline`.
+http::Backoff read_backoff(core::Millis deadline);
+
+// Return false to give up after failed attempt `attempt` (`backoff` says so); else log
+// `SERVICE.retry`, wait on `clock` what `backoff` says (at least the answer's Retry-After) and
+// return true.
+bool wait_before_retry(http::Backoff& backoff,
+                       int attempt,
                        const http::HttpResponse* response,
-                       core::Millis deadline,
+                       core::Clock& clock,
                        const char* service,
                        const std::string& error);
 } // namespace detail
@@ -91,16 +100,18 @@ bool wait_before_retry(int attempt,
 // Send `request`, a read and so safe to repeat, and return parse(answer). A transient failure
 // (of the transport, or an upstream_transient error from `parse`: 429, 5xx, a timeout) is tried
 // again, at most 3 attempts in all, with backoff from 500 ms and the answer's Retry-After, never
-// past `deadline` (steady ms, 0: none). The final error says "(after N attempts)".
+// past `deadline` (steady ms, 0: none), waiting on `clock`. The final error says "(after N
+// attempts)".
 template <class Parse>
 auto read_with_retry(http::HttpTransport& transport,
                      const http::HttpRequest& request,
                      core::Millis deadline,
+                     core::Clock& clock,
                      const char* service,
                      Parse parse) -> decltype(parse(std::declval<const http::HttpResponse&>()))
 {
   using Out = decltype(parse(std::declval<const http::HttpResponse&>()));
-  core::Millis backoff = 500;
+  auto backoff = detail::read_backoff(deadline);
   for (int attempt = 1;; ++attempt) {
     auto answers = transport.send_batch({request}, http::BatchOptions{1, deadline});
     const auto& answer = answers.front();
@@ -108,14 +119,13 @@ auto read_with_retry(http::HttpTransport& transport,
     if (out || out.error().kind != core::ErrorKind::upstream_transient) {
       return out;
     }
-    if (!detail::wait_before_retry(attempt, backoff, answer ? &*answer : nullptr, deadline,
-                                   service, out.error().message)) {
+    if (!detail::wait_before_retry(backoff, attempt, answer ? &*answer : nullptr, clock, service,
+                                   out.error().message)) {
       if (attempt > 1) {
         out.error().message += " (after " + std::to_string(attempt) + " attempts)";
       }
       return out;
     }
-    backoff *= 2;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "cloud/openstack.hpp"
 
+#include "../core/fake_clock.hpp"
 #include "../http/one_at_a_time.hpp"
 
 #include <catch2/catch.hpp>
@@ -135,7 +136,7 @@ TEST_CASE("a create nova accepted after the client gave up is found, not sent ag
   NovaTransport nova;
   nova.post = [](int) { return timed_out(); };
   nova.servers_listed = [](int lookup) { return lookup >= 3; };
-  core::SystemClock clock;
+  test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(3000));
 
   const auto server = p.create(web_1());
@@ -149,7 +150,7 @@ TEST_CASE("a create that never reached nova is sent again once a request timeout
 {
   NovaTransport nova;
   nova.post = [](int n) { return n == 1 ? timed_out() : accepted(); };
-  core::SystemClock clock;
+  test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(1200));
 
   const auto server = p.create(web_1());
@@ -163,9 +164,9 @@ TEST_CASE("a create of unknown outcome is not sent again when the deadline comes
 {
   NovaTransport nova;
   nova.post = [](int n) { return n == 1 ? status(502) : accepted(); };
-  core::SystemClock clock;
+  test::FakeClock clock;
   auto o = options(30'000);
-  o.deadline = core::steady_now() + 1500;
+  o.deadline = clock.steady() + 1500;
   OpenStackProvider p(nova, clock, o);
 
   const auto server = p.create(web_1());
@@ -183,7 +184,7 @@ TEST_CASE("rate limits (429, 413 with Retry-After) are retried at once after the
   nova.post = [](int n) {
     return n == 1 ? status(429, "0") : n == 2 ? status(413, "0") : accepted();
   };
-  core::SystemClock clock;
+  test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(30'000));
 
   const auto server = p.create(web_1());
@@ -198,7 +199,7 @@ TEST_CASE("a 401 gets one new token and the request again; a second 401 is an au
   // The token was revoked between runs (or expired early): Nova did not act on the request.
   NovaTransport nova;
   nova.post = [](int n) { return n == 1 ? status(401) : accepted(); };
-  core::SystemClock clock;
+  test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(30'000));
   const auto server = p.create(web_1());
   REQUIRE(server);
@@ -237,7 +238,7 @@ TEST_CASE("an instance's server is the one with its recorded id, not a namesake"
 {
   NovaTransport nova;
   nova.twin = true;
-  core::SystemClock clock;
+  test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(30'000));
 
   const core::InstanceRef mine{"shop", "shop-web-1", "web", "", "s1"};

@@ -1,3 +1,4 @@
+#include "../core/fake_clock.hpp"
 #include "canned_transport.hpp"
 #include "metrics/prometheus.hpp"
 
@@ -143,6 +144,7 @@ TEST_CASE("splits host and port of an address", "[metrics]")
 TEST_CASE("encodes the query into the URL and keeps credentials in a header",
           "[metrics][prometheus]")
 {
+  test::FakeClock clock;
   metrics::PrometheusConfig c;
   c.url = "http://127.0.0.1:9090";
   c.query = R"(up{job="node"} == 1)";
@@ -150,6 +152,7 @@ TEST_CASE("encodes the query into the URL and keeps credentials in a header",
   c.password = "s3cret";
   CannedTransport none;
   metrics::PrometheusSource source(none, c);
+  source.set_clock(clock);
   const auto r = source.request();
   CHECK(r.url
         == "http://127.0.0.1:9090/api/v1/query?query=up%7Bjob%3D%22node%22%7D%20%3D%3D%201");
@@ -160,9 +163,11 @@ TEST_CASE("encodes the query into the URL and keeps credentials in a header",
 
 TEST_CASE("a failed query leaves every instance without a value", "[metrics][prometheus]")
 {
+  test::FakeClock clock;
   CannedTransport t;
   t.answer(400, R"({"status":"error","errorType":"bad_data","error":"parse error"})");
   metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
+  source.set_clock(clock);
   const auto r = source.poll({web("shop-web-1", "10.0.0.5:80"), web("shop-web-2", "10.0.0.6:80")});
   REQUIRE(r.size() == 2);
   CHECK(t.sent.size() == 1);
@@ -175,11 +180,17 @@ TEST_CASE("a failed query leaves every instance without a value", "[metrics][pro
   const auto down = source.poll({web("shop-web-1", "10.0.0.5:80")});
   CHECK(t.sent.size() == 3);
   CHECK(down[0].error == "cannot reach: connection refused (after 3 attempts)");
+  REQUIRE(clock.slept.size() == 2);  // waited on the clock, equal jitter from 500 ms
+  CHECK(clock.slept[0] >= 250);
+  CHECK(clock.slept[0] <= 500);
+  CHECK(clock.slept[1] >= 500);
+  CHECK(clock.slept[1] <= 1000);
 }
 
 TEST_CASE("a transient failure of the query is retried, within the deadline and Retry-After",
           "[metrics][prometheus]")
 {
+  test::FakeClock clock;
   const std::string ok =
     R"({"status":"success","data":{"resultType":"vector","result":[)"
     R"({"metric":{"instance":"10.0.0.5:80"},"value":[1700000000,"42"]}]}})";
@@ -190,7 +201,8 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   t.answer(503, R"({"status":"error","errorType":"unavailable","error":"too many queries"})");
   t.answer(200, ok);
   metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
-  source.set_deadline(core::steady_now() + 20'000);
+  source.set_clock(clock);
+  source.set_deadline(clock.steady() + 20'000);
   const auto r = source.poll(one);
   CHECK(t.sent.size() == 2);
   REQUIRE(r[0].value);
@@ -201,7 +213,8 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   limited.answer(429, "slow down", {{"retry-after", "30"}});
   limited.answer(200, ok);
   metrics::PrometheusSource polite(limited, metrics::PrometheusConfig{});
-  polite.set_deadline(core::steady_now() + 20'000);
+  polite.set_clock(clock);
+  polite.set_deadline(clock.steady() + 20'000);
   const auto late = polite.poll(one);
   CHECK(limited.sent.size() == 1);
   CHECK_FALSE(late[0].value);
@@ -212,6 +225,7 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   refused.answer(401, "Unauthorized");
   refused.answer(200, ok);
   metrics::PrometheusSource denied(refused, metrics::PrometheusConfig{});
+  denied.set_clock(clock);
   CHECK_FALSE(denied.poll(one)[0].value);
   CHECK(refused.sent.size() == 1);
 }

@@ -1,3 +1,4 @@
+#include "../core/fake_clock.hpp"
 #include "canned_transport.hpp"
 #include "metrics/sensu.hpp"
 
@@ -175,6 +176,7 @@ TEST_CASE("matches clients to instances by name or host", "[metrics][sensu]")
 TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
           "[metrics][sensu]")
 {
+  test::FakeClock clock;
   metrics::SensuConfig c;
   c.page_size = 2;
   c.user = "admin";
@@ -189,6 +191,7 @@ TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
   t.answer(200, "[" + core_result("shop-web-4", "load", 2, "x | load1=4") + "]",
            {{"x-pagination", R"({"limit":2,"offset":4,"total":5})"}});
   metrics::SensuSource source(t, c);
+  source.set_clock(clock);
   const auto r = source.poll({web("shop-web-1"), web("shop-web-3"), web("shop-web-4")});
   REQUIRE(t.sent.size() == 3);
   CHECK(t.sent[0].url == "http://127.0.0.1:4567/results?filter.check.name=load&limit=2&offset=0");
@@ -201,6 +204,7 @@ TEST_CASE("asks Sensu Core for the other pages once the first tells the total",
 
 TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
 {
+  test::FakeClock clock;
   metrics::SensuConfig s;
   s.page_size = 1;
   metrics::SensuGoConfig g;
@@ -214,6 +218,7 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
   t.answer(200, event("shop-web-1", "x | load1=1"), {{"sensu-continue", "L2RlZmF1bHQ/a"}});
   t.answer(200, event("shop-web-2", "x | load1=2"), {});
   metrics::SensuGoSource source(t, s, g);
+  source.set_clock(clock);
   const auto r = source.poll({web("shop-web-1"), web("shop-web-2")});
   REQUIRE(t.sent.size() == 2);
   CHECK(t.sent[0].url == "http://127.0.0.1:8080/api/core/v2/namespaces/default/events?limit=1");
@@ -232,6 +237,7 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
       broken.answer(500, R"({"Code":0,"Message":"internal error occurred"})");
     }
     metrics::SensuGoSource s2(broken, s, g);
+    s2.set_clock(clock);
     const auto r2 = s2.poll({web("shop-web-1")});
     CHECK(broken.sent.size() == 4);
     CHECK_FALSE(r2[0].value);
@@ -245,6 +251,7 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
     flaky.answer(503, "busy", {{"retry-after", "0"}});
     flaky.answer(200, event("shop-web-2", "x | load1=2"), {});
     metrics::SensuGoSource s3(flaky, s, g);
+    s3.set_clock(clock);
     const auto r3 = s3.poll({web("shop-web-1"), web("shop-web-2")});
     CHECK(flaky.sent.size() == 3);
     CHECK(flaky.sent[2].url == flaky.sent[1].url);
@@ -257,6 +264,7 @@ TEST_CASE("follows Sensu-Continue tokens of Sensu Go", "[metrics][sensu]")
     CannedTransport denied;
     denied.answer(401, R"({"message":"unauthorized"})");
     metrics::SensuGoSource s4(denied, s, g);
+    s4.set_clock(clock);
     CHECK_FALSE(s4.poll({web("shop-web-1")})[0].value);
     CHECK(denied.sent.size() == 1);
   }

@@ -42,6 +42,7 @@ class FixedClock final : public core::Clock
 {
 public:
   core::Millis now() const override { return 42'000; }
+  void sleep_for(core::Millis) override {}
 };
 } // namespace
 

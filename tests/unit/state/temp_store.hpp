@@ -18,6 +18,7 @@ struct FixedClock final : core::Clock
 {
   core::Millis t = 1'000'000'000'000;
   core::Millis now() const override { return t; }
+  void sleep_for(core::Millis ms) override { t += ms; }
 };
 
 // A directory below /tmp, removed with everything in it at the end of the scope.

@@ -1,0 +1,102 @@
+#include "core/file.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace core {
+
+namespace {
+
+Error io_error(const char* what, const std::string& path)
+{
+  return make_error(ErrorKind::state,
+                    fmt::format("cannot {} '{}': {}", what, path, std::strerror(errno)));
+}
+
+// Return the directory holding `path` ("." for a bare name).
+std::string directory_of(const std::string& path)
+{
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<void> write_all(int fd, const std::string& content, const std::string& path)
+{
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const auto n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail(io_error("write", path));
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    return fail(io_error("sync", path));
+  }
+  return {};
+}
+
+} // namespace
+
+std::optional<std::string> read_file(const std::string& path)
+{
+  std::ifstream in(path);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+Result<void> write_file_atomic(const std::string& path, const std::string& content)
+{
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fail(io_error("write", tmp));
+  }
+  auto written = write_all(fd, content, tmp);
+  if (::close(fd) != 0 && written) {
+    written = fail(io_error("write", tmp));
+  }
+  if (!written) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const auto error = io_error("rename", path);
+    ::unlink(tmp.c_str());
+    return fail(error);
+  }
+  // The rename is durable once the directory entry is: fsync the directory too (EINVAL: the
+  // file system cannot sync directories, and there is nothing more to do).
+  const auto dir = directory_of(path);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    return fail(io_error("open directory", dir));
+  }
+  const bool synced = ::fsync(dir_fd) == 0 || errno == EINVAL;
+  const auto error = synced ? Error{} : io_error("sync directory", dir);
+  ::close(dir_fd);
+  if (!synced) {
+    return fail(error);
+  }
+  return {};
+}
+
+} // namespace core
