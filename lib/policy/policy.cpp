@@ -217,9 +217,10 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
                                            out ? c.cooldown_s : in_cooldown, since_action / k_ms);
   }
   if (c.flap_budget > 0 && to != h.desired) {
-    const auto changes = std::count_if(h.actions.begin(), h.actions.end(), [&](const PastAction& a) {
-      return a.ts > now - k_hour_ms && a.to != a.from;
-    });
+    const auto changes =
+      std::count_if(h.actions.begin(), h.actions.end(), [&](const PastAction& a) {
+        return a.ts > now - k_hour_ms && a.to != a.from;
+      });
     d.inputs.emplace_back("changes_last_hour", double(changes));
     if (changes >= c.flap_budget) {
       clamp("flap_budget", h.desired, "flap_budget");

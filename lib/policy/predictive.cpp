@@ -502,8 +502,9 @@ std::vector<HistoryRange> predictive_ranges(const PolicyConfig& c, Millis window
 {
   // The recent past (lookback, cooldowns, flap budget), then each seasonal lag's slice.
   const Millis margin = 4 * k_poll_ms;
-  const Millis recent = std::max({Millis(c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms + margin,
-                                  cooldown_ms(c), c.flap_budget > 0 ? k_hour_ms : 0});
+  const Millis recent =
+    std::max({Millis(c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms + margin, cooldown_ms(c),
+              c.flap_budget > 0 ? k_hour_ms : 0});
   std::vector<HistoryRange> out;
   for (int s : c.seasons_s) {
     const Millis lag = Millis(s) * k_ms;

@@ -27,7 +27,8 @@ Proposal propose_threshold(const History& h, const PolicyConfig& c, Millis now)
       ++low;
     }
   }
-  const bool cooling = last_action_ts(h) > 0 && now - last_action_ts(h) < Millis(c.cooldown_s) * k_ms;
+  const bool cooling =
+    last_action_ts(h) > 0 && now - last_action_ts(h) < Millis(c.cooldown_s) * k_ms;
   if (cooling) {
     p.reason = "cooldown";
     p.rejected.push_back("no poll counts during the cooldown after the last action");
