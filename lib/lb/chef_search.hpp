@@ -4,7 +4,7 @@
 // rendered into the LB's nginx by the nginx balancer.
 #pragma once
 
-#include "cm/chef.hpp"
+#include "cm/chef_client.hpp"
 #include "lb/balancer.hpp"
 
 namespace lb {

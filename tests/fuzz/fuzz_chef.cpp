@@ -1,7 +1,8 @@
 // libFuzzer target: Chef server answers (a node, a search page, a client with its key, a
 // listing, an error body) never crash sclman's readers: each reader of a node or answer either
 // gives a value or an error, whatever shape the JSON has.
-#include "cm/chef.hpp"
+#include "cm/chef_client.hpp"
+#include "cm/chef_nodes.hpp"
 
 #include <cstdint>
 #include <cstdlib>
