@@ -26,14 +26,7 @@ struct Options
   std::optional<double> high;
   std::optional<double> low;
   std::optional<int> cooldown;
-  std::string provider;
-  std::string bootstrapper;  // empty: the registry's first
-  std::string balancer;      // empty: the registry's first
-  std::string metrics;  // empty: [METRICS] source
-  std::string os_cloud;
-  std::string flavor;
-  std::string image;
-  std::string network;
+  engine::DriverChoice drivers;
 };
 
 core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
@@ -63,13 +56,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
                       fmt::format("--web {} must be at least 1", o.web));
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
-  const auto provider = o.provider.empty() ? env.config.manager.provider : o.provider;
-  const auto metrics_source = engine::or_default(
-    engine::DriverKind::metrics, o.metrics.empty() ? env.config.metrics.source : o.metrics);
-  const auto bootstrapper = engine::or_default(engine::DriverKind::bootstrapper, o.bootstrapper);
-  const auto balancer = engine::or_default(engine::DriverKind::balancer, o.balancer);
-  TRY(engine::check_new_cluster(env.config, provider, o.os_cloud, bootstrapper, balancer,
-                                metrics_source));
+  TRY_ASSIGN(const auto fresh_cluster, engine::new_cluster(env.config, o.drivers));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
   if (existing && existing->status != state::ClusterStatus::creating) {
@@ -80,7 +67,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
                     existing ? "finish creating" : "create",
                     o.name,
                     o.web,
-                    provider,
+                    fresh_cluster.provider.substr(0, fresh_cluster.provider.find(':')),
                     policy::to_json(policy)));
     return {};
   }
@@ -89,15 +76,8 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster = *existing;
     spdlog::info("create_cluster.resume cluster={}", o.name);
   } else {
+    cluster = fresh_cluster;
     cluster.name = o.name;
-    // The cloud is part of the provider column, so every later run uses the same one.
-    cluster.provider = o.os_cloud.empty() ? provider : provider + ":" + o.os_cloud;
-    cluster.bootstrapper = bootstrapper;
-    cluster.balancer = balancer;
-    cluster.metrics = metrics_source;
-    cluster.flavor = o.flavor.empty() ? env.config.manager.flavor : o.flavor;
-    cluster.image = o.image.empty() ? env.config.manager.image : o.image;
-    cluster.network = o.network;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
     cluster.lb_port = o.lb_port;
@@ -157,14 +137,9 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--high", o->high, "Per-instance load above which a poll is high");
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
-  sub->add_option("--provider", o->provider, engine::option_help("--provider"));
-  sub->add_option("--bootstrapper", o->bootstrapper, engine::option_help("--bootstrapper"));
-  sub->add_option("--balancer", o->balancer, engine::option_help("--balancer"));
-  sub->add_option("--metrics", o->metrics, engine::option_help("--metrics"));
-  sub->add_option("--os-cloud", o->os_cloud, engine::option_help("--os-cloud"));
-  sub->add_option("--flavor", o->flavor, engine::option_help("--flavor"));
-  sub->add_option("--image", o->image, engine::option_help("--image"));
-  sub->add_option("--network", o->network, engine::option_help("--network"));
+  for (const auto& [flag, field] : engine::choice_options()) {
+    sub->add_option(flag, o->drivers.*field, engine::option_help(flag));
+  }
 }
 
 } // namespace cmd

@@ -221,10 +221,26 @@ std::string option_help(const std::string& option)
   return {};
 }
 
-Result<void> check_new_cluster(const core::Config& config, const std::string& provider,
-                               const std::string& os_cloud, const std::string& bootstrapper,
-                               const std::string& balancer, const std::string& metrics)
+const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_options()
 {
+  using C = DriverChoice;
+  static const std::vector<std::pair<const char*, std::string C::*>> options = {
+    {"--provider", &C::provider}, {"--bootstrapper", &C::bootstrapper},
+    {"--balancer", &C::balancer}, {"--metrics", &C::metrics},
+    {"--os-cloud", &C::os_cloud}, {"--flavor", &C::flavor},
+    {"--image", &C::image},       {"--network", &C::network},
+  };
+  return options;
+}
+
+Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choice)
+{
+  const auto& os_cloud = choice.os_cloud;
+  const auto provider = choice.provider.empty() ? config.manager.provider : choice.provider;
+  const auto metrics = or_default(DriverKind::metrics,
+                                  choice.metrics.empty() ? config.metrics.source : choice.metrics);
+  const auto bootstrapper = or_default(DriverKind::bootstrapper, choice.bootstrapper);
+  const auto balancer = or_default(DriverKind::balancer, choice.balancer);
   auto unknown = [](DriverKind kind, const std::string& name) {
     return fail(ErrorKind::usage, fmt::format("unknown {} '{}' ({})", kind_word(kind), name,
                                               driver_choices(kind)));
@@ -265,7 +281,16 @@ Result<void> check_new_cluster(const core::Config& config, const std::string& pr
   if (access(nginx.c_str(), X_OK) != 0) {
     return fail(ErrorKind::config, fmt::format("cannot run nginx '{}' ([LOCAL] nginx)", nginx));
   }
-  return {};
+  Cluster c;
+  // The cloud is part of the provider column, so every later run uses the same one.
+  c.provider = os_cloud.empty() ? provider : provider + ":" + os_cloud;
+  c.bootstrapper = bootstrapper;
+  c.balancer = balancer;
+  c.metrics = metrics;
+  c.flavor = choice.flavor.empty() ? config.manager.flavor : choice.flavor;
+  c.image = choice.image.empty() ? config.manager.image : choice.image;
+  c.network = choice.network;
+  return c;
 }
 
 const std::vector<DriverSection>& driver_sections()

@@ -104,13 +104,27 @@ const char* kind_word(DriverKind kind);
 // ("--provider", "--os-cloud", "--flavor", ...), built from the registry.
 std::string option_help(const std::string& option);
 
-// Check, before anything is written, that the drivers a new cluster names exist and fit
-// together (usage errors), and that what every cluster needs here can run (config errors).
-// `os_cloud` is create-cluster's --os-cloud ("" for none).
-core::Result<void> check_new_cluster(const core::Config& config, const std::string& provider,
-                                     const std::string& os_cloud,
-                                     const std::string& bootstrapper,
-                                     const std::string& balancer, const std::string& metrics);
+// What create-cluster's driver options chose; empty: the default.
+struct DriverChoice
+{
+  std::string provider;      // default [MANAGER] man_provider
+  std::string os_cloud;      // a cloud of a provider with clouds
+  std::string bootstrapper;  // default the registry's first
+  std::string balancer;      // default the registry's first
+  std::string metrics;       // default [METRICS] source, else the registry's first
+  std::string flavor;        // default man_flavor
+  std::string image;         // default man_image
+  std::string network;
+};
+
+// Return create-cluster's driver options and the DriverChoice field each sets.
+const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_options();
+
+// Return the driver columns (provider, bootstrapper, balancer, metrics, flavor, image, network)
+// of a new cluster from `choice` and the config's defaults, after checking, before anything
+// is written, that the drivers exist and fit together (usage errors) and that what every
+// cluster needs here can run (config errors).
+core::Result<state::Cluster> new_cluster(const core::Config& config, const DriverChoice& choice);
 
 // Owns the drivers a run may need, made from the config.
 class DriverSet

@@ -65,12 +65,6 @@ std::unordered_map<std::string, long> index_by_key(const std::vector<std::string
   return out;
 }
 
-const std::vector<std::string>& source_names()
-{
-  static const std::vector<std::string> names = {"stub_status", "prometheus", "sensu", "sensu_go"};
-  return names;
-}
-
 std::optional<double> counter_rate(std::int64_t previous,
                                    core::Millis previous_ts,
                                    std::int64_t current,

@@ -72,9 +72,6 @@ std::string key_of(std::string_view label_value, MatchBy by);
 // appears more than once (ambiguous: no instance gets a value from it). Empty keys are left out.
 std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by);
 
-// Return the source names create-cluster --metrics and [METRICS] source accept.
-const std::vector<std::string>& source_names();
-
 // Return the per-second rate between two counter readings; a counter that went down was reset
 // (the process restarted) and counts from zero, as Prometheus' rate() does. Nothing if dt <= 0.
 std::optional<double> counter_rate(std::int64_t previous,

@@ -78,20 +78,26 @@ TEST_CASE("driver_choices lists the names for messages")
   CHECK(engine::or_default(DriverKind::balancer, "chef-search") == "chef-search");
 }
 
-TEST_CASE("check_new_cluster rejects unknown drivers and a balancer without its bootstrapper")
+TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootstrapper")
 {
   core::Config config;
   config.section<local::NginxConfig>().nginx = "/bin/true";
   auto check = [&](const char* p, const char* cloud, const char* b, const char* lb,
                    const char* m) {
-    return engine::check_new_cluster(config, p, cloud, b, lb, m);
+    engine::DriverChoice choice;
+    choice.provider = p;
+    choice.os_cloud = cloud;
+    choice.bootstrapper = b;
+    choice.balancer = lb;
+    choice.metrics = m;
+    return engine::new_cluster(config, choice);
   };
   CHECK(check("local", "", "local", "nginx", "stub_status"));
   CHECK(check("ec2", "", "local", "nginx", "stub_status").error().message
         == "unknown provider 'ec2' (local or openstack)");
   CHECK(check("local", "prod", "local", "nginx", "stub_status").error().message
         == "--os-cloud needs --provider openstack");
-  CHECK(check("openstack", "prod", "local", "nginx", "stub_status"));
+  CHECK(check("openstack", "prod", "local", "nginx", "stub_status")->provider == "openstack:prod");
   CHECK(check("local", "", "local", "nginx", "x").error().message
         == "unknown metrics source 'x' (stub_status, prometheus, sensu or sensu_go)");
   CHECK(check("local", "", "x", "nginx", "stub_status").error().message
@@ -116,6 +122,20 @@ TEST_CASE("man/sclman.1 lists the drivers of the registry")
   CHECK(text.find("--bootstrapper " + joined(DriverKind::bootstrapper, "|"))
         != std::string::npos);
   CHECK(text.find("--balancer " + joined(DriverKind::balancer, "|")) != std::string::npos);
+}
+
+TEST_CASE("new_cluster fills the defaults from the config and the registry")
+{
+  core::Config config;
+  config.section<local::NginxConfig>().nginx = "/bin/true";
+  config.manager.flavor = "m1.tiny";
+  const auto c = engine::new_cluster(config, engine::DriverChoice{});
+  REQUIRE(c);
+  CHECK(c->provider == "local");
+  CHECK(c->bootstrapper == "local");
+  CHECK(c->balancer == "nginx");
+  CHECK(c->metrics == "stub_status");
+  CHECK(c->flavor == "m1.tiny");
 }
 
 TEST_CASE("every config section a driver reads has keys")
