@@ -97,8 +97,8 @@ Env::for_each_locked(std::vector<state::Cluster>& clusters,
   for (auto& c : clusters) {
     auto lock = lock_cluster(c.name);
     if (!lock) {
-      spdlog::info("{}.skipped cluster={} reason={}", command, c.name,
-                   core::log_quote(lock.error().message));
+      spdlog::debug("{}.skipped cluster={} reason={}", command, c.name,
+                    core::log_quote(lock.error().message));
       if (!first) {
         first = lock.error();
       }
