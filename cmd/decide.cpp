@@ -1,6 +1,7 @@
 // cmd/decide.cpp: `sclman decide`: evaluate each cluster's policy on its history and store the
 // decision with its inputs and reason. scale-out and scale-in carry it out.
 #include "core/log.hpp"
+#include "engine/decisions.hpp"
 #include "engine/history.hpp"
 #include "run.hpp"
 #include "views.hpp"
@@ -14,59 +15,32 @@ namespace {
 
 core::Result<void> run_decide(Env& env, const std::string& only)
 {
-  TRY_ASSIGN(const auto clusters, env.select_clusters(only));
+  TRY_ASSIGN(auto clusters, env.select_clusters(only));
   const auto now = env.clock.now();
   const core::Millis max_age = core::Millis(env.config.metrics.max_age) * 1000;
-  std::optional<core::Error> busy;
   nlohmann::json report = nlohmann::json::array();
-  for (const auto& c : clusters) {
-    if (c.status != state::ClusterStatus::active) {
-      continue;
-    }
-    auto lock = env.lock_cluster(c.name);
-    if (!lock) {
-      busy = lock.error();
-      continue;
-    }
+  std::erase_if(clusters,
+                [](const state::Cluster& c) { return c.status != state::ClusterStatus::active; });
+  const auto decide_one = [&](state::Cluster& c) -> core::Result<void> {
     TRY_ASSIGN(const auto config, policy::policy_from_json(c.policy));
     TRY_ASSIGN(const auto history, engine::load_history(*env.store, c, config, now, max_age));
     const auto decision = policy::decide(history, config, now);
-    state::DecisionRow row;
-    row.cluster_id = c.id;
-    row.ts = now;
-    row.action = decision.action;
-    row.from_size = decision.from;
-    row.to_size = decision.to;
-    row.reason = decision.reason;
-    nlohmann::json inputs = nlohmann::json::object();
-    for (const auto& [name, value] : decision.inputs) {
-      inputs[name] = value;
-    }
-    row.inputs = inputs.dump();
-    row.explanation = policy::decision_json(decision);
-    row.status = decision.action == policy::Action::hold ? state::DecisionStatus::noop
-                                                            : state::DecisionStatus::pending;
+    auto row = engine::decision_row(c, decision, now);
     if (env.dry_run() == DryRun::no) {
-      if (row.status == state::DecisionStatus::pending) {
-        TRY(env.store->supersede_pending(c.id));
-      }
-      TRY_ASSIGN(row.id, env.store->insert_decision(row));
+      TRY(engine::record_decision(*env.store, row));
     }
     const auto level = decision.action == policy::Action::hold ? spdlog::level::debug
                                                                 : spdlog::level::info;
-    spdlog::log(level,
-                "decide.decision cluster={} action={} from={} to={} reason={}",
-                c.name,
-                policy::to_string(row.action),
-                row.from_size,
-                row.to_size,
-                row.reason);
+    spdlog::log(level, "decide.decision cluster={} action={} from={} to={} reason={}", c.name,
+                policy::to_string(row.action), row.from_size, row.to_size, row.reason);
     auto view = decision_json(row);
     view["cluster"] = c.name;
     // With --dry-run nothing is stored for `why`: the explanation is shown here instead.
     view["explanation"] = nlohmann::json::parse(row.explanation);
     report.push_back(std::move(view));
-  }
+    return {};
+  };
+  TRY_ASSIGN(const auto busy, env.for_each_locked(clusters, decide_one));
   if (env.common.json) {
     out(report.dump(2));
   } else if (!env.common.cron) {

@@ -1,6 +1,7 @@
 // cmd/poll_load.cpp: `sclman poll-load`: one load sample per web instance in service, from each
 // cluster's metrics source, asked in bulk.
 #include "core/log.hpp"
+#include "engine/poll.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -21,23 +22,12 @@ struct Target
 
 core::Result<void> run_poll_load(Env& env, const std::string& only)
 {
-  TRY_ASSIGN(const auto clusters, env.select_clusters(only));
+  TRY_ASSIGN(auto clusters, env.select_clusters(only));
   const auto ts = env.clock.now();
   std::vector<state::LockGuard> locks;
-  std::optional<core::Error> busy;
   std::map<metrics::MetricsSource*, std::vector<Target>> by_source;
-  for (const auto& c : clusters) {
-    if (!state::is_live(c.status)) {
-      continue;
-    }
-    auto lock = env.lock_cluster(c.name);
-    if (!lock) {
-      busy = lock.error();
-      spdlog::info("poll_load.skipped cluster={} reason={}", c.name,
-                   core::log_quote(lock.error().message));
-      continue;
-    }
-    locks.push_back(std::move(*lock));
+  std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
+  const auto collect = [&](state::Cluster& c) -> core::Result<void> {
     TRY_ASSIGN(const auto drivers, env.drivers->for_cluster(c));
     TRY_ASSIGN(const auto instances, env.store->instances(c.id));
     for (const auto& i : instances) {
@@ -45,7 +35,9 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
         by_source[drivers.metrics].push_back(Target{c, i});
       }
     }
-  }
+    return {};
+  };
+  TRY_ASSIGN(const auto busy, env.for_each_locked(clusters, collect, {}, &locks));
   std::vector<state::Sample> samples;
   nlohmann::json report = nlohmann::json::array();
   int missing = 0;
@@ -62,24 +54,9 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
     const auto readings = source->poll(refs);
     for (size_t k = 0; k < targets.size(); ++k) {
       const auto& t = targets[k];
-      const auto& r = readings[k];
-      state::Sample s{t.instance.id, t.cluster.id, ts, std::nullopt, std::nullopt};
-      if (r.counter) {
-        s.raw = r.counter;
-        TRY_ASSIGN(const auto previous, env.store->last_raw_sample(t.instance.id));
-        // Rate from the last stored counter, so a missed tick only widens the interval.
-        if (previous && ts - previous->ts <= max_age) {
-          s.value = metrics::counter_rate(*previous->raw, previous->ts, *r.counter, ts);
-        }
-      } else if (r.value && ts - r.ts <= max_age) {
-        s.value = r.value;
-      }
-      auto error = r.error;
-      if (error.empty() && r.value && !s.value) {
-        // Stale data is not fresh data: the source's last value is older than max_age.
-        error = fmt::format("sample is {}s old (max_age {}s)", (ts - r.ts) / 1000,
-                            max_age / 1000);
-      }
+      TRY_ASSIGN(auto polled, engine::sample_of(*env.store, t.instance, readings[k], ts, max_age));
+      const auto& s = polled.sample;
+      const auto& error = polled.error;
       if (!error.empty()) {
         ++missing;
         spdlog::warn("poll_load.missing cluster={} instance={} error={}",

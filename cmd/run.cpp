@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -84,6 +85,40 @@ core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)
   const core::Millis stale = core::Millis(config.manager.run_deadline) * 3000;
   TRY(store->lock("cluster:" + name, stale));
   return state::LockGuard(*store, "cluster:" + name);
+}
+
+core::Result<std::optional<core::Error>>
+Env::for_each_locked(std::vector<state::Cluster>& clusters,
+                     const std::function<core::Result<void>(state::Cluster&)>& fn,
+                     std::initializer_list<core::ErrorKind> deferred,
+                     std::vector<state::LockGuard>* keep)
+{
+  std::optional<core::Error> first;
+  for (auto& c : clusters) {
+    auto lock = lock_cluster(c.name);
+    if (!lock) {
+      spdlog::debug("{}.skipped cluster={} reason={}", command, c.name,
+                    core::log_quote(lock.error().message));
+      if (!first) {
+        first = lock.error();
+      }
+      continue;
+    }
+    auto done = fn(c);
+    if (keep) {
+      keep->push_back(std::move(*lock));
+    }
+    if (done) {
+      continue;
+    }
+    if (std::find(deferred.begin(), deferred.end(), done.error().kind) == deferred.end()) {
+      return tl::make_unexpected(done.error());
+    }
+    if (!first) {
+      first = done.error();
+    }
+  }
+  return first;
 }
 
 core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)

@@ -154,6 +154,18 @@ constexpr const char* k_decision_columns =
 
 } // namespace
 
+namespace query {
+const char* const k_last_raw_sample =
+  "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+  "WHERE instance_id = ? AND raw IS NOT NULL ORDER BY ts DESC LIMIT 1";
+const char* const k_samples_between =
+  "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+  "WHERE cluster_id = ? AND ts BETWEEN ? AND ? ORDER BY ts, instance_id";
+const char* const k_actions_since =
+  "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
+  "= ? AND status = 'done' AND done_at >= ? ORDER BY done_at";
+} // namespace query
+
 Result<Store> Store::open(const std::string& path, core::Clock& clock)
 {
   TRY(check_header(path));
@@ -442,8 +454,7 @@ Result<std::optional<Sample>> Store::last_raw_sample(std::int64_t instance_id)
 {
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
-                           "WHERE instance_id = ? AND raw IS NOT NULL ORDER BY ts DESC LIMIT 1"));
+                           query::k_last_raw_sample));
   s.bind(1, instance_id);
   TRY_ASSIGN(const bool row, s.step());
   if (!row) {
@@ -463,8 +474,7 @@ Result<std::vector<Sample>> Store::samples_between(std::int64_t cluster_id, Mill
 {
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
-                           "WHERE cluster_id = ? AND ts BETWEEN ? AND ? ORDER BY ts, instance_id"));
+                           query::k_samples_between));
   s.bind(1, cluster_id).bind(2, from).bind(3, to);
   std::vector<Sample> out;
   for (;;) {
@@ -568,8 +578,7 @@ Result<std::vector<policy::PastAction>> Store::actions_since(std::int64_t cluste
 {
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
-                           "= ? AND status = 'done' AND done_at >= ? ORDER BY done_at"));
+                           query::k_actions_since));
   s.bind(1, cluster_id).bind(2, since);
   std::vector<policy::PastAction> out;
   for (;;) {

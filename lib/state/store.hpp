@@ -17,6 +17,13 @@ namespace state {
 using core::Millis;
 using core::Result;
 
+// The text of the queries whose plans unit tests check with EXPLAIN QUERY PLAN.
+namespace query {
+extern const char* const k_last_raw_sample;  // Store::last_raw_sample
+extern const char* const k_samples_between;  // Store::samples_between (and samples_since)
+extern const char* const k_actions_since;    // Store::actions_since
+} // namespace query
+
 class Store
 {
 public:

@@ -56,12 +56,8 @@ TEST_CASE("decide's window queries use an index", "[state]")
   FixedClock clock;
   auto store = state::Store::open((dir.path / "s.db").string(), clock);
   REQUIRE(store);
-  const auto samples = plan(*store,
-                            "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
-                            "WHERE cluster_id = 1 AND ts BETWEEN 5 AND 9 ORDER BY ts, instance_id");
+  const auto samples = plan(*store, state::query::k_samples_between);
   CHECK_THAT(samples, Catch::Contains("USING INDEX load_samples_cluster_ts (cluster_id=? AND ts>? AND ts<?)"));
-  const auto actions = plan(*store,
-                            "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
-                            "= 1 AND status = 'done' AND done_at >= 5 ORDER BY done_at");
+  const auto actions = plan(*store, state::query::k_actions_since);
   CHECK_THAT(actions, Catch::Contains("USING INDEX decisions_done (cluster_id=? AND done_at>?)"));
 }

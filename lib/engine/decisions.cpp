@@ -1,0 +1,113 @@
+#include "engine/decisions.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace engine {
+
+using state::DecisionAction;
+using state::DecisionStatus;
+
+state::DecisionRow decision_row(const state::Cluster& cluster, const policy::Decision& decision,
+                                core::Millis now)
+{
+  state::DecisionRow row;
+  row.cluster_id = cluster.id;
+  row.ts = now;
+  row.action = decision.action;
+  row.from_size = decision.from;
+  row.to_size = decision.to;
+  row.reason = decision.reason;
+  nlohmann::json inputs = nlohmann::json::object();
+  for (const auto& [name, value] : decision.inputs) {
+    inputs[name] = value;
+  }
+  row.inputs = inputs.dump();
+  row.explanation = policy::decision_json(decision);
+  row.status = decision.action == DecisionAction::hold ? DecisionStatus::noop
+                                                       : DecisionStatus::pending;
+  return row;
+}
+
+core::Result<void> record_decision(state::Store& store, state::DecisionRow& row)
+{
+  if (row.status == DecisionStatus::pending) {
+    TRY(store.supersede_pending(row.cluster_id));
+  }
+  TRY_ASSIGN(row.id, store.insert_decision(row));
+  return {};
+}
+
+namespace {
+
+// Return the size given by hand, recorded as a manual decision already done.
+core::Result<std::optional<int>> take_manual(state::Store& store, const state::Cluster& c,
+                                             const policy::PolicyConfig& policy,
+                                             const TakeOptions& o, core::Millis now)
+{
+  const int to = *o.to;
+  if (to < policy.min_size || to > policy.max_size) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--to {} is outside [min {}, max {}] of cluster '{}'", to,
+                                  policy.min_size, policy.max_size, c.name));
+  }
+  if ((o.action == DecisionAction::scale_out && to < c.desired)
+      || (o.action == DecisionAction::scale_in && to > c.desired)) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--to {} would scale cluster '{}' the other way (desired {})",
+                                  to, c.name, c.desired));
+  }
+  if (to == c.desired) {
+    return std::optional<int>{};
+  }
+  state::DecisionRow row;
+  row.cluster_id = c.id;
+  row.ts = now;
+  row.action = o.action;
+  row.from_size = c.desired;
+  row.to_size = to;
+  row.reason = "manual";
+  row.inputs = "{}";
+  row.status = DecisionStatus::done;
+  row.done_at = now;
+  if (o.write) {
+    TRY(store.supersede_pending(c.id));
+    TRY(store.insert_decision(row));
+  }
+  return std::optional<int>{to};
+}
+
+} // namespace
+
+core::Result<std::optional<int>> take_decision(state::Store& store,
+                                               const state::Cluster& c,
+                                               const policy::PolicyConfig& policy,
+                                               const TakeOptions& o,
+                                               core::Millis now)
+{
+  if (o.to) {
+    return take_manual(store, c, policy, o, now);
+  }
+  TRY_ASSIGN(auto pending, store.pending_decision(c.id));
+  if (!pending || pending->action != o.action) {
+    return std::optional<int>{};
+  }
+  if (now - pending->ts > o.ttl) {
+    spdlog::warn("decision.expired cluster={} id={} age_s={}", c.name, pending->id,
+                 (now - pending->ts) / 1000);
+    if (o.write) {
+      TRY(store.set_decision_status(pending->id, DecisionStatus::expired));
+    }
+    return std::optional<int>{};
+  }
+  const int to = std::clamp(pending->to_size, policy.min_size, policy.max_size);
+  if (o.write) {
+    TRY(store.set_decision_status(pending->id, DecisionStatus::done));
+  }
+  return std::optional<int>{to};
+}
+
+} // namespace engine

@@ -1,0 +1,40 @@
+// Decisions between `decide` and `scale-out`/`scale-in`: how a policy::Decision is stored, and
+// which stored decision (or size given by hand) a scale command carries out.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "policy/policy.hpp"
+#include "state/store.hpp"
+
+#include <optional>
+
+namespace engine {
+
+// Return the row that records `decision` for `cluster` at `now`: pending unless it holds.
+state::DecisionRow decision_row(const state::Cluster& cluster, const policy::Decision& decision,
+                                core::Millis now);
+
+// Store `row` (filling its id), superseding the cluster's pending decisions if it is pending.
+core::Result<void> record_decision(state::Store& store, state::DecisionRow& row);
+
+// What a scale command may carry out.
+struct TakeOptions
+{
+  state::DecisionAction action = state::DecisionAction::scale_out;  // scale_out or scale_in
+  std::optional<int> to;      // a size given by hand (--to)
+  core::Millis ttl = 0;       // a pending decision older than this expires unused
+  bool write = true;          // false for --dry-run: decide, store nothing
+};
+
+// Return the desired size `cluster` should now have, from a size given by hand (recorded as a
+// manual decision, done) or the cluster's pending decision of the same action (marked done, or
+// expired past the TTL), clamped to the policy's [min, max]; nothing when there is nothing to
+// apply. A --to outside [min, max] or in the other direction is a usage error.
+core::Result<std::optional<int>> take_decision(state::Store& store,
+                                               const state::Cluster& cluster,
+                                               const policy::PolicyConfig& policy,
+                                               const TakeOptions& options,
+                                               core::Millis now);
+
+} // namespace engine

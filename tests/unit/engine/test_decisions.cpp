@@ -1,0 +1,134 @@
+// Decisions between decide and scale: the row a decision makes, which pending decision a scale
+// command takes, the TTL and --to.
+#include "engine/decisions.hpp"
+#include "../state/temp_store.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+using state::DecisionAction;
+using state::DecisionStatus;
+
+policy::PolicyConfig sizes(int min, int max)
+{
+  policy::PolicyConfig p;
+  p.min_size = min;
+  p.max_size = max;
+  return p;
+}
+
+// Record a pending decision of `action` to `to` for the shop, `age` ms old.
+void pending(state_test::ShopState& s, DecisionAction action, int to, core::Millis age = 0)
+{
+  policy::Decision d;
+  d.action = action;
+  d.from = s.cluster.desired;
+  d.to = to;
+  d.reason = "test";
+  auto row = engine::decision_row(s.cluster, d, s.clock.t - age);
+  REQUIRE(engine::record_decision(*s.store, row));
+}
+
+} // namespace
+
+TEST_CASE("a hold is recorded as noop, a scaling decision as pending with its inputs",
+          "[engine]")
+{
+  state_test::ShopState s;
+  policy::Decision d;
+  d.action = DecisionAction::hold;
+  d.from = d.to = 2;
+  d.reason = "in_band";
+  d.inputs = {{"load", 0.5}};
+  const auto hold = engine::decision_row(s.cluster, d, s.clock.t);
+  CHECK(hold.status == DecisionStatus::noop);
+  CHECK(hold.inputs == R"({"load":0.5})");
+  d.action = DecisionAction::scale_out;
+  d.to = 3;
+  CHECK(engine::decision_row(s.cluster, d, s.clock.t).status == DecisionStatus::pending);
+}
+
+TEST_CASE("a new pending decision supersedes the older one", "[engine]")
+{
+  state_test::ShopState s;
+  pending(s, DecisionAction::scale_out, 3);
+  pending(s, DecisionAction::scale_out, 4);
+  const auto rows = s.store->decisions(s.cluster.id, 5);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  CHECK((*rows)[0].status == DecisionStatus::pending);
+  CHECK((*rows)[1].status == DecisionStatus::superseded);
+}
+
+TEST_CASE("scale takes the pending decision of its own direction, clamped", "[engine]")
+{
+  state_test::ShopState s;
+  pending(s, DecisionAction::scale_out, 9);
+  engine::TakeOptions o;
+  o.ttl = 60'000;
+  o.action = DecisionAction::scale_in;
+  auto to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);
+  CHECK_FALSE(*to);
+  o.action = DecisionAction::scale_out;
+  to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);
+  CHECK(*to == 5);
+  const auto left = s.store->pending_decision(s.cluster.id);
+  REQUIRE(left);
+  CHECK_FALSE(*left);
+}
+
+TEST_CASE("a pending decision past the TTL expires unused", "[engine]")
+{
+  state_test::ShopState s;
+  pending(s, DecisionAction::scale_out, 3, 120'000);
+  engine::TakeOptions o;
+  o.ttl = 60'000;
+  const auto to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);
+  CHECK_FALSE(*to);
+  const auto rows = s.store->decisions(s.cluster.id, 1);
+  REQUIRE(rows);
+  CHECK(rows->front().status == DecisionStatus::expired);
+}
+
+TEST_CASE("--dry-run takes a decision without marking it", "[engine]")
+{
+  state_test::ShopState s;
+  pending(s, DecisionAction::scale_out, 3);
+  engine::TakeOptions o;
+  o.ttl = 60'000;
+  o.write = false;
+  const auto to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);
+  CHECK(*to == 3);
+  const auto still = s.store->pending_decision(s.cluster.id);
+  REQUIRE(still);
+  CHECK(*still);
+}
+
+TEST_CASE("--to is checked against min, max and the direction, and recorded as manual",
+          "[engine]")
+{
+  state_test::ShopState s;  // desired 2
+  engine::TakeOptions o;
+  o.action = DecisionAction::scale_out;
+  o.to = 9;
+  auto to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE_FALSE(to);
+  CHECK(to.error().kind == core::ErrorKind::usage);
+  o.to = 1;
+  to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE_FALSE(to);
+  CHECK_THAT(to.error().message, Catch::Contains("the other way"));
+  o.to = 4;
+  to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);
+  CHECK(*to == 4);
+  const auto rows = s.store->decisions(s.cluster.id, 1);
+  REQUIRE(rows);
+  CHECK(rows->front().reason == "manual");
+  CHECK(rows->front().status == DecisionStatus::done);
+}
