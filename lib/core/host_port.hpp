@@ -1,4 +1,5 @@
-// "host:port" as sclman reads it from Nova, Chef attributes and metrics labels: one strict parser.
+// "host:port" as sclman reads it from the cloud, configuration management and metrics labels:
+// one strict parser.
 #pragma once
 
 #include "core/result.hpp"

@@ -6,21 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <set>
 #include <string>
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// Files that still know vendor names, each with why.
-const std::set<std::string> not_yet = {
-  // NEEDSWORK: write_file_atomic moves from lib/local/nginx.hpp to lib/core (issue 12, util).
-  "cmd/run.cpp",
-  "cmd/report.cpp",
-};
-
-} // namespace
 
 TEST_CASE("cmd/ and lib/core/ name no vendor")
 {
@@ -34,9 +22,6 @@ TEST_CASE("cmd/ and lib/core/ name no vendor")
         continue;
       }
       const auto rel = fs::relative(entry.path(), root).string();
-      if (not_yet.count(rel)) {
-        continue;
-      }
       ++files;
       std::ifstream in(entry.path());
       std::string line;
