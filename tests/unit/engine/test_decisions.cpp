@@ -94,7 +94,7 @@ TEST_CASE("a pending decision past the TTL expires unused", "[engine]")
   CHECK(rows->front().status == DecisionStatus::expired);
 }
 
-TEST_CASE("--dry-run takes a decision without marking it", "[engine]")
+TEST_CASE("a dry run takes a decision without marking it", "[engine]")
 {
   state_test::ShopState s;
   pending(s, DecisionAction::scale_out, 3);
@@ -109,7 +109,7 @@ TEST_CASE("--dry-run takes a decision without marking it", "[engine]")
   CHECK(*still);
 }
 
-TEST_CASE("--to is checked against min, max and the direction, and recorded as manual",
+TEST_CASE("a --to size is checked against min, max and the direction, and recorded as manual",
           "[engine]")
 {
   state_test::ShopState s;  // desired 2
