@@ -87,7 +87,7 @@ Result<bool> Engine::health_ok(const Instance& i)
 {
   http::HttpRequest request;
   request.url = fmt::format("http://{}{}", i.address,
-                            i.role == state::Role::lb ? "/nginx_status" : "/");
+                            i.role == state::Role::lb ? m_drivers.balancer->health_path() : "/");
   request.timeout_ms = m_options.health_timeout_ms;
   auto response = m_drivers.http->send(request);
   if (!response) {

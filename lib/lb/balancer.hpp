@@ -19,6 +19,8 @@ public:
                                    const std::vector<core::InstanceRef>& backends) = 0;
   // Return the addresses the LB forwards to now.
   virtual core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) = 0;
+  // Return the path on the LB's address that answers 200 once the LB serves ("/status").
+  virtual std::string health_path() const = 0;
 };
 
 } // namespace lb

@@ -59,4 +59,9 @@ core::Result<std::vector<std::string>> ChefSearchBalancer::current(const core::I
   return m_render.current(lb);
 }
 
+std::string ChefSearchBalancer::health_path() const
+{
+  return m_render.health_path();
+}
+
 } // namespace lb

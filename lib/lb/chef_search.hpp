@@ -19,6 +19,8 @@ public:
   core::Result<void> apply(const core::InstanceRef& lb,
                            const std::vector<core::InstanceRef>& backends) override;
   core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override;
+  // Return the rendering balancer's: the LB is what it renders into.
+  std::string health_path() const override;
 
 private:
   cm::ChefClient& m_chef;

@@ -67,4 +67,9 @@ core::Result<std::vector<std::string>> NginxBalancer::current(const core::Instan
   return local::parse_upstream(applied.value_or(std::string()));
 }
 
+std::string NginxBalancer::health_path() const
+{
+  return std::string(local::k_status_path);
+}
+
 } // namespace lb

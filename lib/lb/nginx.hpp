@@ -16,6 +16,7 @@ public:
   core::Result<void> apply(const core::InstanceRef& lb,
                            const std::vector<core::InstanceRef>& backends) override;
   core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override;
+  std::string health_path() const override;
 
 private:
   std::string m_root;

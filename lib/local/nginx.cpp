@@ -183,7 +183,7 @@ std::string render_web_config(const std::string& name, int port, int worker_conn
                        "{}"
                        "  server {{\n"
                        "    listen 127.0.0.1:{};\n"
-                       "    location = /nginx_status {{\n"
+                       "    location = {} {{\n"
                        "      stub_status;\n"
                        "      allow 127.0.0.1;\n"
                        "      deny all;\n"
@@ -196,6 +196,7 @@ std::string render_web_config(const std::string& name, int port, int worker_conn
                        "}}\n",
                        k_temp_paths,
                        port,
+                       k_status_path,
                        name,
                        k_page_name_width);
 }
@@ -210,7 +211,7 @@ std::string render_lb_config(const std::string& name, int port, int worker_conne
                        "  server {{\n"
                        "    listen 127.0.0.1:{};\n"
                        "    # LB {}\n"
-                       "    location = /nginx_status {{\n"
+                       "    location = {} {{\n"
                        "      stub_status;\n"
                        "      allow 127.0.0.1;\n"
                        "      deny all;\n"
@@ -225,7 +226,8 @@ std::string render_lb_config(const std::string& name, int port, int worker_conne
                        "}}\n",
                        k_temp_paths,
                        port,
-                       name);
+                       name,
+                       k_status_path);
 }
 
 std::string render_upstream(const std::vector<std::string>& backends)

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -15,8 +16,11 @@ namespace local {
 // count a different instance as a failure.
 inline constexpr int k_page_name_width = 48;
 
+// The path where every instance's nginx (web and LB) serves stub_status, to 127.0.0.1 only.
+inline constexpr std::string_view k_status_path = "/nginx_status";
+
 // Return the web instance's nginx.conf: a page naming the instance and stub_status at
-// /nginx_status, readable from 127.0.0.1 only.
+// k_status_path, readable from 127.0.0.1 only.
 std::string render_web_config(const std::string& name, int port, int worker_connections);
 
 // Return the LB's nginx.conf: proxies to upstream `sclman_backends` from conf/upstream.conf.
