@@ -40,7 +40,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
     report.push_back(std::move(view));
     return {};
   };
-  TRY_ASSIGN(const auto busy, env.for_each_locked(clusters, decide_one));
+  TRY_ASSIGN(const auto busy, engine::for_each_locked(env.locker(), clusters, decide_one));
   if (env.common.json) {
     out(report.dump(2));
   } else if (!env.common.cron) {

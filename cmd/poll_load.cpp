@@ -37,7 +37,7 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
     }
     return {};
   };
-  TRY_ASSIGN(const auto busy, env.for_each_locked(clusters, collect, {}, &locks));
+  TRY_ASSIGN(const auto busy, engine::for_each_locked(env.locker(), clusters, collect, {}, &locks));
   std::vector<state::Sample> samples;
   nlohmann::json report = nlohmann::json::array();
   int missing = 0;

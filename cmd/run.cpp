@@ -79,46 +79,15 @@ core::Result<void> prepare(Env& env, const Traits& traits)
 
 } // namespace
 
-core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)
+engine::Locker Env::locker()
 {
   // A lock older than three deadlines belongs to a run that cannot still be acting.
-  const core::Millis stale = core::Millis(config.manager.run_deadline) * 3000;
-  TRY(store->lock("cluster:" + name, stale));
-  return state::LockGuard(*store, "cluster:" + name);
+  return engine::Locker{&*store, core::Millis(config.manager.run_deadline) * 3000, command};
 }
 
-core::Result<std::optional<core::Error>>
-Env::for_each_locked(std::vector<state::Cluster>& clusters,
-                     const std::function<core::Result<void>(state::Cluster&)>& fn,
-                     std::initializer_list<core::ErrorKind> deferred,
-                     std::vector<state::LockGuard>* keep)
+core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)
 {
-  std::optional<core::Error> first;
-  for (auto& c : clusters) {
-    auto lock = lock_cluster(c.name);
-    if (!lock) {
-      spdlog::debug("{}.skipped cluster={} reason={}", command, c.name,
-                    core::log_quote(lock.error().message));
-      if (!first) {
-        first = lock.error();
-      }
-      continue;
-    }
-    auto done = fn(c);
-    if (keep) {
-      keep->push_back(std::move(*lock));
-    }
-    if (done) {
-      continue;
-    }
-    if (std::find(deferred.begin(), deferred.end(), done.error().kind) == deferred.end()) {
-      return tl::make_unexpected(done.error());
-    }
-    if (!first) {
-      first = done.error();
-    }
-  }
-  return first;
+  return engine::lock_cluster(locker(), name);
 }
 
 core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)

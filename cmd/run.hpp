@@ -6,6 +6,7 @@
 #include "core/config.hpp"
 #include "core/result.hpp"
 #include "engine/engine.hpp"
+#include "engine/locked.hpp"
 #include "state/store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -49,16 +50,8 @@ struct Env
   // Take the lock of cluster `name`; busy with the holder's pid and host if another run has it.
   core::Result<state::LockGuard> lock_cluster(const std::string& name);
 
-  // Call `fn` on each of `clusters` holding its lock. A cluster whose lock another run holds is
-  // skipped (logged as `<command>.skipped`); so is the rest of a cluster whose `fn` fails with
-  // an error of a kind in `deferred`. Any other error of `fn` is returned at once. Return the
-  // first skip's error, or nothing if none. With `keep`, the locks stay held there after the
-  // loop instead of being released after each `fn`.
-  core::Result<std::optional<core::Error>>
-  for_each_locked(std::vector<state::Cluster>& clusters,
-                  const std::function<core::Result<void>(state::Cluster&)>& fn,
-                  std::initializer_list<core::ErrorKind> deferred = {},
-                  std::vector<state::LockGuard>* keep = nullptr);
+  // Return how this run takes cluster locks (for engine::for_each_locked).
+  engine::Locker locker();
 
   // Return the engine for `cluster`, with this run's deadline and the config's timings.
   core::Result<engine::Engine> engine_for(const state::Cluster& cluster);

@@ -96,8 +96,9 @@ core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& 
   }
   std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
   TRY_ASSIGN(const auto skipped,
-             env.for_each_locked(
-               clusters, [&](state::Cluster& c) { return scale_cluster(env, c, direction, o); },
+             engine::for_each_locked(
+               env.locker(), clusters,
+               [&](state::Cluster& c) { return scale_cluster(env, c, direction, o); },
                {core::ErrorKind::upstream_transient}));
   if (skipped) {
     return tl::make_unexpected(*skipped);

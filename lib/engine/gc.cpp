@@ -2,6 +2,8 @@
 
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
+#include "engine/journal.hpp"
+#include "engine/locked.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,11 +19,9 @@ using state::InstanceState;
 
 namespace {
 
-Result<state::LockGuard> lock_cluster(state::Store& store, const std::string& cluster,
-                                      const GcOptions& o)
+Locker locker(state::Store& store, const GcOptions& o)
 {
-  TRY(store.lock("cluster:" + cluster, o.lock_stale));
-  return state::LockGuard(store, "cluster:" + cluster);
+  return Locker{&store, o.lock_stale, "gc"};
 }
 
 // Mark booting instances whose registration never came within the deadline as error (the
@@ -151,7 +151,7 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
         continue;
       }
       // Only the cluster's lock holder may touch its servers.
-      auto guard = lock_cluster(store, s.cluster, o);
+      auto guard = lock_cluster(locker(store, o), s.cluster);
       if (!guard) {
         continue;
       }
@@ -160,12 +160,11 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
       if (o.dry_run) {
         continue;
       }
-      TRY_ASSIGN(const auto jid, store.begin_intent(s.cluster, s.name, "delete_orphan"));
-      SCLMAN_FAILPOINT("gc_orphan.before");
-      auto removed = sweep.provider->remove(
-        core::InstanceRef{s.cluster, s.name, s.role, s.address, s.id});
-      TRY(store.finish_intent(jid, removed.has_value(), removed ? "" : removed.error().message));
-      TRY(removed);
+      TRY(journaled(store, {s.cluster, s.name, "delete_orphan"}, [&] {
+        SCLMAN_FAILPOINT("gc_orphan.before");
+        return sweep.provider->remove(
+          core::InstanceRef{s.cluster, s.name, s.role, s.address, s.id});
+      }));
     }
     TRY_ASSIGN(const int strays, sweep.provider->remove_strays(live, o.dry_run));
     counts.orphan_processes += strays;
@@ -184,14 +183,9 @@ Result<GcReport> collect_garbage(state::Store& store, DriverSet& drivers, core::
     TRY_ASSIGN(counts.decisions_pruned, store.prune_decisions(now - o.retention));
     TRY_ASSIGN(counts.decisions_expired, store.expire_decisions(now - o.decision_ttl));
   }
-  for (auto& c : clusters) {
-    auto guard = lock_cluster(store, c.name, o);
-    if (!guard) {
-      report.busy = guard.error();
-      continue;
-    }
-    TRY(clean_cluster(store, drivers, c, o, report));
-  }
+  TRY_ASSIGN(report.busy, for_each_locked(locker(store, o), clusters, [&](Cluster& c) {
+    return clean_cluster(store, drivers, c, o, report);
+  }));
   if (o.sweep_orphans) {
     TRY_ASSIGN(const auto sweeps, drivers.orphan_sweeps(clusters));
     TRY(sweep_orphans(store, clock, sweeps, o, counts));
