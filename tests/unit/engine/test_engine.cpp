@@ -1,0 +1,614 @@
+// The instance state machine (lib/engine/engine.cpp), one case per invariant, driven through
+// the real Engine over a real state file, with a fake clock and small fake drivers that record
+// every call in one log, in order.
+#include "engine/engine.hpp"
+#include "state/sqlite.hpp"
+#include "../core/fake_clock.hpp"
+#include "../http/one_at_a_time.hpp"
+#include "../state/temp_store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using state::Instance;
+using state::InstanceState;
+
+namespace {
+
+struct World;
+
+// Return the op of the pending journal intent naming `instance`, or "".
+std::string pending_op(state::Store& store, const std::string& instance)
+{
+  auto s = state::Stmt::prepare(store.db(),
+                                "SELECT op FROM journal WHERE status = 'pending' AND instance = ?");
+  REQUIRE(s);
+  s->bind(1, instance);
+  return s->step().value() ? s->column_text(0) : std::string();
+}
+
+// What every fake shares: the call log, and a check that a side effect has its intent.
+struct Recorder
+{
+  state::Store* store = nullptr;
+  std::vector<std::string> log;           // "create shop-web-1", "apply shop-lb-1 a,b", ...
+  std::vector<std::string> unjournaled;   // side effects that started with no pending intent
+
+  void effect(const std::string& what, const std::string& instance, const std::string& op)
+  {
+    log.push_back(what + " " + instance);
+    if (pending_op(*store, instance) != op) {
+      unjournaled.push_back(what + " " + instance);
+    }
+  }
+  std::size_t count(const std::string& prefix) const
+  {
+    return static_cast<std::size_t>(std::count_if(log.begin(), log.end(), [&](const auto& l) {
+      return l.rfind(prefix, 0) == 0;
+    }));
+  }
+  // Return the position of the first entry that starts with `prefix`, or log.size().
+  std::size_t first(const std::string& prefix) const
+  {
+    for (std::size_t k = 0; k < log.size(); ++k) {
+      if (log[k].rfind(prefix, 0) == 0) {
+        return k;
+      }
+    }
+    return log.size();
+  }
+};
+
+class FakeBalancer final : public lb::Balancer
+{
+public:
+  explicit FakeBalancer(Recorder& r) : m_r(r) {}
+
+  std::map<std::string, std::vector<std::string>> forwards;  // LB name -> addresses
+
+  core::Result<void> apply(const core::InstanceRef& lb,
+                           const std::vector<core::InstanceRef>& backends) override
+  {
+    std::vector<std::string> addresses;
+    std::string text;
+    for (const auto& b : backends) {
+      addresses.push_back(b.address);
+      text += (text.empty() ? "" : ",") + b.address;
+    }
+    m_r.log.push_back("apply " + lb.name + " " + text);
+    forwards[lb.name] = addresses;
+    return {};
+  }
+  core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override
+  {
+    return forwards[lb.name];
+  }
+  std::string health_path() const override { return "/fake-health"; }
+
+  // Return true if any LB forwards to `address`.
+  bool forwards_to(const std::string& address) const
+  {
+    return std::any_of(forwards.begin(), forwards.end(), [&](const auto& f) {
+      return std::find(f.second.begin(), f.second.end(), address) != f.second.end();
+    });
+  }
+
+private:
+  Recorder& m_r;
+};
+
+class FakeProvider final : public cloud::Provider
+{
+public:
+  FakeProvider(Recorder& r, FakeBalancer& lb) : m_r(r), m_lb(lb) {}
+
+  std::map<std::string, cloud::Server> servers;  // by name
+  cloud::ServerStatus new_status = cloud::ServerStatus::active;
+  // Names whose create the cloud refuses (upstream_rejected).
+  std::set<std::string> reject;
+  // Names whose create the cloud carries out but whose answer is lost (a timeout).
+  std::set<std::string> lose_answer;
+  std::vector<std::string> removed_while_forwarded;  // deleted while an LB forwarded to them
+  int made = 0;
+
+  core::Result<cloud::Server> create(const cloud::ServerSpec& spec) override
+  {
+    m_r.effect("create", spec.name, "create_server");
+    if (auto it = servers.find(spec.name); it != servers.end()) {
+      return it->second;  // the contract: the one that already has the name
+    }
+    if (reject.count(spec.name)) {
+      return core::fail(core::ErrorKind::upstream_rejected, "quota exceeded", "fake");
+    }
+    cloud::Server s;
+    s.id = "id-" + std::to_string(++made);
+    s.name = spec.name;
+    s.cluster = spec.cluster;
+    s.role = spec.role;
+    s.status = new_status;
+    s.address = "10.0.0." + std::to_string(made) + ":80";
+    servers[s.name] = s;
+    if (lose_answer.erase(spec.name)) {
+      return core::fail(core::ErrorKind::upstream_transient, "timed out", "fake");
+    }
+    return s;
+  }
+  core::Result<std::optional<cloud::Server>> find(const std::string& name) override
+  {
+    m_r.log.push_back("find " + name);
+    if (auto it = servers.find(name); it != servers.end()) {
+      return std::optional<cloud::Server>{it->second};
+    }
+    return std::optional<cloud::Server>{};
+  }
+  core::Result<void> remove(const core::InstanceRef& instance) override
+  {
+    m_r.effect("remove", instance.name, "delete_server");
+    if (m_lb.forwards_to(instance.address)) {
+      removed_while_forwarded.push_back(instance.name);
+    }
+    servers.erase(instance.name);
+    return {};
+  }
+  core::Result<std::vector<cloud::Server>> list() override
+  {
+    std::vector<cloud::Server> out;
+    for (const auto& [name, s] : servers) {
+      out.push_back(s);
+    }
+    return out;
+  }
+
+private:
+  Recorder& m_r;
+  FakeBalancer& m_lb;
+};
+
+class FakeBootstrapper final : public cm::Bootstrapper
+{
+public:
+  explicit FakeBootstrapper(Recorder& r) : m_r(r) {}
+
+  bool converged = true;              // what bootstrap answers
+  std::set<std::string> dead;         // instances whose service no longer runs
+  std::map<std::string, bool> serving;  // set_in_service's last word per instance
+  int user_data_calls = 0;
+
+  core::Result<std::string> user_data(const core::InstanceRef&) override
+  {
+    ++user_data_calls;
+    return std::string("#cloud-config\n");
+  }
+  core::Result<bool> bootstrap(const core::InstanceRef& instance) override
+  {
+    const auto op = pending_op(*m_r.store, instance.name) == "restart_lb" ? "restart_lb"
+                                                                           : "bootstrap";
+    m_r.effect("bootstrap", instance.name, op);
+    if (op == std::string("restart_lb")) {
+      dead.erase(instance.name);
+    }
+    return converged;
+  }
+  core::Result<bool> running(const core::InstanceRef& instance) override
+  {
+    return dead.count(instance.name) == 0;
+  }
+  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override
+  {
+    m_r.log.push_back(std::string(in_service ? "in_service " : "out_of_service ")
+                      + instance.name);
+    serving[instance.name] = in_service;
+    return {};
+  }
+  core::Result<void> decommission(const core::InstanceRef& instance) override
+  {
+    m_r.effect("decommission", instance.name, "delete_server");
+    return {};
+  }
+
+private:
+  Recorder& m_r;
+};
+
+// Answers 200 for every address not in `down`; records the URLs asked.
+class FakeHttp final : public OneAtATimeTransport
+{
+public:
+  std::set<std::string> down;  // host:port
+  std::vector<std::string> urls;
+
+  core::Result<http::HttpResponse> send(const http::HttpRequest& request) override
+  {
+    urls.push_back(request.url);
+    for (const auto& d : down) {
+      if (request.url.find("//" + d + "/") != std::string::npos) {
+        return core::fail(core::ErrorKind::upstream_transient, "connection refused");
+      }
+    }
+    http::HttpResponse r;
+    r.status = 200;
+    return r;
+  }
+};
+
+// A state file holding cluster "shop" and the fake drivers; drain 10 s, boot timeout 300 s.
+struct World
+{
+  state_test::TempDir dir;
+  test::FakeClock clock;
+  std::optional<state::Store> store;
+  state::Cluster cluster;
+  Recorder rec;
+  FakeBalancer balancer{rec};
+  FakeProvider provider{rec, balancer};
+  FakeBootstrapper boot{rec};
+  FakeHttp http;
+  engine::Options options;
+
+  explicit World(int desired = 1)
+  {
+    auto opened = state::Store::open((dir.path / "s.db").string(), clock);
+    REQUIRE(opened);
+    store.emplace(std::move(*opened));
+    rec.store = &*store;
+    cluster.name = "shop";
+    cluster.policy = "{}";
+    cluster.desired = desired;
+    cluster.id = store->insert_cluster(cluster).value();
+    options.drain_seconds = 10;
+    options.boot_timeout = 300;
+    options.failure_budget = 3;
+  }
+
+  engine::Engine engine()
+  {
+    return engine::Engine(*store, engine::Drivers{&provider, &boot, &balancer, nullptr, &http},
+                          options);
+  }
+
+  core::Result<void> reconcile(engine::Step step = engine::Step::all)
+  {
+    auto e = engine();
+    return e.reconcile(cluster, step);
+  }
+
+  std::vector<Instance> instances()
+  {
+    auto all = store->instances(cluster.id, true);
+    REQUIRE(all);
+    return *all;
+  }
+
+  Instance instance(const std::string& name)
+  {
+    for (auto& i : instances()) {
+      if (i.name == name) {
+        return i;
+      }
+    }
+    FAIL("no instance " << name);
+    return {};
+  }
+
+  InstanceState state_of(const std::string& name) { return instance(name).state; }
+
+  std::vector<std::string> names_in(InstanceState s)
+  {
+    std::vector<std::string> out;
+    for (const auto& i : instances()) {
+      if (i.state == s) {
+        out.push_back(i.name);
+      }
+    }
+    return out;
+  }
+
+  // Add a requested web instance row; return its name.
+  std::string request_web()
+  {
+    Instance i;
+    i.cluster_id = cluster.id;
+    i.role = state::Role::web;
+    REQUIRE(store->insert_instance(i, cluster.name));
+    return i.name;
+  }
+
+  void pass_seconds(int s) { clock.t += core::Millis(s) * 1000; }
+};
+
+std::vector<std::string> names(std::initializer_list<const char*> list)
+{
+  return {list.begin(), list.end()};
+}
+
+} // namespace
+
+TEST_CASE("every create, bootstrap and delete has its intent in the journal before it starts",
+          "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  CHECK(w.names_in(InstanceState::in_service) == names({"shop-lb-1", "shop-web-1", "shop-web-2"}));
+  w.cluster.desired = 0;
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  w.pass_seconds(w.options.drain_seconds + 1);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  CHECK(w.names_in(InstanceState::gone) == names({"shop-web-1", "shop-web-2"}));
+
+  CHECK(w.rec.count("create ") == 3);
+  CHECK(w.rec.count("bootstrap ") == 3);
+  CHECK(w.rec.count("decommission ") == 2);
+  CHECK(w.rec.count("remove ") == 2);
+  CHECK(w.rec.unjournaled.empty());
+}
+
+TEST_CASE("a create whose answer was lost is found again by name, not made twice", "[engine]")
+{
+  World w(1);
+  SECTION("the create timed out")
+  {
+    w.provider.lose_answer.insert("shop-web-1");
+    CHECK_FALSE(w.reconcile());
+    CHECK(w.state_of("shop-web-1") == InstanceState::requested);
+    REQUIRE(w.reconcile());
+  }
+  SECTION("a run died between the create and recording it")
+  {
+    const auto name = w.request_web();
+    REQUIRE(name == "shop-web-1");
+    cloud::ServerSpec spec;
+    spec.name = name;
+    spec.cluster = "shop";
+    REQUIRE(w.provider.create(spec));
+    w.rec.log.clear();
+    REQUIRE(w.reconcile());
+    // It boots with the user data it was made with: new user data would lock it out.
+    CHECK(w.boot.user_data_calls == 1);  // the LB's only
+  }
+  CHECK(w.state_of("shop-web-1") == InstanceState::in_service);
+  CHECK(w.provider.servers.size() == 2);  // the LB and one web server
+  CHECK(w.instances().size() == 2);
+  CHECK(w.rec.first("find shop-web-1") < w.rec.first("create shop-web-1"));
+}
+
+TEST_CASE("each instance state advances one step to the next, and only when it may", "[engine]")
+{
+  World w(1);
+  w.provider.new_status = cloud::ServerStatus::building;
+  w.boot.converged = false;
+  const auto name = w.request_web();
+  auto e = w.engine();
+  std::vector<InstanceState> seen{w.state_of(name)};
+  auto step = [&](bool expect_move) {
+    auto i = w.instance(name);
+    auto moved = e.advance(w.cluster, i);
+    REQUIRE(moved);
+    CHECK(*moved == expect_move);
+    seen.push_back(w.state_of(name));
+  };
+  step(true);                                    // requested -> building
+  step(false);                                   // the server still builds
+  w.provider.servers.at(name).status = cloud::ServerStatus::active;
+  step(true);                                    // -> active
+  step(true);                                    // -> bootstrapping
+  step(false);                                   // not converged yet
+  w.boot.converged = true;
+  w.http.down.insert(w.instance(name).address);
+  step(false);                                   // converged, but no healthy answer
+  w.http.down.clear();
+  step(true);                                    // -> in_service
+  step(false);                                   // in service stays
+  w.cluster.desired = 0;
+  REQUIRE(e.drain_excess(w.cluster));
+  seen.push_back(w.state_of(name));              // -> draining
+  step(false);                                   // drain time not over
+  w.pass_seconds(w.options.drain_seconds);
+  step(true);                                    // -> deleting
+  step(true);                                    // -> gone
+  step(false);                                   // gone stays
+
+  using S = InstanceState;
+  CHECK(seen
+        == std::vector<S>{S::requested, S::building, S::building, S::active, S::bootstrapping,
+                          S::bootstrapping, S::bootstrapping, S::in_service, S::in_service,
+                          S::draining, S::draining, S::deleting, S::gone, S::gone});
+  CHECK(w.boot.serving.at(name) == false);
+}
+
+TEST_CASE("an instance that does not boot within the boot timeout moves to error", "[engine]")
+{
+  World w(1);
+  const auto name = w.request_web();
+  auto e = w.engine();
+  auto advance = [&] {
+    auto i = w.instance(name);
+    REQUIRE(e.advance(w.cluster, i));
+  };
+  SECTION("stuck building")
+  {
+    w.provider.new_status = cloud::ServerStatus::building;
+    advance();
+    REQUIRE(w.state_of(name) == InstanceState::building);
+  }
+  SECTION("never healthy while bootstrapping")
+  {
+    w.http.down.insert("10.0.0.1:80");
+    advance();
+    advance();
+    REQUIRE(w.state_of(name) == InstanceState::bootstrapping);
+  }
+  const auto before = w.state_of(name);
+  w.pass_seconds(w.options.boot_timeout);
+  advance();
+  CHECK(w.state_of(name) == before);  // at the timeout, not yet
+  w.pass_seconds(1);
+  advance();
+  CHECK(w.state_of(name) == InstanceState::error);
+  CHECK(w.cluster.failures == 1);
+  CHECK(w.store->find_cluster("shop").value()->failures == 1);
+}
+
+TEST_CASE("failed creates count against the failure budget and creating stops when it is spent",
+          "[engine]")
+{
+  World w(0);
+  REQUIRE(w.reconcile(engine::Step::grow));  // the LB (an instance in service clears the count)
+  REQUIRE(w.state_of("shop-lb-1") == InstanceState::in_service);
+  w.cluster.desired = 1;
+  w.options.failure_budget = 2;
+  w.provider.reject = {"shop-web-1", "shop-web-2", "shop-web-3"};
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.state_of("shop-web-1") == InstanceState::error);
+  CHECK(w.cluster.failures == 1);
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.state_of("shop-web-2") == InstanceState::error);
+  CHECK(w.cluster.failures == 2);
+  // The budget is spent: no third web instance, no third create.
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.rec.count("create shop-web-") == 2);
+  CHECK(w.instances().size() == 3);  // the LB and the two failed ones
+  CHECK(w.store->find_cluster("shop").value()->failures == 2);
+}
+
+TEST_CASE("the live size goes to the desired size, never past it, the booting drained first",
+          "[engine]")
+{
+  World w(3);
+  auto e = w.engine();
+  REQUIRE(e.fill_to_desired(w.cluster) == 4);  // the LB and three web instances
+  REQUIRE(e.fill_to_desired(w.cluster) == 0);
+  CHECK(engine::live_web(w.instances()) == 3);
+  REQUIRE(w.reconcile());
+  CHECK(w.names_in(InstanceState::in_service).size() == 4);
+
+  w.cluster.desired = 4;
+  REQUIRE(e.fill_to_desired(w.cluster) == 1);  // shop-web-4, requested
+  w.cluster.desired = 2;
+  const auto victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  // The one still booting first (it serves nothing), then the newest in service.
+  CHECK(*victims == names({"shop-web-4", "shop-web-3"}));
+  CHECK(engine::live_web(w.instances()) == 2);
+  REQUIRE(e.drain_excess(w.cluster));
+  CHECK(engine::live_web(w.instances()) == 2);
+  REQUIRE(e.fill_to_desired(w.cluster) == 0);
+}
+
+TEST_CASE("a drained instance leaves the balancer, and is deleted only after drain_seconds",
+          "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  const auto victim = w.instance("shop-web-2");
+  REQUIRE(w.balancer.forwards_to(victim.address));
+  SECTION("scale-in")
+  {
+    w.cluster.desired = 1;
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    CHECK(w.state_of(victim.name) == InstanceState::draining);
+    CHECK_FALSE(w.balancer.forwards_to(victim.address));
+    CHECK(w.boot.serving.at(victim.name) == false);
+  }
+  SECTION("a run died after marking it draining, before telling the LB")
+  {
+    auto i = victim;
+    REQUIRE(w.store->transition(i, InstanceState::draining));
+    w.pass_seconds(w.options.drain_seconds + 1);
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    // Taken out now, and the drain starts again from here.
+    CHECK_FALSE(w.balancer.forwards_to(victim.address));
+    CHECK(w.state_of(victim.name) == InstanceState::draining);
+  }
+  w.pass_seconds(w.options.drain_seconds - 1);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  CHECK(w.state_of(victim.name) == InstanceState::draining);
+  CHECK(w.rec.count("remove ") == 0);
+  w.pass_seconds(1);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  CHECK(w.state_of(victim.name) == InstanceState::gone);
+  CHECK(w.rec.count("remove " + victim.name) == 1);
+  CHECK(w.provider.removed_while_forwarded.empty());
+  CHECK(w.state_of("shop-web-1") == InstanceState::in_service);
+}
+
+TEST_CASE("no new side effect starts after the run's deadline", "[engine]")
+{
+  World w(2);
+  w.request_web();
+  REQUIRE(w.reconcile());  // the LB, shop-web-1 and shop-web-2 in service
+  w.cluster.desired = 3;
+  w.options.deadline = core::steady_now() - 1;
+  auto e = w.engine();
+  REQUIRE(e.out_of_time());
+  REQUIRE(e.fill_to_desired(w.cluster) == 1);  // a row only
+  auto deleting = w.instance("shop-web-1");
+  REQUIRE(w.store->transition(deleting, InstanceState::deleting));
+  w.rec.log.clear();
+  REQUIRE(w.reconcile());
+  CHECK(w.rec.count("create ") == 0);
+  CHECK(w.rec.count("bootstrap ") == 0);
+  CHECK(w.rec.count("remove ") == 0);
+  CHECK(w.rec.count("decommission ") == 0);
+  CHECK(w.state_of("shop-web-3") == InstanceState::requested);
+  CHECK(w.state_of("shop-web-1") == InstanceState::deleting);
+}
+
+TEST_CASE("check_health marks a dead in-service web instance error and takes it out of the LB",
+          "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  const auto dead = w.instance("shop-web-1");
+  w.boot.dead.insert(dead.name);
+  auto e = w.engine();
+  REQUIRE(e.check_health(w.cluster) == 1);
+  CHECK(w.state_of(dead.name) == InstanceState::error);
+  CHECK(w.boot.serving.at(dead.name) == false);
+  CHECK_FALSE(w.balancer.forwards_to(dead.address));
+  CHECK(w.balancer.forwards_to(w.instance("shop-web-2").address));
+  CHECK(w.state_of("shop-web-2") == InstanceState::in_service);
+  CHECK(w.rec.count("remove ") == 0);  // gc deletes it, the operator sees it first
+
+  SECTION("a dead LB is brought back in place, not marked error")
+  {
+    w.boot.dead.insert("shop-lb-1");
+    w.rec.log.clear();
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(w.rec.log == names({"bootstrap shop-lb-1"}));
+    CHECK(w.rec.unjournaled.empty());
+    CHECK(w.state_of("shop-lb-1") == InstanceState::in_service);
+  }
+}
+
+TEST_CASE("destroy takes a web instance out of the LB before the provider deletes it", "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  auto victim = w.instance("shop-web-1");
+  auto e = w.engine();
+  w.rec.log.clear();
+  REQUIRE(e.destroy(w.cluster, victim));
+  CHECK(w.state_of(victim.name) == InstanceState::gone);
+  CHECK(w.provider.removed_while_forwarded.empty());
+  CHECK(w.rec.first("apply shop-lb-1") < w.rec.first("decommission " + victim.name));
+  CHECK(w.rec.first("decommission " + victim.name) < w.rec.first("remove " + victim.name));
+  CHECK(w.rec.count("remove ") == 1);
+  CHECK(w.rec.unjournaled.empty());
+}
+
+TEST_CASE("the LB is healthy when its balancer's health path answers, a web server at /",
+          "[engine]")
+{
+  World w(1);
+  REQUIRE(w.reconcile());
+  const auto lb = w.instance("shop-lb-1");
+  const auto web = w.instance("shop-web-1");
+  CHECK(std::count(w.http.urls.begin(), w.http.urls.end(),
+                   "http://" + lb.address + "/fake-health") == 1);
+  CHECK(std::count(w.http.urls.begin(), w.http.urls.end(), "http://" + web.address + "/") == 1);
+}
