@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
 
 namespace cmd {
 
@@ -41,6 +42,7 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
   std::vector<state::Sample> samples;
   nlohmann::json report = nlohmann::json::array();
   int missing = 0;
+  std::optional<core::Error> config_error;  // a source's settings are wrong: no tick mends it
   const core::Millis max_age = core::Millis(env.config.metrics.max_age) * 1000;
   for (auto& [source, targets] : by_source) {
     std::vector<core::InstanceRef> refs;
@@ -57,6 +59,9 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
       TRY_ASSIGN(auto polled, engine::sample_of(*env.store, t.instance, readings[k], ts, max_age));
       const auto& s = polled.sample;
       const auto& error = polled.error;
+      if (readings[k].error_kind == core::ErrorKind::config && !config_error) {
+        config_error = core::make_error(core::ErrorKind::config, readings[k].error);
+      }
       if (!error.empty()) {
         ++missing;
         spdlog::warn("poll_load.missing cluster={} instance={} error={}",
@@ -88,6 +93,9 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
     }
   }
   spdlog::info("poll_load.done samples={} missing={}", samples.size(), missing);
+  if (config_error) {
+    return tl::make_unexpected(*config_error);
+  }
   if (missing > 0) {
     return core::fail(core::ErrorKind::upstream_transient,
                       fmt::format("{} of {} instances gave no sample", missing, samples.size()));

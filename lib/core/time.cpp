@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 
 namespace core {
 
@@ -42,6 +43,15 @@ std::string iso8601_utc(std::int64_t ms)
   const auto c = civil_from_seconds(chr::floor<chr::seconds>(chr::milliseconds{ms}).count());
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour,
                      c.minute, c.second);
+}
+
+std::optional<std::int64_t> epoch_seconds_to_ms(double seconds)
+{
+  // The negated test also refuses NaN.
+  if (!(seconds >= 0 && seconds <= static_cast<double>(k_last_epoch_second))) {
+    return std::nullopt;
+  }
+  return std::llround(seconds * 1000.0);
 }
 
 } // namespace core

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace core {
@@ -29,5 +30,13 @@ int days_in_month(std::int64_t y, int m);
 
 // Return a time (ms since the epoch) in UTC as ISO 8601 to the second: "2026-11-27T06:19:09Z".
 std::string iso8601_utc(std::int64_t ms);
+
+// The latest time a source may stamp a sample with: 9999-12-31T23:59:59Z, in seconds.
+inline constexpr std::int64_t k_last_epoch_second = 253'402'300'799;
+
+// Return a time a source gives in seconds since the epoch (fractions are kept to the ms) as ms,
+// or nothing when it is no such time: not finite, before 1970-01-01, or after
+// k_last_epoch_second (converting 1e300 as is would overflow).
+std::optional<std::int64_t> epoch_seconds_to_ms(double seconds);
 
 } // namespace core

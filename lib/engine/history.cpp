@@ -64,6 +64,7 @@ core::Result<policy::History> load_history(state::Store& store,
         is.in_service_since = it->second->in_service_since.value_or(0);
       }
       is.value = s.value;
+      is.missing = s.missing;
       h.ticks.back().samples.push_back(std::move(is));
     }
   }

@@ -1,5 +1,7 @@
 #include "metrics/check_output.hpp"
 
+#include "core/time.hpp"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -208,7 +210,12 @@ std::optional<CheckValue> parse_graphite(std::string_view output,
       if (!t || t->second != fields[2].size() || t->first < 0) {
         continue;
       }
-      l.ts = static_cast<core::Millis>(t->first) * 1000;
+      // A time no clock shows (1e300) leaves the line out, as a negative one does.
+      const auto ms = core::epoch_seconds_to_ms(t->first);
+      if (!ms) {
+        continue;
+      }
+      l.ts = *ms;
     }
     lines.push_back(l);
   }

@@ -1,10 +1,14 @@
 #include "metrics/prometheus.hpp"
 
+#include "core/log.hpp"
+#include "core/time.hpp"
 #include "http/encoding.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -48,7 +52,11 @@ std::string string_field(const nlohmann::json& object, const char* key)
 core::Error answer_error(long http_status, const std::string& type, const std::string& message)
 {
   core::ErrorKind kind = core::ErrorKind::upstream_rejected;
-  if (http_status == 401 || http_status == 403) {
+  if (http_status == 400 && type == "bad_data") {
+    // The query is the only parameter sclman sends: bad_data is bad PromQL in the config, which
+    // no retry mends.
+    kind = core::ErrorKind::config;
+  } else if (http_status == 401 || http_status == 403) {
     kind = core::ErrorKind::upstream_auth;
   } else if (http_status == 429 || http_status >= 500 || http_status == 422 || type == "timeout"
              || type == "canceled" || type == "unavailable" || type == "execution") {
@@ -120,24 +128,40 @@ core::Result<std::vector<Series>> parse_prometheus_vector(std::string_view body,
         s.key = l->get<std::string>();
       }
     }
-    s.ts = static_cast<core::Millis>(std::llround((*value)[0].get<double>() * 1000.0));
+    const auto ts = core::epoch_seconds_to_ms((*value)[0].get<double>());
+    if (!ts) {
+      return core::fail(core::ErrorKind::upstream_rejected, "series with a time no clock shows",
+                        "prometheus");
+    }
+    s.ts = *ts;
     TRY_ASSIGN(s.value, parse_sample_value((*value)[1]));
     out.push_back(std::move(s));
   }
   return out;
 }
 
-std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& instances,
-                                          const std::vector<Series>& series,
-                                          MatchBy match,
-                                          std::string_view label)
+namespace {
+
+std::unordered_map<std::string, long> index_series(const std::vector<Series>& series, MatchBy match)
 {
   std::vector<std::string> keys;
   keys.reserve(series.size());
   for (const auto& s : series) {
     keys.push_back(s.key);
   }
-  const auto by_key = index_by_key(keys, match);
+  return index_by_key(keys, match);
+}
+
+} // namespace
+
+std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& instances,
+                                          const std::vector<Series>& series,
+                                          const std::vector<Series>& times,
+                                          MatchBy match,
+                                          std::string_view label)
+{
+  const auto by_key = index_series(series, match);
+  const auto time_by_key = index_series(times, match);
   std::vector<Reading> out;
   out.reserve(instances.size());
   for (const auto& i : instances) {
@@ -151,7 +175,9 @@ std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& 
       r.error = fmt::format("more than one series with {} matching '{}'", label, key);
     } else {
       const auto& s = series[static_cast<size_t>(it->second)];
-      r.ts = s.ts;
+      if (const auto t = time_by_key.find(key); t != time_by_key.end() && t->second >= 0) {
+        r.ts = core::epoch_seconds_to_ms(times[static_cast<size_t>(t->second)].value).value_or(0);
+      }
       if (std::isfinite(s.value)) {
         r.value = s.value;
       } else {
@@ -175,8 +201,18 @@ PrometheusSource::PrometheusSource(http::HttpTransport& transport,
 
 http::HttpRequest PrometheusSource::request() const
 {
+  return request_for(m_config.query);
+}
+
+http::HttpRequest PrometheusSource::time_request() const
+{
+  return request_for(time_query_of(m_config));
+}
+
+http::HttpRequest PrometheusSource::request_for(const std::string& query) const
+{
   http::HttpRequest r;
-  r.url = fmt::format("{}/api/v1/query?query={}", m_config.url, http::url_encode(m_config.query));
+  r.url = fmt::format("{}/api/v1/query?query={}", m_config.url, http::url_encode(query));
   r.timeout_ms = m_config.timeout_ms;
   if (!m_config.bearer_token.empty()) {
     r.headers.emplace_back("Authorization", "Bearer " + m_config.bearer_token);
@@ -188,25 +224,45 @@ http::HttpRequest PrometheusSource::request() const
 
 std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>& instances)
 {
-  auto all_fail = [&](const std::string& why) {
+  auto all_fail = [&](const core::Error& why, const char* key) {
     std::vector<Reading> out(instances.size());
     for (size_t k = 0; k < instances.size(); ++k) {
       out[k].instance = instances[k].name;
-      out[k].error = why;
+      out[k].error = why.kind == core::ErrorKind::config
+                       ? fmt::format("{} (check [PROMETHEUS] {})", why.message, key)
+                       : why.message;
+      out[k].error_kind = why.kind;
     }
     return out;
   };
   if (instances.empty()) {
     return {};
   }
-  auto series = read_with_retry(m_transport, request(), m_deadline, *m_clock, "prometheus",
-                                [this](const http::HttpResponse& r) {
-                                  return parse_prometheus_vector(r.body, r.status, m_config.label);
-                                });
+  const auto parse = [this](const http::HttpResponse& r) {
+    return parse_prometheus_vector(r.body, r.status, m_config.label);
+  };
+  auto series = read_with_retry(m_transport, request(), m_deadline, *m_clock, "prometheus", parse);
   if (!series) {
-    return all_fail(series.error().message);
+    return all_fail(series.error(), "query");
   }
-  return readings_from_series(instances, *series, m_match, m_config.label);
+  auto times =
+    read_with_retry(m_transport, time_request(), m_deadline, *m_clock, "prometheus", parse);
+  if (!times) {
+    return all_fail(times.error(), "time_query");
+  }
+  // timestamp() of a computed expression answers the evaluation time, which would make every
+  // sample look fresh however old its data: such times date nothing, and the samples count as
+  // stale until time_query names the series behind the query.
+  if (!times->empty() && std::all_of(times->begin(), times->end(), [](const Series& t) {
+        return core::epoch_seconds_to_ms(t.value) == t.ts;
+      })) {
+    spdlog::warn("prometheus.time_query_gives_evaluation_time time_query={} hint={}",
+                 core::log_quote(time_query_of(m_config)),
+                 core::log_quote("set [PROMETHEUS] time_query to timestamp() of the series "
+                                 "behind query"));
+    times->clear();
+  }
+  return readings_from_series(instances, *series, *times, m_match, m_config.label);
 }
 
 } // namespace metrics

@@ -14,6 +14,10 @@ struct PrometheusConfig
   // The instant query, one per tick: CPU utilisation (%) per node_exporter instance.
   std::string query =
     "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[2m])))";
+  // The query giving, per series, the Unix time in seconds of the newest sample behind `query`
+  // (compared with [METRICS] max_age). Empty: timestamp(query), or for the default query
+  // max by (instance) (timestamp(node_cpu_seconds_total{mode="idle"})). See time_query_of.
+  std::string time_query;
   std::string label = "instance";  // the label that names the instance in each series
   std::string match = "host";      // the label value is the instance's address, host or name
   std::string user;                // basic auth (optional)
@@ -24,5 +28,11 @@ struct PrometheusConfig
 
 // Return the keys of [PROMETHEUS].
 std::vector<core::KeyDef> prometheus_keys();
+
+// Return the query that dates the samples of `config.query`: `time_query` when set; else
+// timestamp() of the query, which Prometheus answers with each sample's own time only for a plain
+// selector (of a computed expression, rate() or avg by, it is the evaluation time), so the
+// default query has its own: the newest idle CPU sample of each node_exporter instance.
+std::string time_query_of(const PrometheusConfig& config);
 
 } // namespace metrics

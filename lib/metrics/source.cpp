@@ -70,8 +70,8 @@ std::optional<double> counter_rate(std::int64_t previous,
                                    std::int64_t current,
                                    core::Millis current_ts)
 {
-  if (current_ts <= previous_ts) {
-    return std::nullopt;
+  if (current_ts <= previous_ts || previous < 0 || current < 0) {
+    return std::nullopt;  // a negative counter is no counter (and current - previous overflows)
   }
   const double seconds = static_cast<double>(current_ts - previous_ts) / 1000.0;
   const auto delta = current >= previous ? current - previous : current;

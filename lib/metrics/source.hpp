@@ -27,6 +27,9 @@ struct Reading
   std::optional<std::int64_t> counter;  // a monotonic counter (requests), turned into a rate
   bool reachable = true;                // false: the instance did not answer at all
   std::string error;                    // why there is no value
+  // What kind of failure `error` is: config when the source's own settings are wrong (a query
+  // the server refuses), which no retry mends; otherwise a missing sample.
+  core::ErrorKind error_kind = core::ErrorKind::upstream_transient;
 };
 
 class MetricsSource
@@ -73,7 +76,8 @@ std::string key_of(std::string_view label_value, MatchBy by);
 std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by);
 
 // Return the per-second rate between two counter readings; a counter that went down was reset
-// (the process restarted) and counts from zero, as Prometheus' rate() does. Nothing if dt <= 0.
+// (the process restarted, or it wrapped) and counts from zero, as Prometheus' rate() does.
+// Nothing if dt <= 0 or a counter is negative.
 std::optional<double> counter_rate(std::int64_t previous,
                                    core::Millis previous_ts,
                                    std::int64_t current,

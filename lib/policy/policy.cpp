@@ -29,8 +29,9 @@ Observation observe(const Tick& t, const PolicyConfig& c)
   Observation o;
   o.instances = int(t.samples.size());
   for (const auto& s : t.samples) {
-    if (!s.value || !std::isfinite(*s.value) || *s.value < 0) {
-      ++o.missing;  // NaN and negative values are rejected as if missing
+    if (!s.value || !load_in_range(*s.value)) {
+      ++o.missing;  // NaN, negative and huge values are rejected as if missing
+      o.stale += !s.value && s.missing == Missing::stale ? 1 : 0;
     } else if (warming(s, t.ts, c)) {
       ++o.warmup;
     } else {
@@ -48,13 +49,20 @@ std::vector<SampleNote> note_samples(const Tick& t, const PolicyConfig& c)
   out.reserve(t.samples.size());
   for (const auto& s : t.samples) {
     SampleNote n{s.instance, s.value, "used", ""};
-    if (!s.value) {
+    if (!s.value && s.missing == Missing::stale) {
+      n.use = "stale";
+      n.detail = "the source's sample was older than max_age";
+    } else if (!s.value && s.missing == Missing::out_of_range) {
+      n.use = "rejected";
+      n.detail = "the source's number was out of range";
+    } else if (!s.value) {
       n.use = "missing";
       n.detail = "no value in this poll";
-    } else if (!std::isfinite(*s.value) || *s.value < 0) {
+    } else if (!load_in_range(*s.value)) {
       n.use = "rejected";
       n.value = std::nullopt;  // NaN has no JSON form; the detail says what it was
-      n.detail = fmt::format("value {} is not a finite number >= 0", *s.value);
+      n.detail =
+        fmt::format("value {} is not a finite number >= 0 and <= {}", *s.value, k_max_load);
     } else if (warming(s, t.ts, c)) {
       n.use = "warmup";
       n.detail = fmt::format("in service {} s, warm-up {} s", (t.ts - s.in_service_since) / k_ms,
@@ -181,7 +189,9 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
   if (!newest.ok()) {
     why.rule = "missing_data";
     return finish(h, std::move(d), h.desired,
-                  newest.warmup > 0 && newest.missing == 0 ? "warming_up" : "missing_samples");
+                  newest.warmup > 0 && newest.missing == 0 ? "warming_up"
+                  : newest.stale > 0                       ? "stale_samples"
+                                                           : "missing_samples");
   }
   Proposal p = rule_of(c.kind).propose(h, c, now);
   why.rule = p.rule;
@@ -204,7 +214,8 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
     clamp("min", b.min_size, "at_min");
   }
   if (to < h.desired && newest.missing > 0) {
-    clamp("missing_data", h.desired, "missing_samples");  // never scale in on missing data
+    // Never scale in on missing data: stale data is no evidence of low load.
+    clamp("missing_data", h.desired, newest.stale > 0 ? "stale_samples" : "missing_samples");
   }
   const Millis since_action = now - last_action_ts(h);
   const int in_cooldown = c.scale_in_cooldown_s >= 0 ? c.scale_in_cooldown_s : c.cooldown_s;
@@ -287,6 +298,34 @@ std::vector<HistoryRange> history_ranges(const PolicyConfig& c)
     return {HistoryRange{window, 0}};
   }
   return r.ranges(c, window);
+}
+
+const char* to_string(Missing missing)
+{
+  switch (missing) {
+  case Missing::stale:
+    return "stale";
+  case Missing::out_of_range:
+    return "out_of_range";
+  case Missing::no_value:
+    break;
+  }
+  return "no_value";
+}
+
+std::optional<Missing> missing_named(std::string_view name)
+{
+  for (const auto m : {Missing::no_value, Missing::stale, Missing::out_of_range}) {
+    if (name == to_string(m)) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+bool load_in_range(double value)
+{
+  return std::isfinite(value) && value >= 0 && value <= k_max_load;
 }
 
 const char* to_string(Kind kind)

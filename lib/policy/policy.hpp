@@ -14,12 +14,31 @@ namespace policy {
 
 using core::Millis;
 
+// Why a sample has no value: no reason known (the instance did not answer, the source gave
+// none), the source dated it older than [METRICS] max_age, or its number was out of range.
+enum class Missing { no_value, stale, out_of_range };
+
+// Return "no_value", "stale" or "out_of_range".
+const char* to_string(Missing missing);
+
+// Return the Missing named `name`, or nothing.
+std::optional<Missing> missing_named(std::string_view name);
+
+// The largest load value a policy acts on (requests per second, percent, connections of one
+// instance; 1e9): a number above it is no reading of a web instance, and arithmetic on it
+// (instances = load / capacity) leaves the range of int.
+inline constexpr double k_max_load = 1e9;
+
+// Return true if `value` is a load a policy can act on: finite and in [0, k_max_load].
+bool load_in_range(double value);
+
 // One instance's load in one poll. `value` is empty when the sample is missing or stale.
 struct InstanceSample
 {
   std::string instance;
   std::optional<double> value;
   Millis in_service_since = 0;  // when the instance joined the LB (for warm-up)
+  Missing missing = Missing::no_value;  // why `value` is empty
 };
 
 // One poll of one cluster: every web instance in service at that time.
@@ -145,7 +164,8 @@ struct SampleNote
 {
   std::string instance;
   std::optional<double> value;
-  std::string use;     // used, warmup, missing (no value), rejected (NaN or negative)
+  std::string use;     // used, warmup, missing (no value), stale (older than max_age), rejected
+                       // (NaN, negative or above k_max_load)
   std::string detail;  // why it was dropped ("in service 40 s, warm-up 300 s"), or ""
 };
 

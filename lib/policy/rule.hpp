@@ -23,9 +23,15 @@ constexpr Millis k_poll_ms = 60'000;
 // Guards ceil() against 2.0000000001 from float sums that should be 2.
 constexpr double k_eps = 1e-9;
 
+// Saturates at INT_MAX (and INT_MIN, NaN at 0) so that no load, however large, overflows an int;
+// the bounds clamp the result to [min, max] after.
 inline int ceil_int(double x)
 {
-  return int(std::ceil(x - k_eps));
+  const double c = std::ceil(x - k_eps);
+  if (!(c > double(INT_MIN))) {
+    return c < 0 ? INT_MIN : 0;
+  }
+  return c < double(INT_MAX) ? int(c) : INT_MAX;
 }
 
 // The usable metric of one poll: samples with a value from instances past their warm-up.
@@ -33,7 +39,8 @@ struct Observation
 {
   int used = 0;
   int warmup = 0;
-  int missing = 0;
+  int missing = 0;  // without a usable value: no value, stale or rejected
+  int stale = 0;    // of those, older than max_age
   double sum = 0;
   int instances = 0;  // all samples of the poll, used or not
 

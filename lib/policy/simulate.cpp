@@ -1,5 +1,7 @@
 #include "policy/simulate.hpp"
 
+#include "policy/rule.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -99,6 +101,13 @@ core::Result<Trace> parse_trace(std::string_view text, const std::string& origin
     if (*rate < 0) {
       return bad_trace(origin, line_no, fmt::format("negative rate {}", *rate));
     }
+    // Refused rather than clamped: a clamped trace would measure another load than the file's.
+    if (*rate > k_max_load) {
+      return bad_trace(origin, line_no,
+                       fmt::format("rate {} is above {} requests per second, the largest load "
+                                   "sclman acts on",
+                                   *rate, k_max_load));
+    }
     if (rows > 0 && *t <= prev_t) {
       return bad_trace(origin, line_no,
                        fmt::format("time does not increase: {} after {}", *t, prev_t));
@@ -164,8 +173,9 @@ std::vector<int> demand_of(const std::vector<double>& rates, double capacity)
   std::vector<int> d;
   d.reserve(rates.size());
   for (double r : rates) {
-    // The epsilon keeps 200.0000001 / 200 (float noise in a mean) at one instance.
-    d.push_back(int(std::ceil(r / capacity - 1e-9)));
+    // ceil_int's epsilon keeps 200.0000001 / 200 (float noise in a mean) at one instance; it
+    // saturates, so a tiny capacity cannot overflow the demand into a negative number.
+    d.push_back(detail::ceil_int(r / capacity));
   }
   return d;
 }

@@ -106,6 +106,7 @@ struct Sample
   Millis ts = 0;
   std::optional<double> value;
   std::optional<std::int64_t> raw;
+  policy::Missing missing = policy::Missing::no_value;  // why `value` is empty
 };
 
 struct DecisionRow

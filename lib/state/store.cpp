@@ -149,6 +149,18 @@ Result<DecisionRow> read_decision(const Stmt& s)
   return d;
 }
 
+// A load_samples row as query::k_last_raw_sample and k_samples_between select it.
+Result<Sample> read_sample(const Stmt& s)
+{
+  Sample out{s.column_int(0), s.column_int(1), s.column_int(2), s.column_opt_double(3),
+             s.column_opt_int(4)};
+  if (!s.column_is_null(5)) {
+    TRY_ASSIGN(out.missing, parse_column(s, 5, "load_samples", out.instance_id, "missing",
+                                         policy::missing_named));
+  }
+  return out;
+}
+
 constexpr const char* k_decision_columns =
   "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation";
 
@@ -156,10 +168,10 @@ constexpr const char* k_decision_columns =
 
 namespace query {
 const char* const k_last_raw_sample =
-  "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+  "SELECT instance_id, cluster_id, ts, value, raw, missing FROM load_samples "
   "WHERE instance_id = ? AND raw IS NOT NULL ORDER BY ts DESC LIMIT 1";
 const char* const k_samples_between =
-  "SELECT instance_id, cluster_id, ts, value, raw FROM load_samples "
+  "SELECT instance_id, cluster_id, ts, value, raw, missing FROM load_samples "
   "WHERE cluster_id = ? AND ts BETWEEN ? AND ? ORDER BY ts, instance_id";
 const char* const k_actions_since =
   "SELECT done_at, from_size, to_size FROM decisions WHERE cluster_id "
@@ -437,13 +449,18 @@ Result<void> Store::insert_samples(const std::vector<Sample>& samples)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT OR REPLACE INTO load_samples (instance_id, cluster_id, ts, "
-                           "value, raw) VALUES (?,?,?,?,?)"));
+                           "value, raw, missing) VALUES (?,?,?,?,?,?)"));
   for (const auto& sample : samples) {
     s.bind(1, sample.instance_id)
       .bind(2, sample.cluster_id)
       .bind(3, sample.ts)
       .bind(4, sample.value)
       .bind(5, sample.raw);
+    if (sample.missing == policy::Missing::no_value) {
+      s.bind_null(6);
+    } else {
+      s.bind(6, policy::to_string(sample.missing));
+    }
     TRY(s.run());
     s.reset();
   }
@@ -460,9 +477,8 @@ Result<std::optional<Sample>> Store::last_raw_sample(std::int64_t instance_id)
   if (!row) {
     return std::optional<Sample>{};
   }
-  return std::optional<Sample>{
-    Sample{s.column_int(0), s.column_int(1), s.column_int(2), s.column_opt_double(3),
-           s.column_opt_int(4)}};
+  TRY_ASSIGN(auto sample, read_sample(s));
+  return std::optional<Sample>{std::move(sample)};
 }
 
 Result<std::vector<Sample>> Store::samples_since(std::int64_t cluster_id, Millis since)
@@ -482,8 +498,8 @@ Result<std::vector<Sample>> Store::samples_between(std::int64_t cluster_id, Mill
     if (!row) {
       break;
     }
-    out.push_back(Sample{s.column_int(0), s.column_int(1), s.column_int(2),
-                         s.column_opt_double(3), s.column_opt_int(4)});
+    TRY_ASSIGN(auto sample, read_sample(s));
+    out.push_back(std::move(sample));
   }
   return out;
 }

@@ -78,7 +78,7 @@ prom_conf() {
   cat >> "$SCLMAN_CONFIG" <<CONF
 [METRICS]
 source = prometheus
-max_age = 60
+max_age = ${MAX_AGE:-60}
 [PROMETHEUS]
 url = $PROM
 $*
@@ -126,12 +126,18 @@ expect_exit 75 poll-load --state "$DB" --json
   || { cat "$T/out"; fail "vanished series still has a value"; }
 pass "a vanished series and NaN are missing"
 
-# Bad PromQL: Prometheus' 400 bad_data, for every instance of the source.
+# Bad PromQL: Prometheus' 400 bad_data, for every instance of the source, is a configuration
+# error (78) with Prometheus' own message, asked once (not retried as a temporary failure).
 prom_conf 'query = sclman_test_load{'
-expect_exit 75 poll-load --state "$DB" --json
+expect_exit 78 poll-load --state "$DB" --json
 jq -e '[.[] | .error | startswith("prometheus answered HTTP 400 bad_data: ")] | all' "$T/out" > /dev/null \
   || { cat "$T/out"; fail "bad_data not reported"; }
-pass "bad PromQL: 400 bad_data reported for each instance"
+prom_msg=$(curl -sS -G "$PROM/api/v1/query" --data-urlencode 'query=sclman_test_load{' | jq -r .error)
+[ -n "$prom_msg" ] || fail "prometheus gave no error message for bad PromQL"
+grep -qF "poll-load: error: prometheus answered HTTP 400 bad_data: $prom_msg" "$T/err" \
+  || { cat "$T/err"; fail "exit 78 without Prometheus' message '$prom_msg'"; }
+! grep -q 'prometheus.retry' "$T/err" || fail "bad PromQL was retried"
+pass "bad PromQL: exit 78 with Prometheus' message, not retried"
 
 # The default query: CPU utilisation per node_exporter instance (127.0.0.1:NODE_PORT), matched
 # to instances by host, so every local instance (127.0.0.1:*) gets it.
@@ -211,6 +217,44 @@ short=$(awk '$1 < 1000' <<< "$after_429" | wc -l)
 [ "$short" = 0 ] || fail "$short retries after a 429 with Retry-After: 1 waited less than 1000 ms"
 echo "prometheus faults: $(grep -c . <<< "$after_429" || true) retries after a 429, each waited >= 1000 ms"
 pass "prometheus faults: $runs runs, $faults faults, $retries retries, 0 wrong values, 0 over deadline"
+
+# A stale series: the target stops, Prometheus keeps answering its last value (last_over_time),
+# and time_query dates it by its newest sample. Fresh low load scales in; once the newest
+# sample is older than max_age (5 s), the next decision holds as stale, never scales in.
+MAX_AGE=5 prom_conf "query = last_over_time(sclman_test_load[10m])
+time_query = max_over_time(timestamp(sclman_test_load)[10m:1s])
+label = sclman_instance
+match = name"
+set_load "prom-web-1 5" "prom-web-2 5" "pmiss-web-1 5"
+wait_query 'sum(sclman_test_load)' '.data.result[0].value[1] == "15"'
+for _ in 1 2 3; do
+  sleep 1.1
+  expect_exit 0 poll-load --state "$DB" --cluster prom
+done
+expect_exit 0 decide --state "$DB" --cluster prom --dry-run --json
+[ "$(jq -r '.[0].action' "$T/out")" = scale_in ] \
+  || { cat "$T/out"; fail "fresh low load did not scale in (the stale case below would prove nothing)"; }
+kill "${OUR_PIDS[0]}"  # node_exporter: the target stops
+sleep 7
+curl -fsS -G "$PROM/api/v1/query" --data-urlencode 'query=last_over_time(sclman_test_load[10m])' \
+  | jq -e '.data.result | length == 3' > /dev/null || fail "prometheus no longer answers the old series"
+expect_exit 75 poll-load --state "$DB" --cluster prom --json
+jq -e '[.[] | .value == null and (.error | test("^sample is [0-9]+s old \\(max_age 5s\\)$"))] | all' \
+  "$T/out" > /dev/null || { cat "$T/out"; fail "a stale series was not stale"; }
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM load_samples WHERE missing = 'stale'")" -ge 2 ] \
+  || fail "stale samples not stored as stale"
+expect_exit 0 decide --state "$DB" --cluster prom
+[ "$(decision prom)" = "hold stale_samples" ] || fail "prom: expected 'hold stale_samples', got '$(decision prom)'"
+# Without time_query, timestamp() of a computed query is its evaluation time: that dates
+# nothing, so the samples stay stale and the log says what to set.
+MAX_AGE=5 prom_conf "query = last_over_time(sclman_test_load[10m])
+label = sclman_instance
+match = name"
+expect_exit 75 poll-load --state "$DB" --cluster prom --json
+jq -e '[.[] | .value == null and .error == "the source gave no time for the sample"] | all' \
+  "$T/out" > /dev/null || { cat "$T/out"; fail "a value dated by the evaluation time was taken as fresh"; }
+grep -q 'prometheus.time_query_gives_evaluation_time' "$T/err" || fail "no warning about time_query"
+pass "a stale series (target stopped, newest sample older than max_age) holds as stale, never scales in"
 
 prom_conf "query = sclman_test_load
 label = sclman_instance

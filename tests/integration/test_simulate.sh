@@ -73,6 +73,9 @@ bad no_header "line 1: missing header" '0,5\n60,6\n'
 bad not_increasing "line 5: time does not increase: 60 after 120" 't_seconds,requests_per_second\n0,5\n60,6\n120,7\n60,8\n'
 bad negative "line 3: negative rate -6" 't_seconds,requests_per_second\n0,5\n60,-6\n'
 bad irregular "line 4: irregular step: 90 s after 60 s steps" 't_seconds,requests_per_second\n0,5\n60,6\n150,7\n'
+# Rates whose demand overflowed an int made cost/oracle 0.000 and tau_U 0.00 % with exit 0.
+bad huge "line 3: rate 1000000000000 is above 1000000000 requests per second" 't_seconds,requests_per_second\n0,5\n60,1e12\n120,7\n'
+bad huger "line 2: rate 1e+308 is above" 't_seconds,requests_per_second\n0,1e308\n60,6\n'
 expect_exit 64 simulate --trace "$T/absent.csv" --capacity 10 --boot-delay 0
 expect_one_line "cannot read trace"
 pass "bad trace files: one error line each, exit 64"

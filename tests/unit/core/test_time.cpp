@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <limits>
 
 TEST_CASE("civil_from_seconds agrees with gmtime_r from 1901 to 2200", "[core][time]")
 {
@@ -44,4 +45,19 @@ TEST_CASE("iso8601_utc formats to the second", "[core][time]")
   CHECK(core::iso8601_utc(1'764'224'349'999) == "2025-11-27T06:19:09Z");
   CHECK(core::days_from_civil(1970, 1, 1) == 0);
   CHECK(core::civil_from_seconds(-1).year == 1969);
+}
+
+TEST_CASE("epoch_seconds_to_ms keeps ms and refuses times no clock shows", "[core][time]")
+{
+  CHECK(core::epoch_seconds_to_ms(1795714078.21) == 1'795'714'078'210);
+  CHECK(core::epoch_seconds_to_ms(0) == 0);
+  CHECK(core::epoch_seconds_to_ms(double(core::k_last_epoch_second))
+        == core::k_last_epoch_second * 1000);
+  // Hostile values: none reaches an integer conversion.
+  CHECK_FALSE(core::epoch_seconds_to_ms(-1));
+  CHECK_FALSE(core::epoch_seconds_to_ms(double(core::k_last_epoch_second) + 1));
+  CHECK_FALSE(core::epoch_seconds_to_ms(1e300));
+  CHECK_FALSE(core::epoch_seconds_to_ms(std::numeric_limits<double>::quiet_NaN()));
+  CHECK_FALSE(core::epoch_seconds_to_ms(std::numeric_limits<double>::infinity()));
+  CHECK_FALSE(core::epoch_seconds_to_ms(-std::numeric_limits<double>::infinity()));
 }

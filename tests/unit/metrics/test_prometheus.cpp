@@ -52,7 +52,7 @@ TEST_CASE("maps Prometheus error answers to error kinds", "[metrics][prometheus]
     R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""})",
     400, "instance");
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().kind == core::ErrorKind::upstream_rejected);
+  CHECK(bad.error().kind == core::ErrorKind::config);
   CHECK(bad.error().http_status == 400);
   CHECK(bad.error().message
         == "prometheus answered HTTP 400 bad_data: 1:5: parse error: unexpected \"}\"");
@@ -107,30 +107,39 @@ TEST_CASE("matches series to instances by address, host or name", "[metrics][pro
     {"10.0.0.8:9100", 1000, 1.0},
     {"10.0.0.8:9200", 1000, 2.0},
   };
+  // The time query's answer: the sample of 10.0.0.5 was taken at 900.5 s (evaluated at 1000).
+  const std::vector<metrics::Series> times = {{"10.0.0.5:9100", 1'000'000, 900.5},
+                                              {"shop-web-3", 1'000'000, 950}};
   const std::vector<core::InstanceRef> instances = {
     web("shop-web-1", "10.0.0.5:80"), web("shop-web-2", "10.0.0.6:80"),
     web("shop-web-3", "10.0.0.7:80"), web("shop-web-4", "10.0.0.8:80"),
     web("shop-web-5", "10.0.0.9:80")};
 
-  const auto by_host = metrics::readings_from_series(instances, series, metrics::MatchBy::host,
-                                                     "instance");
+  const auto by_host = metrics::readings_from_series(instances, series, times,
+                                                     metrics::MatchBy::host, "instance");
   REQUIRE(by_host.size() == 5);
   CHECK(by_host[0].instance == "shop-web-1");
   CHECK(*by_host[0].value == Approx(42.0));
-  CHECK(by_host[0].ts == 1000);
+  CHECK(by_host[0].ts == 900'500);  // the sample's own time, not the evaluation time
   CHECK_FALSE(by_host[1].value);
   CHECK(by_host[1].error == "prometheus gave NaN for '10.0.0.6'");
   CHECK(by_host[3].error == "more than one series with instance matching '10.0.0.8'");
   CHECK(by_host[4].error == "no series with instance matching '10.0.0.9'");
 
-  const auto by_name = metrics::readings_from_series(instances, series, metrics::MatchBy::name,
-                                                     "instance");
+  const auto by_name = metrics::readings_from_series(instances, series, times,
+                                                     metrics::MatchBy::name, "instance");
   CHECK(*by_name[2].value == Approx(7.0));
+  CHECK(by_name[2].ts == 950'000);
   CHECK_FALSE(by_name[0].value);
 
   const auto by_address = metrics::readings_from_series(
-    {web("a", "10.0.0.5:9100")}, series, metrics::MatchBy::address, "instance");
+    {web("a", "10.0.0.5:9100")}, series, times, metrics::MatchBy::address, "instance");
   CHECK(*by_address[0].value == Approx(42.0));
+  // A value without a time of its own is dated 0 (stale to poll-load), never the query's time.
+  const auto undated = metrics::readings_from_series({web("a", "10.0.0.5:9100")}, series, {},
+                                                     metrics::MatchBy::address, "instance");
+  CHECK(*undated[0].value == Approx(42.0));
+  CHECK(undated[0].ts == 0);
 }
 
 TEST_CASE("splits host and port of an address", "[metrics]")
@@ -173,7 +182,8 @@ TEST_CASE("a failed query leaves every instance without a value", "[metrics][pro
   CHECK(t.sent.size() == 1);
   for (const auto& reading : r) {
     CHECK_FALSE(reading.value);
-    CHECK(reading.error == "prometheus answered HTTP 400 bad_data: parse error");
+    CHECK(reading.error
+          == "prometheus answered HTTP 400 bad_data: parse error (check [PROMETHEUS] query)");
   }
   // Unreachable: retried, then the transport error, for each.
   t.sent.clear();
@@ -196,15 +206,16 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
     R"({"metric":{"instance":"10.0.0.5:80"},"value":[1700000000,"42"]}]}})";
   const std::vector<core::InstanceRef> one{web("shop-web-1", "10.0.0.5:80")};
 
-  // Prometheus too busy, then an answer: the value, after two requests.
+  // Prometheus too busy, then an answer: the value, after two requests (and the time query).
   CannedTransport t;
   t.answer(503, R"({"status":"error","errorType":"unavailable","error":"too many queries"})");
+  t.answer(200, ok);
   t.answer(200, ok);
   metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
   source.set_clock(clock);
   source.set_deadline(clock.steady() + 20'000);
   const auto r = source.poll(one);
-  CHECK(t.sent.size() == 2);
+  CHECK(t.sent.size() == 3);
   REQUIRE(r[0].value);
   CHECK(*r[0].value == 42);
 
@@ -228,4 +239,94 @@ TEST_CASE("a transient failure of the query is retried, within the deadline and 
   denied.set_clock(clock);
   CHECK_FALSE(denied.poll(one)[0].value);
   CHECK(refused.sent.size() == 1);
+}
+
+TEST_CASE("bad PromQL is a config error with Prometheus' message, asked once", "[metrics][prometheus]")
+{
+  // As Prometheus 2.42 answers `sclman_test_load{`.
+  test::FakeClock clock;
+  CannedTransport t;
+  t.answer(400, R"({"status":"error","errorType":"bad_data",)"
+                R"("error":"1:18: parse error: unexpected end of input inside braces"})");
+  t.answer(200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
+  source.set_clock(clock);
+  source.set_deadline(clock.steady() + 20'000);
+  const auto r = source.poll({web("shop-web-1", "10.0.0.5:80")});
+  CHECK(t.sent.size() == 1);  // never retried: no tick mends the config
+  CHECK(clock.slept.empty());
+  REQUIRE(r.size() == 1);
+  CHECK_FALSE(r[0].value);
+  CHECK(r[0].error_kind == core::ErrorKind::config);
+  CHECK(r[0].error.find("1:18: parse error: unexpected end of input inside braces")
+        != std::string::npos);
+
+  // Other failures stay missing samples the next tick may mend.
+  CannedTransport busy;
+  busy.answer(503, R"({"status":"error","errorType":"unavailable","error":"busy"})");
+  metrics::PrometheusSource other(busy, metrics::PrometheusConfig{});
+  other.set_clock(clock);
+  CHECK(other.poll({web("shop-web-1", "10.0.0.5:80")})[0].error_kind
+        == core::ErrorKind::upstream_transient);
+}
+
+TEST_CASE("samples are dated by the time query, not by the query's evaluation", "[metrics][prometheus]")
+{
+  test::FakeClock clock;
+  const std::vector<core::InstanceRef> one{web("shop-web-1", "10.0.0.5:80")};
+  const auto answer = [](const char* value) {
+    return std::string(R"({"status":"success","data":{"resultType":"vector","result":[)"
+                       R"({"metric":{"instance":"10.0.0.5:9100"},"value":[1700000600.25,")")
+           + value + R"("]}]}})";
+  };
+  metrics::PrometheusConfig c;
+  c.query = "sclman_load";
+
+  // The value comes from the query, its time from timestamp(query): 600 s before evaluation.
+  CannedTransport t;
+  t.answer(200, answer("42"));
+  t.answer(200, answer("1700000000.5"));
+  metrics::PrometheusSource source(t, c);
+  source.set_clock(clock);
+  const auto r = source.poll(one);
+  REQUIRE(t.sent.size() == 2);
+  CHECK(t.sent[1].url == "http://127.0.0.1:9090/api/v1/query?query=timestamp%28sclman_load%29");
+  REQUIRE(r[0].value);
+  CHECK(*r[0].value == 42);
+  CHECK(r[0].ts == 1'700'000'000'500);
+
+  // A time query that answers the evaluation time (timestamp() of a computed expression) dates
+  // nothing: the reading is undated, so stale, not fresh.
+  CannedTransport computed;
+  computed.answer(200, answer("42"));
+  computed.answer(200, answer("1700000600.25"));
+  metrics::PrometheusSource eval(computed, c);
+  eval.set_clock(clock);
+  const auto e = eval.poll(one);
+  REQUIRE(e[0].value);
+  CHECK(e[0].ts == 0);
+
+  // A bad time query is a config error naming time_query.
+  CannedTransport bad;
+  bad.answer(200, answer("42"));
+  bad.answer(400, R"({"status":"error","errorType":"bad_data","error":"parse error"})");
+  c.time_query = "timestamp(";
+  metrics::PrometheusSource wrong(bad, c);
+  wrong.set_clock(clock);
+  const auto w = wrong.poll(one);
+  CHECK(w[0].error_kind == core::ErrorKind::config);
+  CHECK(w[0].error
+        == "prometheus answered HTTP 400 bad_data: parse error (check [PROMETHEUS] time_query)");
+}
+
+TEST_CASE("time_query_of dates plain selectors with timestamp() and the default query by its series",
+          "[metrics][prometheus]")
+{
+  metrics::PrometheusConfig c;
+  CHECK(metrics::time_query_of(c)
+        == R"(max by (instance) (timestamp(node_cpu_seconds_total{mode="idle"})))");
+  c.query = "sclman_load";
+  CHECK(metrics::time_query_of(c) == "timestamp(sclman_load)");
+  c.time_query = "max_over_time(timestamp(sclman_load)[10m:1s])";
+  CHECK(metrics::time_query_of(c) == "max_over_time(timestamp(sclman_load)[10m:1s])");
 }

@@ -666,3 +666,53 @@ TEST_CASE("predictive guards: a table of histories at the edges of each guard", 
     CHECK(d.why.rule == r.rule);
   }
 }
+
+TEST_CASE("a poll whose samples are stale holds with the reason stale, never scales in", "[policy]")
+{
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = make(name);
+    c.down_stabilization_s = 0;
+    // Low load on every poll: the rule would scale in.
+    auto h = history(4, {1, 1, 1, 1});
+    for (auto& s : h.ticks.back().samples) {
+      s.value.reset();
+      s.missing = policy::Missing::stale;
+    }
+    auto d = policy::decide(h, c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "stale_samples");
+    REQUIRE_FALSE(d.why.samples.empty());
+    CHECK(d.why.samples[0].use == "stale");
+
+    // One stale sample among fresh low ones: a scale-in is clamped, and the reason says stale.
+    auto partly = history(4, {1, 1, 1, 1});
+    partly.ticks.back().samples[0].value.reset();
+    partly.ticks.back().samples[0].missing = policy::Missing::stale;
+    d = policy::decide(partly, c, k_now);
+    CHECK(d.action != Action::scale_in);
+  }
+}
+
+TEST_CASE("loads out of range are rejected and no size overflows an int", "[policy]")
+{
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = make(name);
+    // 1e300 and 1e10 per instance (a state file written by anything): rejected as if missing.
+    auto d = policy::decide(history(3, {1e300, 1e10}), c, k_now);
+    CHECK(d.action == Action::hold);
+    CHECK(d.reason == "missing_samples");
+    // The largest load is used, and its size is clamped to max, never a wrapped negative.
+    d = policy::decide(history(3, {policy::k_max_load}), c, k_now);
+    CHECK(d.to >= 3);
+    CHECK(d.to <= c.max_size);
+  }
+  CHECK(policy::load_in_range(0));
+  CHECK(policy::load_in_range(1e9));
+  CHECK_FALSE(policy::load_in_range(1e9 + 1));
+  CHECK_FALSE(policy::load_in_range(-0.5));
+  CHECK(policy::missing_named("stale") == policy::Missing::stale);
+  CHECK(policy::missing_named("out_of_range") == policy::Missing::out_of_range);
+  CHECK_FALSE(policy::missing_named("fresh"));
+}

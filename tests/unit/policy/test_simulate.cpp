@@ -1,6 +1,8 @@
 #include "policy/simulate.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -56,6 +58,10 @@ TEST_CASE("bad trace files get an error naming the file, line and fault", "[simu
     {"t_seconds,requests_per_second\n0,nan\n60,1\n", "line 2: not a number"},
     {"t_seconds,requests_per_second\n0.5,1\n60,1\n", "line 2: time 0.5 is not a whole second"},
     {"t_seconds,requests_per_second\n0,1\n", "at least two rows"},
+    // Rates whose demand in instances leaves the range of int.
+    {"t_seconds,requests_per_second\n0,1\n60,1e12\n",
+     "line 3: rate 1000000000000 is above 1000000000 requests per second"},
+    {"t_seconds,requests_per_second\n0,1e308\n60,1\n", "line 2: rate 1e+308 is above"},
   };
   for (const auto& [text, message] : rows) {
     INFO(text);
@@ -232,4 +238,15 @@ TEST_CASE("predictive keeps under-provisioning rare on a daily pattern", "[simul
   REQUIRE(r);
   CHECK(r->tau_u <= 1.0);
   CHECK(r->cost_vs_oracle < 1.5);
+}
+
+TEST_CASE("the demand of the largest load saturates instead of overflowing", "[simulate]")
+{
+  // 1e9 requests per second at a capacity of 1e-6 is 1e15 instances: more than an int holds.
+  const auto d = policy::demand_of({policy::k_max_load, 0.0, 250.0}, 1e-6);
+  REQUIRE(d.size() == 3);
+  CHECK(d[0] == std::numeric_limits<int>::max());
+  CHECK(d[1] == 0);
+  CHECK(d[2] == 250'000'000);
+  CHECK(policy::demand_of({200.0000001}, 200.0) == std::vector<int>{1});
 }

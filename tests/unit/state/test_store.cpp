@@ -306,3 +306,25 @@ TEST_CASE("read-then-write store calls do not fail as busy when processes write 
   REQUIRE(all);
   CHECK(all->size() == static_cast<std::size_t>(k_writers * k_rounds));
 }
+
+TEST_CASE("a sample keeps why it has no value; an unknown reason is a state error", "[state]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  state::Sample stale{web.id, st.cluster.id, 1000, std::nullopt, std::nullopt};
+  stale.missing = policy::Missing::stale;
+  state::Sample fresh{web.id, st.cluster.id, 2000, 0.5, std::nullopt};
+  REQUIRE(st.store->insert_samples({stale, fresh}));
+  const auto back = st.store->samples_between(st.cluster.id, 0, 3000);
+  REQUIRE(back);
+  REQUIRE(back->size() == 2);
+  CHECK((*back)[0].missing == policy::Missing::stale);
+  CHECK((*back)[1].missing == policy::Missing::no_value);
+  CHECK((*back)[1].value == 0.5);
+  REQUIRE(st.store->db().exec("UPDATE load_samples SET missing = 'fresh' WHERE ts = 1000"));
+  const auto bad = st.store->samples_between(st.cluster.id, 0, 3000);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().kind == core::ErrorKind::state);
+}
