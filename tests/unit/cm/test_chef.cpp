@@ -163,7 +163,7 @@ TEST_CASE("a hostile ipaddress or port on a node is an error naming the attribut
   for (const auto& ip : hostile_ips) {
     auto node = nlohmann::json::parse(R"({"name":"n","automatic":{}})");
     node["automatic"]["ipaddress"] = ip;
-    INFO(node.dump());
+    INFO(core::printable(ip));  // dump() throws on the non-UTF-8 value
     const auto address = cm::chef_node_address(node);
     REQUIRE_FALSE(address);
     CHECK(address.error().message.rfind("automatic.ipaddress: bad address '", 0) == 0);

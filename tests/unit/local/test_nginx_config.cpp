@@ -16,7 +16,7 @@ TEST_CASE("renders the upstream list and reads it back", "[local]")
 
 TEST_CASE("an upstream line whose address does not parse is not read back", "[local]")
 {
-  const auto text = "upstream sclman_backends {\n  server 127.0.0.1:4001;\n"
+  const auto text = "upstream sclman_backends {\n  server 127.0.0.1:4001 max_fails=1;\n"
                     "  server 127.0.0.1:80;}server{listen;\n  server web.example.net:80;\n}\n";
   const auto read = local::parse_upstream(text);
   REQUIRE(read.size() == 1);
