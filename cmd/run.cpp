@@ -220,7 +220,7 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
     for (const auto& c : clusters) {
       TRY_ASSIGN(const auto view, cluster_json(store, c, false));
       gauges.push_back({c.name, view["size"].get<int>(), c.desired, view["min"].get<int>(),
-                        view["max"].get<int>()});
+                        view["max"].get<int>(), static_cast<int>(view["rejected"].size())});
     }
     return core::write_file_atomic(env.common.metrics_file,
                                     report::render_textfile(counters, runs, gauges));

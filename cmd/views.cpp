@@ -61,6 +61,11 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     }
     list.push_back(row);
   }
+  TRY_ASSIGN(const auto rejected_rows, store.rejected(c.id));
+  nlohmann::json rejected = nlohmann::json::array();
+  for (const auto& r : rejected_rows) {
+    rejected.push_back({{"name", r.name}, {"reason", r.reason}, {"since", r.since}});
+  }
   nlohmann::json policy_json = nlohmann::json::object();
   try {
     policy_json = nlohmann::json::parse(c.policy);
@@ -83,6 +88,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"failures", c.failures},
     {"last_decision", last.empty() ? nlohmann::json(nullptr) : decision_json(last.front())},
     {"instances", list},
+    {"rejected", rejected},
   };
   return j;
 }
@@ -115,6 +121,10 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                         c["max"].get<int>(),
                         c["policy"].value("kind", "?"),
                         last);
+    for (const auto& r : c["rejected"]) {
+      text += fmt::format("  rejected {}: {}\n", r["name"].get<std::string>(),
+                          r["reason"].get<std::string>());
+    }
     if (!with_instances) {
       continue;
     }

@@ -72,11 +72,17 @@ core::Result<void> run_why(Env& env, const Options& o)
     out(report.dump(2));
     return {};
   }
+  std::string text;
+  TRY_ASSIGN(const auto rejected, env.store->rejected(c.id));
+  for (const auto& r : rejected) {
+    text += fmt::format("kept out of the LB since {}: {}: {}\n", core::iso8601_utc(r.since),
+                        r.name, r.reason);
+  }
   if (rows.empty()) {
-    out(fmt::format("cluster '{}' has no decisions yet: `sclman decide` makes them", c.name));
+    out(text + fmt::format("cluster '{}' has no decisions yet: `sclman decide` makes them",
+                           c.name));
     return {};
   }
-  std::string text;
   for (const auto& d : rows) {
     if (!text.empty()) {
       text += "\n";

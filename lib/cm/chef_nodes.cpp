@@ -104,22 +104,33 @@ std::string chef_search_query(const std::string& web_role, const std::string& cl
                      cluster);
 }
 
-std::string chef_node_address(const json& node)
+core::Result<std::optional<core::Endpoint>> chef_node_address(const json& node)
 {
   const auto* automatic = member(node, "automatic");
-  const auto ip = automatic ? string_at(*automatic, "ipaddress") : std::string();
-  if (ip.empty()) {
-    return {};
+  const auto* ip = automatic ? member(*automatic, "ipaddress") : nullptr;
+  if (!ip || ip->is_null() || (ip->is_string() && ip->get_ref<const std::string&>().empty())) {
+    return std::nullopt;  // not registered yet: no address to forward to
+  }
+  if (!ip->is_string()) {
+    return core::fail(core::ErrorKind::usage, fmt::format("automatic.ipaddress is not a string: {}",
+                                                          core::printable(ip->dump())));
   }
   std::int64_t port = 80;
   const auto* s = sclman_of(node);
-  if (const auto* p = s ? member(*s, "port") : nullptr; p && p->is_number_integer()) {
+  if (const auto* p = s ? member(*s, "port") : nullptr; p && !p->is_null()) {
+    if (!p->is_number_integer()) {
+      return core::fail(core::ErrorKind::usage,
+                        fmt::format("normal.sclman.port is not an integer: {}",
+                                    core::printable(p->dump())));
+    }
     port = p->get<std::int64_t>();
   }
-  if (port < 1 || port > 65535) {
-    return {};  // no address to forward to
+  auto endpoint = core::Endpoint::from_ip(ip->get_ref<const std::string&>(), port);
+  if (!endpoint) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("automatic.ipaddress: {}", endpoint.error().message));
   }
-  return fmt::format("{}:{}", ip, port);
+  return std::optional<core::Endpoint>(*endpoint);
 }
 
 } // namespace cm

@@ -3,9 +3,11 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/endpoint.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +43,10 @@ bool chef_node_placed(const nlohmann::json& node,
 // Return the search query for the in-service web nodes of `cluster`.
 std::string chef_search_query(const std::string& web_role, const std::string& cluster);
 
-// Return "host:port" of a node as the LB's recipe sees it: automatic.ipaddress and
-// normal.sclman.port (80 if unset); empty if the node has no ipaddress.
-std::string chef_node_address(const nlohmann::json& node);
+// Return the endpoint of a node as the LB's recipe sees it: automatic.ipaddress and
+// normal.sclman.port (80 if unset), parsed by core::Endpoint (the node is written by the VM, so
+// untrusted); nullopt if the node has no ipaddress yet. An ipaddress or port that does not
+// parse is an error whose message names the attribute and quotes the value escaped.
+core::Result<std::optional<core::Endpoint>> chef_node_address(const nlohmann::json& node);
 
 } // namespace cm

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "core/endpoint.hpp"
 #include "core/failpoint.hpp"
 #include "core/host_port.hpp"
 #include "core/log.hpp"
@@ -115,18 +116,50 @@ Result<void> Engine::sync_lb(Cluster& cluster)
 {
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   const Instance* lb = nullptr;
-  std::vector<core::InstanceRef> backends;
+  std::vector<lb::Backend> backends;
+  std::vector<state::RejectedBackend> rejected;
   for (const auto& i : all) {
     if (i.role == state::Role::lb && i.state == InstanceState::in_service) {
       lb = &i;
     } else if (i.role == state::Role::web && i.state == InstanceState::in_service) {
-      backends.push_back(ref(cluster, i));
+      // The stored address came from the provider (or a hand-edited state file): only a parsed
+      // endpoint reaches the balancer.
+      auto endpoint = core::Endpoint::parse(i.address);
+      if (!endpoint) {
+        rejected.push_back({i.name, endpoint.error().message});
+        continue;
+      }
+      backends.push_back({i.name, *endpoint});
     }
   }
   if (!lb) {
-    return {};
+    return record_rejected(cluster, rejected);
   }
-  return m_drivers.balancer->apply(ref(cluster, *lb), backends);
+  TRY_ASSIGN(const auto applied, m_drivers.balancer->apply(ref(cluster, *lb), backends));
+  for (const auto& r : applied.rejected) {
+    rejected.push_back({r.name, r.reason});
+  }
+  return record_rejected(cluster, rejected);
+}
+
+Result<void> Engine::record_rejected(const Cluster& cluster,
+                                     const std::vector<state::RejectedBackend>& rejected)
+{
+  TRY_ASSIGN(const auto before, m_store.rejected(cluster.id));
+  for (const auto& r : rejected) {
+    // Every tick while the value stays bad: an error, so cron mails it.
+    spdlog::error("lb.rejected cluster={} node={} reason={}", cluster.name,
+                  core::log_quote(core::printable(r.name)),
+                  core::log_quote(core::printable(r.reason, 300)));
+  }
+  for (const auto& b : before) {
+    const bool still = std::any_of(rejected.begin(), rejected.end(),
+                                   [&](const auto& r) { return r.name == b.name; });
+    if (!still) {
+      spdlog::info("lb.accepted cluster={} node={}", cluster.name, core::log_quote(b.name));
+    }
+  }
+  return m_store.replace_rejected(cluster.id, rejected);
 }
 
 Result<int> Engine::check_health(Cluster& cluster)
@@ -425,7 +458,8 @@ Result<bool> Engine::advance_draining(Cluster& cluster, Instance& i)
   TRY_ASSIGN(const auto lb, lb_instance(cluster));
   if (lb) {
     TRY_ASSIGN(const auto backends, m_drivers.balancer->current(ref(cluster, *lb)));
-    if (std::find(backends.begin(), backends.end(), i.address) != backends.end()) {
+    const auto endpoint = core::Endpoint::parse(i.address);
+    if (endpoint && std::find(backends.begin(), backends.end(), *endpoint) != backends.end()) {
       // Still listed (a run died before the LB was told): take it out now and let the drain
       // period start again from here.
       TRY(sync_lb(cluster));

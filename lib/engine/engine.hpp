@@ -38,7 +38,9 @@ public:
   // Return how many instances were marked error.
   core::Result<int> check_health(state::Cluster& cluster);
 
-  // Make the LB forward to exactly the cluster's in-service web instances.
+  // Make the LB forward to exactly the cluster's in-service web instances whose address parses
+  // (core::Endpoint); the others, and nodes the balancer itself rejects, are recorded as
+  // rejected backends and logged.
   core::Result<void> sync_lb(state::Cluster& cluster);
 
   // Add requested web rows until the cluster's live size reaches its desired size.
@@ -78,6 +80,10 @@ private:
   core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,
                                    const std::string& why);
   core::Result<std::optional<state::Instance>> lb_instance(const state::Cluster& cluster);
+  // Store the cluster's rejected backends (kept out of its LB), log each as an error and each
+  // that came back as info.
+  core::Result<void> record_rejected(const state::Cluster& cluster,
+                                     const std::vector<state::RejectedBackend>& rejected);
 
   state::Store& m_store;
   Drivers m_drivers;

@@ -2,6 +2,7 @@
 // chef-search).
 #pragma once
 
+#include "core/endpoint.hpp"
 #include "core/instance_ref.hpp"
 #include "core/result.hpp"
 
@@ -10,15 +11,35 @@
 
 namespace lb {
 
+// An instance the LB may forward to: only a parsed endpoint, never a string, reaches a balancer.
+struct Backend
+{
+  std::string name;
+  core::Endpoint endpoint;
+};
+
+// A node or server kept out of the LB because its address did not parse.
+struct Rejection
+{
+  std::string name;
+  std::string reason;  // printable: the hostile value is escaped (core::printable)
+};
+
+// What an apply did beyond making the LB forward to its list.
+struct Applied
+{
+  std::vector<Rejection> rejected;  // found by the balancer itself (a search), kept out
+};
+
 class Balancer
 {
 public:
   virtual ~Balancer() = default;
   // Make the LB forward to exactly `backends`, applied gracefully (no request lost).
-  virtual core::Result<void> apply(const core::InstanceRef& lb,
-                                   const std::vector<core::InstanceRef>& backends) = 0;
-  // Return the addresses the LB forwards to now.
-  virtual core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) = 0;
+  virtual core::Result<Applied> apply(const core::InstanceRef& lb,
+                                      const std::vector<Backend>& backends) = 0;
+  // Return the endpoints the LB forwards to now.
+  virtual core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) = 0;
   // Return the path on the LB's address that answers 200 once the LB serves ("/status").
   virtual std::string health_path() const = 0;
 };

@@ -15,33 +15,35 @@ ChefSearchBalancer::ChefSearchBalancer(cm::ChefClient& chef, std::string web_rol
 {
 }
 
-core::Result<void> ChefSearchBalancer::apply(const core::InstanceRef& lb,
-                                             const std::vector<core::InstanceRef>& backends)
+core::Result<Applied> ChefSearchBalancer::apply(const core::InstanceRef& lb,
+                                                const std::vector<Backend>& backends)
 {
   const auto query = cm::chef_search_query(m_web_role, lb.cluster);
   TRY_ASSIGN(const auto nodes, m_chef.search_nodes(query));
-  std::vector<core::InstanceRef> found;
+  std::vector<Backend> found;
+  std::vector<Rejection> rejected;
   for (const auto& node : nodes) {
+    const auto name = cm::chef_node_name(node);
     const auto address = cm::chef_node_address(node);
-    if (address.empty()) {
+    if (!address) {
+      // Written by the VM itself: a value that is not an address never reaches the LB.
+      rejected.push_back({core::printable(name), address.error().message});
+      continue;
+    }
+    if (!*address) {
       continue;  // not registered yet: no address to forward to
     }
-    core::InstanceRef ref;
-    ref.cluster = lb.cluster;
-    ref.name = cm::chef_node_name(node);
-    ref.role = "web";
-    ref.address = address;
-    found.push_back(std::move(ref));
+    found.push_back({name, **address});
   }
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  std::vector<std::string> want;
-  std::vector<std::string> got;
+  std::vector<core::Endpoint> want;
+  std::vector<core::Endpoint> got;
   for (const auto& b : backends) {
-    want.push_back(b.address);
+    want.push_back(b.endpoint);
   }
   for (const auto& f : found) {
-    got.push_back(f.address);
+    got.push_back(f.endpoint);
   }
   std::sort(want.begin(), want.end());
   std::sort(got.begin(), got.end());
@@ -51,10 +53,12 @@ core::Result<void> ChefSearchBalancer::apply(const core::InstanceRef& lb,
     spdlog::info("chef_search.differs cluster={} searched={} in_service={}", lb.cluster,
                  got.size(), want.size());
   }
-  return m_render.apply(lb, found);
+  TRY_ASSIGN(auto applied, m_render.apply(lb, found));
+  applied.rejected.insert(applied.rejected.end(), rejected.begin(), rejected.end());
+  return applied;
 }
 
-core::Result<std::vector<std::string>> ChefSearchBalancer::current(const core::InstanceRef& lb)
+core::Result<std::vector<core::Endpoint>> ChefSearchBalancer::current(const core::InstanceRef& lb)
 {
   return m_render.current(lb);
 }

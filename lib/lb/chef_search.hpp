@@ -15,10 +15,11 @@ public:
   // `render` applies the searched list to the LB (the nginx balancer on the local provider).
   ChefSearchBalancer(cm::ChefClient& chef, std::string web_role, Balancer& render);
 
-  // Apply the search result; `backends` (sclman's own view) is only compared with it.
-  core::Result<void> apply(const core::InstanceRef& lb,
-                           const std::vector<core::InstanceRef>& backends) override;
-  core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override;
+  // Apply the search result; `backends` (sclman's own view) is only compared with it. A found
+  // node whose address does not parse is left out and returned as rejected.
+  core::Result<Applied> apply(const core::InstanceRef& lb,
+                              const std::vector<Backend>& backends) override;
+  core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override;
   // Return the rendering balancer's: the LB is what it renders into.
   std::string health_path() const override;
 

@@ -2,6 +2,7 @@
 
 #include "core/failpoint.hpp"
 #include "core/file.hpp"
+#include "core/log.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -18,13 +19,13 @@ NginxBalancer::NginxBalancer(std::string root, std::string nginx)
 {
 }
 
-core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
-                                        const std::vector<core::InstanceRef>& backends)
+core::Result<Applied> NginxBalancer::apply(const core::InstanceRef& lb,
+                                           const std::vector<Backend>& backends)
 {
   local::Nginx nginx(m_nginx, m_root + "/" + lb.name);
-  std::vector<std::string> addresses;
+  std::vector<core::Endpoint> addresses;
   for (const auto& b : backends) {
-    addresses.push_back(b.address);
+    addresses.push_back(b.endpoint);
   }
   const auto conf_dir = nginx.prefix() + "/conf";
   const auto live = conf_dir + "/upstream.conf";
@@ -34,7 +35,7 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   const auto applied = conf_dir + "/upstream.applied";
   TRY_ASSIGN(const auto before, current(lb));
   if (before == addresses && nginx.running_pid()) {
-    return {};
+    return Applied{};
   }
   // Check the whole config with the new list before it goes live: nginx -t on a copy of
   // nginx.conf that includes the candidate file.
@@ -48,8 +49,11 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   const auto test_conf = conf_dir + "/nginx.test.conf";
   TRY(core::write_file_atomic(test_conf, text));
   if (auto r = nginx.test(test_conf); !r) {
+    // The running config and upstream.conf stay as they are.
     std::remove(candidate.c_str());
-    return r;
+    spdlog::error("lb.config_rejected cluster={} lb={} error={}", lb.cluster, lb.name,
+                  core::log_quote(r.error().message));
+    return core::fail(r.error());
   }
   if (std::rename(candidate.c_str(), live.c_str()) != 0) {
     return core::fail(core::ErrorKind::state, fmt::format("cannot replace '{}'", live));
@@ -58,10 +62,10 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
   TRY(nginx.reload());
   TRY(core::write_file_atomic(applied, rendered));
   spdlog::info("lb.reloaded lb={} backends={}", lb.name, addresses.size());
-  return {};
+  return Applied{};
 }
 
-core::Result<std::vector<std::string>> NginxBalancer::current(const core::InstanceRef& lb)
+core::Result<std::vector<core::Endpoint>> NginxBalancer::current(const core::InstanceRef& lb)
 {
   const auto applied = core::read_file(m_root + "/" + lb.name + "/conf/upstream.applied");
   return local::parse_upstream(applied.value_or(std::string()));

@@ -13,9 +13,9 @@ public:
   // `root` holds one directory per LB instance (the local provider's layout).
   NginxBalancer(std::string root, std::string nginx);
 
-  core::Result<void> apply(const core::InstanceRef& lb,
-                           const std::vector<core::InstanceRef>& backends) override;
-  core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override;
+  core::Result<Applied> apply(const core::InstanceRef& lb,
+                              const std::vector<Backend>& backends) override;
+  core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override;
   std::string health_path() const override;
 
 private:

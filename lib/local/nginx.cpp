@@ -230,11 +230,11 @@ std::string render_lb_config(const std::string& name, int port, int worker_conne
                        k_status_path);
 }
 
-std::string render_upstream(const std::vector<std::string>& backends)
+std::string render_upstream(const std::vector<core::Endpoint>& backends)
 {
   std::string out = "# Written by sclman. Changes are overwritten.\nupstream sclman_backends {\n";
   for (const auto& b : backends) {
-    out += fmt::format("  server {} max_fails=1 fail_timeout=5s;\n", b);
+    out += fmt::format("  server {} max_fails=1 fail_timeout=5s;\n", b.to_string());
   }
   if (backends.empty()) {
     // nginx wants at least one server; this one refuses every connection.
@@ -244,9 +244,9 @@ std::string render_upstream(const std::vector<std::string>& backends)
   return out;
 }
 
-std::vector<std::string> parse_upstream(std::string_view text)
+std::vector<core::Endpoint> parse_upstream(std::string_view text)
 {
-  std::vector<std::string> out;
+  std::vector<core::Endpoint> out;
   std::istringstream in{std::string(text)};
   std::string line;
   while (std::getline(in, line)) {
@@ -254,8 +254,11 @@ std::vector<std::string> parse_upstream(std::string_view text)
     std::string keyword;
     std::string address;
     words >> keyword >> address;
-    if (keyword == "server" && line.find(" down;") == std::string::npos) {
-      out.push_back(address);
+    if (keyword != "server" || line.find(" down;") != std::string::npos) {
+      continue;
+    }
+    if (auto endpoint = core::Endpoint::parse(address)) {
+      out.push_back(*endpoint);
     }
   }
   return out;

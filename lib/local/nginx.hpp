@@ -2,6 +2,7 @@
 // embedded default (local provider, local bootstrapper, nginx balancer).
 #pragma once
 
+#include "core/endpoint.hpp"
 #include "core/result.hpp"
 
 #include <optional>
@@ -26,11 +27,13 @@ std::string render_web_config(const std::string& name, int port, int worker_conn
 // Return the LB's nginx.conf: proxies to upstream `sclman_backends` from conf/upstream.conf.
 std::string render_lb_config(const std::string& name, int port, int worker_connections);
 
-// Return conf/upstream.conf for `backends` (host:port each).
-std::string render_upstream(const std::vector<std::string>& backends);
+// Return conf/upstream.conf for `backends`. Only parsed endpoints can be rendered: a value from
+// outside reaches the LB's config through core::Endpoint's parser or not at all.
+std::string render_upstream(const std::vector<core::Endpoint>& backends);
 
-// Return the backends listed in an upstream.conf text (as rendered by render_upstream).
-std::vector<std::string> parse_upstream(std::string_view text);
+// Return the backends listed in an upstream.conf text (as rendered by render_upstream); a line
+// whose address does not parse is left out.
+std::vector<core::Endpoint> parse_upstream(std::string_view text);
 
 // Return the environment a child process (nginx) gets from `environment` (NAME=VALUE entries,
 // as `environ`): only PATH, TZ, LANG and LC_*, so that credentials in sclman's environment

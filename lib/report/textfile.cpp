@@ -28,6 +28,8 @@ const std::map<std::string, Family>& families()
     {"sclman_cluster_desired", {"Web instances the cluster converges to.", "gauge"}},
     {"sclman_cluster_min", {"The cluster's minimum size.", "gauge"}},
     {"sclman_cluster_max", {"The cluster's maximum size.", "gauge"}},
+    {"sclman_cluster_rejected",
+     {"Nodes kept out of the LB because their address did not parse.", "gauge"}},
   };
   return f;
 }
@@ -78,6 +80,7 @@ std::string render_textfile(const std::vector<state::Counter>& counters,
     lines["sclman_cluster_desired"].push_back(fmt::format("{{{}}} {}", label, c.desired));
     lines["sclman_cluster_min"].push_back(fmt::format("{{{}}} {}", label, c.min));
     lines["sclman_cluster_max"].push_back(fmt::format("{{{}}} {}", label, c.max));
+    lines["sclman_cluster_rejected"].push_back(fmt::format("{{{}}} {}", label, c.rejected));
   }
   std::string out;
   for (const auto& [name, samples] : lines) {

@@ -16,6 +16,7 @@ struct ClusterGauge
   int desired = 0;
   int min = 0;
   int max = 0;
+  int rejected = 0;  // nodes kept out of the LB: their address did not parse
 };
 
 // Return the metrics in the Prometheus text exposition format (one HELP and TYPE per family).

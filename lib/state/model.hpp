@@ -135,6 +135,14 @@ struct JournalEntry
   std::string status;
 };
 
+// A node or server kept out of the cluster's LB: its address did not parse.
+struct RejectedBackend
+{
+  std::string name;    // escaped
+  std::string reason;  // escaped
+  Millis since = 0;    // first rejected
+};
+
 struct Counter
 {
   std::string name;

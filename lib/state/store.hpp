@@ -59,6 +59,14 @@ public:
   // Move `i` to state `s` (now), and store it.
   Result<void> transition(Instance& i, InstanceState s, std::string error = {});
 
+  // Rejected backends (store_rejected.cpp)
+  // Replace the cluster's rejected backends with `rejected` (name and reason), keeping `since`
+  // of those already rejected; a name no longer listed is back in the LB and loses its row.
+  Result<void> replace_rejected(std::int64_t cluster_id,
+                                const std::vector<RejectedBackend>& rejected);
+  // Return the cluster's rejected backends, by name.
+  Result<std::vector<RejectedBackend>> rejected(std::int64_t cluster_id);
+
   // Load samples
   Result<void> insert_samples(const std::vector<Sample>& samples);
   // Return the newest sample of the instance that has a raw counter.

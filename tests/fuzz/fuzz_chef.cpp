@@ -34,8 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   // What the bootstrapper writes back on a node it read.
   auto node = j;
   cm::chef_node_register(node, "127.0.0.1", 8080, 1795975200000);
-  if (!cm::chef_node_registered_at(node, "127.0.0.1", 8080)
-      || cm::chef_node_address(node) != "127.0.0.1:8080") {
+  const auto registered = cm::chef_node_address(node);
+  if (!cm::chef_node_registered_at(node, "127.0.0.1", 8080) || !registered || !*registered
+      || (*registered)->to_string() != "127.0.0.1:8080") {
     std::abort();  // a node sclman registered must read back as registered there
   }
   (void)cm::chef_node_set_in_service(node, true);

@@ -16,6 +16,13 @@ http::HttpResponse answer(long status, std::string body)
   return r;
 }
 
+// Return the node's endpoint as text, "" if it has none, "error" if it does not parse.
+std::string address_of(const nlohmann::json& node)
+{
+  const auto a = cm::chef_node_address(node);
+  return !a ? "error" : *a ? (*a)->to_string() : "";
+}
+
 } // namespace
 
 TEST_CASE("renders the cloud-init user data of a validatorless node", "[chef]")
@@ -130,10 +137,45 @@ TEST_CASE("builds the search query and the node address the LB recipe uses", "[c
         == "role:web AND chef_environment:shop AND sclman_in_service:true");
   auto node = nlohmann::json::parse(
     R"({"name":"n","automatic":{"ipaddress":"10.0.0.5"},"normal":{"sclman":{"port":8081}}})");
-  CHECK(cm::chef_node_address(node) == "10.0.0.5:8081");
+  CHECK(address_of(node) == "10.0.0.5:8081");
   node["normal"] = nlohmann::json::object();
-  CHECK(cm::chef_node_address(node) == "10.0.0.5:80");
-  CHECK(cm::chef_node_address(nlohmann::json::parse(R"({"automatic":{}})")).empty());
+  CHECK(address_of(node) == "10.0.0.5:80");
+  node["automatic"]["ipaddress"] = "fd00::5";
+  CHECK(address_of(node) == "[fd00::5]:80");
+  CHECK(address_of(nlohmann::json::parse(R"({"automatic":{}})")).empty());
+  CHECK(address_of(nlohmann::json::parse(R"({"automatic":{"ipaddress":""}})")).empty());
+}
+
+TEST_CASE("a hostile ipaddress or port on a node is an error naming the attribute", "[chef]")
+{
+  const std::string hostile_ips[] = {
+    "127.0.0.1:80; } server { listen 8099; location / { return 200 'owned'; } } upstream x { "
+    "server 127.0.0.1",
+    "127.0.0.1\nserver 10.0.0.9:80",
+    "127.0.0.1;",
+    "}",
+    "web-1.example.net",
+    std::string(300, '1'),
+    "127.0.0.\xff",
+    "[::1]",
+    "127.0.0.1:8080",
+  };
+  for (const auto& ip : hostile_ips) {
+    auto node = nlohmann::json::parse(R"({"name":"n","automatic":{}})");
+    node["automatic"]["ipaddress"] = ip;
+    INFO(core::printable(ip));  // dump() throws on the non-UTF-8 value
+    const auto address = cm::chef_node_address(node);
+    REQUIRE_FALSE(address);
+    CHECK(address.error().message.rfind("automatic.ipaddress: bad address '", 0) == 0);
+    CHECK(address.error().message.find('\n') == std::string::npos);
+  }
+  for (const char* bad : {R"({"automatic":{"ipaddress":3}})",
+                          R"({"automatic":{"ipaddress":"10.0.0.1"},"normal":{"sclman":{"port":0}}})",
+                          R"({"automatic":{"ipaddress":"10.0.0.1"},"normal":{"sclman":{"port":70000}}})",
+                          R"({"automatic":{"ipaddress":"10.0.0.1"},"normal":{"sclman":{"port":"80"}}})"}) {
+    INFO(bad);
+    CHECK_FALSE(cm::chef_node_address(nlohmann::json::parse(bad)));
+  }
 }
 
 // Regression (fuzz_chef, tests/fuzz/corpus/chef): a search row or node that is not an object
@@ -160,7 +202,8 @@ TEST_CASE("readers of chef answers take JSON of any shape", "[chef]")
     CHECK(cm::chef_node_created_at(j) == 0);
     CHECK_FALSE(cm::chef_node_placed(j, "shop", {"role[web]"}));
     CHECK_FALSE(cm::chef_node_registered_at(j, "127.0.0.1", 8080));
-    CHECK(cm::chef_node_address(j).empty());
+    const auto address = cm::chef_node_address(j);
+    CHECK_FALSE((address && *address));  // no endpoint from any of them
     CHECK_FALSE(cm::chef_client_key(j, "c"));
     CHECK_FALSE(cm::parse_chef_search_page(j, "q"));
     if (!j.is_object()) {
@@ -169,7 +212,7 @@ TEST_CASE("readers of chef answers take JSON of any shape", "[chef]")
     auto node = j;
     cm::chef_node_register(node, "127.0.0.1", 8080, 1795975200000);
     CHECK(cm::chef_node_registered_at(node, "127.0.0.1", 8080));
-    CHECK(cm::chef_node_address(node) == "127.0.0.1:8080");
+    CHECK(address_of(node) == "127.0.0.1:8080");
     CHECK(cm::chef_node_set_in_service(node, true));
     CHECK_FALSE(cm::chef_node_set_in_service(node, true));
   }

@@ -71,22 +71,27 @@ public:
 
   std::map<std::string, std::vector<std::string>> forwards;  // LB name -> addresses
 
-  core::Result<void> apply(const core::InstanceRef& lb,
-                           const std::vector<core::InstanceRef>& backends) override
+  core::Result<lb::Applied> apply(const core::InstanceRef& lb,
+                                  const std::vector<lb::Backend>& backends) override
   {
     std::vector<std::string> addresses;
     std::string text;
     for (const auto& b : backends) {
-      addresses.push_back(b.address);
-      text += (text.empty() ? "" : ",") + b.address;
+      addresses.push_back(b.endpoint.to_string());
+      text += (text.empty() ? "" : ",") + b.endpoint.to_string();
     }
     m_r.log.push_back("apply " + lb.name + " " + text);
     forwards[lb.name] = addresses;
-    return {};
+    return lb::Applied{};
   }
-  core::Result<std::vector<std::string>> current(const core::InstanceRef& lb) override
+  core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override
   {
-    return forwards[lb.name];
+    std::vector<core::Endpoint> out;
+    for (const auto& a : forwards[lb.name]) {
+      TRY_ASSIGN(auto e, core::Endpoint::parse(a));
+      out.push_back(e);
+    }
+    return out;
   }
   std::string health_path() const override { return "/fake-health"; }
 

@@ -4,10 +4,23 @@
 
 TEST_CASE("renders the upstream list and reads it back", "[local]")
 {
-  const std::vector<std::string> backends = {"127.0.0.1:4001", "127.0.0.1:4002"};
+  const std::vector<core::Endpoint> backends = {*core::Endpoint::parse("127.0.0.1:4001"),
+                                                *core::Endpoint::parse("127.0.0.1:4002"),
+                                                *core::Endpoint::parse("[fd00::0:1]:4003")};
   const auto text = local::render_upstream(backends);
   CHECK_THAT(text, Catch::Contains("upstream sclman_backends {"));
+  CHECK_THAT(text, Catch::Contains("  server 127.0.0.1:4001 max_fails=1 fail_timeout=5s;\n"));
+  CHECK_THAT(text, Catch::Contains("  server [fd00::1]:4003 max_fails=1 fail_timeout=5s;\n"));
   CHECK(local::parse_upstream(text) == backends);
+}
+
+TEST_CASE("an upstream line whose address does not parse is not read back", "[local]")
+{
+  const auto text = "upstream sclman_backends {\n  server 127.0.0.1:4001 max_fails=1;\n"
+                    "  server 127.0.0.1:80;}server{listen;\n  server web.example.net:80;\n}\n";
+  const auto read = local::parse_upstream(text);
+  REQUIRE(read.size() == 1);
+  CHECK(read[0].to_string() == "127.0.0.1:4001");
 }
 
 TEST_CASE("an empty upstream list stays valid for nginx and lists no backend", "[local]")

@@ -12,7 +12,7 @@ TEST_CASE("writes each metric family once with its HELP and TYPE", "[report]")
   };
   const std::vector<state::RunRecord> runs = {{"decide", 1'700'000'000'123, 0, 15},
                                               {"gc", 1'700'000'000'456, 74, 2}};
-  const std::vector<report::ClusterGauge> clusters = {{"shop", 2, 3, 1, 4}};
+  const std::vector<report::ClusterGauge> clusters = {{"shop", 2, 3, 1, 4, 1}};
   const auto text = report::render_textfile(counters, runs, clusters);
   CHECK_THAT(text, Catch::Contains("# TYPE sclman_decisions_total counter\n"
                                    "sclman_decisions_total{action=\"hold\"} 7\n"
@@ -22,6 +22,8 @@ TEST_CASE("writes each metric family once with its HELP and TYPE", "[report]")
   CHECK_THAT(text, Catch::Contains("sclman_last_run_exit_code{command=\"gc\"} 74\n"));
   CHECK_THAT(text, Catch::Contains("sclman_cluster_size{cluster=\"shop\"} 2\n"));
   CHECK_THAT(text, Catch::Contains("sclman_cluster_desired{cluster=\"shop\"} 3\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE sclman_cluster_rejected gauge\n"
+                                   "sclman_cluster_rejected{cluster=\"shop\"} 1\n"));
   CHECK_THAT(text, !Catch::Contains("not_ours"));
   size_t helps = 0;
   for (size_t at = text.find("# HELP sclman_decisions_total"); at != std::string::npos;
