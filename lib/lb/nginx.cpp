@@ -13,15 +13,15 @@
 
 namespace lb {
 
-NginxBalancer::NginxBalancer(std::string root, std::string nginx)
-  : m_root(std::move(root)), m_nginx(std::move(nginx))
+NginxBalancer::NginxBalancer(std::string root, std::string nginx, core::Clock& clock)
+  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
 {
 }
 
 core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
                                         const std::vector<core::InstanceRef>& backends)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + lb.name);
+  local::Nginx nginx(m_nginx, m_root + "/" + lb.name, m_clock);
   std::vector<std::string> addresses;
   for (const auto& b : backends) {
     addresses.push_back(b.address);
