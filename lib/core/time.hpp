@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -29,5 +31,10 @@ int days_in_month(std::int64_t y, int m);
 
 // Return a time (ms since the epoch) in UTC as ISO 8601 to the second: "2026-11-27T06:19:09Z".
 std::string iso8601_utc(std::int64_t ms);
+
+// Return the ms since the epoch of an ISO-8601 time from 1970 on: 2026-11-27, 2026-11-27T08:00,
+// 2026-11-27T08:00:30 (a space for the T too), then Z, +HH:MM, -HHMM or nothing (UTC); nothing
+// for any other text or a day the month does not have.
+std::optional<std::int64_t> parse_iso8601(std::string_view text);
 
 } // namespace core
