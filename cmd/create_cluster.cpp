@@ -3,8 +3,8 @@
 #include "core/names.hpp"
 #include "engine/drivers.hpp"
 #include "policy/policy.hpp"
+#include "report/views.hpp"
 #include "run.hpp"
-#include "views.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -105,11 +105,11 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     return tl::make_unexpected(e);
   }
   TRY_ASSIGN(auto fresh, env.store->find_cluster(o.name));
-  TRY_ASSIGN(auto view, cluster_json(*env.store, *fresh, false));
+  TRY_ASSIGN(auto view, report::cluster_json(*env.store, *fresh, false));
   if (env.common.json) {
     out(view.dump(2));
   } else {
-    out(clusters_table(nlohmann::json::array({view}), true));
+    out(report::clusters_table(nlohmann::json::array({view}), true));
   }
   if (fresh->status != state::ClusterStatus::active) {
     return core::fail(core::ErrorKind::upstream_transient,

@@ -3,8 +3,8 @@
 #include "core/log.hpp"
 #include "engine/decisions.hpp"
 #include "engine/history.hpp"
+#include "report/views.hpp"
 #include "run.hpp"
-#include "views.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -33,7 +33,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                                                                 : spdlog::level::info;
     spdlog::log(level, "decide.decision cluster={} action={} from={} to={} reason={}", c.name,
                 policy::to_string(row.action), row.from_size, row.to_size, row.reason);
-    auto view = decision_json(row);
+    auto view = report::decision_json(row);
     view["cluster"] = c.name;
     // With --dry-run nothing is stored for `why`: the explanation is shown here instead.
     view["explanation"] = nlohmann::json::parse(row.explanation);

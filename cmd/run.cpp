@@ -2,20 +2,17 @@
 
 #include "core/exit_code.hpp"
 #include "core/file.hpp"
-#include "report/textfile.hpp"
-#include "views.hpp"
 #include "core/log.hpp"
-#include "core/names.hpp"
+#include "report/textfile.hpp"
+#include "shell.hpp"
 #include "state/migrate.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <map>
 
 #ifndef SCLMAN_VERSION
 #define SCLMAN_VERSION "0.0.0"
@@ -28,53 +25,10 @@ namespace cmd {
 
 namespace {
 
-struct Registered
-{
-  std::string name;
-  Traits traits;
-  Handler handler;
-  std::shared_ptr<Common> common;
-};
-
-std::map<const CLI::App*, Registered>& registry()
-{
-  static std::map<const CLI::App*, Registered> r;
-  return r;
-}
-
 // Print the one error line of a failed run.
 void report(const std::string& command, const core::Error& e)
 {
   std::fprintf(stderr, "sclman %s: error: %s\n", command.c_str(), e.message.c_str());
-}
-
-core::Result<void> prepare(Env& env, const Traits& traits)
-{
-  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
-  std::string level = env.config.log.level;
-  if (env.common.cron && (level == "info" || level == "debug" || level == "trace")) {
-    level = "warn";  // quiet runs: cron mails only what needs an operator
-  }
-  if (env.common.verbose == 1) {
-    level = "debug";
-  } else if (env.common.verbose > 1) {
-    level = "trace";
-  }
-  core::setup_logging(env.command,
-                      level,
-                      env.common.log == "syslog" ? core::LogTarget::syslog
-                                                 : core::LogTarget::stderr_text,
-                      env.common.log_format == "json" ? core::LogFormat::json
-                                                      : core::LogFormat::text);
-  env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
-  if (traits.needs == Needs::nothing) {
-    return {};
-  }
-  const auto path = core::resolve_state_path(env.common.state_path, env.config);
-  TRY_ASSIGN(auto store, state::Store::open(path, env.clock));
-  env.store.emplace(std::move(store));
-  TRY_ASSIGN(env.drivers, engine::DriverSet::make(env.config, env.store->directory(), env.clock));
-  return {};
 }
 
 } // namespace
@@ -89,104 +43,6 @@ core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)
 {
   return engine::lock_cluster(locker(), name);
 }
-
-core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
-{
-  TRY_ASSIGN(auto drivers_of, drivers->for_cluster(cluster));
-  engine::Options o;
-  o.deadline = deadline;
-  o.drain_seconds = config.manager.drain_seconds;
-  o.boot_timeout = config.manager.boot_timeout;
-  o.health_timeout_ms = config.local.health_timeout_ms;
-  o.failure_budget = config.manager.failure_budget;
-  o.flavor = cluster.flavor;
-  o.image = cluster.image;
-  return engine::Engine(*store, drivers_of, o);
-}
-
-core::Result<std::vector<state::Cluster>> Env::select_clusters(const std::string& only)
-{
-  if (only.empty()) {
-    return store->clusters();
-  }
-  TRY(core::validate_cluster_name(only));
-  TRY_ASSIGN(auto found, store->find_cluster(only));
-  if (!found) {
-    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", only));
-  }
-  return std::vector<state::Cluster>{*found};
-}
-
-namespace {
-
-CLI::Validator number_check(const char* name, bool zero_allowed)
-{
-  return CLI::Validator(
-    [zero_allowed](std::string& text) -> std::string {
-      double value = 0;
-      if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value)) {
-        return fmt::format("'{}' is not a number", text);
-      }
-      if (value < 0 || (value == 0 && !zero_allowed)) {
-        return fmt::format("{} is not {} 0", text,
-                           zero_allowed ? "greater than or equal to" : "greater than");
-      }
-      return {};
-    },
-    name, name);
-}
-
-} // namespace
-
-CLI::Validator greater_than_zero()
-{
-  return number_check("POSITIVE", false);
-}
-
-CLI::Validator zero_or_more()
-{
-  return number_check("NONNEGATIVE", true);
-}
-
-CLI::App* add_command(CLI::App& app,
-                      const std::string& name,
-                      const std::string& description,
-                      Traits traits,
-                      Handler handler)
-{
-  auto* sub = app.add_subcommand(name, description);
-  auto common = std::make_shared<Common>();
-  sub->add_option("--config", common->config_path, "Config file (else $SCLMAN_CONFIG, else "
-                                                    "/etc/sclman/sclman.conf)");
-  sub->add_option("--state", common->state_path, "State file (else the config's, else the "
-                                                  "default)");
-  sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
-  sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
-  sub->add_option("--log", common->log, "Where logs go: stderr (default) or syslog")
-    ->check(CLI::IsMember({"stderr", "syslog"}));
-  sub->add_option("--log-format", common->log_format, "Log lines as text (default) or json")
-    ->check(CLI::IsMember({"text", "json"}));
-  sub->add_option("--metrics-file", common->metrics_file,
-                  "Write a node_exporter textfile with this run's outcome and sclman's counters");
-  if (traits.acts) {
-    sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
-  }
-  if (traits.reports) {
-    sub->add_flag("--json", common->json, "Print JSON for scripts");
-  }
-  registry()[sub] = Registered{name, traits, std::move(handler), common};
-  return sub;
-}
-
-void out(const std::string& text)
-{
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (text.empty() || text.back() != '\n') {
-    std::fputc('\n', stdout);
-  }
-}
-
-void register_all(CLI::App& app);
 
 namespace {
 
@@ -212,20 +68,10 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
   if (env.common.metrics_file.empty()) {
     return;
   }
-  auto write = [&]() -> core::Result<void> {
-    TRY_ASSIGN(const auto counters, store.counters());
-    TRY_ASSIGN(const auto runs, store.runs());
-    TRY_ASSIGN(const auto clusters, store.clusters());
-    std::vector<report::ClusterGauge> gauges;
-    for (const auto& c : clusters) {
-      TRY_ASSIGN(const auto view, cluster_json(store, c, false));
-      gauges.push_back({c.name, view["size"].get<int>(), c.desired, view["min"].get<int>(),
-                        view["max"].get<int>(), static_cast<int>(view["rejected"].size())});
-    }
-    return core::write_file_atomic(env.common.metrics_file,
-                                    report::render_textfile(counters, runs, gauges));
-  };
-  if (auto written = write(); !written) {
+  auto written = report::textfile_of(store).and_then([&](const std::string& text) {
+    return core::write_file_atomic(env.common.metrics_file, text);
+  });
+  if (!written) {
     spdlog::warn("run.metrics_not_written file={} error={}", env.common.metrics_file,
                  core::log_quote(written.error().message));
   }
@@ -262,8 +108,7 @@ int main(int argc, char** argv)
     std::fprintf(stderr, "%s: error: %s\n", prefix.c_str(), e.what());
     return core::exit_code::usage;
   }
-  const CLI::App* chosen = app.get_subcommands().front();
-  auto& reg = registry().at(chosen);
+  const auto& reg = registered(app.get_subcommands().front());
   Env env;
   env.command = reg.name;
   env.common = *reg.common;
@@ -278,14 +123,14 @@ int main(int argc, char** argv)
       return core::exit_code::ok;
     }
     const auto& e = result.error();
-    if (e.kind == core::ErrorKind::busy && env.common.cron) {
+    const int code = core::run_exit_code(e.kind, env.common.cron);
+    if (code == core::exit_code::ok) {
       spdlog::info("run.skipped reason={}", core::log_quote(e.message));
-      finish_run(env, core::exit_code::ok, nullptr, started);
-      return core::exit_code::ok;
+    } else {
+      report(env.command, e);
     }
-    report(env.command, e);
-    finish_run(env, core::to_exit_code(e.kind), &e, started);
-    return core::to_exit_code(e.kind);
+    finish_run(env, code, code == core::exit_code::ok ? nullptr : &e, started);
+    return code;
   } catch (const std::exception& e) {
     const auto error =
       core::make_error(core::ErrorKind::internal, fmt::format("internal error: {}", e.what()));

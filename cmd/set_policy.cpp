@@ -1,12 +1,13 @@
 // cmd/set_policy.cpp: `sclman set-policy CLUSTER [--policy NAME] [--min N ...]`: validate and
 // store a new policy for an existing cluster; the next `decide` uses it.
-#include "policy/policy.hpp"
+#include "policy/change.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include <map>
 
 namespace cmd {
 
@@ -16,115 +17,32 @@ struct Options
 {
   std::string name;
   std::string policy;
-  std::optional<int> min;
-  std::optional<int> max;
-  std::optional<int> cooldown;
-  std::optional<int> scale_in_cooldown;
-  std::optional<int> warmup;
-  std::optional<int> stale;
-  std::optional<int> flap_budget;
-  std::optional<int> sensitivity;
-  // The number options are kept as text and read as --set values are, so that the policy's
-  // key table checks them and its message shows the value as given ("NaN", "").
-  std::optional<std::string> high;
-  std::optional<std::string> low;
-  std::optional<std::string> target;
-  std::optional<std::string> capacity;
+  std::map<std::string, std::optional<int>> integers;  // --min, --cooldown, ... by policy key
+  // --high, ...: text, read as --set values are, so errors show the value as given ("NaN", "")
+  std::map<std::string, std::optional<std::string>> numbers;
   std::vector<std::string> sets;  // KEY=VALUE, VALUE in JSON (a bare word is a string)
 };
 
-core::Error usage(std::string message)
+// Return the change `o` asks for, with the marks threshold and step take from `config`.
+core::Result<policy::Change> change_of(const Options& o, const core::Config& config)
 {
-  return core::make_error(core::ErrorKind::usage, std::move(message));
-}
-
-// Return the JSON value of `text` as given to --set or a number option: JSON if it parses,
-// else the text as a string (a bare word such as percent).
-nlohmann::json value_of(const std::string& text)
-{
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception&) {
-    return text;
-  }
-}
-
-// Return the policy JSON object `o` asks for, starting from the cluster's `current` one.
-core::Result<nlohmann::json> requested(const nlohmann::json& current, const Options& o,
-                                       const core::Config& config)
-{
-  nlohmann::json j = current;
-  if (!o.policy.empty()) {
-    // A new kind starts from its preset's defaults; the cluster keeps its bounds and schedule.
-    auto preset = policy::preset(o.policy);
-    if (!preset) {
-      return tl::make_unexpected(preset.error());
-    }
-    if (preset->kind == policy::Kind::threshold || preset->kind == policy::Kind::step) {
-      // As create-cluster: the original tool's rule takes its marks from [MANAGER].
-      preset->sensitivity = config.manager.sensitivity;
-      preset->high = config.manager.high_load;
-      preset->low = config.manager.low_load;
-      preset->cooldown_s = config.manager.cooldown;
-    }
-    j = nlohmann::json::parse(policy::to_json(*preset));
-    for (const char* key : {"min", "max", "schedule"}) {
-      if (current.contains(key)) {
-        j[key] = current[key];
-      }
-    }
-  }
-  const auto put = [&j](const char* key, const auto& value) {
+  const auto& m = config.manager;
+  policy::Change change{o.policy, m.sensitivity, m.high_load, m.low_load, m.cooldown, {}};
+  for (const auto& [key, value] : o.integers) {
     if (value) {
-      j[key] = *value;
+      change.settings.emplace_back(key, std::to_string(*value));
     }
-  };
-  put("min", o.min);
-  put("max", o.max);
-  put("cooldown", o.cooldown);
-  put("scale_in_cooldown", o.scale_in_cooldown);
-  put("warmup", o.warmup);
-  put("stale", o.stale);
-  put("flap_budget", o.flap_budget);
-  put("sensitivity", o.sensitivity);
-  const auto put_text = [&j](const char* key, const std::optional<std::string>& text) {
+  }
+  for (const auto& [key, text] : o.numbers) {
     if (text) {
-      j[key] = value_of(*text);
+      change.settings.emplace_back(key, *text);
     }
-  };
-  put_text("high", o.high);
-  put_text("low", o.low);
-  put_text("target", o.target);
-  put_text("capacity", o.capacity);
+  }
   for (const auto& kv : o.sets) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return tl::make_unexpected(usage(fmt::format("--set '{}': expected KEY=VALUE", kv)));
-    }
-    j[kv.substr(0, eq)] = value_of(kv.substr(eq + 1));
+    TRY_ASSIGN(auto setting, policy::parse_setting(kv));
+    change.settings.push_back(std::move(setting));
   }
-  return j;
-}
-
-// Return "key: old -> new" lines for the keys that differ.
-std::vector<std::string> changes(const nlohmann::json& before, const nlohmann::json& after)
-{
-  std::set<std::string> keys;
-  for (const auto& item : before.items()) {
-    keys.insert(item.key());
-  }
-  for (const auto& item : after.items()) {
-    keys.insert(item.key());
-  }
-  std::vector<std::string> out;
-  for (const auto& k : keys) {
-    const auto a = before.contains(k) ? before[k].dump() : std::string("-");
-    const auto b = after.contains(k) ? after[k].dump() : std::string("-");
-    if (a != b) {
-      out.push_back(fmt::format("{}: {} -> {}", k, a, b));
-    }
-  }
-  return out;
+  return change;
 }
 
 core::Result<void> run_set_policy(Env& env, const Options& o)
@@ -139,17 +57,20 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
   }
   c = *fresh;
   TRY_ASSIGN(const auto old_config, policy::policy_from_json(c.policy));
-  const auto before = nlohmann::json::parse(policy::to_json(old_config));
-  TRY_ASSIGN(const auto wanted, requested(before, o, env.config));
-  auto config = policy::policy_from_json(wanted.dump());
+  if (!o.policy.empty()) {
+    TRY(policy::preset(o.policy));  // an unknown preset is a usage error of its own
+  }
+  TRY_ASSIGN(const auto change, change_of(o, env.config));
+  auto config = policy::apply(old_config, change);
   if (!config) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("cannot set the policy of '{}': {}", c.name,
                                   config.error().message));
   }
+  const auto before = nlohmann::json::parse(policy::to_json(old_config));
   const auto after_text = policy::to_json(*config);
   const auto after = nlohmann::json::parse(after_text);
-  const auto diff = changes(before, after);
+  const auto diff = policy::changed_keys(old_config, *config);
   if (env.dry_run() == DryRun::no && !diff.empty()) {
     TRY(env.store->set_policy(c.id, after_text));
     spdlog::info("set_policy.changed cluster={} policy={}", c.name, after_text);
@@ -195,20 +116,27 @@ void register_set_policy(CLI::App& app)
   sub->add_option("--policy", o->policy,
                   "Switch to a preset: threshold, step, target, hpa, target-tracking, "
                   "predictive (min, max and schedule are kept)");
-  sub->add_option("--min", o->min, "Never fewer web instances");
-  sub->add_option("--max", o->max, "Never more web instances");
-  sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
-  sub->add_option("--scale-in-cooldown", o->scale_in_cooldown,
+  sub->add_option("--min", o->integers["min"], "Never fewer web instances");
+  sub->add_option("--max", o->integers["max"], "Never more web instances");
+  sub->add_option("--cooldown", o->integers["cooldown"],
+                  "Seconds after an action before the next");
+  sub->add_option("--scale-in-cooldown", o->integers["scale_in_cooldown"],
                   "Seconds after an action before a scale-in (-1: --cooldown)");
-  sub->add_option("--warmup", o->warmup, "Seconds a new instance's samples are left out");
-  sub->add_option("--stale", o->stale, "Seconds after which the newest poll counts as missing");
-  sub->add_option("--flap-budget", o->flap_budget,
+  sub->add_option("--warmup", o->integers["warmup"],
+                  "Seconds a new instance's samples are left out");
+  sub->add_option("--stale", o->integers["stale"],
+                  "Seconds after which the newest poll counts as missing");
+  sub->add_option("--flap-budget", o->integers["flap_budget"],
                   "At most this many size changes per rolling hour (0: no limit)");
-  sub->add_option("--sensitivity", o->sensitivity, "threshold, step: consecutive polls");
-  sub->add_option("--high", o->high, "threshold, step: per-instance load above which a poll is high");
-  sub->add_option("--low", o->low, "threshold, step: per-instance load below which a poll is calm");
-  sub->add_option("--target", o->target, "target: the per-instance load to track");
-  sub->add_option("--capacity", o->capacity, "predictive: the load of one full instance");
+  sub->add_option("--sensitivity", o->integers["sensitivity"],
+                  "threshold, step: consecutive polls");
+  sub->add_option("--high", o->numbers["high"],
+                  "threshold, step: per-instance load above which a poll is high");
+  sub->add_option("--low", o->numbers["low"],
+                  "threshold, step: per-instance load below which a poll is calm");
+  sub->add_option("--target", o->numbers["target"], "target: the per-instance load to track");
+  sub->add_option("--capacity", o->numbers["capacity"],
+                  "predictive: the load of one full instance");
   sub->add_option("--set", o->sets,
                   "Any policy key as KEY=JSON (sclman(1) lists them), e.g. "
                   "--set 'schedule=[{\"cron\":\"0 8 * * 1-5\",\"min\":4,\"max\":10}]'; repeatable");

@@ -1,5 +1,6 @@
 // cmd/simulate.cpp: `sclman simulate`: replay a trace through the policy code `decide` runs and
 // print the elasticity metrics, optionally next to the reference peers and the oracle.
+#include "core/time.hpp"
 #include "policy/simulate.hpp"
 #include "run.hpp"
 
@@ -7,9 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -31,76 +30,6 @@ struct Options
   std::string start;  // ISO-8601 time of the trace's t = 0
 };
 
-// Return the ms since the epoch of an ISO-8601 time: 2026-11-27, 2026-11-27T08:00,
-// 2026-11-27T08:00:30 with Z, +HH:MM, -HHMM or nothing (UTC) after the time.
-core::Result<core::Millis> parse_start(const std::string& text)
-{
-  const auto bad = [&text]() {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("invalid --start '{}': expected an ISO-8601 time such as "
-                                  "2026-11-27T08:00:00Z",
-                                  text));
-  };
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed)
-        != 3
-      || consumed != 10) {
-    return bad();
-  }
-  std::string rest = text.substr(10);
-  if (!rest.empty()) {
-    if (rest[0] != 'T' && rest[0] != ' ') {
-      return bad();
-    }
-    int n = 0;
-    if (std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &n) != 2 || n != 5) {
-      return bad();
-    }
-    rest = rest.substr(1 + 5);
-    if (rest.size() >= 3 && rest[0] == ':') {
-      if (std::sscanf(rest.c_str() + 1, "%2d%n", &tm.tm_sec, &n) != 1 || n != 2) {
-        return bad();
-      }
-      rest = rest.substr(3);
-    }
-  }
-  long offset_s = 0;
-  if (rest == "Z" || rest.empty()) {
-    offset_s = 0;
-  } else if (rest[0] == '+' || rest[0] == '-') {
-    int hh = 0;
-    int mm = 0;
-    int n = 0;
-    if ((std::sscanf(rest.c_str() + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || n != 5)
-        && (std::sscanf(rest.c_str() + 1, "%2d%2d%n", &hh, &mm, &n) != 2 || n != 4)) {
-      return bad();
-    }
-    if (size_t(n) + 1 != rest.size() || hh > 23 || mm > 59) {
-      return bad();
-    }
-    offset_s = (rest[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
-  } else {
-    return bad();
-  }
-  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23
-      || tm.tm_min > 59 || tm.tm_sec > 59 || tm.tm_year < 1970) {
-    return bad();
-  }
-  const int mday = tm.tm_mday;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = timegm(&tm);
-  if (tm.tm_mday != mday) {
-    return bad();  // timegm normalised a day the month does not have (2026-02-30)
-  }
-  const auto ms = (core::Millis(t) - offset_s) * 1000;
-  if (ms < 0) {
-    return bad();
-  }
-  return ms;
-}
-
 core::Result<std::string> read_file(const std::string& path, const char* what)
 {
   std::ifstream in(path, std::ios::binary);
@@ -113,29 +42,14 @@ core::Result<std::string> read_file(const std::string& path, const char* what)
   return text.str();
 }
 
-// Write one CSV row per tick: time, rate, demand, then supply and billed size of each run.
-core::Result<void> write_series(const std::string& path,
-                                const std::vector<double>& rates,
-                                const std::vector<policy::SimResult>& results)
+core::Result<void> write_series(const std::string& path, const std::string& text)
 {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("cannot write series '{}': {}", path, std::strerror(errno)));
   }
-  f << "tick,rate,demand";
-  for (const auto& r : results) {
-    f << "," << r.policy << "_supply," << r.policy << "_billed";
-  }
-  f << "\n";
-  for (size_t t = 0; t < rates.size(); ++t) {
-    f << t << "," << rates[t] << "," << (results.empty() ? 0 : results[0].demand[t]);
-    for (const auto& r : results) {
-      f << "," << r.supply[t] << "," << r.billed[t];
-    }
-    f << "\n";
-  }
-  if (!f.flush()) {
+  if (!(f << text).flush()) {
     return core::fail(core::ErrorKind::usage, fmt::format("cannot write series '{}'", path));
   }
   return {};
@@ -153,9 +67,15 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   so.min_size = o.min;
   so.max_size = o.max;
   if (!o.start.empty()) {
-    TRY_ASSIGN(so.start_ms, parse_start(o.start));
+    const auto start = core::parse_iso8601(o.start);
+    if (!start) {
+      return core::fail(core::ErrorKind::usage,
+                        fmt::format("invalid --start '{}': expected an ISO-8601 time such as "
+                                    "2026-11-27T08:00:00Z",
+                                    o.start));
+    }
+    so.start_ms = *start;
   }
-
   std::vector<std::pair<std::string, policy::PolicyConfig>> runs;
   for (const auto& arg : o.policies.empty() ? std::vector<std::string>{"predictive"} : o.policies) {
     std::string spec = arg;
@@ -165,21 +85,11 @@ core::Result<void> run_simulate(Env& env, const Options& o)
     TRY_ASSIGN(auto run, policy::policy_arg(spec));
     runs.push_back(std::move(run));
   }
-  if (o.compare) {
-    for (auto& peer : policy::compare_peers()) {
-      runs.push_back(std::move(peer));
-    }
-  }
-  std::vector<policy::SimResult> results;
-  for (const auto& [name, config] : runs) {
-    TRY_ASSIGN(auto r, policy::simulate(rates, config, so, name));
-    results.push_back(std::move(r));
-  }
-  if (o.compare) {
-    results.push_back(policy::oracle(rates, so));
-  }
+  TRY_ASSIGN(const auto results,
+             policy::simulate_runs(rates, std::move(runs), so,
+                                   o.compare ? policy::Compare::yes : policy::Compare::no));
   if (!o.series.empty()) {
-    TRY(write_series(o.series, rates, results));
+    TRY(write_series(o.series, policy::series_csv(rates, results)));
   }
   if (env.common.json) {
     auto report = nlohmann::json::array();

@@ -1,6 +1,6 @@
 // cmd/status.cpp: `sclman status [NAME]` (alias `list`): clusters, instances, last decisions.
+#include "report/views.hpp"
 #include "run.hpp"
-#include "views.hpp"
 
 namespace cmd {
 
@@ -18,13 +18,13 @@ core::Result<void> run_status(Env& env, const Options& o)
   TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
   nlohmann::json report = nlohmann::json::array();
   for (const auto& c : clusters) {
-    TRY_ASSIGN(auto view, cluster_json(*env.store, c, o.all));
+    TRY_ASSIGN(auto view, report::cluster_json(*env.store, c, o.all));
     report.push_back(std::move(view));
   }
   if (env.common.json) {
     out(report.dump(2));
   } else {
-    out(clusters_table(report, !o.brief));
+    out(report::clusters_table(report, !o.brief));
   }
   return {};
 }

@@ -3,8 +3,8 @@
 // why the others did not, and the clamps applied.
 #include "core/time.hpp"
 #include "policy/policy.hpp"
+#include "report/views.hpp"
 #include "run.hpp"
-#include "views.hpp"
 
 #include <fmt/format.h>
 
@@ -63,7 +63,7 @@ core::Result<void> run_why(Env& env, const Options& o)
   if (env.common.json) {
     auto report = nlohmann::json::array();
     for (const auto& d : rows) {
-      auto view = decision_json(d);
+      auto view = report::decision_json(d);
       view["cluster"] = c.name;
       view["time"] = core::iso8601_utc(d.ts);
       view["explanation"] = explanation_of(d);

@@ -44,8 +44,8 @@ std::optional<Server> read_tags(const fs::path& dir)
 
 } // namespace
 
-LocalProvider::LocalProvider(std::string root, std::string nginx)
-  : m_root(std::move(root)), m_nginx(std::move(nginx))
+LocalProvider::LocalProvider(std::string root, std::string nginx, core::Clock& clock)
+  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
 {
 }
 
@@ -91,7 +91,7 @@ core::Result<std::optional<Server>> LocalProvider::find(const std::string& name)
 core::Result<void> LocalProvider::remove(const core::InstanceRef& instance)
 {
   const auto dir = prefix(instance.name);
-  TRY(local::Nginx(m_nginx, dir).stop(10'000));
+  TRY(local::Nginx(m_nginx, dir, m_clock).stop(10'000));
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) {
@@ -139,7 +139,7 @@ core::Result<int> LocalProvider::remove_strays(const std::set<std::string>& live
     spdlog::info("gc.orphan_process pid={} prefix={}", pid, prefix);
     ++count;
     if (!dry_run) {
-      TRY(local::Nginx(m_nginx, prefix).stop(10'000));
+      TRY(local::Nginx(m_nginx, prefix, m_clock).stop(10'000));
     }
   }
   return count;

@@ -3,14 +3,16 @@
 #pragma once
 
 #include "cloud/provider.hpp"
+#include "core/clock.hpp"
 
 namespace cloud {
 
 class LocalProvider final : public Provider
 {
 public:
-  // `root` is <state dir>/instances; `nginx` the binary whose masters remove() stops.
-  LocalProvider(std::string root, std::string nginx);
+  // `root` is <state dir>/instances; `nginx` the binary whose masters remove() stops, waiting
+  // on `clock`.
+  LocalProvider(std::string root, std::string nginx, core::Clock& clock);
 
   core::Result<Server> create(const ServerSpec& spec) override;
   core::Result<std::optional<Server>> find(const std::string& name) override;
@@ -25,6 +27,7 @@ public:
 private:
   std::string m_root;
   std::string m_nginx;
+  core::Clock& m_clock;
 };
 
 } // namespace cloud

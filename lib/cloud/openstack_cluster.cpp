@@ -57,8 +57,9 @@ core::Result<std::vector<Server>> OpenStackClusterProvider::list()
   return m_web.list();
 }
 
-StandInProvider::StandInProvider(Provider& nova, std::string root, std::string nginx)
-  : m_nova(nova), m_root(std::move(root)), m_nginx(std::move(nginx))
+StandInProvider::StandInProvider(Provider& nova, std::string root, std::string nginx,
+                                 core::Clock& clock)
+  : m_nova(nova), m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
 {
 }
 
@@ -126,7 +127,7 @@ core::Result<void> StandInProvider::remove(const core::InstanceRef& instance)
 {
   TRY(m_nova.remove(instance));
   const auto dir = fs::path(m_root) / instance.name;
-  TRY(local::Nginx(m_nginx, dir.string()).stop(10'000));
+  TRY(local::Nginx(m_nginx, dir.string(), m_clock).stop(10'000));
   std::error_code ec;
   fs::remove_all(dir, ec);
   return {};
@@ -206,7 +207,8 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
   Provider* web = c.nova.get();
   if (oc.stand_in == "yes") {
     c.stand_in = std::make_unique<StandInProvider>(*c.nova, m_state_dir + "/instances",
-                                                   m_config.section<local::NginxConfig>().nginx);
+                                                   m_config.section<local::NginxConfig>().nginx,
+                                                   m_clock);
     web = c.stand_in.get();
   }
   c.cluster = std::make_unique<OpenStackClusterProvider>(m_local, *web);

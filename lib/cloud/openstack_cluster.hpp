@@ -37,7 +37,7 @@ private:
 class StandInProvider final : public Provider
 {
 public:
-  StandInProvider(Provider& nova, std::string root, std::string nginx);
+  StandInProvider(Provider& nova, std::string root, std::string nginx, core::Clock& clock);
 
   core::Result<Server> create(const ServerSpec& spec) override;
   core::Result<std::optional<Server>> find(const std::string& name) override;
@@ -51,6 +51,7 @@ private:
   Provider& m_nova;
   std::string m_root;
   std::string m_nginx;
+  core::Clock& m_clock;
 };
 
 // The OpenStack providers of one run, made on first use by a cluster on OpenStack: one Nova

@@ -27,8 +27,12 @@ core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance
   return parsed;
 }
 
-LocalBootstrapper::LocalBootstrapper(std::string root, std::string nginx, int worker_connections)
-  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_worker_connections(worker_connections)
+LocalBootstrapper::LocalBootstrapper(std::string root, std::string nginx, int worker_connections,
+                                     core::Clock& clock)
+  : m_root(std::move(root)),
+    m_nginx(std::move(nginx)),
+    m_worker_connections(worker_connections),
+    m_clock(clock)
 {
 }
 
@@ -39,7 +43,7 @@ core::Result<std::string> LocalBootstrapper::user_data(const core::InstanceRef&)
 
 core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + instance.name);
+  local::Nginx nginx(m_nginx, m_root + "/" + instance.name, m_clock);
   if (nginx.running_pid()) {
     return true;
   }
@@ -69,7 +73,7 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
 
 core::Result<bool> LocalBootstrapper::running(const core::InstanceRef& instance)
 {
-  return local::Nginx(m_nginx, m_root + "/" + instance.name).running_pid().has_value();
+  return local::Nginx(m_nginx, m_root + "/" + instance.name, m_clock).running_pid().has_value();
 }
 
 core::Result<void> LocalBootstrapper::set_in_service(const core::InstanceRef&, bool)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cm/bootstrapper.hpp"
+#include "core/clock.hpp"
 #include "core/host_port.hpp"
 
 namespace cm {
@@ -14,7 +15,8 @@ core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance
 class LocalBootstrapper final : public Bootstrapper
 {
 public:
-  LocalBootstrapper(std::string root, std::string nginx, int worker_connections);
+  LocalBootstrapper(std::string root, std::string nginx, int worker_connections,
+                    core::Clock& clock);
 
   core::Result<std::string> user_data(const core::InstanceRef& instance) override;
   core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
@@ -26,6 +28,7 @@ private:
   std::string m_root;
   std::string m_nginx;
   int m_worker_connections;
+  core::Clock& m_clock;
 };
 
 } // namespace cm

@@ -38,4 +38,11 @@ constexpr int to_exit_code(ErrorKind kind)
   return exit_code::internal;
 }
 
+// Return the exit status of a run that failed with `kind`: as to_exit_code, except that a held
+// lock (busy) under --cron (`cron`) is 0, like git's quiet `gc --auto`: the next tick runs it.
+constexpr int run_exit_code(ErrorKind kind, bool cron)
+{
+  return kind == ErrorKind::busy && cron ? exit_code::ok : to_exit_code(kind);
+}
+
 } // namespace core

@@ -52,6 +52,20 @@ protected:
 
 } // namespace
 
+std::string log_level_for(const std::string& level, bool cron, int verbose)
+{
+  if (verbose == 1) {
+    return "debug";
+  }
+  if (verbose > 1) {
+    return "trace";
+  }
+  if (cron && (level == "info" || level == "debug" || level == "trace")) {
+    return "warn";
+  }
+  return level;
+}
+
 void setup_logging(const std::string& command,
                    const std::string& level,
                    LogTarget target,

@@ -20,6 +20,10 @@ void setup_logging(const std::string& command,
                    LogTarget target = LogTarget::stderr_text,
                    LogFormat format = LogFormat::text);
 
+// Return the level a run logs at: `level` from the config, at most warn under --cron (`cron`:
+// cron mails only what needs an operator), debug with one -v (`verbose` 1), trace with more.
+std::string log_level_for(const std::string& level, bool cron, int verbose);
+
 // Install a logger that drops everything (tests).
 void setup_null_logging();
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -38,5 +39,10 @@ inline constexpr std::int64_t k_last_epoch_second = 253'402'300'799;
 // or nothing when it is no such time: not finite, before 1970-01-01, or after
 // k_last_epoch_second (converting 1e300 as is would overflow).
 std::optional<std::int64_t> epoch_seconds_to_ms(double seconds);
+
+// Return the ms since the epoch of an ISO-8601 time from 1970 on: 2026-11-27, 2026-11-27T08:00,
+// 2026-11-27T08:00:30 (a space for the T too), then Z, +HH:MM, -HHMM or nothing (UTC); nothing
+// for any other text or a day the month does not have.
+std::optional<std::int64_t> parse_iso8601(std::string_view text);
 
 } // namespace core

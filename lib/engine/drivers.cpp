@@ -315,10 +315,10 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
   set->m_local_root = state_dir + "/instances";
   set->http = std::make_unique<http::CurlTransport>(
     http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
-  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx);
+  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx, clock);
   set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(
-    set->m_local_root, nginx, config.local.worker_connections);
-  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root, nginx);
+    set->m_local_root, nginx, config.local.worker_connections, clock);
+  set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root, nginx, clock);
   // Sends nothing until a cluster on OpenStack asks for its drivers.
   set->openstack = std::make_unique<cloud::OpenStackDrivers>(*set->http, clock, config, state_dir,
                                                              *set->local_provider);

@@ -14,15 +14,15 @@
 
 namespace lb {
 
-NginxBalancer::NginxBalancer(std::string root, std::string nginx)
-  : m_root(std::move(root)), m_nginx(std::move(nginx))
+NginxBalancer::NginxBalancer(std::string root, std::string nginx, core::Clock& clock)
+  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
 {
 }
 
 core::Result<Applied> NginxBalancer::apply(const core::InstanceRef& lb,
                                            const std::vector<Backend>& backends)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + lb.name);
+  local::Nginx nginx(m_nginx, m_root + "/" + lb.name, m_clock);
   std::vector<core::Endpoint> addresses;
   for (const auto& b : backends) {
     addresses.push_back(b.endpoint);

@@ -3,6 +3,7 @@
 // conf/upstream.applied then records what the running nginx forwards to.
 #pragma once
 
+#include "core/clock.hpp"
 #include "lb/balancer.hpp"
 
 namespace lb {
@@ -11,7 +12,7 @@ class NginxBalancer final : public Balancer
 {
 public:
   // `root` holds one directory per LB instance (the local provider's layout).
-  NginxBalancer(std::string root, std::string nginx);
+  NginxBalancer(std::string root, std::string nginx, core::Clock& clock);
 
   core::Result<Applied> apply(const core::InstanceRef& lb,
                               const std::vector<Backend>& backends) override;
@@ -21,6 +22,7 @@ public:
 private:
   std::string m_root;
   std::string m_nginx;
+  core::Clock& m_clock;
 };
 
 } // namespace lb

@@ -2,14 +2,11 @@
 
 #include "core/file.hpp"
 
-#include "core/clock.hpp"
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <algorithm>
@@ -20,7 +17,6 @@
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -341,7 +337,7 @@ core::Result<pid_t> Nginx::start() const
     if (auto pid = running_pid()) {
       return *pid;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    m_clock.sleep_for(10);
   }
   return fail(ErrorKind::upstream_transient,
               fmt::format("nginx in '{}' wrote no pid file", m_prefix),
@@ -382,8 +378,8 @@ core::Result<void> Nginx::reload() const
   }
   // The reload is done when no worker of the old generation accepts any more and a new one
   // does: from then on every new connection sees the new config.
-  const auto deadline = core::steady_now() + 5000;
-  while (core::steady_now() < deadline) {
+  const auto deadline = m_clock.steady() + 5000;
+  while (m_clock.steady() < deadline) {
     const auto now = accepting_workers(*pid);
     const bool old_gone = std::none_of(now.begin(), now.end(), [&](pid_t w) {
       return std::find(before.begin(), before.end(), w) != before.end();
@@ -391,7 +387,7 @@ core::Result<void> Nginx::reload() const
     if (old_gone && !now.empty()) {
       return {};
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    m_clock.sleep_for(5);
   }
   spdlog::warn("nginx.reload_slow pid={} prefix={}", *pid, m_prefix);
   return {};
@@ -404,14 +400,14 @@ core::Result<void> Nginx::stop(int timeout_ms) const
     return {};
   }
   ::kill(*pid, SIGQUIT);
-  const auto deadline = core::steady_now() + timeout_ms;
-  while (alive(*pid) && core::steady_now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto deadline = m_clock.steady() + timeout_ms;
+  while (alive(*pid) && m_clock.steady() < deadline) {
+    m_clock.sleep_for(20);
   }
   if (alive(*pid)) {
     spdlog::warn("nginx.stop_forced pid={} prefix={}", *pid, m_prefix);
     ::kill(*pid, SIGTERM);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    m_clock.sleep_for(500);
     if (alive(*pid)) {
       ::kill(*pid, SIGKILL);
     }

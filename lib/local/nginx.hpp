@@ -2,6 +2,7 @@
 // embedded default (local provider, local bootstrapper, nginx balancer).
 #pragma once
 
+#include "core/clock.hpp"
 #include "core/endpoint.hpp"
 #include "core/result.hpp"
 
@@ -46,7 +47,11 @@ core::Result<int> free_port();
 class Nginx
 {
 public:
-  Nginx(std::string binary, std::string prefix) : m_binary(std::move(binary)), m_prefix(std::move(prefix)) {}
+  // Every wait (for the pid file, a reload, a stop) goes through `clock`.
+  Nginx(std::string binary, std::string prefix, core::Clock& clock)
+    : m_binary(std::move(binary)), m_prefix(std::move(prefix)), m_clock(clock)
+  {
+  }
 
   const std::string& prefix() const { return m_prefix; }
   std::string conf_path() const { return m_prefix + "/conf/nginx.conf"; }
@@ -68,6 +73,7 @@ public:
 private:
   std::string m_binary;
   std::string m_prefix;
+  core::Clock& m_clock;
 };
 
 // Return the pids of nginx masters whose prefix lies below `root`, with that prefix.

@@ -1,6 +1,7 @@
 // The policy's JSON form, its presets and its validation.
 #include "policy/policy.hpp"
 
+#include "policy/json_literals.hpp"
 #include "policy/rule.hpp"
 #include "policy/schedule.hpp"
 
@@ -142,10 +143,13 @@ struct BadValue
   throw BadValue{std::move(message)};
 }
 
-// Return `v` as the user wrote it as far as JSON keeps it: numbers unconverted (5e9 as
-// 5000000000, not wrapped), anything else as JSON.
-std::string shown(const nlohmann::json& v)
+// Return `v` as the user wrote it: a number as typed (5e9, not 5000000000 or a wrapped int),
+// anything else as JSON.
+std::string shown(const Literals& lit, const nlohmann::json& v)
 {
+  if (const auto* text = lit.of(v)) {
+    return *text;
+  }
   if (v.is_number_float()) {
     return fmt::format("{}", v.get<double>());
   }
@@ -188,55 +192,57 @@ std::string out_of_range(std::string_view name, std::string_view value, const Ra
 constexpr Range k_int_range{INT_MIN, INT_MAX};
 
 // Return `v` as an int within `r`, checked before any conversion, or throw BadValue.
-int integer_of(const nlohmann::json& v, std::string_view name, const Range& r)
+int integer_of(const Literals& lit, const nlohmann::json& v, std::string_view name,
+               const Range& r)
 {
   double x = 0;
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
     if (u > std::uint64_t(INT_MAX)) {
-      bad(out_of_range(name, shown(v), r, k_inf));
+      bad(out_of_range(name, shown(lit, v), r, k_inf));
     }
     x = double(u);
   } else if (v.is_number_integer()) {
     const auto i = v.get<std::int64_t>();
     if (i < INT_MIN || i > INT_MAX) {
-      bad(out_of_range(name, shown(v), r, i < 0 ? -k_inf : k_inf));
+      bad(out_of_range(name, shown(lit, v), r, i < 0 ? -k_inf : k_inf));
     }
     x = double(i);
   } else if (v.is_number_float()) {
     x = v.get<double>();
     if (!std::isfinite(x) || x != std::floor(x)) {
-      bad(fmt::format("key '{}': {} is not an integer", name, shown(v)));
+      bad(fmt::format("key '{}': {} is not an integer", name, shown(lit, v)));
     }
   } else {
-    bad(fmt::format("key '{}': {} is not an integer", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not an integer", name, shown(lit, v)));
   }
   if (!in_range(r, x) || !in_range(k_int_range, x)) {
-    bad(out_of_range(name, shown(v), r, x));
+    bad(out_of_range(name, shown(lit, v), r, x));
   }
   return int(x);
 }
 
 // Return `v` as a finite double within `r`, or throw BadValue.
-double number_of(const nlohmann::json& v, std::string_view name, const Range& r)
+double number_of(const Literals& lit, const nlohmann::json& v, std::string_view name,
+                 const Range& r)
 {
   if (!v.is_number()) {
-    bad(fmt::format("key '{}': {} is not a number", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not a number", name, shown(lit, v)));
   }
   const double x = v.get<double>();
   if (!std::isfinite(x)) {
-    bad(fmt::format("key '{}': {} is not a finite number", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not a finite number", name, shown(lit, v)));
   }
   if (!in_range(r, x)) {
-    bad(out_of_range(name, shown(v), r, x));
+    bad(out_of_range(name, shown(lit, v), r, x));
   }
   return x;
 }
 
-std::string text_of(const nlohmann::json& v, std::string_view name)
+std::string text_of(const Literals& lit, const nlohmann::json& v, std::string_view name)
 {
   if (!v.is_string()) {
-    bad(fmt::format("key '{}': {} is not a string", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not a string", name, shown(lit, v)));
   }
   return v.get<std::string>();
 }
@@ -256,39 +262,41 @@ bool is_choice(std::string_view choices, std::string_view v)
   return false;
 }
 
-const nlohmann::json& list_of(const nlohmann::json& v, std::string_view name)
+const nlohmann::json& list_of(const Literals& lit, const nlohmann::json& v, std::string_view name)
 {
   if (!v.is_array()) {
-    bad(fmt::format("key '{}': {} is not a list", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not a list", name, shown(lit, v)));
   }
   return v;
 }
 
-const nlohmann::json& object_of(const nlohmann::json& v, std::string_view name)
+const nlohmann::json& object_of(const Literals& lit, const nlohmann::json& v,
+                                std::string_view name)
 {
   if (!v.is_object()) {
-    bad(fmt::format("key '{}': {} is not an object", name, shown(v)));
+    bad(fmt::format("key '{}': {} is not an object", name, shown(lit, v)));
   }
   return v;
 }
 
-std::vector<StepBand> bands_of(const nlohmann::json& j, std::string_view name)
+std::vector<StepBand> bands_of(const Literals& lit, const nlohmann::json& j,
+                               std::string_view name)
 {
   std::vector<StepBand> out;
-  for (const auto& b : list_of(j, name)) {
+  for (const auto& b : list_of(lit, j, name)) {
     const auto where = fmt::format("{}[{}]", name, out.size());
     StepBand band;
-    for (const auto& [key, value] : object_of(b, where).items()) {
+    for (const auto& [key, value] : object_of(lit, b, where).items()) {
       const auto what = fmt::format("{}.{}", where, key);
       const Range any{-k_inf, k_inf};
       if (key == "lower") {
         band.lower = value.is_null() ? std::nullopt
-                                     : std::optional<double>(number_of(value, what, any));
+                                     : std::optional<double>(number_of(lit, value, what, any));
       } else if (key == "upper") {
         band.upper = value.is_null() ? std::nullopt
-                                     : std::optional<double>(number_of(value, what, any));
+                                     : std::optional<double>(number_of(lit, value, what, any));
       } else if (key == "change") {
-        band.change = number_of(value, what, any);
+        band.change = number_of(lit, value, what, any);
       } else {
         bad(fmt::format("unknown step band key '{}'", key));
       }
@@ -298,12 +306,12 @@ std::vector<StepBand> bands_of(const nlohmann::json& j, std::string_view name)
   return out;
 }
 
-std::vector<ScheduleEntry> schedule_of(const nlohmann::json& j)
+std::vector<ScheduleEntry> schedule_of(const Literals& lit, const nlohmann::json& j)
 {
   std::vector<ScheduleEntry> out;
-  for (const auto& e : list_of(j, "schedule")) {
+  for (const auto& e : list_of(lit, j, "schedule")) {
     const auto where = fmt::format("schedule[{}]", out.size());
-    object_of(e, where);
+    object_of(lit, e, where);
     const auto need = [&](const char* key) -> const nlohmann::json& {
       if (!e.contains(key)) {
         bad(fmt::format("{}: key '{}' is missing", where, key));
@@ -311,10 +319,10 @@ std::vector<ScheduleEntry> schedule_of(const nlohmann::json& j)
       return e[key];
     };
     ScheduleEntry s;
-    s.cron = text_of(need("cron"), where + ".cron");
-    s.tz = e.contains("tz") ? text_of(e["tz"], where + ".tz") : std::string("UTC");
-    s.min_size = integer_of(need("min"), where + ".min", Range{1, INT_MAX});
-    s.max_size = integer_of(need("max"), where + ".max", Range{1, INT_MAX});
+    s.cron = text_of(lit, need("cron"), where + ".cron");
+    s.tz = e.contains("tz") ? text_of(lit, e["tz"], where + ".tz") : std::string("UTC");
+    s.min_size = integer_of(lit, need("min"), where + ".min", Range{1, INT_MAX});
+    s.max_size = integer_of(lit, need("max"), where + ".max", Range{1, INT_MAX});
     out.push_back(std::move(s));
   }
   return out;
@@ -371,33 +379,34 @@ std::pair<const Key*, bool> find_key(std::string_view name, Kind kind)
 }
 
 // Set the field of `k` in `c` from `v`, checking its range if `ranged`.
-void read_key(const Key& k, const nlohmann::json& v, bool ranged, PolicyConfig& c)
+void read_key(const Literals& lit, const Key& k, const nlohmann::json& v, bool ranged,
+              PolicyConfig& c)
 {
   const Range any{-k_inf, k_inf};
   switch (k.type) {
   case KeyType::integer:
-    c.*k.integer = integer_of(v, k.name, ranged ? k.range : k_int_range);
+    c.*k.integer = integer_of(lit, v, k.name, ranged ? k.range : k_int_range);
     break;
   case KeyType::number:
-    c.*k.number = number_of(v, k.name, ranged ? k.range : any);
+    c.*k.number = number_of(lit, v, k.name, ranged ? k.range : any);
     if (k.also) {
       c.*k.also = c.*k.number;
     }
     break;
   case KeyType::text:
-    c.*k.text = text_of(v, k.name);
+    c.*k.text = text_of(lit, v, k.name);
     break;
   case KeyType::integers:
     (c.*k.integers).clear();
-    for (const auto& e : list_of(v, k.name)) {
-      (c.*k.integers).push_back(integer_of(e, k.name, ranged ? k.range : k_int_range));
+    for (const auto& e : list_of(lit, v, k.name)) {
+      (c.*k.integers).push_back(integer_of(lit, e, k.name, ranged ? k.range : k_int_range));
     }
     break;
   case KeyType::bands:
-    c.*k.bands = bands_of(v, k.name);
+    c.*k.bands = bands_of(lit, v, k.name);
     break;
   case KeyType::schedule:
-    c.schedule = schedule_of(v);
+    c.schedule = schedule_of(lit, v);
     break;
   }
 }
@@ -530,14 +539,15 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
   if (!j.is_object()) {
     return core::fail(ErrorKind::config, "invalid policy JSON: not an object");
   }
+  const Literals lit(text, j);
   PolicyConfig c;
   try {
     // Start from the defaults of the preset or kind, then apply every key.
     std::string base = "threshold";
     if (j.contains("preset")) {
-      base = text_of(j["preset"], "preset");
+      base = text_of(lit, j["preset"], "preset");
     } else if (j.contains("kind")) {
-      base = text_of(j["kind"], "kind");
+      base = text_of(lit, j["kind"], "kind");
     }
     auto start = preset(base);
     if (!start) {
@@ -545,7 +555,7 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
     }
     c = *start;
     if (j.contains("kind")) {
-      const auto name = text_of(j["kind"], "kind");
+      const auto name = text_of(lit, j["kind"], "kind");
       const auto kind = kind_named(name);
       if (!kind) {
         bad(fmt::format("unknown policy '{}'", name));
@@ -560,7 +570,7 @@ core::Result<PolicyConfig> policy_from_json(std::string_view text)
       if (!k) {
         bad(fmt::format("unknown policy key '{}'", key));
       }
-      read_key(*k, value, ranged, c);
+      read_key(lit, *k, value, ranged, c);
     }
   } catch (const BadValue& e) {
     return core::fail(ErrorKind::config, e.message);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <sstream>
 
 namespace policy {
 
@@ -403,6 +404,46 @@ std::string results_table(const std::vector<SimResult>& results)
                        r.instability, r.changes, r.instance_minutes);
   }
   return out;
+}
+
+core::Result<std::vector<SimResult>>
+simulate_runs(const std::vector<double>& rates,
+              std::vector<std::pair<std::string, PolicyConfig>> runs,
+              const SimOptions& options,
+              Compare compare)
+{
+  if (compare == Compare::yes) {
+    for (auto& peer : compare_peers()) {
+      runs.push_back(std::move(peer));
+    }
+  }
+  std::vector<SimResult> results;
+  for (const auto& [name, config] : runs) {
+    TRY_ASSIGN(auto r, simulate(rates, config, options, name));
+    results.push_back(std::move(r));
+  }
+  if (compare == Compare::yes) {
+    results.push_back(oracle(rates, options));
+  }
+  return results;
+}
+
+std::string series_csv(const std::vector<double>& rates, const std::vector<SimResult>& results)
+{
+  std::ostringstream f;
+  f << "tick,rate,demand";
+  for (const auto& r : results) {
+    f << "," << r.policy << "_supply," << r.policy << "_billed";
+  }
+  f << "\n";
+  for (size_t t = 0; t < rates.size(); ++t) {
+    f << t << "," << rates[t] << "," << (results.empty() ? 0 : results[0].demand[t]);
+    for (const auto& r : results) {
+      f << "," << r.supply[t] << "," << r.billed[t];
+    }
+    f << "\n";
+  }
+  return f.str();
 }
 
 } // namespace policy

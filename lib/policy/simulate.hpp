@@ -95,6 +95,20 @@ std::vector<std::pair<std::string, PolicyConfig>> compare_peers();
 // the name to show for it.
 core::Result<std::pair<std::string, PolicyConfig>> policy_arg(std::string_view arg);
 
+enum class Compare { no, yes };
+
+// Return the results of replaying `rates` through each of `runs` (name and policy), then, with
+// `compare`, through the reference peers of compare_peers() and the oracle.
+core::Result<std::vector<SimResult>>
+simulate_runs(const std::vector<double>& rates,
+              std::vector<std::pair<std::string, PolicyConfig>> runs,
+              const SimOptions& options,
+              Compare compare);
+
+// Return the per-tick CSV `simulate --series` writes: a header, then for each tick its index,
+// rate and demand, then the supply and billed size of each of `results`.
+std::string series_csv(const std::vector<double>& rates, const std::vector<SimResult>& results);
+
 // Return one JSON object text with the keys policy, theta_U, theta_O, tau_U, tau_O,
 // instability, changes, instance_minutes, oracle_minutes, cost_vs_oracle, ticks and config.
 std::string result_json(const SimResult& result, const SimOptions& options);

@@ -1,5 +1,7 @@
 #include "report/textfile.hpp"
 
+#include "report/views.hpp"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -91,6 +93,20 @@ std::string render_textfile(const std::vector<state::Counter>& counters,
     }
   }
   return out;
+}
+
+core::Result<std::string> textfile_of(state::Store& store)
+{
+  TRY_ASSIGN(const auto counters, store.counters());
+  TRY_ASSIGN(const auto runs, store.runs());
+  TRY_ASSIGN(const auto clusters, store.clusters());
+  std::vector<ClusterGauge> gauges;
+  for (const auto& c : clusters) {
+    TRY_ASSIGN(const auto view, cluster_json(store, c, false));
+    gauges.push_back({c.name, view["size"].get<int>(), c.desired, view["min"].get<int>(),
+                      view["max"].get<int>(), static_cast<int>(view["rejected"].size())});
+  }
+  return render_textfile(counters, runs, gauges);
 }
 
 } // namespace report

@@ -2,6 +2,7 @@
 // counters of decisions, actions and errors, and the size of each cluster.
 #pragma once
 
+#include "core/result.hpp"
 #include "state/store.hpp"
 
 #include <string>
@@ -23,5 +24,9 @@ struct ClusterGauge
 std::string render_textfile(const std::vector<state::Counter>& counters,
                             const std::vector<state::RunRecord>& runs,
                             const std::vector<ClusterGauge>& clusters);
+
+// Return the textfile of what `store` holds: its counters, the last run of each command, and
+// the size, desired size and bounds of each cluster.
+core::Result<std::string> textfile_of(state::Store& store);
 
 } // namespace report

@@ -79,15 +79,24 @@ bad "--max" shop --max lots
 pass "bad values: one error line, exit 64, state unchanged"
 
 # Integer keys refuse fractions and values out of range before converting them (3600.5 was
-# stored as 3600, 5e9 refused as season -2147483648); number options refuse NaN and ''; no
-# message carries a JSON library's exception text.
+# stored as 3600, 5e9 refused as season -2147483648), and the message shows the value as typed
+# (not 5000000000 or 1e+67); number options refuse NaN and ''; no message carries a JSON
+# library's exception text.
 bad "cannot set the policy of 'shop': key 'seasons': 3600.5 is not an integer" \
   shop --policy predictive --set 'seasons=[3600.5]'
-bad "seasons 5000000000 must be in [3600, 3024000]" shop --policy predictive --set 'seasons=[5e9]'
-bad "seasons 1e+67 must be in [3600, 3024000]" shop --policy predictive --set 'seasons=[1e67]'
-bad "seasons 4294967296 must be in [3600, 3024000]" \
+bad "cannot set the policy of 'shop': seasons 5e9 must be in [3600, 3024000]" \
+  shop --policy predictive --set 'seasons=[5e9]'
+bad "cannot set the policy of 'shop': seasons 1e67 must be in [3600, 3024000]" \
+  shop --policy predictive --set 'seasons=[1e67]'
+bad "cannot set the policy of 'shop': seasons 4294967296 must be in [3600, 3024000]" \
   shop --policy predictive --set 'seasons=[4294967296]'
-bad "cooldown -1e+300 must be at least 0" shop --set cooldown=-1e300
+bad "cannot set the policy of 'shop': cooldown 5e9 must be at most 2147483647" \
+  shop --set cooldown=5e9
+bad "cannot set the policy of 'shop': key 'horizon': 3600.5 is not an integer" \
+  shop --policy predictive --set horizon=3600.5
+bad "cannot set the policy of 'shop': capacity -1E+67 must be above 0" \
+  shop --policy predictive --set capacity=-1E+67
+bad "cooldown -1e300 must be at least 0" shop --set cooldown=-1e300
 bad "key 'sensitivity': \"12\" is not an integer" shop --set 'sensitivity="12"'
 bad "key 'target': \"NaN\" is not a number" shop --policy target --set target=NaN
 bad "key 'high': \"NaN\" is not a number" shop --high NaN

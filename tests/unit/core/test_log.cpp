@@ -29,3 +29,18 @@ TEST_CASE("quotes values that would break key=value parsing", "[log]")
   const auto [event, fields] = core::parse_log_message("e k=" + core::log_quote("x \"y\" z"));
   CHECK(fields.at("k") == "x \"y\" z");
 }
+
+TEST_CASE("a cron run logs warnings only unless -v asks for more", "[log]")
+{
+  CHECK(core::log_level_for("info", false, 0) == "info");
+  CHECK(core::log_level_for("error", false, 0) == "error");
+  for (const char* chatty : {"info", "debug", "trace"}) {
+    CHECK(core::log_level_for(chatty, true, 0) == "warn");
+  }
+  CHECK(core::log_level_for("error", true, 0) == "error");  // never louder than asked
+  CHECK(core::log_level_for("off", true, 0) == "off");
+  CHECK(core::log_level_for("error", true, 1) == "debug");
+  CHECK(core::log_level_for("warn", false, 1) == "debug");
+  CHECK(core::log_level_for("info", true, 2) == "trace");
+  CHECK(core::log_level_for("info", false, 5) == "trace");
+}

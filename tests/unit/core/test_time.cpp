@@ -61,3 +61,28 @@ TEST_CASE("epoch_seconds_to_ms keeps ms and refuses times no clock shows", "[cor
   CHECK_FALSE(core::epoch_seconds_to_ms(std::numeric_limits<double>::infinity()));
   CHECK_FALSE(core::epoch_seconds_to_ms(-std::numeric_limits<double>::infinity()));
 }
+
+TEST_CASE("parse_iso8601 reads dates, times and offsets and refuses anything else",
+          "[core][time]")
+{
+  const std::int64_t t = 1'764'230'400'000;  // 2025-11-27T08:00:00Z
+  CHECK(core::parse_iso8601("2025-11-27T08:00:00Z") == t);
+  CHECK(core::parse_iso8601("2025-11-27T08:00Z") == t);
+  CHECK(core::parse_iso8601("2025-11-27 08:00") == t);
+  CHECK(core::parse_iso8601("2025-11-27T08:00:30") == t + 30'000);
+  CHECK(core::parse_iso8601("2025-11-27T09:30:00+01:30") == t);
+  CHECK(core::parse_iso8601("2025-11-27T07:00:00-0100") == t);
+  CHECK(core::parse_iso8601("2025-11-27") == t - 8 * 3'600'000);
+  CHECK(core::parse_iso8601("1970-01-01T00:00:00Z") == 0);
+  CHECK(core::parse_iso8601("2024-02-29") == 1'709'164'800'000);
+  for (const char* bad :
+       {"", "2025", "2025-11", "2025-11-27T", "2025-11-27T8:00", "2025-11-27T08:00:0",
+        "2025-11-27X08:00", "2025-11-27T08:00:00ZZ", "2025-11-27T08:00+1", "2025-11-27T08:00+24:00",
+        "2025-11-27T08:00+01:60", "2025-13-01", "2025-00-10", "2025-02-29", "2025-02-30",
+        "2025-04-31", "2025-11-27T24:00", "2025-11-27T23:60", "2025-11-27T23:59:60",
+        "1969-12-31T23:59:59Z", "1970-01-01T00:30+01:00", "99999-01-01", "+2025-11-27",
+        "2025-11-27T08:00:00 Z", "2025-11-27\n", "now"}) {
+    INFO(bad);
+    CHECK_FALSE(core::parse_iso8601(bad));
+  }
+}

@@ -536,12 +536,12 @@ TEST_CASE("bad policies are rejected with the offending value", "[policy]")
     // Regression (fuzz_policy_json with UBSan halting): get<int> of 1.2e67 was undefined
     // behaviour; 5000000000 wrapped into another int.
     {R"({"kind":"threshold","min":12222222222222222222222222222222222222222222222222222222222222222222,"max":4})",
-     "min 1.2222222222222222e+67 must be at most 2147483647"},
+     "min 12222222222222222222222222222222222222222222222222222222222222222222 must be at most 2147483647"},
     {R"({"max":5000000000})", "max 5000000000 must be at most 2147483647"},
-    {R"({"cooldown":-1e300})", "cooldown -1e+300 must be at least 0"},
+    {R"({"cooldown":-1e300})", "cooldown -1e300 must be at least 0"},
     {R"({"sensitivity":2.5})", "key 'sensitivity': 2.5 is not an integer"},
     {R"({"schedule":[{"cron":"* * * * *","min":1e300,"max":2}]})",
-     "schedule[0].min 1e+300 must be at most 2147483647"},
+     "schedule[0].min 1e300 must be at most 2147483647"},
     {R"({"warmup":true})", "key 'warmup': true is not an integer"},
   };
   for (const auto& [text, message] : rows) {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace cmd {
+namespace report {
 
 // Return the JSON object `status --json` prints for one cluster.
 core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Cluster& cluster,
@@ -18,4 +18,4 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances);
 // Return a decision row as JSON.
 nlohmann::json decision_json(const state::DecisionRow& d);
 
-} // namespace cmd
+} // namespace report

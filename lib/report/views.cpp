@@ -1,12 +1,11 @@
-#include "views.hpp"
+#include "report/views.hpp"
 
 #include "core/names.hpp"
 #include "policy/policy.hpp"
-#include "run.hpp"
 
 #include <fmt/format.h>
 
-namespace cmd {
+namespace report {
 
 nlohmann::json decision_json(const state::DecisionRow& d)
 {
@@ -143,4 +142,4 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
   return text;
 }
 
-} // namespace cmd
+} // namespace report

@@ -1,0 +1,59 @@
+// The making of a command's Env, and what it offers commands: their engine and their clusters.
+#include "shell.hpp"
+
+#include "core/log.hpp"
+#include "core/names.hpp"
+
+#include <fmt/format.h>
+
+namespace cmd {
+
+core::Result<void> prepare(Env& env, const Traits& traits)
+{
+  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
+  core::setup_logging(env.command,
+                      core::log_level_for(env.config.log.level, env.common.cron,
+                                          env.common.verbose),
+                      env.common.log == "syslog" ? core::LogTarget::syslog
+                                                 : core::LogTarget::stderr_text,
+                      env.common.log_format == "json" ? core::LogFormat::json
+                                                      : core::LogFormat::text);
+  env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
+  if (traits.needs == Needs::nothing) {
+    return {};
+  }
+  const auto path = core::resolve_state_path(env.common.state_path, env.config);
+  TRY_ASSIGN(auto store, state::Store::open(path, env.clock));
+  env.store.emplace(std::move(store));
+  TRY_ASSIGN(env.drivers, engine::DriverSet::make(env.config, env.store->directory(), env.clock));
+  return {};
+}
+
+core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
+{
+  TRY_ASSIGN(auto drivers_of, drivers->for_cluster(cluster));
+  engine::Options o;
+  o.deadline = deadline;
+  o.drain_seconds = config.manager.drain_seconds;
+  o.boot_timeout = config.manager.boot_timeout;
+  o.health_timeout_ms = config.local.health_timeout_ms;
+  o.failure_budget = config.manager.failure_budget;
+  o.flavor = cluster.flavor;
+  o.image = cluster.image;
+  return engine::Engine(*store, drivers_of, o);
+}
+
+core::Result<std::vector<state::Cluster>> Env::select_clusters(const std::string& only)
+{
+  if (only.empty()) {
+    return store->clusters();
+  }
+  TRY(core::validate_cluster_name(only));
+  TRY_ASSIGN(auto found, store->find_cluster(only));
+  if (!found) {
+    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", only));
+  }
+  return std::vector<state::Cluster>{*found};
+}
+
+} // namespace cmd
