@@ -71,9 +71,14 @@ core::Result<void> prepare(Env& env, const Traits& traits)
     return {};
   }
   const auto path = core::resolve_state_path(env.common.state_path, env.config);
-  TRY_ASSIGN(auto store, state::Store::open(path, env.clock));
+  TRY_ASSIGN(auto store,
+             state::Store::open(path, env.clock,
+                                traits.needs == Needs::read_state ? state::Access::read_only
+                                                                  : state::Access::read_write));
   env.store.emplace(std::move(store));
-  TRY_ASSIGN(env.drivers, engine::DriverSet::make(env.config, env.store->directory(), env.clock));
+  TRY_ASSIGN(const auto owner, env.store->identity());
+  TRY_ASSIGN(env.drivers,
+             engine::DriverSet::make(env.config, env.store->directory(), owner, env.clock));
   return {};
 }
 
@@ -130,6 +135,7 @@ core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
   o.boot_timeout = config.manager.boot_timeout;
   o.health_timeout_ms = config.local.health_timeout_ms;
   o.failure_budget = config.manager.failure_budget;
+  o.max_instances = config.manager.max_instances;
   o.flavor = cluster.flavor;
   o.image = cluster.image;
   return engine::Engine(*store, drivers_of, o);
@@ -167,6 +173,18 @@ CLI::Validator number_check(const char* name, bool zero_allowed)
     name, name);
 }
 
+// An explicitly empty path (`--state "$UNSET"`) is a mistake, never "use the default": a
+// script with an unset variable must not act on the production state.
+CLI::Validator non_empty_path()
+{
+  return CLI::Validator(
+    [](std::string& text) -> std::string {
+      return text.empty() ? "an empty path is not allowed (omit the option for the default)"
+                          : std::string();
+    },
+    "PATH", "PATH");
+}
+
 } // namespace
 
 CLI::Validator greater_than_zero()
@@ -188,9 +206,11 @@ CLI::App* add_command(CLI::App& app,
   auto* sub = app.add_subcommand(name, description);
   auto common = std::make_shared<Common>();
   sub->add_option("--config", common->config_path, "Config file (else $SCLMAN_CONFIG, else "
-                                                    "/etc/sclman/sclman.conf)");
+                                                    "/etc/sclman/sclman.conf)")
+    ->check(non_empty_path());
   sub->add_option("--state", common->state_path, "State file (else the config's, else the "
-                                                  "default)");
+                                                  "default)")
+    ->check(non_empty_path());
   sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
   sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
   sub->add_option("--log", common->log, "Where logs go: stderr (default) or syslog")
@@ -198,7 +218,8 @@ CLI::App* add_command(CLI::App& app,
   sub->add_option("--log-format", common->log_format, "Log lines as text (default) or json")
     ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("--metrics-file", common->metrics_file,
-                  "Write a node_exporter textfile with this run's outcome and sclman's counters");
+                  "Write a node_exporter textfile with this run's outcome and sclman's counters")
+    ->check(non_empty_path());
   if (traits.acts) {
     sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
   }
@@ -229,9 +250,13 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
     return;
   }
   auto& store = *env.store;
-  auto recorded = store.record_run(state::RunRecord{
-    env.command, env.clock.now(), exit_code, core::steady_now() - started});
-  if (recorded && error) {
+  // A read-only run (status, why, report) leaves the state file as it was.
+  core::Result<void> recorded;
+  if (store.access() == state::Access::read_write) {
+    recorded = store.record_run(state::RunRecord{
+      env.command, env.clock.now(), exit_code, core::steady_now() - started});
+  }
+  if (recorded && error && store.access() == state::Access::read_write) {
     recorded = store.bump_counter("sclman_errors_total",
                                   fmt::format("command=\"{}\",kind=\"{}\"", env.command,
                                               core::to_string(error->kind)));

@@ -2,6 +2,7 @@
 
 #include "core/failpoint.hpp"
 #include "core/file.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -21,7 +22,8 @@ NginxBalancer::NginxBalancer(std::string root, std::string nginx)
 core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
                                         const std::vector<core::InstanceRef>& backends)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + lb.name);
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, lb.name));
+  local::Nginx nginx(m_nginx, dir);
   std::vector<std::string> addresses;
   for (const auto& b : backends) {
     addresses.push_back(b.address);
@@ -63,7 +65,8 @@ core::Result<void> NginxBalancer::apply(const core::InstanceRef& lb,
 
 core::Result<std::vector<std::string>> NginxBalancer::current(const core::InstanceRef& lb)
 {
-  const auto applied = core::read_file(m_root + "/" + lb.name + "/conf/upstream.applied");
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, lb.name));
+  const auto applied = core::read_file(dir + "/conf/upstream.applied");
   return local::parse_upstream(applied.value_or(std::string()));
 }
 
