@@ -18,9 +18,10 @@ fi
 run_ro() {
   local dir=$1
   shift
-  unshare -m bash -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift &&
-    { touch "$1.probe" 2> /dev/null && echo "still writable" >&2 && exit 99; exec "$@"; }' \
-    _ "$dir" "$dir/probe" "$SCLMAN" "$@"
+  unshare -m bash -c 'd=$1; shift
+    mount --bind "$d" "$d" && mount -o remount,ro,bind "$d" || exit 98
+    if touch "$d/.probe" 2> /dev/null; then echo "still writable" >&2; exit 99; fi
+    exec "$@"' _ "$dir" "$SCLMAN" "$@"
 }
 
 # A copy closed cleanly: the database file alone (WAL mode, no -wal or -shm beside it).
