@@ -35,6 +35,18 @@ CLI::Validator number_check(const char* name, bool zero_allowed)
     name, name);
 }
 
+// An explicitly empty path (`--state "$UNSET"`) is a mistake, never "use the default": a
+// script with an unset variable must not act on the production state.
+CLI::Validator non_empty_path()
+{
+  return CLI::Validator(
+    [](std::string& text) -> std::string {
+      return text.empty() ? "an empty path is not allowed (omit the option for the default)"
+                          : std::string();
+    },
+    "PATH", "PATH");
+}
+
 } // namespace
 
 const Registered& registered(const CLI::App* sub)
@@ -61,9 +73,11 @@ CLI::App* add_command(CLI::App& app,
   auto* sub = app.add_subcommand(name, description);
   auto common = std::make_shared<Common>();
   sub->add_option("--config", common->config_path, "Config file (else $SCLMAN_CONFIG, else "
-                                                    "/etc/sclman/sclman.conf)");
+                                                    "/etc/sclman/sclman.conf)")
+    ->check(non_empty_path());
   sub->add_option("--state", common->state_path, "State file (else the config's, else the "
-                                                  "default)");
+                                                  "default)")
+    ->check(non_empty_path());
   sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
   sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
   sub->add_option("--log", common->log, "Where logs go: stderr (default) or syslog")
@@ -71,7 +85,8 @@ CLI::App* add_command(CLI::App& app,
   sub->add_option("--log-format", common->log_format, "Log lines as text (default) or json")
     ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("--metrics-file", common->metrics_file,
-                  "Write a node_exporter textfile with this run's outcome and sclman's counters");
+                  "Write a node_exporter textfile with this run's outcome and sclman's counters")
+    ->check(non_empty_path());
   if (traits.acts) {
     sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
   }

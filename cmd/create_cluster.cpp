@@ -4,6 +4,7 @@
 #include "engine/drivers.hpp"
 #include "policy/policy.hpp"
 #include "report/views.hpp"
+#include "policy/schedule.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -40,6 +41,7 @@ core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Con
   p.low = o.low.value_or(config.manager.low_load);
   p.cooldown_s = o.cooldown.value_or(config.manager.cooldown);
   TRY(policy::validate(p));
+  TRY(policy::check_ceiling(p, config.manager.max_instances));
   if (o.web < p.min_size || o.web > p.max_size) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("--web {} is outside [min {}, max {}]", o.web, p.min_size,

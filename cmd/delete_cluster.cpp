@@ -35,10 +35,17 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   // the web instances any more.
   for (const auto role : {state::Role::lb, state::Role::web}) {
     for (auto& i : instances) {
-      if (i.role == role) {
-        TRY(engine.destroy(cluster, i));
-        SCLMAN_FAILPOINT("delete_cluster.after_instance");
+      if (i.role != role) {
+        continue;
       }
+      if (engine.out_of_time()) {
+        return core::fail(core::ErrorKind::upstream_transient,
+                          fmt::format("cluster '{}' is still being deleted at the run's deadline: "
+                                      "run delete-cluster again, or gc finishes it",
+                                      name));
+      }
+      TRY(engine.destroy(cluster, i));
+      SCLMAN_FAILPOINT("delete_cluster.after_instance");
     }
   }
   // What the instances shared (the bootstrapper's per-cluster setup) goes last, once they are

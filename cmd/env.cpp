@@ -23,9 +23,14 @@ core::Result<void> prepare(Env& env, const Traits& traits)
     return {};
   }
   const auto path = core::resolve_state_path(env.common.state_path, env.config);
-  TRY_ASSIGN(auto store, state::Store::open(path, env.clock));
+  TRY_ASSIGN(auto store,
+             state::Store::open(path, env.clock,
+                                traits.needs == Needs::read_state ? state::Access::read_only
+                                                                  : state::Access::read_write));
   env.store.emplace(std::move(store));
-  TRY_ASSIGN(env.drivers, engine::DriverSet::make(env.config, env.store->directory(), env.clock));
+  TRY_ASSIGN(const auto owner, env.store->identity());
+  TRY_ASSIGN(env.drivers,
+             engine::DriverSet::make(env.config, env.store->directory(), owner, env.clock));
   return {};
 }
 
@@ -38,6 +43,7 @@ core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
   o.boot_timeout = config.manager.boot_timeout;
   o.health_timeout_ms = config.local.health_timeout_ms;
   o.failure_budget = config.manager.failure_budget;
+  o.max_instances = config.manager.max_instances;
   o.flavor = cluster.flavor;
   o.image = cluster.image;
   return engine::Engine(*store, drivers_of, o);

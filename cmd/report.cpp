@@ -56,7 +56,7 @@ void register_report(CLI::App& app)
   auto o = std::make_shared<Options>();
   auto* sub = add_command(app, "report",
                           "Write the static dashboard and status.json/history.json to a directory",
-                          Traits{true, false, Needs::state},
+                          Traits{true, false, Needs::read_state},
                           [o](Env& env) { return run_report(env, *o); });
   sub->add_option("-o,--output", o->output, "Directory to write (created if missing)")->required();
   sub->add_option("--hours", o->hours, "Hours of history in the charts (default 24)");

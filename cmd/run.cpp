@@ -54,9 +54,13 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
     return;
   }
   auto& store = *env.store;
-  auto recorded = store.record_run(state::RunRecord{
-    env.command, env.clock.now(), exit_code, core::steady_now() - started});
-  if (recorded && error) {
+  // A read-only run (status, why, report) leaves the state file as it was.
+  core::Result<void> recorded;
+  if (store.access() == state::Access::read_write) {
+    recorded = store.record_run(state::RunRecord{
+      env.command, env.clock.now(), exit_code, core::steady_now() - started});
+  }
+  if (recorded && error && store.access() == state::Access::read_write) {
     recorded = store.bump_counter("sclman_errors_total",
                                   fmt::format("command=\"{}\",kind=\"{}\"", env.command,
                                               core::to_string(error->kind)));

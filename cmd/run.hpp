@@ -63,7 +63,9 @@ struct Env
 
 using Handler = std::function<core::Result<void>(Env&)>;
 
-enum class Needs { nothing, state };
+// What a subcommand does with the state file: nothing, only read it (opened read-only, so that a
+// state file on a read-only file system can be read), or write it.
+enum class Needs { nothing, read_state, state };
 
 // Traits of a subcommand: which common flags it takes.
 struct Traits

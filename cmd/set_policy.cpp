@@ -1,6 +1,8 @@
 // cmd/set_policy.cpp: `sclman set-policy CLUSTER [--policy NAME] [--min N ...]`: validate and
 // store a new policy for an existing cluster; the next `decide` uses it.
 #include "policy/change.hpp"
+#include "policy/policy.hpp"
+#include "policy/schedule.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -66,6 +68,10 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
     return core::fail(core::ErrorKind::usage,
                       fmt::format("cannot set the policy of '{}': {}", c.name,
                                   config.error().message));
+  }
+  if (auto capped = policy::check_ceiling(*config, env.config.manager.max_instances); !capped) {
+    return core::fail(core::ErrorKind::usage, fmt::format("cannot set the policy of '{}': {}",
+                                                          c.name, capped.error().message));
   }
   const auto before = nlohmann::json::parse(policy::to_json(old_config));
   const auto after_text = policy::to_json(*config);

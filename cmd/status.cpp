@@ -35,7 +35,7 @@ void register_status(CLI::App& app)
 {
   auto o = std::make_shared<Options>();
   auto* sub = add_command(app, "status", "Show clusters, their instances and last decisions",
-                          Traits{false, true, Needs::state},
+                          Traits{false, true, Needs::read_state},
                           [o](Env& env) { return run_status(env, *o); });
   sub->alias("list");
   sub->add_option("name", o->name, "Only this cluster");

@@ -99,7 +99,7 @@ void register_why(CLI::App& app)
 {
   auto o = std::make_shared<Options>();
   auto* sub = add_command(app, "why", "Explain a cluster's last decisions",
-                          Traits{false, true, Needs::state},
+                          Traits{false, true, Needs::read_state},
                           [o](Env& env) { return run_why(env, *o); });
   sub->add_option("cluster", o->name, "The cluster")->required();
   sub->add_option("--last", o->last, "How many of the newest decisions (default 5)");

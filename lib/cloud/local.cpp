@@ -1,6 +1,7 @@
 #include "cloud/local.hpp"
 
 #include "core/file.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -21,7 +22,14 @@ namespace {
 
 constexpr const char* k_tag_file = "sclman.json";
 
-std::optional<Server> read_tags(const fs::path& dir)
+// A server's tags and the identity of the state file that made it ("" if not recorded).
+struct Tags
+{
+  Server server;
+  std::string owner;
+};
+
+std::optional<Tags> read_tags(const fs::path& dir)
 {
   std::ifstream in(dir / k_tag_file);
   if (!in) {
@@ -29,14 +37,16 @@ std::optional<Server> read_tags(const fs::path& dir)
   }
   try {
     const auto j = nlohmann::json::parse(in);
-    Server s;
+    Tags t;
+    t.owner = j.value("sclman:state", std::string());
+    auto& s = t.server;
     s.id = j.at("name").get<std::string>();
     s.name = s.id;
     s.cluster = j.at("sclman:cluster").get<std::string>();
     s.role = j.at("sclman:role").get<std::string>();
     s.address = fmt::format("127.0.0.1:{}", j.at("port").get<int>());
     s.status = ServerStatus::active;
-    return s;
+    return t;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
@@ -44,22 +54,39 @@ std::optional<Server> read_tags(const fs::path& dir)
 
 } // namespace
 
-LocalProvider::LocalProvider(std::string root, std::string nginx, core::Clock& clock)
-  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
+LocalProvider::LocalProvider(std::string root, std::string nginx, std::string owner,
+                             core::Clock& clock)
+  : m_root(std::move(root)), m_nginx(std::move(nginx)), m_owner(std::move(owner)), m_clock(clock)
 {
+}
+
+std::optional<std::string> LocalProvider::foreign_owner(const std::string& dir) const
+{
+  const auto tags = read_tags(dir);
+  if (!tags || tags->owner.empty() || tags->owner == m_owner) {
+    return std::nullopt;
+  }
+  return tags->owner;
 }
 
 core::Result<Server> LocalProvider::create(const ServerSpec& spec)
 {
-  const fs::path dir = prefix(spec.name);
+  TRY_ASSIGN(const fs::path dir, local::instance_dir(m_root, spec.name));
   if (auto existing = read_tags(dir)) {
-    if (existing->cluster != spec.cluster || existing->role != spec.role) {
+    if (!existing->owner.empty() && existing->owner != m_owner) {
+      return fail(ErrorKind::upstream_rejected,
+                  fmt::format("cannot create '{}': its directory '{}' belongs to another state "
+                              "file (identity {}) in the same directory",
+                              spec.name, dir.string(), existing->owner),
+                  "local");
+    }
+    if (existing->server.cluster != spec.cluster || existing->server.role != spec.role) {
       return fail(ErrorKind::upstream_rejected,
                   fmt::format("cannot create '{}': a server of another cluster has that name",
                               spec.name),
                   "local");
     }
-    return *existing;
+    return existing->server;
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -77,20 +104,30 @@ core::Result<Server> LocalProvider::create(const ServerSpec& spec)
     {"sclman:cluster", spec.cluster},
     {"sclman:role", spec.role},
     {"port", port},
+    {"sclman:state", m_owner},
   };
   TRY(core::write_file_atomic((dir / k_tag_file).string(), tags.dump() + "\n"));
   spdlog::info("local.server_created server={} port={}", spec.name, port);
-  return *read_tags(dir);
+  return read_tags(dir)->server;
 }
 
 core::Result<std::optional<Server>> LocalProvider::find(const std::string& name)
 {
-  return read_tags(prefix(name));
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, name));
+  auto tags = read_tags(dir);
+  if (!tags || foreign_owner(dir)) {
+    return std::optional<Server>{};
+  }
+  return std::optional<Server>{std::move(tags->server)};
 }
 
 core::Result<void> LocalProvider::remove(const core::InstanceRef& instance)
 {
-  const auto dir = prefix(instance.name);
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, instance.name));
+  if (const auto owner = foreign_owner(dir)) {
+    spdlog::warn("local.not_ours server={} owner={} action=left_alone", instance.name, *owner);
+    return {};
+  }
   TRY(local::Nginx(m_nginx, dir, m_clock).stop(10'000));
   std::error_code ec;
   fs::remove_all(dir, ec);
@@ -113,8 +150,12 @@ core::Result<std::vector<Server>> LocalProvider::list()
     if (!entry.is_directory()) {
       continue;
     }
-    if (auto s = read_tags(entry.path())) {
-      out.push_back(*s);
+    if (auto t = read_tags(entry.path())) {
+      if (!t->owner.empty() && t->owner != m_owner) {
+        spdlog::debug("local.not_ours server={} owner={}", t->server.name, t->owner);
+        continue;
+      }
+      out.push_back(t->server);
     } else {
       // A directory sclman began to make but did not tag: report it, untagged, for gc.
       Server partial;
@@ -133,7 +174,8 @@ core::Result<int> LocalProvider::remove_strays(const std::set<std::string>& live
   int count = 0;
   for (const auto& [pid, prefix] : local::masters_below(m_root)) {
     const auto name = fs::path(prefix).filename().string();
-    if (live.count(name) || fs::path(prefix).parent_path() != fs::path(m_root)) {
+    if (live.count(name) || fs::path(prefix).parent_path() != fs::path(m_root)
+        || foreign_owner(prefix)) {
       continue;
     }
     spdlog::info("gc.orphan_process pid={} prefix={}", pid, prefix);

@@ -1,6 +1,7 @@
 #include "cloud/openstack_cluster.hpp"
 
 #include "core/file.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 #include "local/nginx_config.hpp"
 
@@ -68,7 +69,7 @@ core::Result<Server> StandInProvider::map(Server server)
   if (server.status != ServerStatus::active) {
     return server;
   }
-  const fs::path dir = fs::path(m_root) / server.name;
+  TRY_ASSIGN(const fs::path dir, local::instance_dir(m_root, server.name));
   const auto file = dir / "stand_in.json";
   int port = 0;
   if (std::ifstream in(file); in) {
@@ -126,8 +127,8 @@ StandInProvider::find_instance(const core::InstanceRef& instance)
 core::Result<void> StandInProvider::remove(const core::InstanceRef& instance)
 {
   TRY(m_nova.remove(instance));
-  const auto dir = fs::path(m_root) / instance.name;
-  TRY(local::Nginx(m_nginx, dir.string(), m_clock).stop(10'000));
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, instance.name));
+  TRY(local::Nginx(m_nginx, dir, m_clock).stop(10'000));
   std::error_code ec;
   fs::remove_all(dir, ec);
   return {};

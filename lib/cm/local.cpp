@@ -1,6 +1,7 @@
 #include "cm/local.hpp"
 
 #include "core/file.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -43,7 +44,8 @@ core::Result<std::string> LocalBootstrapper::user_data(const core::InstanceRef&)
 
 core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + instance.name, m_clock);
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, instance.name));
+  local::Nginx nginx(m_nginx, dir);
   if (nginx.running_pid()) {
     return true;
   }
@@ -73,7 +75,8 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
 
 core::Result<bool> LocalBootstrapper::running(const core::InstanceRef& instance)
 {
-  return local::Nginx(m_nginx, m_root + "/" + instance.name, m_clock).running_pid().has_value();
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, instance.name));
+  return local::Nginx(m_nginx, dir, m_clock).running_pid().has_value();
 }
 
 core::Result<void> LocalBootstrapper::set_in_service(const core::InstanceRef&, bool)

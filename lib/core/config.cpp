@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace core {
@@ -124,6 +125,7 @@ std::vector<KeyDef> core_keys()
     {"MANAGER", "man_decision_ttl", int_in(&M::decision_ttl, 1, 86400)},
     {"MANAGER", "man_run_deadline", int_in(&M::run_deadline, 1, 3600)},
     {"MANAGER", "man_retention_days", int_in(&M::retention_days, 1, 3650)},
+    {"MANAGER", "man_max_instances", int_in(&M::max_instances, 1, 100000)},
     {"STATE", "path", path(&StateConfig::path)},
     {"LOCAL", "health_timeout_ms", int_in(&LocalConfig::health_timeout_ms, 1, 60000)},
     {"LOCAL", "worker_connections", int_in(&LocalConfig::worker_connections, 16, 65536)},
@@ -223,6 +225,13 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
                             config.manager.min_size,
                             config.manager.max_size));
   }
+  if (config.manager.max_size > config.manager.max_instances) {
+    return fail(ErrorKind::config,
+                fmt::format("{}: man_max {} is above man_max_instances {}",
+                            origin,
+                            config.manager.max_size,
+                            config.manager.max_instances));
+  }
   if (config.manager.low_load >= config.manager.high_load) {
     return fail(ErrorKind::config,
                 fmt::format("{}: man_low_load {} must be below man_high_load {}",
@@ -244,6 +253,12 @@ Result<Config> load_config(const std::string& explicit_path)
     } else {
       path = "/etc/sclman/sclman.conf";
     }
+  }
+  // A device, a fifo or a directory is refused before it is opened: /dev/zero would be read
+  // forever, a fifo would block, and a directory reads as an empty file (the defaults).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::config, fmt::format("config file '{}' is not a regular file", path));
   }
   std::ifstream file(path);
   if (!file) {

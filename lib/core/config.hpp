@@ -31,6 +31,7 @@ struct ManagerConfig
   int decision_ttl = 300;           // seconds a pending decision stays valid
   int run_deadline = 50;            // seconds one run may take (shorter than the cron period)
   int retention_days = 7;           // days of load samples gc keeps
+  int max_instances = 100;          // ceiling of any cluster's size (--max, policies, the state)
 };
 
 struct StateConfig

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace core {
@@ -65,8 +66,20 @@ std::optional<std::string> read_file(const std::string& path)
 
 Result<void> write_file_atomic(const std::string& path, const std::string& content)
 {
+  // The rename below replaces whatever has the name: a device node (/dev/null, /dev/full), a
+  // fifo or a symlink would be swapped for a regular file. Only an absent path or a regular
+  // file is written.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::state,
+                fmt::format("will not replace '{}': it is not a regular file", path));
+  }
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A leftover of a run with the same pid is ours to remove; O_EXCL | O_NOFOLLOW then makes
+  // sure the file written is the one created here, not a link planted at that name.
+  ::unlink(tmp.c_str());
+  const int fd =
+    ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     return fail(io_error("write", tmp));
   }

@@ -27,6 +27,38 @@ Result<void> validate_cluster_name(std::string_view name)
   return {};
 }
 
+Result<void> validate_instance_name(std::string_view name)
+{
+  auto bad = [&] {
+    return fail(ErrorKind::usage,
+                fmt::format("invalid instance name '{}': must be CLUSTER-lb-N or CLUSTER-web-N",
+                            printable(name)));
+  };
+  const auto dash = name.rfind('-');
+  if (dash == std::string_view::npos) {
+    return bad();
+  }
+  const auto serial = name.substr(dash + 1);
+  if (serial.empty() || serial.size() > 18 || serial[0] == '0') {
+    return bad();
+  }
+  for (const char c : serial) {
+    if (c < '0' || c > '9') {
+      return bad();
+    }
+  }
+  auto rest = name.substr(0, dash);
+  for (const std::string_view role : {"-lb", "-web"}) {
+    if (rest.size() > role.size() && rest.substr(rest.size() - role.size()) == role) {
+      if (!validate_cluster_name(rest.substr(0, rest.size() - role.size()))) {
+        return bad();
+      }
+      return {};
+    }
+  }
+  return bad();
+}
+
 std::string instance_name(std::string_view cluster, std::string_view role, long serial)
 {
   return fmt::format("{}-{}-{}", cluster, role, serial);

@@ -12,6 +12,11 @@ namespace core {
 // Return nothing if `name` matches ^[a-z][a-z0-9-]{0,30}$, else a usage error naming it.
 Result<void> validate_cluster_name(std::string_view name);
 
+// Return nothing if `name` is an instance name as instance_name() makes them: a valid cluster
+// name, "-lb-" or "-web-", and a serial from 1 without leading zeros; else a usage error naming
+// it. Safe as one path component (no '/', '.', blank or control character).
+Result<void> validate_instance_name(std::string_view name);
+
 // Return the deterministic name of instance number `serial` of `role` in `cluster`
 // ("shop-web-3", "shop-lb-1").
 std::string instance_name(std::string_view cluster, std::string_view role, long serial);

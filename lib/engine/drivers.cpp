@@ -307,7 +307,8 @@ const std::vector<DriverSection>& driver_sections()
 }
 
 Result<std::unique_ptr<DriverSet>>
-DriverSet::make(const core::Config& config, const std::string& state_dir, core::Clock& clock)
+DriverSet::make(const core::Config& config, const std::string& state_dir,
+                const std::string& owner, core::Clock& clock)
 {
   const auto& nginx = config.section<local::NginxConfig>().nginx;
   const auto& sensu = config.section<metrics::SensuConfig>();
@@ -315,7 +316,8 @@ DriverSet::make(const core::Config& config, const std::string& state_dir, core::
   set->m_local_root = state_dir + "/instances";
   set->http = std::make_unique<http::CurlTransport>(
     http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
-  set->local_provider = std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx, clock);
+  set->local_provider =
+    std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx, owner, clock);
   set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(
     set->m_local_root, nginx, config.local.worker_connections, clock);
   set->nginx_balancer = std::make_unique<lb::NginxBalancer>(set->m_local_root, nginx, clock);

@@ -130,9 +130,11 @@ core::Result<state::Cluster> new_cluster(const core::Config& config, const Drive
 class DriverSet
 {
 public:
-  // Return the drivers for `config`; local ones live below `state_dir`/instances.
+  // Return the drivers for `config`; local ones live below `state_dir`/instances, owned by the
+  // state whose identity is `owner` (Store::identity).
   static core::Result<std::unique_ptr<DriverSet>>
-  make(const core::Config& config, const std::string& state_dir, core::Clock& clock);
+  make(const core::Config& config, const std::string& state_dir, const std::string& owner,
+       core::Clock& clock);
 
   // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
   core::Result<Drivers> for_cluster(const state::Cluster& cluster);

@@ -5,6 +5,7 @@
 #include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "engine/journal.hpp"
+#include "policy/schedule.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -170,6 +171,11 @@ Result<int> Engine::check_health(Cluster& cluster)
     if (i.state != InstanceState::in_service) {
       continue;
     }
+    if (out_of_time()) {
+      spdlog::warn("health.deadline cluster={} hint=\"the next run checks the rest\"",
+                   cluster.name);
+      break;
+    }
     TRY_ASSIGN(const bool running, m_drivers.bootstrapper->running(ref(cluster, i)));
     if (running) {
       continue;
@@ -195,11 +201,32 @@ Result<int> Engine::check_health(Cluster& cluster)
   return failed;
 }
 
+Result<void> Engine::clamp_desired(Cluster& cluster)
+{
+  auto policy = policy::policy_from_json(cluster.policy);
+  if (!policy) {
+    return fail(ErrorKind::state, fmt::format("table 'clusters' row {} has an invalid policy: {}",
+                                              cluster.id, policy.error().message));
+  }
+  const auto range = policy::size_range(*policy);
+  const int hi = std::min(range.max_size, m_options.max_instances);
+  const int lo = std::min(range.min_size, hi);
+  const int size = std::clamp(cluster.desired, lo, hi);
+  if (size != cluster.desired) {
+    spdlog::error("cluster.desired_out_of_bounds cluster={} stored={} min={} max={} "
+                  "acting_on={}",
+                  cluster.name, cluster.desired, lo, hi, size);
+    cluster.desired = size;
+  }
+  return {};
+}
+
 Result<int> Engine::fill_to_desired(Cluster& cluster)
 {
   if (!state::is_live(cluster.status)) {
     return 0;
   }
+  TRY(clamp_desired(cluster));
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   const bool has_lb = std::any_of(all.begin(), all.end(), [](const Instance& i) {
     return i.role == state::Role::lb && state::counts_toward_size(i.state);
@@ -224,7 +251,17 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
                   cluster.failures);
     return added;
   }
-  for (int k = 0; k < missing; ++k) {
+  const int batch = std::min(missing, m_options.request_batch);
+  if (batch < missing) {
+    spdlog::info("scale_out.batch cluster={} requested={} left_for_next_run={}", cluster.name,
+                 batch, missing - batch);
+  }
+  for (int k = 0; k < batch; ++k) {
+    if (out_of_time()) {
+      spdlog::warn("scale_out.deadline cluster={} requested={} left_for_next_run={}",
+                   cluster.name, k, missing - k);
+      break;
+    }
     Instance web;
     web.cluster_id = cluster.id;
     web.role = state::Role::web;
@@ -237,6 +274,7 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
 
 Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
 {
+  TRY(clamp_desired(cluster));
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   int excess = live_web(all) - cluster.desired;
   std::vector<std::string> victims;
@@ -260,6 +298,12 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
   });
   for (Instance* i : candidates) {
     if (excess-- <= 0) {
+      break;
+    }
+    if (out_of_time()) {
+      spdlog::warn("scale_in.deadline cluster={} drained={} hint=\"the next run drains the "
+                   "rest\"",
+                   cluster.name, victims.size());
       break;
     }
     if (state::is_booting(i->state)) {

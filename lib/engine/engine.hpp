@@ -14,6 +14,9 @@ namespace engine {
 
 enum class Step { grow, shrink, all };
 
+// The most web instances one run requests; the next run requests more.
+inline constexpr int k_request_batch = 20;
+
 struct Options
 {
   core::Millis deadline = 0;  // steady-clock ms after which no new side effect starts
@@ -21,6 +24,8 @@ struct Options
   int boot_timeout = 300;
   int health_timeout_ms = 2000;
   int failure_budget = 3;
+  int max_instances = 100;   // [MANAGER] man_max_instances: no cluster acts on a larger size
+  int request_batch = k_request_batch;
   std::string flavor;
   std::string image;
 };
@@ -43,10 +48,17 @@ public:
   // rejected backends and logged.
   core::Result<void> sync_lb(state::Cluster& cluster);
 
-  // Add requested web rows until the cluster's live size reaches its desired size.
+  // Set `cluster.desired` to the size to act on: the stored one clamped to the widest bounds
+  // of the cluster's policy (policy::size_range) and to max_instances. A stored value outside
+  // them (a corrupted row) is logged as an error; the row is left as it is.
+  core::Result<void> clamp_desired(state::Cluster& cluster);
+
+  // Add requested web rows until the cluster's live size reaches its (clamped) desired size,
+  // at most request_batch of them, and none after the deadline.
   core::Result<int> fill_to_desired(state::Cluster& cluster);
 
-  // Drain web instances (booting ones first, then the newest) above the desired size.
+  // Drain web instances (booting ones first, then the newest) above the (clamped) desired
+  // size, none after the deadline.
   core::Result<std::vector<std::string>> drain_excess(state::Cluster& cluster);
 
   // Advance one instance by one step; return true if its state changed.

@@ -19,6 +19,17 @@ using state::InstanceState;
 
 namespace {
 
+// Return true (and log where gc stopped) once the run's deadline has passed: what is left
+// waits for the next run.
+bool out_of_time(const GcOptions& o, std::string_view where)
+{
+  if (o.deadline == 0 || core::steady_now() <= o.deadline) {
+    return false;
+  }
+  spdlog::warn("gc.deadline at={} hint=\"the next run goes on\"", where);
+  return true;
+}
+
 Locker locker(state::Store& store, const GcOptions& o)
 {
   return Locker{&store, o.lock_stale, "gc"};
@@ -27,12 +38,15 @@ Locker locker(state::Store& store, const GcOptions& o)
 // Mark booting instances whose registration never came within the deadline as error (the
 // cleanup below then deletes them).
 Result<void> check_registrations(state::Store& store, Cluster& c, cm::Bootstrapper& b,
-                                 GcCounts& counts)
+                                 const GcOptions& o, GcCounts& counts)
 {
   TRY_ASSIGN(auto instances, store.instances(c.id));
   for (auto& i : instances) {
     if (i.state != InstanceState::active && i.state != InstanceState::bootstrapping) {
       continue;
+    }
+    if (out_of_time(o, "registrations")) {
+      break;
     }
     TRY_ASSIGN(const auto late, b.registration_overdue(Engine::ref(c, i)));
     if (late) {
@@ -67,10 +81,13 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   TRY_ASSIGN(auto engine, o.engine_for(c));
   TRY(engine.check_health(c));
   TRY_ASSIGN(auto drivers, set.for_cluster(c));
-  TRY(check_registrations(store, c, *drivers.bootstrapper, counts));
+  TRY(check_registrations(store, c, *drivers.bootstrapper, o, counts));
   TRY_ASSIGN(auto instances, store.instances(c.id));
   for (auto& i : instances) {
     if (i.state == InstanceState::error || c.status == state::ClusterStatus::deleting) {
+      if (out_of_time(o, "cleanup")) {
+        return {};  // the cluster is finished (and marked deleted) by a later run
+      }
       spdlog::info("gc.instance_cleanup cluster={} instance={} state={} error={}",
                    c.name,
                    i.name,
@@ -149,6 +166,9 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
     for (const auto& s : servers) {
       if (!deletable(s, known, sweep, now)) {
         continue;
+      }
+      if (out_of_time(o, "orphans")) {
+        return {};
       }
       // Only the cluster's lock holder may touch its servers.
       auto guard = lock_cluster(locker(store, o), s.cluster);

@@ -3,6 +3,7 @@
 #include "core/failpoint.hpp"
 #include "core/file.hpp"
 #include "core/log.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 
 #include <fmt/format.h>
@@ -22,7 +23,8 @@ NginxBalancer::NginxBalancer(std::string root, std::string nginx, core::Clock& c
 core::Result<Applied> NginxBalancer::apply(const core::InstanceRef& lb,
                                            const std::vector<Backend>& backends)
 {
-  local::Nginx nginx(m_nginx, m_root + "/" + lb.name, m_clock);
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, lb.name));
+  local::Nginx nginx(m_nginx, dir, m_clock);
   std::vector<core::Endpoint> addresses;
   for (const auto& b : backends) {
     addresses.push_back(b.endpoint);
@@ -67,7 +69,8 @@ core::Result<Applied> NginxBalancer::apply(const core::InstanceRef& lb,
 
 core::Result<std::vector<core::Endpoint>> NginxBalancer::current(const core::InstanceRef& lb)
 {
-  const auto applied = core::read_file(m_root + "/" + lb.name + "/conf/upstream.applied");
+  TRY_ASSIGN(const auto dir, local::instance_dir(m_root, lb.name));
+  const auto applied = core::read_file(dir + "/conf/upstream.applied");
   return local::parse_upstream(applied.value_or(std::string()));
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -403,6 +404,30 @@ bool cron_matches(std::string_view cron, std::string_view tz, Millis utc)
     return false;
   }
   return matches(*spec, civil_from_seconds(floor_div(utc, 1000) + offset_at(*z, utc)));
+}
+
+Bounds size_range(const PolicyConfig& config)
+{
+  Bounds b;
+  b.min_size = config.min_size;
+  b.max_size = config.max_size;
+  for (const auto& e : config.schedule) {
+    b.min_size = std::min(b.min_size, e.min_size);
+    b.max_size = std::max(b.max_size, e.max_size);
+  }
+  return b;
+}
+
+core::Result<void> check_ceiling(const PolicyConfig& config, int ceiling)
+{
+  const auto range = size_range(config);
+  if (range.max_size > ceiling) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("max {} is above the ceiling of {} instances ([MANAGER] "
+                                  "man_max_instances)",
+                                  range.max_size, ceiling));
+  }
+  return {};
 }
 
 Bounds bounds_at(const PolicyConfig& config, Millis now)

@@ -36,4 +36,13 @@ bool cron_matches(std::string_view cron, std::string_view tz, Millis utc);
 // past eight days, else the config's min and max.
 Bounds bounds_at(const PolicyConfig& config, Millis now);
 
+// Return the widest bounds `config` can ever put in force: the lowest min and the highest max of
+// the config and its schedule entries. A desired size outside them cannot have come from the
+// policy.
+Bounds size_range(const PolicyConfig& config);
+
+// Return nothing if no bound of `config` (its max, any schedule entry's) is above `ceiling`
+// ([MANAGER] man_max_instances), else a usage error naming the bound.
+core::Result<void> check_ceiling(const PolicyConfig& config, int ceiling);
+
 } // namespace policy

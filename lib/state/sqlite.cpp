@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cctype>
+
 namespace state {
 
 Db& Db::operator=(Db&& other) noexcept
@@ -180,6 +182,34 @@ core::Result<void> Transaction::commit()
   TRY(m_db->exec("COMMIT"));
   m_db = nullptr;
   return {};
+}
+
+core::Result<Db> connect(const std::string& name, int flags, const std::string& path)
+{
+  sqlite3* handle = nullptr;
+  const int rc = sqlite3_open_v2(name.c_str(), &handle, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(handle);
+  if (rc != SQLITE_OK) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("cannot open state file '{}': {}", path,
+                                  handle ? sqlite3_errmsg(handle) : "out of memory"));
+  }
+  sqlite3_busy_timeout(handle, 10'000);
+  return db;
+}
+
+std::string file_uri(const std::string& path)
+{
+  std::string out = "file:";
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
 }
 
 } // namespace state

@@ -103,4 +103,11 @@ private:
   Db* m_db;
 };
 
+// Return a connection to `name` (a path, or a file: URI with SQLITE_OPEN_URI in `flags`), with
+// a busy timeout; the error names the state file `path`.
+core::Result<Db> connect(const std::string& name, int flags, const std::string& path);
+
+// Return `path` as a file: URI (RFC 3986: what is not unreserved or '/' is percent-encoded).
+std::string file_uri(const std::string& path);
+
 } // namespace state

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -83,11 +84,26 @@ auto parse_column(const Stmt& s, int column, const char* table, std::int64_t id,
   return *value;
 }
 
+// Return the name in column `column` of row `id` in `table` if `validate` (the parser of names
+// from the command line) accepts it; else a state error naming them. A name builds paths and
+// config: "../../etc" must never reach them from a corrupted or hostile file.
+Result<std::string> parse_name_column(const Stmt& s, int column, const char* table,
+                                      std::int64_t id,
+                                      core::Result<void> (*validate)(std::string_view))
+{
+  auto text = s.column_text(column);
+  if (auto valid = validate(text); !valid) {
+    return fail(ErrorKind::state,
+                fmt::format("table '{}' row {} has an {}", table, id, valid.error().message));
+  }
+  return text;
+}
+
 Result<Cluster> read_cluster(const Stmt& s)
 {
   Cluster c;
   c.id = s.column_int(0);
-  c.name = s.column_text(1);
+  TRY_ASSIGN(c.name, parse_name_column(s, 1, "clusters", c.id, core::validate_cluster_name));
   c.provider = s.column_text(2);
   c.bootstrapper = s.column_text(3);
   c.balancer = s.column_text(4);
@@ -121,7 +137,7 @@ Result<Instance> read_instance(const Stmt& s)
   i.cluster_id = s.column_int(1);
   TRY_ASSIGN(i.role, parse_column(s, 2, "instances", i.id, "role", parse_role));
   i.serial = static_cast<long>(s.column_int(3));
-  i.name = s.column_text(4);
+  TRY_ASSIGN(i.name, parse_name_column(s, 4, "instances", i.id, core::validate_instance_name));
   i.cloud_id = s.column_text(5);
   i.address = s.column_text(6);
   TRY_ASSIGN(i.state, parse_column(s, 7, "instances", i.id, "state", parse_instance_state));
@@ -164,6 +180,57 @@ Result<Sample> read_sample(const Stmt& s)
 constexpr const char* k_decision_columns =
   "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation";
 
+// Return the schema version of `db`; a version newer than this sclman's is a state error.
+Result<int> checked_version(Db& db, const std::string& path)
+{
+  auto version = schema_version(db);
+  if (!version) {
+    return fail(ErrorKind::state,
+                fmt::format("cannot read state file '{}': {}", path, version.error().message));
+  }
+  if (*version > latest_schema_version()) {
+    return fail(ErrorKind::state,
+                fmt::format("state file '{}' has schema version {}, newer than this sclman's {}",
+                            path,
+                            *version,
+                            latest_schema_version()));
+  }
+  return version;
+}
+
+// Return a read-only connection to the state file at `path`, or nothing when it must be
+// opened for writing (absent, empty, or an older schema to migrate).
+Result<std::optional<Db>> open_read_only(const std::string& path)
+{
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) {
+    return std::optional<Db>{};
+  }
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+  const auto uri = file_uri(path);
+  TRY_ASSIGN(auto db, connect(uri + "?mode=ro", flags, path));
+  auto version = schema_version(db);
+  if (!version && sqlite3_errcode(db.get()) == SQLITE_CANTOPEN) {
+    // A WAL reader needs the -shm file, which it cannot make in a directory it cannot write
+    // (a read-only file system). Without a -wal file holding changes the database file is
+    // the whole state, and it can be read as immutable; with one, that would show old data.
+    std::error_code ec;
+    const auto wal = fs::file_size(path + "-wal", ec);
+    if (!ec && wal > 0) {
+      return fail(ErrorKind::state,
+                  fmt::format("cannot read state file '{}' read-only: its write-ahead log '{}-wal' "
+                              "holds changes and there is no -shm file beside it",
+                              path, path));
+    }
+    TRY_ASSIGN(db, connect(uri + "?immutable=1", flags, path));
+  }
+  TRY_ASSIGN(const int current, checked_version(db, path));
+  if (current < latest_schema_version()) {
+    return std::optional<Db>{};
+  }
+  return std::optional<Db>{std::move(db)};
+}
+
 } // namespace
 
 namespace query {
@@ -178,9 +245,15 @@ const char* const k_actions_since =
   "= ? AND status = 'done' AND done_at >= ? ORDER BY done_at";
 } // namespace query
 
-Result<Store> Store::open(const std::string& path, core::Clock& clock)
+Result<Store> Store::open(const std::string& path, core::Clock& clock, Access access)
 {
   TRY(check_header(path));
+  if (access == Access::read_only) {
+    TRY_ASSIGN(auto db, open_read_only(path));
+    if (db) {
+      return Store(std::move(*db), path, clock, Access::read_only);
+    }
+  }
   std::error_code ec;
   const auto parent = fs::path(path).parent_path();
   if (!parent.empty() && !fs::exists(parent, ec)) {
@@ -203,43 +276,40 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock)
       ::close(fd);
     }
   }
-  sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(
-    path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(handle);
-  if (rc != SQLITE_OK) {
-    return fail(ErrorKind::state,
-                fmt::format("cannot open state file '{}': {}",
-                            path,
-                            handle ? sqlite3_errmsg(handle) : "out of memory"));
-  }
-  sqlite3_busy_timeout(handle, 10'000);
+  TRY_ASSIGN(auto db, connect(path, SQLITE_OPEN_READWRITE, path));
   // Read the version before anything writes: a newer file must stay untouched.
-  auto version = schema_version(db);
-  if (!version) {
-    return fail(ErrorKind::state,
-                fmt::format("cannot read state file '{}': {}", path, version.error().message));
-  }
-  if (*version > latest_schema_version()) {
-    return fail(ErrorKind::state,
-                fmt::format("state file '{}' has schema version {}, newer than this sclman's {}",
-                            path,
-                            *version,
-                            latest_schema_version()));
-  }
+  TRY_ASSIGN(const int version, checked_version(db, path));
   TRY(db.exec("PRAGMA journal_mode = WAL"));
   TRY(db.exec("PRAGMA synchronous = NORMAL"));
   TRY(db.exec("PRAGMA foreign_keys = ON"));
-  if (*version < latest_schema_version()) {
+  if (version < latest_schema_version()) {
     TRY(migrate(db));
   }
-  return Store(std::move(db), path, clock);
+  return Store(std::move(db), path, clock, Access::read_write);
 }
 
 std::string Store::directory() const
 {
   auto parent = fs::absolute(fs::path(m_path)).parent_path();
   return parent.string();
+}
+
+Result<std::string> Store::identity()
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "SELECT uuid FROM state_identity WHERE only_row = 1"));
+  TRY_ASSIGN(const bool row, s.step());
+  auto uuid = row ? s.column_text(0) : std::string();
+  // The identity goes into file contents and is compared as text: only the form the
+  // migration makes is accepted.
+  const bool valid = uuid.size() == 36 && std::all_of(uuid.begin(), uuid.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+  });
+  if (!valid) {
+    return fail(ErrorKind::state, fmt::format("state file '{}' has no valid identity in table "
+                                              "'state_identity' ('{}')",
+                                              m_path, core::printable(uuid)));
+  }
+  return uuid;
 }
 
 Result<std::optional<Cluster>> Store::find_cluster(std::string_view name)

@@ -24,17 +24,32 @@ extern const char* const k_samples_between;  // Store::samples_between (and samp
 extern const char* const k_actions_since;    // Store::actions_since
 } // namespace query
 
+// How a command uses the state file.
+enum class Access {
+  read_write,
+  // Only reads (status, why, report): opened SQLITE_OPEN_READONLY, so that a state file on a
+  // read-only file system (a snapshot, a read-only bind mount) can be shown. A file that does
+  // not exist yet or has an older schema is opened for writing as a writing command would.
+  read_only,
+};
+
 class Store
 {
 public:
   // Open (creating with mode 0600 if needed) and migrate the state file at `path`. A file that
   // is not SQLite or has a newer schema is a state error and is left untouched.
-  static Result<Store> open(const std::string& path, core::Clock& clock);
+  static Result<Store> open(const std::string& path, core::Clock& clock,
+                            Access access = Access::read_write);
 
   Db& db() { return m_db; }
   const std::string& path() const { return m_path; }
+  Access access() const { return m_access; }
   // Return the directory that holds the state file (local instances live below it).
   std::string directory() const;
+  // Return the state file's identity: a UUID made once (sql/0005), recorded by each local
+  // instance directory this state makes, so that another state file in the same directory
+  // never takes them for its own.
+  Result<std::string> identity();
 
   // Clusters
   Result<std::optional<Cluster>> find_cluster(std::string_view name);
@@ -121,13 +136,14 @@ public:
   Millis now() const { return m_clock->now(); }
 
 private:
-  Store(Db db, std::string path, core::Clock& clock)
-    : m_db(std::move(db)), m_path(std::move(path)), m_clock(&clock)
+  Store(Db db, std::string path, core::Clock& clock, Access access)
+    : m_db(std::move(db)), m_path(std::move(path)), m_clock(&clock), m_access(access)
   {
   }
   Db m_db;
   std::string m_path;
   core::Clock* m_clock;
+  Access m_access;
 };
 
 // RAII holder of a Store lock.

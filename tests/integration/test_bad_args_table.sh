@@ -11,8 +11,14 @@ before=$(state_dump)
 TRACE=$T/trace.csv
 printf 't_seconds,requests_per_second\n0,10\n60,20\n' > "$TRACE"
 
+# An explicitly empty --state must not fall back to a state file (the config's here, the
+# default in production): the rows with @EMPTY check that nothing is made there.
+FALLBACK=$T/fallback/sclman.db
+printf '[STATE]\npath = %s\n' "$FALLBACK" >> "$SCLMAN_CONFIG"
+
 # Arguments: EXIT <tab> TEXT the one line must contain <tab> ARGUMENTS (split on spaces; every
-# command also gets --state). @TRACE is the small valid trace above.
+# command also gets --state unless the row has one). @TRACE is the small valid trace above,
+# @EMPTY an empty argument.
 ARGS_TABLE='64	name is required	delete-cluster
 64	no cluster named '"'"'nosuch'"'"'	delete-cluster nosuch
 64	not expected: --bogus	delete-cluster shop --bogus
@@ -54,15 +60,27 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	no cluster named '"'"'nosuch'"'"'	set-policy nosuch --policy hpa
 64	unknown policy '"'"'nosuch'"'"'	set-policy shop --policy nosuch
 64	expected KEY=VALUE	set-policy shop --set novalue
-64	error	frobnicate'
+64	error	frobnicate
+64	--state: an empty path is not allowed	status --state @EMPTY
+64	--state: an empty path is not allowed	create-cluster other --web 1 --state @EMPTY
+64	--config: an empty path is not allowed	status --config @EMPTY
+64	--config: an empty path is not allowed	gc --config @EMPTY
+64	--metrics-file: an empty path is not allowed	gc --metrics-file @EMPTY'
 
 rows=0
 commands_seen=" "
 while IFS=$'\t' read -r code text args; do
   [ -n "$code" ] || continue
   read -ra argv <<< "${args//@TRACE/$TRACE}"
-  expect_exit "$code" "${argv[@]}" --state "$DB"
+  for i in "${!argv[@]}"; do
+    [ "${argv[$i]}" != @EMPTY ] || argv[$i]=
+  done
+  case " $args " in
+    *" --state "*) expect_exit "$code" "${argv[@]}" ;;
+    *) expect_exit "$code" "${argv[@]}" --state "$DB" ;;
+  esac
   expect_one_line "$text"
+  [ ! -e "$FALLBACK" ] || fail "sclman ${argv[*]} used the config's state file"
   grep -q "^sclman" "$T/err" || fail "sclman ${argv[*]}: the error line does not start with 'sclman'"
   [ "$(state_dump)" = "$before" ] || fail "state changed after: sclman ${argv[*]}"
   commands_seen+="${argv[0]} "
@@ -98,6 +116,7 @@ MANAGER	man_failure_budget	many
 MANAGER	man_decision_ttl	1.5
 MANAGER	man_run_deadline	0x10
 MANAGER	man_retention_days	0
+MANAGER	man_max_instances	100001
 STATE	path	relative/sclman.db
 LOCAL	nginx	nginx
 LOCAL	health_timeout_ms	0

@@ -4,6 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 TEST_CASE("parses the original tool's MANAGER keys", "[config]")
 {
@@ -107,6 +111,25 @@ TEST_CASE("a config named by --config must exist", "[config]")
   const auto c = core::load_config("/nonexistent/sclman.conf");
   REQUIRE_FALSE(c);
   CHECK(c.error().kind == core::ErrorKind::config);
+}
+
+TEST_CASE("a config that is not a regular file is a config error", "[config]")
+{
+  const auto dir = std::filesystem::temp_directory_path()
+                   / ("sclman-test-config-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto fifo = (dir / "fifo.conf").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // A directory read as a file is empty: the defaults, silently. A fifo would block the open.
+  for (const auto& path : {dir.string(), fifo}) {
+    INFO(path);
+    const auto c = core::load_config(path);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().kind == core::ErrorKind::config);
+    CHECK(c.error().message == "config file '" + path + "' is not a regular file");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("resolves the state path from flag, config, then default", "[config]")

@@ -27,6 +27,29 @@ TEST_CASE("names instances deterministically", "[core]")
   CHECK(core::instance_name("shop", "lb", 1) == "shop-lb-1");
 }
 
+TEST_CASE("accepts the instance names instance_name makes", "[core]")
+{
+  for (const char* name : {"shop-web-3", "shop-lb-1", "a-web-1", "web-lb-web-12",
+                           "abcdefghijklmnopqrstuvwxyz01234-web-999999999999999999"}) {
+    INFO(name);
+    CHECK(core::validate_instance_name(name));
+  }
+}
+
+TEST_CASE("rejects instance names that could leave a directory or inject config", "[core]")
+{
+  for (const char* name : {"", "shop", "shop-web", "shop-web-", "shop-web-0", "shop-web-01",
+                           "shop-db-1", "-web-1", "web-1", "../../etc", "../../etc-web-1",
+                           "shop/x-web-1", ".-web-1", "shop-web-1/..", "shop-web-1 ", "Shop-web-1",
+                           "shop-web-1\n", "shop-web-x1", "shop-web-1000000000000000000",
+                           "abcdefghijklmnopqrstuvwxyz012345-web-1", "shop;-lb-1", "shop-lb-+1"}) {
+    INFO(name);
+    const auto r = core::validate_instance_name(name);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == core::ErrorKind::usage);
+  }
+}
+
 TEST_CASE("escapes control characters in quoted user input", "[core]")
 {
   CHECK(core::printable("a\nb") == "a\\x0ab");

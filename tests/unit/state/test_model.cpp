@@ -1,5 +1,6 @@
 // Rows read back from the state file are hostile until parsed: an unknown status, role, state
 // or action text is a state error naming the table, the row and the value.
+#include "core/names.hpp"
 #include "state/model.hpp"
 #include "state/store.hpp"
 #include "temp_store.hpp"
@@ -100,5 +101,37 @@ TEST_CASE("an unknown decision action or status in the state file is a state err
   {
     write_raw(*s.store, "UPDATE decisions SET status = 'maybe'");
     check_state_error(s.store->decisions(s.cluster.id, 10), "decisions", "maybe");
+  }
+}
+
+TEST_CASE("a cluster or instance name in the state file goes through the names parser",
+          "[state]")
+{
+  ShopState s;
+  state::Instance i;
+  i.cluster_id = s.cluster.id;
+  REQUIRE(s.store->insert_instance(i, "shop"));
+  SECTION("cluster")
+  {
+    for (const std::string bad : {"../../etc", "shop/x", "Shop", "a;b", "a\nb", ""}) {
+      INFO(bad);
+      auto stmt = state::Stmt::prepare(s.store->db(), "UPDATE clusters SET name = ?");
+      REQUIRE(stmt);
+      stmt->bind(1, bad);
+      REQUIRE(stmt->step());
+      check_state_error(s.store->clusters(), "clusters", core::printable(bad));
+      check_state_error(s.store->find_cluster(bad), "clusters", core::printable(bad));
+    }
+  }
+  SECTION("instance")
+  {
+    for (const std::string bad : {"../../etc", "shop-web-1/..", "shop-web-1 x", "x"}) {
+      INFO(bad);
+      auto stmt = state::Stmt::prepare(s.store->db(), "UPDATE instances SET name = ?");
+      REQUIRE(stmt);
+      stmt->bind(1, bad);
+      REQUIRE(stmt->step());
+      check_state_error(s.store->instances(s.cluster.id), "instances", core::printable(bad));
+    }
   }
 }

@@ -1,0 +1,18 @@
+// Where a local instance lives: <root>/<name>, one directory per instance (the local provider's,
+// the local bootstrapper's, the nginx balancer's and the stand-ins' layout).
+#pragma once
+
+#include "core/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace local {
+
+// Return the directory of instance `name` below `root`: the one place such a path is built. A
+// name that is not an instance name (core::validate_instance_name), or an entry there that is
+// not a directory (a symlink out of the root), is a state error naming it, so that nothing
+// outside `root` is made, started or removed.
+core::Result<std::string> instance_dir(const std::string& root, std::string_view name);
+
+} // namespace local
