@@ -45,7 +45,7 @@ core::Result<std::string> LocalBootstrapper::user_data(const core::InstanceRef&)
 core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
   TRY_ASSIGN(const auto dir, local::instance_dir(m_root, instance.name));
-  local::Nginx nginx(m_nginx, dir);
+  local::Nginx nginx(m_nginx, dir, m_clock);
   if (nginx.running_pid()) {
     return true;
   }

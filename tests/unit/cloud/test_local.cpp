@@ -1,5 +1,6 @@
 // Two state files in one directory share instances/: each sees only the servers it made.
 #include "cloud/local.hpp"
+#include "../core/fake_clock.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -26,10 +27,11 @@ cloud::ServerSpec spec(const std::string& name, const std::string& cluster)
 
 TEST_CASE("a local server directory owned by another state is not taken", "[cloud][local]")
 {
+  test::FakeClock clock;
   char tmpl[] = "/tmp/sclman-test-XXXXXX";
   const std::filesystem::path root = mkdtemp(tmpl);
-  cloud::LocalProvider a(root.string(), "/bin/false", k_a);
-  cloud::LocalProvider b(root.string(), "/bin/false", k_b);
+  cloud::LocalProvider a(root.string(), "/bin/false", k_a, clock);
+  cloud::LocalProvider b(root.string(), "/bin/false", k_b, clock);
   const auto made = a.create(spec("dup-web-1", "dup"));
   REQUIRE(made);
   REQUIRE(b.create(spec("other-web-1", "other")));
@@ -60,6 +62,7 @@ TEST_CASE("a local server directory owned by another state is not taken", "[clou
 
 TEST_CASE("a local server directory without an owner counts as this state's", "[cloud][local]")
 {
+  test::FakeClock clock;
   char tmpl[] = "/tmp/sclman-test-XXXXXX";
   const std::filesystem::path root = mkdtemp(tmpl);
   std::filesystem::create_directory(root / "old-web-1");
@@ -69,7 +72,7 @@ TEST_CASE("a local server directory without an owner counts as this state's", "[
     std::fputs(R"({"name":"old-web-1","sclman:cluster":"old","sclman:role":"web","port":1})", f);
     std::fclose(f);
   }
-  cloud::LocalProvider a(root.string(), "/bin/false", k_a);
+  cloud::LocalProvider a(root.string(), "/bin/false", k_a, clock);
   CHECK(a.find("old-web-1").value());
   CHECK(a.create(spec("old-web-1", "old")));
   CHECK(a.list().value().size() == 1);

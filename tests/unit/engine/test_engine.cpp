@@ -336,17 +336,18 @@ std::vector<std::string> names(std::initializer_list<const char*> list)
 TEST_CASE("every create, bootstrap and delete has its intent in the journal before it starts",
           "[engine]")
 {
-  World w(2);
+  World w(3);
   REQUIRE(w.reconcile());
-  CHECK(w.names_in(InstanceState::in_service) == names({"shop-lb-1", "shop-web-1", "shop-web-2"}));
-  w.cluster.desired = 0;
+  CHECK(w.names_in(InstanceState::in_service)
+        == names({"shop-lb-1", "shop-web-1", "shop-web-2", "shop-web-3"}));
+  w.cluster.desired = 1;  // the policy's min: the newest two go
   REQUIRE(w.reconcile(engine::Step::shrink));
   w.pass_seconds(w.options.drain_seconds + 1);
   REQUIRE(w.reconcile(engine::Step::shrink));
-  CHECK(w.names_in(InstanceState::gone) == names({"shop-web-1", "shop-web-2"}));
+  CHECK(w.names_in(InstanceState::gone) == names({"shop-web-2", "shop-web-3"}));
 
-  CHECK(w.rec.count("create ") == 3);
-  CHECK(w.rec.count("bootstrap ") == 3);
+  CHECK(w.rec.count("create ") == 4);
+  CHECK(w.rec.count("bootstrap ") == 4);
   CHECK(w.rec.count("decommission ") == 2);
   CHECK(w.rec.count("remove ") == 2);
   CHECK(w.rec.unjournaled.empty());
@@ -384,9 +385,11 @@ TEST_CASE("a create whose answer was lost is found again by name, not made twice
 TEST_CASE("each instance state advances one step to the next, and only when it may", "[engine]")
 {
   World w(1);
+  REQUIRE(w.reconcile());  // the LB and shop-web-1 in service: the policy's min stays
   w.provider.new_status = cloud::ServerStatus::building;
   w.boot.converged = false;
   const auto name = w.request_web();
+  REQUIRE(name == "shop-web-2");
   auto e = w.engine();
   std::vector<InstanceState> seen{w.state_of(name)};
   auto step = [&](bool expect_move) {
@@ -408,7 +411,7 @@ TEST_CASE("each instance state advances one step to the next, and only when it m
   w.http.down.clear();
   step(true);                                    // -> in_service
   step(false);                                   // in service stays
-  w.cluster.desired = 0;
+  w.cluster.desired = 1;                         // the newest, this one, drains
   REQUIRE(e.drain_excess(w.cluster));
   seen.push_back(w.state_of(name));              // -> draining
   step(false);                                   // drain time not over
@@ -461,22 +464,24 @@ TEST_CASE("an instance that does not boot within the boot timeout moves to error
 TEST_CASE("failed creates count against the failure budget and creating stops when it is spent",
           "[engine]")
 {
-  World w(0);
-  REQUIRE(w.reconcile(engine::Step::grow));  // the LB (an instance in service clears the count)
-  REQUIRE(w.state_of("shop-lb-1") == InstanceState::in_service);
-  w.cluster.desired = 1;
-  w.options.failure_budget = 2;
-  w.provider.reject = {"shop-web-1", "shop-web-2", "shop-web-3"};
+  World w(1);
+  // The LB and shop-web-1 in service first (an instance coming into service clears the count).
   REQUIRE(w.reconcile(engine::Step::grow));
-  CHECK(w.state_of("shop-web-1") == InstanceState::error);
-  CHECK(w.cluster.failures == 1);
+  REQUIRE(w.state_of("shop-lb-1") == InstanceState::in_service);
+  REQUIRE(w.state_of("shop-web-1") == InstanceState::in_service);
+  w.cluster.desired = 2;
+  w.options.failure_budget = 2;
+  w.provider.reject = {"shop-web-2", "shop-web-3", "shop-web-4"};
   REQUIRE(w.reconcile(engine::Step::grow));
   CHECK(w.state_of("shop-web-2") == InstanceState::error);
-  CHECK(w.cluster.failures == 2);
-  // The budget is spent: no third web instance, no third create.
+  CHECK(w.cluster.failures == 1);
   REQUIRE(w.reconcile(engine::Step::grow));
-  CHECK(w.rec.count("create shop-web-") == 2);
-  CHECK(w.instances().size() == 3);  // the LB and the two failed ones
+  CHECK(w.state_of("shop-web-3") == InstanceState::error);
+  CHECK(w.cluster.failures == 2);
+  // The budget is spent: no fourth web instance, no fourth create.
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.rec.count("create shop-web-") == 3);
+  CHECK(w.instances().size() == 4);  // the LB, shop-web-1 and the two failed ones
   CHECK(w.store->find_cluster("shop").value()->failures == 2);
 }
 
@@ -550,7 +555,8 @@ TEST_CASE("no new side effect starts after the run's deadline", "[engine]")
   w.options.deadline = core::steady_now() - 1;
   auto e = w.engine();
   REQUIRE(e.out_of_time());
-  REQUIRE(e.fill_to_desired(w.cluster) == 1);  // a row only
+  REQUIRE(e.fill_to_desired(w.cluster) == 0);  // past the deadline not even a row
+  REQUIRE(w.request_web() == "shop-web-3");     // one made by hand waits for the next run
   auto deleting = w.instance("shop-web-1");
   REQUIRE(w.store->transition(deleting, InstanceState::deleting));
   w.rec.log.clear();

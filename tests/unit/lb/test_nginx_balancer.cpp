@@ -1,11 +1,13 @@
 #include "lb/nginx.hpp"
 #include "local/nginx.hpp"
+#include "../core/fake_clock.hpp"
 
 #include <catch2/catch.hpp>
 
 TEST_CASE("the nginx balancer's health path is where the LB's own config answers", "[lb]")
 {
-  const lb::NginxBalancer balancer("/nonexistent", "/usr/sbin/nginx");
+  test::FakeClock clock;
+  const lb::NginxBalancer balancer("/nonexistent", "/usr/sbin/nginx", clock);
   const auto path = balancer.health_path();
   REQUIRE_FALSE(path.empty());
   CHECK(path.front() == '/');
