@@ -63,15 +63,12 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
     TRY(policy::preset(o.policy));  // an unknown preset is a usage error of its own
   }
   TRY_ASSIGN(const auto change, change_of(o, env.config));
-  auto config = policy::apply(old_config, change);
+  auto config = policy::apply(old_config, change).and_then([&](policy::PolicyConfig p) {
+    return policy::check_ceiling(p, env.config.manager.max_instances).map([&] { return p; });
+  });
   if (!config) {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("cannot set the policy of '{}': {}", c.name,
-                                  config.error().message));
-  }
-  if (auto capped = policy::check_ceiling(*config, env.config.manager.max_instances); !capped) {
     return core::fail(core::ErrorKind::usage, fmt::format("cannot set the policy of '{}': {}",
-                                                          c.name, capped.error().message));
+                                                          c.name, config.error().message));
   }
   const auto before = nlohmann::json::parse(policy::to_json(old_config));
   const auto after_text = policy::to_json(*config);

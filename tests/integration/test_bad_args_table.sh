@@ -126,6 +126,7 @@ METRICS	max_age	0
 METRICS	parallel	100000
 PROMETHEUS	url	127.0.0.1:9090
 PROMETHEUS	query	''
+PROMETHEUS	time_query	''
 PROMETHEUS	label	''
 PROMETHEUS	match	ip
 PROMETHEUS	user	''
