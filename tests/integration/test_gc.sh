@@ -11,8 +11,8 @@ now_ms=$(($(date +%s) * 1000))
 
 # History: one sample 8 days old, one an hour old.
 iid=$(sqlite3 "$DB" "SELECT id FROM instances WHERE name='shop-web-1'")
-sqlite3 "$DB" "INSERT INTO load_samples VALUES ($iid, $cid, $((now_ms - 8*86400000)), 1.0, 10);
-               INSERT INTO load_samples VALUES ($iid, $cid, $((now_ms - 3600000)), 2.0, 20);"
+sqlite3 "$DB" "INSERT INTO load_samples VALUES ($iid, $cid, $((now_ms - 8*86400000)), 1.0, 10, NULL);
+               INSERT INTO load_samples VALUES ($iid, $cid, $((now_ms - 3600000)), 2.0, 20, NULL);"
 # A pending decision 10 minutes old (stale) and one just made.
 sqlite3 "$DB" "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, reason, inputs, status)
                VALUES ($cid, $((now_ms - 600000)), 'scale_out', 3, 4, 'test', '{}', 'pending');"
