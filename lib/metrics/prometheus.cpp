@@ -224,13 +224,11 @@ http::HttpRequest PrometheusSource::request_for(const std::string& query) const
 
 std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>& instances)
 {
-  auto all_fail = [&](const core::Error& why, const char* key) {
+  auto all_fail = [&](const core::Error& why) {
     std::vector<Reading> out(instances.size());
     for (size_t k = 0; k < instances.size(); ++k) {
       out[k].instance = instances[k].name;
-      out[k].error = why.kind == core::ErrorKind::config
-                       ? fmt::format("{} (check [PROMETHEUS] {})", why.message, key)
-                       : why.message;
+      out[k].error = why.message;
       out[k].error_kind = why.kind;
     }
     return out;
@@ -238,17 +236,27 @@ std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>
   if (instances.empty()) {
     return {};
   }
-  const auto parse = [this](const http::HttpResponse& r) {
-    return parse_prometheus_vector(r.body, r.status, m_config.label);
+  // An answer Prometheus refuses as a configuration error names the key whose query it was; a
+  // transport error (a certificate, say) names its own remedy.
+  const auto parse_for = [this](const char* key) {
+    return [this, key](const http::HttpResponse& r) -> core::Result<std::vector<Series>> {
+      auto parsed = parse_prometheus_vector(r.body, r.status, m_config.label);
+      if (!parsed && parsed.error().kind == core::ErrorKind::config) {
+        return core::fail(core::ErrorKind::config,
+                          fmt::format("{} (check [PROMETHEUS] {})", parsed.error().message, key));
+      }
+      return parsed;
+    };
   };
-  auto series = read_with_retry(m_transport, request(), m_deadline, *m_clock, "prometheus", parse);
+  auto series = read_with_retry(
+    m_transport, request(), m_deadline, *m_clock, "prometheus", parse_for("query"));
   if (!series) {
-    return all_fail(series.error(), "query");
+    return all_fail(series.error());
   }
-  auto times =
-    read_with_retry(m_transport, time_request(), m_deadline, *m_clock, "prometheus", parse);
+  auto times = read_with_retry(
+    m_transport, time_request(), m_deadline, *m_clock, "prometheus", parse_for("time_query"));
   if (!times) {
-    return all_fail(times.error(), "time_query");
+    return all_fail(times.error());
   }
   // timestamp() of a computed expression answers the evaluation time, which would make every
   // sample look fresh however old its data: such times date nothing, and the samples count as

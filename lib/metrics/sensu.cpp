@@ -314,12 +314,13 @@ CheckParse check_parse_from(const SensuConfig& config)
 namespace {
 
 std::vector<Reading> all_fail(const std::vector<core::InstanceRef>& instances,
-                              const std::string& why)
+                              const core::Error& why)
 {
   std::vector<Reading> out(instances.size());
   for (size_t k = 0; k < instances.size(); ++k) {
     out[k].instance = instances[k].name;
-    out[k].error = why;
+    out[k].error = why.message;
+    out[k].error_kind = why.kind;
   }
   return out;
 }
@@ -392,7 +393,7 @@ std::vector<Reading> SensuSource::poll(const std::vector<core::InstanceRef>& ins
   }
   auto results = fetch();
   if (!results) {
-    return all_fail(instances, results.error().message);
+    return all_fail(instances, results.error());
   }
   return readings_from_checks(instances, *results, m_match, m_parse, m_config.check);
 }
@@ -457,7 +458,7 @@ std::vector<Reading> SensuGoSource::poll(const std::vector<core::InstanceRef>& i
   }
   auto results = fetch();
   if (!results) {
-    return all_fail(instances, results.error().message);
+    return all_fail(instances, results.error());
   }
   return readings_from_checks(instances, *results, m_match, m_parse, m_sensu.check);
 }

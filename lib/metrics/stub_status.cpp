@@ -117,6 +117,7 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
     if (!response) {
       reading.reachable = false;
       reading.error = response.error().message;
+      reading.error_kind = response.error().kind;
     } else if (response->status != 200) {
       reading.error = fmt::format("stub_status answered HTTP {}", response->status);
     } else if (auto parsed = parse_stub_status(response->body); !parsed) {

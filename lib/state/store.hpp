@@ -28,8 +28,9 @@ extern const char* const k_actions_since;    // Store::actions_since
 enum class Access {
   read_write,
   // Only reads (status, why, report): opened SQLITE_OPEN_READONLY, so that a state file on a
-  // read-only file system (a snapshot, a read-only bind mount) can be shown. A file that does
-  // not exist yet or has an older schema is opened for writing as a writing command would.
+  // read-only file system, such as a snapshot or a read-only bind mount, can be shown. A file
+  // that does not exist yet or has an older schema is opened for writing as a writing command
+  // would.
   read_only,
 };
 

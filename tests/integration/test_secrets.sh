@@ -245,12 +245,17 @@ error_log $T/tls/logs/error.log;
 events { worker_connections 64; }
 http {
   access_log $T/tls/logs/access.log;
+  # The time query dates the sample by the whole second before the evaluation time (.999).
+  map \$msec \$sec { "~^(?<s>[0-9]+)[.]" \$s; }
   server {
     listen 127.0.0.1:$TLS_PORT ssl;
     ssl_certificate $T/tls/cert.pem;
     ssl_certificate_key $T/tls/key.pem;
     location = /api/v1/query {
       default_type application/json;
+      if (\$arg_query ~ "timestamp") {
+        return 200 '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"tlsc-web-1"},"value":[\$sec.999,"\$sec"]}]}}';
+      }
       return 200 '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"tlsc-web-1"},"value":[\$msec,"12"]}]}}';
     }
     location / { return 404; }
@@ -277,7 +282,7 @@ sample() { sqlite3 "$DB" "SELECT value FROM load_samples s JOIN instances i ON i
 
 # Default: verified against the system's CAs, so refused; nothing reached the server.
 : > "$T/tls/logs/access.log"
-expect_exit 75 poll-load --cluster tlsc --state "$DB"
+expect_exit 78 poll-load --cluster tlsc --state "$DB"
 grep -F "cannot verify the TLS certificate of 'https://127.0.0.1:$TLS_PORT/api/v1/query'" "$T/err" \
   | grep -F '[TLS] ca_bundle' > /dev/null || { cat "$T/err"; fail "self-signed certificate not refused with a clear error"; }
 [ ! -s "$T/tls/logs/access.log" ] || fail "a request reached the server with an unverified certificate"
@@ -295,7 +300,7 @@ pass "accepted with [TLS] ca_bundle"
 # The CA does not make another host name valid.
 sed -i "s|^url = https://127.0.0.1:$TLS_PORT|url = https://127.0.0.1:$OTHER_PORT|" "$SCLMAN_CONFIG"
 sed -i "s|^ca_bundle = .*|ca_bundle = $T/tls/other.pem|" "$SCLMAN_CONFIG"
-expect_exit 75 poll-load --cluster tlsc --state "$DB"
+expect_exit 78 poll-load --cluster tlsc --state "$DB"
 grep -qF "cannot verify the TLS certificate of 'https://127.0.0.1:$OTHER_PORT" "$T/err" \
   || { cat "$T/err"; fail "a certificate for another host name was accepted"; }
 pass "a certificate for another host name is refused even with its CA"
@@ -311,7 +316,7 @@ pass "accepted with [TLS] insecure = yes"
 # A missing CA bundle: refused too, naming the option.
 base_config "[TLS]
 ca_bundle = $T/tls/missing.pem"
-expect_exit 75 poll-load --cluster tlsc --state "$DB"
+expect_exit 78 poll-load --cluster tlsc --state "$DB"
 grep -qF "ca_bundle" "$T/err" || { cat "$T/err"; fail "a missing CA bundle is not named"; }
 pass "a missing CA bundle is an error naming [TLS] ca_bundle"
 

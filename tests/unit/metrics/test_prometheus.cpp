@@ -260,6 +260,7 @@ TEST_CASE("bad PromQL is a config error with Prometheus' message, asked once", "
   CHECK(r[0].error_kind == core::ErrorKind::config);
   CHECK(r[0].error.find("1:18: parse error: unexpected end of input inside braces")
         != std::string::npos);
+  CHECK(r[0].error.find("(check [PROMETHEUS] query)") != std::string::npos);
 
   // Other failures stay missing samples the next tick may mend.
   CannedTransport busy;
@@ -329,4 +330,22 @@ TEST_CASE("time_query_of dates plain selectors with timestamp() and the default 
   CHECK(metrics::time_query_of(c) == "timestamp(sclman_load)");
   c.time_query = "max_over_time(timestamp(sclman_load)[10m:1s])";
   CHECK(metrics::time_query_of(c) == "max_over_time(timestamp(sclman_load)[10m:1s])");
+}
+
+TEST_CASE("an unverifiable certificate is a config error naming its own remedy, not the query",
+          "[metrics][prometheus]")
+{
+  test::FakeClock clock;
+  CannedTransport t;
+  t.answers.emplace_back(core::fail(core::ErrorKind::config,
+                                    "cannot verify the TLS certificate of 'https://p/': "
+                                    "self-signed (give the CA that signed it with [TLS] ca_bundle)"));
+  metrics::PrometheusSource source(t, metrics::PrometheusConfig{});
+  source.set_clock(clock);
+  source.set_deadline(clock.steady() + 20'000);
+  const auto r = source.poll({web("shop-web-1", "10.0.0.5:80")});
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].error_kind == core::ErrorKind::config);
+  CHECK(r[0].error.find("[TLS] ca_bundle") != std::string::npos);
+  CHECK(r[0].error.find("[PROMETHEUS]") == std::string::npos);
 }

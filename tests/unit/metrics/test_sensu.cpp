@@ -300,3 +300,20 @@ TEST_CASE("out-of-range numbers in Sensu answers are no time, not undefined beha
   CHECK((*r)[0].status == 3);
   CHECK((*r)[0].executed == 1460312322000);
 }
+
+TEST_CASE("an unverifiable certificate of Sensu is a config error for every instance",
+          "[metrics][sensu]")
+{
+  test::FakeClock clock;
+  CannedTransport t;
+  t.answers.emplace_back(core::fail(core::ErrorKind::config,
+                                    "cannot verify the TLS certificate of 'https://s/results'"));
+  metrics::SensuSource source(t, metrics::SensuConfig{});
+  source.set_clock(clock);
+  const auto r = source.poll({web("shop-web-1"), web("shop-web-2")});
+  REQUIRE(r.size() == 2);
+  for (const auto& reading : r) {
+    CHECK_FALSE(reading.value);
+    CHECK(reading.error_kind == core::ErrorKind::config);
+  }
+}

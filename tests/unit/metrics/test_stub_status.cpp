@@ -65,4 +65,17 @@ TEST_CASE("asks each instance's stub_status once, without keeping the connection
   CHECK(r[1].error == "stub_status answered HTTP 502");
   CHECK_FALSE(r[2].reachable);
   CHECK(r[2].error == "cannot reach: connection refused");
+  CHECK(r[2].error_kind == core::ErrorKind::upstream_transient);
+}
+
+TEST_CASE("a stub_status whose certificate cannot be verified is a config error", "[metrics]")
+{
+  CannedTransport t;
+  t.answers.emplace_back(
+    core::fail(core::ErrorKind::config, "cannot verify the TLS certificate of 'https://w/'"));
+  FixedClock clock;
+  metrics::StubStatusSource source(t, clock, 1500, 8);
+  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:8001", ""}});
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].error_kind == core::ErrorKind::config);
 }
