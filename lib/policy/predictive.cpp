@@ -248,7 +248,8 @@ double pinball(double actual, double provided, double q)
   return actual > provided ? q * (actual - provided) : (1 - q) * (provided - actual);
 }
 
-double quantile_of(std::vector<double> v, double q)
+// Reorders `v` (its order is not kept: only the multiset matters).
+double quantile_of(std::vector<double>& v, double q)
 {
   const auto k = std::min(v.size() - 1,
                           size_t(std::max(0.0, std::ceil(q * double(v.size())) - 1)));
@@ -293,12 +294,19 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
   // Score each forecaster on the polls of the lookback. Polls whose horizon is not over yet
   // count with what was seen so far, so a surge raises the margin at once.
   std::vector<Errors> errors(forecasters.size());
+  const size_t first = loads.first_at(now - lookback);
+  for (auto& e : errors) {
+    for (auto* v : {&e.lead_ratio, &e.lead_excess, &e.peak_ratio, &e.peak_excess, &e.lead_z,
+                    &e.peak_z, &e.lead_actual, &e.lead_forecast}) {
+      v->reserve(h.ticks.size() - first);
+    }
+  }
   Window lead(loads, horizon - k_poll_ms, horizon, true);
   Window peak(loads, 0, horizon, true);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   int polls = 0;
   int under_polls = 0;
-  for (size_t i = loads.first_at(now - lookback); i <= last; ++i) {
+  for (size_t i = first; i <= last; ++i) {
     const Millis t = loads.ts(i);
     const double base = loads.at(i);
     if (!std::isnan(base)) {
