@@ -17,7 +17,9 @@ bash tests/fuzz/run.sh "${SCLMAN_FUZZ_SECONDS:-15}"
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
 rc=0
-ctest --preset ci || rc=$?
+# The integration tests mostly wait on servers, so ctest runs several at once (the ones that
+# measure a cluster under load take turns: tests/CMakeLists.txt).
+ctest --preset ci -j "${SCLMAN_TEST_JOBS:-4}" || rc=$?
 # The OpenStack tests record how long the services took to come up (docs/OPENSTACK.md).
 for f in build/ci/test-artifacts/openstack-*.txt; do
   [ -f "$f" ] && cat "$f"
