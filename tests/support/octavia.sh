@@ -180,8 +180,13 @@ EOT
 
 # octavia_stop: stop what octavia_start started (with RabbitMQ and Keystone), remove the
 # database's data directory. The worker and the API go first: a worker whose RabbitMQ is gone
-# spends 8 s on reconnects before it ends.
+# spends 8 s on reconnects before it ends. Nothing of the worker's is kept, so it is killed
+# (its master, then the consumer processes the master forked): a graceful stop takes seconds.
 octavia_stop() {
+  if [ -n "${OS_PID_octavia_worker:-}" ]; then
+    # shellcheck disable=SC2046
+    kill -KILL "$OS_PID_octavia_worker" $(pgrep -P "$OS_PID_octavia_worker") 2>/dev/null || true
+  fi
   os_stop ${OS_PID_octavia_worker:+"$OS_PID_octavia_worker"} ${OS_PID_octavia_api:+"$OS_PID_octavia_api"}
   OS_PID_octavia_worker='' OS_PID_octavia_api=''
   openstack_stop
