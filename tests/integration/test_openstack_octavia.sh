@@ -23,7 +23,7 @@ octavia_start "$T/os" || fail "Octavia did not come up"
 echo "octavia: bring-up took ${OCT_BRINGUP_SECONDS} s"
 
 # The demo user's token; Octavia's endpoint from the token's catalog.
-curl -sf -D "$T/auth.h" -o "$T/auth.json" -H 'Content-Type: application/json' \
+curl -sf --max-time 30 -D "$T/auth.h" -o "$T/auth.json" -H 'Content-Type: application/json' \
   -d '{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo",
        "domain": {"id": "default"}, "password": "demo-secret"}}},
        "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}}' \
@@ -38,7 +38,7 @@ pass "token for demo; the catalog has load-balancer at $OCT_URL"
 
 # oct METHOD PATH [JSON]: send it as demo; the body goes to $T/body, the status to $T/code.
 oct() {
-  curl -s -o "$T/body" -w '%{http_code}' -X "$1" -H "X-Auth-Token: $TOKEN" \
+  curl -s --max-time 30 -o "$T/body" -w '%{http_code}' -X "$1" -H "X-Auth-Token: $TOKEN" \
     -H 'Content-Type: application/json' ${3:+--data "$3"} "$LBAAS$2" > "$T/code" ||
     echo 000 > "$T/code"
 }
