@@ -23,8 +23,9 @@ apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
   mandoc dpkg-dev clang libclang-rt-14-dev \
   libssl-dev openssl goiardi python3-cryptography
 
-# OpenStack's services (Keystone, Placement, Glance, Neutron, Nova, RabbitMQ) for
-# tests/integration/test_openstack_*.sh: about 325 packages, 155 s on a fresh machine.
+# OpenStack's services (Keystone, Placement, Glance, Neutron, Nova, RabbitMQ; Octavia with
+# MariaDB) for tests/integration/test_openstack_*.sh: about 350 packages, 155 s on a fresh
+# machine plus 69 s for Octavia's 22.
 # SCLMAN_DEPS_OPENSTACK=yes installs them (scripts/test.sh sets it when CI=true); without them
 # those tests skip loudly (exit 77), except on CI.
 if [ "${SCLMAN_DEPS_OPENSTACK:-no}" = yes ]; then

@@ -5,8 +5,9 @@
 # Set SCLMAN_SKIP_DEPS=1 to skip the apt-get step, SCLMAN_FUZZ_SECONDS to change the fuzz time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# On CI the OpenStack services are installed too (about 155 s more), so the OpenStack tests run
-# there: with CI=true they fail instead of skipping when the services are missing.
+# On CI the OpenStack services are installed too (about 155 s more, 69 s for Octavia), so the
+# OpenStack tests run there: with CI=true they fail instead of skipping when the services are
+# missing.
 if [ "${CI:-}" = true ]; then
   export SCLMAN_DEPS_OPENSTACK=${SCLMAN_DEPS_OPENSTACK:-yes}
 fi

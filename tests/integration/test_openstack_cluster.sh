@@ -43,18 +43,7 @@ if [ -n "${SCLMAN_OS_REUSE:-}" ]; then
   . "$SCLMAN_OS_REUSE"
   OS_BRINGUP_SECONDS=reused
 else
-  t_install=$SECONDS
-  if ! bash "$SCLMAN_SOURCE_DIR/tests/support/openstack_install.sh" > "$T/install.log" 2>&1; then
-    tail -n 20 "$T/install.log" >&2
-    if [ "${CI:-}" = true ]; then
-      fail "cannot install the OpenStack packages (CI=true: no skipping)"
-    fi
-    echo "SKIPPED LOUDLY: the OpenStack packages cannot be installed here (root and apt needed);" \
-      "the OpenStack tests did not run" >&2
-    SKIPPING=yes
-    exit 77
-  fi
-  echo "openstack: install check took $((SECONDS - t_install)) s"
+  openstack_install_or_skip "$T/install.log" "the OpenStack tests"
   openstack_start "$T/os" || fail "the OpenStack services did not come up"
   OS_NOVA_API_LOG=$T/os/log/nova-api.log
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Admin and demo calls the OpenStack tests make besides sclman: set up the demo project,
-flavor, image and network; list, create and delete servers; set quotas.
+flavor, image and network; list, create and delete servers; set quotas; Octavia's user, role
+and endpoint.
 Usage: openstack_api.py KEYSTONE_URL COMMAND [ARGS]. Loopback only."""
 import json
 import sys
@@ -41,13 +42,25 @@ def first(items, name):
     return None
 
 
+def ensure_role(s, ks, name):
+    """Create the role NAME unless it exists; return all roles."""
+    roles = s.get(ks + '/roles').json()['roles']
+    if not first(roles, name):
+        s.post(ks + '/roles', json={'role': {'name': name}})
+        roles = s.get(ks + '/roles').json()['roles']
+    return roles
+
+
+def ensure_user(s, ks, users, name, password):
+    """The user NAME (one of USERS, or made now)."""
+    return first(users, name) or s.post(ks + '/users', json={'user': {
+        'name': name, 'password': password, 'domain_id': 'default'}}).json()['user']
+
+
 def setup(url):
     s = sess(url)
     ks = url + '/v3'
-    roles = s.get(ks + '/roles').json()['roles']
-    if not first(roles, 'service'):
-        s.post(ks + '/roles', json={'role': {'name': 'service'}})
-        roles = s.get(ks + '/roles').json()['roles']
+    roles = ensure_role(s, ks, 'service')
     admin_role = first(roles, 'admin')['id']
     service_role = first(roles, 'service')['id']
     member = first(roles, 'member') or first(roles, 'reader')
@@ -65,10 +78,7 @@ def setup(url):
                                     ('glance', 'svc', service, admin_role),
                                     ('neutron', 'svc', service, admin_role),
                                     ('demo', DEMO_PW, demo, member_role)):
-        u = first(users, name)
-        if not u:
-            u = s.post(ks + '/users', json={'user': {'name': name, 'password': pw,
-                                                     'domain_id': 'default'}}).json()['user']
+        u = ensure_user(s, ks, users, name, pw)
         s.put('%s/projects/%s/users/%s/roles/%s' % (ks, project, u['id'], role))
         if project == service:
             # keystonemiddleware passes the service's own token along as X-Service-Token
@@ -89,6 +99,26 @@ def register(url, kind, name, endpoint):
     for iface in ('public', 'internal', 'admin'):
         s.post(ks + '/endpoints', json={'endpoint': {'service_id': sid, 'interface': iface,
                                                      'url': endpoint, 'region_id': 'RegionOne'}})
+
+
+def octavia(url, endpoint):
+    """The service user `octavia` (admin and service roles in project service), the role
+    `load-balancer_member` for the demo user (Octavia's policy refuses plain `member`: 403),
+    and the `load-balancer` service at ENDPOINT."""
+    s = sess(url)
+    ks = url + '/v3'
+    roles = ensure_role(s, ks, 'load-balancer_member')
+    projects = s.get(ks + '/projects').json()['projects']
+    service = first(projects, 'service')['id']
+    demo = first(projects, 'demo')['id']
+    users = s.get(ks + '/users').json()['users']
+    u = ensure_user(s, ks, users, 'octavia', 'svc')
+    for role in ('admin', 'service'):
+        s.put('%s/projects/%s/users/%s/roles/%s' % (ks, service, u['id'],
+                                                     first(roles, role)['id']))
+    s.put('%s/projects/%s/users/%s/roles/%s' % (ks, demo, first(users, 'demo')['id'],
+                                                 first(roles, 'load-balancer_member')['id']))
+    register(url, 'load-balancer', 'octavia', endpoint)
 
 
 def resources(url):
@@ -210,7 +240,7 @@ def main():
     url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
-          'probe': probe}[cmd]
+          'probe': probe, 'octavia': octavia}[cmd]
     fn(url, *args)
 
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Install OpenStack Zed's Python services from Debian 12 (no service packages: they want
 # debconf and systemd), and extract the api-paste.ini files of nova, glance and neutron into
-# /usr/local/share/sclman-openstack/. Idempotent; run as root. About 155 s on a fresh machine.
+# /usr/local/share/sclman-openstack/. Idempotent; run as root. About 155 s on a fresh machine,
+# plus 69 s for Octavia's 22 packages (python3-octavia ships octavia-api, octavia-worker and
+# octavia-db-manage; mariadb-server because Octavia's migrations cannot run on SQLite; see
+# docs/OPENSTACK.md).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs="python3-nova python3-keystone python3-placement python3-neutron python3-glance
-  rabbitmq-server uwsgi-core uwsgi-plugin-python3 sqlite3 python3-yaml curl"
+  rabbitmq-server uwsgi-core uwsgi-plugin-python3 sqlite3 python3-yaml curl
+  python3-octavia mariadb-server python3-pymysql openssl"
 paste=/usr/local/share/sclman-openstack
 
 need=0
@@ -18,8 +22,8 @@ for f in nova glance neutron; do
 done
 [ $need = 1 ] || exit 0
 
-# Package scripts must not start services (rabbitmq would listen on 0.0.0.0): a policy-rc.d
-# that refuses, only if none is there already, removed afterwards.
+# Package scripts must not start services (rabbitmq would listen on 0.0.0.0, mariadb on port
+# 3306): a policy-rc.d that refuses, only if none is there already, removed afterwards.
 policy=/usr/sbin/policy-rc.d
 ours=0
 if [ ! -e "$policy" ]; then
