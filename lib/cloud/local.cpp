@@ -43,7 +43,11 @@ std::optional<Tags> read_tags(const fs::path& dir)
     s.id = j.at("name").get<std::string>();
     s.name = s.id;
     s.cluster = j.at("sclman:cluster").get<std::string>();
-    s.role = j.at("sclman:role").get<std::string>();
+    const auto role = core::parse_role(j.at("sclman:role").get<std::string>());
+    if (!role) {
+      return std::nullopt;  // no role sclman knows: not an instance of its
+    }
+    s.role = *role;
     s.address = fmt::format("127.0.0.1:{}", j.at("port").get<int>());
     s.status = ServerStatus::active;
     return t;
@@ -102,7 +106,7 @@ core::Result<Server> LocalProvider::create(const ServerSpec& spec)
   const nlohmann::json tags = {
     {"name", spec.name},
     {"sclman:cluster", spec.cluster},
-    {"sclman:role", spec.role},
+    {"sclman:role", core::to_string(spec.role)},
     {"port", port},
     {"sclman:state", m_owner},
   };

@@ -124,6 +124,18 @@ std::string tag_value(const os::NovaServer& s, const std::string& prefix)
   return it == s.metadata.end() ? std::string() : it->second;
 }
 
+// Return the server's role tag, parsed: a server whose tag names no role is not sclman's.
+std::optional<core::Role> role_tag(const os::NovaServer& s)
+{
+  return core::parse_role(tag_value(s, "sclman:role="));
+}
+
+// Return true for a server sclman made: the sclman tag and a role it knows.
+bool is_own(const os::NovaServer& s)
+{
+  return has_tag(s, k_tag) && role_tag(s).has_value();
+}
+
 bool looks_like_uuid(const std::string& s)
 {
   if (s.size() != 36) {
@@ -354,7 +366,7 @@ Server OpenStackProvider::to_server(const os::NovaServer& s) const
   out.id = s.id;
   out.name = s.name;
   out.cluster = tag_value(s, "sclman:cluster=");
-  out.role = tag_value(s, "sclman:role=");
+  out.role = role_tag(s).value_or(core::Role::web);  // callers keep only is_own servers
   out.created = s.created;
   const std::string network = m_options.networks.empty() ? "" : m_options.networks.front();
   const auto fixed = os::fixed_address(s, looks_like_uuid(network) ? "" : network);
@@ -404,7 +416,7 @@ core::Result<std::optional<Server>> OpenStackProvider::find(const std::string& n
 {
   TRY_ASSIGN(const auto servers, servers_named(name));
   for (const auto& s : servers) {
-    if (has_tag(s, k_tag)) {
+    if (is_own(s)) {
       return std::optional<Server>{to_server(s)};
     }
   }
@@ -421,7 +433,7 @@ core::Result<std::optional<Server>> OpenStackProvider::find_instance(const core:
     return std::optional<Server>{};
   }
   TRY_ASSIGN(const auto s, os::parse_server(r.body));
-  if (s.status == "DELETED" || s.status == "SOFT_DELETED" || !has_tag(s, k_tag)) {
+  if (s.status == "DELETED" || s.status == "SOFT_DELETED" || !is_own(s)) {
     return std::optional<Server>{};
   }
   return std::optional<Server>{to_server(s)};
@@ -518,10 +530,10 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
     {"imageRef", image},
     // Required from 2.37; "auto" lets Nova pick (or make) the project's network.
     {"networks", nets.empty() ? json("auto") : nets},
-    {"metadata", {{"sclman:cluster", spec.cluster}, {"sclman:role", spec.role}}},
+    {"metadata", {{"sclman:cluster", spec.cluster}, {"sclman:role", core::to_string(spec.role)}}},
     {"tags",
      {k_tag, fmt::format("sclman:cluster={}", spec.cluster),
-      fmt::format("sclman:role={}", spec.role)}},
+      fmt::format("sclman:role={}", core::to_string(spec.role))}},
   };
   if (!m_options.key_name.empty()) {
     server["key_name"] = m_options.key_name;
@@ -558,7 +570,7 @@ core::Result<std::optional<Server>> OpenStackProvider::find_own(const ServerSpec
   TRY_ASSIGN(const auto same_name, servers_named(spec.name));
   for (const auto& s : same_name) {
     const auto server = to_server(s);
-    if (!has_tag(s, k_tag) || server.cluster != spec.cluster || server.role != spec.role) {
+    if (!is_own(s) || server.cluster != spec.cluster || role_tag(s) != spec.role) {
       return fail(ErrorKind::upstream_rejected,
                   fmt::format("cannot create server '{}': a server sclman did not make for "
                               "this cluster has that name (id {})",
@@ -732,7 +744,7 @@ core::Result<std::vector<os::NovaServer>> OpenStackProvider::tagged_servers()
     const bool full = servers.size() >= 200;
     for (auto& s : servers) {
       // Never trust a server-side filter for deciding what to delete: check the tag here.
-      if (has_tag(s, k_tag) && s.status != "DELETED") {
+      if (is_own(s) && s.status != "DELETED") {
         out.push_back(std::move(s));
       }
     }

@@ -19,38 +19,38 @@ namespace fs = std::filesystem;
 using core::ErrorKind;
 using core::fail;
 
-std::string role_of(const std::string& name)
+std::optional<core::Role> role_of(const std::string& name)
 {
   const auto last = name.rfind('-');
   if (last == std::string::npos || last == 0) {
-    return {};
+    return std::nullopt;
   }
   const auto before = name.rfind('-', last - 1);
   if (before == std::string::npos) {
-    return {};
+    return std::nullopt;
   }
-  return name.substr(before + 1, last - before - 1);
+  return core::parse_role(std::string_view(name).substr(before + 1, last - before - 1));
 }
 
 core::Result<Server> OpenStackClusterProvider::create(const ServerSpec& spec)
 {
-  return spec.role == "lb" ? m_lb.create(spec) : m_web.create(spec);
+  return spec.role == core::Role::lb ? m_lb.create(spec) : m_web.create(spec);
 }
 
 core::Result<std::optional<Server>> OpenStackClusterProvider::find(const std::string& name)
 {
-  return role_of(name) == "lb" ? m_lb.find(name) : m_web.find(name);
+  return role_of(name) == core::Role::lb ? m_lb.find(name) : m_web.find(name);
 }
 
 core::Result<std::optional<Server>>
 OpenStackClusterProvider::find_instance(const core::InstanceRef& instance)
 {
-  return instance.role == "lb" ? m_lb.find_instance(instance) : m_web.find_instance(instance);
+  return instance.role == core::Role::lb ? m_lb.find_instance(instance) : m_web.find_instance(instance);
 }
 
 core::Result<void> OpenStackClusterProvider::remove(const core::InstanceRef& instance)
 {
-  return instance.role == "lb" ? m_lb.remove(instance) : m_web.remove(instance);
+  return instance.role == core::Role::lb ? m_lb.remove(instance) : m_web.remove(instance);
 }
 
 core::Result<std::vector<Server>> OpenStackClusterProvider::list()

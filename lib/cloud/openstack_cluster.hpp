@@ -94,7 +94,7 @@ private:
 // Return true if a cluster's provider column names OpenStack ("openstack", "openstack:CLOUD").
 bool is_openstack_provider(const std::string& column);
 
-// Return the role part of a deterministic instance name <cluster>-<role>-<serial>.
-std::string role_of(const std::string& name);
+// Return the role of a deterministic instance name <cluster>-<role>-<serial>, or nothing.
+std::optional<core::Role> role_of(const std::string& name);
 
 } // namespace cloud

@@ -16,7 +16,7 @@ struct ServerSpec
 {
   std::string name;     // deterministic, unique: the key for idempotent creates
   std::string cluster;  // tag sclman:cluster
-  std::string role;     // tag sclman:role
+  core::Role role = core::Role::web;  // tag sclman:role
   std::string flavor;
   std::string image;
   std::string network;
@@ -31,7 +31,7 @@ struct Server
   std::string id;
   std::string name;
   std::string cluster;
-  std::string role;
+  core::Role role = core::Role::web;
   ServerStatus status = ServerStatus::building;
   std::string address;  // host:port or host
   std::string fault;    // why it is in error

@@ -192,7 +192,7 @@ core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
 {
   const auto path = "/nodes/" + i.name;
   TRY_ASSIGN(auto found, get_node(i.name));
-  const auto& run_list = i.role == "lb" ? m_settings.lb_run_list : m_settings.web_run_list;
+  const auto& run_list = i.role == core::Role::lb ? m_settings.lb_run_list : m_settings.web_run_list;
   if (found) {
     // A node left by an earlier run (or made by the VM): make sure it is in the cluster's
     // environment with the role's run list.
@@ -213,7 +213,7 @@ core::Result<json> ChefBootstrapper::ensure_node(const core::InstanceRef& i)
     {"normal",
      {{"sclman",
        {{"cluster", i.cluster},
-        {"role", i.role},
+        {"role", core::to_string(i.role)},
         {"in_service", false},
         {"created_at", m_clock.now()}}}}},
     {"default", json::object()},
@@ -241,9 +241,9 @@ core::Result<std::string> ChefBootstrapper::user_data(const core::InstanceRef& i
   d.server_url = m_chef.options().url;
   d.node_name = i.name;
   d.environment = i.cluster;
-  d.run_list = i.role == "lb" ? m_settings.lb_run_list : m_settings.web_run_list;
+  d.run_list = i.role == core::Role::lb ? m_settings.lb_run_list : m_settings.web_run_list;
   d.cluster = i.cluster;
-  d.role = i.role;
+  d.role = core::to_string(i.role);
   if (m_settings.validation_name.empty()) {
     TRY_ASSIGN(d.client_key, ensure_client_key(i));
   } else {

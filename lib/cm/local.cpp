@@ -53,7 +53,7 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
   const int port = *endpoint.port;
   TRY(nginx.make_dirs());
   std::string conf;
-  if (instance.role == "lb") {
+  if (instance.role == core::Role::lb) {
     const auto upstream = nginx.prefix() + "/conf/upstream.conf";
     if (!std::filesystem::exists(upstream)) {
       TRY(core::write_file_atomic(upstream, local::render_upstream({})));
@@ -67,7 +67,7 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
   TRY_ASSIGN(const pid_t pid, nginx.start());
   spdlog::info("local.nginx_started instance={} role={} pid={} address={}",
                instance.name,
-               instance.role,
+               core::to_string(instance.role),
                pid,
                instance.address);
   return true;

@@ -1,6 +1,8 @@
 // What a driver (provider, bootstrapper, balancer, metrics source) needs to know of an instance.
 #pragma once
 
+#include "core/role.hpp"
+
 #include <string>
 
 namespace core {
@@ -9,7 +11,7 @@ struct InstanceRef
 {
   std::string cluster;
   std::string name;      // deterministic: <cluster>-<role>-<serial>
-  std::string role;      // lb or web
+  Role role = Role::web;
   std::string address;   // host:port, empty until the provider reports one
   std::string cloud_id;  // the provider's id
 };

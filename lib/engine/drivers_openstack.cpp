@@ -16,7 +16,7 @@ OpenStackBootstrapper::OpenStackBootstrapper(cloud::Provider& web,
 
 cm::Bootstrapper* OpenStackBootstrapper::pick(const core::InstanceRef& instance) const
 {
-  if (instance.role == "lb" || m_stand_in) {
+  if (instance.role == core::Role::lb || m_stand_in) {
     return &m_here;
   }
   return m_remote;
@@ -37,7 +37,7 @@ core::Result<bool> OpenStackBootstrapper::bootstrap(const core::InstanceRef& ins
 
 core::Result<bool> OpenStackBootstrapper::running(const core::InstanceRef& instance)
 {
-  if (instance.role != "lb") {
+  if (instance.role != core::Role::lb) {
     TRY_ASSIGN(const auto server, m_web.find_instance(instance));
     if (!server || server->status != cloud::ServerStatus::active) {
       spdlog::warn("openstack.server_lost instance={} nova={}", instance.name,

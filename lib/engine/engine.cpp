@@ -71,7 +71,7 @@ bool Engine::out_of_time() const
 
 core::InstanceRef Engine::ref(const Cluster& cluster, const Instance& i)
 {
-  return core::InstanceRef{cluster.name, i.name, state::to_string(i.role), i.address, i.cloud_id};
+  return core::InstanceRef{cluster.name, i.name, i.role, i.address, i.cloud_id};
 }
 
 Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
@@ -364,7 +364,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   cloud::ServerSpec spec;
   spec.name = i.name;
   spec.cluster = cluster.name;
-  spec.role = state::to_string(i.role);
+  spec.role = i.role;
   spec.flavor = cluster.flavor;
   spec.image = cluster.image;
   spec.network = cluster.network;

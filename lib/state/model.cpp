@@ -16,7 +16,6 @@ constexpr std::array k_state_names = {"requested",
                                       "gone",
                                       "error"};
 constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted"};
-constexpr std::array k_role_names = {"lb", "web"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
                                                 "superseded"};
 
@@ -68,16 +67,6 @@ std::optional<ClusterStatus> parse_cluster_status(std::string_view name)
 bool is_live(ClusterStatus s)
 {
   return s == ClusterStatus::creating || s == ClusterStatus::active;
-}
-
-const char* to_string(Role r)
-{
-  return k_role_names[static_cast<size_t>(r)];
-}
-
-std::optional<Role> parse_role(std::string_view name)
-{
-  return parse_name<Role>(k_role_names, name);
 }
 
 std::optional<DecisionAction> parse_decision_action(std::string_view name)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/role.hpp"
 #include "policy/policy.hpp"
 
 #include <cstdint>
@@ -45,12 +46,10 @@ std::optional<ClusterStatus> parse_cluster_status(std::string_view name);
 // Return true for a cluster that is not being (or has been) deleted.
 bool is_live(ClusterStatus s);
 
-enum class Role { lb, web };
-
-// Return the role's name as stored and as drivers see it ("lb", "web").
-const char* to_string(Role r);
-// Return the role named `name`, or nothing.
-std::optional<Role> parse_role(std::string_view name);
+// The instance's role: core's, so that drivers take the same type (core/role.hpp).
+using core::Role;
+using core::to_string;
+using core::parse_role;
 
 // What a decision asks for: the policy's action, stored by its name ("scale_out").
 using DecisionAction = policy::Action;

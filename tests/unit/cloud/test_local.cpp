@@ -19,7 +19,7 @@ cloud::ServerSpec spec(const std::string& name, const std::string& cluster)
   cloud::ServerSpec s;
   s.name = name;
   s.cluster = cluster;
-  s.role = "web";
+  s.role = core::Role::web;
   return s;
 }
 
@@ -53,9 +53,9 @@ TEST_CASE("a local server directory owned by another state is not taken", "[clou
   REQUIRE(b.list().value().size() == 1);
 
   // A remove of the other's server leaves its directory.
-  REQUIRE(b.remove(core::InstanceRef{"dup", "dup-web-1", "web", made->address, made->id}));
+  REQUIRE(b.remove(core::InstanceRef{"dup", "dup-web-1", core::Role::web, made->address, made->id}));
   CHECK(std::filesystem::exists(root / "dup-web-1" / "sclman.json"));
-  REQUIRE(a.remove(core::InstanceRef{"dup", "dup-web-1", "web", made->address, made->id}));
+  REQUIRE(a.remove(core::InstanceRef{"dup", "dup-web-1", core::Role::web, made->address, made->id}));
   CHECK_FALSE(std::filesystem::exists(root / "dup-web-1"));
   std::filesystem::remove_all(root);
 }

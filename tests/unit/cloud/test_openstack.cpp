@@ -120,7 +120,7 @@ cloud::ServerSpec web_1()
   cloud::ServerSpec s;
   s.name = "shop-web-1";
   s.cluster = "shop";
-  s.role = "web";
+  s.role = core::Role::web;
   s.flavor = "m1.tiny";
   s.image = "tiny";
   return s;
@@ -241,14 +241,14 @@ TEST_CASE("an instance's server is the one with its recorded id, not a namesake"
   test::FakeClock clock;
   OpenStackProvider p(nova, clock, options(30'000));
 
-  const core::InstanceRef mine{"shop", "shop-web-1", "web", "", "s1"};
+  const core::InstanceRef mine{"shop", "shop-web-1", core::Role::web, "", "s1"};
   const auto server = p.find_instance(mine);
   REQUIRE(server);
   REQUIRE(*server);
   CHECK((*server)->id == "s1");
   CHECK((*server)->status == cloud::ServerStatus::active);
   // Without a recorded id, the name decides.
-  const auto by_name = p.find_instance(core::InstanceRef{"shop", "shop-web-1", "web", "", ""});
+  const auto by_name = p.find_instance(core::InstanceRef{"shop", "shop-web-1", core::Role::web, "", ""});
   REQUIRE(by_name);
   REQUIRE(*by_name);
   CHECK((*by_name)->id == "s2");

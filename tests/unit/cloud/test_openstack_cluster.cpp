@@ -102,8 +102,8 @@ private:
   int m_drain;
 };
 
-const core::InstanceRef k_lb{"shop", "shop-lb-1", "lb", "127.0.0.1:8080", ""};
-const core::InstanceRef k_web{"shop", "shop-web-1", "web", "10.0.0.5:80", "id-shop-web-1"};
+const core::InstanceRef k_lb{"shop", "shop-lb-1", core::Role::lb, "127.0.0.1:8080", ""};
+const core::InstanceRef k_web{"shop", "shop-web-1", core::Role::web, "10.0.0.5:80", "id-shop-web-1"};
 
 } // namespace
 

@@ -116,7 +116,7 @@ TEST_CASE("the provider maps nova states to building, active and error", "[opens
   CHECK(a.status == cloud::ServerStatus::active);
   CHECK(a.address == "10.20.0.5:8080");
   CHECK(a.cluster == "shop");
-  CHECK(a.role == "web");
+  CHECK(a.role == core::Role::web);
   const auto b = p.to_server(servers[1]);
   CHECK(b.status == cloud::ServerStatus::error);
   CHECK(b.fault.find("No valid host") != std::string::npos);
@@ -192,9 +192,11 @@ TEST_CASE("helpers: name regex, retry-after, times, roles", "[openstack]")
   CHECK(parse_iso8601("1970-01-01T00:00:01.250000Z") == 1250);
   CHECK(parse_iso8601("1970-01-01T00:00:01") == 1000);
   CHECK(!parse_iso8601("yesterday"));
-  CHECK(cloud::role_of("shop-web-12") == "web");
-  CHECK(cloud::role_of("my-lb-web-3") == "web");
-  CHECK(cloud::role_of("shop-lb-1") == "lb");
+  CHECK(cloud::role_of("shop-web-12") == core::Role::web);
+  CHECK(cloud::role_of("my-lb-web-3") == core::Role::web);
+  CHECK(cloud::role_of("shop-lb-1") == core::Role::lb);
+  CHECK_FALSE(cloud::role_of("shop-db-1"));
+  CHECK_FALSE(cloud::role_of("shop"));
   CHECK(cloud::is_openstack_provider("openstack"));
   CHECK(cloud::is_openstack_provider("openstack:prod"));
   CHECK(!cloud::is_openstack_provider("local"));

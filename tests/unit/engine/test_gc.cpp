@@ -32,7 +32,7 @@ public:
     s.id = id;
     s.name = name;
     s.cluster = cluster;
-    s.role = "web";
+    s.role = core::Role::web;
     s.created = created;
     servers[id] = s;
   }

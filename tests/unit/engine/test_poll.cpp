@@ -176,13 +176,13 @@ TEST_CASE("an old sample from each source is stale, never a value", "[engine][st
   {
     const std::vector<metrics::Series> series{{"shop-web-1", p.clock.t, 0.5}};
     const std::vector<metrics::Series> times{{"shop-web-1", p.clock.t, double(now_s - 600)}};
-    const auto r = metrics::readings_from_series({core::InstanceRef{"shop", "shop-web-1", "web",
+    const auto r = metrics::readings_from_series({core::InstanceRef{"shop", "shop-web-1", core::Role::web,
                                                                     "127.0.0.1:80", ""}},
                                                  series, times, metrics::MatchBy::name, "x");
     check_stale(polled(p, r[0]), "sample is 600s old (max_age 120s)");
     // Without a time of its own (no time series): stale too, never dated by the query.
     const auto undated = metrics::readings_from_series(
-      {core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:80", ""}}, series, {},
+      {core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:80", ""}}, series, {},
       metrics::MatchBy::name, "x");
     check_stale(polled(p, undated[0]), "the source gave no time for the sample");
   }
@@ -194,7 +194,7 @@ TEST_CASE("an old sample from each source is stale, never a value", "[engine][st
     t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 5 5 900 \n"
                   "Reading: 0 Writing: 1 Waiting: 0 \n");
     metrics::StubStatusSource source(t, answered, 1000, 1);
-    const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:80", ""}});
+    const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:80", ""}});
     REQUIRE(r[0].counter == 900);
     CHECK(r[0].ts == answered.t);
     p.stored(300, p.clock.t - 60'000);

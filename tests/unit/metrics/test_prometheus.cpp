@@ -10,7 +10,7 @@ namespace {
 
 core::InstanceRef web(const std::string& name, const std::string& address)
 {
-  return core::InstanceRef{"shop", name, "web", address, ""};
+  return core::InstanceRef{"shop", name, core::Role::web, address, ""};
 }
 
 } // namespace

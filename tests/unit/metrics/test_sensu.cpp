@@ -8,7 +8,7 @@ namespace {
 
 core::InstanceRef web(const std::string& name, const std::string& address = "10.0.0.5:80")
 {
-  return core::InstanceRef{"shop", name, "web", address, ""};
+  return core::InstanceRef{"shop", name, core::Role::web, address, ""};
 }
 
 // A Sensu Core /results item, shaped as the Results API documentation shows it.

@@ -53,9 +53,9 @@ TEST_CASE("asks each instance's stub_status once, without keeping the connection
   t.answer(502, "<html>bad gateway</html>");
   FixedClock clock;
   metrics::StubStatusSource source(t, clock, 1500, 8);
-  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:8001", ""},
-                              core::InstanceRef{"shop", "shop-web-2", "web", "127.0.0.1:8002", ""},
-                              core::InstanceRef{"shop", "shop-web-3", "web", "127.0.0.1:8003", ""}});
+  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:8001", ""},
+                              core::InstanceRef{"shop", "shop-web-2", core::Role::web, "127.0.0.1:8002", ""},
+                              core::InstanceRef{"shop", "shop-web-3", core::Role::web, "127.0.0.1:8003", ""}});
   REQUIRE(t.sent.size() == 3);
   CHECK(t.sent[0].url == "http://127.0.0.1:8001/nginx_status");
   CHECK(t.sent[0].timeout_ms == 1500);
@@ -75,7 +75,7 @@ TEST_CASE("a stub_status whose certificate cannot be verified is a config error"
     core::fail(core::ErrorKind::config, "cannot verify the TLS certificate of 'https://w/'"));
   FixedClock clock;
   metrics::StubStatusSource source(t, clock, 1500, 8);
-  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:8001", ""}});
+  const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:8001", ""}});
   REQUIRE(r.size() == 1);
   CHECK(r[0].error_kind == core::ErrorKind::config);
 }
