@@ -1,5 +1,7 @@
 #include "metrics/stub_status.hpp"
 
+#include "core/endpoint.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -97,13 +99,22 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
 {
   std::vector<http::HttpRequest> requests;
   requests.reserve(instances.size());
+  // The request of each instance, or why it has none: only a parsed address is asked.
+  std::vector<core::Result<size_t>> request_of;
+  request_of.reserve(instances.size());
   for (const auto& i : instances) {
+    const auto endpoint = core::Endpoint::parse(i.address);
+    if (!endpoint) {
+      request_of.push_back(tl::make_unexpected(endpoint.error()));
+      continue;
+    }
     http::HttpRequest r;
-    r.url = fmt::format("http://{}/nginx_status", i.address);
+    r.url = fmt::format("http://{}/nginx_status", endpoint->to_string());
     r.timeout_ms = m_timeout_ms;
     // One request per instance per run: a kept connection would never be reused, and 10,000
     // of them make libcurl's connection cache the bottleneck.
     r.keep_alive = false;
+    request_of.push_back(requests.size());
     requests.push_back(std::move(r));
   }
   auto responses = m_transport.send_batch(requests, http::BatchOptions{m_parallel, m_deadline});
@@ -113,7 +124,12 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
     Reading reading;
     reading.instance = instances[k].name;
     reading.ts = m_clock.now();
-    auto& response = responses[k];
+    if (!request_of[k]) {
+      reading.error = request_of[k].error().message;
+      out.push_back(std::move(reading));
+      continue;
+    }
+    auto& response = responses[*request_of[k]];
     if (!response) {
       reading.reachable = false;
       reading.error = response.error().message;

@@ -79,3 +79,23 @@ TEST_CASE("a stub_status whose certificate cannot be verified is a config error"
   REQUIRE(r.size() == 1);
   CHECK(r[0].error_kind == core::ErrorKind::config);
 }
+
+TEST_CASE("an instance whose stored address does not parse is not asked", "[metrics][hostile]")
+{
+  CannedTransport t;
+  t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 3 3 7 \n");
+  FixedClock clock;
+  metrics::StubStatusSource source(t, clock, 1500, 8);
+  const auto r = source.poll(
+    {core::InstanceRef{"shop", "shop-web-1", "web", "127.0.0.1:80/x; } server {", ""},
+     core::InstanceRef{"shop", "shop-web-2", "web", "[fd00:0::1]:8002", ""},
+     core::InstanceRef{"shop", "shop-web-3", "web", "localhost:8003", ""}});
+  REQUIRE(t.sent.size() == 1);
+  CHECK(t.sent[0].url == "http://[fd00::1]:8002/nginx_status");  // formatted from the parse
+  REQUIRE(r.size() == 3);
+  CHECK_FALSE(r[0].counter);
+  CHECK(r[0].error.rfind("bad address '127.0.0.1:80/x; } server {'", 0) == 0);
+  CHECK(*r[1].counter == 7);
+  CHECK_FALSE(r[2].counter);
+  CHECK(r[2].error.rfind("bad address 'localhost:8003'", 0) == 0);
+}
