@@ -77,6 +77,10 @@ TEST_CASE("hostile addresses are refused with the text quoted and escaped", "[co
     "127.0.0.1:8.0",
     "[fd00::1]:80:81",
     "[fd00:::1]:80",
+    // What core::parse_host_port refused before Endpoint took its place (issue 14).
+    "127.0.0.1:80abc", "127.0.0.1:0x50", "127.0.0.1: 80", "127.0.0.1\t:80", "127.0.0.1:8\n0",
+    "[fd00::1]:", "[fd00::1]:0", "h/x:80", "u@127.0.0.1:80", "127.0.0.1:80/path", "h?:80",
+    "[::1]:80:81", "[a]:80", "[]",
   };
   for (const auto& text : hostile) {
     INFO("address: " << core::printable(text));
