@@ -1,6 +1,7 @@
 #include "cloud/local.hpp"
 
 #include "core/file.hpp"
+#include "core/log.hpp"
 #include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 
@@ -48,8 +49,16 @@ std::optional<Tags> read_tags(const fs::path& dir)
       return std::nullopt;  // no role sclman knows: not an instance of its
     }
     s.role = *role;
-    s.address = fmt::format("127.0.0.1:{}", j.at("port").get<int>());
-    s.status = ServerStatus::active;
+    // The tag file may have been edited: its port is parsed, never copied into an address.
+    auto endpoint = local::recorded_endpoint(j.at("port"), (dir / k_tag_file).string());
+    if (endpoint) {
+      s.address = *endpoint;
+      s.status = ServerStatus::active;
+    } else {
+      s.status = ServerStatus::error;
+      s.fault = fmt::format("server '{}' has no address: {}", core::printable(s.name),
+                            endpoint.error().message);
+    }
     return t;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

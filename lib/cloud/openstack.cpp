@@ -371,13 +371,21 @@ Server OpenStackProvider::to_server(const os::NovaServer& s) const
   const std::string network = m_options.networks.empty() ? "" : m_options.networks.front();
   const auto fixed = os::fixed_address(s, looks_like_uuid(network) ? "" : network);
   if (s.status == "ACTIVE") {
-    if (fixed.empty()) {
+    // The address is parsed (fixed_address) before anything uses it; one that does not parse
+    // makes the server an error naming it, never an address kept as text.
+    if (!fixed) {
+      out.status = ServerStatus::error;
+      out.fault = fixed.error().message;
+    } else if (!*fixed) {
       out.status = ServerStatus::error;
       out.fault = fmt::format("server '{}' is ACTIVE without a fixed address on network '{}'",
                               s.name, network);
+    } else if (auto endpoint = core::Endpoint::from_ip(**fixed, m_options.web_port); !endpoint) {
+      out.status = ServerStatus::error;
+      out.fault = fmt::format("server '{}' has no address: {}", s.name, endpoint.error().message);
     } else {
       out.status = ServerStatus::active;
-      out.address = fmt::format("{}:{}", fixed, m_options.web_port);
+      out.address = *endpoint;
     }
   } else if (s.status == "BUILD" || s.status == "REBUILD") {
     out.status = ServerStatus::building;

@@ -1,6 +1,7 @@
 #include "cloud/openstack_cluster.hpp"
 
 #include "core/file.hpp"
+#include "core/log.hpp"
 #include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 #include "local/nginx_config.hpp"
@@ -71,29 +72,38 @@ core::Result<Server> StandInProvider::map(Server server)
   }
   TRY_ASSIGN(const fs::path dir, local::instance_dir(m_root, server.name));
   const auto file = dir / "stand_in.json";
-  int port = 0;
+  std::optional<core::Endpoint> stand_in;
   if (std::ifstream in(file); in) {
     try {
-      port = nlohmann::json::parse(in).at("port").get<int>();
+      auto recorded = local::recorded_endpoint(nlohmann::json::parse(in).at("port"),
+                                               file.string());
+      if (recorded) {
+        stand_in = *recorded;
+      } else {
+        spdlog::warn("openstack.stand_in_bad server={} error={}", server.name,
+                     core::log_quote(recorded.error().message));
+      }
     } catch (const nlohmann::json::exception&) {
-      port = 0;
+      stand_in.reset();  // unreadable: a new port is recorded
     }
   }
-  if (port == 0) {
+  if (!stand_in) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) {
       return fail(ErrorKind::state,
                   fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
     }
-    TRY_ASSIGN(port, local::free_port());
+    TRY_ASSIGN(const int port, local::free_port());
+    const auto nova_address = address_text(server);
     const nlohmann::json j = {{"port", port}, {"nova_id", server.id},
-                              {"nova_address", server.address}};
+                              {"nova_address", nova_address}};
     TRY(core::write_file_atomic(file.string(), j.dump() + "\n"));
     spdlog::info("openstack.stand_in server={} nova_address={} stand_in=127.0.0.1:{}",
-                 server.name, server.address, port);
+                 server.name, nova_address, port);
+    TRY_ASSIGN(stand_in, local::recorded_endpoint(port, file.string()));
   }
-  server.address = fmt::format("127.0.0.1:{}", port);
+  server.address = stand_in;
   return server;
 }
 

@@ -1,5 +1,6 @@
 #include "cloud/openstack_parse.hpp"
 
+#include "core/log.hpp"
 #include "http/retry.hpp"
 
 #include <fmt/format.h>
@@ -59,7 +60,12 @@ NovaServer server_from(const json& s)
       }
       for (const auto& e : list) {
         Address addr;
-        addr.addr = str(e, "addr");
+        auto ip = core::IpAddress::parse(str(e, "addr"));
+        if (ip) {
+          addr.ip = *ip;
+        } else {
+          addr.error = ip.error().message;
+        }
         addr.version = e.value("version", 4);
         addr.type = str(e, "OS-EXT-IPS:type");
         dst.push_back(addr);
@@ -332,19 +338,36 @@ std::string exact_name_regex(const std::string& name)
   return out;
 }
 
-std::string fixed_address(const NovaServer& server, const std::string& network)
+core::Result<std::optional<core::IpAddress>> fixed_address(const NovaServer& server,
+                                                           const std::string& network)
 {
   for (const auto& [net, list] : server.addresses) {
     if (!network.empty() && net != network) {
       continue;
     }
     for (const auto& a : list) {
-      if (a.version == 4 && (a.type.empty() || a.type == "fixed")) {
-        return a.addr;
+      if (a.version != 4 || (!a.type.empty() && a.type != "fixed")) {
+        continue;
       }
+      if (!a.ip) {
+        return fail(ErrorKind::upstream_rejected,
+                    fmt::format("server '{}' has a fixed address on network '{}' that sclman "
+                                "refuses: {}",
+                                core::printable(server.name), core::printable(net), a.error),
+                    "nova");
+      }
+      if (a.ip->family() != core::IpAddress::Family::v4) {
+        return fail(ErrorKind::upstream_rejected,
+                    fmt::format("server '{}' has a version 4 address on network '{}' that is "
+                                "IPv6: {}",
+                                core::printable(server.name), core::printable(net),
+                                a.ip->to_string()),
+                    "nova");
+      }
+      return std::optional<core::IpAddress>(*a.ip);
     }
   }
-  return {};
+  return std::optional<core::IpAddress>();
 }
 
 } // namespace cloud::openstack

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/endpoint.hpp"
 #include "core/result.hpp"
 
 #include <map>
@@ -29,9 +30,12 @@ struct Token
   std::vector<Endpoint> catalog;
 };
 
+// One of a server's addresses, parsed where the answer is read: Nova's "addr" is never kept as
+// text.
 struct Address
 {
-  std::string addr;
+  std::optional<core::IpAddress> ip;  // nothing when "addr" is no IP literal
+  std::string error;                  // then why, the value escaped (core::printable)
   int version = 4;
   std::string type;  // fixed or floating
 };
@@ -99,8 +103,11 @@ std::optional<core::Millis> parse_iso8601(std::string_view text);
 std::string exact_name_regex(const std::string& name);
 
 // Return the first fixed IPv4 address of `server` on `network`, or on any network when
-// `network` is empty; empty when it has none yet.
-std::string fixed_address(const NovaServer& server, const std::string& network);
+// `network` is empty; nothing when it has none yet. A fixed v4 entry whose "addr" is no IPv4
+// literal (a host name, an injection, an IPv6 address) is an upstream_rejected error naming the
+// server: it is not skipped for the next one.
+core::Result<std::optional<core::IpAddress>> fixed_address(const NovaServer& server,
+                                                           const std::string& network);
 
 
 } // namespace cloud::openstack

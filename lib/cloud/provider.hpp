@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/endpoint.hpp"
 #include "core/instance_ref.hpp"
 #include "core/result.hpp"
 
@@ -33,10 +34,18 @@ struct Server
   std::string cluster;
   core::Role role = core::Role::web;
   ServerStatus status = ServerStatus::building;
-  std::string address;  // host:port or host
+  // Where it answers, parsed by the driver at entry (a cloud's address that is no IP literal
+  // makes the server an error naming it); nothing until it has one.
+  std::optional<core::Endpoint> address;
   std::string fault;    // why it is in error
   core::Millis created = 0;  // when the cloud made it (wall-clock ms), 0 if it does not say
 };
+
+// Return the address of `server` as the state file stores it ("" when it has none).
+inline std::string address_text(const Server& server)
+{
+  return server.address ? server.address->to_string() : std::string();
+}
 
 class Provider
 {

@@ -274,8 +274,8 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
   // No chef-client runs on the local provider: write what its first run would (the
   // automatic attributes the LB's search reads) and the port the instance listens on.
   TRY_ASSIGN(const auto endpoint, instance_endpoint(i));
-  const auto& host = endpoint.host;
-  const int port = *endpoint.port;
+  const auto host = endpoint.ip();
+  const int port = endpoint.port();
   if (!chef_node_registered_at(node, host, port)) {
     chef_node_register(node, host, port, m_clock.now());
     TRY_ASSIGN(const auto put, m_chef.put("/nodes/" + i.name, node));

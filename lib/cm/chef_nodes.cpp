@@ -1,6 +1,7 @@
 #include "cm/chef_nodes.hpp"
 
 #include "cm/chef_json.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 

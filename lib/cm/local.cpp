@@ -14,16 +14,12 @@ namespace cm {
 using core::ErrorKind;
 using core::fail;
 
-core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance)
+core::Result<core::Endpoint> instance_endpoint(const core::InstanceRef& instance)
 {
-  auto parsed = core::parse_host_port(instance.address);
+  auto parsed = core::Endpoint::parse(instance.address);
   if (!parsed) {
     return fail(ErrorKind::internal, fmt::format("instance '{}' has a {}", instance.name,
                                                  parsed.error().message));
-  }
-  if (!parsed->port) {
-    return fail(ErrorKind::internal, fmt::format("instance '{}' has no port in address '{}'",
-                                                 instance.name, instance.address));
   }
   return parsed;
 }
@@ -50,7 +46,7 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
     return true;
   }
   TRY_ASSIGN(const auto endpoint, instance_endpoint(instance));
-  const int port = *endpoint.port;
+  const int port = endpoint.port();
   TRY(nginx.make_dirs());
   std::string conf;
   if (instance.role == core::Role::lb) {

@@ -4,13 +4,12 @@
 
 #include "cm/bootstrapper.hpp"
 #include "core/clock.hpp"
-#include "core/host_port.hpp"
+#include "core/endpoint.hpp"
 
 namespace cm {
 
-// Return the host and port of `instance`'s address; an internal error when it has no port or
-// is no address.
-core::Result<core::HostPort> instance_endpoint(const core::InstanceRef& instance);
+// Return `instance`'s address (core::Endpoint); an internal error when it is none.
+core::Result<core::Endpoint> instance_endpoint(const core::InstanceRef& instance);
 
 class LocalBootstrapper final : public Bootstrapper
 {

@@ -97,6 +97,23 @@ void setup_null_logging()
   spdlog::set_default_logger(logger);
 }
 
+std::string printable(std::string_view text, std::size_t max)
+{
+  std::string out;
+  for (const char c : text.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '\\' || c == '\'' || c == '"') {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > max) {
+    out += "...";
+  }
+  return out;
+}
+
 std::string log_quote(const std::string& value)
 {
   if (value.find_first_of(" \t\"=") == std::string::npos && !value.empty()) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -26,6 +27,11 @@ std::string log_level_for(const std::string& level, bool cron, int verbose);
 
 // Install a logger that drops everything (tests).
 void setup_null_logging();
+
+// Return `text` fit for a log line or an error message, where it may be hostile (a value a VM
+// or a metrics source sent): bytes outside printable ASCII, quotes and backslashes as \xNN, cut
+// to `max` characters with "..." after.
+std::string printable(std::string_view text, std::size_t max = 80);
 
 // Return `value` quoted when it holds spaces, quotes or '=' (for key=value logs).
 std::string log_quote(const std::string& value);

@@ -1,5 +1,7 @@
 #include "core/names.hpp"
 
+#include "core/log.hpp"
+
 #include <fmt/format.h>
 
 
@@ -64,24 +66,6 @@ std::string instance_name(std::string_view cluster, std::string_view role, long 
   return fmt::format("{}-{}-{}", cluster, role, serial);
 }
 
-std::string printable(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += ch;
-    }
-  }
-  if (out.size() > 80) {
-    out.resize(77);
-    out += "...";
-  }
-  return out;
-}
 
 std::string human_age(std::int64_t ms)
 {

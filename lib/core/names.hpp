@@ -24,7 +24,4 @@ std::string instance_name(std::string_view cluster, std::string_view role, long 
 // Return a duration as people read it in a table: "42s", "17m", "5h", "3d".
 std::string human_age(std::int64_t ms);
 
-// Return `text` with control characters escaped, for quoting user input in messages.
-std::string printable(std::string_view text);
-
 } // namespace core

@@ -2,7 +2,6 @@
 
 #include "core/endpoint.hpp"
 #include "core/failpoint.hpp"
-#include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "engine/journal.hpp"
 #include "policy/schedule.hpp"
@@ -87,8 +86,14 @@ Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
 
 Result<bool> Engine::health_ok(const Instance& i)
 {
+  const auto endpoint = core::Endpoint::parse(i.address);
+  if (!endpoint) {
+    spdlog::debug("health.failed instance={} error={}", i.name,
+                  core::log_quote(endpoint.error().message));
+    return false;
+  }
   http::HttpRequest request;
-  request.url = fmt::format("http://{}{}", i.address,
+  request.url = fmt::format("http://{}{}", endpoint->to_string(),
                             i.role == state::Role::lb ? m_drivers.balancer->health_path() : "/");
   request.timeout_ms = m_options.health_timeout_ms;
   auto response = m_drivers.http->send(request);
@@ -389,7 +394,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
     return tl::make_unexpected(server.error());
   }
   i.cloud_id = server->id;
-  i.address = server->address;
+  i.address = cloud::address_text(*server);
   if (server->status == cloud::ServerStatus::error) {
     TRY(count_failure(cluster, i, server->fault));
     return true;
@@ -397,12 +402,9 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   TRY(m_store.transition(i,
                          server->status == cloud::ServerStatus::active ? InstanceState::active
                                                                       : InstanceState::building));
-  if (i.role == Role::lb && !cluster.lb_port) {
-    const auto address = core::parse_host_port(i.address);
-    if (address && address->port) {
-      cluster.lb_port = *address->port;
-      TRY(m_store.set_lb_port(cluster.id, *cluster.lb_port));
-    }
+  if (i.role == Role::lb && !cluster.lb_port && server->address) {
+    cluster.lb_port = server->address->port();
+    TRY(m_store.set_lb_port(cluster.id, *cluster.lb_port));
   }
   spdlog::info("instance.created cluster={} instance={} id={} address={}",
                cluster.name,
@@ -424,7 +426,7 @@ Result<bool> Engine::advance_building(Cluster& cluster, Instance& i)
     return true;
   }
   if (server->status == cloud::ServerStatus::active) {
-    i.address = server->address;
+    i.address = cloud::address_text(*server);
     TRY(m_store.transition(i, InstanceState::active));
     return true;
   }

@@ -183,7 +183,7 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
       TRY(journaled(store, {s.cluster, s.name, "delete_orphan"}, [&] {
         SCLMAN_FAILPOINT("gc_orphan.before");
         return sweep.provider->remove(
-          core::InstanceRef{s.cluster, s.name, s.role, s.address, s.id});
+          core::InstanceRef{s.cluster, s.name, s.role, cloud::address_text(s), s.id});
       }));
     }
     TRY_ASSIGN(const int strays, sweep.provider->remove_strays(live, o.dry_run));

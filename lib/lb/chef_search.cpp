@@ -1,6 +1,7 @@
 #include "lb/chef_search.hpp"
 
 #include "cm/chef_nodes.hpp"
+#include "core/log.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

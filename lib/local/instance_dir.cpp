@@ -1,8 +1,10 @@
 #include "local/instance_dir.hpp"
 
+#include "core/log.hpp"
 #include "core/names.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 
@@ -36,6 +38,24 @@ core::Result<std::string> instance_dir(const std::string& root, std::string_view
                       fmt::format("instance directory '{}' is not a directory", dir.string()));
   }
   return dir.string();
+}
+
+core::Result<core::Endpoint> recorded_endpoint(const nlohmann::json& port, std::string_view file)
+{
+  // get<int>() of 1e30 or of 2^40 would not fit: only an integer in range is read.
+  std::int64_t value = 0;
+  if (port.is_number_unsigned()) {
+    const auto u = port.get<std::uint64_t>();
+    value = u <= 65535 ? static_cast<std::int64_t>(u) : 0;
+  } else if (port.is_number_integer()) {
+    value = port.get<std::int64_t>();
+  }
+  if (value < 1 || value > 65535) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("'{}' records port {}, not an integer from 1 to 65535",
+                                  core::printable(file), core::printable(port.dump())));
+  }
+  return core::Endpoint::from_ip("127.0.0.1", value);
 }
 
 } // namespace local

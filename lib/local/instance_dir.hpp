@@ -2,7 +2,10 @@
 // the local bootstrapper's, the nginx balancer's and the stand-ins' layout).
 #pragma once
 
+#include "core/endpoint.hpp"
 #include "core/result.hpp"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 #include <string_view>
@@ -14,5 +17,10 @@ namespace local {
 // not a directory (a symlink out of the root), is a state error naming it, so that nothing
 // outside `root` is made, started or removed.
 core::Result<std::string> instance_dir(const std::string& root, std::string_view name);
+
+// Return 127.0.0.1 with the port `port` read back from a file sclman keeps in an instance
+// directory (`file`: its tag file or stand-in record). The file may have been edited: a port
+// that is not an integer from 1 to 65535 is a state error naming the file.
+core::Result<core::Endpoint> recorded_endpoint(const nlohmann::json& port, std::string_view file);
 
 } // namespace local

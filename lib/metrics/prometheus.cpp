@@ -142,14 +142,16 @@ core::Result<std::vector<Series>> parse_prometheus_vector(std::string_view body,
 
 namespace {
 
-std::unordered_map<std::string, long> index_series(const std::vector<Series>& series, MatchBy match)
+std::unordered_map<std::string, long> index_series(const std::vector<Series>& series,
+                                                   MatchBy match,
+                                                   std::string_view source)
 {
   std::vector<std::string> keys;
   keys.reserve(series.size());
   for (const auto& s : series) {
     keys.push_back(s.key);
   }
-  return index_by_key(keys, match);
+  return index_by_key(keys, match, source);
 }
 
 } // namespace
@@ -160,8 +162,8 @@ std::vector<Reading> readings_from_series(const std::vector<core::InstanceRef>& 
                                           MatchBy match,
                                           std::string_view label)
 {
-  const auto by_key = index_series(series, match);
-  const auto time_by_key = index_series(times, match);
+  const auto by_key = index_series(series, match, "prometheus");
+  const auto time_by_key = index_series(times, match, "");  // the same labels: logged once
   std::vector<Reading> out;
   out.reserve(instances.size());
   for (const auto& i : instances) {

@@ -282,7 +282,7 @@ std::vector<Reading> readings_from_checks(const std::vector<core::InstanceRef>& 
   for (const auto& r : results) {
     keys.push_back(r.entity);
   }
-  const auto by_key = index_by_key(keys, match);
+  const auto by_key = index_by_key(keys, match, "sensu");
   std::vector<Reading> out;
   out.reserve(instances.size());
   for (const auto& i : instances) {

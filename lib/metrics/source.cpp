@@ -1,6 +1,6 @@
 #include "metrics/source.hpp"
 
-#include "core/host_port.hpp"
+#include "core/endpoint.hpp"
 #include "core/log.hpp"
 #include "http/retry.hpp"
 
@@ -25,31 +25,33 @@ std::optional<MatchBy> match_by_from(std::string_view name)
   return std::nullopt;
 }
 
-std::string host_of(std::string_view address)
+std::optional<std::string> address_key(std::string_view text, MatchBy by)
 {
-  auto parsed = core::parse_host_port(address);
-  return parsed ? std::move(parsed->host) : std::string(address);
-}
-
-std::string key_of(std::string_view label_value, MatchBy by)
-{
-  return std::string(by == MatchBy::host ? host_of(label_value) : label_value);
+  switch (by) {
+  case MatchBy::address:
+    if (auto endpoint = core::Endpoint::parse(text)) {
+      return endpoint->to_string();
+    }
+    return std::nullopt;
+  case MatchBy::host:
+    if (auto ip = core::IpAddress::parse_host(text)) {
+      return ip->to_string();
+    }
+    return std::nullopt;
+  case MatchBy::name:
+    break;
+  }
+  return std::string(text);
 }
 
 std::string instance_key(const core::InstanceRef& instance, MatchBy by)
 {
-  switch (by) {
-  case MatchBy::address:
-    return instance.address;
-  case MatchBy::host:
-    return std::string(host_of(instance.address));
-  case MatchBy::name:
-    return instance.name;
-  }
-  return instance.name;
+  return by == MatchBy::name ? instance.name : address_key(instance.address, by).value_or("");
 }
 
-std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by)
+std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys,
+                                                   MatchBy by,
+                                                   std::string_view source)
 {
   std::unordered_map<std::string, long> out;
   out.reserve(keys.size());
@@ -57,7 +59,19 @@ std::unordered_map<std::string, long> index_by_key(const std::vector<std::string
     if (keys[k].empty()) {
       continue;
     }
-    auto [it, fresh] = out.emplace(key_of(keys[k], by), static_cast<long>(k));
+    const auto key = address_key(keys[k], by);
+    if (!key) {
+      if (source.empty()) {
+        continue;
+      }
+      // A value a metrics source was told by a VM it does not trust: never matched, and
+      // never written to the log as it came.
+      spdlog::warn("metrics.key_refused source={} value={} reason={}", source,
+                   core::log_quote(core::printable(keys[k])),
+                   by == MatchBy::host ? "no_ip_address" : "no_ip_address_and_port");
+      continue;
+    }
+    auto [it, fresh] = out.emplace(*key, static_cast<long>(k));
     if (!fresh) {
       it->second = -1;
     }

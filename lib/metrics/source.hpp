@@ -62,18 +62,25 @@ enum class MatchBy {
 // Return the MatchBy named `name` (address, host, name).
 std::optional<MatchBy> match_by_from(std::string_view name);
 
-// Return the host of "host:port", "[v6]:port" or a bare host (core::parse_host_port); `address`
-// itself when it is none of these.
-std::string host_of(std::string_view address);
+// Return what the address `text` is known as under `by` (address: the endpoint as
+// core::Endpoint formats it; host: the IP alone, from "ip", "ip:port", "[v6]:port" or "v6"),
+// formatted from the parsed bytes so that "fd00:0::1" and "fd00::1" match; nothing when `text`
+// is no such address (a host name, an injection, a bad port), which then matches nothing.
+// Under `name` the text itself.
+std::optional<std::string> address_key(std::string_view text, MatchBy by);
 
-// Return what `instance` is known as to a source under `by`; a label value, client or entity
-// name is reduced the same way with `key_of`.
+// Return what `instance` is known as to a source under `by`; "" when its address does not parse
+// (it then matches no series, client or entity).
 std::string instance_key(const core::InstanceRef& instance, MatchBy by);
-std::string key_of(std::string_view label_value, MatchBy by);
 
-// Return key -> position in `keys` (reduced by `by` as key_of does), or -1 for a key that
-// appears more than once (ambiguous: no instance gets a value from it). Empty keys are left out.
-std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys, MatchBy by);
+// Return key -> position in `keys` (label values, client or entity names, reduced by
+// address_key), or -1 for a key that appears more than once (ambiguous: no instance gets a
+// value from it). Empty keys are left out; a key that is no address under `by` is left out and
+// logged (`metrics.key_refused`, the value escaped by core::printable) naming `source`,
+// unless `source` is empty.
+std::unordered_map<std::string, long> index_by_key(const std::vector<std::string>& keys,
+                                                   MatchBy by,
+                                                   std::string_view source);
 
 // Return the per-second rate between two counter readings; a counter that went down was reset
 // (the process restarted, or it wrapped) and counts from zero, as Prometheus' rate() does.

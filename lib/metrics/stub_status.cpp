@@ -1,86 +1,94 @@
 #include "metrics/stub_status.hpp"
 
+#include "core/endpoint.hpp"
+#include "core/log.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 
 namespace metrics {
 
 namespace {
 
-// Read the next unsigned decimal number at or after `pos`; advance `pos` past it.
-std::optional<std::int64_t> next_number(std::string_view text, size_t& pos)
-{
-  while (pos < text.size() && (text[pos] < '0' || text[pos] > '9')) {
-    if (text[pos] != ' ' && text[pos] != '\n' && text[pos] != '\r' && text[pos] != '\t') {
-      return std::nullopt;
-    }
-    ++pos;
-  }
-  std::int64_t value = 0;
-  const auto* begin = text.data() + pos;
-  auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), value);
-  if (ec != std::errc() || ptr == begin) {
-    return std::nullopt;
-  }
-  pos += static_cast<size_t>(ptr - begin);
-  return value;
-}
+// The largest counter taken: nginx's are unsigned 64-bit atomics, sclman keeps int64.
+constexpr std::int64_t k_max_counter = std::numeric_limits<std::int64_t>::max();
 
-bool expect(std::string_view text, size_t& pos, std::string_view word)
+// Reads a stub_status body front to back, as nginx wrote it.
+class Reader
 {
-  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r')) {
-    ++pos;
+public:
+  explicit Reader(std::string_view text) : m_text(text) {}
+
+  // Consume `word` exactly.
+  bool literal(std::string_view word)
+  {
+    if (m_text.substr(m_pos, word.size()) != word) {
+      return false;
+    }
+    m_pos += word.size();
+    return true;
   }
-  if (text.substr(pos, word.size()) != word) {
-    return false;
+
+  // Consume a decimal from 0 to k_max_counter as nginx's %uA prints it: digits only, no sign,
+  // no leading zero.
+  bool number(std::int64_t& out)
+  {
+    const auto begin = m_pos;
+    while (m_pos < m_text.size() && m_text[m_pos] >= '0' && m_text[m_pos] <= '9') {
+      ++m_pos;
+    }
+    const auto digits = m_text.substr(begin, m_pos - begin);
+    if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) {
+      m_pos = begin;
+      return false;
+    }
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || end != digits.data() + digits.size() || value > k_max_counter) {
+      m_pos = begin;
+      return false;
+    }
+    out = value;
+    return true;
   }
-  pos += word.size();
-  return true;
-}
+
+  bool at_end() const { return m_pos == m_text.size(); }
+  size_t pos() const { return m_pos; }
+  // Return a short escaped excerpt of the text from where reading stopped.
+  std::string here() const { return core::printable(m_text.substr(m_pos), 24); }
+
+private:
+  std::string_view m_text;
+  size_t m_pos = 0;
+};
 
 } // namespace
 
 core::Result<StubStatus> parse_stub_status(std::string_view text)
 {
-  // The format nginx's ngx_http_stub_status_module writes:
-  //   Active connections: 2 \nserver accepts handled requests\n 10 10 12 \n
-  //   Reading: 0 Writing: 1 Waiting: 1 \n
-  auto bad = [&](const char* what) {
-    return core::fail(core::ErrorKind::upstream_rejected,
-                      fmt::format("malformed stub_status: {}", what),
-                      "nginx");
-  };
+  // Exactly what ngx_http_stub_status_module writes (ngx_http_stub_status_handler):
+  //   "Active connections: %uA \n"
+  //   "server accepts handled requests\n"
+  //   " %uA %uA %uA \n"
+  //   "Reading: %uA Writing: %uA Waiting: %uA \n"
+  // The body comes from a web VM: another layout, a sign, a number above 2^63-1 or anything
+  // after the last line is refused, not read around.
+  Reader r(text);
   StubStatus s;
-  size_t pos = 0;
-  if (!expect(text, pos, "Active connections:")) {
-    return bad("no 'Active connections:'");
-  }
-  auto active = next_number(text, pos);
-  if (!active) {
-    return bad("no active count");
-  }
-  if (!expect(text, pos, "server accepts handled requests")) {
-    return bad("no counter header");
-  }
-  auto accepts = next_number(text, pos);
-  auto handled = next_number(text, pos);
-  auto requests = next_number(text, pos);
-  if (!accepts || !handled || !requests) {
-    return bad("missing counters");
-  }
-  s.active = *active;
-  s.accepts = *accepts;
-  s.handled = *handled;
-  s.requests = *requests;
-  if (expect(text, pos, "Reading:")) {
-    s.reading = next_number(text, pos).value_or(0);
-    if (expect(text, pos, "Writing:")) {
-      s.writing = next_number(text, pos).value_or(0);
-    }
-    if (expect(text, pos, "Waiting:")) {
-      s.waiting = next_number(text, pos).value_or(0);
-    }
+  const bool whole = r.literal("Active connections: ") && r.number(s.active)
+                     && r.literal(" \nserver accepts handled requests\n ") && r.number(s.accepts)
+                     && r.literal(" ") && r.number(s.handled) && r.literal(" ")
+                     && r.number(s.requests) && r.literal(" \nReading: ") && r.number(s.reading)
+                     && r.literal(" Writing: ") && r.number(s.writing) && r.literal(" Waiting: ")
+                     && r.number(s.waiting) && r.literal(" \n");
+  if (!whole || !r.at_end()) {
+    return core::fail(core::ErrorKind::upstream_rejected,
+                      fmt::format("malformed stub_status at byte {}: '{}' is not what nginx "
+                                  "writes there (counters are 0 to 2^63-1)",
+                                  r.pos(), r.here()),
+                      "nginx");
   }
   return s;
 }
@@ -97,13 +105,22 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
 {
   std::vector<http::HttpRequest> requests;
   requests.reserve(instances.size());
+  // The request of each instance, or why it has none: only a parsed address is asked.
+  std::vector<core::Result<size_t>> request_of;
+  request_of.reserve(instances.size());
   for (const auto& i : instances) {
+    const auto endpoint = core::Endpoint::parse(i.address);
+    if (!endpoint) {
+      request_of.push_back(tl::make_unexpected(endpoint.error()));
+      continue;
+    }
     http::HttpRequest r;
-    r.url = fmt::format("http://{}/nginx_status", i.address);
+    r.url = fmt::format("http://{}/nginx_status", endpoint->to_string());
     r.timeout_ms = m_timeout_ms;
     // One request per instance per run: a kept connection would never be reused, and 10,000
     // of them make libcurl's connection cache the bottleneck.
     r.keep_alive = false;
+    request_of.push_back(requests.size());
     requests.push_back(std::move(r));
   }
   auto responses = m_transport.send_batch(requests, http::BatchOptions{m_parallel, m_deadline});
@@ -113,7 +130,12 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
     Reading reading;
     reading.instance = instances[k].name;
     reading.ts = m_clock.now();
-    auto& response = responses[k];
+    if (!request_of[k]) {
+      reading.error = request_of[k].error().message;
+      out.push_back(std::move(reading));
+      continue;
+    }
+    auto& response = responses[*request_of[k]];
     if (!response) {
       reading.reachable = false;
       reading.error = response.error().message;

@@ -20,7 +20,8 @@ struct StubStatus
   std::int64_t waiting = 0;
 };
 
-// Return the counters of a stub_status page, or an error naming what is malformed.
+// Return the counters of a stub_status page in exactly the layout nginx writes, each from 0 to
+// 2^63-1, or an upstream_rejected error saying where the body differs (the excerpt escaped).
 core::Result<StubStatus> parse_stub_status(std::string_view text);
 
 class StubStatusSource final : public MetricsSource

@@ -190,8 +190,7 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
     why.rule = "missing_data";
     return finish(h, std::move(d), h.desired,
                   newest.warmup > 0 && newest.missing == 0 ? "warming_up"
-                  : newest.stale > 0                       ? "stale_samples"
-                                                           : "missing_samples");
+                                                           : missing_reason(newest.stale));
   }
   Proposal p = rule_of(c.kind).propose(h, c, now);
   why.rule = p.rule;
@@ -215,7 +214,7 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
   }
   if (to < h.desired && newest.missing > 0) {
     // Never scale in on missing data: stale data is no evidence of low load.
-    clamp("missing_data", h.desired, newest.stale > 0 ? "stale_samples" : "missing_samples");
+    clamp("missing_data", h.desired, missing_reason(newest.stale));
   }
   const Millis since_action = now - last_action_ts(h);
   const int in_cooldown = c.scale_in_cooldown_s >= 0 ? c.scale_in_cooldown_s : c.cooldown_s;

@@ -51,6 +51,14 @@ struct Observation
 // Return what the policy can use of poll `t`.
 Observation observe(const Tick& t, const PolicyConfig& c);
 
+// Return the hold reason of polls without a usable sample: "stale_samples" when `stale` of
+// their samples were older than max_age, else "missing_samples". Every rule and the common
+// frame say it the same way.
+inline const char* missing_reason(int stale)
+{
+  return stale > 0 ? "stale_samples" : "missing_samples";
+}
+
 // Return what observe() made of each sample of `t`, with the reason for each dropped one.
 std::vector<SampleNote> note_samples(const Tick& t, const PolicyConfig& c);
 

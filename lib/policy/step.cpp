@@ -49,8 +49,9 @@ Proposal propose_step(const History& h, const PolicyConfig& c, Millis /*now*/)
   for (const Tick* t : recent) {
     const auto o = observe(*t, c);
     if (!o.ok()) {
-      p.reason = "missing_samples";
-      p.rejected.push_back("a recent poll has no usable sample");
+      p.reason = missing_reason(o.stale);
+      p.rejected.push_back(o.stale > 0 ? "a recent poll's samples are stale (older than max_age)"
+                                       : "a recent poll has no usable sample");
       return p;
     }
     high += o.mean() > c.high ? 1 : 0;

@@ -17,10 +17,12 @@ Proposal propose_threshold(const History& h, const PolicyConfig& c, Millis now)
   int high = 0;
   int low = 0;
   bool missing = false;
+  int stale = 0;  // samples of the unusable polls older than max_age
   for (const Tick* t : recent) {
     const auto o = observe(*t, c);
     if (!o.ok()) {
       missing = true;
+      stale += o.stale;
     } else if (o.mean() > c.high) {
       ++high;
     } else if (o.mean() < c.low) {
@@ -37,8 +39,9 @@ Proposal propose_threshold(const History& h, const PolicyConfig& c, Millis now)
     p.rejected.push_back(fmt::format("{} polls since the last action, {} needed", recent.size(),
                                      c.sensitivity));
   } else if (missing) {
-    p.reason = "missing_samples";
-    p.rejected.push_back("a recent poll has no usable sample");
+    p.reason = missing_reason(stale);
+    p.rejected.push_back(stale > 0 ? "a recent poll's samples are stale (older than max_age)"
+                                   : "a recent poll has no usable sample");
   } else if (high == c.sensitivity) {
     p.to = h.desired + 1;
     p.reason = "load_above_high";

@@ -1,5 +1,6 @@
 #include "state/store.hpp"
 
+#include "core/log.hpp"
 #include "core/names.hpp"
 #include "state/migrate.hpp"
 

@@ -53,9 +53,11 @@ TEST_CASE("a local server directory owned by another state is not taken", "[clou
   REQUIRE(b.list().value().size() == 1);
 
   // A remove of the other's server leaves its directory.
-  REQUIRE(b.remove(core::InstanceRef{"dup", "dup-web-1", core::Role::web, made->address, made->id}));
+  REQUIRE(b.remove(
+    core::InstanceRef{"dup", "dup-web-1", core::Role::web, cloud::address_text(*made), made->id}));
   CHECK(std::filesystem::exists(root / "dup-web-1" / "sclman.json"));
-  REQUIRE(a.remove(core::InstanceRef{"dup", "dup-web-1", core::Role::web, made->address, made->id}));
+  REQUIRE(a.remove(
+    core::InstanceRef{"dup", "dup-web-1", core::Role::web, cloud::address_text(*made), made->id}));
   CHECK_FALSE(std::filesystem::exists(root / "dup-web-1"));
   std::filesystem::remove_all(root);
 }
@@ -76,5 +78,43 @@ TEST_CASE("a local server directory without an owner counts as this state's", "[
   CHECK(a.find("old-web-1").value());
   CHECK(a.create(spec("old-web-1", "old")));
   CHECK(a.list().value().size() == 1);
+  std::filesystem::remove_all(root);
+}
+
+TEST_CASE("a local server's recorded port is parsed, and a bad one makes it an error",
+          "[cloud][local][hostile]")
+{
+  test::FakeClock clock;
+  char tmpl[] = "/tmp/sclman-test-XXXXXX";
+  const std::filesystem::path root = mkdtemp(tmpl);
+  std::filesystem::create_directory(root / "old-web-1");
+  cloud::LocalProvider a(root.string(), "/bin/false", k_a, clock);
+  const auto with_port = [&](const std::string& port) {
+    std::FILE* f = std::fopen((root / "old-web-1" / "sclman.json").c_str(), "w");
+    REQUIRE(f);
+    std::fputs((R"({"name":"old-web-1","sclman:cluster":"old","sclman:role":"web","port":)" + port
+                + "}")
+                 .c_str(),
+               f);
+    std::fclose(f);
+    return a.find("old-web-1").value();
+  };
+  const auto good = with_port("8080");
+  REQUIRE(good);
+  CHECK(good->status == cloud::ServerStatus::active);
+  CHECK(cloud::address_text(*good) == "127.0.0.1:8080");
+  const std::string hostile[] = {
+    "0", "70000", "-1", "1e30", "18446744073709551616", "80.5",
+    R"("80; } server { listen 1; }")", R"("127.0.0.1:80")", R"("8\n0")", "null",
+  };
+  for (const auto& port : hostile) {
+    INFO("port: " << port);
+    const auto server = with_port(port);
+    REQUIRE(server);
+    CHECK(server->status == cloud::ServerStatus::error);
+    CHECK_FALSE(server->address);
+    CHECK_THAT(server->fault, Catch::Contains("server 'old-web-1' has no address"));
+    CHECK(server->fault.find('\n') == std::string::npos);
+  }
   std::filesystem::remove_all(root);
 }

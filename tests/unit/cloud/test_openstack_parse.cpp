@@ -2,6 +2,7 @@
 #include "cloud/openstack_auth.hpp"
 #include "cloud/openstack_cluster.hpp"
 #include "cloud/openstack_parse.hpp"
+#include "core/log.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,28 @@ const char* k_servers = R"({"servers": [
    "addresses": {}, "fault": {"code": 500, "message": "No valid host was found. ",
    "created": "2026-11-26T17:00:01Z"}},
   {"id": "c3", "name": "other", "status": "BUILD", "addresses": {}}]})";
+
+struct NoNetwork final : http::HttpTransport
+{
+  core::Result<http::HttpResponse> send(const http::HttpRequest&) override
+  {
+    return core::fail(core::ErrorKind::internal, "no network in unit tests");
+  }
+  std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>&,
+                                                         int) override
+  {
+    return {};
+  }
+};
+
+// Return the options of a provider whose servers' addresses are on sclnet, web port 8080.
+cloud::OpenStackOptions sclnet_options()
+{
+  cloud::OpenStackOptions o;
+  o.networks = {"sclnet"};
+  o.web_port = 8080;
+  return o;
+}
 
 } // namespace
 
@@ -79,9 +102,9 @@ TEST_CASE("a nova server list gives status, tags, metadata, addresses and fault"
   CHECK(a.status == "ACTIVE");
   CHECK(a.tags.size() == 3);
   CHECK(a.metadata.at("sclman:cluster") == "shop");
-  CHECK(fixed_address(a, "sclnet") == "10.20.0.5");
-  CHECK(fixed_address(a, "") == "10.20.0.5");
-  CHECK(fixed_address(a, "elsewhere").empty());
+  CHECK(fixed_address(a, "sclnet").value()->to_string() == "10.20.0.5");
+  CHECK(fixed_address(a, "").value()->to_string() == "10.20.0.5");
+  CHECK_FALSE(fixed_address(a, "elsewhere").value());
   CHECK(a.created == *parse_iso8601("2026-11-26T17:00:00Z"));
   CHECK((*servers)[1].fault == "No valid host was found. ");
   CHECK((*servers)[2].tags.empty());
@@ -95,26 +118,12 @@ TEST_CASE("the provider maps nova states to building, active and error", "[opens
   http::HttpResponse unused;
   (void)unused;
   const auto servers = *parse_servers(k_servers);
-  struct NoHttp final : http::HttpTransport
-  {
-    core::Result<http::HttpResponse> send(const http::HttpRequest&) override
-    {
-      return core::fail(core::ErrorKind::internal, "no network in unit tests");
-    }
-    std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>&,
-                                                           int) override
-    {
-      return {};
-    }
-  } no_http;
+  NoNetwork no_http;
   core::SystemClock clock;
-  cloud::OpenStackOptions o;
-  o.networks = {"sclnet"};
-  o.web_port = 8080;
-  cloud::OpenStackProvider p(no_http, clock, o);
+  cloud::OpenStackProvider p(no_http, clock, sclnet_options());
   const auto a = p.to_server(servers[0]);
   CHECK(a.status == cloud::ServerStatus::active);
-  CHECK(a.address == "10.20.0.5:8080");
+  CHECK(cloud::address_text(a) == "10.20.0.5:8080");
   CHECK(a.cluster == "shop");
   CHECK(a.role == core::Role::web);
   const auto b = p.to_server(servers[1]);
@@ -280,4 +289,67 @@ TEST_CASE("credentials come from --os-cloud, OS_CLOUD, OS_* or [OPENSTACK], in t
   const auto incomplete = resolve_credentials(config, "", getenv);
   REQUIRE(!incomplete);
   CHECK(incomplete.error().message.find("password") != std::string::npos);
+}
+
+namespace {
+
+const std::string k_injection = "127.0.0.1:80; } server { listen 1; }";
+
+// A server list whose one ACTIVE server has the fixed address `addr` (version `version`).
+std::string servers_with(const std::string& addr, int version = 4)
+{
+  const nlohmann::json server = {
+    {"id", "a1"}, {"name", "shop-web-1"}, {"status", "ACTIVE"},
+    {"addresses", {{"sclnet", {{{"addr", addr}, {"version", version},
+                                {"OS-EXT-IPS:type", "fixed"}}}}}}};
+  return nlohmann::json{{"servers", {server}}}.dump();
+}
+
+} // namespace
+
+TEST_CASE("a nova address that is no IPv4 literal makes the server an error naming it",
+          "[openstack][hostile]")
+{
+  NoNetwork no_http;
+  core::SystemClock clock;
+  cloud::OpenStackProvider p(no_http, clock, sclnet_options());
+  const std::string hostile[] = {
+    k_injection, "10.0.0.5\nserver 10.0.0.6", "10.0.0.5;", "10.0.0.5}", "}", "10.0.0.5:0",
+    "10.0.0.5:70000", "10.0.0.5:80", "web-1.example.net", std::string(300, '1'),
+    "10.0.0.\xc3\xa9", "", "fd00::1", "0x0a.0.0.5",
+  };
+  for (const auto& addr : hostile) {
+    INFO("addr: " << core::printable(addr));
+    const auto servers = parse_servers(servers_with(addr));
+    REQUIRE(servers);
+    REQUIRE(servers->size() == 1);
+    const auto fixed = fixed_address(servers->front(), "sclnet");
+    REQUIRE_FALSE(fixed);
+    CHECK_THAT(fixed.error().message, Catch::Contains("server 'shop-web-1'"));
+    const auto server = p.to_server(servers->front());
+    CHECK(server.status == cloud::ServerStatus::error);
+    CHECK_FALSE(server.address);
+    CHECK_THAT(server.fault, Catch::Contains("shop-web-1"));
+    for (const char c : server.fault) {
+      const auto u = static_cast<unsigned char>(c);
+      CHECK((u >= 0x20 && u < 0x7f));  // escaped: no newline, no byte above ASCII
+    }
+    CHECK(server.fault.size() < 300);  // a 300-character value is cut
+  }
+  // Bytes that are not UTF-8 are no JSON: the answer is refused as a whole.
+  std::string raw = servers_with("10.0.0.5");
+  raw.replace(raw.find("10.0.0.5"), 8, "10.0.0.\xff");
+  CHECK_FALSE(parse_servers(raw));
+
+  // A valid IPv6 literal is parsed and kept as one; the IPv4 fixed address is still the one used.
+  const auto v6 = parse_servers(R"({"servers": [{"id": "a1", "name": "shop-web-1",
+    "status": "ACTIVE", "addresses": {"sclnet": [
+      {"addr": "fd00:0:0::5", "version": 6, "OS-EXT-IPS:type": "fixed"},
+      {"addr": "10.0.0.5", "version": 4, "OS-EXT-IPS:type": "fixed"}]}}]})");
+  REQUIRE(v6);
+  const auto& addresses = v6->front().addresses.at("sclnet");
+  REQUIRE(addresses[0].ip);
+  CHECK(addresses[0].ip->to_string() == "fd00::5");
+  CHECK(fixed_address(v6->front(), "sclnet").value()->to_string() == "10.0.0.5");
+  CHECK(cloud::address_text(p.to_server(v6->front())) == "10.0.0.5:8080");
 }

@@ -1,6 +1,7 @@
 // tests/unit/cm/test_chef.cpp: the pure parts of lib/cm/chef.cpp: cloud-init user data, error
 // mapping, run lists, URLs with organisations, search query and node addresses.
 #include "cm/chef.hpp"
+#include "core/log.hpp"
 
 #include "data_file.hpp"
 

@@ -1,4 +1,5 @@
 #include "core/endpoint.hpp"
+#include "core/log.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -76,6 +77,10 @@ TEST_CASE("hostile addresses are refused with the text quoted and escaped", "[co
     "127.0.0.1:8.0",
     "[fd00::1]:80:81",
     "[fd00:::1]:80",
+    // What core::parse_host_port refused before Endpoint took its place (issue 14).
+    "127.0.0.1:80abc", "127.0.0.1:0x50", "127.0.0.1: 80", "127.0.0.1\t:80", "127.0.0.1:8\n0",
+    "[fd00::1]:", "[fd00::1]:0", "h/x:80", "u@127.0.0.1:80", "127.0.0.1:80/path", "h?:80",
+    "[::1]:80:81", "[a]:80", "[]",
   };
   for (const auto& text : hostile) {
     INFO("address: " << core::printable(text));
@@ -107,6 +112,43 @@ TEST_CASE("from_ip takes a bare literal and a port from 1 to 65535", "[core][end
   CHECK_FALSE(Endpoint::from_ip("127.0.0.1", 0));
   CHECK_FALSE(Endpoint::from_ip("127.0.0.1", 70000));
   CHECK_FALSE(Endpoint::from_ip("127.0.0.1", -80));
+}
+
+TEST_CASE("an IP literal parses alone, and as the host of what a metrics source names",
+          "[core][endpoint]")
+{
+  using core::IpAddress;
+  CHECK(IpAddress::parse("10.0.0.5")->to_string() == "10.0.0.5");
+  CHECK(IpAddress::parse("fd00:0::1")->family() == IpAddress::Family::v6);
+  CHECK(IpAddress::parse("fd00:0::1")->to_string() == "fd00::1");
+  for (const char* host : {"10.0.0.5", "10.0.0.5:9100", "[10.0.0.5]"}) {
+    INFO(host);
+    if (std::string_view(host).front() == '[') {
+      CHECK_FALSE(IpAddress::parse_host(host));  // brackets hold IPv6 only
+    } else {
+      CHECK(IpAddress::parse_host(host)->to_string() == "10.0.0.5");
+    }
+  }
+  for (const char* host : {"fd00::1", "[fd00::1]", "[fd00:0::1]:9100", "FD00::1"}) {
+    INFO(host);
+    CHECK(IpAddress::parse_host(host)->to_string() == "fd00::1");
+  }
+  CHECK(Endpoint::parse("[fd00::1]:80")->address() == *IpAddress::parse("fd00::1"));
+  CHECK(Endpoint::from_ip(*IpAddress::parse("10.0.0.5"), 80)->to_string() == "10.0.0.5:80");
+  CHECK_FALSE(Endpoint::from_ip(*IpAddress::parse("10.0.0.5"), 0));
+  const std::string hostile[] = {
+    k_injection, "127.0.0.1\n", "127.0.0.1;", "127.0.0.1}", "127.0.0.1:0", "127.0.0.1:70000",
+    "127.0.0.1:", "web-1.example.net", "web-1:9100", std::string(300, '1'), "127.0.0.\xff",
+    std::string("127.0.0.1\0", 10), "", "[fd00::1]x", "[fd00::1]:0", "fe80::1%eth0",
+    "[fe80::1%eth0]:80", "1.2.3", "::ffff:1.2.3.4:80x",
+  };
+  for (const auto& text : hostile) {
+    INFO("host: " << core::printable(text));
+    const auto parsed = IpAddress::parse_host(text);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().message.rfind("bad address '" + core::printable(text) + "'", 0) == 0);
+    CHECK_FALSE(IpAddress::parse(text));
+  }
 }
 
 TEST_CASE("printable escapes control, quote and non-ASCII bytes and cuts long text",

@@ -1,3 +1,4 @@
+#include "core/log.hpp"
 #include "core/names.hpp"
 
 #include <catch2/catch.hpp>

@@ -136,7 +136,7 @@ public:
     s.cluster = spec.cluster;
     s.role = spec.role;
     s.status = new_status;
-    s.address = "10.0.0." + std::to_string(made) + ":80";
+    s.address = core::Endpoint::parse("10.0.0." + std::to_string(made) + ":80").value();
     servers[s.name] = s;
     if (lose_answer.erase(spec.name)) {
       return core::fail(core::ErrorKind::upstream_transient, "timed out", "fake");

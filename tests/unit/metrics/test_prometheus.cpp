@@ -1,5 +1,7 @@
 #include "../core/fake_clock.hpp"
+#include "../log_capture.hpp"
 #include "canned_transport.hpp"
+#include "hostile_keys.hpp"
 #include "metrics/prometheus.hpp"
 
 #include <catch2/catch.hpp>
@@ -142,12 +144,47 @@ TEST_CASE("matches series to instances by address, host or name", "[metrics][pro
   CHECK(undated[0].ts == 0);
 }
 
-TEST_CASE("splits host and port of an address", "[metrics]")
+TEST_CASE("reduces an address to the key of its parsed form; what is no address has none",
+          "[metrics]")
 {
-  CHECK(metrics::host_of("10.0.0.5:9100") == "10.0.0.5");
-  CHECK(metrics::host_of("[fd00::1]:9100") == "fd00::1");
-  CHECK(metrics::host_of("fd00::1") == "fd00::1");
-  CHECK(metrics::host_of("web-1") == "web-1");
+  using metrics::address_key;
+  using metrics::MatchBy;
+  CHECK(address_key("10.0.0.5:9100", MatchBy::host) == "10.0.0.5");
+  CHECK(address_key("10.0.0.5", MatchBy::host) == "10.0.0.5");
+  CHECK(address_key("[fd00:0::1]:9100", MatchBy::host) == "fd00::1");
+  CHECK(address_key("fd00::1", MatchBy::host) == "fd00::1");
+  CHECK(address_key("[fd00::1]", MatchBy::host) == "fd00::1");
+  CHECK(address_key("10.0.0.5:09100", MatchBy::address) == "10.0.0.5:9100");
+  CHECK(address_key("[fd00:0::1]:9100", MatchBy::address) == "[fd00::1]:9100");
+  CHECK(address_key("shop-web-1", MatchBy::name) == "shop-web-1");
+  CHECK_FALSE(address_key("web-1", MatchBy::host));
+  CHECK_FALSE(address_key("web-1:9100", MatchBy::host));
+  CHECK_FALSE(address_key("10.0.0.5", MatchBy::address));  // no port
+}
+
+TEST_CASE("a hostile label matches no instance and is logged escaped",
+          "[metrics][prometheus][hostile]")
+{
+  const std::vector<core::InstanceRef> instances = {web("shop-web-1", "127.0.0.1:80"),
+                                                    web("shop-web-2", "[fd00::1]:80")};
+  for (const auto by : {metrics::MatchBy::host, metrics::MatchBy::address}) {
+    for (const auto& label : test::hostile_keys()) {
+      INFO("label: " << core::printable(label));
+      test::LogCapture log;
+      const std::vector<metrics::Series> series = {{label, 1000, 1e300}};
+      const auto r = metrics::readings_from_series(instances, series, series, by, "instance");
+      REQUIRE(r.size() == 2);
+      CHECK_FALSE(r[0].value);
+      CHECK_FALSE(r[1].value);
+      test::check_refused_once(log.text(), "prometheus", label);
+    }
+  }
+  // A valid IPv6 literal is a label like any other, in brackets with a port or without.
+  const std::vector<metrics::Series> v6 = {{"[fd00:0::1]:9100", 1000, 3.0}};
+  const auto by_host = metrics::readings_from_series(instances, v6, v6, metrics::MatchBy::host,
+                                                     "instance");
+  CHECK(*by_host[1].value == 3.0);
+  CHECK_FALSE(by_host[0].value);
 }
 
 TEST_CASE("encodes the query into the URL and keeps credentials in a header",

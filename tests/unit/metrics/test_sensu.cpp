@@ -1,5 +1,7 @@
 #include "../core/fake_clock.hpp"
+#include "../log_capture.hpp"
 #include "canned_transport.hpp"
+#include "hostile_keys.hpp"
 #include "metrics/sensu.hpp"
 
 #include <catch2/catch.hpp>
@@ -171,6 +173,38 @@ TEST_CASE("matches clients to instances by name or host", "[metrics][sensu]")
                                                      metrics::MatchBy::host, p, "load");
   CHECK(by_host[0].instance == "shop-web-2");
   CHECK(by_host[0].error == "more than one result of check 'load' for '10.0.0.6'");
+}
+
+TEST_CASE("a hostile client address matches no instance and is logged escaped",
+          "[metrics][sensu][hostile]")
+{
+  const auto p = parse_with(metrics::OutputFormat::auto_detect);
+  const std::vector<core::InstanceRef> instances = {web("shop-web-1", "127.0.0.1:80"),
+                                                    web("shop-web-2", "[fd00::1]:80")};
+  for (const auto& client : test::hostile_keys()) {
+    INFO("client: " << core::printable(client));
+    test::LogCapture log;
+    std::vector<metrics::CheckResult> results(1);
+    results[0].entity = client;
+    results[0].output = "x | load1=1";
+    const auto r = metrics::readings_from_checks(instances, results, metrics::MatchBy::host, p,
+                                                 "load");
+    REQUIRE(r.size() == 2);
+    CHECK_FALSE(r[0].value);
+    CHECK_FALSE(r[1].value);
+    test::check_refused_once(log.text(), "sensu", client);
+    // An instance whose stored address is that same text is no address either: no match.
+    const auto same = metrics::readings_from_checks({web("shop-web-3", client)}, results,
+                                                    metrics::MatchBy::host, p, "load");
+    CHECK_FALSE(same[0].value);
+  }
+  // A valid IPv6 literal names its client, bare or in brackets.
+  std::vector<metrics::CheckResult> v6(1);
+  v6[0].entity = "fd00:0::1";
+  v6[0].output = "x | load1=4";
+  const auto r = metrics::readings_from_checks(instances, v6, metrics::MatchBy::host, p, "load");
+  CHECK_FALSE(r[0].value);
+  CHECK(*r[1].value == 4.0);
 }
 
 TEST_CASE("asks Sensu Core for the other pages once the first tells the total",

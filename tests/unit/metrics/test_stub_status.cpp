@@ -1,4 +1,5 @@
 #include "canned_transport.hpp"
+#include "core/log.hpp"
 #include "metrics/source.hpp"
 #include "metrics/stub_status.hpp"
 
@@ -18,12 +19,43 @@ TEST_CASE("parses nginx stub_status output", "[metrics]")
   CHECK(s->waiting == 1);
 }
 
-TEST_CASE("rejects malformed stub_status output", "[metrics]")
+TEST_CASE("rejects stub_status bodies that are not exactly what nginx writes",
+          "[metrics][hostile]")
 {
-  for (const char* text : {"", "<html>502</html>", "Active connections: x\n",
-                           "Active connections: 1 \nserver accepts handled requests\n 1 2 \n"}) {
-    INFO(text);
-    CHECK_FALSE(metrics::parse_stub_status(text));
+  const std::string head = "Active connections: 2 \nserver accepts handled requests\n ";
+  const std::string tail = " \nReading: 0 Writing: 1 Waiting: 1 \n";
+  CHECK(metrics::parse_stub_status(head + "0 0 0" + tail));
+  CHECK(metrics::parse_stub_status(head + "1 1 9223372036854775807" + tail)->requests
+        == 9223372036854775807);
+  const std::string hostile[] = {
+    "", "<html>502</html>", "Active connections: x\n",
+    "Active connections: 1 \nserver accepts handled requests\n 1 2 \n",
+    head + "1 1 1000000000000000000000000000000" + tail,  // 1e30 in digits
+    head + "1 1 1e30" + tail,
+    head + "1 1 -5" + tail,
+    head + "1 1 +5" + tail,
+    head + "1 1 9223372036854775808" + tail,  // 2^63
+    head + "1 1 18446744073709551616" + tail,  // 2^64 wraps in 64 bits
+    head + "1 1 007" + tail,
+    head + "1 1 7" + tail + "garbage",
+    head + "1 1 7" + tail + "\n",
+    head + "1 1 7 \r\nReading: 0 Writing: 1 Waiting: 1 \r\n",
+    head + "1  1 7" + tail,
+    head + "1 1 7;" + tail,
+    head + "1 1 7" + std::string(" \nReading: 0 Writing: 1 Waiting: 1 \n\0", 37),
+    "Active connections: 2\nserver accepts handled requests\n 1 1 7" + tail,
+    head + "1 1 7",
+    head + "1 1 \xff" + tail,
+    std::string(300, '9'),
+  };
+  for (const auto& body : hostile) {
+    INFO("body: " << core::printable(body, 200));
+    const auto s = metrics::parse_stub_status(body);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().kind == core::ErrorKind::upstream_rejected);
+    CHECK(s.error().message.rfind("malformed stub_status at byte ", 0) == 0);
+    CHECK(s.error().message.find('\n') == std::string::npos);
+    CHECK(s.error().message.size() < 200);
   }
 }
 
@@ -49,7 +81,8 @@ public:
 TEST_CASE("asks each instance's stub_status once, without keeping the connection", "[metrics]")
 {
   CannedTransport t;
-  t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 3 3 7 \n");
+  t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 3 3 7 \n"
+                "Reading: 0 Writing: 1 Waiting: 0 \n");
   t.answer(502, "<html>bad gateway</html>");
   FixedClock clock;
   metrics::StubStatusSource source(t, clock, 1500, 8);
@@ -78,4 +111,25 @@ TEST_CASE("a stub_status whose certificate cannot be verified is a config error"
   const auto r = source.poll({core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:8001", ""}});
   REQUIRE(r.size() == 1);
   CHECK(r[0].error_kind == core::ErrorKind::config);
+}
+
+TEST_CASE("an instance whose stored address does not parse is not asked", "[metrics][hostile]")
+{
+  CannedTransport t;
+  t.answer(200, "Active connections: 1 \nserver accepts handled requests\n 3 3 7 \n"
+                "Reading: 0 Writing: 1 Waiting: 0 \n");
+  FixedClock clock;
+  metrics::StubStatusSource source(t, clock, 1500, 8);
+  const auto r = source.poll(
+    {core::InstanceRef{"shop", "shop-web-1", core::Role::web, "127.0.0.1:80/x; } server {", ""},
+     core::InstanceRef{"shop", "shop-web-2", core::Role::web, "[fd00:0::1]:8002", ""},
+     core::InstanceRef{"shop", "shop-web-3", core::Role::web, "localhost:8003", ""}});
+  REQUIRE(t.sent.size() == 1);
+  CHECK(t.sent[0].url == "http://[fd00::1]:8002/nginx_status");  // formatted from the parse
+  REQUIRE(r.size() == 3);
+  CHECK_FALSE(r[0].counter);
+  CHECK(r[0].error.rfind("bad address '127.0.0.1:80/x; } server {'", 0) == 0);
+  CHECK(*r[1].counter == 7);
+  CHECK_FALSE(r[2].counter);
+  CHECK(r[2].error.rfind("bad address 'localhost:8003'", 0) == 0);
 }

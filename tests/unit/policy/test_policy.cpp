@@ -694,6 +694,35 @@ TEST_CASE("a poll whose samples are stale holds with the reason stale, never sca
   }
 }
 
+TEST_CASE("a stale poll before the newest holds threshold and step with the reason stale",
+          "[policy]")
+{
+  for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {
+    INFO(name);
+    auto c = make(name);
+    // High load on every poll; the one before the newest has only stale samples.
+    auto h = history(2, {90, 90, 90, 90});
+    auto gap = h;
+    for (auto& s : h.ticks[h.ticks.size() - 2].samples) {
+      s.value.reset();
+      s.missing = policy::Missing::stale;
+    }
+    for (auto& s : gap.ticks[gap.ticks.size() - 2].samples) {
+      s.value.reset();
+      s.missing = policy::Missing::no_value;
+    }
+    const auto d = policy::decide(h, c, k_now);
+    const auto missing = policy::decide(gap, c, k_now);
+    CHECK(d.reason != "missing_samples");  // no rule calls stale data missing
+    if (std::string(name) == "threshold" || std::string(name) == "step") {
+      CHECK(d.action == Action::hold);
+      CHECK(d.reason == "stale_samples");
+      CHECK(missing.action == Action::hold);
+      CHECK(missing.reason == "missing_samples");  // a poll without values is still missing
+    }
+  }
+}
+
 TEST_CASE("loads out of range are rejected and no size overflows an int", "[policy]")
 {
   for (const char* name : {"threshold", "step", "hpa", "target-tracking", "predictive"}) {

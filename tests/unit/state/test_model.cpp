@@ -1,5 +1,6 @@
 // Rows read back from the state file are hostile until parsed: an unknown status, role, state
 // or action text is a state error naming the table, the row and the value.
+#include "core/log.hpp"
 #include "core/names.hpp"
 #include "state/model.hpp"
 #include "state/store.hpp"
