@@ -186,6 +186,10 @@ $API servers | jq -e --arg n "$W1" '.[] | select(.name==$n) | .metadata["sclman:
   || fail "$W1 lacks its tags or metadata"
 [ "$(sqlite3 "$DB" "SELECT provider FROM clusters WHERE name='shop'")" = "openstack:lab" ] \
   || fail "the cluster does not record its cloud"
+# status --json gives each web instance its Nova server id.
+ids_nova=$($API servers | jq -r '[.[] | select((.tags | index("sclman:cluster=shop")) and .status=="ACTIVE") | "\(.name)=\(.id)"] | sort | join(" ")')
+ids_status=$(sc status --json | jq -r '[.[] | select(.name=="shop") | .instances[] | select(.role=="web" and .state!="error") | "\(.name)=\(.provider_id)"] | sort | join(" ")')
+[ "$ids_nova" = "$ids_status" ] || fail "status --json gives '$ids_status', nova holds '$ids_nova'"
 LB=$(lb_address shop)
 curl -fsS "http://$LB/" > /dev/null || fail "the LB does not serve"
 [ -s "$T/openstack-token.json" ] && [ "$(stat -c %a "$T/openstack-token.json")" = 600 ] \
