@@ -79,6 +79,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     spdlog::info("create_cluster.resume cluster={}", o.name);
   } else {
     cluster = fresh_cluster;
+    TRY(env.drivers->pin_cloud(cluster));
     cluster.name = o.name;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;

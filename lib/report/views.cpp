@@ -84,6 +84,10 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"name", c.name},
     {"status", state::to_string(c.status)},
     {"provider", c.provider},
+    // The cloud the cluster was created on (its name is in `provider`), null without one.
+    {"cloud", c.cloud_auth_url.empty() && c.cloud_project.empty()
+                ? nlohmann::json(nullptr)
+                : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
     // The balancer's objects by id: today the LB instance's provider id; no balancer has a
     // listener or pool of its own yet (null).

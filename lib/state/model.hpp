@@ -81,6 +81,10 @@ struct Cluster
   ClusterStatus status = ClusterStatus::active;
   int failures = 0;
   Millis created_at = 0;
+  // What the cluster's cloud resolved to when it was created (sql/0007): Keystone URL and
+  // project; empty for providers without clouds and for older clusters.
+  std::string cloud_auth_url;
+  std::string cloud_project;
 };
 
 struct Instance

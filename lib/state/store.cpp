@@ -119,12 +119,14 @@ Result<Cluster> read_cluster(const Stmt& s)
   TRY_ASSIGN(c.status, parse_column(s, 12, "clusters", c.id, "status", parse_cluster_status));
   c.failures = static_cast<int>(s.column_int(13));
   c.created_at = s.column_int(14);
+  c.cloud_auth_url = s.column_text(15);
+  c.cloud_project = s.column_text(16);
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
-  "lb_port, status, failures, created_at";
+  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
@@ -354,7 +356,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
              Stmt::prepare(m_db,
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
-                           "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "created_at, cloud_auth_url, cloud_project) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -367,7 +370,9 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(10, c.desired)
     .bind(11, c.lb_port)
     .bind(12, to_string(c.status))
-    .bind(13, now());
+    .bind(13, now())
+    .bind(14, c.cloud_auth_url)
+    .bind(15, c.cloud_project);
   TRY(s.run());
   return m_db.last_insert_id();
 }
