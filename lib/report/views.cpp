@@ -15,7 +15,7 @@ nlohmann::json decision_json(const state::DecisionRow& d)
   } catch (const nlohmann::json::exception&) {
     inputs = d.inputs;
   }
-  return {
+  nlohmann::json j = {
     {"id", d.id},
     {"ts", d.ts},
     {"action", policy::to_string(d.action)},
@@ -25,6 +25,10 @@ nlohmann::json decision_json(const state::DecisionRow& d)
     {"status", state::to_string(d.status)},
     {"inputs", inputs},
   };
+  if (!d.error.empty()) {
+    j["error"] = d.error;
+  }
+  return j;
 }
 
 core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Cluster& c,

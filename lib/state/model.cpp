@@ -18,7 +18,7 @@ constexpr std::array k_state_names = {"requested",
 constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted"};
 constexpr std::array k_role_names = {"lb", "web"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
-                                                "superseded"};
+                                                "superseded", "failed"};
 
 // Return the enumerator whose name (by position in `names`) is `name`, or nothing.
 template <typename E, typename Names>

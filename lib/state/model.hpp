@@ -57,7 +57,8 @@ using DecisionAction = policy::Action;
 // Return the action named `name`, or nothing.
 std::optional<DecisionAction> parse_decision_action(std::string_view name);
 
-enum class DecisionStatus { noop, pending, done, expired, superseded };
+// failed: a size given by hand (--to) whose run failed; nothing else of it was stored.
+enum class DecisionStatus { noop, pending, done, expired, superseded, failed };
 
 // Return the status's name as stored ("pending").
 const char* to_string(DecisionStatus s);
@@ -126,6 +127,7 @@ struct DecisionRow
   DecisionStatus status = DecisionStatus::noop;
   std::optional<Millis> done_at;
   std::string explanation;  // JSON object (policy::decision_json), "{}" if none
+  std::string error;        // why a failed decision failed, else ""
 };
 
 struct JournalEntry
