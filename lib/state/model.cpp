@@ -15,7 +15,8 @@ constexpr std::array k_state_names = {"requested",
                                       "deleting",
                                       "gone",
                                       "error"};
-constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted"};
+constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted",
+                                              "failed"};
 constexpr std::array k_role_names = {"lb", "web"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
                                                 "superseded", "failed"};

@@ -36,13 +36,15 @@ bool is_booting(InstanceState s);
 // Return true for states that count toward the cluster's size (booting or in service).
 bool counts_toward_size(InstanceState s);
 
-enum class ClusterStatus { creating, active, deleting, deleted };
+// failed: a create-cluster run failed part way (what it made is removed, or kept with
+// --keep-failed); create-cluster again retries it, delete-cluster forgets it.
+enum class ClusterStatus { creating, active, deleting, deleted, failed };
 
 // Return the status's name as stored ("deleting").
 const char* to_string(ClusterStatus s);
 // Return the status named `name`, or nothing.
 std::optional<ClusterStatus> parse_cluster_status(std::string_view name);
-// Return true for a cluster that is not being (or has been) deleted.
+// Return true for a cluster that is being created or is active (not failed, not deleted).
 bool is_live(ClusterStatus s);
 
 enum class Role { lb, web };

@@ -285,10 +285,12 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock, Access ac
   TRY_ASSIGN(const int version, checked_version(db, path));
   TRY(db.exec("PRAGMA journal_mode = WAL"));
   TRY(db.exec("PRAGMA synchronous = NORMAL"));
-  TRY(db.exec("PRAGMA foreign_keys = ON"));
+  // Migrations run with foreign keys off: a table made again (SQLite's way to change a CHECK)
+  // is dropped and renamed while rows refer to it; migrate() checks the keys at its end.
   if (version < latest_schema_version()) {
     TRY(migrate(db));
   }
+  TRY(db.exec("PRAGMA foreign_keys = ON"));
   return Store(std::move(db), path, clock, Access::read_write);
 }
 
