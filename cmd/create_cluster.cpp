@@ -1,6 +1,7 @@
 // cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
+#include "engine/create.hpp"
 #include "engine/drivers.hpp"
 #include "policy/policy.hpp"
 #include "report/views.hpp"
@@ -27,6 +28,7 @@ struct Options
   std::optional<double> high;
   std::optional<double> low;
   std::optional<int> cooldown;
+  bool keep_failed = false;
   engine::DriverChoice drivers;
 };
 
@@ -54,14 +56,13 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
 {
   TRY(core::validate_cluster_name(o.name));
   if (o.web < 1) {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("--web {} must be at least 1", o.web));
+    return core::fail(core::ErrorKind::usage, fmt::format("--web {} must be at least 1", o.web));
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
   TRY_ASSIGN(const auto fresh_cluster, engine::new_cluster(env.config, o.drivers));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
-  if (existing && existing->status != state::ClusterStatus::creating) {
+  if (existing && !engine::resumable(*existing)) {
     return core::fail(core::ErrorKind::usage, fmt::format("cluster '{}' already exists", o.name));
   }
   if (env.dry_run() == DryRun::yes) {
@@ -76,9 +77,12 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   state::Cluster cluster;
   if (existing) {
     cluster = *existing;
-    spdlog::info("create_cluster.resume cluster={}", o.name);
+    spdlog::info("create_cluster.resume cluster={} was={}", o.name, to_string(cluster.status));
+    cluster.status = state::ClusterStatus::creating;
+    TRY(env.store->set_cluster_status(cluster.id, cluster.status));
   } else {
     cluster = fresh_cluster;
+    TRY(env.drivers->pin_cloud(cluster));
     cluster.name = o.name;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
@@ -98,13 +102,10 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
                  policy.max_size);
   }
   TRY_ASSIGN(auto engine, env.engine_for(cluster));
-  auto done = engine.reconcile(cluster, engine::Step::grow);
-  if (!done) {
-    auto e = done.error();
-    e.message += fmt::format(" (cluster '{}' is left creating: run create-cluster again to "
-                             "finish it, or delete-cluster to remove it)",
-                             o.name);
-    return tl::make_unexpected(e);
+  if (auto done = engine.reconcile(cluster, engine::Step::grow); !done) {
+    return tl::make_unexpected(engine::fail_creation(
+      *env.store, engine, *drivers.bootstrapper, cluster, done.error(),
+      o.keep_failed ? engine::KeepFailed::yes : engine::KeepFailed::no));
   }
   TRY_ASSIGN(auto fresh, env.store->find_cluster(o.name));
   TRY_ASSIGN(auto view, report::cluster_json(*env.store, *fresh, false));
@@ -139,6 +140,7 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--high", o->high, "Per-instance load above which a poll is high");
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
+  sub->add_flag("--keep-failed", o->keep_failed, "If the create fails, keep what it made");
   for (const auto& [flag, field] : engine::choice_options()) {
     sub->add_option(flag, o->drivers.*field, engine::option_help(flag));
   }

@@ -25,11 +25,12 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
     out(fmt::format("would delete cluster '{}' and its {} instances", name, instances.size()));
     return {};
   }
+  // The drivers first: a cluster whose cloud is gone stays as it is (a config error).
+  TRY_ASSIGN(auto engine, env.engine_for(cluster));
   if (cluster.status != state::ClusterStatus::deleting) {
     cluster.status = state::ClusterStatus::deleting;
     TRY(env.store->set_cluster_status(cluster.id, cluster.status));
   }
-  TRY_ASSIGN(auto engine, env.engine_for(cluster));
   TRY(env.store->interrupt_pending(cluster.name));
   // The LB first: its graceful stop finishes the requests in flight, then nothing reaches
   // the web instances any more.

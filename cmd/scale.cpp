@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "engine/decisions.hpp"
+#include "engine/manual.hpp"
 #include "policy/policy.hpp"
 
 #include <fmt/format.h>
@@ -53,31 +54,45 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
                                             : state::DecisionAction::scale_in;
   take.to = o.to;
   take.ttl = core::Millis(env.config.manager.decision_ttl) * 1000;
-  take.write = env.dry_run() == DryRun::no;
+  // A size given by hand is stored only once carried out (engine::act_by_hand).
+  take.write = env.dry_run() == DryRun::no && !o.to;
   TRY_ASSIGN(const auto to, engine::take_decision(*env.store, c, policy, take, env.clock.now()));
+  const bool by_hand = o.to && to && *to != c.desired;
   if (to && *to != c.desired) {
     spdlog::info("{}.apply cluster={} from={} to={}", env.command, c.name, c.desired, *to);
-    if (env.dry_run() == DryRun::no) {
+    if (env.dry_run() == DryRun::no && !by_hand) {
       TRY(env.store->set_desired(c.id, *to));
     }
     if (!env.common.cron) {
       out(fmt::format("{}: desired {} -> {}", c.name, c.desired, *to));
     }
-    c.desired = *to;
+    if (env.dry_run() == DryRun::yes || !by_hand) {
+      c.desired = *to;
+    }
   }
   if (env.dry_run() == DryRun::yes) {
     return show_plan(env, c, direction);
   }
-  TRY_ASSIGN(auto engine, env.engine_for(c));
   auto step = direction == Direction::out ? engine::Step::grow : engine::Step::shrink;
-  auto done = engine.reconcile(c, step);
-  while (done && o.wait && direction == Direction::in && !engine.out_of_time()) {
-    TRY_ASSIGN(const auto instances, env.store->instances(c.id));
-    if (!settling(instances)) {
-      break;
+  auto act = [&](engine::Engine& engine) -> core::Result<void> {
+    auto done = engine.reconcile(c, step);
+    while (done && o.wait && direction == Direction::in && !engine.out_of_time()) {
+      TRY_ASSIGN(const auto instances, env.store->instances(c.id));
+      if (!settling(instances)) {
+        break;
+      }
+      env.clock.sleep_for(500);
+      done = engine.reconcile(c, step);
     }
-    env.clock.sleep_for(500);
-    done = engine.reconcile(c, step);
+    return done;
+  };
+  auto make = [&] { return env.engine_for(c); };
+  core::Result<void> done;
+  if (by_hand) {
+    done = engine::act_by_hand(*env.store, c, {take.action, *to}, make, act);
+  } else {
+    TRY_ASSIGN(auto engine, make());
+    done = act(engine);
   }
   if (!done && done.error().kind == core::ErrorKind::upstream_transient) {
     spdlog::warn("{}.incomplete cluster={} error={}", env.command, c.name,

@@ -101,6 +101,7 @@ parse_clouds_yaml(std::string_view text, const std::string& cloud, const std::st
     }
     Credentials c;
     c.source = fmt::format("clouds.yaml cloud '{}' in '{}'", cloud, origin);
+    c.cloud = cloud;
     set_if(c.auth_type, scalar(entry, "auth_type"));
     set_if(c.region_name, scalar(entry, "region_name"));
     set_if(c.interface, scalar(entry, "interface"));
@@ -286,6 +287,27 @@ std::string auth_request_body(const Credentials& c)
                    {"domain", domain(c.project_domain_id, c.project_domain_name)}};
   }
   return json{{"auth", {{"identity", identity}, {"scope", {{"project", project}}}}}}.dump();
+}
+
+std::string pinned_auth_url(const Credentials& c)
+{
+  return versioned(c.auth_url);
+}
+
+std::string pinned_project(const Credentials& c)
+{
+  if (c.auth_type == "v3applicationcredential") {
+    return "application_credential:"
+           + (c.application_credential_id.empty()
+                ? (c.user_id.empty() ? c.username : c.user_id) + "/"
+                    + c.application_credential_name
+                : c.application_credential_id);
+  }
+  if (!c.project_id.empty()) {
+    return "id:" + c.project_id;
+  }
+  const auto& domain = c.project_domain_id.empty() ? c.project_domain_name : c.project_domain_id;
+  return (domain.empty() ? std::string("Default") : domain) + "/" + c.project_name;
 }
 
 std::string identity_key(const Credentials& c)

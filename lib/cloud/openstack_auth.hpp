@@ -33,6 +33,7 @@ struct Credentials
   std::string region_name;
   std::string interface = "public";
   std::string source;  // where they came from, for messages ("clouds.yaml 'x' in FILE")
+  std::string cloud;   // the clouds.yaml cloud they came from, or "" (OS_*, [OPENSTACK])
 };
 
 using Getenv = std::function<const char*(const char*)>;
@@ -58,6 +59,13 @@ core::Result<Credentials> resolve_credentials(const cloud::OpenStackConfig& conf
 
 // Return the body of POST /v3/auth/tokens for `c` (project scope for password auth).
 std::string auth_request_body(const Credentials& c);
+
+// Return the Keystone URL of `c` as a cluster records it (no trailing slash, with /v3).
+std::string pinned_auth_url(const Credentials& c);
+
+// Return the project of `c` as a cluster records it: "id:ID", "DOMAIN/NAME" or, for an
+// application credential (bound to its project), "application_credential:ID or USER/NAME".
+std::string pinned_project(const Credentials& c);
 
 // Return a key that changes when the identity of `c` changes (for the token cache); holds no
 // secret.

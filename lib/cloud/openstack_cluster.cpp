@@ -204,6 +204,12 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
              openstack::resolve_credentials(oc, os_cloud, [](const char* n) {
                return std::getenv(n);
              }));
+  Cloud c;
+  c.pin = CloudPin{column, openstack::pinned_auth_url(credentials),
+                   openstack::pinned_project(credentials)};
+  if (!credentials.cloud.empty()) {
+    c.pin.column = "openstack:" + credentials.cloud;
+  }
   OpenStackOptions o;
   o.credentials = std::move(credentials);
   o.networks = split_list(oc.network);
@@ -213,7 +219,6 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
   o.token_cache = oc.token_cache.empty() ? m_state_dir + "/openstack-token.json" : oc.token_cache;
   o.timeout_ms = oc.request_timeout_ms;
   o.deadline = m_deadline;
-  Cloud c;
   c.nova = std::make_unique<OpenStackProvider>(m_http, m_clock, std::move(o));
   Provider* web = c.nova.get();
   if (oc.stand_in == "yes") {
@@ -244,6 +249,37 @@ core::Result<Provider*> OpenStackDrivers::web(const std::string& column)
   TRY_ASSIGN(auto* c, cloud(column));
   return c->stand_in ? static_cast<Provider*>(c->stand_in.get())
                      : static_cast<Provider*>(c->nova.get());
+}
+
+core::Result<CloudPin> OpenStackDrivers::pin(const std::string& column)
+{
+  TRY_ASSIGN(auto* c, cloud(column));
+  return c->pin;
+}
+
+core::Result<void> OpenStackDrivers::check_pin(const std::string& cluster, const CloudPin& pin)
+{
+  const std::string name = pin.column.size() > 10 ? pin.column.substr(10) : std::string();
+  const auto what = name.empty() ? std::string("its cloud") : fmt::format("cloud '{}'", name);
+  auto c = cloud(pin.column);
+  if (!c) {
+    auto e = c.error();
+    e.message = fmt::format("cluster '{}' was created on {}: {}", cluster, what, e.message);
+    return tl::make_unexpected(e);
+  }
+  if (pin.auth_url.empty() && pin.project.empty()) {
+    return {};
+  }
+  const auto& now = (*c)->pin;
+  if (now.auth_url != pin.auth_url || now.project != pin.project) {
+    return core::fail(core::ErrorKind::config,
+                      fmt::format("cluster '{}' was created on {} (Keystone '{}', project '{}'), "
+                                  "which is now Keystone '{}', project '{}': restore that cloud "
+                                  "(clouds.yaml, OS_*, [OPENSTACK]) to act on the cluster",
+                                  cluster, what, pin.auth_url, pin.project, now.auth_url,
+                                  now.project));
+  }
+  return {};
 }
 
 bool OpenStackDrivers::stand_in() const

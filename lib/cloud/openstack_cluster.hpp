@@ -56,6 +56,15 @@ private:
 
 // The OpenStack providers of one run, made on first use by a cluster on OpenStack: one Nova
 // provider per cloud, and the wrappers above.
+// What a cluster records of its cloud when it is created (the state's provider, cloud_auth_url
+// and cloud_project columns), so that later runs act on that cloud or on none.
+struct CloudPin
+{
+  std::string column;    // "openstack", or "openstack:NAME" for a clouds.yaml cloud
+  std::string auth_url;  // openstack::pinned_auth_url
+  std::string project;   // openstack::pinned_project
+};
+
 class OpenStackDrivers
 {
 public:
@@ -72,6 +81,14 @@ public:
   core::Result<Provider*> web(const std::string& column);
   // Return true if web servers have local stand-ins ([OPENSTACK] stand_in = yes).
   bool stand_in() const;
+  // Return what a new cluster on `column` records of its cloud: the clouds.yaml cloud chosen
+  // now (the column's, else OS_CLOUD, else [OPENSTACK] cloud) becomes part of the column.
+  core::Result<CloudPin> pin(const std::string& column);
+  // Check that `pin.column` still resolves to the cloud that cluster `cluster` recorded: a
+  // config error naming the cluster otherwise (its cloud gone from clouds.yaml, or now another
+  // Keystone or project), never the default cloud. An empty pin (older clusters) checks only
+  // that the column resolves.
+  core::Result<void> check_pin(const std::string& cluster, const CloudPin& pin);
 
 private:
   struct Cloud
@@ -79,6 +96,7 @@ private:
     std::unique_ptr<OpenStackProvider> nova;
     std::unique_ptr<StandInProvider> stand_in;
     std::unique_ptr<OpenStackClusterProvider> cluster;
+    CloudPin pin;  // what the column resolved to
   };
   core::Result<Cloud*> cloud(const std::string& column);
 

@@ -57,8 +57,15 @@ auto attach_owned(T* Drivers::*field, std::unique_ptr<U> DriverSet::*member)
   });
 }
 
+// Return what cluster `c` recorded of its cloud.
+cloud::CloudPin pin_of(const Cluster& c)
+{
+  return cloud::CloudPin{c.provider, c.cloud_auth_url, c.cloud_project};
+}
+
 Result<void> attach_openstack(DriverSet& set, const Cluster& c, Drivers& d)
 {
+  TRY(set.openstack->check_pin(c.name, pin_of(c)));
   TRY_ASSIGN(d.provider, set.openstack->provider(c.provider));
   // The LB (and stand-ins) run here, configured as on the local provider; a Nova server is
   // configured by its own chef-client (the user data), or by its image alone.
@@ -84,6 +91,8 @@ Result<void> sweep_openstack(DriverSet& set, const std::vector<Cluster>& cluster
   std::set<std::string> columns;
   for (const auto& c : clusters) {
     if (cloud::is_openstack_provider(c.provider)) {
+      // A cluster whose cloud is gone or changed stops gc here: its orphans cannot be told.
+      TRY(set.openstack->check_pin(c.name, pin_of(c)));
       columns.insert(c.provider);
     }
   }
@@ -398,6 +407,18 @@ Result<cm::Bootstrapper*> DriverSet::openstack_bootstrapper(const std::string& c
     slot = std::make_unique<OpenStackBootstrapper>(*web, here, remote, openstack->stand_in());
   }
   return slot.get();
+}
+
+Result<void> DriverSet::pin_cloud(Cluster& c)
+{
+  if (!cloud::is_openstack_provider(c.provider)) {
+    return {};
+  }
+  TRY_ASSIGN(const auto pin, openstack->pin(c.provider));
+  c.provider = pin.column;
+  c.cloud_auth_url = pin.auth_url;
+  c.cloud_project = pin.project;
+  return {};
 }
 
 Result<std::vector<OrphanSweep>> DriverSet::orphan_sweeps(const std::vector<Cluster>& clusters)

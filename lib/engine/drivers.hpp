@@ -139,6 +139,11 @@ public:
   // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
   core::Result<Drivers> for_cluster(const state::Cluster& cluster);
 
+  // Record in new `cluster` the cloud its provider resolves to now (name, Keystone URL and
+  // project), which every later run then uses whatever OS_CLOUD says (nothing for providers
+  // without clouds).
+  core::Result<void> pin_cloud(state::Cluster& cluster);
+
   // Return what gc sweeps for orphans: every provider of the registry that `clusters` or the
   // config's default provider use.
   core::Result<std::vector<OrphanSweep>> orphan_sweeps(const std::vector<state::Cluster>& clusters);

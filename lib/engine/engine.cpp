@@ -317,7 +317,7 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
       TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, *i), false));
       TRY(m_store.transition(*i, InstanceState::draining));
     }
-    SCLMAN_FAILPOINT("drain.before_lb");
+    SCLMAN_FAILPOINT_TRY("drain.before_lb");
     spdlog::info("instance.draining cluster={} instance={}", cluster.name, i->name);
     victims.push_back(i->name);
   }
@@ -379,8 +379,8 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   }
   auto server = journaled(
     m_store, {cluster.name, i.name, "create_server"},
-    [&] {
-      SCLMAN_FAILPOINT("create_server.before");
+    [&]() -> Result<cloud::Server> {
+      SCLMAN_FAILPOINT_TRY("create_server.before");
       auto created = m_drivers.provider->create(spec);
       SCLMAN_FAILPOINT("create_server.after");
       return created;
@@ -446,8 +446,8 @@ Result<bool> Engine::advance_active(Cluster&, Instance& i)
 Result<bool> Engine::advance_bootstrapping(Cluster& cluster, Instance& i)
 {
   const bool late = timed_out(i);
-  auto done = journaled(m_store, {cluster.name, i.name, "bootstrap"}, [&] {
-    SCLMAN_FAILPOINT("bootstrap.before");
+  auto done = journaled(m_store, {cluster.name, i.name, "bootstrap"}, [&]() -> Result<bool> {
+    SCLMAN_FAILPOINT_TRY("bootstrap.before");
     auto booted = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
     SCLMAN_FAILPOINT("bootstrap.after");
     return booted;
@@ -548,6 +548,33 @@ Result<void> Engine::destroy(Cluster& cluster, Instance& i)
   }
   TRY(advance(cluster, i));
   return {};
+}
+
+Result<void> Engine::take_back(Cluster& cluster,
+                               const std::map<std::int64_t, InstanceState>& before)
+{
+  TRY_ASSIGN(auto all, m_store.instances(cluster.id));
+  for (auto& i : all) {
+    const auto was = before.find(i.id);
+    if (i.role != Role::web || i.state == InstanceState::error) {
+      continue;
+    }
+    if (was == before.end()) {
+      spdlog::info("instance.taken_back cluster={} instance={} state={}", cluster.name, i.name,
+                   state::to_string(i.state));
+      if (i.state == InstanceState::requested && i.cloud_id.empty()) {
+        // No server was made (one of unknown outcome is an orphan for gc).
+        TRY(m_store.transition(i, InstanceState::gone));
+      } else {
+        TRY(destroy(cluster, i));
+      }
+    } else if (was->second == InstanceState::in_service && i.state == InstanceState::draining) {
+      spdlog::info("instance.back_in_service cluster={} instance={}", cluster.name, i.name);
+      TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));
+      TRY(m_store.transition(i, InstanceState::in_service));
+    }
+  }
+  return sync_lb(cluster);
 }
 
 Result<void> Engine::reconcile(Cluster& cluster, Step step)

@@ -8,6 +8,7 @@
 #include "engine/drivers.hpp"
 #include "state/store.hpp"
 
+#include <map>
 #include <memory>
 
 namespace engine {
@@ -67,6 +68,12 @@ public:
   // Delete an instance in state error or draining now (remove from LB first); gc and
   // delete-cluster use it.
   core::Result<void> destroy(state::Cluster& cluster, state::Instance& instance);
+
+  // Undo what a failed run did to the cluster's web instances, given the state of each before
+  // it (`before`, by id): rows it added that reached no provider are gone, servers it made are
+  // deleted, instances it moved from in service to draining are back in service.
+  core::Result<void> take_back(state::Cluster& cluster,
+                               const std::map<std::int64_t, state::InstanceState>& before);
 
   // Return true once the run's deadline has passed.
   bool out_of_time() const;

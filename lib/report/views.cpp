@@ -15,7 +15,7 @@ nlohmann::json decision_json(const state::DecisionRow& d)
   } catch (const nlohmann::json::exception&) {
     inputs = d.inputs;
   }
-  return {
+  nlohmann::json j = {
     {"id", d.id},
     {"ts", d.ts},
     {"action", policy::to_string(d.action)},
@@ -25,6 +25,10 @@ nlohmann::json decision_json(const state::DecisionRow& d)
     {"status", state::to_string(d.status)},
     {"inputs", inputs},
   };
+  if (!d.error.empty()) {
+    j["error"] = d.error;
+  }
+  return j;
 }
 
 core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Cluster& c,
@@ -34,12 +38,17 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   TRY_ASSIGN(const auto last, store.decisions(c.id, 1));
   const auto now = store.now();
   std::string lb_address;
+  nlohmann::json lb_id = nullptr;  // the provider id of the cluster's LB, once it has one
   int size = 0;
   int booting = 0;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& i : instances) {
     if (i.role == state::Role::lb && i.state == state::InstanceState::in_service) {
       lb_address = i.address;
+    }
+    if (i.role == state::Role::lb && i.state != state::InstanceState::gone
+        && !i.cloud_id.empty()) {
+      lb_id = i.cloud_id;
     }
     if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {
       ++size;
@@ -52,6 +61,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       {"role", state::to_string(i.role)},
       {"address", i.address},
       {"state", state::to_string(i.state)},
+      // What the provider knows it by (Nova's server id, the local instance directory).
+      {"provider_id", i.cloud_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.cloud_id)},
       {"age_seconds", (now - i.created_at) / 1000},
       {"state_since", i.state_since},
     };
@@ -77,7 +88,14 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"name", c.name},
     {"status", state::to_string(c.status)},
     {"provider", c.provider},
+    // The cloud the cluster was created on (its name is in `provider`), null without one.
+    {"cloud", c.cloud_auth_url.empty() && c.cloud_project.empty()
+                ? nlohmann::json(nullptr)
+                : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
+    // The balancer's objects by id: today the LB instance's provider id; no balancer has a
+    // listener or pool of its own yet (null).
+    {"balancer_ids", {{"load_balancer", lb_id}, {"listener", nullptr}, {"pool", nullptr}}},
     {"size", size},
     {"booting", booting},
     {"desired", c.desired},

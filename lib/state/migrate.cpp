@@ -39,6 +39,13 @@ core::Result<void> migrate(Db& db)
     }
     TRY(db.exec(fmt::format("PRAGMA user_version = {}", m.version)));
   }
+  TRY_ASSIGN(auto check, Stmt::prepare(db, "PRAGMA foreign_key_check"));
+  TRY_ASSIGN(const bool broken, check.step());
+  if (broken) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("cannot migrate: table '{}' row {} refers to a missing row",
+                                  check.column_text(0), check.column_int(1)));
+  }
   return tx.commit();
 }
 

@@ -15,9 +15,10 @@ constexpr std::array k_state_names = {"requested",
                                       "deleting",
                                       "gone",
                                       "error"};
-constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted"};
+constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted",
+                                              "failed"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
-                                                "superseded"};
+                                                "superseded", "failed"};
 
 // Return the enumerator whose name (by position in `names`) is `name`, or nothing.
 template <typename E, typename Names>

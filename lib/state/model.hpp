@@ -37,13 +37,15 @@ bool is_booting(InstanceState s);
 // Return true for states that count toward the cluster's size (booting or in service).
 bool counts_toward_size(InstanceState s);
 
-enum class ClusterStatus { creating, active, deleting, deleted };
+// failed: a create-cluster run failed part way (what it made is removed, or kept with
+// --keep-failed); create-cluster again retries it, delete-cluster forgets it.
+enum class ClusterStatus { creating, active, deleting, deleted, failed };
 
 // Return the status's name as stored ("deleting").
 const char* to_string(ClusterStatus s);
 // Return the status named `name`, or nothing.
 std::optional<ClusterStatus> parse_cluster_status(std::string_view name);
-// Return true for a cluster that is not being (or has been) deleted.
+// Return true for a cluster that is being created or is active (not failed, not deleted).
 bool is_live(ClusterStatus s);
 
 // The instance's role: core's, so that drivers take the same type (core/role.hpp).
@@ -56,7 +58,8 @@ using DecisionAction = policy::Action;
 // Return the action named `name`, or nothing.
 std::optional<DecisionAction> parse_decision_action(std::string_view name);
 
-enum class DecisionStatus { noop, pending, done, expired, superseded };
+// failed: a size given by hand (--to) whose run failed; nothing else of it was stored.
+enum class DecisionStatus { noop, pending, done, expired, superseded, failed };
 
 // Return the status's name as stored ("pending").
 const char* to_string(DecisionStatus s);
@@ -80,6 +83,10 @@ struct Cluster
   ClusterStatus status = ClusterStatus::active;
   int failures = 0;
   Millis created_at = 0;
+  // What the cluster's cloud resolved to when it was created (sql/0007): Keystone URL and
+  // project; empty for providers without clouds and for older clusters.
+  std::string cloud_auth_url;
+  std::string cloud_project;
 };
 
 struct Instance
@@ -121,6 +128,7 @@ struct DecisionRow
   DecisionStatus status = DecisionStatus::noop;
   std::optional<Millis> done_at;
   std::string explanation;  // JSON object (policy::decision_json), "{}" if none
+  std::string error;        // why a failed decision failed, else ""
 };
 
 struct JournalEntry

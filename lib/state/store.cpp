@@ -120,12 +120,14 @@ Result<Cluster> read_cluster(const Stmt& s)
   TRY_ASSIGN(c.status, parse_column(s, 12, "clusters", c.id, "status", parse_cluster_status));
   c.failures = static_cast<int>(s.column_int(13));
   c.created_at = s.column_int(14);
+  c.cloud_auth_url = s.column_text(15);
+  c.cloud_project = s.column_text(16);
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
-  "lb_port, status, failures, created_at";
+  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
@@ -163,6 +165,7 @@ Result<DecisionRow> read_decision(const Stmt& s)
   TRY_ASSIGN(d.status, parse_column(s, 8, "decisions", d.id, "status", parse_decision_status));
   d.done_at = s.column_opt_int(9);
   d.explanation = s.column_text(10);
+  d.error = s.column_text(11);
   return d;
 }
 
@@ -179,7 +182,8 @@ Result<Sample> read_sample(const Stmt& s)
 }
 
 constexpr const char* k_decision_columns =
-  "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation";
+  "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation, "
+  "error";
 
 // Return the schema version of `db`; a version newer than this sclman's is a state error.
 Result<int> checked_version(Db& db, const std::string& path)
@@ -282,10 +286,12 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock, Access ac
   TRY_ASSIGN(const int version, checked_version(db, path));
   TRY(db.exec("PRAGMA journal_mode = WAL"));
   TRY(db.exec("PRAGMA synchronous = NORMAL"));
-  TRY(db.exec("PRAGMA foreign_keys = ON"));
+  // Migrations run with foreign keys off: a table made again (SQLite's way to change a CHECK)
+  // is dropped and renamed while rows refer to it; migrate() checks the keys at its end.
   if (version < latest_schema_version()) {
     TRY(migrate(db));
   }
+  TRY(db.exec("PRAGMA foreign_keys = ON"));
   return Store(std::move(db), path, clock, Access::read_write);
 }
 
@@ -355,7 +361,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
              Stmt::prepare(m_db,
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
-                           "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "created_at, cloud_auth_url, cloud_project) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -368,7 +375,9 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(10, c.desired)
     .bind(11, c.lb_port)
     .bind(12, to_string(c.status))
-    .bind(13, now());
+    .bind(13, now())
+    .bind(14, c.cloud_auth_url)
+    .bind(15, c.cloud_project);
   TRY(s.run());
   return m_db.last_insert_id();
 }
@@ -588,7 +597,8 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, "
-                           "reason, inputs, status, done_at, explanation) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+                           "reason, inputs, status, done_at, explanation, error) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, d.cluster_id)
     .bind(2, d.ts)
     .bind(3, policy::to_string(d.action))
@@ -598,7 +608,8 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
     .bind(7, d.inputs)
     .bind(8, to_string(d.status))
     .bind(9, d.done_at)
-    .bind(10, d.explanation.empty() ? std::string("{}") : d.explanation);
+    .bind(10, d.explanation.empty() ? std::string("{}") : d.explanation)
+    .bind(11, d.error);
   TRY(s.run());
   const auto id = m_db.last_insert_id();
   TRY(bump_counter("sclman_decisions_total",

@@ -9,7 +9,7 @@ write_config "man_drain_seconds = 1
 man_sensitivity = 1000"
 sed -i 's/^man_drain_seconds = 2$//' "$SCLMAN_CONFIG"
 
-mapfile -t failpoints < <(grep -rhoE 'SCLMAN_FAILPOINT\("[a-z_.]+"\)' "$SCLMAN_SOURCE_DIR/lib" "$SCLMAN_SOURCE_DIR/cmd" \
+mapfile -t failpoints < <(grep -rhoE 'SCLMAN_FAILPOINT(_TRY)?\("[a-z_.]+"\)' "$SCLMAN_SOURCE_DIR/lib" "$SCLMAN_SOURCE_DIR/cmd" \
   | sed -E 's/.*\("(.*)"\)/\1/' | sort -u)
 [ ${#failpoints[@]} -ge 10 ] || fail "found only ${#failpoints[@]} failpoints"
 

@@ -36,6 +36,14 @@ jq -e '[.[0].instances[] | has("name") and has("role") and has("address") and ha
 [ "$(jq '.[0].min' "$T/status.json")" = 2 ] || fail "min defaults to --web"
 [ "$(jq '.[0].max' "$T/status.json")" = 4 ] || fail "max"
 [ "$(jq -r '.[0].policy.kind' "$T/status.json")" = threshold ] || fail "policy"
+# Each instance by its provider id (a local instance's directory), the cluster's balancer
+# objects by theirs (the LB instance's; no listener or pool of its own: null).
+for name in $(jq -r '.[0].instances[].name' "$T/status.json"); do
+  id=$(jq -r --arg n "$name" '.[0].instances[] | select(.name==$n) | .provider_id' "$T/status.json")
+  [ "$id" = "$name" ] && [ -d "$T/instances/$id" ] || fail "$name has provider id '$id', not its directory"
+done
+[ "$(jq -c '.[0].balancer_ids' "$T/status.json")" = '{"listener":null,"load_balancer":"shop-lb-1","pool":null}' ] \
+  || fail "balancer ids: $(jq -c '.[0].balancer_ids' "$T/status.json")"
 sc list > "$T/list.txt"
 grep -q "^shop " "$T/list.txt" || fail "list alias"
 sc poll-load --json | jq -e 'length == 2' > /dev/null || fail "poll-load --json"

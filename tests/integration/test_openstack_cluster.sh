@@ -159,6 +159,18 @@ grow_until() {
 posts() { grep -c '"POST /v2.1/servers HTTP' "$OS_NOVA_API_LOG" || true; }
 # The status of cluster $1 in the state file (status --json leaves deleted clusters out).
 cluster_status() { sqlite3 "$DB" "SELECT status FROM clusters WHERE name = '$1'"; }
+# Delete cluster $1 (logging to $2), with gc runs until Nova holds none of its servers and
+# the state has it deleted (at most 20 tries); fail otherwise.
+delete_and_wait() {
+  sc delete-cluster "$1" > /dev/null 2> "$2" || true
+  for _ in $(seq 1 20); do
+    [ -z "$(nova_names "$1")" ] && [ "$(cluster_status "$1")" = deleted ] && break
+    sc gc --cron >> "$2" 2>&1 || true
+    sleep 2
+  done
+  [ -z "$(nova_names "$1")" ] || { cat "$2" >&2; fail "after delete-cluster nova holds $(nova_names "$1")"; }
+  [ "$(cluster_status "$1")" = deleted ] || fail "$1 is $(cluster_status "$1"), not deleted"
+}
 
 # 1. Create: LB on this host, 2 web servers on Nova (create-cluster finishes in later runs).
 sc create-cluster shop --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
@@ -175,6 +187,10 @@ $API servers | jq -e --arg n "$W1" '.[] | select(.name==$n) | .metadata["sclman:
   || fail "$W1 lacks its tags or metadata"
 [ "$(sqlite3 "$DB" "SELECT provider FROM clusters WHERE name='shop'")" = "openstack:lab" ] \
   || fail "the cluster does not record its cloud"
+# status --json gives each web instance its Nova server id.
+ids_nova=$($API servers | jq -r '[.[] | select((.tags | index("sclman:cluster=shop")) and .status=="ACTIVE") | "\(.name)=\(.id)"] | sort | join(" ")')
+ids_status=$(sc status --json | jq -r '[.[] | select(.name=="shop") | .instances[] | select(.role=="web" and .state!="error") | "\(.name)=\(.provider_id)"] | sort | join(" ")')
+[ "$ids_nova" = "$ids_status" ] || fail "status --json gives '$ids_status', nova holds '$ids_nova'"
 LB=$(lb_address shop)
 curl -fsS "http://$LB/" > /dev/null || fail "the LB does not serve"
 [ -s "$T/openstack-token.json" ] && [ "$(stat -c %a "$T/openstack-token.json")" = 600 ] \
@@ -287,16 +303,44 @@ $API quota "$OS_DEMO_PROJECT" 10
 sc gc --clear-failures > /dev/null 2>&1 || true
 
 # 6. Delete the cluster: Nova holds none of its servers afterwards, the bystander stays.
-sc delete-cluster shop > "$T/del.out" 2> "$T/del.err" || true
-for _ in $(seq 1 20); do
-  [ -z "$(nova_names shop)" ] && [ "$(cluster_status shop)" = deleted ] && break
-  sc gc --cron >> "$T/del.err" 2>&1 || true
-  sleep 2
-done
-[ -z "$(nova_names shop)" ] || { cat "$T/del.err" >&2; fail "after delete-cluster nova holds $(nova_names shop)"; }
-[ "$(cluster_status shop)" = deleted ] || fail "shop is $(cluster_status shop), not deleted"
+delete_and_wait shop "$T/del.err"
 $API servers | jq -e '[.[] | select(.name=="bystander")] | length == 1' > /dev/null || fail "bystander was deleted"
 pass "deleted shop: nova holds none of its servers, the untagged one stays; bring-up took ${OS_BRINGUP_SECONDS} s"
+
+# 6b. The cluster keeps its cloud: made with OS_CLOUD=other (no --os-cloud), every later
+# command acts on 'other' without the variable (none is the default cloud here: [OPENSTACK]
+# names none); when 'other' names another project, or is gone from clouds.yaml, a command on
+# the cluster is a config error (78) naming it, and acts on no other cloud.
+cp "$T/osconf/clouds.yaml" "$T/osconf/clouds.lab"
+{ cat "$T/osconf/clouds.lab"; cloud_entry other "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
+OS_CLOUD=other sc create-cluster oth --provider openstack --flavor m1.tiny --image tiny \
+  --network sclnet --web 1 --min 1 --max 2 --metrics sensu > "$T/oth.out" 2> "$T/oth.err" || true
+[ "$(sqlite3 "$DB" "SELECT provider || ' ' || cloud_project FROM clusters WHERE name='oth'")" \
+  = "openstack:other Default/demo" ] || { cat "$T/oth.err" >&2; fail "oth does not record cloud 'other'"; }
+sc status --json | jq -e --arg u "$OS_KEYSTONE_URL" '.[] | select(.name=="oth") | .cloud.project == "Default/demo"
+                     and (.cloud.auth_url | startswith($u | rtrimstr("/")))' > /dev/null \
+  || fail "status --json does not show oth's cloud"
+grow_until oth 1 60 || { cat "$T/oth.err" >&2; fail "oth did not come up without OS_CLOUD"; }
+nova_matches_state oth 10 || fail "oth: nova holds $(nova_names oth)"
+{ cat "$T/osconf/clouds.lab"; cloud_entry other "$OS_KEYSTONE_URL" | sed 's/project_name: demo/project_name: admin/'; } \
+  > "$T/osconf/clouds.yaml"
+rc=0; OS_CLOUD=lab sc scale-out --cluster oth > /dev/null 2> "$T/oth.moved" || rc=$?
+[ "$rc" = 78 ] || fail "scale-out on a moved cloud exited $rc, not 78"
+grep -q "cluster 'oth' was created on cloud 'other'.*project 'Default/admin'" "$T/oth.moved" \
+  || fail "no clear message for a moved cloud: $(cat "$T/oth.moved")"
+cp "$T/osconf/clouds.lab" "$T/osconf/clouds.yaml"
+for cmd in "scale-in --cluster oth" "gc" "delete-cluster oth"; do
+  rc=0; sc $cmd > /dev/null 2> "$T/oth.gone" || rc=$?
+  [ "$rc" = 78 ] || fail "$cmd with cloud 'other' gone exited $rc, not 78"
+  grep -q "cluster 'oth' was created on cloud 'other': no cloud 'other'" "$T/oth.gone" \
+    || fail "$cmd: no clear message for a cloud gone: $(cat "$T/oth.gone")"
+done
+[ "$(cluster_status oth)" = active ] || fail "oth is $(cluster_status oth) after its cloud went"
+[ -n "$(nova_names oth)" ] || fail "oth's server went while its cloud was gone"
+{ cat "$T/osconf/clouds.lab"; cloud_entry other "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
+delete_and_wait oth "$T/oth.del"
+cp "$T/osconf/clouds.lab" "$T/osconf/clouds.yaml"
+pass "oth keeps cloud 'other' without OS_CLOUD; a moved or gone cloud is exit 78 for it, nothing acted on"
 
 # 7. Chef on OpenStack: cluster cafe with the chef bootstrapper and the chef-search balancer
 # against goiardi. Nova's servers get the Chef bootstrap as user data (the client key of their

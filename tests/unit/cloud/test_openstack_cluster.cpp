@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -256,4 +259,107 @@ TEST_CASE("a server stuck in BUILD past the boot timeout, or in ERROR, fails its
   REQUIRE(e.advance(c, stuck));
   CHECK(stuck.state == state::InstanceState::error);
   CHECK(stuck.error == "server stuck in BUILD past the boot timeout");
+}
+
+namespace {
+
+// A transport that must not be used: pinning a cloud sends nothing.
+class NoTransport final : public http::HttpTransport
+{
+public:
+  core::Result<http::HttpResponse> send(const http::HttpRequest&) override
+  {
+    FAIL("pinning a cloud sent a request");
+    return core::fail(core::ErrorKind::internal, "unreachable");
+  }
+  std::vector<core::Result<http::HttpResponse>> send_all(const std::vector<http::HttpRequest>&,
+                                                         int) override
+  {
+    FAIL("pinning a cloud sent requests");
+    return {};
+  }
+};
+
+// Set environment variable `name` to `value` (unset when empty) for one scope.
+struct ScopedEnv
+{
+  std::string name;
+  std::optional<std::string> old;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n))
+  {
+    if (const char* v = std::getenv(name.c_str())) {
+      old = v;
+    }
+    value.empty() ? unsetenv(name.c_str()) : setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() { old ? setenv(name.c_str(), old->c_str(), 1) : unsetenv(name.c_str()); }
+};
+
+std::string cloud_entry(const std::string& name, const std::string& project)
+{
+  return "  " + name + ":\n    auth:\n      auth_url: http://keystone:5000/\n"
+         + "      username: demo\n      password: pw\n      project_name: " + project + "\n";
+}
+
+} // namespace
+
+TEST_CASE("a cluster keeps the cloud it was created on, or acts on none", "[openstack]")
+{
+  state_test::TempDir dir;
+  state_test::FixedClock clock;
+  NoTransport http;
+  FakeNova local;
+  core::Config config;
+  const auto yaml = dir.path / "clouds.yaml";
+  auto write = [&](const std::string& body) {
+    std::ofstream(yaml) << "clouds:\n" << cloud_entry("lab", "demo") << body;
+  };
+  write(cloud_entry("other", "demo"));
+  ScopedEnv file("OS_CLIENT_CONFIG_FILE", yaml.string());
+  ScopedEnv url("OS_AUTH_URL", "");
+  cloud::CloudPin pin;
+  {
+    ScopedEnv os_cloud("OS_CLOUD", "other");
+    cloud::OpenStackDrivers at_create(http, clock, config, dir.path.string(), local);
+    auto made = at_create.pin("openstack");
+    REQUIRE(made);
+    pin = *made;
+  }
+  CHECK(pin.column == "openstack:other");
+  CHECK(pin.auth_url == "http://keystone:5000/v3");
+  CHECK(pin.project == "Default/demo");
+  SECTION("later runs use it whatever OS_CLOUD says")
+  {
+    ScopedEnv os_cloud("OS_CLOUD", "lab");
+    cloud::OpenStackDrivers later(http, clock, config, dir.path.string(), local);
+    CHECK(later.check_pin("shop", pin));
+  }
+  SECTION("a cloud gone from clouds.yaml is a config error naming the cluster")
+  {
+    write("");
+    cloud::OpenStackDrivers later(http, clock, config, dir.path.string(), local);
+    const auto checked = later.check_pin("shop", pin);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().kind == core::ErrorKind::config);
+    CHECK_THAT(checked.error().message,
+               Catch::StartsWith("cluster 'shop' was created on cloud 'other': no cloud 'other'"));
+  }
+  SECTION("a cloud that now names another project is a config error")
+  {
+    write(cloud_entry("other", "admin"));
+    cloud::OpenStackDrivers later(http, clock, config, dir.path.string(), local);
+    const auto checked = later.check_pin("shop", pin);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().kind == core::ErrorKind::config);
+    CHECK_THAT(checked.error().message, Catch::Contains("project 'Default/admin'"));
+  }
+  SECTION("a cluster made from the OS_* variables is not moved by a later OS_CLOUD")
+  {
+    cloud::CloudPin from_env{"openstack", "http://elsewhere:5000/v3", "Default/demo"};
+    ScopedEnv os_cloud("OS_CLOUD", "lab");
+    cloud::OpenStackDrivers later(http, clock, config, dir.path.string(), local);
+    const auto checked = later.check_pin("shop", from_env);
+    REQUIRE_FALSE(checked);
+    CHECK_THAT(checked.error().message, Catch::Contains("Keystone 'http://keystone:5000/v3'"));
+  }
 }

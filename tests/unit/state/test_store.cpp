@@ -328,3 +328,71 @@ TEST_CASE("a sample keeps why it has no value; an unknown reason is a state erro
   REQUIRE_FALSE(bad);
   CHECK(bad.error().kind == core::ErrorKind::state);
 }
+
+namespace {
+
+// Make `path` a state file at schema 6 (before sql/0007) holding cluster "shop" (id 1) with an
+// instance and a decision.
+void make_schema_6(const fs::path& path)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  for (const auto& m : state::migrations()) {
+    if (m.version <= 6) {
+      REQUIRE(sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+  }
+  const char* rows =
+    "PRAGMA user_version = 6;"
+    "INSERT INTO clusters (id, name, provider, bootstrapper, balancer, metrics, policy, desired,"
+    " status, created_at) VALUES (1, 'shop', 'openstack:lab', 'local', 'nginx', 'sensu', '{}',"
+    " 2, 'active', 5);"
+    "INSERT INTO instances (cluster_id, role, serial, name, state, created_at, state_since)"
+    " VALUES (1, 'web', 1, 'shop-web-1', 'in_service', 5, 5);"
+    "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, reason, inputs, status)"
+    " VALUES (1, 5, 'scale_out', 1, 2, 'manual', '{}', 'done');";
+  REQUIRE(sqlite3_exec(db, rows, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+} // namespace
+
+TEST_CASE("migration 7 keeps clusters, instances and decisions, and records no cloud for them",
+          "[state]")
+{
+  TempDir dir;
+  FixedClock clock;
+  const auto path = dir.path / "v6.db";
+  make_schema_6(path);
+  auto store = state::Store::open(path.string(), clock);
+  REQUIRE(store);
+  CHECK(*state::schema_version(store->db()) == state::latest_schema_version());
+  auto shop = store->find_cluster("shop");
+  REQUIRE(shop);
+  REQUIRE(*shop);
+  CHECK((*shop)->provider == "openstack:lab");
+  CHECK((*shop)->desired == 2);
+  CHECK((*shop)->cloud_auth_url.empty());
+  CHECK((*shop)->cloud_project.empty());
+  auto instances = store->instances((*shop)->id);
+  REQUIRE(instances);
+  REQUIRE(instances->size() == 1);
+  CHECK(instances->front().name == "shop-web-1");
+  auto decisions = store->decisions((*shop)->id, 10);
+  REQUIRE(decisions);
+  REQUIRE(decisions->size() == 1);
+  CHECK(decisions->front().status == state::DecisionStatus::done);
+  // A new cluster keeps its cloud.
+  state::Cluster c;
+  c.name = "cafe";
+  c.provider = "openstack:other";
+  c.policy = "{}";
+  c.cloud_auth_url = "http://keystone:5000/v3";
+  c.cloud_project = "Default/demo";
+  REQUIRE(store->insert_cluster(c));
+  auto cafe = store->find_cluster("cafe");
+  REQUIRE(cafe);
+  REQUIRE(*cafe);
+  CHECK((*cafe)->cloud_auth_url == "http://keystone:5000/v3");
+  CHECK((*cafe)->cloud_project == "Default/demo");
+}

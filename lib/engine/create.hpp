@@ -1,0 +1,23 @@
+// How a create-cluster run that fails part way ends: the cluster is 'failed', never left
+// 'creating' with its LB running; what the run made is removed, or kept for the operator
+// (--keep-failed).
+#pragma once
+
+#include "engine/engine.hpp"
+
+namespace engine {
+
+enum class KeepFailed { no, yes };
+
+// Return true if create-cluster may carry on with `existing` (one left creating by a run that
+// died, or failed): it is made again from what it holds.
+bool resumable(const state::Cluster& existing);
+
+// End the creation of `cluster` that failed with `why`: unless `keep`, delete its instances
+// (the LB and web servers) and retire its bootstrapper setup; mark it failed either way.
+// Return the error create-cluster exits with: upstream_transient (75), naming `why` and what
+// was removed or kept.
+core::Error fail_creation(state::Store& store, Engine& engine, cm::Bootstrapper& bootstrapper,
+                          state::Cluster& cluster, const core::Error& why, KeepFailed keep);
+
+} // namespace engine

@@ -1,0 +1,57 @@
+#include "engine/manual.hpp"
+
+#include "core/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace engine {
+
+core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
+                               const ByHand& by_hand, const MakeEngine& make, const Act& act)
+{
+  const int from = cluster.desired;
+  TRY_ASSIGN(const auto before, store.instances(cluster.id, true));
+  std::map<std::int64_t, state::InstanceState> was;
+  for (const auto& i : before) {
+    was[i.id] = i.state;
+  }
+  auto engine = make();
+  cluster.desired = by_hand.to;
+  auto done = engine ? act(*engine) : core::Result<void>(tl::make_unexpected(engine.error()));
+  state::DecisionRow row;
+  row.cluster_id = cluster.id;
+  row.ts = store.now();
+  row.action = by_hand.action;
+  row.from_size = from;
+  row.to_size = by_hand.to;
+  row.reason = "manual";
+  row.inputs = "{}";
+  row.done_at = row.ts;
+  if (done) {
+    row.status = state::DecisionStatus::done;
+    TRY(store.set_desired(cluster.id, by_hand.to));
+    TRY(store.supersede_pending(cluster.id));
+    TRY(store.insert_decision(row));
+    return {};
+  }
+  cluster.desired = from;
+  row.status = state::DecisionStatus::failed;
+  row.error = done.error().message;
+  spdlog::error("manual.failed cluster={} action={} from={} to={} error={}", cluster.name,
+                policy::to_string(by_hand.action), from, by_hand.to,
+                core::log_quote(row.error));
+  if (engine) {
+    // What cannot be undone now (a server that will not delete) is left to later runs; the
+    // run's own error is the one reported.
+    if (auto back = engine->take_back(cluster, was); !back) {
+      spdlog::error("manual.take_back_failed cluster={} error={}", cluster.name,
+                    core::log_quote(back.error().message));
+    }
+  }
+  TRY(store.insert_decision(row));
+  return done;
+}
+
+} // namespace engine

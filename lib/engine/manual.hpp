@@ -1,0 +1,31 @@
+// A size given by hand (scale-out or scale-in --to): carried out first, and stored only once
+// the run has succeeded. A run that fails leaves a decision 'failed' with its error and nothing
+// else: the desired size stays, the web instances it requested are taken back, and those it
+// began to drain go back into service.
+#pragma once
+
+#include "engine/engine.hpp"
+
+#include <functional>
+
+namespace engine {
+
+// The size given by hand.
+struct ByHand
+{
+  state::DecisionAction action = state::DecisionAction::scale_out;
+  int to = 0;
+};
+
+// Make the cluster's engine (env.engine_for), and carry out its size (reconcile).
+using MakeEngine = std::function<core::Result<Engine>()>;
+using Act = std::function<core::Result<void>(Engine&)>;
+
+// Carry out `by_hand` on `cluster`: act with `cluster.desired` set to its size. When `act`
+// succeeds store that size and a manual decision 'done' (superseding pending ones); when
+// making the engine or `act` fails, store a manual decision 'failed' with the error, undo
+// what the run did to the cluster's web instances (Engine::take_back) and return the error.
+core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
+                               const ByHand& by_hand, const MakeEngine& make, const Act& act);
+
+} // namespace engine
