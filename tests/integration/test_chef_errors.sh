@@ -56,11 +56,17 @@ grep -q "cannot reach chef server" "$T/err" || { cat "$T/err"; fail "server down
 [ $ms -ge 3000 ] && [ $ms -le 9000 ] || fail "down: took $ms ms, expected about the 4 s deadline"
 pass "server down: retried with backoff, exit 75 after $ms ms"
 
-# Back up (same data): the next run finishes the scale-out.
+# The failed manual --to changed nothing durable but a failed decision (issue 13).
+[ "$(sqlite3 "$DB" "SELECT desired FROM clusters WHERE name='shop'")" = 1 ] \
+  || fail "the failed scale-out --to 2 stored desired $(sqlite3 "$DB" "SELECT desired FROM clusters WHERE name='shop'")"
+[ "$(sqlite3 "$DB" "SELECT status FROM decisions ORDER BY id DESC LIMIT 1")" = failed ] \
+  || fail "the failed scale-out --to 2 left no failed decision"
+# Back up (same data): the command run again finishes the scale-out.
 goiardi_start "$T/goiardi"
-sc scale-out --cluster shop > /dev/null 2>&1 || true
-sc scale-out --cluster shop > /dev/null
-[ "$(chef_search shop)" = "shop-web-1 shop-web-2" ] || fail "scale-out not finished after the server came back: $(chef_search shop)"
+sc scale-out --cluster shop --to 2 > /dev/null
+serving=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role='web' AND state='in_service' ORDER BY name" | tr '\n' ' ')
+[ "$(echo $serving | wc -w)" = 2 ] || fail "scale-out --to 2 after the server came back: in service $serving"
+[ "$(chef_search shop) " = "$serving" ] || fail "scale-out not finished after the server came back: $(chef_search shop)"
 pass "server back: the next run finishes"
 
 # The server hung (stopped): each request times out; exit 75 within the deadline.

@@ -24,9 +24,11 @@ curl -fsS "http://$(lb_address shop)/" | grep -q "sclman web instance shop-web-1
   || fail "LB stopped serving after a refused config"
 pass "refused config: upstream.conf kept, error logged with the cluster, LB still serves"
 
-# Once the config is fixed, the next run applies the list.
+# The failed manual --to stored nothing but a failed decision (issue 13); once the config is
+# fixed, the command run again applies the list.
+[ "$(sqlite3 "$DB" "SELECT desired FROM clusters WHERE name='shop'")" = 1 ] || fail "the failed --to 2 was stored"
 sed -i '/this_is_not_a_directive;/d' "$CONF/nginx.conf"
-sc scale-out --cluster shop > /dev/null 2> "$T/err" || { cat "$T/err"; fail "scale-out after the fix"; }
+sc scale-out --cluster shop --to 2 > /dev/null 2> "$T/err" || { cat "$T/err"; fail "scale-out after the fix"; }
 [ "$(awk '$1=="server"' "$CONF/upstream.conf" | wc -l)" = 2 ] || { cat "$CONF/upstream.conf"; fail "fixed config not applied"; }
 pass "fixed config applied on the next run"
 sc delete-cluster shop > /dev/null
