@@ -44,7 +44,16 @@ if [ -n "${SCLMAN_OS_REUSE:-}" ]; then
   OS_BRINGUP_SECONDS=reused
 else
   openstack_install_or_skip "$T/install.log" "the OpenStack tests"
-  openstack_start "$T/os" || fail "the OpenStack services did not come up"
+  # The services are Debian's, not what this test judges: a bring-up that fails (once seen here
+  # with four tests sharing two cores: no probe server reached ACTIVE in 180 s) is stopped and
+  # tried once more from scratch, saying so.
+  if ! openstack_start "$T/os"; then
+    echo "openstack: the services did not come up; stopping them and starting once more" >&2
+    openstack_stop
+    OS_PIDS=()
+    mv "$T/os" "$T/os.failed"
+    openstack_start "$T/os" || fail "the OpenStack services did not come up, twice"
+  fi
   OS_NOVA_API_LOG=$T/os/log/nova-api.log
 fi
 echo "openstack: bring-up took ${OS_BRINGUP_SECONDS} s"
@@ -92,7 +101,7 @@ metric = load1
 [OPENSTACK]
 network = sclnet
 stand_in = yes
-orphan_grace = 15
+orphan_grace = 30
 request_timeout_ms = 60000
 EOT
 
@@ -228,18 +237,19 @@ curl -fsS "http://$LB/" > /dev/null || fail "the LB does not serve after the rep
 pass "deleted $VICTIM behind sclman's back: noticed, replaced; nova holds $(nova_names shop)"
 
 # 4. gc deletes an orphan with sclman's tags after the grace period, never an untagged server.
-$API create shop-web-99 sclman sclman:cluster=shop sclman:role=web > /dev/null
 # A second server with the name of a live instance (what a create sent twice would leave).
 TWIN=$(state_names shop | cut -d' ' -f1)
 TWIN_ID=$(sqlite3 "$DB" "SELECT cloud_id FROM instances WHERE name='$TWIN'")
 $API create "$TWIN" sclman sclman:cluster=shop sclman:role=web > /dev/null
 $API create bystander > /dev/null
+# The orphan last, so that it is the youngest: on a busy machine a create takes seconds.
 born=$SECONDS
+$API create shop-web-99 sclman sclman:cluster=shop sclman:role=web > /dev/null
 sc gc > "$T/gc1.out" 2> "$T/gc1.err" || true
 grep -q "gc.orphan_in_grace cluster=shop server=shop-web-99" "$T/gc1.err" \
   || { cat "$T/gc1.err" >&2; fail "gc did not see the orphan in its grace period"; }
 case " $(nova_names shop) " in *" shop-web-99 "*) ;; *) fail "gc deleted within the grace period: $(nova_names shop)";; esac
-while [ $((SECONDS - born)) -le 16 ]; do sleep 1; done
+while [ $((SECONDS - born)) -le 31 ]; do sleep 1; done
 sc gc > "$T/gc2.out" 2> "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc failed"; }
 grep -q "gc.orphan_server cluster=shop server=shop-web-99" "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc did not delete the orphan"; }
 grep -q "gc.orphan_server cluster=shop server=$TWIN " "$T/gc2.err" || { cat "$T/gc2.err" >&2; fail "gc did not delete the second $TWIN"; }

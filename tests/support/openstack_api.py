@@ -224,6 +224,7 @@ def probe(url):
             finally:
                 sys.stdout = stdout
         status = 'BUILD'
+        found = []
         while status == 'BUILD' and time.time() < deadline:
             time.sleep(1)
             found = [v for v in s.get(nova + '/servers/detail?name=%5Esclman-probe%24',
@@ -232,6 +233,8 @@ def probe(url):
         delete(url, 'sclman-probe')
         if status == 'ACTIVE':
             return
+        fault = found[0].get('fault', {}).get('message', '') if found else ''
+        print('probe: server %s %s' % (status, fault), file=sys.stderr)
         time.sleep(2)
     sys.exit('no server reached ACTIVE')
 
