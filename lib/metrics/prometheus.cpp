@@ -226,15 +226,6 @@ http::HttpRequest PrometheusSource::request_for(const std::string& query) const
 
 std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>& instances)
 {
-  auto all_fail = [&](const core::Error& why) {
-    std::vector<Reading> out(instances.size());
-    for (size_t k = 0; k < instances.size(); ++k) {
-      out[k].instance = instances[k].name;
-      out[k].error = why.message;
-      out[k].error_kind = why.kind;
-    }
-    return out;
-  };
   if (instances.empty()) {
     return {};
   }
@@ -253,12 +244,12 @@ std::vector<Reading> PrometheusSource::poll(const std::vector<core::InstanceRef>
   auto series = read_with_retry(
     m_transport, request(), m_deadline, *m_clock, "prometheus", parse_for("query"));
   if (!series) {
-    return all_fail(series.error());
+    return all_failed(instances, series.error());
   }
   auto times = read_with_retry(
     m_transport, time_request(), m_deadline, *m_clock, "prometheus", parse_for("time_query"));
   if (!times) {
-    return all_fail(times.error());
+    return all_failed(instances, times.error());
   }
   // timestamp() of a computed expression answers the evaluation time, which would make every
   // sample look fresh however old its data: such times date nothing, and the samples count as

@@ -311,22 +311,6 @@ CheckParse check_parse_from(const SensuConfig& config)
   return p;
 }
 
-namespace {
-
-std::vector<Reading> all_fail(const std::vector<core::InstanceRef>& instances,
-                              const core::Error& why)
-{
-  std::vector<Reading> out(instances.size());
-  for (size_t k = 0; k < instances.size(); ++k) {
-    out[k].instance = instances[k].name;
-    out[k].error = why.message;
-    out[k].error_kind = why.kind;
-  }
-  return out;
-}
-
-} // namespace
-
 SensuSource::SensuSource(http::HttpTransport& transport, const SensuConfig& config)
   : m_transport(transport),
     m_config(config),
@@ -393,7 +377,7 @@ std::vector<Reading> SensuSource::poll(const std::vector<core::InstanceRef>& ins
   }
   auto results = fetch();
   if (!results) {
-    return all_fail(instances, results.error());
+    return all_failed(instances, results.error());
   }
   return readings_from_checks(instances, *results, m_match, m_parse, m_config.check);
 }
@@ -458,7 +442,7 @@ std::vector<Reading> SensuGoSource::poll(const std::vector<core::InstanceRef>& i
   }
   auto results = fetch();
   if (!results) {
-    return all_fail(instances, results.error());
+    return all_failed(instances, results.error());
   }
   return readings_from_checks(instances, *results, m_match, m_parse, m_sensu.check);
 }

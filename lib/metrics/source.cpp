@@ -44,6 +44,18 @@ std::optional<std::string> address_key(std::string_view text, MatchBy by)
   return std::string(text);
 }
 
+std::vector<Reading> all_failed(const std::vector<core::InstanceRef>& instances,
+                                const core::Error& why)
+{
+  std::vector<Reading> out(instances.size());
+  for (size_t k = 0; k < instances.size(); ++k) {
+    out[k].instance = instances[k].name;
+    out[k].error = why.message;
+    out[k].error_kind = why.kind;
+  }
+  return out;
+}
+
 std::string instance_key(const core::InstanceRef& instance, MatchBy by)
 {
   return by == MatchBy::name ? instance.name : address_key(instance.address, by).value_or("");

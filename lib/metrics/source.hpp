@@ -82,6 +82,11 @@ std::unordered_map<std::string, long> index_by_key(const std::vector<std::string
                                                    MatchBy by,
                                                    std::string_view source);
 
+// Return one reading per instance, each without a value for the same reason `why` (a query or a
+// fetch that answers for every instance at once failed), keeping its kind.
+std::vector<Reading> all_failed(const std::vector<core::InstanceRef>& instances,
+                                const core::Error& why);
+
 // Return the per-second rate between two counter readings; a counter that went down was reset
 // (the process restarted, or it wrapped) and counts from zero, as Prometheus' rate() does.
 // Nothing if dt <= 0 or a counter is negative.
