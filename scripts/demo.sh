@@ -67,7 +67,7 @@ say "the LB at http://$LB/ answers:"
 curl -fsS "http://$LB/"
 
 say "load: 1500 requests per second at the LB, one connection per request (high mark: 150 per instance)"
-"$LOADGEN" --url "http://$LB/" --concurrency 6 --rate 1500 --duration 120 > "$D/load.json" &
+"$LOADGEN" --url "http://$LB/" --concurrency 6 --rate 1500 --duration 900 > "$D/load.json" &
 load_pid=$!
 start=$(date +%s)
 while :; do
@@ -76,10 +76,10 @@ while :; do
   tick "$now"
   size=$("$S" status demo --json | jq '.[0].size')
   if [ "$size" -ge 4 ]; then break; fi
-  if [ "$now" -ge 90 ]; then echo "did not grow to 4 within 90 s"; exit 1; fi
+  if [ "$now" -ge 240 ]; then echo "did not grow to 4 within 240 s"; exit 1; fi
 done
 sleep 3
-kill -INT "$load_pid"; wait "$load_pid" || true; load_pid=""
+kill -INT "$load_pid" 2>/dev/null || true; wait "$load_pid" || true; load_pid=""
 say "load stopped: $(jq -c '{requests, ok, non_200, errors, by_instance}' "$D/load.json")"
 
 say "no load: the cluster shrinks back to its minimum of 2"
@@ -93,7 +93,7 @@ while :; do
      [ "$(jq '[.[0].instances[] | select(.state=="draining" or .state=="deleting")] | length' <<< "$st")" = 0 ]; then
     break
   fi
-  if [ "$now" -ge 120 ]; then echo "did not shrink within 120 s"; exit 1; fi
+  if [ "$now" -ge 240 ]; then echo "did not shrink within 240 s"; exit 1; fi
 done
 
 say "status"

@@ -63,7 +63,7 @@ minute() {
 }
 /usr/bin/sclman create-cluster pkgdemo --web 2 --min 2 --max 3 > /dev/null 2>&1
 LB=$(/usr/bin/sclman status pkgdemo --json --config /etc/sclman/sclman.conf | jq -r '.[0].lb_address')
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1000 --duration 40 > "$T/load.json" &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1000 --duration 900 > "$T/load.json" &
 LOADGEN_PIDS+=($!)
 size() { /usr/bin/sclman status pkgdemo --json | jq '.[0].size'; }
 for k in $(seq 1 25); do minute; [ "$(size)" = 3 ] && break; sleep 1; done

@@ -11,7 +11,7 @@ mkdir -p "$ARTIFACTS"
 
 sc create-cluster shop --web 2 --min 2 --max 3 > /dev/null
 LB=$(lb_address shop)
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1000 --duration 30 > /dev/null &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1000 --duration 900 > /dev/null &
 LOADGEN_PIDS+=($!)
 for k in $(seq 1 20); do
   chain

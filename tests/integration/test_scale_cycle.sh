@@ -12,7 +12,7 @@ curl -fsS "http://$LB/" | grep "sclman web instance shop-web-" > /dev/null || fa
 pass "created shop with 2 web instances behind $LB"
 
 # Phase 1: high load (about 600 req/s per instance against a high mark of 150).
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1200 --duration 60 > "$T/load1.json" &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1200 --duration 900 > "$T/load1.json" &
 LOADGEN_PIDS+=($!)
 grown=0
 for tick in $(seq 1 30); do
@@ -44,7 +44,7 @@ cat "$T/load1.json"
 pass "no failed request while growing ($(jq .requests "$T/load1.json") requests)"
 
 # Phase 2: light load (30 req/s in all: 10 to 15 per instance, under the low mark of 20), through scale-in and drain.
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 2 --rate 30 --duration 90 > "$T/load2.json" &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 2 --rate 30 --duration 900 > "$T/load2.json" &
 LOADGEN_PIDS+=($!)
 shrunk=0
 for tick in $(seq 1 40); do

@@ -32,7 +32,7 @@ pass "the policy is stored, bounds kept, changes listed"
 
 # The next decide uses it: one poll at ~300 req/s against a target of 50 scales out by the HPA
 # rule (the threshold rule would still wait for a second poll above its high mark).
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 300 --duration 30 > "$T/load.json" &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 300 --duration 300 > "$T/load.json" &
 LOADGEN_PIDS+=($!)
 sleep 1
 sc poll-load > /dev/null || true

@@ -17,7 +17,7 @@ grep -q "no decisions yet" "$T/why0" || fail "why on a cluster without decisions
 [ "$(sc why shop --json | jq length)" = 0 ] || fail "why --json without decisions is not []"
 
 # The first poll has no rate yet (a counter needs two reads): the sample is missing.
-"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 600 --duration 60 > "$T/load.json" &
+"$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 600 --duration 300 > "$T/load.json" &
 LOADGEN_PIDS+=($!)
 sleep 1
 sc poll-load > /dev/null || true
