@@ -3,18 +3,20 @@
 // lib/core/, which reach drivers only through the registry.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
 TEST_CASE("cmd/ and lib/core/ name no vendor")
 {
   const fs::path root = SCLMAN_SOURCE_DIR;
-  const std::regex vendor("openstack|nova|chef|sensu|prometheus|nginx|stub_status",
-                          std::regex::icase);
+  const std::vector<std::string> vendors = {"openstack", "nova", "chef", "sensu", "prometheus",
+                                            "nginx", "stub_status"};
   int files = 0;
   for (const char* dir : {"cmd", "lib/core"}) {
     for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
@@ -26,8 +28,16 @@ TEST_CASE("cmd/ and lib/core/ name no vendor")
       std::ifstream in(entry.path());
       std::string line;
       for (int n = 1; std::getline(in, line); ++n) {
-        INFO(rel << ":" << n << ": " << line);
-        CHECK(!std::regex_search(line, vendor));
+        // Case-insensitive, as a grep -i would be (a std::regex per line cost a third of a
+        // second under ASan).
+        std::string lower = line;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return char(std::tolower(c)); });
+        for (const auto& v : vendors) {
+          if (lower.find(v) != std::string::npos) {
+            FAIL_CHECK(rel << ":" << n << " names " << v << ": " << line);
+          }
+        }
       }
     }
   }

@@ -93,7 +93,7 @@ TEST_CASE("spans are the policy's history ranges, absolute, sorted and merged", 
 }
 
 TEST_CASE("the predictive policy decides the same on its spans as on its whole window",
-          "[engine]")
+          "[engine][scenario]")
 {
   TempDir dir;
   FixedClock clock;
@@ -141,7 +141,7 @@ TEST_CASE("the predictive policy decides the same on its spans as on its whole w
 }
 
 TEST_CASE("decide on the state file makes the decision simulate made from the same history",
-          "[engine]")
+          "[engine][scenario]")
 {
   std::vector<double> rates;
   for (int i = 0; i < 400; ++i) {

@@ -169,7 +169,7 @@ TEST_CASE("the oracle is supply equal to demand", "[simulate]")
   CHECK(r.oracle_minutes == 7);
 }
 
-TEST_CASE("simulate and decide give the same decision for the same history", "[simulate]")
+TEST_CASE("simulate and decide give the same decision for the same history", "[simulate][scenario]")
 {
   std::vector<double> rates;
   for (int i = 0; i < 600; ++i) {
@@ -224,7 +224,7 @@ TEST_CASE("policy arguments are presets or JSON", "[simulate]")
   CHECK(p.error().kind == core::ErrorKind::usage);
 }
 
-TEST_CASE("predictive keeps under-provisioning rare on a daily pattern", "[simulate]")
+TEST_CASE("predictive keeps under-provisioning rare on a daily pattern", "[simulate][scenario]")
 {
   // Three days of a smooth daily cycle with a steep morning ramp, one-minute ticks.
   std::vector<double> rates;

@@ -247,7 +247,7 @@ TEST_CASE("pending intents of a dead run are marked interrupted", "[state]")
 }
 
 TEST_CASE("read-then-write store calls do not fail as busy when processes write at once",
-          "[state]")
+          "[state][scenario]")
 {
   // A statement that has returned a row holds a read snapshot; a write on the same connection
   // then has to upgrade it, and SQLite answers SQLITE_BUSY at once (no busy handler) when another
