@@ -23,7 +23,6 @@ struct Options
   int web = 0;
   std::optional<int> min;
   std::optional<int> max;
-  std::optional<int> lb_port;
   std::optional<int> sensitivity;
   std::optional<double> high;
   std::optional<double> low;
@@ -86,7 +85,6 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.name = o.name;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
-    cluster.lb_port = o.lb_port;
     cluster.status = state::ClusterStatus::creating;
   }
   // What the instances share (the bootstrapper's per-cluster setup) before any row.
@@ -134,8 +132,9 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--web", o->web, "Web instances to start with")->required();
   sub->add_option("--min", o->min, "Never fewer web instances (default: --web)");
   sub->add_option("--max", o->max, "Never more web instances (default: [MANAGER] man_max)");
-  sub->add_option("--lb-port", o->lb_port, "Port of the local LB (default: a free one)")
+  sub->add_option("--lb-port", o->drivers.lb_port, "Port of the local LB (default: a free one)")
     ->check(CLI::Range(1, 65535));
+  sub->add_flag("--allow-wildcard", o->drivers.allow_wildcard, "--listen may be 0.0.0.0 or ::");
   sub->add_option("--sensitivity", o->sensitivity, "Consecutive polls before acting");
   sub->add_option("--high", o->high, "Per-instance load above which a poll is high");
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");

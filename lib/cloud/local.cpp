@@ -49,8 +49,8 @@ std::optional<Tags> read_tags(const fs::path& dir)
       return std::nullopt;  // no role sclman knows: not an instance of its
     }
     s.role = *role;
-    // The tag file may have been edited: its port is parsed, never copied into an address.
-    auto endpoint = local::recorded_endpoint(j.at("port"), (dir / k_tag_file).string());
+    // The tag file may have been edited: its address and port are parsed, never copied.
+    auto endpoint = local::recorded_listen(j, (dir / k_tag_file).string());
     if (endpoint) {
       s.address = *endpoint;
       s.status = ServerStatus::active;
@@ -112,13 +112,16 @@ core::Result<Server> LocalProvider::create(const ServerSpec& spec)
   if (port == 0) {
     TRY_ASSIGN(port, local::free_port());
   }
-  const nlohmann::json tags = {
+  nlohmann::json tags = {
     {"name", spec.name},
     {"sclman:cluster", spec.cluster},
     {"sclman:role", core::to_string(spec.role)},
     {"port", port},
     {"sclman:state", m_owner},
   };
+  if (spec.listen) {
+    tags["address"] = spec.listen->to_string();
+  }
   TRY(core::write_file_atomic((dir / k_tag_file).string(), tags.dump() + "\n"));
   spdlog::info("local.server_created server={} port={}", spec.name, port);
   return read_tags(dir)->server;

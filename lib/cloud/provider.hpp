@@ -23,6 +23,7 @@ struct ServerSpec
   std::string network;
   std::string user_data;
   int port = 0;  // local provider: the port to listen on, 0 for a free one
+  std::optional<core::IpAddress> listen;  // local provider: the address, nothing for 127.0.0.1
 };
 
 enum class ServerStatus { building, active, error };

@@ -46,7 +46,6 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
     return true;
   }
   TRY_ASSIGN(const auto endpoint, instance_endpoint(instance));
-  const int port = endpoint.port();
   TRY(nginx.make_dirs());
   std::string conf;
   if (instance.role == core::Role::lb) {
@@ -54,9 +53,9 @@ core::Result<bool> LocalBootstrapper::bootstrap(const core::InstanceRef& instanc
     if (!std::filesystem::exists(upstream)) {
       TRY(core::write_file_atomic(upstream, local::render_upstream({})));
     }
-    conf = local::render_lb_config(instance.name, port, m_worker_connections);
+    conf = local::render_lb_config(instance.name, endpoint, m_worker_connections);
   } else {
-    conf = local::render_web_config(instance.name, port, m_worker_connections);
+    conf = local::render_web_config(instance.name, endpoint, m_worker_connections);
   }
   TRY(core::write_file_atomic(nginx.conf_path(), conf));
   TRY(nginx.test(nginx.conf_path()));

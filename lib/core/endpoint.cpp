@@ -124,6 +124,11 @@ Result<IpAddress> IpAddress::parse(std::string_view text)
   return out;
 }
 
+bool IpAddress::is_any() const
+{
+  return std::all_of(m_bytes.begin(), m_bytes.end(), [](unsigned char b) { return b == 0; });
+}
+
 Result<IpAddress> IpAddress::parse_host(std::string_view text)
 {
   if (text.size() > k_max_text) {

@@ -28,6 +28,8 @@ public:
   static Result<IpAddress> parse_host(std::string_view text);
 
   Family family() const { return m_family; }
+  // Return true for the wildcard (0.0.0.0 or ::): a listen address meaning every interface.
+  bool is_any() const;
   // Return the address formatted from the parsed bytes ("10.0.0.5", "fd00::1").
   std::string to_string() const;
 

@@ -227,6 +227,9 @@ std::string option_help(const std::string& option)
   if (option == "--network") {
     return "OpenStack: network name or id (default: [OPENSTACK] network)";
   }
+  if (option == "--listen") {
+    return "LB on this host: ADDR:PORT it listens on (default: 127.0.0.1, local provider only)";
+  }
   return {};
 }
 
@@ -238,9 +241,69 @@ const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_o
     {"--balancer", &C::balancer}, {"--metrics", &C::metrics},
     {"--os-cloud", &C::os_cloud}, {"--flavor", &C::flavor},
     {"--image", &C::image},       {"--network", &C::network},
+    {"--listen", &C::listen},
   };
   return options;
 }
+
+bool lb_on_this_host(const std::string& name)
+{
+  return name == "nginx" || name == "chef-search";
+}
+
+namespace {
+
+// Set the address and port `cluster`'s LB listens on from create-cluster's --listen, --lb-port
+// and --allow-wildcard. 127.0.0.1, the default, is reached from this host alone: only the local
+// provider's clusters, all on this host, get it without asking.
+Result<void> set_listen(const DriverChoice& choice, const std::string& provider, Cluster& c)
+{
+  c.lb_port = choice.lb_port;
+  if (choice.listen.empty()) {
+    if (choice.allow_wildcard) {
+      return fail(ErrorKind::usage, "--allow-wildcard needs --listen");
+    }
+    if (provider != "local" && lb_on_this_host(c.balancer)) {
+      return fail(ErrorKind::usage,
+                  fmt::format("the LB of a cluster on {} is an nginx on this host (--balancer "
+                              "{}): --listen ADDR:PORT says where clients reach it "
+                              "(127.0.0.1:PORT for this host alone)",
+                              provider, c.balancer));
+    }
+    return {};
+  }
+  if (!lb_on_this_host(c.balancer)) {
+    return fail(ErrorKind::usage, fmt::format("--listen is for an LB on this host, not "
+                                              "--balancer {}", c.balancer));
+  }
+  std::optional<int> port;
+  std::optional<core::IpAddress> ip;
+  if (auto endpoint = core::Endpoint::parse(choice.listen)) {
+    ip = endpoint->address();
+    port = endpoint->port();
+  } else if (auto bare = core::IpAddress::parse(choice.listen)) {
+    ip = *bare;
+  } else {
+    return fail(ErrorKind::usage, fmt::format("--listen: {} (ADDR:PORT, [V6]:PORT or ADDR)",
+                                              endpoint.error().message));
+  }
+  if (port && choice.lb_port) {
+    return fail(ErrorKind::usage, "--listen ADDR:PORT and --lb-port both give the port");
+  }
+  if (ip->is_any() && !choice.allow_wildcard) {
+    return fail(ErrorKind::usage,
+                fmt::format("--listen {} is every address of this host: add --allow-wildcard "
+                            "if that is meant",
+                            ip->to_string()));
+  }
+  c.lb_listen = ip;
+  if (port) {
+    c.lb_port = port;
+  }
+  return {};
+}
+
+} // namespace
 
 Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choice)
 {
@@ -299,6 +362,7 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   c.flavor = choice.flavor.empty() ? config.manager.flavor : choice.flavor;
   c.image = choice.image.empty() ? config.manager.image : choice.image;
   c.network = choice.network;
+  TRY(set_listen(choice, p->name, c));
   return c;
 }
 

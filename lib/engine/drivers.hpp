@@ -115,7 +115,15 @@ struct DriverChoice
   std::string flavor;        // default man_flavor
   std::string image;         // default man_image
   std::string network;
+  // An LB on this host (lb_on_this_host): where it listens, "ADDR:PORT", "[V6]:PORT" or a bare
+  // address for a free port; default 127.0.0.1, for the local provider only.
+  std::string listen;
+  std::optional<int> lb_port;   // --lb-port: the port alone
+  bool allow_wildcard = false;  // --allow-wildcard: --listen may be 0.0.0.0 or ::
 };
+
+// Return true if the LB of balancer `name` is an nginx on this host (its address is --listen).
+bool lb_on_this_host(const std::string& name);
 
 // Return create-cluster's driver options and the DriverChoice field each sets.
 const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_options();

@@ -374,8 +374,9 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   spec.image = cluster.image;
   spec.network = cluster.network;
   spec.user_data = std::move(user_data);
-  if (i.role == Role::lb && cluster.lb_port) {
-    spec.port = *cluster.lb_port;
+  if (i.role == Role::lb) {
+    spec.port = cluster.lb_port.value_or(0);
+    spec.listen = cluster.lb_listen;
   }
   auto server = journaled(
     m_store, {cluster.name, i.name, "create_server"},

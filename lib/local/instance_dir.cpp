@@ -58,4 +58,24 @@ core::Result<core::Endpoint> recorded_endpoint(const nlohmann::json& port, std::
   return core::Endpoint::from_ip("127.0.0.1", value);
 }
 
+core::Result<core::Endpoint> recorded_listen(const nlohmann::json& record, std::string_view file)
+{
+  TRY_ASSIGN(const auto loopback, recorded_endpoint(record.at("port"), file));
+  const auto it = record.find("address");
+  if (it == record.end()) {
+    return loopback;
+  }
+  core::Result<core::IpAddress> ip =
+    core::fail(core::ErrorKind::usage, core::printable(it->dump()) + ": not a string");
+  if (it->is_string()) {
+    ip = core::IpAddress::parse(it->get_ref<const std::string&>());
+  }
+  if (!ip) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("'{}' records address {}", core::printable(file),
+                                  ip.error().message));
+  }
+  return core::Endpoint::from_ip(*ip, loopback.port());
+}
+
 } // namespace local

@@ -23,4 +23,9 @@ core::Result<std::string> instance_dir(const std::string& root, std::string_view
 // that is not an integer from 1 to 65535 is a state error naming the file.
 core::Result<core::Endpoint> recorded_endpoint(const nlohmann::json& port, std::string_view file);
 
+// Return the address recorded in `record` (its "address", absent for 127.0.0.1) with the port
+// `record` records, read back from `file` as recorded_endpoint() does; an address that is not
+// an IP literal is a state error naming the file.
+core::Result<core::Endpoint> recorded_listen(const nlohmann::json& record, std::string_view file);
+
 } // namespace local

@@ -161,6 +161,18 @@ std::vector<pid_t> accepting_workers(pid_t master)
   return out;
 }
 
+// The status page answers this host only: sclman connects from the loopback addresses, or,
+// to an LB listening elsewhere, from the address it connects to.
+std::string status_allow(const core::Endpoint& listen)
+{
+  std::string out = "      allow 127.0.0.1;\n      allow ::1;\n";
+  const auto ip = listen.ip();
+  if (!listen.address().is_any() && ip != "127.0.0.1" && ip != "::1") {
+    out += fmt::format("      allow {};\n", ip);
+  }
+  return out;
+}
+
 std::string with_slash(std::string prefix)
 {
   if (prefix.empty() || prefix.back() != '/') {
@@ -171,17 +183,18 @@ std::string with_slash(std::string prefix)
 
 } // namespace
 
-std::string render_web_config(const std::string& name, int port, int worker_connections)
+std::string render_web_config(const std::string& name, const core::Endpoint& listen,
+                              int worker_connections)
 {
   return main_block(worker_connections)
          + fmt::format("http {{\n"
                        "  access_log off;\n"
                        "{}"
                        "  server {{\n"
-                       "    listen 127.0.0.1:{};\n"
+                       "    listen {};\n"
                        "    location = {} {{\n"
                        "      stub_status;\n"
-                       "      allow 127.0.0.1;\n"
+                       "{}"
                        "      deny all;\n"
                        "    }}\n"
                        "    location / {{\n"
@@ -191,13 +204,15 @@ std::string render_web_config(const std::string& name, int port, int worker_conn
                        "  }}\n"
                        "}}\n",
                        k_temp_paths,
-                       port,
+                       listen.to_string(),
                        k_status_path,
+                       status_allow(listen),
                        name,
                        k_page_name_width);
 }
 
-std::string render_lb_config(const std::string& name, int port, int worker_connections)
+std::string render_lb_config(const std::string& name, const core::Endpoint& listen,
+                             int worker_connections)
 {
   return main_block(worker_connections)
          + fmt::format("http {{\n"
@@ -205,11 +220,11 @@ std::string render_lb_config(const std::string& name, int port, int worker_conne
                        "{}"
                        "  include upstream.conf;\n"
                        "  server {{\n"
-                       "    listen 127.0.0.1:{};\n"
+                       "    listen {};\n"
                        "    # LB {}\n"
                        "    location = {} {{\n"
                        "      stub_status;\n"
-                       "      allow 127.0.0.1;\n"
+                       "{}"
                        "      deny all;\n"
                        "    }}\n"
                        "    location / {{\n"
@@ -221,9 +236,10 @@ std::string render_lb_config(const std::string& name, int port, int worker_conne
                        "  }}\n"
                        "}}\n",
                        k_temp_paths,
-                       port,
+                       listen.to_string(),
                        name,
-                       k_status_path);
+                       k_status_path,
+                       status_allow(listen));
 }
 
 std::string render_upstream(const std::vector<core::Endpoint>& backends)

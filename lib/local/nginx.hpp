@@ -18,15 +18,18 @@ namespace local {
 // count a different instance as a failure.
 inline constexpr int k_page_name_width = 48;
 
-// The path where every instance's nginx (web and LB) serves stub_status, to 127.0.0.1 only.
+// The path where every instance's nginx (web and LB) serves stub_status, to this host only.
 inline constexpr std::string_view k_status_path = "/nginx_status";
 
-// Return the web instance's nginx.conf: a page naming the instance and stub_status at
-// k_status_path, readable from 127.0.0.1 only.
-std::string render_web_config(const std::string& name, int port, int worker_connections);
+// Return the web instance's nginx.conf, listening on `listen`: a page naming the instance and
+// stub_status at k_status_path, readable from this host only.
+std::string render_web_config(const std::string& name, const core::Endpoint& listen,
+                              int worker_connections);
 
-// Return the LB's nginx.conf: proxies to upstream `sclman_backends` from conf/upstream.conf.
-std::string render_lb_config(const std::string& name, int port, int worker_connections);
+// Return the LB's nginx.conf, listening on `listen` (create-cluster --listen): proxies to
+// upstream `sclman_backends` from conf/upstream.conf.
+std::string render_lb_config(const std::string& name, const core::Endpoint& listen,
+                             int worker_connections);
 
 // Return conf/upstream.conf for `backends`. Only parsed endpoints can be rendered: a value from
 // outside reaches the LB's config through core::Endpoint's parser or not at all.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/endpoint.hpp"
 #include "core/role.hpp"
 #include "policy/policy.hpp"
 
@@ -79,7 +80,10 @@ struct Cluster
   std::string network;
   std::string policy;  // JSON
   int desired = 0;
-  std::optional<int> lb_port;
+  std::optional<int> lb_port;  // 1-65535 when set
+  // The address the LB on this host listens on (create-cluster --listen, sql/0008); nothing
+  // for 127.0.0.1.
+  std::optional<core::IpAddress> lb_listen;
   ClusterStatus status = ClusterStatus::active;
   int failures = 0;
   Millis created_at = 0;

@@ -115,6 +115,11 @@ Result<Cluster> read_cluster(const Stmt& s)
   c.policy = s.column_text(9);
   c.desired = static_cast<int>(s.column_int(10));
   if (auto p = s.column_opt_int(11)) {
+    if (*p < 1 || *p > 65535) {
+      return fail(ErrorKind::state, fmt::format("table 'clusters' row {} has lb_port {}, not "
+                                                "an integer from 1 to 65535",
+                                                c.id, *p));
+    }
     c.lb_port = static_cast<int>(*p);
   }
   TRY_ASSIGN(c.status, parse_column(s, 12, "clusters", c.id, "status", parse_cluster_status));
@@ -122,12 +127,20 @@ Result<Cluster> read_cluster(const Stmt& s)
   c.created_at = s.column_int(14);
   c.cloud_auth_url = s.column_text(15);
   c.cloud_project = s.column_text(16);
+  if (const auto listen = s.column_text(17); !listen.empty()) {
+    auto ip = core::IpAddress::parse(listen);
+    if (!ip) {
+      return fail(ErrorKind::state, fmt::format("table 'clusters' row {} has lb_listen {}",
+                                                c.id, ip.error().message));
+    }
+    c.lb_listen = *ip;
+  }
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
-  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project";
+  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
@@ -361,8 +374,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
              Stmt::prepare(m_db,
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
-                           "created_at, cloud_auth_url, cloud_project) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "created_at, cloud_auth_url, cloud_project, lb_listen) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -377,7 +390,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(12, to_string(c.status))
     .bind(13, now())
     .bind(14, c.cloud_auth_url)
-    .bind(15, c.cloud_project);
+    .bind(15, c.cloud_project)
+    .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string());
   TRY(s.run());
   return m_db.last_insert_id();
 }

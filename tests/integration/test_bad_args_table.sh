@@ -28,6 +28,12 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	Could not convert: --web = many	create-cluster other --web many
 64	min 3 is greater than max 2	create-cluster other --web 2 --min 3 --max 2
 64	cluster '"'"'shop'"'"' already exists	create-cluster shop --web 1
+64	--listen: bad address '"'"'lb.example.com:80'"'"'	create-cluster other --web 1 --listen lb.example.com:80
+64	--listen: bad address '"'"'127.0.0.1:0'"'"'	create-cluster other --web 1 --listen 127.0.0.1:0
+64	--listen: bad address '"'"'127.0.0.1:80;}'"'"'	create-cluster other --web 1 --listen 127.0.0.1:80;}
+64	--listen 0.0.0.0 is every address of this host: add --allow-wildcard	create-cluster other --web 1 --listen 0.0.0.0:8080
+64	--allow-wildcard needs --listen	create-cluster other --web 1 --allow-wildcard
+64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack
 64	no cluster named '"'"'nosuch'"'"'	status nosuch
 64	not expected: --bogus	status --bogus
 64	no cluster named '"'"'nosuch'"'"'	list nosuch

@@ -182,7 +182,7 @@ delete_and_wait() {
 }
 
 # 1. Create: LB on this host, 2 web servers on Nova (create-cluster finishes in later runs).
-sc create-cluster shop --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
+sc create-cluster shop --provider openstack --os-cloud lab --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 2 --max 4 --metrics sensu --sensitivity 2 --cooldown 1 \
   > "$T/create.out" 2> "$T/create.err" || true
 grow_until shop 2 60 || { cat "$T/create.err" >&2; fail "shop did not reach 2 web instances"; }
@@ -324,7 +324,7 @@ pass "deleted shop: nova holds none of its servers, the untagged one stays; brin
 # the cluster is a config error (78) naming it, and acts on no other cloud.
 cp "$T/osconf/clouds.yaml" "$T/osconf/clouds.lab"
 { cat "$T/osconf/clouds.lab"; cloud_entry other "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
-OS_CLOUD=other sc create-cluster oth --provider openstack --flavor m1.tiny --image tiny \
+OS_CLOUD=other sc create-cluster oth --provider openstack --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 1 --min 1 --max 2 --metrics sensu > "$T/oth.out" 2> "$T/oth.err" || true
 [ "$(sqlite3 "$DB" "SELECT provider || ' ' || cloud_project FROM clusters WHERE name='oth'")" \
   = "openstack:other Default/demo" ] || { cat "$T/oth.err" >&2; fail "oth does not record cloud 'other'"; }
@@ -428,7 +428,7 @@ cafe_serves() {
   for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
 }
 
-sc create-cluster cafe --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
+sc create-cluster cafe --provider openstack --os-cloud lab --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
   --balancer chef-search > "$T/cafe.out" 2> "$T/cafe.err" || true
 grow_until cafe 2 60 || { tail -n 30 "$T/cafe.err" >&2; fail "cafe did not reach 2 web instances"; }
@@ -531,7 +531,7 @@ printf '%s\n' 'POST /v3/auth/tokens 503' 'POST /v3/auth/tokens 429' > "$T/ksf.qu
 printf '%s\n' 'POST ^/v2.1/servers$ 429' 'POST ^/v2.1/servers$ 413' \
   'POST ^/v2.1/servers$ late_reset' 'GET ^/v2.1/servers/detail 500' \
   'POST ^/v2.1/servers$ late_forward' > "$T/novaf.queue"
-frun create-cluster rush --provider openstack --os-cloud labf --flavor m1.tiny --image tiny \
+frun create-cluster rush --provider openstack --os-cloud labf --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 1 --max 4 --metrics sensu
 rush_until 2 40 scale-out --cluster rush --cron
 [ ! -s "$T/ksf.queue" ] || fail "keystone faults not delivered: $(cat "$T/ksf.queue")"

@@ -325,7 +325,7 @@ base_config
 sed -i "s|auth_url: .*|auth_url: https://127.0.0.1:$TLS_PORT/v3|" "$T/osconf/clouds.yaml"
 : > "$T/tls/logs/access.log"
 rc=0
-"$SCLMAN" create-cluster tlsos --provider openstack --os-cloud sec --flavor m1.tiny --image tiny \
+"$SCLMAN" create-cluster tlsos --provider openstack --os-cloud sec --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 1 -vv --state "$DB" > "$T/out" 2> "$T/err" || rc=$?
 [ "$rc" != 0 ] || fail "create-cluster on an unverified Keystone succeeded"
 grep -qF "cannot verify the TLS certificate of 'https://127.0.0.1:$TLS_PORT/v3/auth/tokens'" "$T/err" \

@@ -159,3 +159,15 @@ TEST_CASE("printable escapes control, quote and non-ASCII bytes and cuts long te
   CHECK(core::printable("\xff") == "\\xff");
   CHECK(core::printable(std::string(300, 'a')) == std::string(80, 'a') + "...");
 }
+
+TEST_CASE("the wildcard addresses are told from the others", "[core][endpoint]")
+{
+  const auto ip = [](const char* text) { return *core::IpAddress::parse(text); };
+  CHECK(ip("0.0.0.0").is_any());
+  CHECK(ip("::").is_any());
+  CHECK(ip("0:0::0").is_any());
+  CHECK_FALSE(ip("0.0.0.1").is_any());
+  CHECK_FALSE(ip("::1").is_any());
+  CHECK_FALSE(ip("127.0.0.1").is_any());
+  CHECK_FALSE(ip("::ffff:0.0.0.0").is_any());  // v4-mapped: one address, not every one
+}

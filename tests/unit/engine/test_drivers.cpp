@@ -86,6 +86,7 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
   auto check = [&](const char* p, const char* cloud, const char* b, const char* lb,
                    const char* m) {
     engine::DriverChoice choice;
+    choice.listen = std::string(p) == "local" ? "" : "127.0.0.1:8080";
     choice.provider = p;
     choice.os_cloud = cloud;
     choice.bootstrapper = b;
@@ -112,6 +113,77 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
   const auto missing = check("local", "", "local", "nginx", "stub_status");
   CHECK(missing.error().kind == core::ErrorKind::config);
   CHECK(missing.error().message == "cannot run nginx '/nonexistent/nginx' ([LOCAL] nginx)");
+}
+
+TEST_CASE("--listen sets where an LB on this host listens; OpenStack clusters must give it")
+{
+  core::Config config;
+  config.section<local::NginxConfig>().nginx = "/bin/true";
+  auto make = [&](const char* provider, const char* listen, std::optional<int> port = {},
+                  bool wildcard = false) {
+    engine::DriverChoice choice;
+    choice.provider = provider;
+    choice.listen = listen;
+    choice.lb_port = port;
+    choice.allow_wildcard = wildcard;
+    return engine::new_cluster(config, choice);
+  };
+  // The local provider: 127.0.0.1 and a free port unless told.
+  auto c = make("local", "");
+  REQUIRE(c);
+  CHECK_FALSE(c->lb_listen);
+  CHECK_FALSE(c->lb_port);
+  c = make("local", "", 8080);
+  REQUIRE(c);
+  CHECK(c->lb_port == 8080);
+  c = make("local", "127.0.0.2:8081");
+  REQUIRE(c);
+  CHECK(c->lb_listen->to_string() == "127.0.0.2");
+  CHECK(c->lb_port == 8081);
+  c = make("openstack", "[2001:db8::0:7]:80");
+  REQUIRE(c);
+  CHECK(c->lb_listen->to_string() == "2001:db8::7");
+  CHECK(c->lb_port == 80);
+  c = make("openstack", "192.0.2.10", 8080);  // a bare address takes --lb-port or a free one
+  REQUIRE(c);
+  CHECK(c->lb_listen->to_string() == "192.0.2.10");
+  CHECK(c->lb_port == 8080);
+  c = make("openstack", "::1");
+  REQUIRE(c);
+  CHECK(c->lb_listen->to_string() == "::1");
+  CHECK_FALSE(c->lb_port);
+  // An OpenStack cluster's LB on this host at 127.0.0.1 would serve no client: asked for.
+  const auto none = make("openstack", "");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().kind == core::ErrorKind::usage);
+  CHECK_THAT(none.error().message, Catch::Contains("--listen ADDR:PORT"));
+  // The wildcard only when asked for.
+  for (const char* any : {"0.0.0.0:80", "[::]:80", "0.0.0.0", "::"}) {
+    INFO(any);
+    const auto refused = make("openstack", any);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == core::ErrorKind::usage);
+    CHECK_THAT(refused.error().message, Catch::Contains("--allow-wildcard"));
+    CHECK(make("openstack", any, {}, true));
+  }
+  CHECK(make("local", "", {}, true).error().message == "--allow-wildcard needs --listen");
+  CHECK(make("local", "127.0.0.1:80", 81).error().message
+        == "--listen ADDR:PORT and --lb-port both give the port");
+  // Hostile or malformed values are usage errors that quote the value escaped.
+  for (const char* bad : {"127.0.0.1:0", "127.0.0.1:70000", "lb.example.com:80", "127.0.0.1:80;",
+                          "127.0.0.1:80; } server { listen 81", "127.0.0.1:80\nx", "[::1]",
+                          "1.2.3.4:-1", "", "\xff\xfe:80", "127.0.0.1:080x"}) {
+    INFO(bad);
+    if (std::string(bad).empty()) {
+      continue;
+    }
+    const auto refused = make("openstack", bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == core::ErrorKind::usage);
+    CHECK_THAT(refused.error().message, Catch::StartsWith("--listen: bad address '"));
+  }
+  const std::string long_value(300, '1');
+  CHECK_FALSE(make("openstack", long_value.c_str()));
 }
 
 TEST_CASE("man/sclman.1 lists the drivers of the registry")

@@ -32,8 +32,9 @@ TEST_CASE("an empty upstream list stays valid for nginx and lists no backend", "
 
 TEST_CASE("web pages have one length whatever the instance name", "[local]")
 {
-  const auto a = local::render_web_config("a-web-1", 4001, 512);
-  const auto b = local::render_web_config("abcdefghijklmnopqrstuvwxyz01234-web-1000", 4001, 512);
+  const auto listen = *core::Endpoint::parse("127.0.0.1:4001");
+  const auto a = local::render_web_config("a-web-1", listen, 512);
+  const auto b = local::render_web_config("abcdefghijklmnopqrstuvwxyz01234-web-1000", listen, 512);
   auto page = [](const std::string& conf) {
     const auto at = conf.find("return 200 \"");
     return conf.substr(at, conf.find(";", at) - at);
@@ -41,6 +42,25 @@ TEST_CASE("web pages have one length whatever the instance name", "[local]")
   CHECK(page(a).size() == page(b).size());
   CHECK_THAT(a, Catch::Contains("allow 127.0.0.1;"));
   CHECK_THAT(a, Catch::Contains("deny all;"));
+}
+
+TEST_CASE("the LB listens where --listen says, its status page for this host only", "[local]")
+{
+  const auto loopback = local::render_lb_config("c-lb-1", *core::Endpoint::parse("127.0.0.1:4000"), 512);
+  CHECK_THAT(loopback, Catch::Contains("    listen 127.0.0.1:4000;\n"));
+  CHECK_THAT(loopback, Catch::Contains("      allow 127.0.0.1;\n      allow ::1;\n      deny all;"));
+  const auto v4 = local::render_lb_config("c-lb-1", *core::Endpoint::parse("192.0.2.10:80"), 512);
+  CHECK_THAT(v4, Catch::Contains("    listen 192.0.2.10:80;\n"));
+  // sclman reads the status page through the address it connects to.
+  CHECK_THAT(v4, Catch::Contains("      allow ::1;\n      allow 192.0.2.10;\n      deny all;"));
+  const auto v6 = local::render_lb_config("c-lb-1", *core::Endpoint::parse("[2001:db8::0:7]:8080"), 512);
+  CHECK_THAT(v6, Catch::Contains("    listen [2001:db8::7]:8080;\n"));
+  CHECK_THAT(v6, Catch::Contains("      allow 2001:db8::7;\n"));
+  const auto other_loopback = local::render_lb_config("c-lb-1", *core::Endpoint::parse("127.0.0.2:4000"), 512);
+  CHECK_THAT(other_loopback, Catch::Contains("      allow ::1;\n      allow 127.0.0.2;\n      deny all;"));
+  const auto any = local::render_lb_config("c-lb-1", *core::Endpoint::parse("0.0.0.0:80"), 512);
+  CHECK_THAT(any, Catch::Contains("    listen 0.0.0.0:80;\n"));
+  CHECK_THAT(any, !Catch::Contains("allow 0.0.0.0"));
 }
 
 TEST_CASE("nginx gets PATH, TZ and the locale of sclman's environment, no credentials", "[local]")
