@@ -5,7 +5,7 @@
 # instance, the sample is stored missing (never a huge or negative number), decide does not scale
 # out on it, the other instance's sample is still stored, and the LB's upstream.conf does not
 # change while both instances keep being served through it. A counter that goes backwards counts
-# from zero (a small rate, never a negative or huge one).
+# from zero (a small rate, never a negative or huge one) and says so in the log.
 . "$(dirname "$0")/lib.sh"
 
 # man_sensitivity = 1: one high sample would scale out, so a hostile value taken as load shows.
@@ -145,13 +145,15 @@ restore
 good_poll
 pass "after the hostile bodies, shop-web-1's own stub_status gives a value again"
 
-# A counter that goes backwards (nginx restarted, or a VM lying low) counts from zero: a small
-# rate, never negative or huge, and no scale-out.
+# A counter that goes backwards (nginx restarted, or a VM lying low) counts from zero, logged as
+# poll_load.counter_reset: a small rate, never negative or huge, and no scale-out.
 serve "$(layout 1 5 5 3)"
 sleep 1.1
 expect_exit 0 poll-load --state "$DB"
 IFS='|' read -r value raw _ <<< "$(sample shop-web-1)"
 [ "$raw" = 3 ] || fail "backwards counter: raw is '$raw', want 3"
+grep -q 'poll_load.counter_reset cluster=shop instance=shop-web-1 note="counter went back from [0-9]* to 3: counted from zero"' "$T/err" \
+  || { cat "$T/err"; fail "backwards counter: no logged reason"; }
 awk -v v="$value" 'BEGIN { exit !(v >= 0 && v <= 3) }' || fail "backwards counter: rate '$value', want 0 to 3"
 expect_exit 0 decide --state "$DB"
 case "$(decision)" in "scale_out "*) fail "backwards counter: decide scaled out: $(decision)";; esac
