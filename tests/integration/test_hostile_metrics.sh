@@ -82,8 +82,9 @@ good_poll() {
   case "$(sample shop-web-1)" in null*) fail "no value for shop-web-1 from a good body";; esac
 }
 # hostile WHAT REASON: poll-load with shop-web-1's current body refused (REASON in the log line
-# naming it), stored missing, shop-web-2 sampled, no scale-out, the LB config unchanged and both
-# instances served through the LB after scale-out (which would carry out a scale-out decision).
+# naming it), stored missing, shop-web-2 sampled, no scale-out (why shows shop-web-1 without a
+# value), the LB config unchanged and both instances served through the LB after scale-out
+# (which would carry out a scale-out decision).
 hostile() {
   expect_exit 75 poll-load --state "$DB"
   grep -F "poll_load.missing cluster=shop instance=shop-web-1 error=" "$T/err" | grep -qF -- "$2" \
@@ -105,6 +106,10 @@ hostile() {
   case "$(decision)" in
     "scale_out "*) fail "$1: decide scaled out on it: $(decision)";;
   esac
+  # why names it: no value for shop-web-1, shop-web-2's used.
+  sc why shop --last 1 > "$T/why.txt"
+  grep -qE '^ +shop-web-1 +- ' "$T/why.txt" && grep -qE '^ +shop-web-2 +[0-9.]+ used$' "$T/why.txt" \
+    || { cat "$T/why.txt"; fail "$1: why does not show shop-web-1 without a value and shop-web-2 used"; }
   expect_exit 0 scale-out --state "$DB"
   [ "$(sha256sum < "$UP")" = "$UP_SHA" ] || { cat "$UP"; fail "$1: the LB's upstream.conf changed"; }
   lb_serves "$1"
