@@ -62,6 +62,10 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
       if (readings[k].error_kind == core::ErrorKind::config && !config_error) {
         config_error = core::make_error(core::ErrorKind::config, readings[k].error);
       }
+      if (!polled.note.empty()) {
+        spdlog::info("poll_load.counter_reset cluster={} instance={} note={}", t.cluster.name,
+                     t.instance.name, core::log_quote(polled.note));
+      }
       if (!error.empty()) {
         ++missing;
         spdlog::warn("poll_load.missing cluster={} instance={} error={}",

@@ -73,6 +73,10 @@ core::Result<PolledSample> sample_of(state::Store& store,
   }
   if (rate) {
     keep_load(p, *rate, "rate");
+    if (*r.counter < *previous->raw) {
+      p.note = fmt::format("counter went back from {} to {}: counted from zero", *previous->raw,
+                           *r.counter);
+    }
   }
   // A counter whose rate is out of range is not kept either: the next rate is taken from the
   // last good one, not from a jump no web server makes.

@@ -223,6 +223,55 @@ short=$(awk '$1 < 1000' <<< "$after_429" | wc -l)
 echo "prometheus faults: $(grep -c . <<< "$after_429" || true) retries after a 429, each waited >= 1000 ms"
 pass "prometheus faults: $runs runs, $faults faults, $retries retries, 0 wrong values, 0 over deadline"
 
+# Hostile series: a web VM that exports its own metrics can put anything in the label that maps
+# a series to an instance, and any value. Under match = address: label values holding the
+# injection string, a newline or 300 characters are refused and logged escaped
+# (metrics.key_refused), one line each; a value of 1e300 is refused naming its instance; the
+# other instance keeps its sample; decide does not scale out and upstream.conf does not change.
+# Their own metric (hostile.prom beside sclman.prom), so the sections below see none of it.
+prom_conf "query = sclman_hostile_load
+label = sclman_instance
+match = address"
+sc create-cluster phos --web 2 --min 2 --max 4 > /dev/null 2>> "$T/create.err"
+PHOS_UP=$T/instances/phos-lb-1/conf/upstream.conf
+PHOS_SHA=$(sha256sum < "$PHOS_UP")
+phos_addr() { sqlite3 "$DB" "SELECT address FROM instances WHERE name='phos-web-$1'"; }
+INJECT='127.0.0.1:80; } server { listen 1; } upstream x { server 127.0.0.1'
+LONG=$(printf '1%.0s' $(seq 300))
+{
+  echo "# TYPE sclman_hostile_load gauge"
+  echo "sclman_hostile_load{sclman_instance=\"$(phos_addr 1)\"} 1e300"
+  echo "sclman_hostile_load{sclman_instance=\"$(phos_addr 2)\"} 42"
+  echo "sclman_hostile_load{sclman_instance=\"$INJECT\"} 500"
+  echo "sclman_hostile_load{sclman_instance=\"127.0.0.1:80\\nserver 10.9.9.9:80\"} 500"
+  echo "sclman_hostile_load{sclman_instance=\"$LONG\"} 500"
+} > "$T/textfile/hostile.prom.tmp"
+mv "$T/textfile/hostile.prom.tmp" "$T/textfile/hostile.prom"
+wait_query 'count(sclman_hostile_load)' '.data.result[0].value[1] == "5"'
+for _ in 1 2; do  # man_sensitivity = 2: two polls would be enough to act on
+  sleep 1.1
+  expect_exit 75 poll-load --state "$DB" --cluster phos --json
+  grep -q 'poll_load.missing cluster=phos instance=phos-web-1 error="value 1e+300 is out of range' "$T/err" \
+    || { cat "$T/err"; fail "prometheus: a value of 1e300 not refused naming phos-web-1"; }
+  [ "$(jq -r '.[] | select(.instance=="phos-web-1") | .value' "$T/out")" = null ] || { cat "$T/out"; fail "prometheus: 1e300 kept"; }
+  [ "$(jq -r '.[] | select(.instance=="phos-web-2") | .value' "$T/out")" = 42 ] || { cat "$T/out"; fail "prometheus: phos-web-2 lost its sample"; }
+  [ "$(grep -c 'metrics.key_refused source=prometheus value=' "$T/err")" = 3 ] \
+    || { cat "$T/err"; fail "prometheus: the three hostile labels not each refused once"; }
+  grep -qF "value=\"$INJECT\" reason=no_ip_address_and_port" "$T/err" || { cat "$T/err"; fail "prometheus: the injection string not named"; }
+  grep -qF 'value="127.0.0.1:80\\x0aserver 10.9.9.9:80"' "$T/err" || { cat "$T/err"; fail "prometheus: the newline not escaped"; }
+  ! grep -q '^server 10.9.9.9' "$T/err" || fail "prometheus: a raw newline reached the log"
+done
+[ "$(sqlite3 "$DB" "SELECT ifnull(s.value, 'null') || ' ' || ifnull(s.missing, 'null') FROM load_samples s
+   JOIN instances i ON i.id = s.instance_id WHERE i.name = 'phos-web-1' ORDER BY s.ts DESC LIMIT 1")" = "null out_of_range" ] \
+  || fail "prometheus: 1e300 not stored as out_of_range"
+expect_exit 0 decide --state "$DB" --cluster phos
+case "$(decision phos)" in "scale_out "*) fail "phos: scaled out on a hostile value: $(decision phos)";; esac
+expect_exit 0 scale-out --state "$DB" --cluster phos
+[ "$(sha256sum < "$PHOS_UP")" = "$PHOS_SHA" ] || fail "prometheus: phos's upstream.conf changed"
+rm "$T/textfile/hostile.prom"
+sc delete-cluster phos > /dev/null 2>&1 || fail "delete-cluster phos"
+pass "prometheus: hostile labels refused and logged escaped, 1e300 refused naming its instance, the other sampled, upstream.conf unchanged"
+
 # A stale series: the target stops, Prometheus keeps answering its last value (last_over_time),
 # and time_query dates it by its newest sample. Fresh low load scales in; once the newest
 # sample is older than max_age (5 s), the next decision holds as stale, never scales in.

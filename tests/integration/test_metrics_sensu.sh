@@ -154,3 +154,82 @@ sc poll-load --dry-run --json > "$T/status.json" 2> /dev/null || true
 [ "$(jq -r '.[] | select(.instance=="core-web-2") | .value' "$T/status.json")" = 1000 ] \
   || { cat "$T/status.json"; fail "a warning is not event_load"; }
 pass "status mode: warning means event_load, OK means 0"
+
+# Hostile values from Sensu: a web VM can publish any client (entity) name and any check output
+# or metric point. A load of 1e300 is refused and names its instance; clients named with the
+# injection string, a newline or 300 characters match no instance (under match = host each is
+# logged escaped as metrics.key_refused); the other instance keeps its sample; decide does not
+# scale out and the LB's upstream.conf does not change. Fresh clusters: the ones above hold
+# pending scale-out decisions that a scale-out here would carry out.
+sensu_conf
+sc create-cluster hos --web 2 --min 2 --max 4 --metrics sensu > /dev/null 2>> "$T/create.err"
+sc create-cluster hgo --web 1 --min 1 --max 2 --metrics sensu_go > /dev/null 2>> "$T/create.err"
+INJECT='127.0.0.1:80; } server { listen 1; } upstream x { server 127.0.0.1'
+NEWLINE=$'127.0.0.1\nserver 10.9.9.9:80'
+LONG=$(printf 'a%.0s' $(seq 300))
+up_sha() { sha256sum < "$T/instances/$1-lb-1/conf/upstream.conf"; }
+HOS_SHA=$(up_sha hos)
+HGO_SHA=$(up_sha hgo)
+hostile_data() {  # the load of hos-web-1 and of hgo-web-1's metric point
+  {
+    echo "["
+    core_result hos-web-1 load 0 "OK | load1=$1"
+    echo ","; core_result hos-web-2 load 0 "OK | load1=42"
+    echo ","; core_result "$INJECT" load 0 "OK | load1=500"
+    echo ","; core_result "$NEWLINE" load 0 "OK | load1=500"
+    echo ","; core_result "$LONG" load 0 "OK | load1=500"
+    echo "]"
+  } > "$T/core.json"
+  {
+    echo "["
+    go_event hgo-web-1 load "x" hgo-web-1.load.load1 "$2"
+    echo ","; go_event "$INJECT" load "x" "$INJECT.load.load1" 500
+    echo ","; go_event "$NEWLINE" load "x" load1 500
+    echo "]"
+  } > "$T/go.json"
+}
+hostile_data 1e300 1e300
+for _ in 1 2; do  # man_sensitivity = 2: two polls would be enough to act on
+  sleep 1.1
+  expect_exit 75 poll-load --state "$DB" --cluster hos
+  grep -q 'poll_load.missing cluster=hos instance=hos-web-1 error=".*out of range' "$T/err" \
+    || { cat "$T/err"; fail "sensu: a load of 1e300 not refused naming hos-web-1"; }
+  ! grep -q 'instance=hos-web-2' "$T/err" || { cat "$T/err"; fail "sensu: hos-web-2 lost its sample"; }
+  expect_exit 75 poll-load --state "$DB" --cluster hgo
+  grep -q 'poll_load.missing cluster=hgo instance=hgo-web-1 error=".*out of range' "$T/err" \
+    || { cat "$T/err"; fail "sensu go: a metric point of 1e300 not refused naming hgo-web-1"; }
+done
+[ "$(value hos-web-1)" = null ] || fail "sensu: 1e300 stored as $(value hos-web-1)"
+[ "$(value hgo-web-1)" = null ] || fail "sensu go: 1e300 stored as $(value hgo-web-1)"
+[ "$(value hos-web-2)" = 42.0 ] || fail "sensu: hos-web-2's value is $(value hos-web-2), want 42.0"
+for c in hos hgo; do
+  expect_exit 0 decide --state "$DB" --cluster $c
+  case "$(decision $c)" in "scale_out "*) fail "$c: scaled out on a hostile value: $(decision $c)";; esac
+  expect_exit 0 scale-out --state "$DB" --cluster $c
+done
+[ "$(up_sha hos)" = "$HOS_SHA" ] || fail "sensu: hos's upstream.conf changed"
+[ "$(up_sha hgo)" = "$HGO_SHA" ] || fail "sensu go: hgo's upstream.conf changed"
+pass "sensu: a load of 1e300 (check output, metric point) refused naming its instance; hostile client names match none; upstream.conf unchanged"
+
+# match = host: each client name is parsed as an address; the hostile ones are refused and
+# logged escaped, one line each, and the good client (127.0.0.1, every local instance's host)
+# still gives both instances their sample.
+sensu_conf "match = host"
+hostile_data 1e300 1
+jq -c --argjson good "$(core_result 127.0.0.1 load 0 'OK | load1=42')" '. + [$good]' "$T/core.json" > "$T/core.json.new"
+mv "$T/core.json.new" "$T/core.json"
+sleep 1.1
+expect_exit 0 poll-load --state "$DB" --cluster hos
+# Five: the three hostile names, and hos-web-1 and hos-web-2, which are no addresses either.
+[ "$(grep -c 'metrics.key_refused source=sensu value=' "$T/err")" = 5 ] \
+  || { cat "$T/err"; fail "sensu: the client names that are no address not each refused once"; }
+grep -qF 'metrics.key_refused source=sensu value="127.0.0.1:80; } server { listen 1; } upstream x { server 127.0.0.1" reason=no_ip_address' "$T/err" \
+  || { cat "$T/err"; fail "sensu: the injection string not named"; }
+grep -qF 'value="127.0.0.1\\x0aserver 10.9.9.9:80"' "$T/err" || { cat "$T/err"; fail "sensu: the newline not escaped"; }
+! grep -q '^server 10.9.9.9' "$T/err" || fail "sensu: a raw newline reached the log"
+[ "$(value hos-web-1)" = 42.0 ] && [ "$(value hos-web-2)" = 42.0 ] \
+  || fail "sensu: the good client did not give both instances a value"
+expect_exit 0 decide --state "$DB" --cluster hos
+expect_exit 0 scale-out --state "$DB" --cluster hos
+[ "$(up_sha hos)" = "$HOS_SHA" ] || fail "sensu: hos's upstream.conf changed under match = host"
+pass "sensu match = host: hostile client names refused and logged escaped; the others sampled; upstream.conf unchanged"

@@ -54,6 +54,7 @@ TEST_CASE("a counter becomes a rate from the last stored counter", "[engine]")
   REQUIRE(s->sample.value);
   CHECK(*s->sample.value == Approx(10.0));
   CHECK(s->error.empty());
+  CHECK(s->note.empty());
 }
 
 TEST_CASE("the first counter of an instance has no rate yet", "[engine]")
@@ -81,6 +82,7 @@ TEST_CASE("a counter reset is no negative rate", "[engine]")
   const auto s = engine::sample_of(*p.store, p.web, counter(10, p.clock.t), p.clock.t, p.max_age);
   REQUIRE(s);
   CHECK((!s->sample.value || *s->sample.value >= 0));
+  CHECK(s->note == "counter went back from 5000 to 10: counted from zero");
 }
 
 TEST_CASE("a gauge is kept while fresh and missing with a reason when stale", "[engine]")
@@ -264,6 +266,8 @@ TEST_CASE("a counter that wraps counts from zero, never a negative or huge rate"
   REQUIRE(s.sample.value);
   CHECK(*s.sample.value == Approx(10.0));
   CHECK(s.sample.raw == 600);
+  CHECK(s.note == "counter went back from 9223372036854775797 to 600: counted from zero");
+  CHECK(s.error.empty());
   // A stored negative counter (a hostile state file) gives no rate, never an overflow.
   CHECK_FALSE(metrics::counter_rate(-9'000'000'000'000'000'000, 0, 9'000'000'000'000'000'000, 1000));
 }
