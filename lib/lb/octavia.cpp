@@ -248,7 +248,6 @@ Result<http::HttpResponse> OctaviaClient::change(const std::string& lb_id, const
 }
 
 Result<std::optional<oc::Object>> OctaviaClient::find_object(const std::string& collection,
-                                                             const std::string& key,
                                                              const std::string& name,
                                                              const std::string& cluster)
 {
@@ -260,7 +259,7 @@ Result<std::optional<oc::Object>> OctaviaClient::find_object(const std::string& 
     return fail(ErrorKind::upstream_rejected,
                 fmt::format("octavia answered 404 to the {} list", collection), "octavia");
   }
-  TRY_ASSIGN(const auto all, oc::parse_objects(r.body, key));
+  TRY_ASSIGN(const auto all, oc::parse_objects(r.body, collection));
   for (const auto& o : all) {
     if (o.name == name && o.provisioning != oc::Provisioning::deleted
         && o.provisioning != oc::Provisioning::pending_delete) {
@@ -276,13 +275,13 @@ Result<std::string> OctaviaClient::ensure_object(const std::string& lb_id,
                                                  const std::string& cluster,
                                                  const std::string& body)
 {
-  TRY_ASSIGN(const auto found, find_object(collection, key, name, cluster));
+  TRY_ASSIGN(const auto found, find_object(collection, name, cluster));
   if (found) {
     return found->id;
   }
   std::optional<std::string> id;
   auto recheck = [&]() -> Result<bool> {
-    TRY_ASSIGN(const auto again, find_object(collection, key, name, cluster));
+    TRY_ASSIGN(const auto again, find_object(collection, name, cluster));
     if (again) {
       id = again->id;
     }
@@ -342,7 +341,7 @@ Result<std::string> OctaviaClient::ensure_pool(const oc::LoadBalancer& lb,
 Result<std::optional<std::string>> OctaviaClient::find_pool(const std::string& lb_name,
                                                             const std::string& cluster)
 {
-  TRY_ASSIGN(const auto pool, find_object("pools", "pool", lb_name + "-pool", cluster));
+  TRY_ASSIGN(const auto pool, find_object("pools", lb_name + "-pool", cluster));
   if (!pool) {
     return std::optional<std::string>{};
   }

@@ -115,8 +115,9 @@ private:
   // that is neither 409 nor success is the error.
   core::Result<http::HttpResponse> change(const std::string& lb_id, const octavia::Call& call,
                                           const std::function<core::Result<bool>()>& recheck);
+  // Return the object `name` tagged for `cluster` of `collection` (listeners, pools,
+  // healthmonitors), or nothing.
   core::Result<std::optional<octavia::Object>> find_object(const std::string& collection,
-                                                           const std::string& key,
                                                            const std::string& name,
                                                            const std::string& cluster);
   // Return the id of object `name` of `collection` (listeners, pools, healthmonitors), made

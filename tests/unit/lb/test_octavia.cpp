@@ -53,6 +53,15 @@ struct ScriptedOctavia
                {"operating_status", "ONLINE"}, {"vip_address", "10.0.0.7"}}}}
           .dump()};
     }
+    if (c.method == "GET" && c.path.rfind("/v2/lbaas/pools?", 0) == 0) {
+      return http::HttpResponse{
+        200, {},
+        json{{"pools",
+              {{{"id", k_pool}, {"name", "shop-lb-1-pool"}, {"provisioning_status", "ACTIVE"}},
+               {{"id", "0a0b0c0d-1111-4222-8333-000000000000"}, {"name", "shop-lb-1-pool"},
+                {"provisioning_status", "PENDING_DELETE"}}}}}
+          .dump()};
+    }
     if (c.method == "GET" && c.path == "/v2/lbaas/pools/" + k_pool + "/members") {
       return http::HttpResponse{200, {}, json{{"members", members}}.dump()};
     }
@@ -185,4 +194,18 @@ TEST_CASE("octavia's 409 text is read from its faultstring", "[lb][octavia]")
   CHECK(lb::octavia::is_immutable(e));
   e.http_status = 400;
   CHECK_FALSE(lb::octavia::is_immutable(e));
+}
+
+TEST_CASE("an octavia pool is found in the list by name and tag", "[lb][octavia]")
+{
+  test::FakeClock clock;
+  ScriptedOctavia api;
+  lb::OctaviaClient client([&](const Call& c) { return api(c); }, clock, {}, 0);
+  const auto pool = client.find_pool("shop-lb-1", "shop");
+  REQUIRE(pool);
+  REQUIRE(*pool);
+  CHECK(**pool == k_pool);
+  REQUIRE(api.sent.size() == 1);
+  CHECK(api.sent[0]
+        == "GET /v2/lbaas/pools?name=shop-lb-1-pool&tags=sclman%3Acluster%3Dshop");
 }
