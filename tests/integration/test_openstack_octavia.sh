@@ -6,7 +6,14 @@
 # HTTP:80, pool ROUND_ROBIN, health monitor HTTP GET /healthz 200, two members (127.0.0.1 on
 # two ports); a change sent while the LB is PENDING_UPDATE gets 409 "immutable" and succeeds
 # after waiting for ACTIVE; a member's weight PUT to 0; the /status tree; ?tags= filtering;
-# DELETE ?cascade=true, then 404. The Octavia balancer driver's test will build on this.
+# DELETE ?cascade=true, then 404.
+# Then, on the same bring-up, the octavia balancer through the sclman binary (cluster `oc`,
+# local provider, `--balancer octavia`): refused without a VIP subnet (78); create-cluster makes
+# LB, listener, pool, health monitor and one member per web instance, the VIP is the cluster's
+# address in status; scale-out --to 3 while the LB is kept busy adds exactly one member (409s
+# waited out); scale-in drains the victim at weight 0, then deletes its member; gc deletes a
+# ghost cluster's tagged LB after the grace, keeps an untagged one and adds back a member
+# deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged.
 #
 # Skips (exit 77, loudly) only when the OpenStack packages cannot be installed; with CI=true
 # that is a failure instead.
@@ -182,18 +189,7 @@ pass "DELETE ?cascade=true: the LB is 404 after $((SECONDS - t0)) s, its pool to
 # with `--balancer octavia` in the demo project, through the same Keystone catalog.
 t_drv=$SECONDS
 mkdir -p "$T/osconf"
-cat > "$T/osconf/clouds.yaml" <<EOT
-clouds:
-  lab:
-    auth:
-      auth_url: $OS_KEYSTONE_URL
-      username: demo
-      password: demo-secret
-      project_name: demo
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-EOT
+{ echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
 export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml OS_CLOUD=lab
 unset OS_AUTH_URL
 write_config "man_run_deadline = 120"
