@@ -52,20 +52,24 @@ public:
   // Return the provider's view of a Nova server (status, fault, address on the network).
   Server to_server(const openstack::NovaServer& s) const;
 
-private:
   struct Call
   {
     std::string method = "GET";
-    std::string service;  // catalog type: compute, image, network
+    std::string service;  // catalog type: compute, image, network, load-balancer
     std::string path;     // below the endpoint
     std::string body;
     bool retry = true;    // may be sent again after a 5xx or a timeout
   };
 
+  // Send `c` to the catalog endpoint of `c.service` with the cloud's token (one new token after
+  // a 401), retrying transient failures when `c.retry` (within the deadline); return the answer
+  // when it is below 400 or 404, else the error of openstack_error.
+  core::Result<http::HttpResponse> call(const Call& c);
+
+private:
   core::Result<openstack::Token> token();
   core::Result<openstack::Token> authenticate();
   void forget_token();
-  core::Result<http::HttpResponse> call(const Call& c);
   core::Result<std::string> resolve_flavor(const std::string& wanted);
   core::Result<std::string> resolve_image(const std::string& wanted);
   core::Result<std::string> resolve_network(const std::string& wanted);

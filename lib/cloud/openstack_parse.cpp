@@ -247,6 +247,10 @@ std::string error_message(std::string_view body)
       if (auto m = str(j, "message"); !m.empty()) {
         return m;
       }
+      // Octavia (WSME): {"faultcode", "faultstring", "debuginfo"}.
+      if (auto m = str(j, "faultstring"); !m.empty()) {
+        return m;
+      }
       for (const auto& [name, v] : j.items()) {
         if (v.is_object()) {
           if (auto m = str(v, "message"); !m.empty()) {

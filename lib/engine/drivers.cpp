@@ -106,33 +106,96 @@ Result<void> sweep_openstack(DriverSet& set, const std::vector<Cluster>& cluster
   return {};
 }
 
+// Return the provider column of the cloud whose Octavia serves cluster `c`: its own cloud on
+// OpenStack, else the default one.
+std::string octavia_column(const Cluster& c)
+{
+  return cloud::is_openstack_provider(c.provider) ? c.provider : std::string("openstack");
+}
+
+Result<void> attach_octavia(DriverSet& set, const Cluster& c, Drivers& d)
+{
+  TRY_ASSIGN(auto* o, set.octavia(octavia_column(c)));
+  d.balancer = o->balancer.get();
+  return {};
+}
+
+// The LB instance is the Octavia load balancer: its provider and bootstrapper are Octavia's,
+// the web instances keep the cluster's.
+Result<void> wrap_octavia(DriverSet& set, const Cluster& c, Drivers& d)
+{
+  TRY_ASSIGN(auto* o, set.octavia(octavia_column(c)));
+  auto& slot = o->wrapped[{d.provider, d.bootstrapper}];
+  if (!slot.first) {
+    slot.first = std::make_unique<cloud::OpenStackClusterProvider>(*o->lbs, *d.provider);
+    slot.second = std::make_unique<OctaviaBootstrapper>(*d.bootstrapper, *o->client, *o->balancer);
+  }
+  d.provider = slot.first.get();
+  d.bootstrapper = slot.second.get();
+  return {};
+}
+
+Result<void> octavia_ready(const core::Config& config)
+{
+  const auto& o = config.section<lb::OctaviaConfig>();
+  if (o.vip_subnet_id.empty() && o.vip_network_id.empty()) {
+    return fail(ErrorKind::config,
+                "the octavia balancer needs [OCTAVIA] vip_subnet_id or vip_network_id");
+  }
+  return {};
+}
+
+// gc: the load balancers tagged `sclman` of every cloud a cluster's Octavia is on, or of the
+// default cloud when [OCTAVIA] is configured.
+Result<void> sweep_octavia(DriverSet& set, const std::vector<Cluster>& clusters,
+                           std::vector<OrphanSweep>& out)
+{
+  std::set<std::string> columns;
+  for (const auto& c : clusters) {
+    if (c.balancer == "octavia") {
+      columns.insert(octavia_column(c));
+    }
+  }
+  if (set.octavia_configured()) {
+    columns.insert("openstack");
+  }
+  for (const auto& column : columns) {
+    TRY_ASSIGN(auto* o, set.octavia(column));
+    out.push_back(OrphanSweep{o->lbs.get(), set.openstack_grace(), true});
+  }
+  return {};
+}
+
 std::vector<DriverRow> make_registry()
 {
   using K = DriverKind;
   std::vector<DriverRow> rows;
   auto add = [&rows](DriverRow row) { rows.push_back(std::move(row)); };
   add({K::provider, "local", {"LOCAL"}, "nginx processes on 127.0.0.1", "", "", false,
-       attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local});
+       attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local, nullptr, nullptr});
   add({K::provider, "openstack", {"OPENSTACK"}, "Nova servers behind a local LB", "", "", true,
-       attach_openstack, sweep_openstack});
+       attach_openstack, sweep_openstack, nullptr, nullptr});
   add({K::bootstrapper, "local", {"LOCAL"}, "starts nginx on the instance", "", "", false,
-       attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper), nullptr});
+       attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper), nullptr, nullptr, nullptr});
   add({K::bootstrapper, "chef", {"CHEF"}, "a Chef environment, client and node", "", "", false,
-       attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }), nullptr});
+       attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }), nullptr, nullptr, nullptr});
   add({K::balancer, "nginx", {"LOCAL"}, "renders the upstream list", "", "", false,
-       attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer), nullptr});
+       attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer), nullptr, nullptr, nullptr});
   add({K::balancer, "chef-search", {"CHEF"}, "the Chef search for in-service web nodes", "chef",
        "membership is a Chef node attribute", false,
        attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_search(); }),
-       nullptr});
+       nullptr, nullptr, nullptr});
+  add({K::balancer, "octavia", {"OCTAVIA", "OPENSTACK"},
+       "an Octavia load balancer (OpenStack's cloud of the cluster, else the default one)", "",
+       "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready});
   add({K::metrics, "stub_status", {"LOCAL", "METRICS"}, "each web nginx's request rate", "", "",
-       false, attach_member(&Drivers::metrics, &DriverSet::stub_status), nullptr});
+       false, attach_member(&Drivers::metrics, &DriverSet::stub_status), nullptr, nullptr, nullptr});
   add({K::metrics, "prometheus", {"PROMETHEUS"}, "one PromQL query", "", "", false,
-       attach_member(&Drivers::metrics, &DriverSet::prometheus), nullptr});
+       attach_member(&Drivers::metrics, &DriverSet::prometheus), nullptr, nullptr, nullptr});
   add({K::metrics, "sensu", {"SENSU"}, "Sensu Core 1.x check results", "", "", false,
-       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr});
+       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr, nullptr, nullptr});
   add({K::metrics, "sensu_go", {"SENSU", "SENSU_GO"}, "Sensu Go entities or events", "", "",
-       false, attach_member(&Drivers::metrics, &DriverSet::sensu_go), nullptr});
+       false, attach_member(&Drivers::metrics, &DriverSet::sensu_go), nullptr, nullptr, nullptr});
   return rows;
 }
 
@@ -348,7 +411,13 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
     return fail(ErrorKind::usage, fmt::format("--balancer {} needs --bootstrapper {} ({})",
                                               balancer, b->needs_bootstrapper, b->needs_why));
   }
-  // Every cluster's LB is a local nginx, whatever its provider.
+  for (const auto* row : {p, b}) {
+    if (row->ready) {
+      TRY(row->ready(config));
+    }
+  }
+  // Every cluster's web instances (and LB, unless Octavia's) are local nginx processes or
+  // their stand-ins, whatever its provider.
   const auto& nginx = config.section<local::NginxConfig>().nginx;
   if (access(nginx.c_str(), X_OK) != 0) {
     return fail(ErrorKind::config, fmt::format("cannot run nginx '{}' ([LOCAL] nginx)", nginx));
@@ -375,6 +444,7 @@ const std::vector<DriverSection>& driver_sections()
     {"SENSU_GO", metrics::sensu_go_keys},
     {"OPENSTACK", cloud::openstack_keys},
     {"CHEF", cm::chef_keys},
+    {"OCTAVIA", lb::octavia_keys},
   };
   return sections;
 }
@@ -409,6 +479,7 @@ DriverSet::make(const core::Config& config, const std::string& state_dir,
   set->m_default_provider = config.manager.provider;
   set->m_openstack_grace =
     core::Millis(config.section<cloud::OpenStackConfig>().orphan_grace) * 1000;
+  set->m_octavia_config = config.section<lb::OctaviaConfig>();
   set->m_clock = &clock;
   set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
   return set;
@@ -459,6 +530,29 @@ Result<lb::Balancer*> DriverSet::chef_search()
 {
   TRY(make_chef());
   return chef_search_balancer.get();
+}
+
+bool DriverSet::octavia_configured() const
+{
+  return !m_octavia_config.vip_subnet_id.empty() || !m_octavia_config.vip_network_id.empty();
+}
+
+Result<OctaviaDrivers*> DriverSet::octavia(const std::string& column)
+{
+  auto& slot = m_octavia[column];
+  if (!slot) {
+    TRY_ASSIGN(auto* nova, openstack->nova(column));
+    auto o = std::make_unique<OctaviaDrivers>();
+    o->client = std::make_unique<lb::OctaviaClient>(
+      [nova](const lb::octavia::Call& c) {
+        return nova->call({c.method, "load-balancer", c.path, c.body, c.retry});
+      },
+      *m_clock, m_octavia_config, m_deadline);
+    o->balancer = std::make_unique<lb::OctaviaBalancer>(*o->client);
+    o->lbs = std::make_unique<OctaviaLbProvider>(*o->client);
+    slot = std::move(o);
+  }
+  return slot.get();
 }
 
 Result<cm::Bootstrapper*> DriverSet::openstack_bootstrapper(const std::string& column,
@@ -523,6 +617,11 @@ Result<Drivers> DriverSet::for_cluster(const Cluster& c)
   const std::size_t order[] = {1, 2, 3, 0};
   for (const auto i : order) {
     TRY(rows[i]->attach(*this, c, d));
+  }
+  for (const auto* row : rows) {
+    if (row->wrap) {
+      TRY(row->wrap(*this, c, d));
+    }
   }
   return d;
 }

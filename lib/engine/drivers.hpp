@@ -13,6 +13,7 @@
 #include "cm/chef_config.hpp"
 #include "core/config.hpp"
 #include "http/transport.hpp"
+#include "engine/drivers_octavia.hpp"
 #include "lb/balancer.hpp"
 #include "metrics/source.hpp"
 #include "state/store.hpp"
@@ -64,10 +65,15 @@ struct DriverRow
   // Set the driver of `cluster` in `drivers` (the bootstrapper, balancer and metrics source are
   // set before the provider, which may wrap the bootstrapper); made on first use.
   std::function<core::Result<void>(DriverSet&, const state::Cluster&, Drivers&)> attach;
-  // Providers: add what gc sweeps for orphans, given every cluster (nullptr: nothing).
+  // Add what gc sweeps for orphans, given every cluster (nullptr: nothing).
   std::function<core::Result<void>(DriverSet&, const std::vector<state::Cluster>&,
                                    std::vector<OrphanSweep>&)>
     sweeps;
+  // Change `drivers` once every driver of the cluster is set (nullptr: nothing): the octavia
+  // balancer takes over the LB instance from the provider and bootstrapper.
+  std::function<core::Result<void>(DriverSet&, const state::Cluster&, Drivers&)> wrap;
+  // Check, before a new cluster is written, that what the driver needs is configured.
+  std::function<core::Result<void>(const core::Config&)> ready;
 };
 
 // A config section of drivers, and its keys (from the driver's folder).
@@ -170,6 +176,11 @@ public:
   core::Result<cm::Bootstrapper*> chef_remote();
   // Return the balancer that asks the Chef search for in-service web nodes.
   core::Result<lb::Balancer*> chef_search();
+  // Return the Octavia drivers of the cloud of provider column `column` (the default cloud for
+  // a provider without clouds), made on first use.
+  core::Result<OctaviaDrivers*> octavia(const std::string& column);
+  // Return true if [OCTAVIA] names a VIP subnet or network.
+  bool octavia_configured() const;
   // Return `here` and `remote` wrapped for the web servers of an OpenStack `column`.
   core::Result<cm::Bootstrapper*>
   openstack_bootstrapper(const std::string& column, cm::Bootstrapper& here,
@@ -196,6 +207,9 @@ public:
 
 private:
   core::Result<void> make_chef();
+
+  lb::OctaviaConfig m_octavia_config;
+  std::map<std::string, std::unique_ptr<OctaviaDrivers>> m_octavia;
 
   std::string m_local_root;
   std::string m_default_provider;  // [MANAGER] man_provider

@@ -86,6 +86,10 @@ Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
 
 Result<bool> Engine::health_ok(const Instance& i)
 {
+  if (i.role == state::Role::lb && m_drivers.balancer->health_path().empty()) {
+    // A balancer with no page to probe (Octavia): its bootstrap waited for it to serve.
+    return true;
+  }
   const auto endpoint = core::Endpoint::parse(i.address);
   if (!endpoint) {
     spdlog::debug("health.failed instance={} error={}", i.name,

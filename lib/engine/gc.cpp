@@ -80,6 +80,10 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   }
   TRY_ASSIGN(auto engine, o.engine_for(c));
   TRY(engine.check_health(c));
+  if (state::is_live(c.status)) {
+    // What the balancer lost (an Octavia member deleted behind sclman's back) comes back.
+    TRY(engine.sync_lb(c));
+  }
   TRY_ASSIGN(auto drivers, set.for_cluster(c));
   TRY(check_registrations(store, c, *drivers.bootstrapper, o, counts));
   TRY_ASSIGN(auto instances, store.instances(c.id));

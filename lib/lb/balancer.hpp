@@ -40,7 +40,8 @@ public:
                                       const std::vector<Backend>& backends) = 0;
   // Return the endpoints the LB forwards to now.
   virtual core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) = 0;
-  // Return the path on the LB's address that answers 200 once the LB serves ("/status").
+  // Return the path on the LB's address that answers 200 once the LB serves ("/status"), or ""
+  // when nothing probes the LB (its bootstrap waited for it to serve: Octavia).
   virtual std::string health_path() const = 0;
 };
 

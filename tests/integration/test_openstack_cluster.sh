@@ -67,20 +67,6 @@ API="/usr/bin/python3 $SCLMAN_SOURCE_DIR/tests/support/openstack_api.py $OS_KEYS
 start_fake core
 
 mkdir -p "$T/osconf"
-# cloud_entry NAME AUTH_URL: the clouds.yaml entry of the demo user at AUTH_URL.
-cloud_entry() {
-  cat <<EOT
-  $1:
-    auth:
-      auth_url: $2
-      username: demo
-      password: demo-secret
-      project_name: demo
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-EOT
-}
 { echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
 export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml
 unset OS_CLOUD OS_AUTH_URL

@@ -6,7 +6,14 @@
 # HTTP:80, pool ROUND_ROBIN, health monitor HTTP GET /healthz 200, two members (127.0.0.1 on
 # two ports); a change sent while the LB is PENDING_UPDATE gets 409 "immutable" and succeeds
 # after waiting for ACTIVE; a member's weight PUT to 0; the /status tree; ?tags= filtering;
-# DELETE ?cascade=true, then 404. The Octavia balancer driver's test will build on this.
+# DELETE ?cascade=true, then 404.
+# Then, on the same bring-up, the octavia balancer through the sclman binary (cluster `oc`,
+# local provider, `--balancer octavia`): refused without a VIP subnet (78); create-cluster makes
+# LB, listener, pool, health monitor and one member per web instance, the VIP is the cluster's
+# address in status; scale-out --to 3 while the LB is kept busy adds exactly one member (409s
+# waited out); scale-in drains the victim at weight 0, then deletes its member; gc deletes a
+# ghost cluster's tagged LB after the grace, keeps an untagged one and adds back a member
+# deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged.
 #
 # Skips (exit 77, loudly) only when the OpenStack packages cannot be installed; with CI=true
 # that is a failure instead.
@@ -174,6 +181,171 @@ done
 oct GET "/pools/$POOL"
 want 404 "the pool after the cascade"
 pass "DELETE ?cascade=true: the LB is 404 after $((SECONDS - t0)) s, its pool too"
+
+
+# ---------------------------------------------------------------------------------------------
+# The octavia balancer driven by sclman: cluster `oc` on the local provider (real nginx web
+# instances on 127.0.0.1, which Octavia's noop drivers take as members without reaching them)
+# with `--balancer octavia` in the demo project, through the same Keystone catalog.
+t_drv=$SECONDS
+mkdir -p "$T/osconf"
+{ echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
+export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml OS_CLOUD=lab
+unset OS_AUTH_URL
+write_config "man_run_deadline = 120"
+cat >> "$SCLMAN_CONFIG" <<EOT
+[OPENSTACK]
+orphan_grace = 10
+request_timeout_ms = 30000
+[OCTAVIA]
+vip_subnet_id = $VIP_SUBNET
+health_path = /
+expected_codes = 200
+EOT
+
+# Without a VIP subnet or network the cluster is refused before anything is made (exit 78).
+sed 's/^vip_subnet_id = .*//' "$SCLMAN_CONFIG" > "$T/novip.conf"
+expect_exit 78 create-cluster novip --web 1 --balancer octavia --state "$DB" --config "$T/novip.conf"
+grep -q vip_subnet_id "$T/err" || fail "no VIP subnet: $(cat "$T/err")"
+
+# pool_members POOL: "name address:port wWEIGHT" of each member, sorted, comma separated.
+pool_members() {
+  oct GET "/pools/$1/members"
+  want 200 "list the members of pool $1"
+  body '[.members[] | "\(.name) \(.address):\(.protocol_port) w\(.weight)"] | sort | join(", ")'
+}
+# state_members CLUSTER: the same for the state's in-service web instances (weight 1).
+state_members() {
+  status_q "[.[] | select(.name==\"$1\") | .instances[] | select(.role==\"web\" and .state==\"in_service\") | \"\(.name) \(.address) w1\"] | sort | join(\", \")"
+}
+# no_twice POOL: no member name appears twice.
+no_twice() {
+  oct GET "/pools/$1/members"
+  [ "$(body '[.members[].name] | length')" = "$(body '[.members[].name] | unique | length')" ] ||
+    fail "a member is in pool $1 twice: $(cat "$T/body")"
+}
+
+t0=$SECONDS
+sc create-cluster oc --web 2 --min 1 --max 4 --balancer octavia 2> "$T/create.log" ||
+  { cat "$T/create.log" >&2; fail "create-cluster oc --balancer octavia"; }
+OLB=$(status_q '.[] | select(.name=="oc") | .balancer_ids.load_balancer')
+oct GET "/loadbalancers/$OLB"
+want 200 "GET the cluster's load balancer ($OLB)"
+[ "$(body '.loadbalancer | "\(.name) \(.provisioning_status) \(.tags | sort | join(","))"')" \
+  = "oc-lb-1 ACTIVE sclman,sclman:cluster=oc" ] || fail "oc's LB: $(cat "$T/body")"
+OVIP=$(body .loadbalancer.vip_address)
+[ "$(status_q '.[] | select(.name=="oc") | .lb_address')" = "$OVIP:80" ] ||
+  fail "status shows $(status_q '.[] | select(.name=="oc") | .lb_address'), not the VIP $OVIP:80"
+sc status oc | grep -qF "$OVIP:80" || fail "status oc does not show the VIP: $(sc status oc)"
+[ "$(status_q '[.[] | select(.name=="oc") | .instances[] | select(.role=="lb")] | length')" = 1 ] ||
+  fail "oc has not exactly one LB instance"
+ls "$T/instances" 2>/dev/null | grep -q -- '-lb-' && fail "an nginx LB directory was made for oc"
+oct GET "/loadbalancers/$OLB/status"
+want 200 "oc's status tree"
+[ "$(body '.statuses.loadbalancer.listeners | length')" = 1 ] || fail "listeners: $(cat "$T/body")"
+OLIS=$(body '.statuses.loadbalancer.listeners[0].id')
+OPOOL=$(body '.statuses.loadbalancer.listeners[0].pools[0].id')
+OHM=$(body '.statuses.loadbalancer.listeners[0].pools[0].health_monitor.id')
+oct GET "/listeners/$OLIS"
+[ "$(body '.listener | "\(.name) \(.protocol) \(.protocol_port) \(.tags | sort | join(","))"')" \
+  = "oc-lb-1-http HTTP 80 sclman,sclman:cluster=oc" ] || fail "listener: $(cat "$T/body")"
+oct GET "/pools/$OPOOL"
+[ "$(body '.pool | "\(.name) \(.protocol) \(.lb_algorithm) \(.healthmonitor_id)"')" \
+  = "oc-lb-1-pool HTTP ROUND_ROBIN $OHM" ] || fail "pool: $(cat "$T/body")"
+oct GET "/healthmonitors/$OHM"
+[ "$(body '.healthmonitor | "\(.type) \(.http_method) \(.url_path) \(.expected_codes)"')" \
+  = "HTTP GET / 200" ] || fail "health monitor: $(cat "$T/body")"
+[ "$(web_in_service oc)" = 2 ] || fail "oc has $(web_in_service oc) web instances in service"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "members $(pool_members "$OPOOL") are not the state's $(state_members oc)"
+no_twice "$OPOOL"
+pass "create-cluster --balancer octavia in $((SECONDS - t0)) s: LB oc-lb-1 (VIP $OVIP:80 in status), listener, pool, health monitor GET / 200, one member per web instance"
+
+# scale-out --to 3 while something else keeps the LB busy: sclman's member POST meets 409s,
+# waits for ACTIVE and adds exactly one member.
+t0=$SECONDS
+(
+  for i in 1 2 3 4 5; do
+    curl -s -o /dev/null --max-time 10 -X PUT -H "X-Auth-Token: $TOKEN" \
+      -H 'Content-Type: application/json' --data "{\"loadbalancer\": {\"description\": \"busy $i\"}}" \
+      "$LBAAS/loadbalancers/$OLB"
+    sleep 0.6
+  done
+) &
+busy_pid=$!
+sc scale-out --cluster oc --to 3 2> "$T/out3.log" ||
+  { cat "$T/out3.log" >&2; fail "scale-out --to 3"; }
+wait "$busy_pid"
+[ "$(web_in_service oc)" = 3 ] || fail "oc has $(web_in_service oc) web instances in service, not 3"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "after scale-out: members $(pool_members "$OPOOL"), state $(state_members oc)"
+no_twice "$OPOOL"
+busy=$(cat "$T/create.log" "$T/out3.log" | grep -c 'octavia.busy' || true)
+[ "$busy" -ge 1 ] || fail "no change of sclman's met a busy LB (409): the retry was not exercised"
+pass "scale-out --to 3 in $((SECONDS - t0)) s: exactly one member more, $busy 409s on a busy LB waited out, none doubled"
+
+# scale-in --to 2: the victim's member drains at weight 0, then goes with its instance.
+t0=$SECONDS
+sc scale-in --cluster oc --to 2 2> "$T/in.log" || { cat "$T/in.log" >&2; fail "scale-in --to 2"; }
+VICTIM=$(status_q '.[] | select(.name=="oc") | .instances[] | select(.state=="draining") | .name')
+[ -n "$VICTIM" ] || fail "no instance of oc is draining"
+oct GET "/pools/$OPOOL/members"
+[ "$(body "[.members[] | select(.name==\"$VICTIM\") | .weight] | join(\",\")")" = 0 ] ||
+  fail "the draining $VICTIM is not at weight 0: $(cat "$T/body")"
+[ "$(body '[.members[] | select(.weight > 0)] | length')" = 2 ] || fail "members: $(cat "$T/body")"
+sc scale-in --cluster oc --wait 2> "$T/in2.log" || { cat "$T/in2.log" >&2; fail "scale-in --wait"; }
+sc status --json --all | jq -r ".[] | select(.name==\"oc\") | .instances[] | select(.name==\"$VICTIM\") | .state" |
+  grep -qx gone || fail "$VICTIM is not gone: $(sc status oc --all)"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "after scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
+[ "$(web_in_service oc)" = 2 ] || fail "oc has $(web_in_service oc) in service after scale-in"
+pass "scale-in --to 2 in $((SECONDS - t0)) s: $VICTIM at weight 0 while draining, then its member deleted"
+
+# gc: a load balancer tagged for a cluster the state does not know goes after the grace; an
+# untagged one never; a member deleted behind sclman's back comes back.
+oct POST /loadbalancers "{\"loadbalancer\": {\"name\": \"ghost-lb-1\",
+  \"vip_subnet_id\": \"$VIP_SUBNET\", \"tags\": [\"sclman\", \"sclman:cluster=ghost\"]}}"
+want 201 "create the ghost LB"
+GHOST=$(body .loadbalancer.id)
+oct POST /loadbalancers "{\"loadbalancer\": {\"name\": \"plain-lb\", \"vip_subnet_id\": \"$VIP_SUBNET\"}}"
+want 201 "create the untagged LB"
+PLAIN=$(body .loadbalancer.id)
+t_ghost=$SECONDS
+LB=$GHOST wait_active
+LB=$PLAIN wait_active
+oct GET "/pools/$OPOOL/members"
+LOST=$(body '.members[0].id')
+LOST_NAME=$(body '.members[0].name')
+LB=$OLB change DELETE "/pools/$OPOOL/members/$LOST" "" 204 "delete a member behind sclman's back"
+LB=$OLB wait_active
+sc gc 2> "$T/gc1.log" || { cat "$T/gc1.log" >&2; fail "gc (in the grace)"; }
+grep -q 'gc.orphan_in_grace cluster=ghost' "$T/gc1.log" || fail "the ghost LB was not held in grace: $(cat "$T/gc1.log")"
+oct GET "/loadbalancers/$GHOST"
+want 200 "the ghost LB within the grace"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "gc did not add $LOST_NAME again: members $(pool_members "$OPOOL"), state $(state_members oc)"
+sleep $((t_ghost + 12 - SECONDS > 0 ? t_ghost + 12 - SECONDS : 0))
+sc gc 2> "$T/gc2.log" || { cat "$T/gc2.log" >&2; fail "gc (after the grace)"; }
+oct GET "/loadbalancers/$GHOST"
+want 404 "the ghost LB after gc"
+oct GET "/loadbalancers/$PLAIN"
+want 200 "the untagged LB after gc"
+oct GET "/loadbalancers/$OLB"
+[ "$(code) $(body .loadbalancer.provisioning_status)" = "200 ACTIVE" ] || fail "gc touched oc's LB: $(cat "$T/body")"
+no_twice "$OPOOL"
+pass "gc: $LOST_NAME's lost member added again, the ghost cluster's LB deleted after the grace, the untagged LB and oc's kept"
+
+# delete-cluster: the LB goes with ?cascade=true; nothing tagged for oc is left.
+t0=$SECONDS
+sc delete-cluster oc 2> "$T/del.log" || { cat "$T/del.log" >&2; fail "delete-cluster oc"; }
+oct GET "/loadbalancers/$OLB"
+want 404 "oc's LB after delete-cluster"
+oct GET "/pools/$OPOOL"
+want 404 "oc's pool after delete-cluster"
+oct GET "/loadbalancers?tags=sclman%3Acluster%3Doc"
+[ "$(body '.loadbalancers | length')" = 0 ] || fail "still tagged for oc: $(cat "$T/body")"
+LB=$PLAIN change DELETE "/loadbalancers/$PLAIN?cascade=true" "" 204 "delete the untagged LB"
+pass "delete-cluster oc in $((SECONDS - t0)) s: LB and pool 404, nothing tagged for oc; the octavia balancer part took $((SECONDS - t_drv)) s"
 
 ARTIFACTS=${SCLMAN_ARTIFACTS:-$SCLMAN_SOURCE_DIR/build/test-artifacts}
 mkdir -p "$ARTIFACTS"

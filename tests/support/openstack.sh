@@ -92,6 +92,22 @@ valid_interfaces = public
 EOT
 }
 
+# cloud_entry NAME AUTH_URL: the clouds.yaml entry of the demo user at AUTH_URL (for the
+# tests' clouds.yaml files).
+cloud_entry() {
+  cat <<EOT
+  $1:
+    auth:
+      auth_url: $2
+      username: demo
+      password: demo-secret
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+EOT
+}
+
 # openstack_install_or_skip LOG WHAT: install the packages (openstack_install.sh, its output in
 # LOG). When they cannot be installed, the test skips loudly (exit 77 with SKIPPING=yes, which
 # its EXIT trap checks), or fails (lib.sh's fail) with CI=true.

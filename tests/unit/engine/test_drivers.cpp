@@ -105,7 +105,14 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
   CHECK(check("local", "", "x", "nginx", "stub_status").error().message
         == "unknown bootstrapper 'x' (local or chef)");
   CHECK(check("local", "", "local", "x", "stub_status").error().message
-        == "unknown balancer 'x' (nginx or chef-search)");
+        == "unknown balancer 'x' (nginx, chef-search or octavia)");
+  // Octavia needs a VIP subnet or network before anything is written.
+  const auto no_vip = check("local", "", "local", "octavia", "stub_status");
+  REQUIRE_FALSE(no_vip);
+  CHECK(no_vip.error().kind == core::ErrorKind::config);
+  CHECK(no_vip.error().message.find("vip_subnet_id") != std::string::npos);
+  config.section<lb::OctaviaConfig>().vip_subnet_id = "8d3c1a2b-0000-4000-8000-000000000009";
+  CHECK(check("local", "", "local", "octavia", "stub_status")->balancer == "octavia");
   CHECK(check("local", "", "local", "chef-search", "stub_status").error().message
         == "--balancer chef-search needs --bootstrapper chef (membership is a Chef node "
            "attribute)");

@@ -1,0 +1,86 @@
+// How a cluster whose balancer is Octavia is put together: the one place that joins the Octavia
+// client (lib/lb) with the provider and bootstrapper interfaces (lib/cloud, lib/cm).
+//
+// The cluster's LB instance (role lb) is the Octavia load balancer itself, not an nginx on this
+// host: creating it makes the load balancer (its id is the instance's cloud id, its VIP and
+// listener port the instance's address, which status shows as the cluster's), bootstrapping it
+// makes the listener, pool and health monitor, deleting it deletes the load balancer with
+// ?cascade=true. Web instances stay with the cluster's own provider and bootstrapper; deleting
+// one also deletes its member (drained to weight 0 by the balancer before).
+#pragma once
+
+#include "cloud/provider.hpp"
+#include "cm/bootstrapper.hpp"
+#include "lb/octavia.hpp"
+
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace engine {
+
+// The load balancers of one cloud as servers of role lb (for the cluster's LB instance and for
+// gc's orphan sweep: list() returns every load balancer tagged `sclman`).
+class OctaviaLbProvider final : public cloud::Provider
+{
+public:
+  explicit OctaviaLbProvider(lb::OctaviaClient& client) : m_client(client) {}
+
+  core::Result<cloud::Server> create(const cloud::ServerSpec& spec) override;
+  core::Result<std::optional<cloud::Server>> find(const std::string& name) override;
+  core::Result<std::optional<cloud::Server>>
+  find_instance(const core::InstanceRef& instance) override;
+  core::Result<void> remove(const core::InstanceRef& instance) override;
+  core::Result<std::vector<cloud::Server>> list() override;
+
+private:
+  cloud::Server to_server(const lb::octavia::LoadBalancer& lb) const;
+  // Return `lb` as a server once it is no longer PENDING_* (building if it still is at the
+  // run's deadline or after [OCTAVIA] active_timeout).
+  core::Result<cloud::Server> settled(const lb::octavia::LoadBalancer& lb);
+
+  lb::OctaviaClient& m_client;
+};
+
+// Wraps a cluster's bootstrapper: the LB instance is configured through Octavia (listener,
+// pool, health monitor), and a deleted web instance loses its member.
+class OctaviaBootstrapper final : public cm::Bootstrapper
+{
+public:
+  OctaviaBootstrapper(cm::Bootstrapper& web, lb::OctaviaClient& client,
+                      lb::OctaviaBalancer& balancer)
+    : m_web(web), m_client(client), m_balancer(balancer)
+  {
+  }
+
+  core::Result<std::string> user_data(const core::InstanceRef& instance) override;
+  core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
+  core::Result<bool> running(const core::InstanceRef& instance) override;
+  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
+  core::Result<void> decommission(const core::InstanceRef& instance) override;
+  core::Result<void> prepare_cluster(const std::string& cluster) override;
+  core::Result<void> retire_cluster(const std::string& cluster) override;
+  int drain_seconds() const override;
+  core::Result<int> remove_orphans(const std::string& cluster,
+                                   const std::set<std::string>& live) override;
+  core::Result<std::optional<std::string>>
+  registration_overdue(const core::InstanceRef& instance) override;
+
+private:
+  cm::Bootstrapper& m_web;
+  lb::OctaviaClient& m_client;
+  lb::OctaviaBalancer& m_balancer;
+};
+
+// The Octavia drivers of one cloud, and the wrappers made for the clusters of a run.
+struct OctaviaDrivers
+{
+  std::unique_ptr<lb::OctaviaClient> client;
+  std::unique_ptr<lb::OctaviaBalancer> balancer;
+  std::unique_ptr<OctaviaLbProvider> lbs;
+  std::map<std::pair<cloud::Provider*, cm::Bootstrapper*>,
+           std::pair<std::unique_ptr<cloud::Provider>, std::unique_ptr<cm::Bootstrapper>>>
+    wrapped;
+};
+
+} // namespace engine
