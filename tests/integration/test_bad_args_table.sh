@@ -172,6 +172,15 @@ OPENSTACK	stand_in	maybe
 OPENSTACK	orphan_grace	-1
 OPENSTACK	request_timeout_ms	0
 OPENSTACK	token_cache	token.json
+OCTAVIA	vip_subnet_id	sub net; 1
+OCTAVIA	vip_network_id	../net
+OCTAVIA	listener_port	0
+OCTAVIA	health_path	healthz
+OCTAVIA	expected_codes	ok
+OCTAVIA	health_delay	0
+OCTAVIA	health_timeout	3601
+OCTAVIA	health_max_retries	11
+OCTAVIA	active_timeout	0
 CHEF	server_url	chef.example.com
 CHEF	client_name	''
 CHEF	client_key	sclman.pem
