@@ -40,6 +40,11 @@ pass "gc cleaned up the dead instance"
 master=$(cat "$T/instances/shop-web-1/logs/nginx.pid")
 workers=$(ps -o pid= --ppid "$master" || true)
 kill -KILL $workers "$master"
+# As above: on a loaded machine the kill takes a moment, and a chain run before it would see a
+# live nginx (4 tests at once on 2 cores: this test failed there once, and passed alone).
+for k in $(seq 1 50); do alive "$master" || break; sleep 0.1; done
+for w in $workers; do for k in $(seq 1 50); do alive "$w" || break; sleep 0.1; done; done
+alive "$master" && fail "shop-web-1's nginx outlived SIGKILL"
 chain
 [ "$(web_in_service shop)" = 2 ] || fail "chain did not replace shop-web-1"
 [ "$(sqlite3 "$DB" "SELECT state FROM instances WHERE name='shop-web-1'")" = gone ] || fail "chain did not clean shop-web-1"
