@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <type_traits>
 #include <utility>
 
 namespace lb::octavia {
@@ -265,6 +266,25 @@ Result<std::string> parse_id(std::string_view text)
   return std::string(text);
 }
 
+namespace {
+
+// Return the objects of the list under `key` of answer `body`, each read by `from`.
+template <typename From>
+auto list_of(std::string_view body, const std::string& key, From from)
+  -> Result<std::vector<typename std::invoke_result_t<From, const json&>::value_type>>
+{
+  TRY_ASSIGN(const auto j, parse_json(body, key));
+  TRY_ASSIGN(const auto* list, member_of(j, key, json::value_t::array));
+  std::vector<typename std::invoke_result_t<From, const json&>::value_type> out;
+  for (const auto& item : *list) {
+    TRY_ASSIGN(auto one, from(item));
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+} // namespace
+
 Result<LoadBalancer> parse_loadbalancer(std::string_view body)
 {
   TRY_ASSIGN(const auto j, parse_json(body, "loadbalancer"));
@@ -274,14 +294,7 @@ Result<LoadBalancer> parse_loadbalancer(std::string_view body)
 
 Result<std::vector<LoadBalancer>> parse_loadbalancers(std::string_view body)
 {
-  TRY_ASSIGN(const auto j, parse_json(body, "loadbalancers"));
-  TRY_ASSIGN(const auto* list, member_of(j, "loadbalancers", json::value_t::array));
-  std::vector<LoadBalancer> out;
-  for (const auto& lb : *list) {
-    TRY_ASSIGN(auto one, loadbalancer_from(lb));
-    out.push_back(std::move(one));
-  }
-  return out;
+  return list_of(body, "loadbalancers", [](const json& lb) { return loadbalancer_from(lb); });
 }
 
 Result<Object> parse_object(std::string_view body, const std::string& key)
@@ -293,14 +306,7 @@ Result<Object> parse_object(std::string_view body, const std::string& key)
 
 Result<std::vector<Object>> parse_objects(std::string_view body, const std::string& key)
 {
-  TRY_ASSIGN(const auto j, parse_json(body, key));
-  TRY_ASSIGN(const auto* list, member_of(j, key, json::value_t::array));
-  std::vector<Object> out;
-  for (const auto& o : *list) {
-    TRY_ASSIGN(auto one, object_from(o, key));
-    out.push_back(std::move(one));
-  }
-  return out;
+  return list_of(body, key, [&key](const json& o) { return object_from(o, key); });
 }
 
 Result<Member> parse_member(std::string_view body)
@@ -312,14 +318,7 @@ Result<Member> parse_member(std::string_view body)
 
 Result<std::vector<Member>> parse_members(std::string_view body)
 {
-  TRY_ASSIGN(const auto j, parse_json(body, "members"));
-  TRY_ASSIGN(const auto* list, member_of(j, "members", json::value_t::array));
-  std::vector<Member> out;
-  for (const auto& m : *list) {
-    TRY_ASSIGN(auto one, member_from(m));
-    out.push_back(std::move(one));
-  }
-  return out;
+  return list_of(body, "members", [](const json& m) { return member_from(m); });
 }
 
 } // namespace lb::octavia
