@@ -262,19 +262,26 @@ no_twice "$OPOOL"
 pass "create-cluster --balancer octavia in $((SECONDS - t0)) s: LB oc-lb-1 (VIP $OVIP:80 in status), listener, pool, health monitor GET / 200, one member per web instance"
 
 # scale-out --to 3 while something else keeps the LB busy: sclman's member POST meets 409s,
-# waits for ACTIVE and adds exactly one member.
+# waits for ACTIVE and adds exactly one member. The LB is kept busy (an update every 0.1 s)
+# until sclman has met it busy or is done: five updates 0.6 s apart were over before a loaded
+# machine's scale-out got to its POST.
 t0=$SECONDS
+rm -f "$T/out3.done"
+: > "$T/out3.log"
 (
-  for i in 1 2 3 4 5; do
+  for i in $(seq 1 600); do
+    grep -q 'octavia.busy' "$T/out3.log" && break
+    [ -e "$T/out3.done" ] && break
     curl -s -o /dev/null --max-time 10 -X PUT -H "X-Auth-Token: $TOKEN" \
       -H 'Content-Type: application/json' --data "{\"loadbalancer\": {\"description\": \"busy $i\"}}" \
       "$LBAAS/loadbalancers/$OLB"
-    sleep 0.6
+    sleep 0.1
   done
 ) &
 busy_pid=$!
 sc scale-out --cluster oc --to 3 2> "$T/out3.log" ||
-  { cat "$T/out3.log" >&2; fail "scale-out --to 3"; }
+  { touch "$T/out3.done"; cat "$T/out3.log" >&2; fail "scale-out --to 3"; }
+touch "$T/out3.done"
 wait "$busy_pid"
 [ "$(web_in_service oc)" = 3 ] || fail "oc has $(web_in_service oc) web instances in service, not 3"
 [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||

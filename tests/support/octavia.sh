@@ -12,33 +12,10 @@
 declare -F openstack_start > /dev/null || . "$(dirname "${BASH_SOURCE[0]}")/openstack.sh"
 
 OCT_URL=
-OCT_DATADIR=
 
-# MariaDB flags: a throwaway database, so no durability (the data directory is on tmpfs when
-# /dev/shm is one: on this VM's disk every CREATE TABLE waits for fsyncs and the migrations
-# took 14 s instead of 3 s).
-OCT_MARIADB_OPTS=(--no-defaults --skip-name-resolve --innodb-buffer-pool-size=32M
-  --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0)
-
-# oct_mariadb SOCK: make the data directory, then become mariadbd (exec: its pid is the job's).
-oct_mariadb() {
-  mariadb-install-db "${OCT_MARIADB_OPTS[@]}" --datadir="$OCT_DATADIR" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db || return 1
-  exec /usr/sbin/mariadbd "${OCT_MARIADB_OPTS[@]}" --datadir="$OCT_DATADIR" --socket="$1" \
-    --skip-networking --pid-file="$OS_DIR/mysql/pid" --user="$(id -un)" \
-    --log-error="$OS_DIR/log/mariadb-server.log"
-}
-
-# oct_db SOCK CONF: wait for MariaDB, create the database, run Octavia's migrations.
+# oct_db CONF: create Octavia's database on openstack.sh's MariaDB, run its migrations.
 oct_db() {
-  local _
-  for _ in $(seq 1 300); do
-    mariadb --no-defaults --socket="$1" -u root -e 'SELECT 1' > /dev/null 2>&1 && break
-    sleep 0.2
-  done
-  mariadb --no-defaults --socket="$1" -u root \
-    -e 'CREATE DATABASE octavia CHARACTER SET utf8mb4' || return 1
-  octavia-db-manage --config-file "$2" upgrade head
+  os_mariadb_create utf8mb4 octavia && octavia-db-manage --config-file "$1" upgrade head
 }
 
 # oct_ca DIR: a CA with an encrypted key (passphrase in DIR/ca.pass) and a client certificate
@@ -61,12 +38,7 @@ octavia_start() {
   local t0=$SECONDS
   OS_DIR=$dir
   mkdir -p "$dir"/{log,mysql,octavia/certs,locks,py}
-  if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    OCT_DATADIR=$(mktemp -d /dev/shm/sclman-octavia-db.XXXXXX)
-  else
-    OCT_DATADIR=$dir/mysql/data
-  fi
-  local sock=$dir/mysql/sock conf=$dir/octavia/octavia.conf certs=$dir/octavia/certs
+  local conf=$dir/octavia/octavia.conf certs=$dir/octavia/certs
   local p_oct
   p_oct=$(os_free_port)
   OCT_URL=http://127.0.0.1:$p_oct
@@ -76,10 +48,9 @@ octavia_start() {
   OS_KEYSTONE_URL=http://127.0.0.1:$OS_KEYSTONE_PORT
 
   # MariaDB and Octavia's schema.
-  os_bg mariadb-server oct_mariadb "$sock"
-  printf '[database]\nconnection = mysql+pymysql://root@localhost/octavia?unix_socket=%s\n' \
-    "$sock" > "$dir/octavia/db.conf"
-  oct_db "$sock" "$dir/octavia/db.conf" >> "$dir/log/octavia-db.log" 2>&1 &
+  os_mariadb_start
+  printf '[database]\nconnection = %s\n' "$(os_db_url octavia utf8mb4)" > "$dir/octavia/db.conf"
+  oct_db "$dir/octavia/db.conf" >> "$dir/log/octavia-db.log" 2>&1 &
   local p_db=$!
   oct_ca "$certs" >> "$dir/log/setup.log" 2>&1 || { os_log "CA: see $dir/log/setup.log"; return 1; }
 
@@ -100,7 +71,7 @@ auth_strategy = keystone
 default_provider_driver = amphora
 enabled_provider_drivers = amphora:Amphora provider with noop drivers (sclman tests)
 [database]
-connection = mysql+pymysql://root@localhost/octavia?unix_socket=$sock
+connection = $(os_db_url octavia utf8mb4)
 [controller_worker]
 amphora_driver = amphora_noop_driver
 compute_driver = compute_noop_driver
@@ -190,8 +161,4 @@ octavia_stop() {
   os_stop ${OS_PID_octavia_worker:+"$OS_PID_octavia_worker"} ${OS_PID_octavia_api:+"$OS_PID_octavia_api"}
   OS_PID_octavia_worker='' OS_PID_octavia_api=''
   openstack_stop
-  if [ -n "$OCT_DATADIR" ]; then
-    rm -rf "$OCT_DATADIR"
-    OCT_DATADIR=
-  fi
 }

@@ -45,9 +45,69 @@ os_wait_http() {
   return 1
 }
 
-# os_wal DB...: switch SQLite files to WAL, so a reader does not lock out a writer. Every
-# connection URL also carries ?timeout=20 (SQLite's busy wait, 5 s by default): under load the
-# conductor and compute otherwise hit "database is locked" and leave a server in ERROR.
+# MariaDB, for the services that SQLite cannot carry: Octavia's migrations do not run on it,
+# and Nova's four processes on one SQLite file left the probe server in BUILD for 180 s in
+# two bring-ups in a row on CI (2026-12-05, four tests on two cores). Under load here they
+# logged "database is locked" despite the 20 s busy wait (in WAL mode a transaction that read
+# before another wrote cannot write: SQLite fails it at once), and a conductor that fails
+# before the instance exists leaves only the build request, which the API lists as BUILD.
+# A throwaway database, so no durability (the data directory is on tmpfs when /dev/shm is one:
+# on this VM's disk every CREATE TABLE waits for fsyncs and Octavia's migrations took 14 s
+# instead of 3 s).
+OS_MARIADB_OPTS=(--no-defaults --skip-name-resolve --innodb-buffer-pool-size=32M
+  --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0)
+OS_DB_SOCK=
+OS_DB_DATADIR=
+
+# os_mariadb_run SOCK: make the data directory, then become mariadbd (exec: its pid is the
+# job's).
+os_mariadb_run() {
+  mariadb-install-db "${OS_MARIADB_OPTS[@]}" --datadir="$OS_DB_DATADIR" --user="$(id -un)" \
+    --auth-root-authentication-method=normal --skip-test-db || return 1
+  exec /usr/sbin/mariadbd "${OS_MARIADB_OPTS[@]}" --datadir="$OS_DB_DATADIR" --socket="$1" \
+    --skip-networking --pid-file="$OS_DIR/mysql/pid" --user="$(id -un)" \
+    --log-error="$OS_DIR/log/mariadb-server.log"
+}
+
+# os_mariadb_start: start MariaDB below OS_DIR in the background (once; openstack_stop stops
+# it and removes its data). OS_DB_SOCK is its socket.
+os_mariadb_start() {
+  [ -z "$OS_DB_SOCK" ] || return 0
+  mkdir -p "$OS_DIR"/{log,mysql}
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    OS_DB_DATADIR=$(mktemp -d /dev/shm/sclman-os-db.XXXXXX)
+  else
+    OS_DB_DATADIR=$OS_DIR/mysql/data
+  fi
+  OS_DB_SOCK=$OS_DIR/mysql/sock
+  os_bg mariadb-server os_mariadb_run "$OS_DB_SOCK"
+}
+
+# os_mariadb_create CHARSET DB...: wait (at most 60 s) until MariaDB answers, then create the
+# databases.
+os_mariadb_create() {
+  local charset=$1 _ db
+  shift
+  for _ in $(seq 1 300); do
+    mariadb --no-defaults --socket="$OS_DB_SOCK" -u root -e 'SELECT 1' > /dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for db in "$@"; do
+    mariadb --no-defaults --socket="$OS_DB_SOCK" -u root \
+      -e "CREATE DATABASE $db CHARACTER SET $charset" || {
+      os_log "MariaDB: cannot create $db"
+      tail -n 30 "$OS_DIR/log/mariadb-server.log" >&2
+      return 1
+    }
+  done
+}
+
+# os_db_url DB CHARSET: the SQLAlchemy URL of database DB on that MariaDB.
+os_db_url() { echo "mysql+pymysql://root@localhost/$1?unix_socket=$OS_DB_SOCK&charset=$2"; }
+
+# os_wal DB...: switch SQLite files to WAL, so a reader does not lock out a writer (Keystone,
+# Placement, Glance and Neutron, one process each, stay on SQLite). Every connection URL also
+# carries ?timeout=20 (SQLite's busy wait, 5 s by default).
 # (Nova's keystonemiddleware passes its own token along as X-Service-Token: the service users
 # get the `service` role in openstack_api.py setup, or Neutron and Glance answer 401.)
 # The -common packages that ship these commands want debconf and systemd: call their modules.
@@ -141,6 +201,9 @@ openstack_start() {
   local transport=rabbit://guest:guest@127.0.0.1:$p_rabbit/
   OS_TRANSPORT_URL=$transport
   local base=$OS_DIR
+  if [ "$services" = all ]; then
+    os_mariadb_start
+  fi
 
   # RabbitMQ, with its own epmd, both on 127.0.0.1.
   echo "sclmanopenstacktestcookie" > "$OS_DIR/rabbit/.erlang.cookie"
@@ -322,9 +385,9 @@ vif_plugging_timeout = 0
 [api]
 auth_strategy = keystone
 [api_database]
-connection = sqlite:///$base/nova/nova_api.db?timeout=20
+connection = $(os_db_url nova_api utf8)
 [database]
-connection = sqlite:///$base/nova/nova.db?timeout=20
+connection = $(os_db_url nova utf8)
 [wsgi]
 api_paste_config = $OS_PASTE/nova/api-paste.ini
 [oslo_concurrency]
@@ -344,11 +407,11 @@ $(os_service_user placement placement)
 $(os_service_user neutron neutron)
 EOT
   local nc="--config-file $OS_DIR/nova/nova.conf"
+  os_mariadb_create utf8 nova_api nova_cell0 nova || return 1
   { nova-manage $nc api_db sync \
-    && nova-manage $nc cell_v2 map_cell0 --database_connection "sqlite:///$base/nova/nova_cell0.db?timeout=20" \
+    && nova-manage $nc cell_v2 map_cell0 --database_connection "$(os_db_url nova_cell0 utf8)" \
     && nova-manage $nc cell_v2 create_cell --name cell1 \
     && nova-manage $nc db sync; } >> "$OS_DIR/log/setup.log" 2>&1 || { tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
-  os_wal "$OS_DIR/nova/nova_api.db" "$OS_DIR/nova/nova.db" "$OS_DIR/nova/nova_cell0.db"
   local m
   for m in api conductor scheduler compute; do
     os_bg "nova-$m" $OS_PY -c "import sys; sys.argv = ['nova-$m', '--config-file', '$OS_DIR/nova/nova.conf']; from nova.cmd.$m import main; main()"
@@ -403,4 +466,8 @@ openstack_stop() {
     newest_first+=("${OS_PIDS[$i]}")
   done
   os_stop "${newest_first[@]}"
+  if [ -n "$OS_DB_DATADIR" ]; then
+    rm -rf "$OS_DB_DATADIR"
+  fi
+  OS_DB_SOCK='' OS_DB_DATADIR=''
 }
