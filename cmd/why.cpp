@@ -78,6 +78,13 @@ core::Result<void> run_why(Env& env, const Options& o)
     text += fmt::format("kept out of the LB since {}: {}: {}\n", core::iso8601_utc(r.since),
                         r.name, r.reason);
   }
+  TRY_ASSIGN(const auto instances, env.store->instances(c.id));
+  for (const auto& i : instances) {
+    if (i.unhealthy_since) {
+      text += fmt::format("unhealthy, out of the LB since {}: {}: {}\n",
+                          core::iso8601_utc(*i.unhealthy_since), i.name, i.error);
+    }
+  }
   if (rows.empty()) {
     out(text + fmt::format("cluster '{}' has no decisions yet: `sclman decide` makes them",
                            c.name));

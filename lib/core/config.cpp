@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -95,6 +96,19 @@ Result<std::string> parse_url(std::string_view v)
   return std::string(v);
 }
 
+// The path of an HTTP request sclman makes (a health check): it goes into a URL as it is.
+Result<std::string> parse_url_path(std::string_view v)
+{
+  if (v.empty() || v.front() != '/' || v.size() > 255
+      || std::any_of(v.begin(), v.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u <= ' ' || u >= 0x7f;
+         })) {
+    return bad_value(v, "a path starting with '/', printable ASCII without blanks");
+  }
+  return std::string(v);
+}
+
 // Its value never appears in an error message.
 Result<std::string> parse_secret(std::string_view v)
 {
@@ -129,6 +143,12 @@ std::vector<KeyDef> core_keys()
     {"STATE", "path", path(&StateConfig::path)},
     {"LOCAL", "health_timeout_ms", int_in(&LocalConfig::health_timeout_ms, 1, 60000)},
     {"LOCAL", "worker_connections", int_in(&LocalConfig::worker_connections, 16, 65536)},
+    {"HEALTH", "path", url_path(&HealthConfig::path)},
+    {"HEALTH", "interval", int_in(&HealthConfig::interval, 0, 60)},
+    {"HEALTH", "timeout", int_in(&HealthConfig::timeout, 1, 60)},
+    {"HEALTH", "healthy_threshold", int_in(&HealthConfig::healthy_threshold, 1, 10)},
+    {"HEALTH", "unhealthy_threshold", int_in(&HealthConfig::unhealthy_threshold, 1, 10)},
+    {"HEALTH", "grace", int_in(&HealthConfig::grace, 0, 86400)},
     {"METRICS", "max_age", int_in(&MetricsConfig::max_age, 1, 86400)},
     {"METRICS", "parallel", int_in(&MetricsConfig::parallel, 1, 1024)},
     {"TLS", "ca_bundle", path(&TlsConfig::ca_bundle)},

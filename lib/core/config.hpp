@@ -47,6 +47,20 @@ struct LocalConfig
   int worker_connections = 1024;          // worker_connections of each web server
 };
 
+// [HEALTH]: the HTTP check of every in-service web instance, run by each engine tick (the
+// cron chain's scale-out, scale-in and gc). An instance that fails `unhealthy_threshold`
+// checks in a row (`interval` apart) leaves the balancer at once; back after
+// `healthy_threshold` passes in a row, replaced once it has been out for `grace` seconds.
+struct HealthConfig
+{
+  std::string path = "/";      // what is requested; a status 200-399 passes
+  int interval = 2;            // seconds between the checks of one failing instance in a run
+  int timeout = 2;             // seconds one check may take
+  int healthy_threshold = 2;   // passes in a row that bring an unhealthy instance back
+  int unhealthy_threshold = 3; // failures in a row that take an instance out
+  int grace = 120;             // seconds out of the balancer before it is replaced
+};
+
 struct MetricsConfig
 {
   std::string source;  // default of create-cluster --metrics; empty: the registry's first
@@ -75,6 +89,7 @@ public:
   ManagerConfig manager;
   StateConfig state;
   LocalConfig local;
+  HealthConfig health;
   MetricsConfig metrics;
   LogConfig log;
   TlsConfig tls;
@@ -128,6 +143,7 @@ Result<std::string> parse_one_of(std::string_view v, const std::vector<std::stri
 Result<std::string> parse_text(std::string_view v);     // non-empty
 Result<std::string> parse_path(std::string_view v);     // absolute
 Result<std::string> parse_url(std::string_view v);      // http(s)://, no trailing slash
+Result<std::string> parse_url_path(std::string_view v); // '/...', printable ASCII, no blanks
 Result<std::string> parse_secret(std::string_view v);   // non-empty, never shown
 
 // Return the section struct `Group` of `config`: one of core's, else a driver's.
@@ -139,6 +155,8 @@ template <class Group> Group& group_of(Config& config)
     return config.state;
   } else if constexpr (std::is_same_v<Group, LocalConfig>) {
     return config.local;
+  } else if constexpr (std::is_same_v<Group, HealthConfig>) {
+    return config.health;
   } else if constexpr (std::is_same_v<Group, MetricsConfig>) {
     return config.metrics;
   } else if constexpr (std::is_same_v<Group, LogConfig>) {
@@ -185,6 +203,10 @@ template <class Group> Setter path(std::string Group::*field)
 template <class Group> Setter url(std::string Group::*field)
 {
   return set_with(field, parse_url);
+}
+template <class Group> Setter url_path(std::string Group::*field)
+{
+  return set_with(field, parse_url_path);
 }
 template <class Group> Setter secret(std::string Group::*field)
 {

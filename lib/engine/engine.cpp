@@ -84,31 +84,6 @@ Result<std::optional<Instance>> Engine::lb_instance(const Cluster& cluster)
   return std::optional<Instance>{};
 }
 
-Result<bool> Engine::health_ok(const Instance& i)
-{
-  if (i.role == state::Role::lb && m_drivers.balancer->health_path().empty()) {
-    // A balancer with no page to probe (Octavia): its bootstrap waited for it to serve.
-    return true;
-  }
-  const auto endpoint = core::Endpoint::parse(i.address);
-  if (!endpoint) {
-    spdlog::debug("health.failed instance={} error={}", i.name,
-                  core::log_quote(endpoint.error().message));
-    return false;
-  }
-  http::HttpRequest request;
-  request.url = fmt::format("http://{}{}", endpoint->to_string(),
-                            i.role == state::Role::lb ? m_drivers.balancer->health_path() : "/");
-  request.timeout_ms = m_options.health_timeout_ms;
-  auto response = m_drivers.http->send(request);
-  if (!response) {
-    spdlog::debug("health.failed instance={} error={}", i.name,
-                  core::log_quote(response.error().message));
-    return false;
-  }
-  return response->status == 200;
-}
-
 Result<void> Engine::count_failure(Cluster& cluster, Instance& i, const std::string& why)
 {
   TRY(m_store.transition(i, InstanceState::error, why));
@@ -131,7 +106,8 @@ Result<void> Engine::sync_lb(Cluster& cluster)
   for (const auto& i : all) {
     if (i.role == state::Role::lb && i.state == InstanceState::in_service) {
       lb = &i;
-    } else if (i.role == state::Role::web && i.state == InstanceState::in_service) {
+    } else if (i.role == state::Role::web && i.state == InstanceState::in_service
+               && !i.unhealthy_since) {
       // The stored address came from the provider (or a hand-edited state file): only a parsed
       // endpoint reaches the balancer.
       auto endpoint = core::Endpoint::parse(i.address);
@@ -170,44 +146,6 @@ Result<void> Engine::record_rejected(const Cluster& cluster,
     }
   }
   return m_store.replace_rejected(cluster.id, rejected);
-}
-
-Result<int> Engine::check_health(Cluster& cluster)
-{
-  TRY_ASSIGN(auto all, m_store.instances(cluster.id));
-  int failed = 0;
-  for (auto& i : all) {
-    if (i.state != InstanceState::in_service) {
-      continue;
-    }
-    if (out_of_time()) {
-      spdlog::warn("health.deadline cluster={} hint=\"the next run checks the rest\"",
-                   cluster.name);
-      break;
-    }
-    TRY_ASSIGN(const bool running, m_drivers.bootstrapper->running(ref(cluster, i)));
-    if (running) {
-      continue;
-    }
-    if (i.role == state::Role::lb) {
-      // The LB's address is the cluster's address: bring it back in place.
-      spdlog::warn("lb.restart cluster={} instance={}", cluster.name, i.name);
-      TRY(journaled(m_store, {cluster.name, i.name, "restart_lb"},
-                    [&] { return m_drivers.bootstrapper->bootstrap(ref(cluster, i)); }));
-      continue;
-    }
-    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
-    TRY(m_store.transition(i, InstanceState::error, "service is not running"));
-    spdlog::warn("instance.dead cluster={} instance={} address={}",
-                 cluster.name,
-                 i.name,
-                 i.address);
-    ++failed;
-  }
-  if (failed > 0) {
-    TRY(sync_lb(cluster));
-  }
-  return failed;
 }
 
 Result<void> Engine::clamp_desired(Cluster& cluster)
@@ -296,12 +234,12 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
       candidates.push_back(&i);
     }
   }
-  // Booting instances first (they serve nothing yet), then the newest in service.
+  // Booting and unhealthy instances first (they serve nothing), then the newest in service.
   std::sort(candidates.begin(), candidates.end(), [](const Instance* a, const Instance* b) {
-    const bool a_boot = state::is_booting(a->state);
-    const bool b_boot = state::is_booting(b->state);
-    if (a_boot != b_boot) {
-      return a_boot;
+    const bool a_idle = state::is_booting(a->state) || a->unhealthy_since.has_value();
+    const bool b_idle = state::is_booting(b->state) || b->unhealthy_since.has_value();
+    if (a_idle != b_idle) {
+      return a_idle;
     }
     return a->serial > b->serial;
   });

@@ -18,12 +18,24 @@ enum class Step { grow, shrink, all };
 // The most web instances one run requests; the next run requests more.
 inline constexpr int k_request_batch = 20;
 
+// The in-service HTTP check ([HEALTH]).
+struct HealthCheck
+{
+  std::string path = "/";
+  core::Millis interval_ms = 2000;  // between the checks of one instance in a run
+  int timeout_ms = 2000;
+  int healthy_threshold = 2;
+  int unhealthy_threshold = 3;
+  core::Millis grace_ms = 120000;   // out of the balancer this long: replaced
+};
+
 struct Options
 {
   core::Millis deadline = 0;  // steady-clock ms after which no new side effect starts
   int drain_seconds = 10;
   int boot_timeout = 300;
-  int health_timeout_ms = 2000;
+  int health_timeout_ms = 2000;  // the bootstrap's check
+  HealthCheck health;
   int failure_budget = 3;
   int max_instances = 100;   // [MANAGER] man_max_instances: no cluster acts on a larger size
   int request_batch = k_request_batch;
@@ -40,8 +52,11 @@ public:
   // drains the excess), advance every instance as far as it goes now, and sync the LB.
   core::Result<void> reconcile(state::Cluster& cluster, Step step);
 
-  // Move in-service web instances whose service died to error; restart a dead LB.
-  // Return how many instances were marked error.
+  // Move in-service web instances whose service died to error; restart a dead LB. Check each
+  // other in-service web instance over HTTP (options.health): take it out of the balancer
+  // after unhealthy_threshold failures in a row (unhealthy_since), back in after
+  // healthy_threshold passes, to error once it has been out for the grace (fill_to_desired
+  // then replaces it). Return how many instances were marked error.
   core::Result<int> check_health(state::Cluster& cluster);
 
   // Make the LB forward to exactly the cluster's in-service web instances whose address parses
@@ -95,7 +110,20 @@ private:
   // Return true once the instance has been in its state longer than the boot timeout.
   bool timed_out(const state::Instance& instance) const;
 
+  // The bootstrap's check: the instance's page answers 200.
   core::Result<bool> health_ok(const state::Instance& instance);
+  // GET `path` on the instance: return why it failed, or "" with the answer's `*status`.
+  std::string http_check(const state::Instance& instance, const std::string& path,
+                         int timeout_ms, int* status);
+  // One in-service check: return why it failed, or "" when it passed (200-399).
+  std::string in_service_check(const state::Instance& instance);
+  // Check up to `times` times, interval apart, while each check passes (`passing`) or fails;
+  // return the last failure's reason ("" when the last check passed).
+  std::string checks_in_a_row(const state::Instance& instance, int times, bool passing);
+  // Check one running in-service web instance and move it out of or back into the balancer,
+  // or to error after the grace (counted in `replaced`); return true if it changed.
+  core::Result<bool> check_serving(state::Cluster& cluster, state::Instance& instance,
+                                   int& replaced);
   core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,
                                    const std::string& why);
   core::Result<std::optional<state::Instance>> lb_instance(const state::Cluster& cluster);

@@ -49,15 +49,6 @@ Result<std::string> expected_codes(std::string_view v)
   return std::string(v);
 }
 
-Result<std::string> url_path(std::string_view v)
-{
-  if (v.empty() || v.front() != '/' || v.size() > 255
-      || std::any_of(v.begin(), v.end(), [](char c) { return c <= ' ' || c == 0x7f; })) {
-    return core::bad_value(v, "a path starting with '/', without blanks");
-  }
-  return std::string(v);
-}
-
 Result<std::string> id_value(std::string_view v)
 {
   auto id = oc::parse_id(v);
@@ -76,7 +67,7 @@ std::vector<core::KeyDef> octavia_keys()
     {"OCTAVIA", "vip_subnet_id", core::set_with(&O::vip_subnet_id, id_value)},
     {"OCTAVIA", "vip_network_id", core::set_with(&O::vip_network_id, id_value)},
     {"OCTAVIA", "listener_port", core::int_in(&O::listener_port, 1, 65535)},
-    {"OCTAVIA", "health_path", core::set_with(&O::health_path, url_path)},
+    {"OCTAVIA", "health_path", core::url_path(&O::health_path)},
     {"OCTAVIA", "expected_codes", core::set_with(&O::expected_codes, expected_codes)},
     {"OCTAVIA", "health_delay", core::int_in(&O::health_delay, 1, 3600)},
     {"OCTAVIA", "health_timeout", core::int_in(&O::health_timeout, 1, 3600)},

@@ -65,6 +65,10 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       {"provider_id", i.cloud_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.cloud_id)},
       {"age_seconds", (now - i.created_at) / 1000},
       {"state_since", i.state_since},
+      // In service but out of the balancer since then: it failed its health checks ([HEALTH];
+      // `error` says how). Null while healthy.
+      {"unhealthy_since",
+       i.unhealthy_since ? nlohmann::json(*i.unhealthy_since) : nlohmann::json(nullptr)},
     };
     if (!i.error.empty()) {
       row["error"] = i.error;
@@ -152,7 +156,8 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                           i["address"].get<std::string>().empty()
                             ? "-"
                             : i["address"].get<std::string>(),
-                          i["state"].get<std::string>(),
+                          i["unhealthy_since"].is_null() ? i["state"].get<std::string>()
+                                                         : std::string("unhealthy"),
                           core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
                           i.contains("error") ? "  " + i["error"].get<std::string>() : "");
     }

@@ -107,6 +107,9 @@ struct Instance
   Millis created_at = 0;
   Millis state_since = 0;
   std::optional<Millis> in_service_since;
+  // In service but out of the balancer since then: it failed its health checks (sql/0009;
+  // `error` says how). Nothing while healthy.
+  std::optional<Millis> unhealthy_since;
 };
 
 struct Sample

@@ -144,7 +144,7 @@ constexpr const char* k_cluster_columns =
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
-  "in_service_since";
+  "in_service_since, unhealthy_since";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -161,6 +161,12 @@ Result<Instance> read_instance(const Stmt& s)
   i.created_at = s.column_int(9);
   i.state_since = s.column_int(10);
   i.in_service_since = s.column_opt_int(11);
+  i.unhealthy_since = s.column_opt_int(12);
+  if (i.unhealthy_since && (*i.unhealthy_since <= 0 || i.state != InstanceState::in_service)) {
+    return fail(ErrorKind::state,
+                fmt::format("table 'instances' row {} has unhealthy_since {} in state {}", i.id,
+                            *i.unhealthy_since, to_string(i.state)));
+  }
   return i;
 }
 
@@ -513,14 +519,16 @@ Result<void> Store::update_instance(const Instance& i)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "UPDATE instances SET cloud_id = ?, address = ?, state = ?, error = ?, "
-                           "state_since = ?, in_service_since = ? WHERE id = ?"));
+                           "state_since = ?, in_service_since = ?, unhealthy_since = ? "
+                           "WHERE id = ?"));
   s.bind(1, i.cloud_id)
     .bind(2, i.address)
     .bind(3, to_string(i.state))
     .bind(4, i.error)
     .bind(5, i.state_since)
     .bind(6, i.in_service_since)
-    .bind(7, i.id);
+    .bind(7, i.unhealthy_since)
+    .bind(8, i.id);
   return s.run();
 }
 
@@ -528,6 +536,9 @@ Result<void> Store::transition(Instance& i, InstanceState s, std::string error)
 {
   i.state = s;
   i.state_since = now();
+  if (s != InstanceState::in_service) {
+    i.unhealthy_since.reset();
+  }
   if (s == InstanceState::in_service && !i.in_service_since) {
     i.in_service_since = i.state_since;
   }

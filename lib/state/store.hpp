@@ -135,6 +135,8 @@ public:
   void unlock(const std::string& name);
 
   Millis now() const { return m_clock->now(); }
+  // Return the clock the store dates its rows with (the engine's waits go through it too).
+  core::Clock& clock() const { return *m_clock; }
 
 private:
   Store(Db db, std::string path, core::Clock& clock, Access access)

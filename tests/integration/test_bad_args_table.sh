@@ -127,6 +127,12 @@ STATE	path	relative/sclman.db
 LOCAL	nginx	nginx
 LOCAL	health_timeout_ms	0
 LOCAL	worker_connections	0
+HEALTH	path	/a b
+HEALTH	interval	61
+HEALTH	timeout	0
+HEALTH	healthy_threshold	11
+HEALTH	unhealthy_threshold	0
+HEALTH	grace	1.5
 METRICS	source	graphite
 METRICS	max_age	0
 METRICS	parallel	100000

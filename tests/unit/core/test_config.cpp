@@ -139,3 +139,33 @@ TEST_CASE("resolves the state path from flag, config, then default", "[config]")
   c.state.path = "/srv/sclman.db";
   CHECK(core::resolve_state_path("", c) == "/srv/sclman.db");
 }
+
+TEST_CASE("an HTTP path from the config is a path and nothing else", "[config]")
+{
+  for (const char* good : {"/", "/ready", "/health?full=1", "/a/b-c_d.e~f%20"}) {
+    auto p = core::parse_url_path(good);
+    REQUIRE(p);
+    CHECK(*p == good);
+  }
+  const std::string hostile[] = {"",
+                                 "ready",
+                                 "http://evil.example/",
+                                 "/a b",
+                                 "/a\tb",
+                                 "/ready\r\nHost: evil",
+                                 std::string("/a\0b", 4),
+                                 "/caf\xc3\xa9",
+                                 "/\x7f",
+                                 "/" + std::string(255, 'a')};
+  for (const auto& bad : hostile) {
+    auto p = core::parse_url_path(bad);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().kind == core::ErrorKind::config);
+    CHECK(p.error().message.find("a path starting with '/'") != std::string::npos);
+  }
+  auto parsed = core::parse_config("[HEALTH]\npath = /ready\ngrace = 30\n", "t.conf");
+  REQUIRE(parsed);
+  CHECK(parsed->health.path == "/ready");
+  CHECK(parsed->health.grace == 30);
+  CHECK_FALSE(core::parse_config("[HEALTH]\nunhealthy_threshold = 0\n", "t.conf"));
+}

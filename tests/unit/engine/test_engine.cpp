@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -220,11 +221,14 @@ private:
   Recorder& m_r;
 };
 
-// Answers 200 for every address not in `down`; records the URLs asked.
+// Answers 200 (or the address's entry in `status`) for every address not in `down`; records
+// the URLs asked.
 class FakeHttp final : public OneAtATimeTransport
 {
 public:
   std::set<std::string> down;  // host:port
+  std::map<std::string, int> status;  // host:port -> the status it answers
+  std::map<std::string, std::deque<int>> next;  // host:port -> statuses of its next requests
   std::vector<std::string> urls;
 
   core::Result<http::HttpResponse> send(const http::HttpRequest& request) override
@@ -237,6 +241,17 @@ public:
     }
     http::HttpResponse r;
     r.status = 200;
+    for (const auto& [address, code] : status) {
+      if (request.url.find("//" + address + "/") != std::string::npos) {
+        r.status = code;
+      }
+    }
+    for (auto& [address, codes] : next) {
+      if (!codes.empty() && request.url.find("//" + address + "/") != std::string::npos) {
+        r.status = codes.front();
+        codes.pop_front();
+      }
+    }
     return r;
   }
 };
@@ -622,4 +637,121 @@ TEST_CASE("the LB is healthy when its balancer's health path answers, a web serv
   CHECK(std::count(w.http.urls.begin(), w.http.urls.end(),
                    "http://" + lb.address + "/fake-health") == 1);
   CHECK(std::count(w.http.urls.begin(), w.http.urls.end(), "http://" + web.address + "/") == 1);
+}
+
+TEST_CASE("an in-service web instance that fails its HTTP checks leaves the LB, comes back "
+          "after passing, and is replaced after the grace",
+          "[engine]")
+{
+  World w(2);
+  w.options.health.path = "/ping";
+  w.options.health.interval_ms = 2000;
+  w.options.health.unhealthy_threshold = 3;
+  w.options.health.healthy_threshold = 2;
+  w.options.health.grace_ms = 60'000;
+  REQUIRE(w.reconcile());
+  const auto sick = w.instance("shop-web-1");
+  const auto well = w.instance("shop-web-2");
+  auto e = w.engine();
+  const auto checks_of = [&](const Instance& i) {
+    return std::count(w.http.urls.begin(), w.http.urls.end(), "http://" + i.address + "/ping");
+  };
+
+  w.http.urls.clear();
+  w.clock.slept.clear();
+  SECTION("a passing instance is checked once, without a wait")
+  {
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(checks_of(sick) == 1);
+    CHECK(w.clock.slept.empty());
+    CHECK_FALSE(w.instance(sick.name).unhealthy_since);
+  }
+
+  SECTION("failures fewer than the threshold, then a pass, change nothing")
+  {
+    w.http.next[sick.address] = {500, 404};
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(checks_of(sick) == 3);
+    CHECK_FALSE(w.instance(sick.name).unhealthy_since);
+    CHECK(w.balancer.forwards_to(sick.address));
+  }
+
+  w.http.status[sick.address] = 503;
+
+  SECTION("unhealthy_threshold failures in a row, interval apart: out of the LB, still counted")
+  {
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(checks_of(sick) == 3);
+    CHECK(checks_of(well) == 1);
+    CHECK(w.clock.slept == std::vector<core::Millis>{2000, 2000});
+    const auto out = w.instance(sick.name);
+    CHECK(out.state == InstanceState::in_service);
+    REQUIRE(out.unhealthy_since);
+    CHECK(out.error == "3 health checks in a row failed: GET /ping answered 503");
+    CHECK_FALSE(w.balancer.forwards_to(sick.address));
+    CHECK(w.balancer.forwards_to(well.address));
+    CHECK(w.boot.serving.at(sick.name) == false);
+    CHECK(engine::live_web(w.instances()) == 2);  // no replacement yet
+
+    // Still failing within the grace: stays out, nothing booted.
+    w.pass_seconds(30);
+    REQUIRE(w.reconcile());
+    CHECK(w.instance(sick.name).unhealthy_since == out.unhealthy_since);
+    CHECK(w.names_in(InstanceState::in_service).size() == 3);  // LB and both webs
+
+    SECTION("healthy_threshold passes in a row bring it back")
+    {
+      w.http.status.clear();
+      w.http.urls.clear();
+      REQUIRE(e.check_health(w.cluster) == 0);
+      CHECK(checks_of(sick) == 2);
+      const auto back = w.instance(sick.name);
+      CHECK_FALSE(back.unhealthy_since);
+      CHECK(back.error.empty());
+      CHECK(w.balancer.forwards_to(sick.address));
+      CHECK(w.boot.serving.at(sick.name) == true);
+    }
+
+    SECTION("one pass is not enough with healthy_threshold 2")
+    {
+      w.http.next[sick.address] = {200, 502};
+      REQUIRE(e.check_health(w.cluster) == 0);
+      CHECK(w.instance(sick.name).unhealthy_since);
+      CHECK_FALSE(w.balancer.forwards_to(sick.address));
+    }
+
+    SECTION("after the grace it goes to error and the same run boots its replacement")
+    {
+      w.pass_seconds(31);
+      REQUIRE(w.reconcile());
+      const auto gone = w.instance(sick.name);
+      CHECK(gone.state == InstanceState::error);
+      CHECK(gone.error.find("unhealthy for 61 s (grace 60 s): 3 health checks") == 0);
+      CHECK(w.state_of("shop-web-3") == InstanceState::in_service);
+      CHECK(w.balancer.forwards_to(w.instance("shop-web-3").address));
+      CHECK(engine::live_web(w.instances()) == 2);
+    }
+
+    SECTION("scale-in drains the unhealthy instance first, though it is the oldest")
+    {
+      w.cluster.desired = 1;
+      REQUIRE(w.store->set_desired(w.cluster.id, 1));
+      auto drained = e.drain_excess(w.cluster);
+      REQUIRE(drained);
+      CHECK(*drained == std::vector<std::string>{sick.name});
+    }
+  }
+
+  SECTION("an address that does not parse fails the check without a request")
+  {
+    auto row = w.instance(sick.name);
+    row.address = "10.0.0.1:80/evil";
+    REQUIRE(w.store->update_instance(row));
+    w.http.status.clear();
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(w.instance(sick.name).unhealthy_since);
+    for (const auto& url : w.http.urls) {
+      CHECK(url.find("evil") == std::string::npos);
+    }
+  }
 }
