@@ -373,6 +373,7 @@ Server OpenStackProvider::to_server(const os::NovaServer& s) const
   if (s.status == "ACTIVE") {
     // The address is parsed (fixed_address) before anything uses it; one that does not parse
     // makes the server an error naming it, never an address kept as text.
+    out.address_refused = true;
     if (!fixed) {
       out.status = ServerStatus::error;
       out.fault = fixed.error().message;
@@ -384,6 +385,7 @@ Server OpenStackProvider::to_server(const os::NovaServer& s) const
       out.status = ServerStatus::error;
       out.fault = fmt::format("server '{}' has no address: {}", s.name, endpoint.error().message);
     } else {
+      out.address_refused = false;
       out.status = ServerStatus::active;
       out.address = *endpoint;
     }

@@ -39,6 +39,9 @@ struct Server
   // makes the server an error naming it); nothing until it has one.
   std::optional<core::Endpoint> address;
   std::string fault;    // why it is in error
+  // The cloud says it runs, but its address was refused (`fault` says why): an error for a
+  // server on its way into service; one in service keeps the address parsed when it entered.
+  bool address_refused = false;
   core::Millis created = 0;  // when the cloud made it (wall-clock ms), 0 if it does not say
 };
 

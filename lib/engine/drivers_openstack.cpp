@@ -1,5 +1,7 @@
 #include "engine/drivers_openstack.hpp"
 
+#include "core/log.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -39,7 +41,13 @@ core::Result<bool> OpenStackBootstrapper::running(const core::InstanceRef& insta
 {
   if (instance.role != core::Role::lb) {
     TRY_ASSIGN(const auto server, m_web.find_instance(instance));
-    if (!server || server->status != cloud::ServerStatus::active) {
+    if (server && server->address_refused) {
+      // Nova runs it, but its address now reads as something sclman refuses: the instance
+      // keeps the address parsed when it entered service (the LB's config does not change),
+      // and this is said every tick until Nova's answer is right again.
+      spdlog::error("openstack.address_refused instance={} error={}", instance.name,
+                    core::log_quote(core::printable(server->fault, 300)));
+    } else if (!server || server->status != cloud::ServerStatus::active) {
       spdlog::warn("openstack.server_lost instance={} nova={}", instance.name,
                    !server ? std::string("absent") : server->fault);
       return false;

@@ -485,7 +485,8 @@ NOVA_PUBLIC=$(curl -fsS -D "$T/ks.headers" -o "$T/ks.token" -H 'Content-Type: ap
   -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"demo","domain":{"name":"Default"},"password":"demo-secret"}}},"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}' \
   "$OS_KEYSTONE_URL/v3/auth/tokens" && jq -r '.token.catalog[] | select(.type=="compute") | .endpoints[] | select(.interface=="public") | .url' "$T/ks.token")
 NOVA_BASE=$(echo "$NOVA_PUBLIC" | grep -oE '^http://127\.0\.0\.1:[0-9]+') || fail "no nova endpoint on 127.0.0.1 in the catalog: $NOVA_PUBLIC"
-fault_proxy novaf "$NOVA_BASE" 11 12 --retry-after 2
+: > "$T/novaf.rewrite"
+fault_proxy novaf "$NOVA_BASE" 11 12 --retry-after 2 --rewrite-file "$T/novaf.rewrite"
 fault_proxy ksf "$OS_KEYSTONE_URL" 11 12 --retry-after 2 \
   --rewrite "$NOVA_BASE/=http://127.0.0.1:$(cat "$T/novaf.port")/"
 cloud_entry labf "http://127.0.0.1:$(cat "$T/ksf.port")" >> "$T/osconf/clouds.yaml"
@@ -568,6 +569,39 @@ ids_state=$(sqlite3 "$DB" "SELECT i.name || '=' || i.cloud_id FROM instances i J
                           WHERE c.name = 'rush' AND i.role = 'web' AND i.state NOT IN ('gone', 'error') ORDER BY i.name" | tr '\n' ' ' | sed 's/ $//')
 [ "$ids_nova" = "$ids_state" ] || fail "nova holds '$ids_nova', the state '$ids_state'"
 pass "bursts: $bursts faults (503, 500, 429), rush grew to 3 and shrank to 1; no duplicate; nova holds $(nova_names rush), as the state"
+
+# Hostile addresses from Nova (issue 14): while the proxy turns every fixed address in Nova's
+# answers into an nginx injection string, rush grows by one. The new server is an error naming
+# the value, the LB's upstream list does not change, the instance in service keeps serving
+# with the address it entered service with (its own server, read back each run with the
+# hostile address, is logged as openstack.address_refused, not taken for lost). With honest
+# answers again, the next runs replace the refused one and gc deletes its server.
+rush_up=$T/instances/rush-lb-1/conf/upstream.conf
+[ -f "$rush_up" ] || fail "no upstream.conf for rush's LB"
+up_before=$(md5sum < "$rush_up")
+printf '"addr": "10.20.0.\t"addr": "10.20.0.1:80; } server { listen 9999; } #10.20.0.\n' > "$T/novaf.rewrite"
+frun scale-out --cluster rush --to 2
+hostile=
+for _ in $(seq 1 30); do
+  hostile=$(status_q '.[] | select(.name=="rush") | .instances[] | select(.state=="error" and (.error | contains("listen 9999"))) | .name' | head -1)
+  [ -n "$hostile" ] && break
+  frun scale-out --cluster rush --cron
+  sleep 1
+done
+: > "$T/novaf.rewrite"
+[ -n "$hostile" ] || { tail -n 20 "$T/faults.err" >&2; fail "no rush instance was refused for its hostile Nova address"; }
+status_q ".[] | select(.name==\"rush\") | .instances[] | select(.name==\"$hostile\") | .error" |
+  grep -q "10.20.0.1:80; } server { listen 9999; }" || fail "$hostile's error does not quote the value"
+[ "$(md5sum < "$rush_up")" = "$up_before" ] || fail "rush's upstream.conf changed for a hostile address: $(cat "$rush_up")"
+grep -q "9999" "$rush_up" && fail "the injection string reached rush's upstream.conf"
+curl -fsS "http://$(lb_address rush)/" > /dev/null || fail "rush's LB does not serve while $hostile is refused"
+[ "$(web_in_service rush)" = 1 ] || fail "rush has $(web_in_service rush) web instances in service, not 1"
+grep -q 'openstack.address_refused instance=rush-web-1 error=' "$T/faults.err" ||
+  fail "the in-service rush-web-1's refused Nova address was not logged"
+rush_until 2 40 scale-out --cluster rush --cron
+frun gc
+nova_matches_state rush 10 || fail "after the hostile address nova holds $(nova_names rush ACTIVE), the state $(state_names rush)"
+pass "hostile Nova address: $hostile refused as an error quoting it, rush's LB config unchanged and serving; replaced once Nova answered honestly, gc deleted its server"
 
 # Deletes through faults: a 503 and a 500 on the DELETEs, a reset after one was accepted.
 printf '%s\n' 'DELETE ^/v2.1/servers/ 503' 'DELETE ^/v2.1/servers/ 500' \

@@ -26,7 +26,8 @@ the first line whose method and regex (searched in the path) match a request is 
 file and its fault applied, before any random one (so a test can say "the next POST /servers is
 reset after the upstream accepted it" and check the file is empty afterwards). --rewrite OLD=NEW
 (repeatable) replaces OLD by NEW in forwarded answer bodies (e.g. Nova's URL in Keystone's
-catalog by a second proxy's). One line per request goes to --log: `METHOD PATH fault|-> STATUS`.
+catalog by a second proxy's); --rewrite-file FILE holds more such rules, one `OLD<TAB>NEW` a
+line, read on every request (so a test can make an upstream's answers hostile for a while). One line per request goes to --log: `METHOD PATH fault|-> STATUS`.
 Stops on SIGTERM.
 """
 import argparse
@@ -66,6 +67,8 @@ def arguments():
     p.add_argument("--queue", help="file of 'METHOD PATH_REGEX FAULT' lines, each used once")
     p.add_argument("--rewrite", action="append", default=[],
                    help="OLD=NEW: replace OLD by NEW in forwarded answer bodies")
+    p.add_argument("--rewrite-file",
+                   help="file of 'OLD<TAB>NEW' rewrite lines, read on every request")
     return p.parse_args()
 
 
@@ -135,8 +138,12 @@ class Proxy(BaseHTTPRequestHandler):
         r = conn.getresponse()
         data = r.read()
         conn.close()
-        for rule in self.server.args.rewrite:
-            old, new = rule.split("=", 1)
+        rules = [rule.split("=", 1) for rule in self.server.args.rewrite]
+        path = self.server.args.rewrite_file
+        if path and os.path.exists(path):
+            with open(path) as f:
+                rules += [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
+        for old, new in rules:
             data = data.replace(old.encode(), new.encode())
         return r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in HOP], data
 

@@ -129,6 +129,8 @@ TEST_CASE("the provider maps nova states to building, active and error", "[opens
   const auto b = p.to_server(servers[1]);
   CHECK(b.status == cloud::ServerStatus::error);
   CHECK(b.fault.find("No valid host") != std::string::npos);
+  CHECK_FALSE(b.address_refused);  // Nova's own error, not a refused address
+  CHECK_FALSE(a.address_refused);
   CHECK(p.to_server(servers[2]).status == cloud::ServerStatus::building);
 }
 
@@ -328,6 +330,7 @@ TEST_CASE("a nova address that is no IPv4 literal makes the server an error nami
     CHECK_THAT(fixed.error().message, Catch::Contains("server 'shop-web-1'"));
     const auto server = p.to_server(servers->front());
     CHECK(server.status == cloud::ServerStatus::error);
+    CHECK(server.address_refused);  // a server in service keeps its address; one booting fails
     CHECK_FALSE(server.address);
     CHECK_THAT(server.fault, Catch::Contains("shop-web-1"));
     for (const char c : server.fault) {
