@@ -145,8 +145,22 @@ Result<int> Engine::check_health(Cluster& cluster)
     if (i.role == state::Role::lb) {
       // The LB's address is the cluster's address: bring it back in place.
       spdlog::warn("lb.restart cluster={} instance={}", cluster.name, i.name);
-      TRY(journaled(m_store, {cluster.name, i.name, "restart_lb"},
-                    [&] { return m_drivers.bootstrapper->bootstrap(ref(cluster, i)); }));
+      auto restarted =
+        journaled(m_store, {cluster.name, i.name, "restart_lb"},
+                  [&] { return m_drivers.bootstrapper->bootstrap(ref(cluster, i)); });
+      if (!restarted && restarted.error().kind == core::ErrorKind::upstream_rejected) {
+        // It cannot come back in place (an Octavia load balancer deleted behind sclman's
+        // back, its VIP gone with it): fill_to_desired requests a new LB in this run, with a
+        // new address; gc forgets this one.
+        TRY(m_store.transition(i, InstanceState::error,
+                               "load balancer lost: " + restarted.error().message));
+        spdlog::error("lb.replaced cluster={} instance={} old_address={} reason={} "
+                      "hint=\"the cluster's address changes: see sclman status\"",
+                      cluster.name, i.name, i.address,
+                      core::log_quote(core::printable(restarted.error().message, 300)));
+        continue;
+      }
+      TRY(restarted);
       continue;
     }
     TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));

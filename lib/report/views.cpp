@@ -46,8 +46,10 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     if (i.role == state::Role::lb && i.state == state::InstanceState::in_service) {
       lb_address = i.address;
     }
+    // The LB in service, else the first not gone (a lost one stays in error until gc).
     if (i.role == state::Role::lb && i.state != state::InstanceState::gone
-        && !i.cloud_id.empty()) {
+        && !i.cloud_id.empty()
+        && (lb_id.is_null() || i.state == state::InstanceState::in_service)) {
       lb_id = i.cloud_id;
     }
     if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {

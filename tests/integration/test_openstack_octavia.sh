@@ -342,6 +342,48 @@ oct GET "/loadbalancers/$OLB"
 no_twice "$OPOOL"
 pass "gc: $LOST_NAME's lost member added again, the ghost cluster's LB deleted after the grace, the untagged LB and oc's kept"
 
+# A load balancer deleted behind sclman's back cannot come back in place (its VIP went with
+# it): the next runs mark it error and make a new one holding every in-service web instance;
+# status shows the new VIP; gc forgets the lost one.
+LB=$OLB change DELETE "/loadbalancers/$OLB?cascade=true" "" 204 "delete oc's LB behind sclman's back"
+for _ in $(seq 1 60); do
+  oct GET "/loadbalancers/$OLB"
+  [ "$(code)" = 404 ] && break
+  sleep 0.5
+done
+want 404 "oc's LB after its delete behind sclman's back"
+t0=$SECONDS
+: > "$T/lost.log"
+NEWLB=
+for _ in $(seq 1 20); do
+  sc scale-out --cluster oc 2>> "$T/lost.log" || { cat "$T/lost.log" >&2; fail "scale-out after the LB was lost"; }
+  NEWLB=$(status_q '.[] | select(.name=="oc") | .instances[] | select(.role=="lb" and .state=="in_service") | .provider_id')
+  [ -n "$NEWLB" ] && [ "$NEWLB" != null ] && break
+  sleep 1
+done
+[ -n "$NEWLB" ] && [ "$NEWLB" != null ] && [ "$NEWLB" != "$OLB" ] || fail "no new LB in service for oc: $(sc status oc)"
+grep -q 'lb.replaced cluster=oc instance=oc-lb-1 ' "$T/lost.log" || fail "the lost LB was not logged as replaced: $(cat "$T/lost.log")"
+[ "$(status_q '.[] | select(.name=="oc") | .instances[] | select(.name=="oc-lb-1") | .state')" = error ] ||
+  fail "oc-lb-1 is not in error: $(sc status oc)"
+[ "$(status_q '.[] | select(.name=="oc") | .balancer_ids.load_balancer')" = "$NEWLB" ] ||
+  fail "status --json names $(status_q '.[] | select(.name=="oc") | .balancer_ids.load_balancer'), not $NEWLB"
+oct GET "/loadbalancers/$NEWLB"
+[ "$(code) $(body .loadbalancer.provisioning_status)" = "200 ACTIVE" ] || fail "the new LB: $(cat "$T/body")"
+NEWVIP=$(body .loadbalancer.vip_address)
+[ "$(status_q '.[] | select(.name=="oc") | .lb_address')" = "$NEWVIP:80" ] || fail "status does not show the new VIP $NEWVIP"
+oct GET "/loadbalancers/$NEWLB/status"
+want 200 "the new LB's status tree"
+OLB=$NEWLB
+OPOOL=$(body '.statuses.loadbalancer.listeners[0].pools[0].id')
+[ -n "$OPOOL" ] && [ "$OPOOL" != null ] || fail "the new LB has no pool: $(cat "$T/body")"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "the new LB's members $(pool_members "$OPOOL") are not the state's $(state_members oc)"
+no_twice "$OPOOL"
+sc gc 2> "$T/gc3.log" || { cat "$T/gc3.log" >&2; fail "gc after the LB was replaced"; }
+[ "$(sc status --json --all | jq -r '.[] | select(.name=="oc") | .instances[] | select(.name=="oc-lb-1") | .state')" = gone ] ||
+  fail "gc did not forget the lost oc-lb-1: $(sc status oc --all)"
+pass "an LB deleted behind sclman's back: oc-lb-1 error, a new LB ($NEWVIP) with the state's members in $((SECONDS - t0)) s, status shows it, gc forgot the old one"
+
 # delete-cluster: the LB goes with ?cascade=true; nothing tagged for oc is left.
 t0=$SECONDS
 sc delete-cluster oc 2> "$T/del.log" || { cat "$T/del.log" >&2; fail "delete-cluster oc"; }

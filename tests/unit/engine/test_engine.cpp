@@ -182,6 +182,7 @@ public:
 
   bool converged = true;              // what bootstrap answers
   std::set<std::string> dead;         // instances whose service no longer runs
+  std::set<std::string> gone;         // instances whose bootstrap is refused: gone for good
   std::map<std::string, bool> serving;  // set_in_service's last word per instance
   int user_data_calls = 0;
 
@@ -195,6 +196,9 @@ public:
     const auto op = pending_op(*m_r.store, instance.name) == "restart_lb" ? "restart_lb"
                                                                            : "bootstrap";
     m_r.effect("bootstrap", instance.name, op);
+    if (gone.count(instance.name)) {
+      return core::fail(core::ErrorKind::upstream_rejected, instance.name + " is gone");
+    }
     if (op == std::string("restart_lb")) {
       dead.erase(instance.name);
     }
@@ -608,6 +612,20 @@ TEST_CASE("check_health marks a dead in-service web instance error and takes it 
     CHECK(w.rec.log == names({"bootstrap shop-lb-1"}));
     CHECK(w.rec.unjournaled.empty());
     CHECK(w.state_of("shop-lb-1") == InstanceState::in_service);
+  }
+
+  SECTION("an LB that cannot come back in place goes to error and a new one is made")
+  {
+    w.boot.dead.insert("shop-lb-1");
+    w.boot.gone.insert("shop-lb-1");
+    REQUIRE(e.check_health(w.cluster) == 0);  // an LB is not counted
+    const auto lost = w.instance("shop-lb-1");
+    CHECK(lost.state == InstanceState::error);
+    CHECK(lost.error == "load balancer lost: shop-lb-1 is gone");
+    REQUIRE(w.reconcile());
+    CHECK(w.state_of("shop-lb-2") == InstanceState::in_service);
+    CHECK(w.balancer.forwards_to(w.instance("shop-web-2").address));
+    CHECK(w.rec.unjournaled.empty());
   }
 }
 
