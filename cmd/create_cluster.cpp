@@ -4,8 +4,8 @@
 #include "engine/create.hpp"
 #include "engine/drivers.hpp"
 #include "policy/policy.hpp"
-#include "report/views.hpp"
 #include "policy/schedule.hpp"
+#include "report/views.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -28,6 +28,7 @@ struct Options
   std::optional<double> low;
   std::optional<int> cooldown;
   bool keep_failed = false;
+  std::vector<std::string> health;  // --health KEY=VALUE: the cluster's own [HEALTH] keys
   engine::DriverChoice drivers;
 };
 
@@ -59,6 +60,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
   TRY_ASSIGN(const auto fresh_cluster, engine::new_cluster(env.config, o.drivers));
+  TRY_ASSIGN(const auto health, engine::health_lines(env.config, o.health));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
   if (existing && !engine::resumable(*existing)) {
@@ -85,6 +87,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     cluster.name = o.name;
     cluster.policy = policy::to_json(policy);
     cluster.desired = o.web;
+    cluster.health = health;
     cluster.status = state::ClusterStatus::creating;
   }
   // What the instances share (the bootstrapper's per-cluster setup) before any row.
@@ -93,11 +96,8 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   if (!existing) {
     TRY_ASSIGN(cluster.id, env.store->insert_cluster(cluster));
     SCLMAN_FAILPOINT("create_cluster.after_insert");
-    spdlog::info("create_cluster.created cluster={} web={} min={} max={}",
-                 o.name,
-                 o.web,
-                 policy.min_size,
-                 policy.max_size);
+    spdlog::info("create_cluster.created cluster={} web={} min={} max={}", o.name, o.web,
+                 policy.min_size, policy.max_size);
   }
   TRY_ASSIGN(auto engine, env.engine_for(cluster));
   if (auto done = engine.reconcile(cluster, engine::Step::grow); !done) {
@@ -140,6 +140,7 @@ void register_create_cluster(CLI::App& app)
   sub->add_option("--low", o->low, "Per-instance load below which a poll is calm");
   sub->add_option("--cooldown", o->cooldown, "Seconds after an action before the next");
   sub->add_flag("--keep-failed", o->keep_failed, "If the create fails, keep what it made");
+  sub->add_option("--health", o->health, "KEY=VALUE: this cluster's [HEALTH] key (repeatable)");
   for (const auto& [flag, field] : engine::choice_options()) {
     sub->add_option(flag, o->drivers.*field, engine::option_help(flag));
   }

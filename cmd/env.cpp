@@ -42,7 +42,7 @@ core::Result<engine::Engine> Env::engine_for(const state::Cluster& cluster)
   o.drain_seconds = config.manager.drain_seconds;
   o.boot_timeout = config.manager.boot_timeout;
   o.health_timeout_ms = config.local.health_timeout_ms;
-  const auto& h = config.health;
+  TRY_ASSIGN(const auto h, core::health_over(config.health, cluster.health));
   o.health = {h.path, h.interval * 1000LL, h.timeout * 1000, h.healthy_threshold,
               h.unhealthy_threshold, h.grace * 1000LL};
   o.failure_budget = config.manager.failure_budget;

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/log.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -180,6 +183,42 @@ bool known_section(std::string_view name)
 }
 
 } // namespace
+
+Result<HealthConfig> health_over(const HealthConfig& base, std::string_view lines)
+{
+  Config config;
+  config.health = base;
+  std::istringstream in{std::string(lines)};
+  std::string raw;
+  std::set<std::string> seen;
+  while (std::getline(in, raw)) {
+    const auto line = trim(raw);
+    if (line.empty()) {
+      continue;
+    }
+    const auto eq = line.find('=');
+    const auto key = trim(line.substr(0, eq == std::string_view::npos ? 0 : eq));
+    const KeyDef* def = nullptr;
+    for (const auto& d : key_defs()) {
+      if (std::string_view(d.section) == "HEALTH" && key == d.key) {
+        def = &d;
+      }
+    }
+    if (eq == std::string_view::npos || !def) {
+      return fail(ErrorKind::config,
+                  fmt::format("health '{}': expected KEY=VALUE with KEY one of path, interval, "
+                              "timeout, healthy_threshold, unhealthy_threshold, grace",
+                              log_quote(printable(line, 80))));
+    }
+    if (!seen.insert(std::string(key)).second) {
+      return fail(ErrorKind::config, fmt::format("health key '{}' is set twice", key));
+    }
+    if (auto r = def->set(config, trim(line.substr(eq + 1))); !r) {
+      return fail(ErrorKind::config, fmt::format("health key '{}': {}", key, r.error().message));
+    }
+  }
+  return config.health;
+}
 
 Result<Config> parse_config(std::string_view text, const std::string& origin)
 {

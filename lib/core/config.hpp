@@ -213,6 +213,10 @@ template <class Group> Setter secret(std::string Group::*field)
   return set_with(field, parse_secret);
 }
 
+// Return `base` with the [HEALTH] keys of `lines` ("key = value", one a line, as
+// create-cluster --health stores them for a cluster) set over it; the error names the key.
+Result<HealthConfig> health_over(const HealthConfig& base, std::string_view lines);
+
 // Return the config parsed from INI `text`; `origin` names the file in error messages.
 Result<Config> parse_config(std::string_view text, const std::string& origin);
 

@@ -7,6 +7,21 @@
 
 namespace engine {
 
+core::Result<std::string> health_lines(const core::Config& config,
+                                       const std::vector<std::string>& options)
+{
+  std::string lines;
+  for (const auto& kv : options) {
+    const auto eq = kv.find('=');
+    lines += eq == std::string::npos ? kv + "\n"
+                                     : kv.substr(0, eq) + " = " + kv.substr(eq + 1) + "\n";
+  }
+  if (auto checked = core::health_over(config.health, lines); !checked) {
+    return core::fail(core::ErrorKind::usage, "--" + checked.error().message);
+  }
+  return lines;
+}
+
 namespace {
 
 // Delete every instance of `cluster` (the LB first, as delete-cluster does), then its

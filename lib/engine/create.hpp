@@ -3,7 +3,11 @@
 // (--keep-failed).
 #pragma once
 
+#include "core/config.hpp"
 #include "engine/engine.hpp"
+
+#include <string>
+#include <vector>
 
 namespace engine {
 
@@ -12,6 +16,11 @@ enum class KeepFailed { no, yes };
 // Return true if create-cluster may carry on with `existing` (one left creating by a run that
 // died, or failed): it is made again from what it holds.
 bool resumable(const state::Cluster& existing);
+
+// Return the lines create-cluster stores for `--health KEY=VALUE` options (state::Cluster's
+// health), checked over the config's [HEALTH]; a bad one is a usage error naming it.
+core::Result<std::string> health_lines(const core::Config& config,
+                                       const std::vector<std::string>& options);
 
 // End the creation of `cluster` that failed with `why`: unless `keep`, delete its instances
 // (the LB and web servers) and retire its bootstrapper setup; mark it failed either way.

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
+
 namespace report {
 
 nlohmann::json decision_json(const state::DecisionRow& d)
@@ -90,6 +92,14 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   if (!policy_json.is_object()) {
     policy_json = nlohmann::json::object();
   }
+  // The cluster's own [HEALTH] keys (create-cluster --health), as stored: "key = value" lines.
+  nlohmann::json health = nlohmann::json::object();
+  std::istringstream health_in(c.health);
+  for (std::string line; std::getline(health_in, line);) {
+    if (const auto eq = line.find(" = "); eq != std::string::npos) {
+      health[line.substr(0, eq)] = line.substr(eq + 3);
+    }
+  }
   nlohmann::json j = {
     {"name", c.name},
     {"status", state::to_string(c.status)},
@@ -99,6 +109,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
                 ? nlohmann::json(nullptr)
                 : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
+    {"health", health},
     // The balancer's objects by id: today the LB instance's provider id; no balancer has a
     // listener or pool of its own yet (null).
     {"balancer_ids", {{"load_balancer", lb_id}, {"listener", nullptr}, {"pool", nullptr}}},

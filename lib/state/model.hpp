@@ -91,6 +91,9 @@ struct Cluster
   // project; empty for providers without clouds and for older clusters.
   std::string cloud_auth_url;
   std::string cloud_project;
+  // The cluster's own [HEALTH] keys, "key = value" lines (create-cluster --health, sql/0010);
+  // checked by core::health_over when the row is read.
+  std::string health;
 };
 
 struct Instance

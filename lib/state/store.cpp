@@ -1,5 +1,6 @@
 #include "state/store.hpp"
 
+#include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "state/migrate.hpp"
@@ -135,12 +136,17 @@ Result<Cluster> read_cluster(const Stmt& s)
     }
     c.lb_listen = *ip;
   }
+  c.health = s.column_text(18);
+  if (auto h = core::health_over({}, c.health); !h) {
+    return fail(ErrorKind::state,
+                fmt::format("table 'clusters' row {} has {}", c.id, h.error().message));
+  }
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
-  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen";
+  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen, health";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
@@ -380,8 +386,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
              Stmt::prepare(m_db,
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
-                           "created_at, cloud_auth_url, cloud_project, lb_listen) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "created_at, cloud_auth_url, cloud_project, lb_listen, health) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -397,7 +403,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(13, now())
     .bind(14, c.cloud_auth_url)
     .bind(15, c.cloud_project)
-    .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string());
+    .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string())
+    .bind(17, c.health);
   TRY(s.run());
   return m_db.last_insert_id();
 }

@@ -99,3 +99,22 @@ printf '[HEALTH]\npath = ready\n' > "$T/bad.conf"
 SCLMAN_CONFIG=$T/bad.conf expect_exit 78 status --state "$DB"
 grep -q "path" "$T/err" || fail "the error does not name the key: $(cat "$T/err")"
 pass "[HEALTH] path without a leading / is refused (exit 78)"
+
+# A cluster's own [HEALTH] keys (create-cluster --health KEY=VALUE) are used for it alone.
+sc create-cluster two --web 1 --health path=/custom --health unhealthy_threshold=1 > /dev/null
+[ "$(status_q '.[] | select(.name=="two") | .health | "\(.path) \(.unhealthy_threshold)"')" = "/custom 1" ] ||
+  fail "status --json does not show two's health keys: $(status_q '.[] | select(.name=="two") | .health')"
+answer two-web-1 503
+sc scale-out --cluster two 2> "$T/two.log" > /dev/null
+grep -q 'instance.unhealthy cluster=two instance=two-web-1 reason="GET /custom answered 503"' "$T/two.log" ||
+  fail "two's check did not use its own path: $(cat "$T/two.log")"
+[ "$(sqlite3 "$DB" "SELECT error FROM instances WHERE name='two-web-1'")" = "1 health checks in a row failed: GET /custom answered 503" ] ||
+  fail "two's check did not use its own threshold: $(sqlite3 "$DB" "SELECT error FROM instances WHERE name='two-web-1'")"
+expect_exit 64 create-cluster three --web 1 --health path=nope --state "$DB"
+grep -q -- "--health key 'path': invalid value 'nope'" "$T/err" || fail "a bad --health is not named: $(cat "$T/err")"
+[ -z "$(sqlite3 "$DB" "SELECT name FROM clusters WHERE name='three'")" ] || fail "a refused create left a row"
+# Read back from the state file, the keys go through the same parser.
+sqlite3 "$DB" "UPDATE clusters SET health = 'path = /x'||char(10)||'nginx = /bin/sh' WHERE name='two'"
+expect_exit 74 status --state "$DB"
+grep -q "table 'clusters' row [0-9]* has health '" "$T/err" || fail "a bad stored health is not named: $(cat "$T/err")"
+pass "create-cluster --health: two checks /custom with threshold 1, a bad key is exit 64, a bad stored one exit 74"

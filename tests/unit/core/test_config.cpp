@@ -169,3 +169,28 @@ TEST_CASE("an HTTP path from the config is a path and nothing else", "[config]")
   CHECK(parsed->health.grace == 30);
   CHECK_FALSE(core::parse_config("[HEALTH]\nunhealthy_threshold = 0\n", "t.conf"));
 }
+
+TEST_CASE("a cluster's own [HEALTH] keys are set over the config's by the same key table",
+          "[config]")
+{
+  core::HealthConfig base;
+  base.grace = 300;
+  auto h = core::health_over(base, "path = /custom\nunhealthy_threshold = 1\n");
+  REQUIRE(h);
+  CHECK(h->path == "/custom");
+  CHECK(h->unhealthy_threshold == 1);
+  CHECK(h->grace == 300);  // not set: the config's
+  CHECK(core::health_over(base, "")->path == "/");
+  const char* hostile[] = {"path = nope",          "path = /a b",
+                           "grace = -1",           "interval = 1e9",
+                           "nginx = /bin/sh",      "[MANAGER]\nman_min = 0",
+                           "path",                 "path = /a\npath = /b",
+                           "timeout = 2\r\n= 3",   "unhealthy_threshold = 0x3"};
+  for (const char* bad : hostile) {
+    INFO(bad);
+    auto r = core::health_over(base, bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == core::ErrorKind::config);
+    CHECK(r.error().message.rfind("health", 0) == 0);
+  }
+}
