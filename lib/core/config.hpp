@@ -47,8 +47,8 @@ struct LocalConfig
   int worker_connections = 1024;          // worker_connections of each web server
 };
 
-// [HEALTH]: the HTTP check of every in-service web instance, run by each engine tick (the
-// cron chain's scale-out, scale-in and gc). An instance that fails `unhealthy_threshold`
+// [HEALTH]: the HTTP check of every in-service web instance, run by each scale-out (once a
+// tick of the cron chain). An instance that fails `unhealthy_threshold`
 // checks in a row (`interval` apart) leaves the balancer at once; back after
 // `healthy_threshold` passes in a row, replaced once it has been out for `grace` seconds.
 struct HealthConfig

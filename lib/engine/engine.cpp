@@ -530,7 +530,7 @@ Result<void> Engine::reconcile(Cluster& cluster, Step step)
                  j.op,
                  j.ts);
   }
-  TRY(check_health(cluster));
+  TRY(check_health(cluster, step != Step::shrink));
   if (step != Step::shrink) {
     TRY(fill_to_desired(cluster));
   }

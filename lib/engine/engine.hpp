@@ -56,8 +56,10 @@ public:
   // other in-service web instance over HTTP (options.health): take it out of the balancer
   // after unhealthy_threshold failures in a row (unhealthy_since), back in after
   // healthy_threshold passes, to error once it has been out for the grace (fill_to_desired
-  // then replaces it). Return how many instances were marked error.
-  core::Result<int> check_health(state::Cluster& cluster);
+  // then replaces it). Return how many instances were marked error. `http` false: the service
+  // checks only (the HTTP checks run once a tick, in scale-out: under a saturating load each
+  // GET waits its turn, and scale-in and gc doing them again made a tick three times longer).
+  core::Result<int> check_health(state::Cluster& cluster, bool http = true);
 
   // Make the LB forward to exactly the cluster's in-service web instances whose address parses
   // (core::Endpoint); the others, and nodes the balancer itself rejects, are recorded as

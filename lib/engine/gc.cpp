@@ -79,7 +79,7 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
     return {};
   }
   TRY_ASSIGN(auto engine, o.engine_for(c));
-  TRY(engine.check_health(c));
+  TRY(engine.check_health(c, false));
   if (state::is_live(c.status)) {
     // What the balancer lost (an Octavia member deleted behind sclman's back) comes back.
     TRY(engine.sync_lb(c));

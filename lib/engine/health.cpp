@@ -120,7 +120,7 @@ Result<bool> Engine::check_serving(Cluster& cluster, Instance& i, int& replaced)
   return true;
 }
 
-Result<int> Engine::check_health(Cluster& cluster)
+Result<int> Engine::check_health(Cluster& cluster, bool http)
 {
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   int failed = 0;
@@ -136,7 +136,7 @@ Result<int> Engine::check_health(Cluster& cluster)
     }
     TRY_ASSIGN(const bool running, m_drivers.bootstrapper->running(ref(cluster, i)));
     if (running) {
-      if (i.role == state::Role::web) {
+      if (http && i.role == state::Role::web) {
         TRY_ASSIGN(const bool changed, check_serving(cluster, i, failed));
         lb_changed = lb_changed || changed;
       }

@@ -192,7 +192,10 @@ mkdir -p "$T/osconf"
 { echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
 export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml OS_CLOUD=lab
 unset OS_AUTH_URL
-write_config "man_run_deadline = 120"
+# A drain of 30 s: the victim of scale-in --to 2 is still draining when that run ends (with
+# 2 s, a loaded machine's run outlasted the drain and deleted it before the test looked).
+write_config "man_run_deadline = 120
+man_drain_seconds = 30"
 cat >> "$SCLMAN_CONFIG" <<EOT
 [OPENSTACK]
 orphan_grace = 10
