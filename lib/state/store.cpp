@@ -54,23 +54,6 @@ Result<void> check_header(const std::string& path)
   return {};
 }
 
-std::string hostname()
-{
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) {
-    return "unknown";
-  }
-  return buf;
-}
-
-bool process_alive(std::int64_t pid)
-{
-  if (pid <= 0) {
-    return false;
-  }
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
 // Return the value `parse` makes of column `column` of row `id` in `table`; a text it does not
 // know is a state error naming them (the state file is not trusted).
 template <typename Parse>
@@ -860,47 +843,6 @@ Result<std::vector<JournalEntry>> Store::interrupt_pending(std::string_view clus
   }
   TRY(tx.commit());
   return out;
-}
-
-Result<void> Store::lock(const std::string& name, Millis stale_after)
-{
-  const auto me = static_cast<std::int64_t>(getpid());
-  const auto host = hostname();
-  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
-  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at FROM locks WHERE name = ?"));
-  q.bind(1, name);
-  TRY_ASSIGN(const bool row, q.step());
-  if (row) {
-    const auto pid = q.column_int(0);
-    const auto holder_host = q.column_text(1);
-    const auto since = q.column_int(2);
-    const bool mine = pid == me && holder_host == host;
-    const bool alive = holder_host == host ? process_alive(pid) : true;
-    const bool stale = now() - since > stale_after;
-    if (!mine && alive && !stale) {
-      return fail(ErrorKind::busy,
-                  fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
-                              name,
-                              pid,
-                              holder_host));
-    }
-  }
-  TRY_ASSIGN(auto w,
-             Stmt::prepare(m_db,
-                           "INSERT OR REPLACE INTO locks (name, pid, host, acquired_at) VALUES "
-                           "(?,?,?,?)"));
-  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now());
-  TRY(w.run());
-  return tx.commit();
-}
-
-void Store::unlock(const std::string& name)
-{
-  auto s = Stmt::prepare(m_db, "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ?");
-  if (s) {
-    s->bind(1, name).bind(2, static_cast<std::int64_t>(getpid())).bind(3, hostname());
-    (void)s->run();
-  }
 }
 
 } // namespace state
