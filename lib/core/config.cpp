@@ -182,6 +182,17 @@ bool known_section(std::string_view name)
   return false;
 }
 
+// Return the definition of key `key` in section `section`, or nullptr.
+const KeyDef* find_key(std::string_view section, std::string_view key)
+{
+  for (const auto& d : key_defs()) {
+    if (section == d.section && key == d.key) {
+      return &d;
+    }
+  }
+  return nullptr;
+}
+
 } // namespace
 
 Result<HealthConfig> health_over(const HealthConfig& base, std::string_view lines)
@@ -198,12 +209,7 @@ Result<HealthConfig> health_over(const HealthConfig& base, std::string_view line
     }
     const auto eq = line.find('=');
     const auto key = trim(line.substr(0, eq == std::string_view::npos ? 0 : eq));
-    const KeyDef* def = nullptr;
-    for (const auto& d : key_defs()) {
-      if (std::string_view(d.section) == "HEALTH" && key == d.key) {
-        def = &d;
-      }
-    }
+    const KeyDef* def = find_key("HEALTH", key);
     if (eq == std::string_view::npos || !def) {
       return fail(ErrorKind::config,
                   fmt::format("health '{}': expected KEY=VALUE with KEY one of path, interval, "
@@ -258,13 +264,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
     if (section.empty()) {
       return at(fmt::format("key '{}' outside of any section", key));
     }
-    const KeyDef* def = nullptr;
-    for (const auto& d : key_defs()) {
-      if (section == d.section && key == d.key) {
-        def = &d;
-        break;
-      }
-    }
+    const KeyDef* def = find_key(section, key);
     if (!def) {
       return at(fmt::format("unknown key '{}' in section [{}]", key, section));
     }
