@@ -118,3 +118,15 @@ sqlite3 "$DB" "UPDATE clusters SET health = 'path = /x'||char(10)||'nginx = /bin
 expect_exit 74 status --state "$DB"
 grep -q "table 'clusters' row [0-9]* has health '" "$T/err" || fail "a bad stored health is not named: $(cat "$T/err")"
 pass "create-cluster --health: two checks /custom with threshold 1, a bad key is exit 64, a bad stored one exit 74"
+
+# unhealthy_since read back from the state is checked: a time of 0 or less, or one on an
+# instance not in service, is a state error naming the row.
+sqlite3 "$DB" "UPDATE clusters SET health = '' WHERE name='two'"
+sqlite3 "$DB" "UPDATE instances SET unhealthy_since = -5 WHERE name='shop-web-2'"
+expect_exit 74 status --state "$DB"
+grep -q "table 'instances' row [0-9]* has unhealthy_since -5 in state in_service" "$T/err" || fail "a bad unhealthy_since is not named: $(cat "$T/err")"
+sqlite3 "$DB" "UPDATE instances SET unhealthy_since = 1700000000000 WHERE name='shop-web-1'"
+sqlite3 "$DB" "UPDATE instances SET unhealthy_since = NULL WHERE name='shop-web-2'"
+expect_exit 74 status --all --state "$DB"
+grep -q "has unhealthy_since 1700000000000 in state gone" "$T/err" || fail "unhealthy_since on a gone instance is not refused: $(cat "$T/err")"
+pass "a hostile unhealthy_since in the state file is exit 74, naming the row"
