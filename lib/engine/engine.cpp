@@ -125,7 +125,28 @@ Result<void> Engine::sync_lb(Cluster& cluster)
   for (const auto& r : applied.rejected) {
     rejected.push_back({r.name, r.reason});
   }
+  TRY(record_lb_status(all, applied.members));
   return record_rejected(cluster, rejected);
+}
+
+Result<void> Engine::record_lb_status(const std::vector<Instance>& all,
+                                      const std::vector<lb::MemberView>& members)
+{
+  for (const auto& i : all) {
+    if (i.role != state::Role::web || i.state == InstanceState::gone) {
+      continue;
+    }
+    std::optional<core::Operating> status;
+    for (const auto& m : members) {
+      if (m.name == i.name) {
+        status = m.status;
+      }
+    }
+    if (status != i.lb_status) {
+      TRY(m_store.set_lb_status(i.id, status));
+    }
+  }
+  return {};
 }
 
 Result<void> Engine::record_rejected(const Cluster& cluster,

@@ -129,6 +129,9 @@ private:
   core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,
                                    const std::string& why);
   core::Result<std::optional<state::Instance>> lb_instance(const state::Cluster& cluster);
+  // Record each web instance's member status as the balancer reported it (`members`).
+  core::Result<void> record_lb_status(const std::vector<state::Instance>& all,
+                                      const std::vector<lb::MemberView>& members);
   // Store the cluster's rejected backends (kept out of its LB), log each as an error and each
   // that came back as info.
   core::Result<void> record_rejected(const state::Cluster& cluster,

@@ -4,6 +4,7 @@
 
 #include "core/endpoint.hpp"
 #include "core/instance_ref.hpp"
+#include "core/operating.hpp"
 #include "core/result.hpp"
 
 #include <string>
@@ -25,10 +26,20 @@ struct Rejection
   std::string reason;  // printable: the hostile value is escaped (core::printable)
 };
 
+// A member as the balancer reports it (Octavia: its health monitor's verdict).
+struct MemberView
+{
+  std::string name;  // the web instance's name
+  core::Operating status = core::Operating::no_monitor;
+};
+
 // What an apply did beyond making the LB forward to its list.
 struct Applied
 {
   std::vector<Rejection> rejected;  // found by the balancer itself (a search), kept out
+  // The members the balancer reports a status for, as it was before this apply (none for the
+  // balancers that do not check their members: sclman's own probes do).
+  std::vector<MemberView> members;
 };
 
 class Balancer

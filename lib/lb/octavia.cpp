@@ -441,6 +441,11 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
   }
   TRY_ASSIGN(const auto members, m_client.members(*pool));
   Applied applied;
+  for (const auto& m : members) {
+    if (m.endpoint) {
+      applied.members.push_back({m.name, m.operating});
+    }
+  }
   for (const auto& b : backends) {
     const auto m = std::find_if(members.begin(), members.end(),
                                 [&](const oc::Member& x) { return x.name == b.name; });

@@ -28,14 +28,6 @@ constexpr std::array<std::pair<Provisioning, const char*>, 6> k_provisioning = {
   {Provisioning::error, "ERROR"},
 }};
 
-constexpr std::array<std::pair<Operating, const char*>, 6> k_operating = {{
-  {Operating::online, "ONLINE"},
-  {Operating::offline, "OFFLINE"},
-  {Operating::degraded, "DEGRADED"},
-  {Operating::error, "ERROR"},
-  {Operating::no_monitor, "NO_MONITOR"},
-  {Operating::draining, "DRAINING"},
-}};
 
 tl::unexpected<core::Error> malformed(const std::string& what, const std::string& why)
 {
@@ -221,10 +213,8 @@ Result<Provisioning> parse_provisioning(std::string_view text)
 
 Result<Operating> parse_operating(std::string_view text)
 {
-  for (const auto& [o, name] : k_operating) {
-    if (text == name) {
-      return o;
-    }
+  if (const auto o = core::parse_operating(text)) {
+    return *o;
   }
   return malformed("operating_status", fmt::format("unknown '{}'", core::printable(text)));
 }
@@ -239,15 +229,6 @@ const char* to_string(Provisioning p)
   return "?";
 }
 
-const char* to_string(Operating o)
-{
-  for (const auto& [v, name] : k_operating) {
-    if (v == o) {
-      return name;
-    }
-  }
-  return "?";
-}
 
 bool is_pending(Provisioning p)
 {

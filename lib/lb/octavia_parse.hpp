@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/endpoint.hpp"
+#include "core/operating.hpp"
 #include "core/result.hpp"
 
 #include <optional>
@@ -16,17 +17,17 @@ namespace lb::octavia {
 
 enum class Provisioning { active, pending_create, pending_update, pending_delete, deleted, error };
 
-enum class Operating { online, offline, degraded, error, no_monitor, draining };
+using core::Operating;
+using core::to_string;  // of an Operating
 
 // Return the provisioning_status of `text` (ACTIVE, PENDING_CREATE, ...); anything else is an
 // upstream_transient error quoting it escaped.
 core::Result<Provisioning> parse_provisioning(std::string_view text);
 // Return the operating_status of `text` (ONLINE, OFFLINE, DEGRADED, ERROR, NO_MONITOR,
-// DRAINING); anything else is an error quoting it escaped.
+// DRAINING: core::parse_operating); anything else is an error quoting it escaped.
 core::Result<Operating> parse_operating(std::string_view text);
-// Return the name Octavia gives the status ("ACTIVE", "NO_MONITOR").
+// Return the name Octavia gives the status ("ACTIVE"; core::to_string names an Operating).
 const char* to_string(Provisioning p);
-const char* to_string(Operating o);
 // Return true for PENDING_CREATE, PENDING_UPDATE and PENDING_DELETE.
 bool is_pending(Provisioning p);
 

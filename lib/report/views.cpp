@@ -1,6 +1,7 @@
 #include "report/views.hpp"
 
 #include "core/names.hpp"
+#include "core/operating.hpp"
 #include "policy/policy.hpp"
 
 #include <fmt/format.h>
@@ -73,6 +74,10 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       // `error` says how). Null while healthy.
       {"unhealthy_since",
        i.unhealthy_since ? nlohmann::json(*i.unhealthy_since) : nlohmann::json(nullptr)},
+      // Its member's status as the balancer reports it (Octavia's health monitor: "ONLINE",
+      // "ERROR", "NO_MONITOR"), null when the balancer reports none.
+      {"lb_status",
+       i.lb_status ? nlohmann::json(core::to_string(*i.lb_status)) : nlohmann::json(nullptr)},
     };
     if (!i.error.empty()) {
       row["error"] = i.error;
@@ -163,7 +168,8 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
       continue;
     }
     for (const auto& i : c["instances"]) {
-      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}\n",
+      const auto lb_status = i.value("lb_status", nlohmann::json(nullptr));
+      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}\n",
                           i["name"].get<std::string>(),
                           i["role"].get<std::string>(),
                           i["address"].get<std::string>().empty()
@@ -172,6 +178,7 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                           i["unhealthy_since"].is_null() ? i["state"].get<std::string>()
                                                          : std::string("unhealthy"),
                           core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
+                          lb_status.is_null() ? "" : "  lb " + lb_status.get<std::string>(),
                           i.contains("error") ? "  " + i["error"].get<std::string>() : "");
     }
   }

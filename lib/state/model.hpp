@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/endpoint.hpp"
+#include "core/operating.hpp"
 #include "core/role.hpp"
 #include "policy/policy.hpp"
 
@@ -113,6 +114,8 @@ struct Instance
   // In service but out of the balancer since then: it failed its health checks (sql/0009;
   // `error` says how). Nothing while healthy.
   std::optional<Millis> unhealthy_since;
+  // Its member's status as the balancer reports it (sql/0011), nothing if it reports none.
+  std::optional<core::Operating> lb_status;
 };
 
 struct Sample

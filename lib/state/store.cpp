@@ -133,7 +133,7 @@ constexpr const char* k_cluster_columns =
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
-  "in_service_since, unhealthy_since";
+  "in_service_since, unhealthy_since, lb_status";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -155,6 +155,10 @@ Result<Instance> read_instance(const Stmt& s)
     return fail(ErrorKind::state,
                 fmt::format("table 'instances' row {} has unhealthy_since {} in state {}", i.id,
                             *i.unhealthy_since, to_string(i.state)));
+  }
+  if (!s.column_is_null(13)) {
+    TRY_ASSIGN(i.lb_status,
+               parse_column(s, 13, "instances", i.id, "lb_status", core::parse_operating));
   }
   return i;
 }
@@ -519,6 +523,14 @@ Result<void> Store::update_instance(const Instance& i)
     .bind(6, i.in_service_since)
     .bind(7, i.unhealthy_since)
     .bind(8, i.id);
+  return s.run();
+}
+
+Result<void> Store::set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status)
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET lb_status = ? WHERE id = ?"));
+  s.bind(1, status ? std::optional<std::string>(core::to_string(*status)) : std::nullopt)
+    .bind(2, instance_id);
   return s.run();
 }
 

@@ -72,6 +72,8 @@ public:
   Result<void> insert_instance(Instance& i, std::string_view cluster_name);
   // Write the instance's state, cloud id, address, error and times.
   Result<void> update_instance(const Instance& i);
+  // Record how the balancer reports instance `instance_id` (nothing: it reports none).
+  Result<void> set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status);
   // Move `i` to state `s` (now), and store it.
   Result<void> transition(Instance& i, InstanceState s, std::string error = {});
 

@@ -294,6 +294,21 @@ busy=$(cat "$T/create.log" "$T/out3.log" | grep -c 'octavia.busy' || true)
 [ "$busy" -ge 1 ] || fail "no change of sclman's met a busy LB (409): the retry was not exercised"
 pass "scale-out --to 3 in $((SECONDS - t0)) s: exactly one member more, $busy 409s on a busy LB waited out, none doubled"
 
+# What Octavia's health monitor says of each member is in the state file and status: the
+# members the scale-out's apply found (the one it added has none until the next apply).
+oct GET "/pools/$OPOOL/members"
+want 200 "list the members"
+octavia_says=$(body '.members[] | "\(.name) \(.operating_status)"' | sort)
+ours=$(status_q '.[] | select(.name=="oc") | .instances[] | select(.lb_status != null) | "\(.name) \(.lb_status)"' | sort)
+[ "$(printf '%s\n' "$ours" | grep -c .)" -ge 2 ] || fail "status --json has lb_status for fewer than 2 instances: '$ours'"
+missing=$(comm -23 <(printf '%s\n' "$ours") <(printf '%s\n' "$octavia_says"))
+[ -z "$missing" ] || fail "lb_status in status --json ('$missing') is not what Octavia says: '$octavia_says'"
+first=$(printf '%s\n' "$ours" | head -1)
+sc status oc > "$T/status.txt" 2>&1 || fail "status oc"
+grep -E "^  ${first% *} .* lb ${first#* }" "$T/status.txt" > /dev/null ||
+  fail "status does not show '${first#* }' for ${first% *}: $(cat "$T/status.txt")"
+pass "members' operating_status from Octavia in status and status --json: $(printf '%s' "$ours" | tr '\n' ',')"
+
 # scale-in --to 2: the victim's member drains at weight 0, then goes with its instance.
 t0=$SECONDS
 sc scale-in --cluster oc --to 2 2> "$T/in.log" || { cat "$T/in.log" >&2; fail "scale-in --to 2"; }

@@ -71,6 +71,7 @@ public:
   explicit FakeBalancer(Recorder& r) : m_r(r) {}
 
   std::map<std::string, std::vector<std::string>> forwards;  // LB name -> addresses
+  std::vector<lb::MemberView> reported;  // what apply says of its members (Octavia's statuses)
 
   core::Result<lb::Applied> apply(const core::InstanceRef& lb,
                                   const std::vector<lb::Backend>& backends) override
@@ -83,7 +84,9 @@ public:
     }
     m_r.log.push_back("apply " + lb.name + " " + text);
     forwards[lb.name] = addresses;
-    return lb::Applied{};
+    lb::Applied applied;
+    applied.members = reported;
+    return applied;
   }
   core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override
   {
@@ -627,6 +630,26 @@ TEST_CASE("check_health marks a dead in-service web instance error and takes it 
     CHECK(w.balancer.forwards_to(w.instance("shop-web-2").address));
     CHECK(w.rec.unjournaled.empty());
   }
+}
+
+TEST_CASE("the member statuses a balancer reports are kept per instance, and cleared when it "
+          "stops reporting one", "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  CHECK_FALSE(w.instance("shop-web-1").lb_status);  // nothing reported: nothing kept
+  w.balancer.reported = {{"shop-web-1", core::Operating::online},
+                         {"shop-web-2", core::Operating::error},
+                         {"other-web-9", core::Operating::online}};  // not this cluster's
+  auto e = w.engine();
+  REQUIRE(e.sync_lb(w.cluster));
+  CHECK(w.instance("shop-web-1").lb_status == core::Operating::online);
+  CHECK(w.instance("shop-web-2").lb_status == core::Operating::error);
+  CHECK_FALSE(w.instance("shop-lb-1").lb_status);
+  w.balancer.reported = {{"shop-web-2", core::Operating::no_monitor}};
+  REQUIRE(e.sync_lb(w.cluster));
+  CHECK_FALSE(w.instance("shop-web-1").lb_status);
+  CHECK(w.instance("shop-web-2").lb_status == core::Operating::no_monitor);
 }
 
 TEST_CASE("destroy takes a web instance out of the LB before the provider deletes it", "[engine]")

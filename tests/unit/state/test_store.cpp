@@ -329,6 +329,32 @@ TEST_CASE("a sample keeps why it has no value; an unknown reason is a state erro
   CHECK(bad.error().kind == core::ErrorKind::state);
 }
 
+TEST_CASE("an instance's balancer status is stored by name; any other text is a state error",
+          "[state]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  REQUIRE(st.store->set_lb_status(web.id, core::Operating::no_monitor));
+  auto back = st.store->instances(st.cluster.id);
+  REQUIRE(back);
+  CHECK(back->front().lb_status == core::Operating::no_monitor);
+  REQUIRE(st.store->set_lb_status(web.id, std::nullopt));
+  CHECK_FALSE(st.store->instances(st.cluster.id)->front().lb_status);
+  for (const char* hostile : {"online", "ONLINE ", "", "ERROR;DROP", "7"}) {
+    INFO(hostile);
+    auto set = state::Stmt::prepare(st.store->db(), "UPDATE instances SET lb_status = ?");
+    REQUIRE(set);
+    set->bind(1, std::string(hostile));
+    REQUIRE(set->run());
+    const auto bad = st.store->instances(st.cluster.id);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains("lb_status"));
+  }
+}
+
 namespace {
 
 // Make `path` a state file at schema 6 (before sql/0007) holding cluster "shop" (id 1) with an
