@@ -124,6 +124,10 @@ private:
   std::string checks_in_a_row(const state::Instance& instance, int times, bool passing);
   // Check one running in-service web instance and move it out of or back into the balancer,
   // or to error after the grace (counted in `replaced`); return true if it changed.
+  // Return why `i` is not serving ("" if it is) by `times` checks in a row that all fail
+  // (passing false) or all pass (passing true): sclman's HTTP probes, or the last status the
+  // balancer reported when it checks its members itself.
+  std::string serving_verdict(const state::Instance& i, int times, bool passing);
   core::Result<bool> check_serving(state::Cluster& cluster, state::Instance& instance,
                                    int& replaced);
   core::Result<void> count_failure(state::Cluster& cluster, state::Instance& instance,

@@ -79,11 +79,28 @@ std::string Engine::checks_in_a_row(const Instance& i, int times, bool passing)
   return why;
 }
 
+std::string Engine::serving_verdict(const Instance& i, int times, bool passing)
+{
+  if (!m_drivers.balancer->checks_members()) {
+    return checks_in_a_row(i, times, passing);
+  }
+  // The balancer's monitor has already counted its own retries: its last report decides. Only
+  // ERROR fails; only ONLINE passes (OFFLINE, NO_MONITOR and no report yet leave it as it is).
+  if (i.lb_status == core::Operating::error) {
+    return "the balancer health monitor reports ERROR";
+  }
+  if (passing && i.lb_status != core::Operating::online) {
+    return fmt::format("the balancer health monitor reports {}, not ONLINE",
+                       i.lb_status ? core::to_string(*i.lb_status) : "nothing");
+  }
+  return {};
+}
+
 Result<bool> Engine::check_serving(Cluster& cluster, Instance& i, int& replaced)
 {
   const auto& h = m_options.health;
   if (!i.unhealthy_since) {
-    const auto why = checks_in_a_row(i, h.unhealthy_threshold, false);
+    const auto why = serving_verdict(i, h.unhealthy_threshold, false);
     if (why.empty()) {
       return false;
     }
@@ -91,7 +108,9 @@ Result<bool> Engine::check_serving(Cluster& cluster, Instance& i, int& replaced)
     // healthy-looking and failing, and takes out again.
     TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
     i.unhealthy_since = m_store.now();
-    i.error = fmt::format("{} health checks in a row failed: {}", h.unhealthy_threshold, why);
+    i.error = m_drivers.balancer->checks_members()
+                ? why
+                : fmt::format("{} health checks in a row failed: {}", h.unhealthy_threshold, why);
     TRY(m_store.update_instance(i));
     spdlog::warn("instance.unhealthy cluster={} instance={} reason={}", cluster.name, i.name,
                  core::log_quote(core::printable(why, 300)));
@@ -108,7 +127,7 @@ Result<bool> Engine::check_serving(Cluster& cluster, Instance& i, int& replaced)
     ++replaced;
     return true;
   }
-  if (!checks_in_a_row(i, h.healthy_threshold, true).empty()) {
+  if (!serving_verdict(i, h.healthy_threshold, true).empty()) {
     return false;
   }
   TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));

@@ -54,6 +54,10 @@ public:
   // Return the path on the LB's address that answers 200 once the LB serves ("/status"), or ""
   // when nothing probes the LB (its bootstrap waited for it to serve: Octavia).
   virtual std::string health_path() const = 0;
+  // Return true when the balancer checks its members itself and reports each one's status in
+  // Applied::members (Octavia's health monitor): that status, not sclman's own HTTP probe,
+  // then says whether an in-service web instance is healthy.
+  virtual bool checks_members() const { return false; }
 };
 
 } // namespace lb

@@ -148,6 +148,8 @@ public:
   core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override;
   // Return "": Octavia's health monitor checks the members, nothing probes the VIP.
   std::string health_path() const override;
+  // Return true: the health monitor checks the members (ERROR: failed its retries).
+  bool checks_members() const override { return true; }
   // Delete the member of web instance `web` from its cluster's pool (nothing if there is none).
   core::Result<void> remove_member(const core::InstanceRef& web);
 

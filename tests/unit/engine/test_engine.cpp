@@ -98,6 +98,8 @@ public:
     return out;
   }
   std::string health_path() const override { return "/fake-health"; }
+  bool checks = false;  // checks its members itself (Octavia): `reported` decides health
+  bool checks_members() const override { return checks; }
 
   // Return true if any LB forwards to `address`.
   bool forwards_to(const std::string& address) const
@@ -650,6 +652,52 @@ TEST_CASE("the member statuses a balancer reports are kept per instance, and cle
   REQUIRE(e.sync_lb(w.cluster));
   CHECK_FALSE(w.instance("shop-web-1").lb_status);
   CHECK(w.instance("shop-web-2").lb_status == core::Operating::no_monitor);
+}
+
+TEST_CASE("with a balancer that checks its members, its ERROR takes an instance out and its "
+          "ONLINE brings it back, without sclman's probes",
+          "[engine]")
+{
+  World w(2);
+  w.balancer.checks = true;
+  w.options.health.grace_ms = 60'000;
+  REQUIRE(w.reconcile());
+  const auto sick = w.instance("shop-web-1");
+  const auto well = w.instance("shop-web-2");
+  auto e = w.engine();
+  w.http.urls.clear();
+  w.balancer.reported = {{sick.name, core::Operating::error}, {well.name, core::Operating::online}};
+  REQUIRE(e.sync_lb(w.cluster));
+  REQUIRE(e.check_health(w.cluster) == 0);
+  CHECK(w.http.urls.empty());  // the monitor's word, no probe of sclman's
+  const auto out = w.instance(sick.name);
+  REQUIRE(out.unhealthy_since);
+  CHECK(out.error == "the balancer health monitor reports ERROR");
+  CHECK_FALSE(w.balancer.forwards_to(sick.address));
+  CHECK(w.balancer.forwards_to(well.address));
+  CHECK_FALSE(w.instance(well.name).unhealthy_since);
+
+  SECTION("OFFLINE or no report keeps it out; ONLINE brings it back")
+  {
+    w.balancer.reported = {{sick.name, core::Operating::offline}};
+    REQUIRE(e.sync_lb(w.cluster));
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK(w.instance(sick.name).unhealthy_since);
+    CHECK_FALSE(w.instance(well.name).unhealthy_since);  // no report is no failure
+    w.balancer.reported = {{sick.name, core::Operating::online}};
+    REQUIRE(e.sync_lb(w.cluster));
+    REQUIRE(e.check_health(w.cluster) == 0);
+    CHECK_FALSE(w.instance(sick.name).unhealthy_since);
+    CHECK(w.balancer.forwards_to(sick.address));
+    CHECK(w.http.urls.empty());
+  }
+
+  SECTION("still ERROR after the grace: error, and replaced")
+  {
+    w.clock.t += 60'000;
+    REQUIRE(e.check_health(w.cluster) == 1);
+    CHECK(w.state_of(sick.name) == InstanceState::error);
+  }
 }
 
 TEST_CASE("destroy takes a web instance out of the LB before the provider deletes it", "[engine]")
