@@ -29,6 +29,18 @@ Result<void> validate_cluster_name(std::string_view name)
   return {};
 }
 
+Result<void> validate_object_id(std::string_view id)
+{
+  const bool ok = !id.empty() && id.size() <= 64
+                  && id.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz"
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+                       == std::string_view::npos;
+  if (!ok) {
+    return fail(ErrorKind::usage, fmt::format("invalid object id '{}'", printable(id)));
+  }
+  return {};
+}
+
 Result<void> validate_instance_name(std::string_view name)
 {
   auto bad = [&] {

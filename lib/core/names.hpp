@@ -17,6 +17,10 @@ Result<void> validate_cluster_name(std::string_view name);
 // it. Safe as one path component (no '/', '.', blank or control character).
 Result<void> validate_instance_name(std::string_view name);
 
+// Return nothing if `id` is a cloud object id as sclman keeps them (1 to 64 of [0-9A-Za-z-]:
+// a cloud's UUIDs), else a usage error quoting it escaped.
+Result<void> validate_object_id(std::string_view id);
+
 // Return the deterministic name of instance number `serial` of `role` in `cluster`
 // ("shop-web-3", "shop-lb-1").
 std::string instance_name(std::string_view cluster, std::string_view role, long serial);

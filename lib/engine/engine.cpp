@@ -126,6 +126,10 @@ Result<void> Engine::sync_lb(Cluster& cluster)
     rejected.push_back({r.name, r.reason});
   }
   TRY(record_lb_status(all, applied.members));
+  const auto ids = applied.ids.value_or(lb::BalancerIds{});
+  if (ids.listener != lb->lb_listener_id || ids.pool != lb->lb_pool_id) {
+    TRY(m_store.set_balancer_ids(lb->id, ids.listener, ids.pool));
+  }
   return record_rejected(cluster, rejected);
 }
 

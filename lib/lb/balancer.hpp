@@ -7,6 +7,7 @@
 #include "core/operating.hpp"
 #include "core/result.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,18 @@ struct MemberView
   core::Operating status = core::Operating::no_monitor;
 };
 
+// The ids of the objects a balancer made for the LB beside the LB itself (Octavia's listener
+// and pool), each checked by core::validate_object_id.
+struct BalancerIds
+{
+  std::string listener;
+  std::string pool;
+};
+
 // What an apply did beyond making the LB forward to its list.
 struct Applied
 {
+  std::optional<BalancerIds> ids;  // none for balancers without such objects
   std::vector<Rejection> rejected;  // found by the balancer itself (a search), kept out
   // The members the balancer reports a status for, as it was before this apply (none for the
   // balancers that do not check their members: sclman's own probes do).

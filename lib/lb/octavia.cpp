@@ -329,14 +329,27 @@ Result<std::string> OctaviaClient::ensure_pool(const oc::LoadBalancer& lb,
   return pool;
 }
 
+Result<std::optional<std::string>> OctaviaClient::find_id(const std::string& collection,
+                                                          const std::string& name,
+                                                          const std::string& cluster)
+{
+  TRY_ASSIGN(const auto found, find_object(collection, name, cluster));
+  if (!found) {
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>{found->id};
+}
+
 Result<std::optional<std::string>> OctaviaClient::find_pool(const std::string& lb_name,
                                                             const std::string& cluster)
 {
-  TRY_ASSIGN(const auto pool, find_object("pools", lb_name + "-pool", cluster));
-  if (!pool) {
-    return std::optional<std::string>{};
-  }
-  return std::optional<std::string>{pool->id};
+  return find_id("pools", lb_name + "-pool", cluster);
+}
+
+Result<std::optional<std::string>> OctaviaClient::find_listener(const std::string& lb_name,
+                                                                const std::string& cluster)
+{
+  return find_id("listeners", lb_name + "-http", cluster);
 }
 
 Result<std::vector<oc::Member>> OctaviaClient::members(const std::string& pool)
@@ -441,6 +454,10 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
   }
   TRY_ASSIGN(const auto members, m_client.members(*pool));
   Applied applied;
+  TRY_ASSIGN(const auto listener, m_client.find_listener(lb.name, lb.cluster));
+  if (listener) {
+    applied.ids = BalancerIds{*listener, *pool};
+  }
   for (const auto& m : members) {
     if (m.endpoint) {
       applied.members.push_back({m.name, m.operating});

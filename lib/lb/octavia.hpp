@@ -91,6 +91,9 @@ public:
   // Return the id of the pool of the load balancer named `lb_name`, or nothing.
   core::Result<std::optional<std::string>> find_pool(const std::string& lb_name,
                                                      const std::string& cluster);
+  // Return the id of the listener of the load balancer named `lb_name`, or nothing.
+  core::Result<std::optional<std::string>> find_listener(const std::string& lb_name,
+                                                         const std::string& cluster);
   // Return the members of pool `pool`.
   core::Result<std::vector<octavia::Member>> members(const std::string& pool);
   // Add member `name` at `endpoint` unless the pool has a member of that name.
@@ -120,6 +123,10 @@ private:
   core::Result<std::optional<octavia::Object>> find_object(const std::string& collection,
                                                            const std::string& name,
                                                            const std::string& cluster);
+  // Return the id of find_object's object, or nothing.
+  core::Result<std::optional<std::string>> find_id(const std::string& collection,
+                                                   const std::string& name,
+                                                   const std::string& cluster);
   // Return the id of object `name` of `collection` (listeners, pools, healthmonitors), made
   // with `body` if it is missing.
   core::Result<std::string> ensure_object(const std::string& lb_id, const std::string& collection,

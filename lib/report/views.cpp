@@ -42,6 +42,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   const auto now = store.now();
   std::string lb_address;
   nlohmann::json lb_id = nullptr;  // the provider id of the cluster's LB, once it has one
+  std::string lb_listener;         // its balancer's listener and pool ("" if none)
+  std::string lb_pool;
   int size = 0;
   int booting = 0;
   nlohmann::json list = nlohmann::json::array();
@@ -54,6 +56,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
         && !i.cloud_id.empty()
         && (lb_id.is_null() || i.state == state::InstanceState::in_service)) {
       lb_id = i.cloud_id;
+      lb_listener = i.lb_listener_id;
+      lb_pool = i.lb_pool_id;
     }
     if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {
       ++size;
@@ -117,7 +121,10 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"health", health},
     // The balancer's objects by id: today the LB instance's provider id; no balancer has a
     // listener or pool of its own yet (null).
-    {"balancer_ids", {{"load_balancer", lb_id}, {"listener", nullptr}, {"pool", nullptr}}},
+    {"balancer_ids",
+     {{"load_balancer", lb_id},
+      {"listener", lb_listener.empty() ? nlohmann::json(nullptr) : nlohmann::json(lb_listener)},
+      {"pool", lb_pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(lb_pool)}}},
     {"size", size},
     {"booting", booting},
     {"desired", c.desired},

@@ -116,6 +116,9 @@ struct Instance
   std::optional<Millis> unhealthy_since;
   // Its member's status as the balancer reports it (sql/0011), nothing if it reports none.
   std::optional<core::Operating> lb_status;
+  // On an LB instance: its balancer's listener and pool ids (sql/0012), empty if it has none.
+  std::string lb_listener_id;
+  std::string lb_pool_id;
 };
 
 struct Sample

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace state {
@@ -133,7 +134,7 @@ constexpr const char* k_cluster_columns =
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
-  "in_service_since, unhealthy_since, lb_status";
+  "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -159,6 +160,18 @@ Result<Instance> read_instance(const Stmt& s)
   if (!s.column_is_null(13)) {
     TRY_ASSIGN(i.lb_status,
                parse_column(s, 13, "instances", i.id, "lb_status", core::parse_operating));
+  }
+  for (const auto& [column, name, field] :
+       {std::tuple{14, "lb_listener_id", &i.lb_listener_id},
+        std::tuple{15, "lb_pool_id", &i.lb_pool_id}}) {
+    if (s.column_is_null(column)) {
+      continue;
+    }
+    *field = s.column_text(column);
+    if (auto ok = core::validate_object_id(*field); !ok) {
+      return fail(ErrorKind::state, fmt::format("table 'instances' row {} has {}: {}", i.id, name,
+                                                ok.error().message));
+    }
   }
   return i;
 }
@@ -531,6 +544,18 @@ Result<void> Store::set_lb_status(std::int64_t instance_id, std::optional<core::
   TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET lb_status = ? WHERE id = ?"));
   s.bind(1, status ? std::optional<std::string>(core::to_string(*status)) : std::nullopt)
     .bind(2, instance_id);
+  return s.run();
+}
+
+Result<void> Store::set_balancer_ids(std::int64_t instance_id, const std::string& listener,
+                                     const std::string& pool)
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET lb_listener_id = ?, lb_pool_id = ? "
+                                         "WHERE id = ?"));
+  const auto or_null = [](const std::string& v) {
+    return v.empty() ? std::nullopt : std::optional<std::string>(v);
+  };
+  s.bind(1, or_null(listener)).bind(2, or_null(pool)).bind(3, instance_id);
   return s.run();
 }
 

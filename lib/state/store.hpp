@@ -74,6 +74,9 @@ public:
   Result<void> update_instance(const Instance& i);
   // Record how the balancer reports instance `instance_id` (nothing: it reports none).
   Result<void> set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status);
+  // Record the listener and pool ids of LB instance `instance_id` ("": none).
+  Result<void> set_balancer_ids(std::int64_t instance_id, const std::string& listener,
+                                const std::string& pool);
   // Move `i` to state `s` (now), and store it.
   Result<void> transition(Instance& i, InstanceState s, std::string error = {});
 

@@ -262,7 +262,10 @@ oct GET "/healthmonitors/$OHM"
 [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
   fail "members $(pool_members "$OPOOL") are not the state's $(state_members oc)"
 no_twice "$OPOOL"
-pass "create-cluster --balancer octavia in $((SECONDS - t0)) s: LB oc-lb-1 (VIP $OVIP:80 in status), listener, pool, health monitor GET / 200, one member per web instance"
+# The state file keeps the listener and pool ids (status --json balancer_ids).
+[ "$(status_q '.[] | select(.name=="oc") | .balancer_ids | "\(.listener) \(.pool)"')" = "$OLIS $OPOOL" ] ||
+  fail "balancer_ids $(status_q '.[] | select(.name=="oc") | .balancer_ids') are not listener $OLIS, pool $OPOOL"
+pass "create-cluster --balancer octavia in $((SECONDS - t0)) s: LB oc-lb-1 (VIP $OVIP:80 in status), listener, pool, health monitor GET / 200, one member per web instance, listener and pool ids in the state"
 
 # scale-out --to 3 while something else keeps the LB busy: sclman's member POST meets 409s,
 # waits for ACTIVE and adds exactly one member. The LB is kept busy (an update every 0.1 s)

@@ -22,6 +22,20 @@ TEST_CASE("rejects cluster names that could inject into nginx config or paths", 
   }
 }
 
+TEST_CASE("a cloud object id is 1 to 64 letters, digits and dashes; nothing else", "[core]")
+{
+  CHECK(core::validate_object_id("4f1c2a3b-0000-4d5e-8f9a-1b2c3d4e5f60"));
+  CHECK(core::validate_object_id(std::string(64, 'a')));
+  for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("../x"),
+                                std::string("a b"), std::string("id\n"), std::string("a;b"),
+                                std::string("a\0b", 3), std::string("\xc3\xa9")}) {
+    INFO(bad);
+    const auto r = core::validate_object_id(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("invalid object id") == 0);
+  }
+}
+
 TEST_CASE("names instances deterministically", "[core]")
 {
   CHECK(core::instance_name("shop", "web", 3) == "shop-web-3");

@@ -72,6 +72,7 @@ public:
 
   std::map<std::string, std::vector<std::string>> forwards;  // LB name -> addresses
   std::vector<lb::MemberView> reported;  // what apply says of its members (Octavia's statuses)
+  std::optional<lb::BalancerIds> ids;    // what apply says its listener and pool are
 
   core::Result<lb::Applied> apply(const core::InstanceRef& lb,
                                   const std::vector<lb::Backend>& backends) override
@@ -86,6 +87,7 @@ public:
     forwards[lb.name] = addresses;
     lb::Applied applied;
     applied.members = reported;
+    applied.ids = ids;
     return applied;
   }
   core::Result<std::vector<core::Endpoint>> current(const core::InstanceRef& lb) override
@@ -652,6 +654,23 @@ TEST_CASE("the member statuses a balancer reports are kept per instance, and cle
   REQUIRE(e.sync_lb(w.cluster));
   CHECK_FALSE(w.instance("shop-web-1").lb_status);
   CHECK(w.instance("shop-web-2").lb_status == core::Operating::no_monitor);
+}
+
+TEST_CASE("the listener and pool ids a balancer reports are kept on the LB instance", "[engine]")
+{
+  World w(1);
+  REQUIRE(w.reconcile());
+  CHECK(w.instance("shop-lb-1").lb_pool_id.empty());
+  w.balancer.ids = lb::BalancerIds{"l-1", "p-1"};
+  auto e = w.engine();
+  REQUIRE(e.sync_lb(w.cluster));
+  CHECK(w.instance("shop-lb-1").lb_listener_id == "l-1");
+  CHECK(w.instance("shop-lb-1").lb_pool_id == "p-1");
+  CHECK(w.instance("shop-web-1").lb_pool_id.empty());
+  w.balancer.ids.reset();  // a balancer that makes none (or no longer has them)
+  REQUIRE(e.sync_lb(w.cluster));
+  CHECK(w.instance("shop-lb-1").lb_listener_id.empty());
+  CHECK(w.instance("shop-lb-1").lb_pool_id.empty());
 }
 
 TEST_CASE("with a balancer that checks its members, its ERROR takes an instance out and its "

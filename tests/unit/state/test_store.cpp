@@ -3,6 +3,7 @@
 #include "temp_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -352,6 +353,37 @@ TEST_CASE("an instance's balancer status is stored by name; any other text is a 
     REQUIRE_FALSE(bad);
     CHECK(bad.error().kind == core::ErrorKind::state);
     CHECK_THAT(bad.error().message, Catch::Contains("lb_status"));
+  }
+}
+
+TEST_CASE("an LB instance's listener and pool ids are read back only as ids", "[state]")
+{
+  state_test::ShopState st;
+  state::Instance lb;
+  lb.cluster_id = st.cluster.id;
+  lb.role = state::Role::lb;
+  REQUIRE(st.store->insert_instance(lb, "shop"));
+  REQUIRE(st.store->set_balancer_ids(lb.id, "4f1c-aa", "9b2e-bb"));
+  auto back = st.store->instances(st.cluster.id);
+  REQUIRE(back);
+  CHECK(back->front().lb_listener_id == "4f1c-aa");
+  CHECK(back->front().lb_pool_id == "9b2e-bb");
+  for (const char* column : {"lb_listener_id", "lb_pool_id"}) {
+    for (const std::string& hostile : std::vector<std::string>{"", "../pool", "a b", "id\n",
+                                                              std::string(65, 'a'),
+                                                              "x;rm -rf /"}) {
+      INFO(column << " " << hostile);
+      auto set = state::Stmt::prepare(st.store->db(), fmt::format("UPDATE instances SET {} = ?",
+                                                                  column));
+      REQUIRE(set);
+      set->bind(1, hostile);
+      REQUIRE(set->run());
+      const auto bad = st.store->instances(st.cluster.id);
+      REQUIRE_FALSE(bad);
+      CHECK(bad.error().kind == core::ErrorKind::state);
+      CHECK_THAT(bad.error().message, Catch::Contains(column));
+    }
+    REQUIRE(st.store->set_balancer_ids(lb.id, "l", "p"));
   }
 }
 
