@@ -11,12 +11,19 @@ cd "$(dirname "$0")/.."
 if [ "${CI:-}" = true ]; then
   export SCLMAN_DEPS_OPENSTACK=${SCLMAN_DEPS_OPENSTACK:-yes}
 fi
+# stage NAME: print when each stage starts, so that a slow CI run says where its time went.
+start=$SECONDS
+stage() { echo "== $1 at $((SECONDS - start)) s ($(date -u +%H:%M:%S))"; }
 if [ "${SCLMAN_SKIP_DEPS:-0}" != 1 ]; then
+  stage deps
   bash scripts/deps.sh
 fi
+stage fuzz
 bash tests/fuzz/run.sh "${SCLMAN_FUZZ_SECONDS:-15}"
+stage build
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
+stage ctest
 rc=0
 # The integration tests mostly wait on servers, so ctest runs several at once (the ones that
 # measure a cluster under load take turns: tests/CMakeLists.txt).
@@ -25,4 +32,5 @@ ctest --preset ci -j "${SCLMAN_TEST_JOBS:-4}" || rc=$?
 for f in build/ci/test-artifacts/openstack-*.txt; do
   [ -f "$f" ] && cat "$f"
 done
+stage done
 exit $rc
