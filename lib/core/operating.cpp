@@ -1,13 +1,12 @@
 #include "core/operating.hpp"
 
-#include <array>
-#include <utility>
+#include "core/enum_names.hpp"
 
 namespace core {
 
 namespace {
 
-constexpr std::array<std::pair<Operating, const char*>, 6> k_names = {{
+constexpr EnumNames<Operating, 6> k_names = {{
   {Operating::online, "ONLINE"},
   {Operating::offline, "OFFLINE"},
   {Operating::degraded, "DEGRADED"},
@@ -20,22 +19,12 @@ constexpr std::array<std::pair<Operating, const char*>, 6> k_names = {{
 
 const char* to_string(Operating o)
 {
-  for (const auto& [v, name] : k_names) {
-    if (v == o) {
-      return name;
-    }
-  }
-  return "?";
+  return name_of(k_names, o);
 }
 
 std::optional<Operating> parse_operating(std::string_view name)
 {
-  for (const auto& [v, text] : k_names) {
-    if (name == text) {
-      return v;
-    }
-  }
-  return std::nullopt;
+  return value_of(k_names, name);
 }
 
 } // namespace core

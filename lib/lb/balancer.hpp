@@ -35,7 +35,8 @@ struct MemberView
 };
 
 // The ids of the objects a balancer made for the LB beside the LB itself (Octavia's listener
-// and pool), each checked by core::validate_object_id.
+// and pool, parsed as ids by the balancer; read back from the state through
+// core::validate_object_id).
 struct BalancerIds
 {
   std::string listener;

@@ -1,5 +1,6 @@
 #include "lb/octavia_parse.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 
@@ -19,7 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array<std::pair<Provisioning, const char*>, 6> k_provisioning = {{
+constexpr core::EnumNames<Provisioning, 6> k_provisioning = {{
   {Provisioning::active, "ACTIVE"},
   {Provisioning::pending_create, "PENDING_CREATE"},
   {Provisioning::pending_update, "PENDING_UPDATE"},
@@ -203,10 +204,8 @@ Result<Member> member_from(const json& j)
 
 Result<Provisioning> parse_provisioning(std::string_view text)
 {
-  for (const auto& [p, name] : k_provisioning) {
-    if (text == name) {
-      return p;
-    }
+  if (const auto p = core::value_of(k_provisioning, text)) {
+    return *p;
   }
   return malformed("provisioning_status", fmt::format("unknown '{}'", core::printable(text)));
 }
@@ -221,12 +220,7 @@ Result<Operating> parse_operating(std::string_view text)
 
 const char* to_string(Provisioning p)
 {
-  for (const auto& [v, name] : k_provisioning) {
-    if (v == p) {
-      return name;
-    }
-  }
-  return "?";
+  return core::name_of(k_provisioning, p);
 }
 
 
