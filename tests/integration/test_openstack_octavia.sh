@@ -4,13 +4,13 @@
 # amphora provider and noop drivers), driven with curl and jq as the demo user, asserting what
 # Octavia answers at each step: a load balancer on a made-up VIP subnet goes ACTIVE; listener
 # HTTP:80, pool ROUND_ROBIN, health monitor HTTP GET /healthz 200, two members (127.0.0.1 on
-# two ports); a change sent while the LB is PENDING_UPDATE gets 409 "immutable" and succeeds
-# after waiting for ACTIVE; a member's weight PUT to 0; the /status tree; ?tags= filtering;
-# DELETE ?cascade=true, then 404.
+# two ports); a change sent while the LB is PENDING_UPDATE (octavia-worker stopped) gets 409
+# "immutable" and succeeds after waiting for ACTIVE; a member's weight PUT to 0; the /status
+# tree; ?tags= filtering; DELETE ?cascade=true, then 404.
 # Then, on the same bring-up, the octavia balancer through the sclman binary (cluster `oc`,
 # local provider, `--balancer octavia`): refused without a VIP subnet (78); create-cluster makes
 # LB, listener, pool, health monitor and one member per web instance, the VIP is the cluster's
-# address in status; scale-out --to 3 while the LB is kept busy adds exactly one member (409s
+# address in status; scale-out --to 3 while the LB is held busy adds exactly one member (409s
 # waited out); scale-in drains the victim at weight 0, then deletes its member; gc deletes a
 # ghost cluster's tagged LB after the grace, keeps an untagged one and adds back a member
 # deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged.
@@ -120,17 +120,27 @@ change POST /healthmonitors "{\"healthmonitor\": {\"pool_id\": \"$POOL\", \"type
   \"http_method\": \"GET\", \"url_path\": \"/healthz\", \"expected_codes\": \"200\"}}" \
   201 "create the health monitor"
 HM=$(body .healthmonitor.id)
-# The two members right after each other: the second finds the LB PENDING_UPDATE (409) unless
-# the worker was quicker than curl, and is sent again once the LB is ACTIVE.
-change POST "/pools/$POOL/members" '{"member": {"name": "smoke-web-1",
-  "address": "127.0.0.1", "protocol_port": 18081}}' 201 "add member 1"
+# A change sent while the LB is PENDING_UPDATE gets 409 "immutable". With octavia-worker
+# stopped, member 1's POST leaves the LB PENDING_UPDATE for as long as it stays stopped, so
+# member 2's POST meets the busy LB every time; once the worker goes on, it is sent again.
+wait_active
+octavia_worker_signal STOP || fail "could not stop octavia-worker"
+oct POST "/pools/$POOL/members" '{"member": {"name": "smoke-web-1",
+  "address": "127.0.0.1", "protocol_port": 18081}}'
+want 201 "add member 1"
 M1=$(body .member.id)
+oct POST "/pools/$POOL/members" '{"member": {"name": "smoke-web-2",
+  "address": "127.0.0.1", "protocol_port": 18082}}'
+octavia_worker_signal CONT || fail "could not continue octavia-worker"
+want 409 "add member 2 while the LB is PENDING_UPDATE"
+body .faultstring | grep -qE 'is immutable and cannot be updated|^Invalid state PENDING_' ||
+  fail "409 but not the immutable LB: $(cat "$T/body")"
+CONFLICTS=$((CONFLICTS + 1))
 change POST "/pools/$POOL/members" '{"member": {"name": "smoke-web-2",
   "address": "127.0.0.1", "protocol_port": 18082}}' 201 "add member 2"
 M2=$(body .member.id)
 change PUT "/pools/$POOL/members/$M2" '{"member": {"weight": 0}}' 200 "member 2's weight to 0"
 wait_active
-[ "$CONFLICTS" -ge 1 ] || fail "no change met a busy LB (409): the wait-and-retry path was not exercised"
 pass "listener, pool, health monitor, 2 members, weight 0: $CONFLICTS 409s on a busy LB waited out"
 
 # What Octavia holds.
@@ -267,33 +277,30 @@ no_twice "$OPOOL"
   fail "balancer_ids $(status_q '.[] | select(.name=="oc") | .balancer_ids') are not listener $OLIS, pool $OPOOL"
 pass "create-cluster --balancer octavia in $((SECONDS - t0)) s: LB oc-lb-1 (VIP $OVIP:80 in status), listener, pool, health monitor GET / 200, one member per web instance, listener and pool ids in the state"
 
-# scale-out --to 3 while something else keeps the LB busy: sclman's member POST meets 409s,
-# waits for ACTIVE and adds exactly one member. The LB is kept busy (an update every 0.1 s)
-# until sclman has met it busy or is done: five updates 0.6 s apart were over before a loaded
-# machine's scale-out got to its POST.
+# scale-out --to 3 while the LB is busy: with octavia-worker stopped, an update of the LB's
+# description leaves it PENDING_UPDATE, so sclman's member POST meets a 409 every time (a stream
+# of updates from the side was a race that a CI run lost). Once sclman has logged the 409 the
+# worker goes on; sclman waits for ACTIVE, looks for the member again and adds exactly one.
 t0=$SECONDS
-rm -f "$T/out3.done"
+octavia_worker_signal STOP || fail "could not stop octavia-worker"
+oct PUT "/loadbalancers/$OLB" '{"loadbalancer": {"description": "busy"}}'
+[ "$(code)" = 200 ] || [ "$(code)" = 202 ] ||
+  { octavia_worker_signal CONT; fail "update the LB's description: HTTP $(code): $(head -c 400 "$T/body")"; }
 : > "$T/out3.log"
-(
-  for i in $(seq 1 600); do
-    grep -q 'octavia.busy' "$T/out3.log" && break
-    [ -e "$T/out3.done" ] && break
-    curl -s -o /dev/null --max-time 10 -X PUT -H "X-Auth-Token: $TOKEN" \
-      -H 'Content-Type: application/json' --data "{\"loadbalancer\": {\"description\": \"busy $i\"}}" \
-      "$LBAAS/loadbalancers/$OLB"
-    sleep 0.1
-  done
-) &
-busy_pid=$!
-sc scale-out --cluster oc --to 3 2> "$T/out3.log" ||
-  { touch "$T/out3.done"; cat "$T/out3.log" >&2; fail "scale-out --to 3"; }
-touch "$T/out3.done"
-wait "$busy_pid"
+sc scale-out --cluster oc --to 3 2> "$T/out3.log" &
+out3_pid=$!
+for _ in $(seq 1 900); do
+  grep -q 'octavia.busy' "$T/out3.log" && break
+  kill -0 "$out3_pid" 2>/dev/null || break
+  sleep 0.2
+done
+octavia_worker_signal CONT || fail "could not continue octavia-worker"
+wait "$out3_pid" || { cat "$T/out3.log" >&2; fail "scale-out --to 3"; }
 [ "$(web_in_service oc)" = 3 ] || fail "oc has $(web_in_service oc) web instances in service, not 3"
 [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
   fail "after scale-out: members $(pool_members "$OPOOL"), state $(state_members oc)"
 no_twice "$OPOOL"
-busy=$(cat "$T/create.log" "$T/out3.log" | grep -c 'octavia.busy' || true)
+busy=$(grep -c "octavia.busy" "$T/out3.log" || true)
 [ "$busy" -ge 1 ] || fail "no change of sclman's met a busy LB (409): the retry was not exercised"
 pass "scale-out --to 3 in $((SECONDS - t0)) s: exactly one member more, $busy 409s on a busy LB waited out, none doubled"
 

@@ -149,6 +149,16 @@ EOT
   return 1
 }
 
+# octavia_worker_signal STOP|CONT: stop or continue octavia-worker (its master and the consumer
+# processes it forked). While it is stopped, a change the API accepts leaves the load balancer
+# PENDING_UPDATE (the cast waits in RabbitMQ): the one way to keep it busy for exactly as long
+# as a test needs, where a stream of updates from the side leaves the outcome to timing.
+octavia_worker_signal() {
+  [ -n "${OS_PID_octavia_worker:-}" ] || return 1
+  # shellcheck disable=SC2046
+  kill -"$1" "$OS_PID_octavia_worker" $(pgrep -P "$OS_PID_octavia_worker")
+}
+
 # octavia_stop: stop what octavia_start started (with RabbitMQ and Keystone), remove the
 # database's data directory. The worker and the API go first: a worker whose RabbitMQ is gone
 # spends 8 s on reconnects before it ends. Nothing of the worker's is kept, so it is killed
