@@ -59,7 +59,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     return core::fail(core::ErrorKind::usage, fmt::format("--web {} must be at least 1", o.web));
   }
   TRY_ASSIGN(const auto policy, policy_from(o, env.config));
-  TRY_ASSIGN(const auto fresh_cluster, engine::new_cluster(env.config, o.drivers));
+  TRY_ASSIGN(const auto fresh_cluster, env.drivers->new_cluster(env.config, o.drivers));
   TRY_ASSIGN(const auto health, engine::health_lines(env.config, o.health));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.name));
   TRY_ASSIGN(auto existing, env.store->find_cluster(o.name));
@@ -67,9 +67,9 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
     return core::fail(core::ErrorKind::usage, fmt::format("cluster '{}' already exists", o.name));
   }
   if (env.dry_run() == DryRun::yes) {
-    out(fmt::format("would {} cluster '{}': 1 lb and {} web instances on {}, policy {}",
+    out(fmt::format("would {} cluster '{}': 1 lb ({}) and {} web instances on {}, policy {}",
                     existing ? "finish creating" : "create",
-                    o.name,
+                    o.name, existing ? existing->balancer : fresh_cluster.balancer,
                     o.web,
                     fresh_cluster.provider.substr(0, fresh_cluster.provider.find(':')),
                     policy::to_json(policy)));

@@ -293,6 +293,14 @@ void OpenStackProvider::forget_token()
   }
 }
 
+core::Result<bool> OpenStackProvider::offers(const std::string& service)
+{
+  TRY_ASSIGN(const auto t, token());
+  return os::find_endpoint(t.catalog, service, m_options.credentials.interface,
+                           m_options.credentials.region_name)
+    .has_value();
+}
+
 core::Result<http::HttpResponse> OpenStackProvider::call(const Call& c)
 {
   bool reauthenticated = false;

@@ -66,6 +66,10 @@ public:
   // when it is below 400 or 404, else the error of openstack_error.
   core::Result<http::HttpResponse> call(const Call& c);
 
+  // Return true if the cloud's catalog (of the token) has an endpoint of service type `service`
+  // for the configured interface and region.
+  core::Result<bool> offers(const std::string& service);
+
 private:
   core::Result<openstack::Token> token();
   core::Result<openstack::Token> authenticate();

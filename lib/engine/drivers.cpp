@@ -16,6 +16,7 @@
 #include "metrics/stub_status.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
@@ -145,6 +146,16 @@ Result<void> octavia_ready(const core::Config& config)
   return {};
 }
 
+// [LB] driver = auto: Octavia for a cluster on OpenStack whose catalog has load-balancer.
+Result<bool> octavia_offered(DriverSet& set, const std::string& provider_column)
+{
+  if (!cloud::is_openstack_provider(provider_column)) {
+    return false;
+  }
+  TRY_ASSIGN(auto* nova, set.openstack->nova(provider_column));
+  return nova->offers("load-balancer");
+}
+
 // gc: the load balancers tagged `sclman` of every cloud a cluster's Octavia is on, or of the
 // default cloud when [OCTAVIA] is configured.
 Result<void> sweep_octavia(DriverSet& set, const std::vector<Cluster>& clusters,
@@ -172,30 +183,37 @@ std::vector<DriverRow> make_registry()
   std::vector<DriverRow> rows;
   auto add = [&rows](DriverRow row) { rows.push_back(std::move(row)); };
   add({K::provider, "local", {"LOCAL"}, "nginx processes on 127.0.0.1", "", "", false,
-       attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local, nullptr, nullptr});
-  add({K::provider, "openstack", {"OPENSTACK"}, "Nova servers behind a local LB", "", "", true,
-       attach_openstack, sweep_openstack, nullptr, nullptr});
+       attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local,
+       nullptr, nullptr, nullptr});
+  add({K::provider, "openstack", {"OPENSTACK"}, "Nova servers", "", "", true,
+       attach_openstack, sweep_openstack, nullptr, nullptr, nullptr});
   add({K::bootstrapper, "local", {"LOCAL"}, "starts nginx on the instance", "", "", false,
-       attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper), nullptr, nullptr, nullptr});
+       attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper),
+       nullptr, nullptr, nullptr, nullptr});
   add({K::bootstrapper, "chef", {"CHEF"}, "a Chef environment, client and node", "", "", false,
-       attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }), nullptr, nullptr, nullptr});
+       attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }),
+       nullptr, nullptr, nullptr, nullptr});
   add({K::balancer, "nginx", {"LOCAL"}, "renders the upstream list", "", "", false,
-       attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer), nullptr, nullptr, nullptr});
+       attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer),
+       nullptr, nullptr, nullptr, nullptr});
   add({K::balancer, "chef-search", {"CHEF"}, "the Chef search for in-service web nodes", "chef",
        "membership is a Chef node attribute", false,
        attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_search(); }),
-       nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr});
   add({K::balancer, "octavia", {"OCTAVIA", "OPENSTACK"},
        "an Octavia load balancer (OpenStack's cloud of the cluster, else the default one)", "",
-       "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready});
+       "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready, octavia_offered});
   add({K::metrics, "stub_status", {"LOCAL", "METRICS"}, "each web nginx's request rate", "", "",
-       false, attach_member(&Drivers::metrics, &DriverSet::stub_status), nullptr, nullptr, nullptr});
+       false, attach_member(&Drivers::metrics, &DriverSet::stub_status),
+       nullptr, nullptr, nullptr, nullptr});
   add({K::metrics, "prometheus", {"PROMETHEUS"}, "one PromQL query", "", "", false,
-       attach_member(&Drivers::metrics, &DriverSet::prometheus), nullptr, nullptr, nullptr});
+       attach_member(&Drivers::metrics, &DriverSet::prometheus),
+       nullptr, nullptr, nullptr, nullptr});
   add({K::metrics, "sensu", {"SENSU"}, "Sensu Core 1.x check results", "", "", false,
-       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr, nullptr, nullptr});
+       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr, nullptr, nullptr, nullptr});
   add({K::metrics, "sensu_go", {"SENSU", "SENSU_GO"}, "Sensu Go entities or events", "", "",
-       false, attach_member(&Drivers::metrics, &DriverSet::sensu_go), nullptr, nullptr, nullptr});
+       false, attach_member(&Drivers::metrics, &DriverSet::sensu_go),
+       nullptr, nullptr, nullptr, nullptr});
   return rows;
 }
 
@@ -271,7 +289,8 @@ std::string option_help(const std::string& option)
                        driver_choices(K::bootstrapper), or_default(K::bootstrapper, ""));
   }
   if (option == "--balancer") {
-    return fmt::format("How the LB learns its backends: {} (default: {})",
+    return fmt::format("The load balancer: {} (default: [LB] driver; auto: octavia where "
+                       "the cloud offers it, else {})",
                        driver_choices(K::balancer), or_default(K::balancer, ""));
   }
   if (option == "--metrics") {
@@ -375,7 +394,11 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   const auto metrics = or_default(DriverKind::metrics,
                                   choice.metrics.empty() ? config.metrics.source : choice.metrics);
   const auto bootstrapper = or_default(DriverKind::bootstrapper, choice.bootstrapper);
-  const auto balancer = or_default(DriverKind::balancer, choice.balancer);
+  const auto& lb_driver = config.section<LbConfig>().driver;
+  const auto balancer = or_default(DriverKind::balancer,
+                                   !choice.balancer.empty() ? choice.balancer
+                                   : lb_driver == "auto"    ? std::string()
+                                                            : lb_driver);
   auto unknown = [](DriverKind kind, const std::string& name) {
     return fail(ErrorKind::usage, fmt::format("unknown {} '{}' ({})", kind_word(kind), name,
                                               driver_choices(kind)));
@@ -567,6 +590,38 @@ Result<cm::Bootstrapper*> DriverSet::openstack_bootstrapper(const std::string& c
   return slot.get();
 }
 
+Result<Cluster> DriverSet::new_cluster(const core::Config& config, DriverChoice choice)
+{
+  // --listen is where an LB on this host listens: auto then means the registry's first.
+  if (choice.balancer.empty() && choice.listen.empty()
+      && config.section<LbConfig>().driver == "auto") {
+    const auto provider = choice.provider.empty() ? config.manager.provider : choice.provider;
+    const auto column = choice.os_cloud.empty() ? provider : provider + ":" + choice.os_cloud;
+    for (const auto& row : registry()) {
+      if (row.kind != DriverKind::balancer || !row.offered) {
+        continue;
+      }
+      TRY_ASSIGN(const bool offered, row.offered(*this, column));
+      if (!offered) {
+        continue;
+      }
+      spdlog::info("create_cluster.balancer_auto provider={} balancer={}", column, row.name);
+      if (row.ready) {
+        if (auto ready = row.ready(config); !ready) {
+          auto e = ready.error();
+          e.message += fmt::format(" ([LB] driver = auto chose {}, which {}'s cloud offers; "
+                                   "--balancer or [LB] driver chooses another)",
+                                   row.name, provider);
+          return tl::make_unexpected(e);
+        }
+      }
+      choice.balancer = row.name;
+      break;
+    }
+  }
+  return engine::new_cluster(config, choice);
+}
+
 Result<void> DriverSet::pin_cloud(Cluster& c)
 {
   if (!cloud::is_openstack_provider(c.provider)) {
@@ -639,6 +694,11 @@ std::vector<KeyDef> driver_keys()
      one_of(&ManagerConfig::provider, engine::driver_names(DriverKind::provider))},
     {"METRICS", "source",
      one_of(&MetricsConfig::source, engine::driver_names(DriverKind::metrics))},
+    {"LB", "driver", one_of(&engine::LbConfig::driver, [] {
+       auto names = engine::driver_names(DriverKind::balancer);
+       names.insert(names.begin(), "auto");
+       return names;
+     }())},
   };
   for (const auto& section : engine::driver_sections()) {
     for (auto& key : section.keys()) {

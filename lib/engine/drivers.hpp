@@ -74,6 +74,17 @@ struct DriverRow
   std::function<core::Result<void>(DriverSet&, const state::Cluster&, Drivers&)> wrap;
   // Check, before a new cluster is written, that what the driver needs is configured.
   std::function<core::Result<void>(const core::Config&)> ready;
+  // A balancer: true if the cloud of a new cluster's provider column offers it, so that
+  // `[LB] driver = auto` picks it (nullptr: auto never picks it, only the registry's first).
+  std::function<core::Result<bool>(DriverSet&, const std::string& provider_column)> offered;
+};
+
+// [LB]: the default of create-cluster --balancer, a balancer of the registry; `auto`: the first
+// balancer the new cluster's cloud offers (Octavia on OpenStack when the catalog has
+// load-balancer), else the registry's first (nginx on this host).
+struct LbConfig
+{
+  std::string driver = "auto";
 };
 
 // A config section of drivers, and its keys (from the driver's folder).
@@ -116,7 +127,7 @@ struct DriverChoice
   std::string provider;      // default [MANAGER] man_provider
   std::string os_cloud;      // a cloud of a provider with clouds
   std::string bootstrapper;  // default the registry's first
-  std::string balancer;      // default the registry's first
+  std::string balancer;      // default [LB] driver
   std::string metrics;       // default [METRICS] source, else the registry's first
   std::string flavor;        // default man_flavor
   std::string image;         // default man_image
@@ -152,6 +163,11 @@ public:
 
   // Return the drivers of `cluster` (by its provider, bootstrapper, balancer and metrics).
   core::Result<Drivers> for_cluster(const state::Cluster& cluster);
+
+  // Return new_cluster(config, choice) with the balancer, when `choice` has none, from
+  // [LB] driver; `auto` without --listen asks each balancer with `offered` (in registry order)
+  // whether the cluster's cloud offers it (for OpenStack, a Keystone token: the catalog).
+  core::Result<state::Cluster> new_cluster(const core::Config& config, DriverChoice choice);
 
   // Record in new `cluster` the cloud its provider resolves to now (name, Keystone URL and
   // project), which every later run then uses whatever OS_CLOUD says (nothing for providers

@@ -33,7 +33,7 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--listen: bad address '"'"'127.0.0.1:80;}'"'"'	create-cluster other --web 1 --listen 127.0.0.1:80;}
 64	--listen 0.0.0.0 is every address of this host: add --allow-wildcard	create-cluster other --web 1 --listen 0.0.0.0:8080
 64	--allow-wildcard needs --listen	create-cluster other --web 1 --allow-wildcard
-64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack
+64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack --balancer nginx
 64	no cluster named '"'"'nosuch'"'"'	status nosuch
 64	not expected: --bogus	status --bogus
 64	no cluster named '"'"'nosuch'"'"'	list nosuch
@@ -133,6 +133,7 @@ HEALTH	timeout	0
 HEALTH	healthy_threshold	11
 HEALTH	unhealthy_threshold	0
 HEALTH	grace	1.5
+LB	driver	haproxy
 METRICS	source	graphite
 METRICS	max_age	0
 METRICS	parallel	100000

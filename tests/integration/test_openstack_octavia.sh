@@ -221,6 +221,26 @@ sed 's/^vip_subnet_id = .*//' "$SCLMAN_CONFIG" > "$T/novip.conf"
 expect_exit 78 create-cluster novip --web 1 --balancer octavia --state "$DB" --config "$T/novip.conf"
 grep -q vip_subnet_id "$T/err" || fail "no VIP subnet: $(cat "$T/err")"
 
+# [LB] driver = auto (the default): a cluster on OpenStack gets Octavia because this Keystone's
+# catalog has load-balancer (dry runs: nothing is made). Without a VIP subnet that choice is
+# refused (78) and says why Octavia was chosen; [LB] driver = nginx, or --listen (an LB on this
+# host), chooses nginx.
+expect_exit 0 create-cluster auto1 --web 1 --provider openstack --dry-run --state "$DB"
+grep -q "1 lb (octavia)" "$T/out" || fail "auto, Octavia in the catalog: $(cat "$T/out")"
+expect_exit 78 create-cluster auto1 --web 1 --provider openstack --dry-run --state "$DB" \
+  --config "$T/novip.conf"
+grep -q "vip_subnet_id.*auto chose octavia" "$T/err" || fail "auto, no VIP subnet: $(cat "$T/err")"
+expect_exit 0 create-cluster auto1 --web 1 --provider openstack --listen 127.0.0.1:18099 \
+  --dry-run --state "$DB"
+grep -q "1 lb (nginx)" "$T/out" || fail "auto with --listen: $(cat "$T/out")"
+{ cat "$SCLMAN_CONFIG"; printf '[LB]\ndriver = nginx\n'; } > "$T/nginx.conf"
+expect_exit 64 create-cluster auto1 --web 1 --provider openstack --dry-run --state "$DB" \
+  --config "$T/nginx.conf"
+grep -q "listen ADDR:PORT says where clients reach it" "$T/err" ||
+  fail "[LB] driver = nginx on OpenStack without --listen: $(cat "$T/err")"
+[ "$(sc list 2>/dev/null | grep -c auto1 || true)" = 0 ] || fail "a dry run left cluster auto1"
+pass "[LB] driver = auto picks octavia on OpenStack with load-balancer in the catalog (78 without a VIP subnet), nginx with --listen; [LB] driver = nginx is honoured"
+
 # pool_members POOL: "name address:port wWEIGHT" of each member, sorted, comma separated.
 pool_members() {
   oct GET "/pools/$1/members"

@@ -253,3 +253,23 @@ TEST_CASE("an instance's server is the one with its recorded id, not a namesake"
   REQUIRE(*by_name);
   CHECK((*by_name)->id == "s2");
 }
+
+TEST_CASE("offers says whether the token's catalog has a service, for the configured interface",
+          "[openstack]")
+{
+  NovaTransport keystone;
+  test::FakeClock clock;
+  OpenStackProvider p(keystone, clock, options(30'000));
+  CHECK(p.offers("compute").value());
+  CHECK(p.offers("image").value());
+  CHECK_FALSE(p.offers("load-balancer").value());
+  CHECK_FALSE(p.offers("").value());
+  CHECK(keystone.auths == 1);  // one token, its catalog asked three times
+
+  // The catalog has compute only as public: a cloud used through its internal endpoints does
+  // not offer it.
+  auto internal = options(30'000);
+  internal.credentials.interface = "internal";
+  OpenStackProvider q(keystone, clock, internal);
+  CHECK_FALSE(q.offers("compute").value());
+}

@@ -1,6 +1,9 @@
 #include "engine/drivers.hpp"
 #include "local/nginx_config.hpp"
 
+#include "../core/fake_clock.hpp"
+#include "../state/temp_store.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -216,6 +219,43 @@ TEST_CASE("new_cluster fills the defaults from the config and the registry")
   CHECK(c->balancer == "nginx");
   CHECK(c->metrics == "stub_status");
   CHECK(c->flavor == "m1.tiny");
+}
+
+TEST_CASE("LB driver in the config is create-cluster's default balancer; auto is nginx off OpenStack")
+{
+  auto config = core::parse_config("[LB]\ndriver = octavia\n[OCTAVIA]\nvip_subnet_id = "
+                                   "0f5bd5ac-2f55-4d2b-9a4e-6a5d2d7d0a11\n",
+                                   "x.conf");
+  REQUIRE(config);
+  config->section<local::NginxConfig>().nginx = "/bin/true";
+  const auto from_config = engine::new_cluster(*config, engine::DriverChoice{});
+  REQUIRE(from_config);
+  CHECK(from_config->balancer == "octavia");
+  engine::DriverChoice nginx;
+  nginx.balancer = "nginx";
+  const auto chosen = engine::new_cluster(*config, nginx);
+  REQUIRE(chosen);
+  CHECK(chosen->balancer == "nginx");  // --balancer wins over the config
+
+  for (const char* bad : {"haproxy", "Octavia", "auto;", "", "nginx;rm", "../nginx"}) {
+    INFO(bad);
+    const auto refused = core::parse_config(std::string("[LB]\ndriver = ") + bad + "\n", "x.conf");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == core::ErrorKind::config);
+  }
+
+  // auto on the local provider: no balancer offers itself there, so the registry's first, and
+  // nothing is asked of any cloud.
+  auto local = core::parse_config("[LB]\ndriver = auto\n", "x.conf");
+  REQUIRE(local);
+  local->section<local::NginxConfig>().nginx = "/bin/true";
+  state_test::TempDir dir;
+  test::FakeClock clock;
+  auto set = engine::DriverSet::make(*local, dir.path, "test", clock);
+  REQUIRE(set);
+  const auto c = (*set)->new_cluster(*local, engine::DriverChoice{});
+  REQUIRE(c);
+  CHECK(c->balancer == "nginx");
 }
 
 TEST_CASE("every config section a driver reads has keys")
