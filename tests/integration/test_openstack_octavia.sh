@@ -11,7 +11,8 @@
 # local provider, `--balancer octavia`): refused without a VIP subnet (78); create-cluster makes
 # LB, listener, pool, health monitor and one member per web instance, the VIP is the cluster's
 # address in status; scale-out --to 3 while the LB is held busy adds exactly one member (409s
-# waited out); scale-in drains the victim at weight 0, then deletes its member; gc deletes a
+# waited out); scale-in drains the victim at weight 0, then deletes its member; the cron chain
+# grows oc to 3 under load and shrinks it back to 2 (weight 0 while draining); gc deletes a
 # ghost cluster's tagged LB after the grace, keeps an untagged one and adds back a member
 # deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged.
 #
@@ -355,6 +356,59 @@ sc status --json --all | jq -r ".[] | select(.name==\"oc\") | .instances[] | sel
   fail "after scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
 [ "$(web_in_service oc)" = 2 ] || fail "oc has $(web_in_service oc) in service after scale-in"
 pass "scale-in --to 2 in $((SECONDS - t0)) s: $VICTIM at weight 0 while draining, then its member deleted"
+
+# The cron chain (poll-load, decide, scale-out, scale-in, gc each tick) between min 2 and max 3:
+# load sent straight to the web instances (the noop amphora passes no traffic; each web nginx's
+# stub_status counts what it serves) grows oc to 3 and Octavia gets the third member; without
+# load it shrinks back to 2, the victim's member at weight 0 while it drains, then deleted.
+t0=$SECONDS
+sc set-policy oc --min 2 --max 3 > /dev/null || fail "set-policy oc --min 2 --max 3"
+for addr in $(status_q '.[] | select(.name=="oc") | .instances[] | select(.role=="web" and .state=="in_service") | .address'); do
+  "$SCLMAN_LOADGEN" --url "http://$addr/" --concurrency 2 --rate 600 --duration 900 > /dev/null &
+  LOADGEN_PIDS+=($!)
+done
+grown=0
+for tick in $(seq 1 40); do
+  chain 2>> "$T/chain.log"
+  if [ "$(web_in_service oc)" = 3 ]; then
+    grown=1
+    break
+  fi
+  sleep 1
+done
+for pid in "${LOADGEN_PIDS[@]}"; do
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+done
+LOADGEN_PIDS=()
+[ $grown = 1 ] || { tail -n 40 "$T/chain.log" >&2; fail "oc did not grow to 3 under load through the cron chain"; }
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "after the chain's scale-out: members $(pool_members "$OPOOL"), state $(state_members oc)"
+no_twice "$OPOOL"
+pass "cron chain under load: oc grew to 3 in $tick ticks, Octavia holds $(pool_members "$OPOOL")"
+t0=$SECONDS
+shrunk=0 drained=''
+for tick in $(seq 1 120); do
+  chain 2>> "$T/chain.log"
+  victim=$(status_q '.[] | select(.name=="oc") | .instances[] | select(.state=="draining") | .name')
+  if [ -n "$victim" ]; then
+    oct GET "/pools/$OPOOL/members"
+    w=$(body "[.members[] | select(.name==\"$victim\") | .weight] | join(\",\")")
+    [ "$w" = 0 ] || [ -z "$w" ] || fail "the draining $victim has weight $w in Octavia: $(cat "$T/body")"
+    [ "$w" = 0 ] && drained=$victim
+  fi
+  if [ "$(web_in_service oc)" = 2 ] && [ -z "$victim" ] &&
+     [ "$(status_q '[.[] | select(.name=="oc") | .instances[] | select(.state=="deleting")] | length')" = 0 ]; then
+    shrunk=1
+    break
+  fi
+  sleep 1
+done
+[ $shrunk = 1 ] || { tail -n 40 "$T/chain.log" >&2; fail "oc did not shrink back to 2 through the cron chain"; }
+[ -n "$drained" ] || fail "no victim was seen at weight 0 while draining"
+[ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "after the chain's scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
+pass "cron chain without load: oc shrank to 2 in $tick ticks ($((SECONDS - t0)) s), $drained at weight 0 while draining, then its member deleted"
 
 # gc: a load balancer tagged for a cluster the state does not know goes after the grace; an
 # untagged one never; a member deleted behind sclman's back comes back.
