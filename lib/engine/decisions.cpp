@@ -1,6 +1,7 @@
 #include "engine/decisions.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -62,6 +63,23 @@ core::Result<std::optional<int>> take_manual(state::Store& store, const state::C
   }
   if (to == c.desired) {
     return std::optional<int>{};
+  }
+  if (o.action == DecisionAction::scale_in) {
+    // By hand, a size the protected instances forbid is refused before anything changes.
+    TRY_ASSIGN(const auto instances, store.instances(c.id));
+    std::vector<std::string> kept;
+    for (const auto& i : instances) {
+      if (i.role == state::Role::web && state::counts_toward_size(i.state)
+          && i.protected_from_scale_in) {
+        kept.push_back(i.name);
+      }
+    }
+    if (static_cast<int>(kept.size()) > to) {
+      return core::fail(core::ErrorKind::usage,
+                        fmt::format("--to {}: {} web instances of cluster '{}' are protected from "
+                                    "scale-in ({}); sclman unprotect lifts it",
+                                    to, kept.size(), c.name, fmt::join(kept, ", ")));
+    }
   }
   state::DecisionRow row;
   row.cluster_id = c.id;

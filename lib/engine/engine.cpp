@@ -7,6 +7,7 @@
 #include "policy/schedule.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -254,10 +255,22 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
     return victims;
   }
   std::vector<Instance*> candidates;
+  std::vector<std::string> kept;  // protected from scale-in: never victims
   for (auto& i : all) {
     if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
-      candidates.push_back(&i);
+      if (i.protected_from_scale_in) {
+        kept.push_back(i.name);
+      } else {
+        candidates.push_back(&i);
+      }
     }
+  }
+  if (static_cast<int>(candidates.size()) < excess) {
+    // As AWS does: the desired size stays; the protected instances stay until unprotected.
+    // Info, not a warning: each cron run would mail it while the operator's choice holds.
+    spdlog::info("scale_in.protected cluster={} desired={} unprotected={} protected={} "
+                 "hint=\"sclman unprotect lets the next run drain them\"",
+                 cluster.name, cluster.desired, candidates.size(), fmt::join(kept, ","));
   }
   // Booting and unhealthy instances first (they serve nothing), then the newest in service.
   std::sort(candidates.begin(), candidates.end(), [](const Instance* a, const Instance* b) {

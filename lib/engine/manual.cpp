@@ -2,8 +2,10 @@
 
 #include "core/log.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 namespace engine {
@@ -52,6 +54,37 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   }
   TRY(store.insert_decision(row));
   return done;
+}
+
+core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,
+                                  const std::string& name, bool protect)
+{
+  TRY_ASSIGN(const auto instances, store.instances(cluster.id, true));
+  const auto it = std::find_if(instances.begin(), instances.end(),
+                               [&](const state::Instance& i) { return i.name == name; });
+  if (it == instances.end()) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("cluster '{}' has no instance '{}'", cluster.name, name));
+  }
+  if (it->role != state::Role::web) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is the load balancer: only web instances are scale-in "
+                                  "victims",
+                                  name));
+  }
+  if (protect && !state::counts_toward_size(it->state)) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is {}: only an instance that is booting or in service "
+                                  "can be protected",
+                                  name, state::to_string(it->state)));
+  }
+  if (it->protected_from_scale_in == protect) {
+    return false;
+  }
+  TRY(store.set_protected(it->id, protect));
+  spdlog::info("instance.{} cluster={} instance={}", protect ? "protected" : "unprotected",
+               cluster.name, name);
+  return true;
 }
 
 } // namespace engine

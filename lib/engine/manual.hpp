@@ -28,4 +28,12 @@ using Act = std::function<core::Result<void>(Engine&)>;
 core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
                                const ByHand& by_hand, const MakeEngine& make, const Act& act);
 
+// Protect web instance `name` of `cluster` from scale-in (`protect`), or lift the protection:
+// a protected instance is never a scale-in victim (Engine::drain_excess), and scale-in --to
+// below the number of protected instances is refused. Return false if it was so already.
+// Usage errors: no such instance, the LB, or an instance already leaving (draining, deleting,
+// gone, error).
+core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,
+                                  const std::string& name, bool protect);
+
 } // namespace engine

@@ -82,6 +82,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       // "ERROR", "NO_MONITOR"), null when the balancer reports none.
       {"lb_status",
        i.lb_status ? nlohmann::json(core::to_string(*i.lb_status)) : nlohmann::json(nullptr)},
+      // Protected from scale-in (sclman protect): never a victim.
+      {"protected", i.protected_from_scale_in},
     };
     if (!i.error.empty()) {
       row["error"] = i.error;
@@ -176,7 +178,7 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     }
     for (const auto& i : c["instances"]) {
       const auto lb_status = i.value("lb_status", nlohmann::json(nullptr));
-      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}\n",
+      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}{}\n",
                           i["name"].get<std::string>(),
                           i["role"].get<std::string>(),
                           i["address"].get<std::string>().empty()
@@ -186,6 +188,7 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                                                          : std::string("unhealthy"),
                           core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
                           lb_status.is_null() ? "" : "  lb " + lb_status.get<std::string>(),
+                          i.value("protected", false) ? "  protected" : "",
                           i.contains("error") ? "  " + i["error"].get<std::string>() : "");
     }
   }

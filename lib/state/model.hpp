@@ -119,6 +119,8 @@ struct Instance
   // On an LB instance: its balancer's listener and pool ids (sql/0012), empty if it has none.
   std::string lb_listener_id;
   std::string lb_pool_id;
+  // Protected from scale-in (`sclman protect`, sql/0013): never chosen as a victim.
+  bool protected_from_scale_in = false;
 };
 
 struct Sample

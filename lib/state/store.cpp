@@ -134,7 +134,7 @@ constexpr const char* k_cluster_columns =
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
-  "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id";
+  "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id, protected";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -173,6 +173,14 @@ Result<Instance> read_instance(const Stmt& s)
                                                 ok.error().message));
     }
   }
+  // As text: SQLite would read 'yes' or 1.5 as an integer without a word.
+  const auto protected_flag = s.column_text(16);
+  if (protected_flag != "0" && protected_flag != "1") {
+    return fail(ErrorKind::state,
+                fmt::format("table 'instances' row {} has protected '{}': expected 0 or 1", i.id,
+                            core::printable(protected_flag, 40)));
+  }
+  i.protected_from_scale_in = protected_flag == "1";
   return i;
 }
 
@@ -544,6 +552,13 @@ Result<void> Store::set_lb_status(std::int64_t instance_id, std::optional<core::
   TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET lb_status = ? WHERE id = ?"));
   s.bind(1, status ? std::optional<std::string>(core::to_string(*status)) : std::nullopt)
     .bind(2, instance_id);
+  return s.run();
+}
+
+Result<void> Store::set_protected(std::int64_t instance_id, bool protect)
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET protected = ? WHERE id = ?"));
+  s.bind(1, std::int64_t{protect ? 1 : 0}).bind(2, instance_id);
   return s.run();
 }
 

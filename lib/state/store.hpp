@@ -74,6 +74,8 @@ public:
   Result<void> update_instance(const Instance& i);
   // Record how the balancer reports instance `instance_id` (nothing: it reports none).
   Result<void> set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status);
+  // Protect instance `instance_id` from scale-in, or lift the protection (sql/0013).
+  Result<void> set_protected(std::int64_t instance_id, bool protect);
   // Record the listener and pool ids of LB instance `instance_id` ("": none).
   Result<void> set_balancer_ids(std::int64_t instance_id, const std::string& listener,
                                 const std::string& pool);

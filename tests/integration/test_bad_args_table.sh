@@ -62,6 +62,14 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	cluster is required	why
 64	no cluster named '"'"'nosuch'"'"'	why nosuch
 64	--last 0 must be at least 1	why shop --last 0
+64	cluster is required	protect
+64	instance is required	protect shop
+64	no cluster named '"'"'nosuch'"'"'	protect nosuch nosuch-web-1
+64	invalid instance name	protect shop shop-web-1;x
+64	cluster '"'"'shop'"'"' has no instance '"'"'shop-web-9'"'"'	protect shop shop-web-9
+64	is the load balancer	protect shop shop-lb-1
+64	cluster is required	unprotect
+64	no cluster named '"'"'nosuch'"'"'	unprotect nosuch nosuch-web-1
 64	cluster is required	set-policy
 64	no cluster named '"'"'nosuch'"'"'	set-policy nosuch --policy hpa
 64	unknown policy '"'"'nosuch'"'"'	set-policy shop --policy nosuch

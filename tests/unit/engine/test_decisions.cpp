@@ -132,3 +132,32 @@ TEST_CASE("a --to size is checked against min, max and the direction, and record
   CHECK(rows->front().reason == "manual");
   CHECK(rows->front().status == DecisionStatus::done);
 }
+
+TEST_CASE("scale-in --to below the number of protected web instances is refused, nothing written",
+          "[engine]")
+{
+  state_test::ShopState s;  // desired 2
+  std::vector<std::int64_t> ids;
+  for (int k = 0; k < 2; ++k) {
+    state::Instance web;
+    web.cluster_id = s.cluster.id;
+    REQUIRE(s.store->insert_instance(web, "shop"));
+    ids.push_back(web.id);
+  }
+  REQUIRE(s.store->set_protected(ids[0], true));
+  engine::TakeOptions o;
+  o.action = DecisionAction::scale_in;
+  o.to = 1;
+  o.write = true;
+  auto to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE(to);  // one protected: one may stay
+  CHECK(*to == 1);
+  REQUIRE(s.store->set_protected(ids[1], true));
+  const auto before = s.store->decisions(s.cluster.id, 10);
+  REQUIRE(before);
+  to = engine::take_decision(*s.store, s.cluster, sizes(1, 5), o, s.clock.t);
+  REQUIRE_FALSE(to);
+  CHECK(to.error().kind == core::ErrorKind::usage);
+  CHECK_THAT(to.error().message, Catch::Contains("2 web instances") && Catch::Contains("protected"));
+  CHECK(s.store->decisions(s.cluster.id, 10)->size() == before->size());
+}

@@ -2,6 +2,7 @@
 // the real Engine over a real state file, with a fake clock and small fake drivers that record
 // every call in one log, in order.
 #include "engine/engine.hpp"
+#include "engine/manual.hpp"
 #include "state/sqlite.hpp"
 #include "../core/fake_clock.hpp"
 #include "../http/one_at_a_time.hpp"
@@ -533,6 +534,61 @@ TEST_CASE("the live size goes to the desired size, never past it, the booting dr
   REQUIRE(e.drain_excess(w.cluster));
   CHECK(engine::live_web(w.instances()) == 2);
   REQUIRE(e.fill_to_desired(w.cluster) == 0);
+}
+
+TEST_CASE("a protected instance is never a scale-in victim; the desired size stays", "[engine]")
+{
+  World w(3);
+  REQUIRE(w.reconcile());
+  CHECK(w.names_in(InstanceState::in_service).size() == 4);
+  // shop-web-3, the newest, would be the victim: protected, shop-web-2 goes instead.
+  REQUIRE(w.store->set_protected(w.instance("shop-web-3").id, true));
+  CHECK(w.instance("shop-web-3").protected_from_scale_in);
+  auto e = w.engine();
+  w.cluster.desired = 2;
+  auto victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  CHECK(*victims == names({"shop-web-2"}));
+  // Down to 1 with two protected: nothing more drains, the desired size stays 1 (as AWS).
+  REQUIRE(w.store->set_protected(w.instance("shop-web-1").id, true));
+  w.cluster.desired = 1;
+  victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  CHECK(victims->empty());
+  CHECK(w.cluster.desired == 1);
+  CHECK(engine::live_web(w.instances()) == 2);
+  // Unprotected, it is the next run's victim.
+  REQUIRE(w.store->set_protected(w.instance("shop-web-3").id, false));
+  victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  CHECK(*victims == names({"shop-web-3"}));
+}
+
+TEST_CASE("set_protection: web instances booting or in service only, and says when it changed "
+          "nothing",
+          "[engine]")
+{
+  World w(2);
+  REQUIRE(w.reconcile());
+  const auto set = [&](const std::string& name, bool protect) {
+    return engine::set_protection(*w.store, w.cluster, name, protect);
+  };
+  CHECK(set("shop-web-1", true).value());
+  CHECK_FALSE(set("shop-web-1", true).value());  // already
+  CHECK(w.instance("shop-web-1").protected_from_scale_in);
+  CHECK(set("shop-web-1", false).value());
+  CHECK_FALSE(w.instance("shop-web-1").protected_from_scale_in);
+  for (const char* bad : {"shop-lb-1", "shop-web-9", "other-web-1", ""}) {
+    INFO(bad);
+    const auto refused = set(bad, true);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == core::ErrorKind::usage);
+  }
+  auto web2 = w.instance("shop-web-2");
+  REQUIRE(w.store->transition(web2, InstanceState::draining));
+  const auto draining = set("shop-web-2", true);
+  REQUIRE_FALSE(draining);
+  CHECK(draining.error().message.find("draining") != std::string::npos);
 }
 
 TEST_CASE("a drained instance leaves the balancer, and is deleted only after drain_seconds",

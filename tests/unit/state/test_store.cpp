@@ -330,6 +330,29 @@ TEST_CASE("a sample keeps why it has no value; an unknown reason is a state erro
   CHECK(bad.error().kind == core::ErrorKind::state);
 }
 
+namespace {
+
+// Write each of `hostile` into column `column` of every instance; each must make reading the
+// instances a state error naming the column.
+void refuses_each(state_test::ShopState& st, const char* column,
+                  std::initializer_list<const char*> hostile)
+{
+  for (const char* value : hostile) {
+    INFO(column << " = '" << value << "'");
+    auto set = state::Stmt::prepare(st.store->db(),
+                                    fmt::format("UPDATE instances SET {} = ?", column));
+    REQUIRE(set);
+    set->bind(1, std::string(value));
+    REQUIRE(set->run());
+    const auto bad = st.store->instances(st.cluster.id);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains(column));
+  }
+}
+
+} // namespace
+
 TEST_CASE("an instance's balancer status is stored by name; any other text is a state error",
           "[state]")
 {
@@ -343,17 +366,7 @@ TEST_CASE("an instance's balancer status is stored by name; any other text is a 
   CHECK(back->front().lb_status == core::Operating::no_monitor);
   REQUIRE(st.store->set_lb_status(web.id, std::nullopt));
   CHECK_FALSE(st.store->instances(st.cluster.id)->front().lb_status);
-  for (const char* hostile : {"online", "ONLINE ", "", "ERROR;DROP", "7"}) {
-    INFO(hostile);
-    auto set = state::Stmt::prepare(st.store->db(), "UPDATE instances SET lb_status = ?");
-    REQUIRE(set);
-    set->bind(1, std::string(hostile));
-    REQUIRE(set->run());
-    const auto bad = st.store->instances(st.cluster.id);
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().kind == core::ErrorKind::state);
-    CHECK_THAT(bad.error().message, Catch::Contains("lb_status"));
-  }
+  refuses_each(st, "lb_status", {"online", "ONLINE ", "", "ERROR;DROP", "7"});
 }
 
 TEST_CASE("an LB instance's listener and pool ids are read back only as ids", "[state]")
@@ -385,6 +398,25 @@ TEST_CASE("an LB instance's listener and pool ids are read back only as ids", "[
     }
     REQUIRE(st.store->set_balancer_ids(lb.id, "l", "p"));
   }
+}
+
+TEST_CASE("an instance's scale-in protection is read back only as 0 or 1", "[state]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  CHECK_FALSE(st.store->instances(st.cluster.id)->front().protected_from_scale_in);
+  REQUIRE(st.store->set_protected(web.id, true));
+  CHECK(st.store->instances(st.cluster.id)->front().protected_from_scale_in);
+  REQUIRE(st.store->set_protected(web.id, false));
+  CHECK_FALSE(st.store->instances(st.cluster.id)->front().protected_from_scale_in);
+  // Each of these SQLite would read as an integer without a word (column_int: 0, 2, 1, -1, 0).
+  refuses_each(st, "protected", {"yes", "2", "1.5", "-1", "", "1 x", "1;"});
+  auto real = state::Stmt::prepare(st.store->db(), "UPDATE instances SET protected = 2.0");
+  REQUIRE(real);
+  REQUIRE(real->run());
+  CHECK_FALSE(st.store->instances(st.cluster.id));
 }
 
 namespace {
