@@ -213,7 +213,12 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
   }
-  const int missing = cluster.desired - live_web(all);
+  int missing = cluster.desired - live_web(all);
+  if (missing <= 0) {
+    return added;
+  }
+  TRY_ASSIGN(const int reclaimed, reclaim_draining(cluster, all, missing));
+  missing -= reclaimed;
   if (missing <= 0) {
     return added;
   }
@@ -243,6 +248,45 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
     ++added;
   }
   return added;
+}
+
+Result<int> Engine::reclaim_draining(Cluster& cluster, std::vector<Instance>& all, int wanted)
+{
+  std::vector<Instance*> draining;
+  for (auto& i : all) {
+    if (i.role == state::Role::web && i.state == InstanceState::draining) {
+      draining.push_back(&i);
+    }
+  }
+  // The latest drained first: the fewest of its connections have gone elsewhere.
+  std::sort(draining.begin(), draining.end(), [](const Instance* a, const Instance* b) {
+    return a->state_since > b->state_since;
+  });
+  int reclaimed = 0;
+  for (Instance* i : draining) {
+    if (reclaimed >= wanted || out_of_time()) {
+      break;
+    }
+    TRY_ASSIGN(const bool up, m_drivers.bootstrapper->running(ref(cluster, *i)));
+    // It may have been drained for failing its checks: one now, unless the balancer checks.
+    const auto why = !up || m_drivers.balancer->checks_members() ? std::string()
+                                                                  : in_service_check(*i);
+    if (!up || !why.empty()) {
+      spdlog::info("instance.not_reclaimed cluster={} instance={} error={}", cluster.name,
+                   i->name, core::log_quote(up ? why : "its service does not run"));
+      continue;
+    }
+    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, *i), true));
+    TRY(m_store.transition(*i, InstanceState::in_service));
+    spdlog::info("instance.reclaimed cluster={} instance={} hint=\"draining, taken back into "
+                 "service instead of a new boot\"",
+                 cluster.name, i->name);
+    ++reclaimed;
+  }
+  if (reclaimed > 0) {
+    TRY(sync_lb(cluster));
+  }
+  return reclaimed;
 }
 
 Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
@@ -553,6 +597,10 @@ Result<void> Engine::take_back(Cluster& cluster,
       spdlog::info("instance.back_in_service cluster={} instance={}", cluster.name, i.name);
       TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), true));
       TRY(m_store.transition(i, InstanceState::in_service));
+    } else if (was->second == InstanceState::draining && i.state == InstanceState::in_service) {
+      spdlog::info("instance.drains_again cluster={} instance={}", cluster.name, i.name);
+      TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
+      TRY(m_store.transition(i, InstanceState::draining));
     }
   }
   return sync_lb(cluster);

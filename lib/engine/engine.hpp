@@ -71,8 +71,10 @@ public:
   // them (a corrupted row) is logged as an error; the row is left as it is.
   core::Result<void> clamp_desired(state::Cluster& cluster);
 
-  // Add requested web rows until the cluster's live size reaches its (clamped) desired size,
-  // at most request_batch of them, and none after the deadline.
+  // Bring the cluster's live size up to its (clamped) desired size: first take draining web
+  // instances whose service still runs back into service (the latest drained first: booted and
+  // healthy, they cost no boot), then add requested web rows, at most request_batch of them,
+  // and none after the deadline. Return the rows added.
   core::Result<int> fill_to_desired(state::Cluster& cluster);
 
   // Drain web instances (booting ones first, then the newest) above the (clamped) desired
@@ -88,7 +90,8 @@ public:
 
   // Undo what a failed run did to the cluster's web instances, given the state of each before
   // it (`before`, by id): rows it added that reached no provider are gone, servers it made are
-  // deleted, instances it moved from in service to draining are back in service.
+  // deleted, instances it moved from in service to draining are back in service, and draining
+  // ones it took back into service drain again.
   core::Result<void> take_back(state::Cluster& cluster,
                                const std::map<std::int64_t, state::InstanceState>& before);
 
@@ -106,6 +109,10 @@ private:
   core::Result<bool> advance_active(state::Cluster& cluster, state::Instance& instance);
   core::Result<bool> advance_bootstrapping(state::Cluster& cluster, state::Instance& instance);
   core::Result<bool> advance_draining(state::Cluster& cluster, state::Instance& instance);
+  // Take up to `wanted` draining web instances of `all` whose service runs and passes one
+  // [HEALTH] check back into service; return how many.
+  core::Result<int> reclaim_draining(state::Cluster& cluster, std::vector<state::Instance>& all,
+                                     int wanted);
   core::Result<bool> advance_deleting(state::Cluster& cluster, state::Instance& instance);
   // Leave an instance where it is (in service, gone, error: nothing moves it on its own).
   core::Result<bool> stay(state::Cluster& cluster, state::Instance& instance);

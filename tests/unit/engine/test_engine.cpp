@@ -591,6 +591,42 @@ TEST_CASE("set_protection: web instances booting or in service only, and says wh
   CHECK(draining.error().message.find("draining") != std::string::npos);
 }
 
+TEST_CASE("a scale-out while an instance drains takes it back into service instead of a boot",
+          "[engine]")
+{
+  World w(3);
+  REQUIRE(w.reconcile());
+  auto e = w.engine();
+  w.cluster.desired = 1;
+  REQUIRE(e.drain_excess(w.cluster));
+  CHECK(w.names_in(InstanceState::draining) == names({"shop-web-2", "shop-web-3"}));
+  // shop-web-3's service died while it drained, shop-web-2 fails its check: neither comes back.
+  w.boot.dead.insert("shop-web-3");
+  w.http.status[w.instance("shop-web-2").address] = 503;
+  w.rec.log.clear();
+  w.cluster.desired = 2;
+  REQUIRE(e.fill_to_desired(w.cluster) == 1);  // a new row: nothing could be reclaimed
+  CHECK(w.state_of("shop-web-2") == InstanceState::draining);
+  CHECK(w.state_of("shop-web-4") == InstanceState::requested);
+  w.cluster.desired = 1;
+  REQUIRE(e.drain_excess(w.cluster));  // the requested one goes first
+  // Healthy again: shop-web-2 is back in service and in the balancer, and nothing is created.
+  w.http.status.clear();
+  w.rec.log.clear();
+  w.cluster.desired = 2;
+  REQUIRE(e.fill_to_desired(w.cluster) == 0);
+  CHECK(w.state_of("shop-web-2") == InstanceState::in_service);
+  CHECK(w.state_of("shop-web-3") == InstanceState::draining);
+  CHECK(w.boot.serving["shop-web-2"]);
+  CHECK(std::none_of(w.rec.log.begin(), w.rec.log.end(), [](const std::string& l) {
+    return l.rfind("create", 0) == 0;
+  }));
+  const auto& forwards = w.balancer.forwards["shop-lb-1"];
+  CHECK(std::count(forwards.begin(), forwards.end(), w.instance("shop-web-2").address) == 1);
+  CHECK(forwards.size() == 2);
+  CHECK(engine::live_web(w.instances()) == 2);
+}
+
 TEST_CASE("a drained instance leaves the balancer, and is deleted only after drain_seconds",
           "[engine]")
 {
