@@ -26,13 +26,11 @@ core::Result<void> run_protect(Env& env, const Target& t, bool protect)
     return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", t.cluster));
   }
   const char* what = protect ? "protected from scale-in" : "not protected from scale-in";
-  if (env.dry_run() == DryRun::yes) {
-    out(fmt::format("would make '{}' {}", t.instance, what));
-    return {};
-  }
+  const bool dry = env.dry_run() == DryRun::yes;
   TRY_ASSIGN(const bool changed,
-             engine::set_protection(*env.store, *cluster, t.instance, protect));
-  out(fmt::format("'{}' {} {}", t.instance, changed ? "is now" : "was already", what));
+             engine::set_protection(*env.store, *cluster, t.instance, protect, !dry));
+  out(fmt::format("'{}' {} {}", t.instance,
+                  changed ? (dry ? "would be" : "is now") : "was already", what));
   return {};
 }
 

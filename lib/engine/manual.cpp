@@ -57,7 +57,7 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
 }
 
 core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,
-                                  const std::string& name, bool protect)
+                                  const std::string& name, bool protect, bool write)
 {
   TRY_ASSIGN(const auto instances, store.instances(cluster.id, true));
   const auto it = std::find_if(instances.begin(), instances.end(),
@@ -80,6 +80,9 @@ core::Result<bool> set_protection(state::Store& store, const state::Cluster& clu
   }
   if (it->protected_from_scale_in == protect) {
     return false;
+  }
+  if (!write) {
+    return true;
   }
   TRY(store.set_protected(it->id, protect));
   spdlog::info("instance.{} cluster={} instance={}", protect ? "protected" : "unprotected",

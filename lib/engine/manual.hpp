@@ -32,8 +32,8 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
 // a protected instance is never a scale-in victim (Engine::drain_excess), and scale-in --to
 // below the number of protected instances is refused. Return false if it was so already.
 // Usage errors: no such instance, the LB, or an instance already leaving (draining, deleting,
-// gone, error).
+// gone, error). With `write` false (a dry run) only check, and return whether it would change.
 core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,
-                                  const std::string& name, bool protect);
+                                  const std::string& name, bool protect, bool write = true);
 
 } // namespace engine

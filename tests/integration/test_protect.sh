@@ -12,7 +12,8 @@ live() { sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state 
 prot() { sqlite3 "$DB" "SELECT name FROM instances WHERE protected = 1 ORDER BY name" | tr '\n' ' '; }
 
 sc protect shop shop-web-3 --dry-run > "$T/out" || fail "protect --dry-run"
-grep -q "would make 'shop-web-3' protected" "$T/out" || fail "dry run said: $(cat "$T/out")"
+grep -q "'shop-web-3' would be protected" "$T/out" || fail "dry run said: $(cat "$T/out")"
+expect_exit 64 protect shop shop-lb-1 --dry-run --state "$DB"  # checked like a real run
 [ -z "$(prot)" ] || fail "a dry run protected $(prot)"
 sc protect shop shop-web-3 > "$T/out" || fail "protect shop shop-web-3"
 grep -q "'shop-web-3' is now protected from scale-in" "$T/out" || fail "protect said: $(cat "$T/out")"

@@ -573,6 +573,8 @@ TEST_CASE("set_protection: web instances booting or in service only, and says wh
   const auto set = [&](const std::string& name, bool protect) {
     return engine::set_protection(*w.store, w.cluster, name, protect);
   };
+  CHECK(engine::set_protection(*w.store, w.cluster, "shop-web-1", true, false).value());
+  CHECK_FALSE(w.instance("shop-web-1").protected_from_scale_in);  // a dry run writes nothing
   CHECK(set("shop-web-1", true).value());
   CHECK_FALSE(set("shop-web-1", true).value());  // already
   CHECK(w.instance("shop-web-1").protected_from_scale_in);
