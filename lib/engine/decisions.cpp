@@ -67,13 +67,7 @@ core::Result<std::optional<int>> take_manual(state::Store& store, const state::C
   if (o.action == DecisionAction::scale_in) {
     // By hand, a size the protected instances forbid is refused before anything changes.
     TRY_ASSIGN(const auto instances, store.instances(c.id));
-    std::vector<std::string> kept;
-    for (const auto& i : instances) {
-      if (i.role == state::Role::web && state::counts_toward_size(i.state)
-          && i.protected_from_scale_in) {
-        kept.push_back(i.name);
-      }
-    }
+    const auto kept = state::protected_web(instances);
     if (static_cast<int>(kept.size()) > to) {
       return core::fail(core::ErrorKind::usage,
                         fmt::format("--to {}: {} web instances of cluster '{}' are protected from "

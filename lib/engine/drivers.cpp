@@ -385,12 +385,25 @@ Result<void> set_listen(const DriverChoice& choice, const std::string& provider,
   return {};
 }
 
+// Return the provider `choice` names, else [MANAGER] man_provider.
+std::string provider_of(const core::Config& config, const DriverChoice& choice)
+{
+  return choice.provider.empty() ? config.manager.provider : choice.provider;
+}
+
+// Return the provider column of a new cluster: PROVIDER, or PROVIDER:CLOUD with --os-cloud.
+std::string provider_column(const core::Config& config, const DriverChoice& choice)
+{
+  const auto provider = provider_of(config, choice);
+  return choice.os_cloud.empty() ? provider : provider + ":" + choice.os_cloud;
+}
+
 } // namespace
 
 Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choice)
 {
   const auto& os_cloud = choice.os_cloud;
-  const auto provider = choice.provider.empty() ? config.manager.provider : choice.provider;
+  const auto provider = provider_of(config, choice);
   const auto metrics = or_default(DriverKind::metrics,
                                   choice.metrics.empty() ? config.metrics.source : choice.metrics);
   const auto bootstrapper = or_default(DriverKind::bootstrapper, choice.bootstrapper);
@@ -447,7 +460,7 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   }
   Cluster c;
   // The cloud is part of the provider column, so every later run uses the same one.
-  c.provider = os_cloud.empty() ? provider : provider + ":" + os_cloud;
+  c.provider = provider_column(config, choice);
   c.bootstrapper = bootstrapper;
   c.balancer = balancer;
   c.metrics = metrics;
@@ -595,8 +608,8 @@ Result<Cluster> DriverSet::new_cluster(const core::Config& config, DriverChoice 
   // --listen is where an LB on this host listens: auto then means the registry's first.
   if (choice.balancer.empty() && choice.listen.empty()
       && config.section<LbConfig>().driver == "auto") {
-    const auto provider = choice.provider.empty() ? config.manager.provider : choice.provider;
-    const auto column = choice.os_cloud.empty() ? provider : provider + ":" + choice.os_cloud;
+    const auto provider = provider_of(config, choice);
+    const auto column = provider_column(config, choice);
     for (const auto& row : registry()) {
       if (row.kind != DriverKind::balancer || !row.offered) {
         continue;

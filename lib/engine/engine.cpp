@@ -298,15 +298,11 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
   if (excess <= 0) {
     return victims;
   }
-  std::vector<Instance*> candidates;
-  std::vector<std::string> kept;  // protected from scale-in: never victims
+  std::vector<Instance*> candidates;  // protected from scale-in: never victims
   for (auto& i : all) {
-    if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
-      if (i.protected_from_scale_in) {
-        kept.push_back(i.name);
-      } else {
-        candidates.push_back(&i);
-      }
+    if (i.role == state::Role::web && state::counts_toward_size(i.state)
+        && !i.protected_from_scale_in) {
+      candidates.push_back(&i);
     }
   }
   if (static_cast<int>(candidates.size()) < excess) {
@@ -314,7 +310,8 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
     // Info, not a warning: each cron run would mail it while the operator's choice holds.
     spdlog::info("scale_in.protected cluster={} desired={} unprotected={} protected={} "
                  "hint=\"sclman unprotect lets the next run drain them\"",
-                 cluster.name, cluster.desired, candidates.size(), fmt::join(kept, ","));
+                 cluster.name, cluster.desired, candidates.size(),
+                 fmt::join(state::protected_web(all), ","));
   }
   // Booting and unhealthy instances first (they serve nothing), then the newest in service.
   std::sort(candidates.begin(), candidates.end(), [](const Instance* a, const Instance* b) {

@@ -55,6 +55,17 @@ bool counts_toward_size(InstanceState s)
   return is_booting(s) || s == InstanceState::in_service;
 }
 
+std::vector<std::string> protected_web(const std::vector<Instance>& instances)
+{
+  std::vector<std::string> names;
+  for (const auto& i : instances) {
+    if (i.role == Role::web && counts_toward_size(i.state) && i.protected_from_scale_in) {
+      names.push_back(i.name);
+    }
+  }
+  return names;
+}
+
 const char* to_string(ClusterStatus s)
 {
   return k_cluster_status_names[static_cast<size_t>(s)];

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace state {
 
@@ -122,6 +123,10 @@ struct Instance
   // Protected from scale-in (`sclman protect`, sql/0013): never chosen as a victim.
   bool protected_from_scale_in = false;
 };
+
+// Return the names of the web instances among `instances` that count toward the size and are
+// protected from scale-in.
+std::vector<std::string> protected_web(const std::vector<Instance>& instances);
 
 struct Sample
 {
