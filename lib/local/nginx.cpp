@@ -229,6 +229,11 @@ std::string render_lb_config(const std::string& name, const core::Endpoint& list
                        "    }}\n"
                        "    location / {{\n"
                        "      proxy_pass http://sclman_backends;\n"
+                       // Buffered, a reload's old worker (nginx 1.22) exits in the middle of a
+                       // response its backend still streams, cutting it off; unbuffered it
+                       // serves it to the end. A slow client then holds its backend connection,
+                       // which is what a drain waits for.
+                       "      proxy_buffering off;\n"
                        "      proxy_connect_timeout 2s;\n"
                        "      proxy_next_upstream error timeout http_502 http_503;\n"
                        "      proxy_next_upstream_tries 3;\n"
