@@ -20,7 +20,8 @@ struct Options
   std::string name;
   std::string policy;
   std::map<std::string, std::optional<int>> integers;  // --min, --cooldown, ... by policy key
-  // --high, ...: text, read as --set values are, so errors show the value as given ("NaN", "")
+  // --high, --victim, ...: text, read as --set values are, so errors show the value as given
+  // ("NaN", "")
   std::map<std::string, std::optional<std::string>> numbers;
   std::vector<std::string> sets;  // KEY=VALUE, VALUE in JSON (a bare word is a string)
 };
@@ -131,6 +132,9 @@ void register_set_policy(CLI::App& app)
                   "Seconds after which the newest poll counts as missing");
   sub->add_option("--flap-budget", o->integers["flap_budget"],
                   "At most this many size changes per rolling hour (0: no limit)");
+  sub->add_option("--victim", o->numbers["victim"],
+                  "Which in-service instance a scale-in drains first: newest, oldest, "
+                  "least-busy or oldest-image");
   sub->add_option("--sensitivity", o->integers["sensitivity"],
                   "threshold, step: consecutive polls");
   sub->add_option("--high", o->numbers["high"],

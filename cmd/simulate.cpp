@@ -21,6 +21,8 @@ struct Options
   std::string trace;
   double capacity = 0;
   int boot_delay = 180;
+  int drain = 0;
+  bool no_reclaim = false;
   int tick = 60;
   int min = 1;
   int max = 100'000;
@@ -63,6 +65,8 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   policy::SimOptions so;
   so.capacity = o.capacity;
   so.boot_delay_s = o.boot_delay;
+  so.drain_s = o.drain;
+  so.reclaim = !o.no_reclaim;
   so.tick_s = o.tick;
   so.min_size = o.min;
   so.max_size = o.max;
@@ -85,9 +89,15 @@ core::Result<void> run_simulate(Env& env, const Options& o)
     TRY_ASSIGN(auto run, policy::policy_arg(spec));
     runs.push_back(std::move(run));
   }
-  TRY_ASSIGN(const auto results,
-             policy::simulate_runs(rates, std::move(runs), so,
-                                   o.compare ? policy::Compare::yes : policy::Compare::no));
+  const auto compare = o.compare ? policy::Compare::yes : policy::Compare::no;
+  TRY_ASSIGN(const auto results, policy::simulate_runs(rates, runs, so, compare));
+  // What the reclaim rule saves: the same runs with every scale-out booting new instances.
+  std::vector<policy::SimResult> without;
+  if (so.drain_s > 0 && so.reclaim) {
+    auto off = so;
+    off.reclaim = false;
+    TRY_ASSIGN(without, policy::simulate_runs(rates, runs, off, compare));
+  }
   if (!o.series.empty()) {
     TRY(write_series(o.series, policy::series_csv(rates, results)));
   }
@@ -98,13 +108,27 @@ core::Result<void> run_simulate(Env& env, const Options& o)
       if (!o.start.empty()) {
         j["start"] = o.start;
       }
+      const auto k = report.size();
+      if (k < without.size() && r.policy != "oracle") {
+        auto w = nlohmann::json::parse(policy::result_json(without[k], so));
+        j["without_reclaim"] = {{"boots", w["boots"]},          {"tau_U", w["tau_U"]},
+                                {"theta_U", w["theta_U"]},      {"tau_O", w["tau_O"]},
+                                {"instance_minutes", w["instance_minutes"]}};
+      }
       report.push_back(std::move(j));
     }
     out(report.dump(2));
   } else {
-    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s", o.trace,
-                    rates.size(), o.tick, o.capacity, o.boot_delay));
+    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}",
+                    o.trace, rates.size(), o.tick, o.capacity, o.boot_delay, o.drain,
+                    o.drain > 0 && o.no_reclaim ? " (no reclaim)" : ""));
     out(policy::results_table(results));
+    for (size_t k = 0; k < without.size(); ++k) {
+      if (results[k].policy == "oracle") {
+        continue;
+      }
+      out(policy::reclaim_savings(results[k], without[k]));
+    }
   }
   return {};
 }
@@ -124,6 +148,13 @@ void register_simulate(CLI::App& app)
   sub->add_option("--boot-delay", o->boot_delay, "Seconds from launch to in service")
     ->required()
     ->check(zero_or_more());
+  sub->add_option("--drain", o->drain,
+                  "Seconds a scale-in victim drains (billed, not serving) before it is removed; "
+                  "with it, also report what the reclaim rule saves")
+    ->capture_default_str()
+    ->check(zero_or_more());
+  sub->add_flag("--no-reclaim", o->no_reclaim,
+                "Scale-outs boot new instances even while others drain");
   sub->add_option("--tick", o->tick, "Seconds between decisions; the trace is averaged per tick")
     ->capture_default_str()
     ->check(greater_than_zero());

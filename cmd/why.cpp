@@ -1,6 +1,7 @@
 // cmd/why.cpp: `sclman why CLUSTER [--last N]`: the explanation `decide` stored with each of the
 // cluster's last decisions: samples used and dropped, computed values, the rule that won and
 // why the others did not, and the clamps applied.
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "policy/policy.hpp"
 #include "report/views.hpp"
@@ -84,6 +85,12 @@ core::Result<void> run_why(Env& env, const Options& o)
       text += fmt::format("unhealthy, out of the LB since {}: {}: {}\n",
                           core::iso8601_utc(*i.unhealthy_since), i.name, i.error);
     }
+  }
+  // The last scale-ins' victims, and why each was chosen ([POLICY] victim).
+  TRY_ASSIGN(const auto victims, env.store->victims(c.id, o.last));
+  for (const auto& v : victims) {
+    text += fmt::format("scale-in victim at {}: {} (victim {}): {}\n", core::iso8601_utc(v.ts),
+                        v.instance, v.victim_policy, core::printable(v.reason, 200));
   }
   if (rows.empty()) {
     out(text + fmt::format("cluster '{}' has no decisions yet: `sclman decide` makes them",

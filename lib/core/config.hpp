@@ -25,7 +25,7 @@ struct ManagerConfig
   int cooldown = 120;               // seconds after a scaling action before the next one
   int min_size = 1;                 // default --min for create-cluster
   int max_size = 10;                // default --max for create-cluster
-  int drain_seconds = 10;           // seconds between leaving the LB and being deleted
+  int drain_seconds = 300;          // the longest an instance drains before it is deleted
   int boot_timeout = 300;           // seconds an instance may take to reach service
   int failure_budget = 3;           // failed actions in a row before scaling stops
   int decision_ttl = 300;           // seconds a pending decision stays valid

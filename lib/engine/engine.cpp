@@ -4,6 +4,8 @@
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
 #include "engine/journal.hpp"
+#include "engine/victims.hpp"
+#include "metrics/stub_status.hpp"
 #include "policy/schedule.hpp"
 
 #include <fmt/format.h>
@@ -209,6 +211,8 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
     Instance lb;
     lb.cluster_id = cluster.id;
     lb.role = state::Role::lb;
+    lb.image = cluster.image;
+    lb.flavor = cluster.flavor;
     TRY(m_store.insert_instance(lb, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
@@ -243,6 +247,8 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
     Instance web;
     web.cluster_id = cluster.id;
     web.role = state::Role::web;
+    web.image = cluster.image;
+    web.flavor = cluster.flavor;
     TRY(m_store.insert_instance(web, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=web", cluster.name, web.name);
     ++added;
@@ -298,11 +304,13 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
   if (excess <= 0) {
     return victims;
   }
-  std::vector<Instance*> candidates;  // protected from scale-in: never victims
+  TRY_ASSIGN(const auto policy, policy::policy_from_json(cluster.policy));
+  const auto victim_policy = policy::victim_named(policy.victim).value_or(policy::Victim::newest);
+  std::vector<VictimCandidate> candidates;  // protected from scale-in: never victims
   for (auto& i : all) {
     if (i.role == state::Role::web && state::counts_toward_size(i.state)
         && !i.protected_from_scale_in) {
-      candidates.push_back(&i);
+      candidates.push_back({&i, std::nullopt, std::nullopt});
     }
   }
   if (static_cast<int>(candidates.size()) < excess) {
@@ -313,16 +321,12 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
                  cluster.name, cluster.desired, candidates.size(),
                  fmt::join(state::protected_web(all), ","));
   }
-  // Booting and unhealthy instances first (they serve nothing), then the newest in service.
-  std::sort(candidates.begin(), candidates.end(), [](const Instance* a, const Instance* b) {
-    const bool a_idle = state::is_booting(a->state) || a->unhealthy_since.has_value();
-    const bool b_idle = state::is_booting(b->state) || b->unhealthy_since.has_value();
-    if (a_idle != b_idle) {
-      return a_idle;
-    }
-    return a->serial > b->serial;
-  });
-  for (Instance* i : candidates) {
+  if (victim_policy == policy::Victim::least_busy) {
+    TRY(measure_busy(cluster, candidates, core::Millis(policy.stale_s) * 1000));
+  }
+  const auto ranked = rank_victims(victim_policy, std::move(candidates), cluster.image);
+  for (const auto& v : ranked) {
+    Instance* i = v.instance;
     if (excess-- <= 0) {
       break;
     }
@@ -338,8 +342,12 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
       TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, *i), false));
       TRY(m_store.transition(*i, InstanceState::draining));
     }
+    TRY(m_store.insert_victim(cluster.id, {0, i->name, policy::to_string(victim_policy),
+                                           v.reason}));
     SCLMAN_FAILPOINT_TRY("drain.before_lb");
-    spdlog::info("instance.draining cluster={} instance={}", cluster.name, i->name);
+    spdlog::info("instance.draining cluster={} instance={} victim_policy={} why={}",
+                 cluster.name, i->name, policy::to_string(victim_policy),
+                 core::log_quote(v.reason));
     victims.push_back(i->name);
   }
   TRY(sync_lb(cluster));
@@ -391,8 +399,9 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   spec.name = i.name;
   spec.cluster = cluster.name;
   spec.role = i.role;
-  spec.flavor = cluster.flavor;
-  spec.image = cluster.image;
+  // What the row was requested with (older rows have the cluster's).
+  spec.flavor = i.flavor.empty() ? cluster.flavor : i.flavor;
+  spec.image = i.image.empty() ? cluster.image : i.image;
   spec.network = cluster.network;
   spec.user_data = std::move(user_data);
   if (i.role == Role::lb) {
@@ -516,10 +525,49 @@ Result<bool> Engine::advance_bootstrapping(Cluster& cluster, Instance& i)
   return true;
 }
 
+std::optional<metrics::Connections> Engine::connections_of(const Instance& i)
+{
+  const auto endpoint = core::Endpoint::parse(i.address);
+  if (!endpoint) {
+    return std::nullopt;
+  }
+  auto c = metrics::probe_connections(*m_drivers.http, *endpoint, m_options.health.timeout_ms);
+  if (!c) {
+    spdlog::debug("instance.connections_unknown instance={} error={}", i.name,
+                  core::log_quote(c.error().message));
+    return std::nullopt;
+  }
+  return *c;
+}
+
+Result<void> Engine::measure_busy(const Cluster& cluster, std::vector<VictimCandidate>& candidates,
+                                  core::Millis max_age_ms)
+{
+  TRY_ASSIGN(const auto samples, m_store.samples_since(cluster.id, m_store.now() - max_age_ms));
+  for (auto& c : candidates) {
+    if (c.instance->state != InstanceState::in_service) {
+      continue;
+    }
+    if (const auto open = connections_of(*c.instance)) {
+      c.connections = open->open;
+    }
+    for (const auto& s : samples) {  // oldest first: the last one with a value wins
+      if (s.instance_id == c.instance->id && s.value) {
+        c.load = *s.value;
+      }
+    }
+  }
+  return {};
+}
+
 Result<bool> Engine::advance_draining(Cluster& cluster, Instance& i)
 {
-  const int drain = std::max(m_options.drain_seconds, m_drivers.bootstrapper->drain_seconds());
-  if (m_store.now() - i.state_since < core::Millis(drain) * 1000) {
+  // The balancer's own delay (chef-search: until the LB's chef-client has run), and the
+  // longest a drain waits for the instance's requests to end.
+  const int settle = m_drivers.bootstrapper->drain_seconds();
+  const int deadline = std::max(m_options.drain_seconds, settle);
+  const core::Millis drained_for = m_store.now() - i.state_since;
+  if (drained_for < core::Millis(settle) * 1000) {
     return false;
   }
   // Never delete what the LB still forwards to.
@@ -534,6 +582,29 @@ Result<bool> Engine::advance_draining(Cluster& cluster, Instance& i)
       TRY(m_store.transition(i, InstanceState::draining));
       return true;
     }
+  }
+  if (drained_for < core::Millis(deadline) * 1000) {
+    const auto c = connections_of(i);
+    if (!c || c->in_flight > 0) {
+      // Busy, or it does not say: wait for the next run, or the deadline.
+      const std::optional<int> now_busy =
+        c ? std::optional<int>(static_cast<int>(std::min<std::int64_t>(c->in_flight, INT32_MAX)))
+          : std::nullopt;
+      if (now_busy != i.connections || now_busy) {
+        i.connections = now_busy;
+        i.connections_at = m_store.now();
+        TRY(m_store.update_instance(i));
+      }
+      return false;
+    }
+    spdlog::info("instance.drained cluster={} instance={} after_ms={} hint=\"idle: no request "
+                 "in flight\"",
+                 cluster.name, i.name, drained_for);
+  } else {
+    spdlog::info("instance.drained cluster={} instance={} after_ms={} in_flight={} "
+                 "hint=\"the drain deadline (man_drain_seconds) passed\"",
+                 cluster.name, i.name, drained_for,
+                 i.connections ? std::to_string(*i.connections) : std::string("unknown"));
   }
   TRY(m_store.transition(i, InstanceState::deleting));
   return true;

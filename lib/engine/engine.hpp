@@ -6,6 +6,8 @@
 #pragma once
 
 #include "engine/drivers.hpp"
+#include "engine/victims.hpp"
+#include "metrics/stub_status.hpp"
 #include "state/store.hpp"
 
 #include <map>
@@ -32,7 +34,7 @@ struct HealthCheck
 struct Options
 {
   core::Millis deadline = 0;  // steady-clock ms after which no new side effect starts
-  int drain_seconds = 10;
+  int drain_seconds = 300;  // the longest a drain waits for the requests in flight
   int boot_timeout = 300;
   int health_timeout_ms = 2000;  // the bootstrap's check
   HealthCheck health;
@@ -77,8 +79,9 @@ public:
   // and none after the deadline. Return the rows added.
   core::Result<int> fill_to_desired(state::Cluster& cluster);
 
-  // Drain web instances (booting ones first, then the newest) above the (clamped) desired
-  // size, none after the deadline.
+  // Drain web instances above the (clamped) desired size, none after the deadline: those
+  // that serve nothing first, then as the policy's victim key says (rank_victims); protected
+  // ones never. Each victim is recorded with why (Store::insert_victim).
   core::Result<std::vector<std::string>> drain_excess(state::Cluster& cluster);
 
   // Advance one instance by one step; return true if its state changed.
@@ -108,7 +111,18 @@ private:
   core::Result<bool> advance_building(state::Cluster& cluster, state::Instance& instance);
   core::Result<bool> advance_active(state::Cluster& cluster, state::Instance& instance);
   core::Result<bool> advance_bootstrapping(state::Cluster& cluster, state::Instance& instance);
+  // A draining instance is deleted once it is idle (no request in flight on its stub_status)
+  // or the drain deadline ([MANAGER] man_drain_seconds) has passed, whichever comes first, but
+  // never before the bootstrapper's drain_seconds (the time its balancer takes to let go).
   core::Result<bool> advance_draining(state::Cluster& cluster, state::Instance& instance);
+  // Return the instance's connections besides sclman's own (its stub_status), or nothing when
+  // it does not tell (no answer, not a stub_status page, no address).
+  std::optional<metrics::Connections> connections_of(const state::Instance& instance);
+  // Fill in each in-service candidate's open connections and its latest load sample no older
+  // than `max_age_ms` (least-busy).
+  core::Result<void> measure_busy(const state::Cluster& cluster,
+                                  std::vector<VictimCandidate>& candidates,
+                                  core::Millis max_age_ms);
   // Take up to `wanted` draining web instances of `all` whose service runs and passes one
   // [HEALTH] check back into service; return how many.
   core::Result<int> reclaim_draining(state::Cluster& cluster, std::vector<state::Instance>& all,

@@ -478,6 +478,7 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
       spdlog::info("octavia.member_back cluster={} member={}", lb.cluster, b.name);
     }
   }
+  bool drained = false;
   for (const auto& m : members) {
     const bool wanted = std::any_of(backends.begin(), backends.end(),
                                     [&](const Backend& b) { return b.name == m.name; });
@@ -494,7 +495,14 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
       TRY(m_client.set_weight(lb.cloud_id, *pool, m.id, 0));
       spdlog::info("octavia.member_drained cluster={} member={}", lb.cluster,
                    core::log_quote(core::printable(m.name)));
+      drained = true;
     }
+  }
+  if (drained) {
+    // Octavia takes the weight to its amphorae while the LB is PENDING_UPDATE: only once it is
+    // ACTIVE again does no new connection reach the drained members, and may a drain that finds
+    // one idle end (Engine::advance_draining).
+    TRY(m_client.wait_active(lb.cloud_id));
   }
   return applied;
 }

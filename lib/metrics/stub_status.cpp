@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -101,6 +102,34 @@ StubStatusSource::StubStatusSource(http::HttpTransport& transport,
 {
 }
 
+Connections connections_of(const StubStatus& s)
+{
+  Connections c;
+  c.open = std::max<std::int64_t>(s.active - 1, 0);
+  // Saturating: each counter parsed as at most 2^63-1.
+  const auto busy = s.reading > std::numeric_limits<std::int64_t>::max() - s.writing
+                      ? std::numeric_limits<std::int64_t>::max()
+                      : s.reading + s.writing;
+  c.in_flight = std::max<std::int64_t>(busy - 1, 0);
+  return c;
+}
+
+core::Result<Connections> probe_connections(http::HttpTransport& transport,
+                                            const core::Endpoint& endpoint, long timeout_ms)
+{
+  http::HttpRequest r;
+  r.url = fmt::format("http://{}{}", endpoint.to_string(), k_stub_status_path);
+  r.timeout_ms = timeout_ms;
+  r.keep_alive = false;  // a kept connection would count as one waiting on the instance
+  TRY_ASSIGN(const auto response, transport.send(r));
+  if (response.status != 200) {
+    return core::fail(core::ErrorKind::upstream_rejected,
+                      fmt::format("stub_status answered HTTP {}", response.status));
+  }
+  TRY_ASSIGN(const auto parsed, parse_stub_status(response.body));
+  return connections_of(parsed);
+}
+
 std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>& instances)
 {
   std::vector<http::HttpRequest> requests;
@@ -115,7 +144,7 @@ std::vector<Reading> StubStatusSource::poll(const std::vector<core::InstanceRef>
       continue;
     }
     http::HttpRequest r;
-    r.url = fmt::format("http://{}/nginx_status", endpoint->to_string());
+    r.url = fmt::format("http://{}{}", endpoint->to_string(), k_stub_status_path);
     r.timeout_ms = m_timeout_ms;
     // One request per instance per run: a kept connection would never be reused, and 10,000
     // of them make libcurl's connection cache the bottleneck.

@@ -76,6 +76,8 @@ const std::vector<Key>& common_keys()
                   "scheduled bounds: [{cron, tz, min, max}], from each time cron matches"),
     };
     k.back().type = KeyType::schedule;
+    k.push_back(text_key("victim", &PolicyConfig::victim, "newest oldest least-busy oldest-image",
+                         "which in-service instance a scale-in drains first"));
     return k;
   }();
   return keys;

@@ -322,6 +322,31 @@ std::optional<Missing> missing_named(std::string_view name)
   return std::nullopt;
 }
 
+const char* to_string(Victim victim)
+{
+  switch (victim) {
+  case Victim::oldest:
+    return "oldest";
+  case Victim::least_busy:
+    return "least-busy";
+  case Victim::oldest_image:
+    return "oldest-image";
+  case Victim::newest:
+    break;
+  }
+  return "newest";
+}
+
+std::optional<Victim> victim_named(std::string_view name)
+{
+  for (const auto v : {Victim::newest, Victim::oldest, Victim::least_busy, Victim::oldest_image}) {
+    if (name == to_string(v)) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
 bool load_in_range(double value)
 {
   return std::isfinite(value) && value >= 0 && value <= k_max_load;

@@ -29,6 +29,17 @@ std::optional<Missing> missing_named(std::string_view name);
 // (instances = load / capacity) leaves the range of int.
 inline constexpr double k_max_load = 1e9;
 
+// Which in-service web instance a scale-in drains first ([POLICY] victim): the newest (the
+// default: the least warmed up), the oldest, the least busy (live connections, else the latest
+// load sample), or one not on the cluster's current image (then the newest).
+enum class Victim { newest, oldest, least_busy, oldest_image };
+
+// Return "newest", "oldest", "least-busy" or "oldest-image".
+const char* to_string(Victim victim);
+
+// Return the victim policy named `name`, or nothing.
+std::optional<Victim> victim_named(std::string_view name);
+
 // Return true if `value` is a load a policy can act on: finite and in [0, k_max_load].
 bool load_in_range(double value);
 
@@ -98,6 +109,9 @@ struct PolicyConfig
   int warmup_s = 0;              // samples of instances younger than this are left out
   int stale_s = 180;             // a newest poll older than this counts as missing data
   int flap_budget = 0;           // at most this many size changes per rolling hour; 0: no limit
+  // Which instance a scale-in drains (engine::drain_excess): newest, oldest, least-busy or
+  // oldest-image. Not the rule's business; kept here so that one set-policy sets it.
+  std::string victim = "newest";
   std::vector<ScheduleEntry> schedule;
 
   // threshold: the original tool's rule; step uses sensitivity, high and low too.

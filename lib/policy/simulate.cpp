@@ -55,6 +55,7 @@ struct SimInstance
 {
   std::string name;
   Millis ready = 0;
+  Millis leaves = 0;  // draining: when it is removed
 };
 
 } // namespace
@@ -241,8 +242,9 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     return core::fail(core::ErrorKind::usage,
                       fmt::format("capacity {} must be above 0", o.capacity));
   }
-  if (o.boot_delay_s < 0 || o.tick_s < 1) {
-    return core::fail(core::ErrorKind::usage, "boot delay must not be negative, tick at least 1");
+  if (o.boot_delay_s < 0 || o.tick_s < 1 || o.drain_s < 0) {
+    return core::fail(core::ErrorKind::usage,
+                      "boot delay and drain must not be negative, tick at least 1");
   }
   PolicyConfig config = policy_config;
   config.min_size = o.min_size;
@@ -252,6 +254,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   const auto demand = demand_of(rates, o.capacity);
   const Millis tick_ms = Millis(o.tick_s) * k_ms;
   const Millis boot_ms = Millis(o.boot_delay_s) * k_ms;
+  const Millis drain_ms = Millis(o.drain_s) * k_ms;
   const Millis window = history_window(config);
   std::vector<int> supply;
   std::vector<int> billed;
@@ -260,7 +263,10 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
 
   // Start at the size the first tick needs, all in service (and warm: since 0 means unknown).
   std::vector<SimInstance> alive;
+  std::vector<SimInstance> draining;  // out of service, billed until `leaves`
   int launched = 0;
+  int boots = 0;
+  int reclaimed = 0;
   const int initial = std::clamp(demand.empty() ? 0 : demand[0], o.min_size, o.max_size);
   for (int i = 0; i < initial; ++i) {
     alive.push_back(SimInstance{fmt::format("i-{}", ++launched), 0});
@@ -275,7 +281,10 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
       in_service += i.ready <= start ? 1 : 0;
     }
     supply.push_back(in_service);
-    billed.push_back(int(alive.size()));
+    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= start; });
+    billed.push_back(int(alive.size() + draining.size()));
+    // Gone by the decision at the tick's end: not there to reclaim.
+    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= now; });
 
     // The poll at the end of the tick: each instance that served it reports its utilisation.
     Tick tick;
@@ -311,12 +320,26 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     const int from = int(alive.size());
     if (d.to > from) {
       for (int i = from; i < d.to; ++i) {
+        if (o.reclaim && !draining.empty()) {
+          // The latest drained is at the back (drained in order); it serves from now on.
+          alive.push_back(draining.back());
+          draining.pop_back();
+          ++reclaimed;
+          continue;
+        }
         alive.push_back(SimInstance{fmt::format("i-{}", ++launched), now + boot_ms});
+        ++boots;
       }
     } else if (d.to < from) {
-      // Cancel what is still booting first, then remove the youngest in service.
+      // Cancel what is still booting first, then drain the youngest in service.
       std::stable_sort(alive.begin(), alive.end(),
                        [](const SimInstance& a, const SimInstance& b) { return a.ready < b.ready; });
+      for (size_t i = size_t(std::max(d.to, 0)); i < alive.size(); ++i) {
+        if (drain_ms > 0 && alive[i].ready <= now) {
+          alive[i].leaves = now + drain_ms;
+          draining.push_back(alive[i]);
+        }
+      }
       alive.resize(size_t(std::max(d.to, 0)));
     }
     if (d.to != from) {
@@ -327,6 +350,8 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   auto r = measure(demand, std::move(supply), std::move(billed), changes, o.tick_s);
   r.policy = name;
   r.config = to_json(config);
+  r.boots = boots;
+  r.reclaimed = reclaimed;
   return r;
 }
 
@@ -381,16 +406,30 @@ std::string result_json(const SimResult& r, const SimOptions& o)
     {"tau_O", r.tau_o},
     {"instability", r.instability},
     {"changes", r.changes},
+    {"boots", r.boots},
+    {"reclaimed", r.reclaimed},
     {"instance_minutes", r.instance_minutes},
     {"oracle_minutes", r.oracle_minutes},
     {"cost_vs_oracle", r.cost_vs_oracle},
     {"ticks", r.ticks},
     {"capacity", o.capacity},
     {"boot_delay", o.boot_delay_s},
+    {"drain", o.drain_s},
+    {"reclaim", o.reclaim},
     {"tick", o.tick_s},
   };
   j["config"] = r.config.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(r.config);
   return j.dump();
+}
+
+std::string reclaim_savings(const SimResult& with, const SimResult& without)
+{
+  return fmt::format("reclaim, {}: {} draining instances taken back; boots {} -> {}, tau_U "
+                     "{:.2f}% -> {:.2f}%, theta_U {:.2f}% -> {:.2f}%, instance-minutes {:.0f} -> "
+                     "{:.0f} (without -> with)",
+                     with.policy, with.reclaimed, without.boots, with.boots, without.tau_u,
+                     with.tau_u, without.theta_u, with.theta_u, without.instance_minutes,
+                     with.instance_minutes);
 }
 
 std::string results_table(const std::vector<SimResult>& results)

@@ -40,6 +40,13 @@ struct SimOptions
   // The wall-clock time of the trace's t = 0 (ms since the epoch): scheduled min/max changes
   // and anything else that reads the time see the trace at that date.
   Millis start_ms = 0;
+  // Scale-in: in-service victims drain this long (billed, serving nothing) before they are
+  // removed; 0: removed at once. Booting victims are cancelled at once either way.
+  int drain_s = 0;
+  // The reclaim rule (engine::fill_to_desired): a scale-out first takes draining instances back
+  // into service (the latest drained first; booted, they serve from the next tick), then
+  // launches only what is still missing.
+  bool reclaim = true;
   // Called with every decision and what it was made from (tests compare it with decide()).
   std::function<void(const History&, const PolicyConfig&, Millis, const Decision&)> on_decision;
 };
@@ -56,6 +63,8 @@ struct SimResult
   double tau_o = 0;        // share of ticks with S > D
   double instability = 0;  // share of tick pairs where sgn(dS) != sgn(dD)
   int changes = 0;         // size changes the policy made
+  int boots = 0;           // instances launched after the start
+  int reclaimed = 0;       // draining instances taken back instead of a launch
   double instance_minutes = 0;  // billed: from launch to removal
   double oracle_minutes = 0;    // sum of D
   double cost_vs_oracle = 0;    // instance_minutes / oracle_minutes (1 = the oracle)
@@ -78,7 +87,8 @@ SimResult measure(std::vector<int> demand,
 // once per tick, the utilisation of each instance in service in percent of `capacity` and the
 // size it asked for; it returns the desired size. New instances are billed at once and serve
 // from the first tick that starts `boot_delay_s` after launch; scale-in cancels booting
-// instances first, then removes the youngest in service, at once.
+// instances first, then drains the youngest in service for `drain_s` (billed until removed),
+// which a scale-out takes back first with `reclaim`.
 core::Result<SimResult> simulate(const std::vector<double>& rates,
                                  const PolicyConfig& config,
                                  const SimOptions& options,
@@ -112,6 +122,10 @@ std::string series_csv(const std::vector<double>& rates, const std::vector<SimRe
 // Return one JSON object text with the keys policy, theta_U, theta_O, tau_U, tau_O,
 // instability, changes, instance_minutes, oracle_minutes, cost_vs_oracle, ticks and config.
 std::string result_json(const SimResult& result, const SimOptions& options);
+
+// Return one line for people: what the reclaim rule saved in `with` (reclaim on) against
+// `without` (the same run, reclaim off): boots, under-provisioned time and instance-minutes.
+std::string reclaim_savings(const SimResult& with, const SimResult& without);
 
 // Return a table of results for people, one line per policy.
 std::string results_table(const std::vector<SimResult>& results);

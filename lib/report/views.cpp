@@ -84,6 +84,14 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
        i.lb_status ? nlohmann::json(core::to_string(*i.lb_status)) : nlohmann::json(nullptr)},
       // Protected from scale-in (sclman protect): never a victim.
       {"protected", i.protected_from_scale_in},
+      // What it was created with ("" when the provider takes none: local).
+      {"image", i.image},
+      {"flavor", i.flavor},
+      // While draining: its connections with a request in flight, as its stub_status said at
+      // connections_at (ms); null when not measured.
+      {"connections", i.connections ? nlohmann::json(*i.connections) : nlohmann::json(nullptr)},
+      {"connections_at",
+       i.connections_at ? nlohmann::json(*i.connections_at) : nlohmann::json(nullptr)},
     };
     if (!i.error.empty()) {
       row["error"] = i.error;
@@ -178,7 +186,8 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     }
     for (const auto& i : c["instances"]) {
       const auto lb_status = i.value("lb_status", nlohmann::json(nullptr));
-      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}{}\n",
+      const auto connections = i.value("connections", nlohmann::json(nullptr));
+      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}{}{}\n",
                           i["name"].get<std::string>(),
                           i["role"].get<std::string>(),
                           i["address"].get<std::string>().empty()
@@ -189,6 +198,9 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                           core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
                           lb_status.is_null() ? "" : "  lb " + lb_status.get<std::string>(),
                           i.value("protected", false) ? "  protected" : "",
+                          connections.is_null()
+                            ? std::string()
+                            : fmt::format("  {} in flight", connections.get<int>()),
                           i.contains("error") ? "  " + i["error"].get<std::string>() : "");
     }
   }

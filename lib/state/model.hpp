@@ -122,11 +122,28 @@ struct Instance
   std::string lb_pool_id;
   // Protected from scale-in (`sclman protect`, sql/0013): never chosen as a victim.
   bool protected_from_scale_in = false;
+  // What it was created with (sql/0014): the cluster's image and flavor when it was requested.
+  std::string image;
+  std::string flavor;
+  // While draining: its connections with a request in flight, as its stub_status said at
+  // connections_at; nothing when not measured.
+  std::optional<int> connections;
+  std::optional<Millis> connections_at;
 };
 
 // Return the names of the web instances among `instances` that count toward the size and are
 // protected from scale-in.
 std::vector<std::string> protected_web(const std::vector<Instance>& instances);
+
+// A scale-in victim as drain_excess chose it (sql/0014): which instance, the cluster's victim
+// policy then, and why this one ("the newest in service (serial 5)").
+struct VictimRow
+{
+  Millis ts = 0;
+  std::string instance;
+  std::string victim_policy;
+  std::string reason;
+};
 
 struct Sample
 {

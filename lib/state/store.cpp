@@ -134,7 +134,8 @@ constexpr const char* k_cluster_columns =
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
-  "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id, protected";
+  "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id, protected, image, "
+  "flavor, connections, connections_at";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -181,6 +182,28 @@ Result<Instance> read_instance(const Stmt& s)
                             core::printable(protected_flag, 40)));
   }
   i.protected_from_scale_in = protected_flag == "1";
+  i.image = s.column_text(17);
+  i.flavor = s.column_text(18);
+  for (const auto& [name, value] : {std::pair{"image", &i.image}, {"flavor", &i.flavor}}) {
+    // Shown by status and compared, never sent: printable ASCII (what core::printable keeps
+    // as it is), at most 255 bytes.
+    if (value->size() > 255 || core::printable(*value, 255) != *value) {
+      return fail(ErrorKind::state,
+                  fmt::format("table 'instances' row {} has {} '{}': not printable text of at "
+                              "most 255 bytes",
+                              i.id, name, core::printable(*value, 40)));
+    }
+  }
+  if (!s.column_is_null(19)) {
+    // As text, for the reason above; a count no status page gives is a corrupted row.
+    auto n = core::parse_int_in(s.column_text(19), 0, std::numeric_limits<int>::max());
+    if (!n) {
+      return fail(ErrorKind::state, fmt::format("table 'instances' row {} has connections: {}",
+                                                i.id, n.error().message));
+    }
+    i.connections = *n;
+    i.connections_at = s.column_opt_int(20);
+  }
   return i;
 }
 
@@ -511,8 +534,8 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO instances (cluster_id, role, serial, name, cloud_id, "
-                           "address, state, error, created_at, state_since, in_service_since) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+                           "address, state, error, created_at, state_since, in_service_since, "
+                           "image, flavor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, i.cluster_id)
     .bind(2, to_string(i.role))
     .bind(3, std::int64_t{i.serial})
@@ -523,7 +546,9 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
     .bind(8, i.error)
     .bind(9, i.created_at)
     .bind(10, i.state_since)
-    .bind(11, i.in_service_since);
+    .bind(11, i.in_service_since)
+    .bind(12, i.image)
+    .bind(13, i.flavor);
   TRY(s.run());
   i.id = m_db.last_insert_id();
   return tx.commit();
@@ -534,8 +559,8 @@ Result<void> Store::update_instance(const Instance& i)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "UPDATE instances SET cloud_id = ?, address = ?, state = ?, error = ?, "
-                           "state_since = ?, in_service_since = ?, unhealthy_since = ? "
-                           "WHERE id = ?"));
+                           "state_since = ?, in_service_since = ?, unhealthy_since = ?, "
+                           "connections = ?, connections_at = ? WHERE id = ?"));
   s.bind(1, i.cloud_id)
     .bind(2, i.address)
     .bind(3, to_string(i.state))
@@ -543,7 +568,10 @@ Result<void> Store::update_instance(const Instance& i)
     .bind(5, i.state_since)
     .bind(6, i.in_service_since)
     .bind(7, i.unhealthy_since)
-    .bind(8, i.id);
+    .bind(8, i.connections ? std::optional<std::string>(std::to_string(*i.connections))
+                           : std::nullopt)
+    .bind(9, i.connections ? i.connections_at : std::nullopt)
+    .bind(10, i.id);
   return s.run();
 }
 
@@ -580,6 +608,10 @@ Result<void> Store::transition(Instance& i, InstanceState s, std::string error)
   i.state_since = now();
   if (s != InstanceState::in_service) {
     i.unhealthy_since.reset();
+  }
+  if (s != InstanceState::draining) {
+    i.connections.reset();
+    i.connections_at.reset();
   }
   if (s == InstanceState::in_service && !i.in_service_since) {
     i.in_service_since = i.state_since;
@@ -775,7 +807,11 @@ Result<int> Store::prune_decisions(Millis before)
              Stmt::prepare(m_db, "DELETE FROM decisions WHERE status = 'noop' AND ts < ?"));
   s.bind(1, before);
   TRY(s.run());
-  return m_db.changes();
+  const int pruned = m_db.changes();
+  TRY_ASSIGN(auto v, Stmt::prepare(m_db, "DELETE FROM scale_in_victims WHERE ts < ?"));
+  v.bind(1, before);
+  TRY(v.run());
+  return pruned;
 }
 
 Result<std::int64_t> Store::begin_intent(std::string_view cluster,

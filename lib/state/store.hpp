@@ -90,6 +90,13 @@ public:
   // Return the cluster's rejected backends, by name.
   Result<std::vector<RejectedBackend>> rejected(std::int64_t cluster_id);
 
+  // Scale-in victims (store_victims.cpp)
+  // Record that drain_excess chose `v.instance` (ts: now).
+  Result<void> insert_victim(std::int64_t cluster_id, VictimRow v);
+  // Return the cluster's `limit` newest victims, newest first. A row whose instance name or
+  // victim policy this sclman would not write is a state error.
+  Result<std::vector<VictimRow>> victims(std::int64_t cluster_id, int limit);
+
   // Load samples
   Result<void> insert_samples(const std::vector<Sample>& samples);
   // Return the newest sample of the instance that has a raw counter.
@@ -114,7 +121,7 @@ public:
   Result<std::vector<policy::PastAction>> actions_since(std::int64_t cluster_id, Millis since);
   // Expire pending decisions older than `before`; return how many.
   Result<int> expire_decisions(Millis before);
-  // Delete hold decisions older than `before`; return how many.
+  // Delete hold decisions, and scale-in victims, older than `before`; return how many decisions.
   Result<int> prune_decisions(Millis before);
 
   // Journal: write the intent before a side effect, finish it after.

@@ -33,6 +33,7 @@ cleanup() {
   for pid in "${LOADGEN_PIDS[@]}" "${SERVICE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_our_nginx
   sleep 0.3
+  [ -z "${SLOW_DIR:-}" ] || rm -rf "$SLOW_DIR"
   if [ $rc -ne 0 ]; then
     echo "--- state of the failed test ($T)" >&2
     "$SCLMAN" status --all --state "$DB" >&2 2>/dev/null || true
@@ -99,6 +100,59 @@ start_together() {
   sleep 0.3
   touch "$T/go"
   wait
+}
+
+# serve_slow NAME SECONDS: NAME's nginx (a local instance of this test) also serves /slow, a
+# long request of its own: SECONDS KiB at 1 KiB/s. The file lies in $SLOW_DIR, where nginx's
+# workers (nobody) can read it ($T is mode 700); cleanup removes it.
+serve_slow() {
+  local conf=$T/instances/$1/conf/nginx.conf address
+  if [ -z "${SLOW_DIR:-}" ]; then
+    SLOW_DIR=$(mktemp -d /tmp/sclman-slow.XXXXXX)
+    chmod 755 "$SLOW_DIR"
+  fi
+  head -c "$(($2 * 1024))" /dev/urandom > "$SLOW_DIR/$1.bin"
+  chmod 644 "$SLOW_DIR/$1.bin"
+  python3 - "$conf" "$SLOW_DIR/$1.bin" <<'PY'
+import sys
+conf, body = sys.argv[1], sys.argv[2]
+text = open(conf).read()
+old = "    location / {\n"
+assert text.count(old) == 1, "location / not found"
+open(conf, "w").write(text.replace(old, "    location = /slow {\n      alias %s;\n"
+                                   "      default_type application/octet-stream;\n"
+                                   "      limit_rate 1k;\n    }\n" % body + old))
+PY
+  kill -HUP "$(cat "$T/instances/$1/logs/nginx.pid")"
+  address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
+  for _ in $(seq 100); do
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' -r 0-0 "http://$address/slow")" = 206 ] && return 0
+    sleep 0.05
+  done
+  fail "$1 does not serve /slow"
+}
+
+# in_flight NAME: the requests in flight on NAME's nginx now (its stub_status), besides this one.
+in_flight() {
+  local address
+  address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
+  curl -fsS "http://$address/nginx_status" |
+    sed -n 's/^Reading: \([0-9]*\) Writing: \([0-9]*\) .*/\1 \2/p' | { read -r r w; echo $((r + w - 1)); }
+}
+
+# hold_request NAME: start one request of /slow (serve_slow) straight to NAME, not through the
+# LB; return once it is in flight, with the curl's pid in HELD (cleanup does not stop it: kill it,
+# or let it end).
+hold_request() {
+  local address
+  address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
+  curl -sS -o /dev/null "http://$address/slow" 2> /dev/null &
+  HELD=$!
+  for _ in $(seq 100); do
+    [ "$(in_flight "$1")" -ge 1 ] && return 0
+    sleep 0.1
+  done
+  fail "no request in flight on $1"
 }
 
 # sclman with the test state file.

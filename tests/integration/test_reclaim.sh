@@ -2,7 +2,8 @@
 # A scale-out while a web instance drains takes that instance back into service (booted and
 # healthy, it costs nothing) instead of booting a new one: no new instance row, no new nginx,
 # the LB forwards to it again and it answers through the LB. A draining instance whose service
-# died is not taken back: a new one boots.
+# died is not taken back: a new one boots. A long request held on shop-web-2 keeps it draining
+# (idle, its drain would end in the scale-in's own run).
 . "$(dirname "$0")/lib.sh"
 write_config "man_drain_seconds = 120"
 
@@ -12,6 +13,8 @@ rows() { sqlite3 "$DB" "SELECT count(*) FROM instances WHERE role = 'web'"; }
 state_of() { sqlite3 "$DB" "SELECT state FROM instances WHERE name = '$1'"; }
 upstreams() { grep -c "server " "$T/instances/shop-lb-1/conf/upstream.conf" || true; }
 
+serve_slow shop-web-2 120
+hold_request shop-web-2
 sc scale-in --cluster shop --to 1 > /dev/null 2>&1 || fail "scale-in --to 1"
 [ "$(state_of shop-web-2)" = draining ] || fail "shop-web-2 is $(state_of shop-web-2), not draining"
 [ "$(upstreams)" = 1 ] || fail "the LB forwards to $(upstreams) web instances while shop-web-2 drains"
@@ -26,6 +29,7 @@ echo "$seen" | grep -q "sclman web instance shop-web-2" || fail "shop-web-2 does
 pass "scale-out --to 2 while shop-web-2 drained took it back: no new instance, the LB serves it"
 
 # Its service dead while it drains: not taken back, a new instance boots.
+[ "$(in_flight shop-web-2)" -ge 1 ] || fail "the held request on shop-web-2 ended"
 sc scale-in --cluster shop --to 1 > /dev/null 2>&1 || fail "scale-in --to 1 (again)"
 [ "$(state_of shop-web-2)" = draining ] || fail "shop-web-2 is $(state_of shop-web-2), not draining"
 kill "$(cat "$T/instances/shop-web-2/logs/nginx.pid")"
@@ -35,3 +39,4 @@ grep -q "instance.not_reclaimed cluster=shop instance=shop-web-2" "$T/out2.err" 
 [ "$(state_of shop-web-3)" = in_service ] || fail "shop-web-3 is '$(state_of shop-web-3)', not in service"
 [ "$(state_of shop-web-2)" = draining ] || fail "the dead shop-web-2 is $(state_of shop-web-2)"
 pass "a draining instance whose nginx died is not taken back: shop-web-3 booted instead"
+kill "$HELD" 2> /dev/null || true

@@ -2,7 +2,7 @@
 # `sclman simulate` through the binary: a tiny hand-made trace gives hand-computed metrics and
 # per-tick supply; bad trace files are one error line and exit 64; --compare --json prints one
 # object per policy with the keys the issue requires; --start maps t=0 to a wall-clock time so
-# that scheduled min/max fire.
+# that scheduled min/max fire; --drain reports what the reclaim rule saves.
 . "$(dirname "$0")/lib.sh"
 write_config
 
@@ -116,3 +116,25 @@ expect_one_line "invalid --start '2026-02-30T00:00Z'"
 expect_exit 64 simulate --trace "$T/flat.csv" --capacity 10 --boot-delay 0 --start tomorrow
 expect_one_line "invalid --start 'tomorrow'"
 pass "--start maps t=0 to wall-clock time for schedules"
+
+# --drain: the reclaim rule. D = 3 3 1 3 3 3 (C = 10, boot 120 s, drain 180 s, hand-computed in
+# tests/unit/policy/test_simulate.cpp): at t3 the two drained at t2 come back, nothing boots; the
+# same run without the rule boots two that serve only after t5 while the drained ones stay billed.
+k=0
+{ echo t_seconds,requests_per_second; for r in 30 30 10 30 30 30; do echo "$((k * 60)),$r"; k=$((k + 1)); done; } > "$T/dip.csv"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --json --series "$T/dip.series" > "$T/dip.json"
+jq -e '.[0] | .reclaimed == 2 and .boots == 0 and .drain == 180 and .reclaim == true
+       and .without_reclaim.boots == 2 and .without_reclaim.instance_minutes == 22
+       and .instance_minutes == 18' "$T/dip.json" > /dev/null || fail "--drain 180: $(cat "$T/dip.json")"
+[ "$(cut -d, -f4 "$T/dip.series" | tail -n +2 | paste -sd' ')" = "3 3 3 1 3 3" ] ||
+  fail "supply with reclaim: $(cat "$T/dip.series")"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 > "$T/dip.txt"
+grep -qx "reclaim, hpa: 2 draining instances taken back; boots 2 -> 0, tau_U 50.00% -> 16.67%, theta_U 33.33% -> 11.11%, instance-minutes 22 -> 18 (without -> with)" "$T/dip.txt" ||
+  fail "no savings line: $(cat "$T/dip.txt")"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --no-reclaim --json > "$T/dip.json"
+jq -e '.[0] | .reclaimed == 0 and .boots == 2 and .reclaim == false and (has("without_reclaim") | not)' \
+  "$T/dip.json" > /dev/null || fail "--no-reclaim: $(cat "$T/dip.json")"
+for bad in -1 x 1.5 ""; do
+  expect_exit 64 simulate --trace "$T/dip.csv" --capacity 10 --boot-delay 120 --drain "$bad"
+done
+pass "--drain: the reclaim rule takes draining instances back, and says what it saved; --no-reclaim; a bad --drain is exit 64"

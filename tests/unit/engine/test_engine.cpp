@@ -9,6 +9,7 @@
 #include "../state/temp_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <deque>
@@ -193,6 +194,9 @@ public:
   std::set<std::string> gone;         // instances whose bootstrap is refused: gone for good
   std::map<std::string, bool> serving;  // set_in_service's last word per instance
   int user_data_calls = 0;
+  int settle_seconds = 0;  // drain_seconds(): how long its balancer takes to let go
+
+  int drain_seconds() const override { return settle_seconds; }
 
   core::Result<std::string> user_data(const core::InstanceRef&) override
   {
@@ -241,6 +245,9 @@ public:
   std::set<std::string> down;  // host:port
   std::map<std::string, int> status;  // host:port -> the status it answers
   std::map<std::string, std::deque<int>> next;  // host:port -> statuses of its next requests
+  // host:port -> its stub_status page's (reading + writing, waiting) besides sclman's request;
+  // an instance not listed answers an empty body, which is no stub_status page.
+  std::map<std::string, std::pair<int, int>> busy;
   std::vector<std::string> urls;
 
   core::Result<http::HttpResponse> send(const http::HttpRequest& request) override
@@ -262,6 +269,13 @@ public:
       if (!codes.empty() && request.url.find("//" + address + "/") != std::string::npos) {
         r.status = codes.front();
         codes.pop_front();
+      }
+    }
+    for (const auto& [address, b] : busy) {
+      if (request.url == "http://" + address + "/nginx_status") {
+        r.body = fmt::format("Active connections: {} \nserver accepts handled requests\n 1 1 1 \n"
+                             "Reading: 0 Writing: {} Waiting: {} \n",
+                             b.first + b.second + 1, b.first + 1, b.second);
       }
     }
     return r;
@@ -664,6 +678,160 @@ TEST_CASE("a drained instance leaves the balancer, and is deleted only after dra
   CHECK(w.rec.count("remove " + victim.name) == 1);
   CHECK(w.provider.removed_while_forwarded.empty());
   CHECK(w.state_of("shop-web-1") == InstanceState::in_service);
+}
+
+TEST_CASE("a drain ends in the same run once no request is in flight, or at the deadline",
+          "[engine]")
+{
+  World w(3);
+  REQUIRE(w.reconcile());
+  const auto web2 = w.instance("shop-web-2");
+  const auto web3 = w.instance("shop-web-3");
+  w.http.busy[web3.address] = {0, 0};  // idle
+  w.http.busy[web2.address] = {2, 1};  // two requests in flight, one kept-alive connection
+  w.cluster.desired = 1;
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  // No time passed: the idle one is gone, the busy one drains and says how busy.
+  CHECK(w.state_of("shop-web-3") == InstanceState::gone);
+  CHECK(w.state_of("shop-web-2") == InstanceState::draining);
+  CHECK(w.instance("shop-web-2").connections == 2);
+  CHECK(w.instance("shop-web-2").connections_at == w.clock.t);
+  w.http.busy[web2.address] = {1, 1};
+  w.pass_seconds(5);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  CHECK(w.state_of("shop-web-2") == InstanceState::draining);
+  CHECK(w.instance("shop-web-2").connections == 1);
+  // Only a kept-alive connection left: no request in flight, the drain ends.
+  w.http.busy[web2.address] = {0, 1};
+  w.pass_seconds(1);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  CHECK(w.state_of("shop-web-2") == InstanceState::gone);
+  CHECK_FALSE(w.instance("shop-web-2").connections);  // measured only while draining
+  CHECK(w.provider.removed_while_forwarded.empty());
+
+  SECTION("busy to the end: deleted at the deadline")
+  {
+    w.cluster.desired = 2;
+    REQUIRE(w.reconcile(engine::Step::grow));
+    const auto web4 = w.instance("shop-web-4");
+    w.http.busy[web4.address] = {1, 0};
+    w.cluster.desired = 1;
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    w.pass_seconds(w.options.drain_seconds - 1);
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    CHECK(w.state_of("shop-web-4") == InstanceState::draining);
+    w.pass_seconds(1);
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    CHECK(w.state_of("shop-web-4") == InstanceState::gone);
+  }
+  SECTION("idle, but the balancer has not let go yet: not before the bootstrapper's delay")
+  {
+    w.boot.settle_seconds = 3;
+    w.cluster.desired = 2;
+    REQUIRE(w.reconcile(engine::Step::grow));
+    w.http.busy[w.instance("shop-web-4").address] = {0, 0};
+    w.cluster.desired = 1;
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    w.pass_seconds(2);
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    CHECK(w.state_of("shop-web-4") == InstanceState::draining);
+    w.pass_seconds(1);
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    CHECK(w.state_of("shop-web-4") == InstanceState::gone);
+  }
+}
+
+namespace {
+
+// Grow `w` to three web instances in service, 10 s apart.
+void grow_to_three(World& w)
+{
+  for (int size = 1; size <= 3; ++size) {
+    w.cluster.desired = size;
+    REQUIRE(w.reconcile(engine::Step::grow));
+    w.pass_seconds(10);
+  }
+}
+
+// Grow `w` to three web instances (grow_to_three); return the victims of a scale-in to
+// `desired` under the policy JSON `policy`.
+std::vector<std::string> victims_under(World& w, const std::string& policy, int desired)
+{
+  grow_to_three(w);
+  w.cluster.policy = policy;
+  w.cluster.desired = desired;
+  auto e = w.engine();
+  auto victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  return *victims;
+}
+
+// Return the newest recorded victim's reason.
+std::string last_reason(World& w)
+{
+  const auto rows = w.store->victims(w.cluster.id, 1);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 1);
+  return rows->front().victim_policy + ": " + rows->front().reason;
+}
+
+} // namespace
+
+TEST_CASE("the victim policy picks which in-service instance drains, and says why", "[engine]")
+{
+  World w(1);
+  SECTION("newest (the default)")
+  {
+    CHECK(victims_under(w, "{}", 2) == names({"shop-web-3"}));
+    CHECK(last_reason(w) == "newest: the newest in service (serial 3)");
+  }
+  SECTION("oldest")
+  {
+    CHECK(victims_under(w, R"({"victim": "oldest"})", 1) == names({"shop-web-1", "shop-web-2"}));
+    CHECK(last_reason(w).rfind("oldest: the oldest in service (since ", 0) == 0);
+  }
+  SECTION("least-busy by open connections")
+  {
+    w.http.busy = {{"10.0.0.2:80", {3, 0}}, {"10.0.0.3:80", {0, 0}}, {"10.0.0.4:80", {0, 1}}};
+    CHECK(victims_under(w, R"({"victim": "least-busy"})", 2) == names({"shop-web-2"}));
+    CHECK(w.instance("shop-web-2").address == "10.0.0.3:80");
+    CHECK(last_reason(w)
+          == "least-busy: the least busy: 0 open connections, the next (shop-web-3) has 1");
+  }
+  SECTION("least-busy by the latest load sample when one does not answer its stub_status")
+  {
+    w.http.busy = {{"10.0.0.2:80", {3, 0}}, {"10.0.0.3:80", {0, 0}}};  // shop-web-3 silent
+    grow_to_three(w);
+    std::vector<state::Sample> samples;
+    for (const auto& [name, value] : {std::pair{"shop-web-1", 9.0}, {"shop-web-3", 4.0}}) {
+      state::Sample s;
+      s.instance_id = w.instance(name).id;
+      s.cluster_id = w.cluster.id;
+      s.ts = w.clock.t - 5000;
+      s.value = value;
+      samples.push_back(s);
+    }
+    REQUIRE(w.store->insert_samples(samples));
+    // shop-web-2 has no sample: after the two that have one.
+    CHECK(victims_under(w, R"({"victim": "least-busy"})", 1)
+          == names({"shop-web-3", "shop-web-1"}));
+    CHECK(last_reason(w).find("the least busy by its latest load sample, 9") != std::string::npos);
+  }
+  SECTION("oldest-image: those not on the cluster's image first, then the newest")
+  {
+    w.cluster.image = "img-1";
+    w.cluster.desired = 2;
+    REQUIRE(w.reconcile(engine::Step::grow));
+    w.cluster.image = "img-2";
+    w.cluster.desired = 3;
+    REQUIRE(w.reconcile(engine::Step::grow));
+    CHECK(w.instance("shop-web-1").image == "img-1");
+    CHECK(w.instance("shop-web-3").image == "img-2");
+    CHECK(victims_under(w, R"({"victim": "oldest-image"})", 1)
+          == names({"shop-web-2", "shop-web-1"}));
+    CHECK(last_reason(w) == "oldest-image: its image 'img-1' is not the cluster's current "
+                            "'img-2' (serial 1)");
+  }
 }
 
 TEST_CASE("no new side effect starts after the run's deadline", "[engine]")

@@ -4,6 +4,9 @@
 #include "metrics/stub_status.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cstdint>
 
 TEST_CASE("parses nginx stub_status output", "[metrics]")
 {
@@ -132,4 +135,57 @@ TEST_CASE("an instance whose stored address does not parse is not asked", "[metr
   CHECK(*r[1].counter == 7);
   CHECK_FALSE(r[2].counter);
   CHECK(r[2].error.rfind("bad address 'localhost:8003'", 0) == 0);
+}
+
+namespace {
+
+std::string status_page(int active, int reading, int writing, int waiting)
+{
+  return fmt::format("Active connections: {} \nserver accepts handled requests\n 9 9 9 \n"
+                     "Reading: {} Writing: {} Waiting: {} \n",
+                     active, reading, writing, waiting);
+}
+
+} // namespace
+
+TEST_CASE("a drain's connection count leaves out sclman's own request, never below 0",
+          "[metrics]")
+{
+  metrics::StubStatus s;
+  CHECK(metrics::connections_of(s).open == 0);  // a page that counts not even its reader
+  CHECK(metrics::connections_of(s).in_flight == 0);
+  s.active = 4;
+  s.reading = 1;
+  s.writing = 2;  // sclman's and one more
+  s.waiting = 1;  // a kept-alive connection waits: open, no request in flight
+  CHECK(metrics::connections_of(s).open == 3);
+  CHECK(metrics::connections_of(s).in_flight == 2);
+  s.reading = INT64_MAX;  // the parser's largest: the sum saturates
+  CHECK(metrics::connections_of(s).in_flight == INT64_MAX - 1);
+}
+
+TEST_CASE("probe_connections GETs the stub_status page without keep-alive and parses it",
+          "[metrics][hostile]")
+{
+  const auto endpoint = core::Endpoint::parse("10.0.0.7:8080").value();
+  CannedTransport t;
+  t.answer(200, status_page(3, 0, 2, 1));
+  const auto c = metrics::probe_connections(t, endpoint, 500);
+  REQUIRE(c);
+  CHECK(c->open == 2);
+  CHECK(c->in_flight == 1);
+  REQUIRE(t.sent.size() == 1);
+  CHECK(t.sent[0].url == "http://10.0.0.7:8080/nginx_status");
+  CHECK(t.sent[0].timeout_ms == 500);
+  CHECK_FALSE(t.sent[0].keep_alive);
+  // Whatever else answers is no count: the drain then waits for its deadline.
+  t.answer(403, "");
+  t.answer(200, "<html>busy</html>");
+  t.answer(200, status_page(1, 0, 1, 0) + "Active connections: 0 \n");
+  t.answer(200, "Active connections: -1 \nserver accepts handled requests\n 1 1 1 \n"
+                "Reading: 0 Writing: 0 Waiting: 0 \n");
+  for (int k = 0; k < 5; ++k) {  // the fifth finds no answer: a transport error
+    INFO(k);
+    CHECK_FALSE(metrics::probe_connections(t, endpoint, 500));
+  }
 }

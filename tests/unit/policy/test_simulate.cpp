@@ -156,6 +156,53 @@ TEST_CASE("simulate reproduces a hand-computed replay", "[simulate]")
   CHECK(j["policy"] == "hpa");
 }
 
+TEST_CASE("a scale-out during a drain takes the draining instances back (the reclaim rule)",
+          "[simulate]")
+{
+  // C = 10 req/s, boot 120 s, drain 180 s, ticks of 60 s. D = 3 3 1 3 3 3.
+  // t2: 33 % on 3 -> 1 at 180 s: two drain until 360 s (billed, not serving).
+  // t3: 300 % on 1 -> 3 at 240 s. Reclaim: both back, serving from t4, nothing launched.
+  // Without: two launched, serving from the tick starting at 360 s (after t5); the drained two
+  // stay billed until 360 s.
+  const auto trace = policy::parse_trace(csv(60, {30, 30, 10, 30, 30, 30}), "dip.csv");
+  REQUIRE(trace);
+  const auto rates = policy::tick_rates(*trace, 60);
+  REQUIRE(rates);
+  policy::SimOptions o;
+  o.capacity = 10;
+  o.boot_delay_s = 120;
+  o.drain_s = 180;
+  const auto with = policy::simulate(*rates, hpa_exact(), o, "hpa");
+  REQUIRE(with);
+  CHECK(with->demand == std::vector<int>{3, 3, 1, 3, 3, 3});
+  CHECK(with->supply == std::vector<int>{3, 3, 3, 1, 3, 3});
+  CHECK(with->billed == std::vector<int>{3, 3, 3, 3, 3, 3});
+  CHECK(with->reclaimed == 2);
+  CHECK(with->boots == 0);
+  CHECK(with->tau_u == Approx(100.0 / 6));
+  CHECK(with->instance_minutes == Approx(18));
+  o.reclaim = false;
+  const auto without = policy::simulate(*rates, hpa_exact(), o, "hpa");
+  REQUIRE(without);
+  CHECK(without->supply == std::vector<int>{3, 3, 3, 1, 1, 1});
+  CHECK(without->billed == std::vector<int>{3, 3, 3, 3, 5, 5});
+  CHECK(without->reclaimed == 0);
+  CHECK(without->boots == 2);
+  CHECK(without->tau_u == Approx(100.0 * 3 / 6));
+  CHECK(without->instance_minutes == Approx(22));
+  CHECK(policy::reclaim_savings(*with, *without)
+        == "reclaim, hpa: 2 draining instances taken back; boots 2 -> 0, tau_U 50.00% -> "
+           "16.67%, theta_U 33.33% -> 11.11%, instance-minutes 22 -> 18 (without -> with)");
+  // No drain: victims leave at once, nothing to take back.
+  o.drain_s = 0;
+  o.reclaim = true;
+  const auto at_once = policy::simulate(*rates, hpa_exact(), o, "hpa");
+  REQUIRE(at_once);
+  CHECK(at_once->reclaimed == 0);
+  CHECK(at_once->boots == 2);
+  CHECK(at_once->billed == std::vector<int>{3, 3, 3, 1, 3, 3});
+}
+
 TEST_CASE("the oracle is supply equal to demand", "[simulate]")
 {
   policy::SimOptions o;

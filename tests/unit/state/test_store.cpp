@@ -419,6 +419,85 @@ TEST_CASE("an instance's scale-in protection is read back only as 0 or 1", "[sta
   CHECK_FALSE(st.store->instances(st.cluster.id));
 }
 
+TEST_CASE("a draining instance's connection count is read back only as a bounded integer",
+          "[state]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  REQUIRE(st.store->transition(web, state::InstanceState::draining));
+  web.connections = 7;
+  web.connections_at = 42;
+  REQUIRE(st.store->update_instance(web));
+  auto back = st.store->instances(st.cluster.id)->front();
+  CHECK(back.connections == 7);
+  CHECK(back.connections_at == 42);
+  // Leaving draining forgets the count.
+  REQUIRE(st.store->transition(web, state::InstanceState::deleting));
+  back = st.store->instances(st.cluster.id)->front();
+  CHECK_FALSE(back.connections);
+  CHECK_FALSE(back.connections_at);
+  refuses_each(st, "connections",
+               {"-1", "2147483648", "99999999999999999999", "1e3", "7 ", "0x10", "", "many"});
+}
+
+TEST_CASE("an instance's image and flavor are read back only as printable text", "[state]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  web.image = "debian-12 (bookworm)";
+  web.flavor = "m1.small";
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  const auto back = st.store->instances(st.cluster.id)->front();
+  CHECK(back.image == "debian-12 (bookworm)");
+  CHECK(back.flavor == "m1.small");
+  const std::string long_name(256, 'a');
+  for (const char* column : {"image", "flavor"}) {
+    refuses_each(st, column, {"a\nb", "\x1b[31m", "caf\xc3\xa9", "a\"b", "a\\b", long_name.c_str()});
+    auto restore = state::Stmt::prepare(st.store->db(),
+                                        fmt::format("UPDATE instances SET {} = 'ok'", column));
+    REQUIRE(restore);
+    REQUIRE(restore->run());
+  }
+  CHECK(st.store->instances(st.cluster.id));
+}
+
+TEST_CASE("scale-in victims are kept newest first, and a row sclman would not write is a state "
+          "error",
+          "[state]")
+{
+  state_test::ShopState st;
+  REQUIRE(st.store->insert_victim(st.cluster.id, {0, "shop-web-2", "oldest", "the oldest"}));
+  REQUIRE(st.store->insert_victim(st.cluster.id, {0, "shop-web-3", "newest", "serial 3"}));
+  auto rows = st.store->victims(st.cluster.id, 10);
+  REQUIRE(rows);
+  REQUIRE(rows->size() == 2);
+  CHECK(rows->front().instance == "shop-web-3");
+  CHECK(rows->back().victim_policy == "oldest");
+  CHECK(st.store->victims(st.cluster.id, 1)->size() == 1);
+  for (const auto& [column, value] :
+       {std::pair{"instance", "../etc/passwd"}, {"instance", "shop-web-1; rm"},
+        {"victim_policy", "random"}, {"victim_policy", "Newest"}}) {
+    INFO(column << " = " << value);
+    auto set = state::Stmt::prepare(
+      st.store->db(), fmt::format("UPDATE scale_in_victims SET {} = ? WHERE id = 1", column));
+    REQUIRE(set);
+    set->bind(1, std::string(value));
+    REQUIRE(set->run());
+    const auto bad = st.store->victims(st.cluster.id, 10);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains(column));
+    auto restore = state::Stmt::prepare(
+      st.store->db(), "UPDATE scale_in_victims SET instance = 'shop-web-2', victim_policy = "
+                      "'oldest' WHERE id = 1");
+    REQUIRE(restore);
+    REQUIRE(restore->run());
+  }
+}
+
 namespace {
 
 // Make `path` a state file at schema 6 (before sql/0007) holding cluster "shop" (id 1) with an
@@ -437,6 +516,7 @@ void make_schema_6(const fs::path& path)
     "INSERT INTO clusters (id, name, provider, bootstrapper, balancer, metrics, policy, desired,"
     " status, created_at) VALUES (1, 'shop', 'openstack:lab', 'local', 'nginx', 'sensu', '{}',"
     " 2, 'active', 5);"
+    "UPDATE clusters SET image = 'debian-12', flavor = 'm1.small' WHERE id = 1;"
     "INSERT INTO instances (cluster_id, role, serial, name, state, created_at, state_since)"
     " VALUES (1, 'web', 1, 'shop-web-1', 'in_service', 5, 5);"
     "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, reason, inputs, status)"
@@ -468,6 +548,9 @@ TEST_CASE("migration 7 keeps clusters, instances and decisions, and records no c
   REQUIRE(instances);
   REQUIRE(instances->size() == 1);
   CHECK(instances->front().name == "shop-web-1");
+  // Made before instances kept their image: the cluster's, which could not change then.
+  CHECK(instances->front().image == "debian-12");
+  CHECK(instances->front().flavor == "m1.small");
   auto decisions = store->decisions((*shop)->id, 10);
   REQUIRE(decisions);
   REQUIRE(decisions->size() == 1);
