@@ -203,8 +203,8 @@ mkdir -p "$T/osconf"
 { echo "clouds:"; cloud_entry lab "$OS_KEYSTONE_URL"; } > "$T/osconf/clouds.yaml"
 export OS_CLIENT_CONFIG_FILE=$T/osconf/clouds.yaml OS_CLOUD=lab
 unset OS_AUTH_URL
-# A drain of 30 s: the victim of scale-in --to 2 is still draining when that run ends (with
-# 2 s, a loaded machine's run outlasted the drain and deleted it before the test looked).
+# A drain deadline of 30 s: the victim of scale-in --to 2 holds a long request (idle, its drain
+# would end in that run), so it drains until the test ends the request.
 write_config "man_run_deadline = 120
 man_drain_seconds = 30"
 cat >> "$SCLMAN_CONFIG" <<EOT
@@ -340,22 +340,32 @@ grep -E "^  ${first% *} .* lb ${first#* }" "$T/status.txt" > /dev/null ||
   fail "status does not show '${first#* }' for ${first% *}: $(cat "$T/status.txt")"
 pass "members' operating_status from Octavia in status and status --json: $(printf '%s' "$ours" | tr '\n' ',')"
 
-# scale-in --to 2: the victim's member drains at weight 0, then goes with its instance.
+# scale-in --to 2: the victim (the newest) holds a long request; its member drains at weight 0
+# (the run waits for the LB to be ACTIVE again), and once the request ends, the next run finds it
+# idle and deletes its member and instance.
 t0=$SECONDS
+NEWEST=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' ORDER BY serial DESC LIMIT 1")
+serve_slow "$NEWEST" 60
+hold_request "$NEWEST"
 sc scale-in --cluster oc --to 2 2> "$T/in.log" || { cat "$T/in.log" >&2; fail "scale-in --to 2"; }
 VICTIM=$(status_q '.[] | select(.name=="oc") | .instances[] | select(.state=="draining") | .name')
-[ -n "$VICTIM" ] || fail "no instance of oc is draining"
+[ "$VICTIM" = "$NEWEST" ] || fail "the draining instance is '$VICTIM', not the newest $NEWEST"
+[ "$(status_q ".[] | select(.name==\"oc\") | .instances[] | select(.name==\"$VICTIM\") | .connections")" -ge 1 ] ||
+  fail "status --json does not show $VICTIM's request in flight: $(sc status oc)"
 oct GET "/pools/$OPOOL/members"
 [ "$(body "[.members[] | select(.name==\"$VICTIM\") | .weight] | join(\",\")")" = 0 ] ||
   fail "the draining $VICTIM is not at weight 0: $(cat "$T/body")"
 [ "$(body '[.members[] | select(.weight > 0)] | length')" = 2 ] || fail "members: $(cat "$T/body")"
+kill "$HELD" 2> /dev/null || true
 sc scale-in --cluster oc --wait 2> "$T/in2.log" || { cat "$T/in2.log" >&2; fail "scale-in --wait"; }
+grep -q "instance.drained cluster=oc instance=$VICTIM .*idle" "$T/in2.log" ||
+  fail "$VICTIM was not deleted as idle: $(cat "$T/in2.log")"
 sc status --json --all | jq -r ".[] | select(.name==\"oc\") | .instances[] | select(.name==\"$VICTIM\") | .state" |
   grep -qx gone || fail "$VICTIM is not gone: $(sc status oc --all)"
 [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
   fail "after scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
 [ "$(web_in_service oc)" = 2 ] || fail "oc has $(web_in_service oc) in service after scale-in"
-pass "scale-in --to 2 in $((SECONDS - t0)) s: $VICTIM at weight 0 while draining, then its member deleted"
+pass "scale-in --to 2 in $((SECONDS - t0)) s: $VICTIM at weight 0 while its request ran, then idle: its member deleted"
 
 # The cron chain (poll-load, decide, scale-out, scale-in, gc each tick) between min 2 and max 3:
 # load sent straight to the web instances (the noop amphora passes no traffic; each web nginx's
@@ -386,7 +396,12 @@ LOADGEN_PIDS=()
   fail "after the chain's scale-out: members $(pool_members "$OPOOL"), state $(state_members oc)"
 no_twice "$OPOOL"
 pass "cron chain under load: oc grew to 3 in $tick ticks, Octavia holds $(pool_members "$OPOOL")"
+# The victim (the newest) holds a long request, so that it drains over ticks (idle, it would be
+# deleted within the tick that drains it); seen at weight 0, the request ends.
 t0=$SECONDS
+NEWEST=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' ORDER BY serial DESC LIMIT 1")
+serve_slow "$NEWEST" 120
+hold_request "$NEWEST"
 shrunk=0 drained=''
 for tick in $(seq 1 120); do
   chain 2>> "$T/chain.log"
@@ -395,7 +410,10 @@ for tick in $(seq 1 120); do
     oct GET "/pools/$OPOOL/members"
     w=$(body "[.members[] | select(.name==\"$victim\") | .weight] | join(\",\")")
     [ "$w" = 0 ] || [ -z "$w" ] || fail "the draining $victim has weight $w in Octavia: $(cat "$T/body")"
-    [ "$w" = 0 ] && drained=$victim
+    if [ "$w" = 0 ]; then
+      drained=$victim
+      kill "$HELD" 2> /dev/null || true
+    fi
   fi
   if [ "$(web_in_service oc)" = 2 ] && [ -z "$victim" ] &&
      [ "$(status_q '[.[] | select(.name=="oc") | .instances[] | select(.state=="deleting")] | length')" = 0 ]; then
@@ -406,6 +424,7 @@ for tick in $(seq 1 120); do
 done
 [ $shrunk = 1 ] || { tail -n 40 "$T/chain.log" >&2; fail "oc did not shrink back to 2 through the cron chain"; }
 [ -n "$drained" ] || fail "no victim was seen at weight 0 while draining"
+[ "$drained" = "$NEWEST" ] || fail "the victim was $drained, not the newest $NEWEST"
 [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
   fail "after the chain's scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
 pass "cron chain without load: oc shrank to 2 in $tick ticks ($((SECONDS - t0)) s), $drained at weight 0 while draining, then its member deleted"
