@@ -123,7 +123,23 @@ open(conf, "w").write(text.replace(old, "    location = /slow {\n      alias %s;
                                    "      default_type application/octet-stream;\n"
                                    "      limit_rate 1k;\n    }\n" % body + old))
 PY
-  kill -HUP "$(cat "$T/instances/$1/logs/nginx.pid")"
+  # Reloaded once no worker of the old generation accepts any more: until then a request may
+  # still reach one, which answers it without /slow at once.
+  local master old w accepting
+  master=$(cat "$T/instances/$1/logs/nginx.pid")
+  old=$(pgrep -P "$master" || true)
+  kill -HUP "$master"
+  for _ in $(seq 200); do
+    accepting=0
+    for w in $old; do
+      if [ -e "/proc/$w" ] && ! tr '\0' ' ' < "/proc/$w/cmdline" 2> /dev/null | grep -q "shutting down"; then
+        accepting=1
+      fi
+    done
+    [ $accepting = 0 ] && break
+    sleep 0.05
+  done
+  [ $accepting = 0 ] || fail "the old workers of $1's nginx still accept after a reload"
   address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
   for _ in $(seq 100); do
     [ "$(curl -sS -o /dev/null -w '%{http_code}' -r 0-0 "http://$address/slow")" = 206 ] && return 0
@@ -146,13 +162,13 @@ in_flight() {
 hold_request() {
   local address
   address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
-  curl -sS -o /dev/null "http://$address/slow" 2> /dev/null &
+  curl -sS -o /dev/null "http://$address/slow" 2> "$T/held.err" &
   HELD=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [ "$(in_flight "$1")" -ge 1 ] && return 0
     sleep 0.1
   done
-  fail "no request in flight on $1"
+  fail "no request in flight on $1 ($address) after 30 s: curl $(kill -0 "$HELD" 2> /dev/null && echo running || echo ended) ($(cat "$T/held.err")); its status page: $(curl -sS "http://$address/nginx_status" 2>&1); its error log: $(tail -n 5 "$T/instances/$1/logs/error.log" 2>&1)"
 }
 
 # sclman with the test state file.
