@@ -124,7 +124,8 @@ public:
   // Delete hold decisions, and scale-in victims, older than `before`; return how many decisions.
   Result<int> prune_decisions(Millis before);
 
-  // Journal: write the intent before a side effect, finish it after.
+  // Journal (store_journal.cpp, with the counters and runs): write the intent before a side
+  // effect, finish it after.
   Result<std::int64_t> begin_intent(std::string_view cluster,
                                     std::string_view instance,
                                     std::string_view op,
