@@ -2,6 +2,7 @@
 // a decision reads.
 #include "policy/policy.hpp"
 
+#include "core/enum_names.hpp"
 #include "policy/rule.hpp"
 #include "policy/schedule.hpp"
 
@@ -322,29 +323,25 @@ std::optional<Missing> missing_named(std::string_view name)
   return std::nullopt;
 }
 
+namespace {
+
+constexpr core::EnumNames<Victim, 4> k_victim_names{{
+  {Victim::newest, "newest"},
+  {Victim::oldest, "oldest"},
+  {Victim::least_busy, "least-busy"},
+  {Victim::oldest_image, "oldest-image"},
+}};
+
+} // namespace
+
 const char* to_string(Victim victim)
 {
-  switch (victim) {
-  case Victim::oldest:
-    return "oldest";
-  case Victim::least_busy:
-    return "least-busy";
-  case Victim::oldest_image:
-    return "oldest-image";
-  case Victim::newest:
-    break;
-  }
-  return "newest";
+  return core::name_of(k_victim_names, victim);
 }
 
 std::optional<Victim> victim_named(std::string_view name)
 {
-  for (const auto v : {Victim::newest, Victim::oldest, Victim::least_busy, Victim::oldest_image}) {
-    if (name == to_string(v)) {
-      return v;
-    }
-  }
-  return std::nullopt;
+  return core::value_of(k_victim_names, name);
 }
 
 bool load_in_range(double value)
