@@ -67,14 +67,22 @@ cloud::CloudPin pin_of(const Cluster& c)
 Result<void> attach_openstack(DriverSet& set, const Cluster& c, Drivers& d)
 {
   TRY(set.openstack->check_pin(c.name, pin_of(c)));
-  TRY_ASSIGN(d.provider, set.openstack->provider(c.provider));
-  // The LB (and stand-ins) run here, configured as on the local provider; a Nova server is
-  // configured by its own chef-client (the user data), or by its image alone.
+  // The LB runs here (nginx or chef-search: configured as on the local provider) or, with the
+  // server balancer, is a Nova server like the web servers.
+  const bool lb_on_nova = c.balancer == "server";
+  if (lb_on_nova) {
+    TRY_ASSIGN(d.provider, set.openstack->web(c.provider));
+  } else {
+    TRY_ASSIGN(d.provider, set.openstack->provider(c.provider));
+  }
+  // A Nova server is configured by its own chef-client (the user data), or by its image alone;
+  // a stand-in is configured here.
   cm::Bootstrapper* remote = nullptr;
   if (c.bootstrapper == "chef") {
     TRY_ASSIGN(remote, set.chef_remote());
   }
-  TRY_ASSIGN(d.bootstrapper, set.openstack_bootstrapper(c.provider, *d.bootstrapper, remote));
+  TRY_ASSIGN(d.bootstrapper,
+             set.openstack_bootstrapper(c.provider, *d.bootstrapper, remote, lb_on_nova));
   return {};
 }
 
@@ -184,36 +192,43 @@ std::vector<DriverRow> make_registry()
   auto add = [&rows](DriverRow row) { rows.push_back(std::move(row)); };
   add({K::provider, "local", {"LOCAL"}, "nginx processes on 127.0.0.1", "", "", false,
        attach_owned(&Drivers::provider, &DriverSet::local_provider), sweep_local,
-       nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, ""});
   add({K::provider, "openstack", {"OPENSTACK"}, "Nova servers", "", "", true,
-       attach_openstack, sweep_openstack, nullptr, nullptr, nullptr});
+       attach_openstack, sweep_openstack, nullptr, nullptr, nullptr, ""});
   add({K::bootstrapper, "local", {"LOCAL"}, "starts nginx on the instance", "", "", false,
        attach_owned(&Drivers::bootstrapper, &DriverSet::local_bootstrapper),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::bootstrapper, "chef", {"CHEF"}, "a Chef environment, client and node", "", "", false,
        attach_with(&Drivers::bootstrapper, [](DriverSet& s) { return s.chef_here(); }),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::balancer, "nginx", {"LOCAL"}, "renders the upstream list", "", "", false,
        attach_owned(&Drivers::balancer, &DriverSet::nginx_balancer),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::balancer, "chef-search", {"CHEF"}, "the Chef search for in-service web nodes", "chef",
        "membership is a Chef node attribute", false,
        attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_search(); }),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::balancer, "octavia", {"OCTAVIA", "OPENSTACK"},
        "an Octavia load balancer (OpenStack's cloud of the cluster, else the default one)", "",
-       "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready, octavia_offered});
+       "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready, octavia_offered, ""});
+  // The LB server is a Nova server of the cluster (gc sweeps it with the web servers).
+  add({K::balancer, "server", {"OPENSTACK", "CHEF"},
+       "a Nova server of role lb whose chef-client renders the Chef search (OpenStack)", "chef",
+       "the LB server finds its web nodes by Chef search", false,
+       attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_server(); }),
+       nullptr, nullptr, nullptr, nullptr, "openstack"});
   add({K::metrics, "stub_status", {"LOCAL", "METRICS"}, "each web nginx's request rate", "", "",
        false, attach_member(&Drivers::metrics, &DriverSet::stub_status),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::metrics, "prometheus", {"PROMETHEUS"}, "one PromQL query", "", "", false,
        attach_member(&Drivers::metrics, &DriverSet::prometheus),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   add({K::metrics, "sensu", {"SENSU"}, "Sensu Core 1.x check results", "", "", false,
-       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr, nullptr, nullptr, nullptr});
+       attach_member(&Drivers::metrics, &DriverSet::sensu), nullptr, nullptr, nullptr, nullptr,
+       ""});
   add({K::metrics, "sensu_go", {"SENSU", "SENSU_GO"}, "Sensu Go entities or events", "", "",
        false, attach_member(&Drivers::metrics, &DriverSet::sensu_go),
-       nullptr, nullptr, nullptr, nullptr});
+       nullptr, nullptr, nullptr, nullptr, ""});
   return rows;
 }
 
@@ -447,6 +462,11 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
     return fail(ErrorKind::usage, fmt::format("--balancer {} needs --bootstrapper {} ({})",
                                               balancer, b->needs_bootstrapper, b->needs_why));
   }
+  if (!b->needs_provider.empty() && b->needs_provider != p->name) {
+    return fail(ErrorKind::usage, fmt::format("--balancer {} needs --provider {} (its LB is a "
+                                              "server of that provider)",
+                                              balancer, b->needs_provider));
+  }
   for (const auto* row : {p, b}) {
     if (row->ready) {
       TRY(row->ready(config));
@@ -545,7 +565,9 @@ Result<void> DriverSet::make_chef()
   auto bootstrapper = std::make_unique<cm::ChefBootstrapper>(*chef, *m_clock, std::move(settings),
                                                              local_bootstrapper.get());
   chef_search_balancer = std::make_unique<lb::ChefSearchBalancer>(*chef, bootstrapper->web_role(),
-                                                                  *nginx_balancer);
+                                                                  nginx_balancer.get());
+  chef_server_balancer = std::make_unique<lb::ChefSearchBalancer>(*chef, bootstrapper->web_role(),
+                                                                  nullptr);
   chef_bootstrapper = std::move(bootstrapper);
   return {};
 }
@@ -566,6 +588,13 @@ Result<lb::Balancer*> DriverSet::chef_search()
 {
   TRY(make_chef());
   return chef_search_balancer.get();
+}
+
+Result<lb::Balancer*> DriverSet::chef_server()
+{
+  TRY(make_chef());
+  // A stand-in runs nothing of its own: sclman does what the LB server's chef-client would.
+  return openstack->stand_in() ? chef_search_balancer.get() : chef_server_balancer.get();
 }
 
 bool DriverSet::octavia_configured() const
@@ -593,12 +622,14 @@ Result<OctaviaDrivers*> DriverSet::octavia(const std::string& column)
 
 Result<cm::Bootstrapper*> DriverSet::openstack_bootstrapper(const std::string& column,
                                                             cm::Bootstrapper& here,
-                                                            cm::Bootstrapper* remote)
+                                                            cm::Bootstrapper* remote,
+                                                            bool lb_on_nova)
 {
   TRY_ASSIGN(auto* web, openstack->web(column));
-  auto& slot = m_openstack_bootstrappers[{column, &here, remote}];
+  auto& slot = m_openstack_bootstrappers[{column, &here, remote, lb_on_nova}];
   if (!slot) {
-    slot = std::make_unique<OpenStackBootstrapper>(*web, here, remote, openstack->stand_in());
+    slot = std::make_unique<OpenStackBootstrapper>(*web, here, remote, openstack->stand_in(),
+                                                   lb_on_nova);
   }
   return slot.get();
 }

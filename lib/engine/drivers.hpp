@@ -77,6 +77,8 @@ struct DriverRow
   // A balancer: true if the cloud of a new cluster's provider column offers it, so that
   // `[LB] driver = auto` picks it (nullptr: auto never picks it, only the registry's first).
   std::function<core::Result<bool>(DriverSet&, const std::string& provider_column)> offered;
+  // The provider it needs ("" for any): the server balancer's LB is a Nova server.
+  std::string needs_provider;
 };
 
 // [LB]: the default of create-cluster --balancer, a balancer of the registry; `auto`: the first
@@ -192,15 +194,19 @@ public:
   core::Result<cm::Bootstrapper*> chef_remote();
   // Return the balancer that asks the Chef search for in-service web nodes.
   core::Result<lb::Balancer*> chef_search();
+  // Return the balancer of an LB server (role lb on Nova) whose chef-client renders that
+  // search itself; with stand-ins, sclman renders it into the LB's stand-in, as chef_search().
+  core::Result<lb::Balancer*> chef_server();
   // Return the Octavia drivers of the cloud of provider column `column` (the default cloud for
   // a provider without clouds), made on first use.
   core::Result<OctaviaDrivers*> octavia(const std::string& column);
   // Return true if [OCTAVIA] names a VIP subnet or network.
   bool octavia_configured() const;
-  // Return `here` and `remote` wrapped for the web servers of an OpenStack `column`.
+  // Return `here` and `remote` wrapped for the servers of an OpenStack `column` (the web
+  // servers, and the LB too when `lb_on_nova`).
   core::Result<cm::Bootstrapper*>
   openstack_bootstrapper(const std::string& column, cm::Bootstrapper& here,
-                         cm::Bootstrapper* remote);
+                         cm::Bootstrapper* remote, bool lb_on_nova);
 
   std::unique_ptr<http::HttpTransport> http;
   std::unique_ptr<cloud::Provider> local_provider;
@@ -220,6 +226,7 @@ public:
   // Nova servers: the VM's chef-client registers the node.
   std::unique_ptr<cm::Bootstrapper> chef_remote_bootstrapper;
   std::unique_ptr<lb::Balancer> chef_search_balancer;
+  std::unique_ptr<lb::Balancer> chef_server_balancer;  // renders nothing: the LB server does
 
 private:
   core::Result<void> make_chef();
@@ -233,7 +240,7 @@ private:
   cm::ChefConfig m_chef_config;
   core::Clock* m_clock = nullptr;
   core::Millis m_deadline = 0;
-  std::map<std::tuple<std::string, cm::Bootstrapper*, cm::Bootstrapper*>,
+  std::map<std::tuple<std::string, cm::Bootstrapper*, cm::Bootstrapper*, bool>,
            std::unique_ptr<cm::Bootstrapper>>
     m_openstack_bootstrappers;
 };

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,14 +12,15 @@ namespace engine {
 OpenStackBootstrapper::OpenStackBootstrapper(cloud::Provider& web,
                                              cm::Bootstrapper& here,
                                              cm::Bootstrapper* remote,
-                                             bool stand_in)
-  : m_web(web), m_here(here), m_remote(remote), m_stand_in(stand_in)
+                                             bool stand_in,
+                                             bool lb_on_nova)
+  : m_web(web), m_here(here), m_remote(remote), m_stand_in(stand_in), m_lb_on_nova(lb_on_nova)
 {
 }
 
 cm::Bootstrapper* OpenStackBootstrapper::pick(const core::InstanceRef& instance) const
 {
-  if (instance.role == core::Role::lb || m_stand_in) {
+  if ((instance.role == core::Role::lb && !m_lb_on_nova) || m_stand_in) {
     return &m_here;
   }
   return m_remote;
@@ -33,13 +35,27 @@ core::Result<std::string> OpenStackBootstrapper::user_data(const core::InstanceR
 
 core::Result<bool> OpenStackBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
+  if (instance.role == core::Role::lb && m_lb_on_nova) {
+    // Also how a stopped LB is brought back in place: an LB server Nova lost cannot come
+    // back there (its address went with it), so the engine makes a new one.
+    TRY_ASSIGN(const auto server, m_web.find_instance(instance));
+    if (!server || server->status == cloud::ServerStatus::error) {
+      return core::fail(core::ErrorKind::upstream_rejected,
+                        fmt::format("LB server {} is {} in Nova", instance.name,
+                                    server ? "in ERROR" : "absent"),
+                        "nova");
+    }
+    if (server->status != cloud::ServerStatus::active) {
+      return false;  // rebooting: not up yet
+    }
+  }
   auto* b = pick(instance);
   return b ? b->bootstrap(instance) : core::Result<bool>(true);
 }
 
 core::Result<bool> OpenStackBootstrapper::running(const core::InstanceRef& instance)
 {
-  if (instance.role != core::Role::lb) {
+  if (instance.role != core::Role::lb || m_lb_on_nova) {
     TRY_ASSIGN(const auto server, m_web.find_instance(instance));
     if (server && server->address_refused) {
       // Nova runs it, but its address now reads as something sclman refuses: the instance

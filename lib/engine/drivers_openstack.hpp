@@ -8,20 +8,21 @@
 namespace engine {
 
 // Wraps the cluster's bootstrappers for an OpenStack cluster. Two do the work:
-// - `here` configures what runs on the sclman host: the LB always, and each web server's
-//   stand-in (stand_in = yes). For Chef this is the bootstrapper that, like on the local
+// - `here` configures what runs on the sclman host: the LB (unless `lb_on_nova`: the server
+//   balancer's LB is a Nova server like the web servers), and each server's stand-in
+//   (stand_in = yes). For Chef this is the bootstrapper that, like on the local
 //   provider, starts nginx and registers the node itself (no chef-client runs here).
-// - `remote` configures a Nova web server, or nothing (nullptr) when its image and user data
+// - `remote` configures a Nova server, or nothing (nullptr) when its image and user data
 //   do that alone: for Chef the bootstrapper that waits for the VM's own chef-client to
 //   register the node (the user data carries the Chef bootstrap).
-// A web server counts as running only while Nova still has it ACTIVE (a server deleted or
+// A Nova server counts as running only while Nova still has it ACTIVE (a server deleted or
 // failed behind sclman's back is noticed). Cluster-wide work (environment, orphans, drain time)
 // goes to `here`.
 class OpenStackBootstrapper final : public cm::Bootstrapper
 {
 public:
   OpenStackBootstrapper(cloud::Provider& web, cm::Bootstrapper& here, cm::Bootstrapper* remote,
-                        bool stand_in);
+                        bool stand_in, bool lb_on_nova);
 
   core::Result<std::string> user_data(const core::InstanceRef& instance) override;
   core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
@@ -44,6 +45,7 @@ private:
   cm::Bootstrapper& m_here;
   cm::Bootstrapper* m_remote;
   bool m_stand_in;
+  bool m_lb_on_nova;
 };
 
 } // namespace engine

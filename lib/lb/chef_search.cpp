@@ -2,6 +2,7 @@
 
 #include "cm/chef_nodes.hpp"
 #include "core/log.hpp"
+#include "local/nginx.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -11,15 +12,15 @@
 namespace lb {
 
 ChefSearchBalancer::ChefSearchBalancer(cm::ChefClient& chef, std::string web_role,
-                                       Balancer& render)
+                                       Balancer* render)
   : m_chef(chef), m_web_role(std::move(web_role)), m_render(render)
 {
 }
 
-core::Result<Applied> ChefSearchBalancer::apply(const core::InstanceRef& lb,
-                                                const std::vector<Backend>& backends)
+core::Result<std::pair<std::vector<Backend>, std::vector<Rejection>>>
+ChefSearchBalancer::search(const std::string& cluster)
 {
-  const auto query = cm::chef_search_query(m_web_role, lb.cluster);
+  const auto query = cm::chef_search_query(m_web_role, cluster);
   TRY_ASSIGN(const auto nodes, m_chef.search_nodes(query));
   std::vector<Backend> found;
   std::vector<Rejection> rejected;
@@ -38,6 +39,14 @@ core::Result<Applied> ChefSearchBalancer::apply(const core::InstanceRef& lb,
   }
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  return std::make_pair(std::move(found), std::move(rejected));
+}
+
+core::Result<Applied> ChefSearchBalancer::apply(const core::InstanceRef& lb,
+                                                const std::vector<Backend>& backends)
+{
+  TRY_ASSIGN(auto searched, search(lb.cluster));
+  auto& [found, rejected] = searched;
   std::vector<core::Endpoint> want;
   std::vector<core::Endpoint> got;
   for (const auto& b : backends) {
@@ -54,19 +63,31 @@ core::Result<Applied> ChefSearchBalancer::apply(const core::InstanceRef& lb,
     spdlog::info("chef_search.differs cluster={} searched={} in_service={}", lb.cluster,
                  got.size(), want.size());
   }
-  TRY_ASSIGN(auto applied, m_render.apply(lb, found));
+  Applied applied;
+  if (m_render) {
+    TRY_ASSIGN(applied, m_render->apply(lb, found));
+  }
   applied.rejected.insert(applied.rejected.end(), rejected.begin(), rejected.end());
   return applied;
 }
 
 core::Result<std::vector<core::Endpoint>> ChefSearchBalancer::current(const core::InstanceRef& lb)
 {
-  return m_render.current(lb);
+  if (m_render) {
+    return m_render->current(lb);
+  }
+  // What the LB server's next chef-client run renders.
+  TRY_ASSIGN(const auto searched, search(lb.cluster));
+  std::vector<core::Endpoint> out;
+  for (const auto& b : searched.first) {
+    out.push_back(b.endpoint);
+  }
+  return out;
 }
 
 std::string ChefSearchBalancer::health_path() const
 {
-  return m_render.health_path();
+  return m_render ? m_render->health_path() : std::string(local::k_status_path);
 }
 
 } // namespace lb

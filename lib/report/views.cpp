@@ -129,8 +129,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
                 : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
     {"health", health},
-    // The balancer's objects by id: today the LB instance's provider id; no balancer has a
-    // listener or pool of its own yet (null).
+    // The balancer's objects by id: the LB instance's provider id (Octavia's load balancer,
+    // the server balancer's Nova server); Octavia's listener and pool (null for the others).
     {"balancer_ids",
      {{"load_balancer", lb_id},
       {"listener", lb_listener.empty() ? nlohmann::json(nullptr) : nlohmann::json(lb_listener)},

@@ -15,6 +15,8 @@
 #      goiardi: create, scale out, scale in, a server lost and replaced, gc, delete, asserting
 #      what Nova holds (servers, the Chef bootstrap in their user data) and what goiardi holds
 #      (environment, nodes, clients, attributes, search) and what the LB forwards to;
+#   7b. the server balancer: the LB is a Nova server of role lb (Chef), traffic through it, 0
+#      failed requests through a scale-out and a drain, a stopped web nginx out and replaced;
 #   8. faults: tests/support/fault_proxy.py between sclman and Keystone and Nova, injecting
 #      429 and 413 with Retry-After, 503/500 bursts, and resets, timeouts and late forwards after
 #      or around a create Nova accepts; no duplicate server, Retry-After honoured (from the
@@ -474,6 +476,128 @@ chef_exists /environments/cafe && fail "environment cafe left behind"
 [ -z "$(chef_q /nodes 'keys[] | select(startswith("cafe-"))')" ] || fail "cafe's nodes left behind"
 [ -z "$(chef_q /clients 'keys[] | select(startswith("cafe-"))')" ] || fail "cafe's clients left behind"
 pass "chef on openstack: deleted cafe, nova and goiardi hold nothing of it ($((SECONDS - t_chef)) s for this scenario)"
+
+# 7b. The server balancer (issue 13): cluster bar's LB is a Nova server of role lb whose own
+# chef-client renders the Chef search. The fake virt driver runs nothing, so its stand-in does
+# here what that chef-client would: the LB nginx, its upstream list from the search. Checked:
+# Nova holds bar-lb-1 with the Chef bootstrap of role lb as user data; goiardi its node; the
+# cluster's address is the LB server's (its stand-in for Nova's fixed address); traffic through
+# it reaches the web servers; a client load during a scale-out and a drain sees 0 failed
+# requests; a web server whose nginx stopped is out of the LB after one run and replaced after
+# the grace; gc keeps the LB server; delete-cluster leaves nothing in Nova or goiardi.
+t_server=$SECONDS
+sc create-cluster bar --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
+  --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
+  --balancer server --health interval=1 --health unhealthy_threshold=2 --health grace=3 \
+  > "$T/bar.out" 2> "$T/bar.err" || true
+grow_until bar 2 60 || { tail -n 30 "$T/bar.err" >&2; fail "bar did not reach 2 web instances"; }
+bar_q() { status_q ".[] | select(.name==\"bar\") | $1"; }
+[ "$(bar_q '.instances[] | select(.role=="lb") | "\(.name) \(.state)"')" = "bar-lb-1 in_service" ] \
+  || fail "bar's LB server is not in service: $(bar_q '.instances[] | select(.role=="lb")')"
+BAR_LB=$(lb_address bar)
+[ "$(bar_q '.instances[] | select(.role=="lb") | .address')" = "$BAR_LB" ] \
+  || fail "bar's address $BAR_LB is not its LB server's"
+$API servers > "$T/bar.servers"
+jq -r '.[] | select(.name=="bar-lb-1") | "\(.status) \(.tags | index("sclman:cluster=bar") != null)"' \
+  "$T/bar.servers" | grep -qx "ACTIVE true" || fail "nova does not hold bar-lb-1 ACTIVE and tagged"
+jq -r '.[] | select(.name=="bar-lb-1") | .user_data // ""' "$T/bar.servers" > "$T/ud.b64"
+/usr/bin/python3 - "$T/ud.b64" "$GOIARDI_URL" <<'PY' || fail "the user data of bar-lb-1 is not the Chef bootstrap of role lb"
+import base64, sys, yaml
+doc = yaml.safe_load(base64.b64decode(open(sys.argv[1]).read().strip()))
+chef = doc["chef"]
+assert chef["node_name"] == "bar-lb-1" and chef["environment"] == "bar", chef
+assert chef["server_url"] == sys.argv[2] and chef["run_list"] == ["role[lb]"], chef
+PY
+[ "$(chef_q /nodes/bar-lb-1 '.run_list | join(",")')" = "role[lb]" ] || fail "the LB server's node run list"
+[ "$(chef_q /nodes/bar-lb-1 .chef_environment)" = bar ] || fail "the LB server's node is not in bar"
+# Its stand-in stands for the server Nova holds: the address Nova gave bar-lb-1.
+nova_lb=$(jq -r '.[] | select(.name=="bar-lb-1") | .addresses[0]' "$T/bar.servers")
+[ "$(jq -r .nova_address "$T/instances/bar-lb-1/stand_in.json")" = "$nova_lb:80" ] \
+  || fail "bar-lb-1's stand-in is not for Nova's $nova_lb: $(cat "$T/instances/bar-lb-1/stand_in.json")"
+nova_lb_id=$(jq -r '.[] | select(.name=="bar-lb-1") | .id' "$T/bar.servers")
+[ "$(jq -r .nova_id "$T/instances/bar-lb-1/stand_in.json")" = "$nova_lb_id" ] \
+  && [ "$(bar_q '.instances[] | select(.role=="lb") | .provider_id')" = "$nova_lb_id" ] \
+  && [ "$(bar_q .balancer_ids.load_balancer)" = "$nova_lb_id" ] \
+  || fail "bar-lb-1's server id in the state is not Nova's $nova_lb_id"
+# bar_applied: the addresses the LB server's nginx forwards to; bar_serving: the state's.
+bar_applied_of() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/$1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
+bar_applied() { bar_applied_of bar-lb-1; }
+bar_serving() { bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .address] | sort | join(" ")'; }
+[ "$(bar_applied)" = "$(bar_serving)" ] || fail "bar's LB forwards to '$(bar_applied)', in service '$(bar_serving)'"
+seen=""
+for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAR_LB/")$'\n'; done
+for n in $(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
+  echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through bar's LB server"
+done
+pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB) with role lb from Chef; it forwards to the searched web servers"
+
+# A client load through the LB server while bar grows to 3 and drains back to 2.
+"$SCLMAN_LOADGEN" --url "http://$BAR_LB/" --concurrency 2 --rate 200 --duration 900 > "$T/bar-load.json" &
+LOADGEN_PIDS+=($!)
+sc scale-out --cluster bar --to 3 > /dev/null 2>> "$T/bar.err" || true
+grow_until bar 3 60 || fail "bar did not grow to 3"
+[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the scale-out bar's LB forwards to '$(bar_applied)'"
+sc scale-in --cluster bar --to 2 --wait > /dev/null 2>> "$T/bar.err" || { tail -n 20 "$T/bar.err" >&2; fail "scale-in --wait on bar"; }
+[ "$(state_names bar | wc -w)" = 2 ] || fail "bar did not shrink to 2: $(state_names bar)"
+sleep 1
+kill -INT "${LOADGEN_PIDS[-1]}"; wait "${LOADGEN_PIDS[-1]}" || true
+unset 'LOADGEN_PIDS[-1]'
+[ "$(jq .errors "$T/bar-load.json")" = 0 ] && [ "$(jq .non_200 "$T/bar-load.json")" = 0 ] \
+  || fail "failed requests through bar's LB server during scale-out and drain: $(cat "$T/bar-load.json")"
+[ "$(jq '.by_instance | length' "$T/bar-load.json")" -ge 3 ] || fail "the load did not reach 3 web servers: $(cat "$T/bar-load.json")"
+[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the scale-in bar's LB forwards to '$(bar_applied)'"
+pass "server balancer: $(jq .requests "$T/bar-load.json") requests through the LB server while bar grew to 3 and drained to 2, 0 failed"
+
+# A web server whose nginx stopped: out of the LB after one run, replaced after the grace.
+DOWN=$(state_names bar | cut -d' ' -f1)
+down_addr=$(bar_q ".instances[] | select(.name==\"$DOWN\") | .address")
+kill "$(cat "$T/instances/$DOWN/logs/nginx.pid")"
+sc scale-out --cluster bar > /dev/null 2> "$T/bar-down.log" || true
+# (A stand-in's nginx is its process: the run finds it not running, instance.dead; on a real
+# server, whose nginx stops while Nova holds it ACTIVE, the HTTP check finds it unhealthy.)
+grep -Eq "instance[.](unhealthy|dead) cluster=bar instance=$DOWN " "$T/bar-down.log" || fail "$DOWN not found down: $(cat "$T/bar-down.log")"
+case " $(bar_applied) " in *" $down_addr "*) fail "bar's LB still forwards to $DOWN ($down_addr)";; esac
+case " $(chef_search bar) " in *" $DOWN "*) fail "search still finds $DOWN";; esac
+sleep 4
+for _ in $(seq 1 60); do
+  sc scale-out --cluster bar --cron >> "$T/grow.log" 2>&1 || true
+  [ "$(web_in_service bar)" = 2 ] && ! state_names bar | grep -qw "$DOWN" && break
+  sleep 2
+done
+state_names bar | grep -qw "$DOWN" && fail "$DOWN was not replaced"
+[ "$(web_in_service bar)" = 2 ] || fail "bar did not get back to 2 in service"
+[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the replacement bar's LB forwards to '$(bar_applied)'"
+sc gc --cluster bar > /dev/null 2>&1 || true
+$API servers | jq -r '.[] | select(.name=="bar-lb-1") | .status' | grep -qx ACTIVE || fail "gc deleted the LB server"
+pass "server balancer: $DOWN (nginx stopped) out of the LB in one run and replaced; gc kept the LB server"
+
+# The LB server deleted behind sclman's back cannot come back in place (its address went with
+# it): the next runs make bar-lb-2, the cluster's address becomes its address, and gc forgets
+# bar-lb-1 (its stand-in stops).
+$API delete bar-lb-1
+lb_serving() { bar_q '[.instances[] | select(.role=="lb" and .state=="in_service") | .name] | join(" ")'; }
+for _ in $(seq 1 60); do
+  sc scale-out --cluster bar >> "$T/bar-lost.log" 2>&1 || true
+  [ "$(lb_serving)" = bar-lb-2 ] && break
+  sleep 2
+done
+[ "$(lb_serving)" = bar-lb-2 ] || { tail -n 30 "$T/bar-lost.log" >&2; fail "no new LB server after bar-lb-1 was lost"; }
+grep -q 'lb.replaced cluster=bar instance=bar-lb-1' "$T/bar-lost.log" || fail "no lb.replaced for bar-lb-1"
+NEW_LB=$(lb_address bar)
+[ "$NEW_LB" != "$BAR_LB" ] || fail "bar's address did not change with its LB server"
+for _ in $(seq 1 10); do [ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; sleep 1; done
+[ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] || fail "bar-lb-2 forwards to '$(bar_applied_of bar-lb-2)', in service '$(bar_serving)'"
+curl -fsS "http://$NEW_LB/" | grep -q "sclman web instance bar-web-" || fail "bar-lb-2 does not serve"
+sc gc --cluster bar > /dev/null 2>&1 || true
+[ -d "$T/instances/bar-lb-1" ] && fail "gc left bar-lb-1's stand-in"
+chef_exists /nodes/bar-lb-1 && fail "gc left bar-lb-1's node"
+pass "server balancer: bar-lb-1 lost behind sclman's back, replaced by bar-lb-2 at $NEW_LB, which serves"
+
+delete_and_wait bar "$T/bar-del.log"
+chef_exists /environments/bar && fail "environment bar left behind"
+[ -z "$(chef_q /nodes 'keys[] | select(startswith("bar-"))')" ] || fail "bar's nodes left behind"
+[ -d "$T/instances/bar-lb-2" ] && fail "the LB server's stand-in was left"
+pass "server balancer: deleted bar, nova and goiardi hold nothing of it ($((SECONDS - t_server)) s for this scenario)"
 
 # 8. Faults between sclman and Keystone and Nova: a fault proxy in front of each (the Keystone
 # one rewrites Nova's URL in the catalog to the Nova one's), reached through a second cloud,

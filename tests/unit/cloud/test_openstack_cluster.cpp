@@ -119,7 +119,7 @@ TEST_CASE("the LB of an OpenStack cluster is configured on this host, whatever c
   // VM's chef-client (which never runs on the sclman host).
   Recorder here("#cloud-config here", true, 2);
   Recorder remote("#cloud-config remote", false, 30);
-  OpenStackBootstrapper b(nova, here, &remote, false);
+  OpenStackBootstrapper b(nova, here, &remote, false, false);
 
   CHECK(b.bootstrap(k_lb).value());
   CHECK(b.running(k_lb).value());
@@ -136,7 +136,7 @@ TEST_CASE("without stand-ins a Nova web server is configured by the remote boots
   nova.servers["shop-web-1"] = ServerStatus::active;
   Recorder here("#cloud-config here", true);
   Recorder remote("#cloud-config remote", false);
-  OpenStackBootstrapper b(nova, here, &remote, false);
+  OpenStackBootstrapper b(nova, here, &remote, false, false);
 
   CHECK(b.user_data(k_web).value() == "#cloud-config remote");
   CHECK_FALSE(b.bootstrap(k_web).value());  // waits for the VM to register
@@ -160,7 +160,7 @@ TEST_CASE("with stand-ins a web server is configured on this host, and its user 
   nova.servers["shop-web-1"] = ServerStatus::active;
   Recorder here("#cloud-config here", true);
   Recorder remote("#cloud-config remote", false);
-  OpenStackBootstrapper b(nova, here, &remote, true);
+  OpenStackBootstrapper b(nova, here, &remote, true, false);
 
   CHECK_FALSE(b.user_data(k_web).value().empty());
   CHECK(b.bootstrap(k_web).value());
@@ -171,11 +171,53 @@ TEST_CASE("with stand-ins a web server is configured on this host, and its user 
   CHECK(remote.calls.empty());
 }
 
+TEST_CASE("the LB server (the server balancer) is a Nova server: configured by the remote "
+          "bootstrapper, running only while Nova holds it ACTIVE",
+          "[openstack]")
+{
+  const core::InstanceRef lb{"shop", "shop-lb-1", core::Role::lb, "10.0.0.9:80", "id-shop-lb-1"};
+  FakeNova nova;
+  Recorder here("#cloud-config here", true);
+  Recorder remote("#cloud-config remote", false);
+  OpenStackBootstrapper b(nova, here, &remote, false, true);
+
+  CHECK(b.user_data(lb).value() == "#cloud-config remote");
+  CHECK_FALSE(b.running(lb).value());  // Nova does not hold it
+  // An LB server Nova lost (or failed) cannot be brought back in place: a rejected error, so
+  // that the engine makes a new one; one still building is not up yet.
+  const auto lost = b.bootstrap(lb);
+  REQUIRE_FALSE(lost);
+  CHECK(lost.error().kind == core::ErrorKind::upstream_rejected);
+  CHECK(lost.error().message == "LB server shop-lb-1 is absent in Nova");
+  nova.servers["shop-lb-1"] = ServerStatus::error;
+  CHECK(b.bootstrap(lb).error().message == "LB server shop-lb-1 is in ERROR in Nova");
+  nova.servers["shop-lb-1"] = ServerStatus::building;
+  CHECK_FALSE(b.bootstrap(lb).value());
+  nova.servers["shop-lb-1"] = ServerStatus::active;
+  CHECK_FALSE(b.bootstrap(lb).value());  // waits for its chef-client to register the node
+  CHECK(b.running(lb).value());
+  CHECK(here.calls.empty());
+  CHECK(remote.calls
+        == std::vector<std::string>{"user_data:shop-lb-1", "bootstrap:shop-lb-1",
+                                    "running:shop-lb-1"});
+
+  // With stand-ins, its stand-in is configured here (as the web servers' are).
+  Recorder here2("#cloud-config here", true);
+  Recorder remote2("#cloud-config remote", false);
+  OpenStackBootstrapper s(nova, here2, &remote2, true, true);
+  nova.servers["shop-lb-1"] = ServerStatus::active;
+  CHECK(s.bootstrap(lb).value());
+  nova.servers.erase("shop-lb-1");
+  CHECK_FALSE(s.running(lb).value());
+  CHECK(here2.calls == std::vector<std::string>{"bootstrap:shop-lb-1"});
+  CHECK(remote2.calls.empty());
+}
+
 TEST_CASE("a web server Nova no longer holds ACTIVE is not running", "[openstack]")
 {
   FakeNova nova;
   Recorder here("", true);
-  OpenStackBootstrapper b(nova, here, nullptr, false);
+  OpenStackBootstrapper b(nova, here, nullptr, false, false);
 
   CHECK_FALSE(b.running(k_web).value());
   nova.servers["shop-web-1"] = ServerStatus::error;

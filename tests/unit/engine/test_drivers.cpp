@@ -108,7 +108,25 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
   CHECK(check("local", "", "x", "nginx", "stub_status").error().message
         == "unknown bootstrapper 'x' (local or chef)");
   CHECK(check("local", "", "local", "x", "stub_status").error().message
-        == "unknown balancer 'x' (nginx, chef-search or octavia)");
+        == "unknown balancer 'x' (nginx, chef-search, octavia or server)");
+  // The server balancer's LB is a Nova server configured by its chef-client.
+  CHECK(check("local", "", "chef", "server", "stub_status").error().message
+        == "--balancer server needs --provider openstack (its LB is a server of that provider)");
+  CHECK(check("openstack", "", "local", "server", "stub_status").error().message
+        == "--balancer server needs --bootstrapper chef (the LB server finds its web nodes by "
+           "Chef search)");
+  CHECK(check("openstack", "", "chef", "server", "stub_status").error().message
+        == "--listen is for an LB on this host, not --balancer server");
+  {
+    engine::DriverChoice server;
+    server.provider = "openstack";
+    server.bootstrapper = "chef";
+    server.balancer = "server";
+    const auto made = engine::new_cluster(config, server);
+    REQUIRE(made);
+    CHECK(made->balancer == "server");
+    CHECK_FALSE(made->lb_listen);
+  }
   // Octavia needs a VIP subnet or network before anything is written.
   const auto no_vip = check("local", "", "local", "octavia", "stub_status");
   REQUIRE_FALSE(no_vip);
