@@ -37,14 +37,15 @@ core::Result<void> run_gc(Env& env, const Options& o)
   }
   const auto& counts = report.counts;
   spdlog::info("gc.done samples_pruned={} decisions_pruned={} decisions_expired={} "
-               "instances_cleaned={} orphan_servers={} orphan_processes={} never_registered={} "
-               "orphan_registrations={}",
+               "instances_cleaned={} orphan_servers={} orphan_processes={} orphan_addresses={} "
+               "never_registered={} orphan_registrations={}",
                counts.samples,
                counts.decisions_pruned,
                counts.decisions_expired,
                counts.instances_cleaned,
                counts.orphan_servers,
                counts.orphan_processes,
+               counts.orphan_addresses,
                counts.never_registered,
                counts.orphan_registrations);
   if (env.common.json) {
@@ -54,6 +55,7 @@ core::Result<void> run_gc(Env& env, const Options& o)
                        {"instances_cleaned", counts.instances_cleaned},
                        {"orphan_servers", counts.orphan_servers},
                        {"orphan_processes", counts.orphan_processes},
+                       {"orphan_addresses", counts.orphan_addresses},
                        {"never_registered", counts.never_registered},
                        {"orphan_registrations", counts.orphan_registrations}}
           .dump(2));

@@ -682,6 +682,10 @@ core::Result<std::optional<Server>> OpenStackProvider::await_unknown_create(cons
 
 core::Result<void> OpenStackProvider::remove(const core::InstanceRef& instance)
 {
+  if (instance.role == core::Role::lb) {
+    // An LB server's floating IP would outlive it (gc sweeps it if this is not reached).
+    TRY(release_floating_ips(instance));
+  }
   std::vector<std::string> ids;
   if (!instance.cloud_id.empty()) {
     ids.push_back(instance.cloud_id);

@@ -45,6 +45,12 @@ public:
   core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
+  // A floating IP on the server's port (lib/cloud/openstack_fip.cpp).
+  core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network) override;
+  // Delete the floating IPs tagged `sclman` and a cluster that no port holds any more (their
+  // LB server is gone).
+  core::Result<int> remove_orphan_addresses(bool dry_run) override;
 
   // Return every server carrying the `sclman` tag, as Nova reports it (for gc's grace period).
   core::Result<std::vector<openstack::NovaServer>> tagged_servers();
@@ -77,6 +83,11 @@ private:
   core::Result<std::string> resolve_flavor(const std::string& wanted);
   core::Result<std::string> resolve_image(const std::string& wanted);
   core::Result<std::string> resolve_network(const std::string& wanted);
+  // Return the ids of the ports of server `server_id` (Neutron).
+  core::Result<std::vector<std::string>> server_ports(const std::string& server_id);
+  // Delete the floating IPs tagged `sclman` on the ports of `instance`'s server (before it is
+  // deleted: a floating IP outlives its port); return how many.
+  core::Result<int> release_floating_ips(const core::InstanceRef& instance);
   core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
   core::Result<std::string> post_server(const ServerSpec& spec);
   // Return the server named spec.name if sclman made it for spec's cluster and role; an error if

@@ -59,6 +59,14 @@ core::Result<std::vector<Server>> OpenStackClusterProvider::list()
   return m_web.list();
 }
 
+core::Result<std::optional<core::IpAddress>>
+OpenStackClusterProvider::public_address(const core::InstanceRef& instance,
+                                         const std::string& network)
+{
+  return instance.role == core::Role::lb ? m_lb.public_address(instance, network)
+                                         : m_web.public_address(instance, network);
+}
+
 StandInProvider::StandInProvider(Provider& nova, std::string root, std::string nginx,
                                  core::Clock& clock)
   : m_nova(nova), m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
@@ -147,6 +155,12 @@ core::Result<void> StandInProvider::remove(const core::InstanceRef& instance)
 core::Result<std::vector<Server>> StandInProvider::list()
 {
   return m_nova.list();  // Nova's view: gc compares names, not addresses
+}
+
+core::Result<std::optional<core::IpAddress>>
+StandInProvider::public_address(const core::InstanceRef& instance, const std::string& network)
+{
+  return m_nova.public_address(instance, network);
 }
 
 

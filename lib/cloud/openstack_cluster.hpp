@@ -26,6 +26,8 @@ public:
   core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
+  core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network) override;
 
 private:
   Provider& m_lb;
@@ -44,6 +46,9 @@ public:
   core::Result<std::optional<Server>> find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<Server>> list() override;
+  // Nova's: the floating IP is on the server's port (nothing forwards it to the stand-in).
+  core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network) override;
 
 private:
   core::Result<Server> map(Server server);

@@ -21,6 +21,7 @@ std::vector<core::KeyDef> openstack_keys()
     {"OPENSTACK", "os_region_name", core::text(&O::region_name)},
     {"OPENSTACK", "os_interface", core::one_of(&O::interface, {"public", "internal", "admin"})},
     {"OPENSTACK", "network", core::text(&O::network)},
+    {"OPENSTACK", "floating_network", core::text(&O::floating_network)},
     {"OPENSTACK", "key_name", core::text(&O::key_name)},
     {"OPENSTACK", "security_groups", core::text(&O::security_groups)},
     {"OPENSTACK", "web_port", core::int_in(&O::web_port, 1, 65535)},

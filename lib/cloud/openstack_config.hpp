@@ -25,6 +25,9 @@ struct OpenStackConfig
   std::string region_name;    // empty: the first endpoint of the right interface
   std::string interface = "public";  // catalog interface: public, internal or admin
   std::string network;        // network name (or id) of the servers; its fixed address is used
+  // External network (name or id) of an LB server's floating IP: the default of
+  // create-cluster --floating-network; empty for none.
+  std::string floating_network;
   std::string key_name;       // key pair injected into new servers (optional)
   std::string security_groups;  // comma-separated security group names (optional)
   int web_port = 80;          // port of the web service on each server

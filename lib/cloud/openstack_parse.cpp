@@ -1,6 +1,7 @@
 #include "cloud/openstack_parse.hpp"
 
 #include "core/log.hpp"
+#include "core/names.hpp"
 #include "http/retry.hpp"
 
 #include <fmt/format.h>
@@ -372,6 +373,87 @@ core::Result<std::optional<core::IpAddress>> fixed_address(const NovaServer& ser
     }
   }
   return std::optional<core::IpAddress>();
+}
+
+namespace {
+
+// Return `j[key]` as an object id, or an error naming `what` (the value escaped).
+core::Result<std::string> object_id(const json& j, const char* key, const char* what)
+{
+  const auto text = str(j, key);
+  if (auto ok = core::validate_object_id(text); !ok) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("neutron answered a {} whose {} is not an id: {}", what, key,
+                            ok.error().message),
+                "neutron");
+  }
+  return text;
+}
+
+core::Result<FloatingIp> floating_ip_of(const json& e)
+{
+  TRY_ASSIGN(auto id, object_id(e, "id", "floating IP"));
+  auto address = core::IpAddress::parse(str(e, "floating_ip_address"));
+  if (!address) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("neutron answered floating IP {} with an address that is not an IP "
+                            "literal: {}",
+                            id, address.error().message),
+                "neutron");
+  }
+  FloatingIp f{std::move(id), *address, std::nullopt, {}};
+  if (const auto it = e.find("port_id"); it != e.end() && !it->is_null()) {
+    TRY_ASSIGN(f.port_id, object_id(e, "port_id", "floating IP"));
+  }
+  if (const auto it = e.find("tags"); it != e.end() && it->is_array()) {
+    for (const auto& t : *it) {
+      if (t.is_string()) {
+        f.tags.push_back(t.get<std::string>());
+      }
+    }
+  }
+  return f;
+}
+
+} // namespace
+
+core::Result<std::vector<FloatingIp>> parse_floating_ips(std::string_view body)
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<FloatingIp> out;
+    for (const auto& e : j.at("floatingips")) {
+      TRY_ASSIGN(auto f, floating_ip_of(e));
+      out.push_back(std::move(f));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed("floating IP list", e.what());
+  }
+}
+
+core::Result<FloatingIp> parse_floating_ip(std::string_view body)
+{
+  try {
+    return floating_ip_of(json::parse(body).at("floatingip"));
+  } catch (const json::exception& e) {
+    return malformed("floating IP", e.what());
+  }
+}
+
+core::Result<std::vector<std::string>> parse_port_ids(std::string_view body)
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<std::string> out;
+    for (const auto& e : j.at("ports")) {
+      TRY_ASSIGN(auto id, object_id(e, "id", "port"));
+      out.push_back(std::move(id));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed("port list", e.what());
+  }
 }
 
 } // namespace cloud::openstack

@@ -109,5 +109,24 @@ std::string exact_name_regex(const std::string& name);
 core::Result<std::optional<core::IpAddress>> fixed_address(const NovaServer& server,
                                                            const std::string& network);
 
+// A Neutron floating IP, parsed: its id (core::validate_object_id), its address (an IP
+// literal), the port it is attached to (an id, or nothing when detached) and its tags.
+struct FloatingIp
+{
+  std::string id;
+  core::IpAddress address;
+  std::optional<std::string> port_id;
+  std::vector<std::string> tags;
+};
+
+// Return the floating IPs of a Neutron list body ({"floatingips":[...]}); an entry whose id,
+// address or port id does not parse is an upstream_rejected error naming it (escaped).
+core::Result<std::vector<FloatingIp>> parse_floating_ips(std::string_view body);
+
+// Return the floating IP of a Neutron body {"floatingip":{...}}, as above.
+core::Result<FloatingIp> parse_floating_ip(std::string_view body);
+
+// Return the ids of the ports of a Neutron list body ({"ports":[...]}), each checked as an id.
+core::Result<std::vector<std::string>> parse_port_ids(std::string_view body);
 
 } // namespace cloud::openstack

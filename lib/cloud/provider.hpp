@@ -70,6 +70,23 @@ public:
   virtual core::Result<void> remove(const core::InstanceRef& instance) = 0;
   // Return every server that carries sclman's tags (for gc).
   virtual core::Result<std::vector<Server>> list() = 0;
+  // Give the server of `instance` an address from the external network `network` (a floating
+  // IP, tagged for its cluster), or return the one it has; nothing if this provider gives none
+  // (create-cluster refuses --floating-network for such a cluster).
+  virtual core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network)
+  {
+    (void)instance;
+    (void)network;
+    return std::optional<core::IpAddress>{};
+  }
+  // Delete the public addresses (floating IPs) this provider gave to servers that are gone;
+  // with `dry_run` only count them. Return how many there were. gc calls it after remove_strays.
+  virtual core::Result<int> remove_orphan_addresses(bool dry_run)
+  {
+    (void)dry_run;
+    return 0;
+  }
   // Remove what this provider leaves behind besides its servers (a process without its
   // server) whose instance is not among `live` names; with `dry_run` only count it. Return how
   // many there were. gc calls it after the orphan servers are gone.

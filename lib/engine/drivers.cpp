@@ -4,6 +4,7 @@
 #include "cloud/openstack_config.hpp"
 #include "cm/chef_config.hpp"
 #include "cm/local.hpp"
+#include "core/log.hpp"
 #include "engine/drivers_openstack.hpp"
 #include "http/curl_transport.hpp"
 #include "lb/chef_search.hpp"
@@ -327,6 +328,10 @@ std::string option_help(const std::string& option)
   if (option == "--listen") {
     return "LB on this host: ADDR:PORT it listens on (default: 127.0.0.1, local provider only)";
   }
+  if (option == "--floating-network") {
+    return "LB server: the external network of its floating IP, the cluster's public address "
+           "(default: [OPENSTACK] floating_network)";
+  }
   return {};
 }
 
@@ -338,7 +343,7 @@ const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_o
     {"--balancer", &C::balancer}, {"--metrics", &C::metrics},
     {"--os-cloud", &C::os_cloud}, {"--flavor", &C::flavor},
     {"--image", &C::image},       {"--network", &C::network},
-    {"--listen", &C::listen},
+    {"--listen", &C::listen},     {"--floating-network", &C::floating_network},
   };
   return options;
 }
@@ -488,6 +493,23 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   c.image = choice.image.empty() ? config.manager.image : choice.image;
   c.network = choice.network;
   TRY(set_listen(choice, p->name, c));
+  // A floating IP is given to a Nova server's port: the server balancer's LB.
+  if (!choice.floating_network.empty() && balancer != "server") {
+    return fail(ErrorKind::usage, fmt::format("--floating-network is for --balancer server (an "
+                                              "LB server on OpenStack), not --balancer {}",
+                                              balancer));
+  }
+  if (balancer == "server") {
+    c.floating_network = !choice.floating_network.empty()
+                           ? choice.floating_network
+                           : config.section<cloud::OpenStackConfig>().floating_network;
+    if (c.floating_network.size() > 255
+        || core::printable(c.floating_network, 255) != c.floating_network) {
+      return fail(ErrorKind::usage, fmt::format("--floating-network '{}': not a network name "
+                                                "or id",
+                                                core::printable(c.floating_network, 40)));
+    }
+  }
   return c;
 }
 

@@ -139,6 +139,9 @@ struct DriverChoice
   std::string listen;
   std::optional<int> lb_port;   // --lb-port: the port alone
   bool allow_wildcard = false;  // --allow-wildcard: --listen may be 0.0.0.0 or ::
+  // An LB in the cloud (the server balancer): the external network of its floating IP;
+  // default [OPENSTACK] floating_network.
+  std::string floating_network;
 };
 
 // Return true if the LB of balancer `name` is an nginx on this host (its address is --listen).

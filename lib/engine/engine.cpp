@@ -136,6 +136,39 @@ Result<void> Engine::sync_lb(Cluster& cluster)
   return record_rejected(cluster, rejected);
 }
 
+Result<void> Engine::ensure_public_address(const Cluster& cluster)
+{
+  if (cluster.floating_network.empty()) {
+    return {};
+  }
+  TRY_ASSIGN(const auto lb, lb_instance(cluster));
+  if (!lb || lb->state != InstanceState::in_service || lb->public_address) {
+    return {};
+  }
+  auto got = journaled(m_store, {cluster.name, lb->name, "floating_ip"}, [&] {
+    return m_drivers.provider->public_address(ref(cluster, *lb), cluster.floating_network);
+  });
+  if (!got) {
+    if (fatal(got.error())) {
+      return tl::make_unexpected(got.error());
+    }
+    // The cluster serves at its LB's own address meanwhile: scaling goes on.
+    spdlog::error("lb.public_address_failed cluster={} instance={} network={} error={} "
+                  "hint=\"the next run tries again\"",
+                  cluster.name, lb->name, core::log_quote(cluster.floating_network),
+                  core::log_quote(got.error().message));
+    return {};
+  }
+  const auto& address = *got;
+  if (!address) {
+    return {};
+  }
+  TRY(m_store.set_public_address(lb->id, *address));
+  spdlog::info("lb.public_address cluster={} instance={} address={} network={}", cluster.name,
+               lb->name, address->to_string(), core::log_quote(cluster.floating_network));
+  return {};
+}
+
 Result<void> Engine::record_lb_status(const std::vector<Instance>& all,
                                       const std::vector<lb::MemberView>& members)
 {
@@ -721,6 +754,7 @@ Result<void> Engine::reconcile(Cluster& cluster, Step step)
     }
   }
   TRY(sync_lb(cluster));
+  TRY(ensure_public_address(cluster));
   if (cluster.status == state::ClusterStatus::creating) {
     TRY_ASSIGN(auto all, m_store.instances(cluster.id));
     const bool lb_up = std::any_of(all.begin(), all.end(), [](const Instance& i) {

@@ -67,6 +67,9 @@ public:
   // (core::Endpoint); the others, and nodes the balancer itself rejects, are recorded as
   // rejected backends and logged.
   core::Result<void> sync_lb(state::Cluster& cluster);
+  // Give the cluster's LB in service its floating IP from the cluster's floating network, if it
+  // has one and the LB has none yet (each run until it has).
+  core::Result<void> ensure_public_address(const state::Cluster& cluster);
 
   // Set `cluster.desired` to the size to act on: the stored one clamped to the widest bounds
   // of the cluster's policy (policy::size_range) and to max_instances. A stored value outside

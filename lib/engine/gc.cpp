@@ -192,6 +192,8 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
     }
     TRY_ASSIGN(const int strays, sweep.provider->remove_strays(live, o.dry_run));
     counts.orphan_processes += strays;
+    TRY_ASSIGN(const int addresses, sweep.provider->remove_orphan_addresses(o.dry_run));
+    counts.orphan_addresses += addresses;
   }
   return {};
 }

@@ -36,6 +36,7 @@ struct GcCounts
   int instances_cleaned = 0;
   int orphan_servers = 0;
   int orphan_processes = 0;
+  int orphan_addresses = 0;  // floating IPs of LB servers that are gone
   int never_registered = 0;
   int orphan_registrations = 0;  // CM registrations without an instance
 };

@@ -176,11 +176,14 @@ Machine-readable: <a href="status.json">status.json</a>, <a href="history.json">
                                  clusters.size(), utc_full(now), utc_full(from));
   for (const auto& c : clusters) {
     html += fmt::format("<section class=\"cluster\" id=\"cluster-{0}\">\n<h2>{0}</h2>\n"
-                        "<p>status <b>{1}</b>, LB <code>{2}</code>, {3} in service (desired {4}, "
-                        "min {5}, max {6}), policy {7}</p>\n",
+                        "<p>status <b>{1}</b>, LB <code>{2}</code>{8}, {3} in service (desired "
+                        "{4}, min {5}, max {6}), policy {7}</p>\n",
                         html_escape(c.name), html_escape(c.status),
                         html_escape(c.lb_address.empty() ? "-" : c.lb_address), c.size, c.desired,
-                        c.min, c.max, html_escape(c.policy));
+                        c.min, c.max, html_escape(c.policy),
+                        c.public_address.empty()
+                          ? std::string()
+                          : " (public <code>" + html_escape(c.public_address) + "</code>)");
     html += render_chart(c.load, from, now, "load per instance (mean)", "load", c.decisions);
     html += render_chart(c.size_history, from, now, "instances in service", "size", c.decisions);
     html += "<h3>Members</h3>\n<table class=\"members\">\n<tr><th>name</th><th>role</th>"

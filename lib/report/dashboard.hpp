@@ -43,6 +43,7 @@ struct ClusterView
   std::string name;
   std::string status;
   std::string lb_address;
+  std::string public_address;  // the LB server's floating IP and port; empty for none
   std::string policy;
   int size = 0;
   int desired = 0;

@@ -17,6 +17,9 @@ core::Result<ClusterView> view_of(state::Store& store, const state::Cluster& c,
   v.name = c.name;
   v.status = state::to_string(c.status);
   v.lb_address = status["lb_address"].get<std::string>();
+  if (const auto pub = status.value("public_address", nlohmann::json(nullptr)); !pub.is_null()) {
+    v.public_address = pub.get<std::string>();
+  }
   v.policy = status["policy"].value("kind", "?");
   v.size = status["size"].get<int>();
   v.desired = c.desired;

@@ -41,6 +41,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   TRY_ASSIGN(const auto last, store.decisions(c.id, 1));
   const auto now = store.now();
   std::string lb_address;
+  std::string public_address;  // the LB's floating IP and port, if it has one
   nlohmann::json lb_id = nullptr;  // the provider id of the cluster's LB, once it has one
   std::string lb_listener;         // its balancer's listener and pool ("" if none)
   std::string lb_pool;
@@ -50,6 +51,13 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
   for (const auto& i : instances) {
     if (i.role == state::Role::lb && i.state == state::InstanceState::in_service) {
       lb_address = i.address;
+      // Its floating IP, with the port it serves on.
+      const auto serving = core::Endpoint::parse(i.address);
+      if (i.public_address && serving) {
+        if (auto e = core::Endpoint::from_ip(*i.public_address, serving->port())) {
+          public_address = e->to_string();
+        }
+      }
     }
     // The LB in service, else the first not gone (a lost one stays in error until gc).
     if (i.role == state::Role::lb && i.state != state::InstanceState::gone
@@ -128,6 +136,9 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
                 ? nlohmann::json(nullptr)
                 : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
+    // Where clients outside the cloud reach it: the LB server's floating IP (null if none).
+    {"public_address",
+     public_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(public_address)},
     {"health", health},
     // The balancer's objects by id: the LB instance's provider id (Octavia's load balancer,
     // the server balancer's Nova server); Octavia's listener and pool (null for the others).
@@ -177,6 +188,9 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                         c["max"].get<int>(),
                         c["policy"].value("kind", "?"),
                         last);
+    if (const auto pub = c.value("public_address", nlohmann::json(nullptr)); !pub.is_null()) {
+      text += fmt::format("  public address {}\n", pub.get<std::string>());
+    }
     for (const auto& r : c["rejected"]) {
       text += fmt::format("  rejected {}: {}\n", r["name"].get<std::string>(),
                           r["reason"].get<std::string>());

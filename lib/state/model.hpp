@@ -96,6 +96,9 @@ struct Cluster
   // The cluster's own [HEALTH] keys, "key = value" lines (create-cluster --health, sql/0010);
   // checked by core::health_over when the row is read.
   std::string health;
+  // The external network of the LB's floating IP (create-cluster --floating-network,
+  // sql/0015); empty for none. Printable text of at most 255 bytes, checked when read.
+  std::string floating_network;
 };
 
 struct Instance
@@ -129,6 +132,8 @@ struct Instance
   // connections_at; nothing when not measured.
   std::optional<int> connections;
   std::optional<Millis> connections_at;
+  // On an LB instance: its floating IP (sql/0015), nothing until the cloud gave it one.
+  std::optional<core::IpAddress> public_address;
 };
 
 // Return the names of the web instances among `instances` that count toward the size and are

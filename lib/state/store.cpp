@@ -125,17 +125,26 @@ Result<Cluster> read_cluster(const Stmt& s)
     return fail(ErrorKind::state,
                 fmt::format("table 'clusters' row {} has {}", c.id, h.error().message));
   }
+  c.floating_network = s.column_text(19);
+  if (c.floating_network.size() > 255
+      || core::printable(c.floating_network, 255) != c.floating_network) {
+    return fail(ErrorKind::state,
+                fmt::format("table 'clusters' row {} has floating_network '{}': not printable "
+                            "text of at most 255 bytes",
+                            c.id, core::printable(c.floating_network, 40)));
+  }
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
-  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen, health";
+  "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen, health, "
+  "floating_network";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
   "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id, protected, image, "
-  "flavor, connections, connections_at";
+  "flavor, connections, connections_at, public_address";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -203,6 +212,14 @@ Result<Instance> read_instance(const Stmt& s)
     }
     i.connections = *n;
     i.connections_at = s.column_opt_int(20);
+  }
+  if (!s.column_is_null(21)) {
+    auto ip = core::IpAddress::parse(s.column_text(21));
+    if (!ip) {
+      return fail(ErrorKind::state, fmt::format("table 'instances' row {} has public_address {}",
+                                                i.id, ip.error().message));
+    }
+    i.public_address = *ip;
   }
   return i;
 }
@@ -417,8 +434,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
              Stmt::prepare(m_db,
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
-                           "created_at, cloud_auth_url, cloud_project, lb_listen, health) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "created_at, cloud_auth_url, cloud_project, lb_listen, health, "
+                           "floating_network) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -435,7 +452,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(14, c.cloud_auth_url)
     .bind(15, c.cloud_project)
     .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string())
-    .bind(17, c.health);
+    .bind(17, c.health)
+    .bind(18, c.floating_network);
   TRY(s.run());
   return m_db.last_insert_id();
 }
@@ -587,6 +605,15 @@ Result<void> Store::set_protected(std::int64_t instance_id, bool protect)
 {
   TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET protected = ? WHERE id = ?"));
   s.bind(1, std::int64_t{protect ? 1 : 0}).bind(2, instance_id);
+  return s.run();
+}
+
+Result<void> Store::set_public_address(std::int64_t instance_id,
+                                       const std::optional<core::IpAddress>& address)
+{
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "UPDATE instances SET public_address = ? WHERE id = ?"));
+  s.bind(1, address ? std::optional<std::string>(address->to_string()) : std::nullopt)
+    .bind(2, instance_id);
   return s.run();
 }
 

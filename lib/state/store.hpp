@@ -76,6 +76,9 @@ public:
   Result<void> set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status);
   // Protect instance `instance_id` from scale-in, or lift the protection (sql/0013).
   Result<void> set_protected(std::int64_t instance_id, bool protect);
+  // Record the LB instance's floating IP (nothing: none).
+  Result<void> set_public_address(std::int64_t instance_id,
+                                  const std::optional<core::IpAddress>& address);
   // Record the listener and pool ids of LB instance `instance_id` ("": none).
   Result<void> set_balancer_ids(std::int64_t instance_id, const std::string& listener,
                                 const std::string& pool);

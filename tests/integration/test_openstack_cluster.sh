@@ -488,8 +488,8 @@ pass "chef on openstack: deleted cafe, nova and goiardi hold nothing of it ($((S
 t_server=$SECONDS
 sc create-cluster bar --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
-  --balancer server --health interval=1 --health unhealthy_threshold=2 --health grace=3 \
-  > "$T/bar.out" 2> "$T/bar.err" || true
+  --balancer server --floating-network sclext --health interval=1 \
+  --health unhealthy_threshold=2 --health grace=3 > "$T/bar.out" 2> "$T/bar.err" || true
 grow_until bar 2 60 || { tail -n 30 "$T/bar.err" >&2; fail "bar did not reach 2 web instances"; }
 bar_q() { status_q ".[] | select(.name==\"bar\") | $1"; }
 [ "$(bar_q '.instances[] | select(.role=="lb") | "\(.name) \(.state)"')" = "bar-lb-1 in_service" ] \
@@ -519,6 +519,17 @@ nova_lb_id=$(jq -r '.[] | select(.name=="bar-lb-1") | .id' "$T/bar.servers")
   && [ "$(bar_q '.instances[] | select(.role=="lb") | .provider_id')" = "$nova_lb_id" ] \
   && [ "$(bar_q .balancer_ids.load_balancer)" = "$nova_lb_id" ] \
   || fail "bar-lb-1's server id in the state is not Nova's $nova_lb_id"
+# bar_fips: "ADDRESS SERVER_ID" of each floating IP tagged for bar (Neutron's view).
+bar_fips() { $API floatingips | jq -r '[.[] | select(.tags | index("sclman:cluster=bar")) | "\(.address) \(.server_id)"] | join(", ")'; }
+# Its floating IP (from sclext) is on bar-lb-1's port, tagged; status shows it with the LB's port.
+for _ in $(seq 1 5); do [ -n "$(bar_fips)" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; done
+FIP=$(bar_fips | cut -d' ' -f1)
+[ "$(bar_fips)" = "$FIP $nova_lb_id" ] || fail "floating IPs of bar: '$(bar_fips)', want one on bar-lb-1 ($nova_lb_id)"
+case $FIP in 203.0.113.*) ;; *) fail "bar's floating IP $FIP is not from sclext";; esac
+[ "$(bar_q .public_address)" = "$FIP:${BAR_LB##*:}" ] || fail "status --json public_address $(bar_q .public_address), want $FIP"
+sc status | grep -q "^  public address $FIP:" || fail "status does not show the public address: $(sc status)"
+grep -q "lb.public_address cluster=bar instance=bar-lb-1 address=$FIP" "$T/bar.err" "$T/grow.log" \
+  || fail "no lb.public_address line for bar-lb-1"
 # bar_applied: the addresses the LB server's nginx forwards to; bar_serving: the state's.
 bar_applied_of() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/$1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
 bar_applied() { bar_applied_of bar-lb-1; }
@@ -529,7 +540,7 @@ for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAR_LB/")$'\n'; done
 for n in $(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
   echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through bar's LB server"
 done
-pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB) with role lb from Chef; it forwards to the searched web servers"
+pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB, floating IP $FIP) with role lb from Chef; it forwards to the searched web servers"
 
 # A client load through the LB server while bar grows to 3 and drains back to 2.
 "$SCLMAN_LOADGEN" --url "http://$BAR_LB/" --concurrency 2 --rate 200 --duration 900 > "$T/bar-load.json" &
@@ -588,15 +599,25 @@ NEW_LB=$(lb_address bar)
 for _ in $(seq 1 10); do [ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; sleep 1; done
 [ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] || fail "bar-lb-2 forwards to '$(bar_applied_of bar-lb-2)', in service '$(bar_serving)'"
 curl -fsS "http://$NEW_LB/" | grep -q "sclman web instance bar-web-" || fail "bar-lb-2 does not serve"
-sc gc --cluster bar > /dev/null 2>&1 || true
+sc gc > "$T/bar-gc.log" 2>&1 || true
 [ -d "$T/instances/bar-lb-1" ] && fail "gc left bar-lb-1's stand-in"
+# bar-lb-2 has its own floating IP; bar-lb-1's, held by no port since Nova deleted its server,
+# was deleted by gc.
+new_lb_id=$(bar_q '.instances[] | select(.name=="bar-lb-2") | .provider_id')
+for _ in $(seq 1 5); do [ "$(bar_fips | wc -w)" = 2 ] && [ "$(bar_fips)" != "$FIP $nova_lb_id" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; done
+NEW_FIP=$(bar_fips | cut -d' ' -f1)
+[ "$(bar_fips)" = "$NEW_FIP $new_lb_id" ] || fail "floating IPs of bar after the LB was replaced: '$(bar_fips)', want one on bar-lb-2"
+grep -q "gc.orphan_floating_ip address=$FIP " "$T/bar-gc.log" && grep -q "orphan_addresses=1 " "$T/bar-gc.log" \
+  || fail "gc did not delete bar-lb-1's floating IP $FIP: $(cat "$T/bar-gc.log")"
+[ "$(bar_q .public_address)" = "$NEW_FIP:${NEW_LB##*:}" ] || fail "status shows $(bar_q .public_address), not bar-lb-2's $NEW_FIP"
 chef_exists /nodes/bar-lb-1 && fail "gc left bar-lb-1's node"
-pass "server balancer: bar-lb-1 lost behind sclman's back, replaced by bar-lb-2 at $NEW_LB, which serves"
+pass "server balancer: bar-lb-1 lost behind sclman's back, replaced by bar-lb-2 at $NEW_LB (floating IP $NEW_FIP; gc deleted $FIP), which serves"
 
 delete_and_wait bar "$T/bar-del.log"
 chef_exists /environments/bar && fail "environment bar left behind"
 [ -z "$(chef_q /nodes 'keys[] | select(startswith("bar-"))')" ] || fail "bar's nodes left behind"
 [ -d "$T/instances/bar-lb-2" ] && fail "the LB server's stand-in was left"
+[ -z "$(bar_fips)" ] || fail "floating IPs of bar left behind: $(bar_fips)"
 pass "server balancer: deleted bar, nova and goiardi hold nothing of it ($((SECONDS - t_server)) s for this scenario)"
 
 # 8. Faults between sclman and Keystone and Nova: a fault proxy in front of each (the Keystone

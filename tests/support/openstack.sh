@@ -326,7 +326,7 @@ EOT
 bind_host = 127.0.0.1
 bind_port = $p_ne
 core_plugin = ml2
-service_plugins =
+service_plugins = router
 auth_strategy = keystone
 transport_url = $transport
 api_workers = 1
@@ -350,7 +350,7 @@ tenant_network_types =
 mechanism_drivers = sclman_bind_all
 extension_drivers = port_security
 [ml2_type_flat]
-flat_networks = physnet1
+flat_networks = physnet1,physnet2
 [securitygroup]
 firewall_driver = noop
 EOT

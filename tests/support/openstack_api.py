@@ -142,9 +142,22 @@ def resources(url):
         net = s.post(neutron + '/v2.0/networks', json={'network': {
             'name': 'sclnet', 'shared': True, 'provider:network_type': 'flat',
             'provider:physical_network': 'physnet1'}}).json()['network']
-        s.post(neutron + '/v2.0/subnets', json={'subnet': {
+        sub = s.post(neutron + '/v2.0/subnets', json={'subnet': {
             'network_id': net['id'], 'ip_version': 4, 'cidr': '10.20.0.0/24',
-            'name': 'sclnet-v4', 'enable_dhcp': False}})
+            'name': 'sclnet-v4', 'enable_dhcp': False}}).json()['subnet']
+        # An external network with a router to sclnet: what floating IPs are taken from (no
+        # L3 agent runs: Neutron's API holds them, nothing forwards to them).
+        ext = s.post(neutron + '/v2.0/networks', json={'network': {
+            'name': 'sclext', 'router:external': True, 'provider:network_type': 'flat',
+            'provider:physical_network': 'physnet2'}}).json()['network']
+        s.post(neutron + '/v2.0/subnets', json={'subnet': {
+            'network_id': ext['id'], 'ip_version': 4, 'cidr': '203.0.113.0/24',
+            'name': 'sclext-v4', 'enable_dhcp': False}}).raise_for_status()
+        router = s.post(neutron + '/v2.0/routers', json={'router': {
+            'name': 'sclrouter', 'external_gateway_info': {'network_id': ext['id']}}})
+        router.raise_for_status()
+        s.put(neutron + '/v2.0/routers/%s/add_router_interface' % router.json()['router']['id'],
+              json={'subnet_id': sub['id']}).raise_for_status()
 
 
 def servers(url):
@@ -239,11 +252,25 @@ def probe(url):
     sys.exit('no server reached ACTIVE')
 
 
+def floatingips(url):
+    """Every floating IP, with the server (device_id) of the port it is on."""
+    s = sess(url)
+    neutron = ep(s, 'network')
+    out = []
+    for f in s.get(neutron + '/v2.0/floatingips').json()['floatingips']:
+        device = None
+        if f['port_id']:
+            device = s.get(neutron + '/v2.0/ports/' + f['port_id']).json()['port']['device_id']
+        out.append({'id': f['id'], 'address': f['floating_ip_address'], 'port_id': f['port_id'],
+                    'server_id': device, 'tags': sorted(f.get('tags', []))})
+    print(json.dumps(sorted(out, key=lambda x: x['address'])))
+
+
 def main():
     url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
-          'probe': probe, 'octavia': octavia}[cmd]
+          'probe': probe, 'octavia': octavia, 'floatingips': floatingips}[cmd]
     fn(url, *args)
 
 

@@ -356,3 +356,57 @@ TEST_CASE("a nova address that is no IPv4 literal makes the server an error nami
   CHECK(fixed_address(v6->front(), "sclnet").value()->to_string() == "10.0.0.5");
   CHECK(cloud::address_text(p.to_server(v6->front())) == "10.0.0.5:8080");
 }
+
+TEST_CASE("neutron floating IPs are parsed into an id, an IP address, a port id and tags; "
+          "hostile values are errors naming them",
+          "[openstack]")
+{
+  const auto list = parse_floating_ips(R"({"floatingips": [
+    {"id": "3014fa8e-e761-4744-b324-2967fc15c208", "floating_ip_address": "203.0.113.190",
+     "port_id": "25a652a7-b22b-4b09-848e-01b1affaca52", "tags": ["sclman", "sclman:cluster=shop"]},
+    {"id": "9a1b2c3d-0000-4000-8000-000000000001", "floating_ip_address": "2001:db8::7",
+     "port_id": null}]})");
+  REQUIRE(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].id == "3014fa8e-e761-4744-b324-2967fc15c208");
+  CHECK((*list)[0].address.to_string() == "203.0.113.190");
+  CHECK((*list)[0].port_id == std::optional<std::string>("25a652a7-b22b-4b09-848e-01b1affaca52"));
+  CHECK((*list)[0].tags == std::vector<std::string>{"sclman", "sclman:cluster=shop"});
+  CHECK((*list)[1].address.to_string() == "2001:db8::7");
+  CHECK_FALSE((*list)[1].port_id);
+  CHECK((*list)[1].tags.empty());
+
+  const auto one = parse_floating_ip(
+    R"({"floatingip": {"id": "abc-1", "floating_ip_address": "198.51.100.4", "port_id": "p-1"}})");
+  REQUIRE(one);
+  CHECK(one->address.to_string() == "198.51.100.4");
+
+  // An address that would end up in a config, a URL or a log as text: never kept.
+  for (const char* hostile : {"203.0.113.1;\\n include /etc/passwd", "lb.example.com", "",
+                              "203.0.113.256", "1.2.3.4:80", "$(reboot)"}) {
+    nlohmann::json j = {{"floatingips",
+                         {{{"id", "abc-1"}, {"floating_ip_address", hostile}, {"port_id", nullptr}}}}};
+    const auto bad = parse_floating_ips(j.dump());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::upstream_rejected);
+    CHECK(bad.error().message.find("not an IP literal") != std::string::npos);
+  }
+  // Ids go into paths (DELETE /v2.0/floatingips/ID): only an id's characters.
+  for (const char* hostile : {"../ports/x", "a b", "", "id?x=1", "abc/def"}) {
+    nlohmann::json j = {{"floatingip", {{"id", hostile}, {"floating_ip_address", "203.0.113.9"}}}};
+    const auto bad = parse_floating_ip(j.dump());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("floating IP whose id is not an id") != std::string::npos);
+    nlohmann::json p = {{"floatingip", {{"id", "ok-1"}, {"floating_ip_address", "203.0.113.9"},
+                                        {"port_id", hostile}}}};
+    CHECK_FALSE(parse_floating_ip(p.dump()));
+    nlohmann::json ports = {{"ports", {{{"id", hostile}}}}};
+    CHECK_FALSE(parse_port_ids(ports.dump()));
+  }
+  CHECK(parse_port_ids(R"({"ports": [{"id": "25a652a7-b22b"}, {"id": "p-2"}]})").value()
+        == std::vector<std::string>{"25a652a7-b22b", "p-2"});
+  // Not Neutron's shape: a transient error (the next run asks again), never a crash.
+  CHECK(parse_floating_ips("<html>").error().kind == core::ErrorKind::upstream_transient);
+  CHECK_FALSE(parse_floating_ips(R"({"floatingips": 3})"));
+  CHECK_FALSE(parse_floating_ips(R"({"floatingips": [{"id": 7}]})"));
+}

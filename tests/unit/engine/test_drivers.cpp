@@ -1,3 +1,4 @@
+#include "cloud/openstack_config.hpp"
 #include "engine/drivers.hpp"
 #include "local/nginx_config.hpp"
 
@@ -126,6 +127,24 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
     REQUIRE(made);
     CHECK(made->balancer == "server");
     CHECK_FALSE(made->lb_listen);
+    CHECK(made->floating_network.empty());
+    // Its floating network: the option, else [OPENSTACK] floating_network.
+    config.section<cloud::OpenStackConfig>().floating_network = "public";
+    CHECK(engine::new_cluster(config, server)->floating_network == "public");
+    server.floating_network = "ext-2";
+    CHECK(engine::new_cluster(config, server)->floating_network == "ext-2");
+    server.floating_network = "ext\n[x]";
+    CHECK(engine::new_cluster(config, server).error().kind == core::ErrorKind::usage);
+    // Only an LB server takes one: the config's default is not pasted onto other clusters.
+    engine::DriverChoice host;
+    host.listen = "127.0.0.1:8080";
+    host.provider = "openstack";
+    CHECK(engine::new_cluster(config, host)->floating_network.empty());
+    host.floating_network = "public";
+    CHECK(engine::new_cluster(config, host).error().message
+          == "--floating-network is for --balancer server (an LB server on OpenStack), not "
+             "--balancer nginx");
+    config.section<cloud::OpenStackConfig>().floating_network.clear();
   }
   // Octavia needs a VIP subnet or network before anything is written.
   const auto no_vip = check("local", "", "local", "octavia", "stub_status");

@@ -178,6 +178,20 @@ public:
     }
     return out;
   }
+  // The floating IP it gives (nothing: none), or the error it answers; who asked, on which
+  // network.
+  std::optional<core::IpAddress> floating;
+  std::optional<core::Error> floating_error;
+  std::vector<std::string> floating_asked;
+  core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network) override
+  {
+    floating_asked.push_back(instance.name + " " + network);
+    if (floating_error) {
+      return tl::make_unexpected(*floating_error);
+    }
+    return floating;
+  }
 
 private:
   Recorder& m_r;
@@ -1124,4 +1138,44 @@ TEST_CASE("an in-service web instance that fails its HTTP checks leaves the LB, 
       CHECK(url.find("evil") == std::string::npos);
     }
   }
+}
+
+TEST_CASE("a cluster with a floating network gets its LB's public address once it is in "
+          "service; a refused one fails no run",
+          "[engine]")
+{
+  World w(1);
+  w.cluster.floating_network = "public";
+  w.provider.floating_error =
+    core::fail(core::ErrorKind::upstream_rejected, "no free IP", "neutron").value();
+  REQUIRE(w.reconcile());
+  REQUIRE(w.reconcile());
+  // Asked only once the LB served, each run until it has one; the failure failed no run.
+  REQUIRE_FALSE(w.provider.floating_asked.empty());
+  CHECK(w.provider.floating_asked.front() == "shop-lb-1 public");
+  auto lb = [&] {
+    for (const auto& i : w.instances()) {
+      if (i.role == state::Role::lb) {
+        return i;
+      }
+    }
+    FAIL("no LB");
+    return Instance{};
+  };
+  CHECK(lb().state == InstanceState::in_service);
+  CHECK_FALSE(lb().public_address);
+  const auto asked = w.provider.floating_asked.size();
+  w.provider.floating_error.reset();
+  w.provider.floating = core::IpAddress::parse("203.0.113.7").value();
+  REQUIRE(w.reconcile());
+  CHECK(w.provider.floating_asked.size() == asked + 1);
+  CHECK(lb().public_address->to_string() == "203.0.113.7");
+  // Once it has one, no run asks again.
+  REQUIRE(w.reconcile());
+  CHECK(w.provider.floating_asked.size() == asked + 1);
+
+  // Without a floating network nothing is asked.
+  World plain(1);
+  REQUIRE(plain.reconcile());
+  CHECK(plain.provider.floating_asked.empty());
 }

@@ -569,3 +569,35 @@ TEST_CASE("migration 7 keeps clusters, instances and decisions, and records no c
   CHECK((*cafe)->cloud_auth_url == "http://keystone:5000/v3");
   CHECK((*cafe)->cloud_project == "Default/demo");
 }
+
+TEST_CASE("an LB's floating IP is read back only as an IP literal, a cluster's floating network "
+          "only as printable text",
+          "[state]")
+{
+  state_test::ShopState st;
+  state::Instance lb;
+  lb.cluster_id = st.cluster.id;
+  lb.role = state::Role::lb;
+  REQUIRE(st.store->insert_instance(lb, "shop"));
+  CHECK_FALSE(st.store->instances(st.cluster.id)->front().public_address);
+  REQUIRE(st.store->set_public_address(lb.id, core::IpAddress::parse("203.0.113.7").value()));
+  CHECK(st.store->instances(st.cluster.id)->front().public_address->to_string()
+        == "203.0.113.7");
+  REQUIRE(st.store->set_public_address(lb.id, std::nullopt));
+  CHECK_FALSE(st.store->instances(st.cluster.id)->front().public_address);
+  refuses_each(st, "public_address",
+               {"", "203.0.113.7:80", "lb.example.com", "203.0.113.7;\n include x", "0x7f.1"});
+
+  CHECK(st.store->find_cluster("shop").value()->floating_network.empty());
+  for (const std::string& hostile : {std::string("ext\nnet"), std::string(256, 'n'),
+                                     std::string("ext\x1b[2J")}) {
+    auto set = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET floating_network = ?");
+    REQUIRE(set);
+    set->bind(1, hostile);
+    REQUIRE(set->run());
+    const auto bad = st.store->find_cluster("shop");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains("floating_network"));
+  }
+}

@@ -1,0 +1,164 @@
+// Floating IPs (Neutron) of the OpenStack provider: the public address of a cluster whose LB is
+// a server (the server balancer). A floating IP is found by its port before one is made (a run
+// that died after the POST, or a POST of unknown outcome, makes none twice), tagged `sclman`
+// and `sclman:cluster=NAME`, deleted with its LB server, and swept by gc once no port holds it.
+#include "cloud/openstack.hpp"
+
+#include "core/log.hpp"
+#include "http/encoding.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace cloud {
+
+namespace os = openstack;
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+constexpr const char* k_sclman_tag = "sclman";
+
+std::string cluster_tag(const std::string& cluster)
+{
+  return "sclman:cluster=" + cluster;
+}
+
+bool has(const std::vector<std::string>& tags, const std::string& tag)
+{
+  return std::find(tags.begin(), tags.end(), tag) != tags.end();
+}
+
+} // namespace
+
+core::Result<std::vector<std::string>> OpenStackProvider::server_ports(const std::string& server_id)
+{
+  TRY_ASSIGN(const auto r, call({"GET", "network",
+                                 "/v2.0/ports?device_id=" + http::url_encode(server_id), "",
+                                 true}));
+  if (r.status == 404) {
+    return std::vector<std::string>{};
+  }
+  return os::parse_port_ids(r.body);
+}
+
+core::Result<std::optional<core::IpAddress>>
+OpenStackProvider::public_address(const core::InstanceRef& instance, const std::string& network)
+{
+  std::string server_id = instance.cloud_id;
+  if (server_id.empty()) {
+    TRY_ASSIGN(const auto server, find_instance(instance));
+    if (!server) {
+      return fail(ErrorKind::upstream_transient,
+                  fmt::format("no server {} to give a floating IP", instance.name), "nova");
+    }
+    server_id = server->id;
+  }
+  TRY_ASSIGN(const auto ports, server_ports(server_id));
+  if (ports.empty()) {
+    return fail(ErrorKind::upstream_transient,
+                fmt::format("server {} has no port yet for its floating IP", instance.name),
+                "neutron");
+  }
+  const auto& port = ports.front();
+  TRY_ASSIGN(const auto held, call({"GET", "network",
+                                    "/v2.0/floatingips?port_id=" + http::url_encode(port), "",
+                                    true}));
+  if (held.status == 404) {
+    return fail(ErrorKind::config,
+                "the cloud has no floating IPs (Neutron without its router extension): "
+                "create the cluster without --floating-network",
+                "neutron");
+  }
+  TRY_ASSIGN(const auto found, os::parse_floating_ips(held.body));
+  std::optional<os::FloatingIp> fip;
+  if (!found.empty()) {
+    fip = found.front();
+  } else {
+    TRY_ASSIGN(const auto network_id, resolve_network(network));
+    const nlohmann::json body = {
+      {"floatingip",
+       {{"floating_network_id", network_id},
+        {"port_id", port},
+        {"description", fmt::format("sclman LB {} of cluster {}", instance.name,
+                                    instance.cluster)}}}};
+    // Not resent blindly: the next run finds what an unanswered POST made by its port.
+    TRY_ASSIGN(const auto made, call({"POST", "network", "/v2.0/floatingips", body.dump(),
+                                      false}));
+    TRY_ASSIGN(fip, os::parse_floating_ip(made.body));
+    spdlog::info("openstack.floating_ip_created instance={} address={} id={}", instance.name,
+                 fip->address.to_string(), fip->id);
+  }
+  if (!has(fip->tags, k_sclman_tag) || !has(fip->tags, cluster_tag(instance.cluster))) {
+    const nlohmann::json tags = {{"tags", {k_sclman_tag, cluster_tag(instance.cluster)}}};
+    TRY(call({"PUT", "network", "/v2.0/floatingips/" + fip->id + "/tags", tags.dump(), true}));
+  }
+  return std::optional<core::IpAddress>{fip->address};
+}
+
+core::Result<int> OpenStackProvider::release_floating_ips(const core::InstanceRef& instance)
+{
+  if (instance.cloud_id.empty()) {
+    return 0;
+  }
+  TRY_ASSIGN(const auto ports, server_ports(instance.cloud_id));
+  int released = 0;
+  for (const auto& port : ports) {
+    TRY_ASSIGN(const auto r, call({"GET", "network",
+                                   "/v2.0/floatingips?port_id=" + http::url_encode(port), "",
+                                   true}));
+    if (r.status == 404) {
+      return 0;  // no floating IPs in this cloud
+    }
+    TRY_ASSIGN(const auto found, os::parse_floating_ips(r.body));
+    for (const auto& f : found) {
+      if (!has(f.tags, k_sclman_tag)) {
+        continue;  // not made by sclman: left to its owner
+      }
+      TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
+      spdlog::info("openstack.floating_ip_deleted instance={} address={} id={}", instance.name,
+                   f.address.to_string(), f.id);
+      ++released;
+    }
+  }
+  return released;
+}
+
+core::Result<int> OpenStackProvider::remove_orphan_addresses(bool dry_run)
+{
+  TRY_ASSIGN(const bool neutron, offers("network"));
+  if (!neutron) {
+    return 0;
+  }
+  TRY_ASSIGN(const auto r, call({"GET", "network", "/v2.0/floatingips?tags=sclman", "", true}));
+  if (r.status == 404) {
+    return 0;
+  }
+  TRY_ASSIGN(const auto found, os::parse_floating_ips(r.body));
+  int strays = 0;
+  for (const auto& f : found) {
+    const bool clustered = std::any_of(f.tags.begin(), f.tags.end(), [](const std::string& t) {
+      return t.rfind("sclman:cluster=", 0) == 0;
+    });
+    // Held by a port: its LB server still exists (the server sweep judges that server).
+    if (f.port_id || !clustered || !has(f.tags, k_sclman_tag)) {
+      continue;
+    }
+    ++strays;
+    if (dry_run) {
+      spdlog::info("gc.would_delete_floating_ip address={} id={}", f.address.to_string(), f.id);
+      continue;
+    }
+    TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
+    spdlog::info("gc.orphan_floating_ip address={} id={} hint=\"no port holds it: its LB server "
+                 "is gone\"",
+                 f.address.to_string(), f.id);
+  }
+  return strays;
+}
+
+} // namespace cloud
