@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 namespace cmd {
 
 namespace {
@@ -61,13 +63,29 @@ core::Result<void> run_why(Env& env, const Options& o)
   TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
   const auto& c = clusters.front();
   TRY_ASSIGN(const auto rows, env.store->decisions(c.id, o.last));
+  // The last scale-ins' victims, and why each was chosen ([POLICY] victim).
+  TRY_ASSIGN(const auto victims, env.store->victims(c.id, o.last));
   if (env.common.json) {
     auto report = nlohmann::json::array();
+    // Rows are newest first: each decision gets the victims chosen from its time until the
+    // next newer decision (the scale-in that carried it out).
+    core::Millis until = std::numeric_limits<core::Millis>::max();
     for (const auto& d : rows) {
       auto view = report::decision_json(d);
       view["cluster"] = c.name;
       view["time"] = core::iso8601_utc(d.ts);
       view["explanation"] = explanation_of(d);
+      auto chosen = nlohmann::json::array();
+      for (const auto& v : victims) {
+        if (v.ts >= d.ts && v.ts < until) {
+          chosen.push_back({{"instance", v.instance},
+                            {"victim_policy", v.victim_policy},
+                            {"reason", v.reason},
+                            {"time", core::iso8601_utc(v.ts)}});
+        }
+      }
+      view["victims"] = std::move(chosen);
+      until = d.ts;
       report.push_back(std::move(view));
     }
     out(report.dump(2));
@@ -86,8 +104,6 @@ core::Result<void> run_why(Env& env, const Options& o)
                           core::iso8601_utc(*i.unhealthy_since), i.name, i.error);
     }
   }
-  // The last scale-ins' victims, and why each was chosen ([POLICY] victim).
-  TRY_ASSIGN(const auto victims, env.store->victims(c.id, o.last));
   for (const auto& v : victims) {
     text += fmt::format("scale-in victim at {}: {} (victim {}): {}\n", core::iso8601_utc(v.ts),
                         v.instance, v.victim_policy, core::printable(v.reason, 200));

@@ -14,6 +14,9 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
                                const ByHand& by_hand, const MakeEngine& make, const Act& act)
 {
   const int from = cluster.desired;
+  // Decided now, done once `act` returns: the victims it chooses fall after the decision
+  // (why --json gives each decision the victims chosen from its time on).
+  const auto decided_at = store.now();
   TRY_ASSIGN(const auto before, store.instances(cluster.id, true));
   std::map<std::int64_t, state::InstanceState> was;
   for (const auto& i : before) {
@@ -24,13 +27,13 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   auto done = engine ? act(*engine) : core::Result<void>(tl::make_unexpected(engine.error()));
   state::DecisionRow row;
   row.cluster_id = cluster.id;
-  row.ts = store.now();
+  row.ts = decided_at;
   row.action = by_hand.action;
   row.from_size = from;
   row.to_size = by_hand.to;
   row.reason = "manual";
   row.inputs = "{}";
-  row.done_at = row.ts;
+  row.done_at = store.now();
   if (done) {
     row.status = state::DecisionStatus::done;
     TRY(store.set_desired(cluster.id, by_hand.to));

@@ -85,7 +85,15 @@ sc scale-in --cluster shop --to 1 > /dev/null 2>&1 || fail "scale-in --to 1 (lea
 sc why shop > "$T/why.txt"
 grep -q "shop-web-4 (victim least-busy): the least busy: 0 open connections, the next (shop-web-5) has 1" "$T/why.txt" ||
   fail "why does not explain least-busy: $(cat "$T/why.txt")"
-pass "victim least-busy: the idle shop-web-4 drained, not the newest shop-web-5 with a request"
+# why --json: each decision carries the victims its scale-in chose (the manual --to 1 the newest).
+sc why shop --json > "$T/why.json"
+[ "$(jq -r '.[0].victims | map("\(.instance) \(.victim_policy)") | join(",")' "$T/why.json")" = "shop-web-4 least-busy" ] ||
+  fail "why --json: the newest decision's victims: $(jq -c '.[0].victims' "$T/why.json")"
+[ "$(jq -r '.[1].victims | map(.instance) | join(",")' "$T/why.json")" = "shop-web-1" ] ||
+  fail "why --json: the decision before: $(jq -c '.[1].victims' "$T/why.json")"
+jq -e '.[0].victims[0].reason | startswith("the least busy: 0 open connections")' "$T/why.json" > /dev/null ||
+  fail "why --json gives no reason: $(jq -c '.[0].victims' "$T/why.json")"
+pass "victim least-busy: the idle shop-web-4 drained, not the newest shop-web-5 with a request; why --json gives each decision its victims"
 
 before=$(state_dump)
 for v in random Newest "oldest;rm" ""; do
