@@ -34,6 +34,8 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--listen 0.0.0.0 is every address of this host: add --allow-wildcard	create-cluster other --web 1 --listen 0.0.0.0:8080
 64	--allow-wildcard needs --listen	create-cluster other --web 1 --allow-wildcard
 64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack --balancer nginx
+64	--balancer server needs --provider openstack	create-cluster other --web 1 --bootstrapper chef --balancer server
+64	--floating-network is for --balancer server	create-cluster other --web 1 --floating-network public
 64	no cluster named '"'"'nosuch'"'"'	status nosuch
 64	not expected: --bogus	status --bogus
 64	no cluster named '"'"'nosuch'"'"'	list nosuch
@@ -180,6 +182,7 @@ OPENSTACK	os_application_credential_secret	''
 OPENSTACK	os_region_name	''
 OPENSTACK	os_interface	external
 OPENSTACK	network	''
+OPENSTACK	floating_network	''
 OPENSTACK	key_name	''
 OPENSTACK	security_groups	''
 OPENSTACK	web_port	65536

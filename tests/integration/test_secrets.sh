@@ -168,8 +168,12 @@ check_children
 run status --json > /dev/null
 run status shop > /dev/null
 run scale-in --cluster shop --to 2 > /dev/null || { tail -20 "$ERR"; fail "scale-in"; }
-sleep 1.2
+# The drain ends after [CHEF] drain_seconds (2 here), then the next scale-in deletes the idle
+# victim: the scale-out below must create a server, not take a draining one back.
+sleep 2.2
 run scale-in --cron || true
+[ "$(status_q '[.[0].instances[] | select(.state=="draining")] | length')" = 0 ] ||
+  fail "the victim still drains: $(status_q '[.[0].instances[] | select(.state=="draining") | .name]')"
 run report --output "$T/www" > /dev/null
 run gc > /dev/null || true
 check_children
