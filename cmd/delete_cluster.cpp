@@ -53,6 +53,7 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   // gone.
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
   TRY(drivers.bootstrapper->retire_cluster(cluster.name));
+  TRY(drivers.provider->retire_cluster(cluster.name));
   SCLMAN_FAILPOINT("delete_cluster.before_mark");
   TRY(env.store->set_cluster_status(cluster.id, state::ClusterStatus::deleted));
   spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());

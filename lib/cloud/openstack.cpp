@@ -574,9 +574,14 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
     }
     server["user_data"] = std::move(encoded);
   }
+  json body = {{"server", std::move(server)}};
+  if (!spec.server_group.empty()) {
+    TRY_ASSIGN(const auto group, ensure_server_group(spec.cluster, spec.server_group));
+    body["os:scheduler_hints"] = {{"group", group}};
+  }
   // Not retried blindly: a timeout may hide an accepted create; create() looks up first.
   TRY_ASSIGN(const auto r,
-             call({"POST", "compute", "/servers", json{{"server", server}}.dump(), false}));
+             call({"POST", "compute", "/servers", body.dump(), false}));
   if (r.status == 404) {
     return fail(openstack_error("nova", fmt::format("cannot create server '{}'", spec.name), r));
   }

@@ -51,6 +51,8 @@ public:
   // Delete the floating IPs tagged `sclman` and a cluster that no port holds any more (their
   // LB server is gone).
   core::Result<int> remove_orphan_addresses(bool dry_run) override;
+  // Delete the cluster's server groups (lib/cloud/openstack_fip.cpp).
+  core::Result<void> retire_cluster(const std::string& cluster) override;
 
   // Return every server carrying the `sclman` tag, as Nova reports it (for gc's grace period).
   core::Result<std::vector<openstack::NovaServer>> tagged_servers();
@@ -88,6 +90,11 @@ private:
   // Delete the floating IPs tagged `sclman` on the ports of `instance`'s server (before it is
   // deleted: a floating IP outlives its port); return how many.
   core::Result<int> release_floating_ips(const core::InstanceRef& instance);
+  // Return the id of the cluster's server group sclman-CLUSTER with `policy`, made if missing.
+  core::Result<std::string> ensure_server_group(const std::string& cluster,
+                                                const std::string& policy);
+  // Return the cluster's server groups (the name sclman-CLUSTER), oldest id first.
+  core::Result<std::vector<openstack::ServerGroup>> server_groups(const std::string& cluster);
   core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
   core::Result<std::string> post_server(const ServerSpec& spec);
   // Return the server named spec.name if sclman made it for spec's cluster and role; an error if

@@ -67,6 +67,11 @@ OpenStackClusterProvider::public_address(const core::InstanceRef& instance,
                                          : m_web.public_address(instance, network);
 }
 
+core::Result<void> OpenStackClusterProvider::retire_cluster(const std::string& cluster)
+{
+  return m_web.retire_cluster(cluster);
+}
+
 StandInProvider::StandInProvider(Provider& nova, std::string root, std::string nginx,
                                  core::Clock& clock)
   : m_nova(nova), m_root(std::move(root)), m_nginx(std::move(nginx)), m_clock(clock)
@@ -161,6 +166,11 @@ core::Result<std::optional<core::IpAddress>>
 StandInProvider::public_address(const core::InstanceRef& instance, const std::string& network)
 {
   return m_nova.public_address(instance, network);
+}
+
+core::Result<void> StandInProvider::retire_cluster(const std::string& cluster)
+{
+  return m_nova.retire_cluster(cluster);
 }
 
 

@@ -28,6 +28,7 @@ public:
   core::Result<std::vector<Server>> list() override;
   core::Result<std::optional<core::IpAddress>>
   public_address(const core::InstanceRef& instance, const std::string& network) override;
+  core::Result<void> retire_cluster(const std::string& cluster) override;
 
 private:
   Provider& m_lb;
@@ -49,6 +50,7 @@ public:
   // Nova's: the floating IP is on the server's port (nothing forwards it to the stand-in).
   core::Result<std::optional<core::IpAddress>>
   public_address(const core::InstanceRef& instance, const std::string& network) override;
+  core::Result<void> retire_cluster(const std::string& cluster) override;
 
 private:
   core::Result<Server> map(Server server);

@@ -22,6 +22,8 @@ std::vector<core::KeyDef> openstack_keys()
     {"OPENSTACK", "os_interface", core::one_of(&O::interface, {"public", "internal", "admin"})},
     {"OPENSTACK", "network", core::text(&O::network)},
     {"OPENSTACK", "floating_network", core::text(&O::floating_network)},
+    {"OPENSTACK", "server_group",
+     core::one_of(&O::server_group, {"none", "anti-affinity", "soft-anti-affinity"})},
     {"OPENSTACK", "key_name", core::text(&O::key_name)},
     {"OPENSTACK", "security_groups", core::text(&O::security_groups)},
     {"OPENSTACK", "web_port", core::int_in(&O::web_port, 1, 65535)},

@@ -28,6 +28,9 @@ struct OpenStackConfig
   // External network (name or id) of an LB server's floating IP: the default of
   // create-cluster --floating-network; empty for none.
   std::string floating_network;
+  // Policy of the Nova server group of a new cluster's servers: the default of create-cluster
+  // --server-group; none, anti-affinity or soft-anti-affinity.
+  std::string server_group = "none";
   std::string key_name;       // key pair injected into new servers (optional)
   std::string security_groups;  // comma-separated security group names (optional)
   int web_port = 80;          // port of the web service on each server

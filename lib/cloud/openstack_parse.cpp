@@ -456,4 +456,56 @@ core::Result<std::vector<std::string>> parse_port_ids(std::string_view body)
   }
 }
 
+namespace {
+
+core::Result<ServerGroup> server_group_of(const json& e)
+{
+  ServerGroup g;
+  g.id = str(e, "id");
+  if (auto ok = core::validate_object_id(g.id); !ok) {
+    return fail(ErrorKind::upstream_rejected,
+                fmt::format("nova answered a server group whose id is not an id: {}",
+                            ok.error().message),
+                "nova");
+  }
+  g.name = str(e, "name");
+  for (auto* into : {&g.policies, &g.members}) {
+    const char* key = into == &g.policies ? "policies" : "members";
+    if (const auto it = e.find(key); it != e.end() && it->is_array()) {
+      for (const auto& v : *it) {
+        if (v.is_string()) {
+          into->push_back(v.get<std::string>());
+        }
+      }
+    }
+  }
+  return g;
+}
+
+} // namespace
+
+core::Result<std::vector<ServerGroup>> parse_server_groups(std::string_view body)
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<ServerGroup> out;
+    for (const auto& e : j.at("server_groups")) {
+      TRY_ASSIGN(auto g, server_group_of(e));
+      out.push_back(std::move(g));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed("server group list", e.what());
+  }
+}
+
+core::Result<ServerGroup> parse_server_group(std::string_view body)
+{
+  try {
+    return server_group_of(json::parse(body).at("server_group"));
+  } catch (const json::exception& e) {
+    return malformed("server group", e.what());
+  }
+}
+
 } // namespace cloud::openstack

@@ -126,6 +126,22 @@ core::Result<std::vector<FloatingIp>> parse_floating_ips(std::string_view body);
 // Return the floating IP of a Neutron body {"floatingip":{...}}, as above.
 core::Result<FloatingIp> parse_floating_ip(std::string_view body);
 
+// A Nova server group, parsed: id (core::validate_object_id), name, policies, member ids.
+struct ServerGroup
+{
+  std::string id;
+  std::string name;
+  std::vector<std::string> policies;
+  std::vector<std::string> members;
+};
+
+// Return the server groups of a Nova list body ({"server_groups":[...]}); an id that does not
+// parse is an upstream_rejected error.
+core::Result<std::vector<ServerGroup>> parse_server_groups(std::string_view body);
+
+// Return the server group of a Nova body {"server_group":{...}}, as above.
+core::Result<ServerGroup> parse_server_group(std::string_view body);
+
 // Return the ids of the ports of a Neutron list body ({"ports":[...]}), each checked as an id.
 core::Result<std::vector<std::string>> parse_port_ids(std::string_view body);
 

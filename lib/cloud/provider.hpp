@@ -24,6 +24,9 @@ struct ServerSpec
   std::string user_data;
   int port = 0;  // local provider: the port to listen on, 0 for a free one
   std::optional<core::IpAddress> listen;  // local provider: the address, nothing for 127.0.0.1
+  // OpenStack: the policy of the cluster's server group ("anti-affinity",
+  // "soft-anti-affinity"), empty for none.
+  std::string server_group;
 };
 
 enum class ServerStatus { building, active, error };
@@ -79,6 +82,13 @@ public:
     (void)instance;
     (void)network;
     return std::optional<core::IpAddress>{};
+  }
+  // Remove what the cluster's servers shared (a Nova server group), once they are gone; absent
+  // is success.
+  virtual core::Result<void> retire_cluster(const std::string& cluster)
+  {
+    (void)cluster;
+    return {};
   }
   // Delete the public addresses (floating IPs) this provider gave to servers that are gone;
   // with `dry_run` only count them. Return how many there were. gc calls it after remove_strays.

@@ -328,6 +328,10 @@ std::string option_help(const std::string& option)
   if (option == "--listen") {
     return "LB on this host: ADDR:PORT it listens on (default: 127.0.0.1, local provider only)";
   }
+  if (option == "--server-group") {
+    return "OpenStack: none, anti-affinity or soft-anti-affinity: a Nova server group for the "
+           "cluster's servers (default: [OPENSTACK] server_group)";
+  }
   if (option == "--floating-network") {
     return "LB server: the external network of its floating IP, the cluster's public address "
            "(default: [OPENSTACK] floating_network)";
@@ -344,6 +348,7 @@ const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_o
     {"--os-cloud", &C::os_cloud}, {"--flavor", &C::flavor},
     {"--image", &C::image},       {"--network", &C::network},
     {"--listen", &C::listen},     {"--floating-network", &C::floating_network},
+    {"--server-group", &C::server_group},
   };
   return options;
 }
@@ -498,6 +503,24 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
     return fail(ErrorKind::usage, fmt::format("--floating-network is for --balancer server (an "
                                               "LB server on OpenStack), not --balancer {}",
                                               balancer));
+  }
+  // A Nova server group for the cluster's servers.
+  const auto& group = !choice.server_group.empty()
+                        ? choice.server_group
+                        : config.section<cloud::OpenStackConfig>().server_group;
+  if (group != "none" && group != "anti-affinity" && group != "soft-anti-affinity") {
+    return fail(ErrorKind::usage, fmt::format("--server-group '{}': none, anti-affinity or "
+                                              "soft-anti-affinity",
+                                              core::printable(group, 40)));
+  }
+  if (group != "none") {
+    if (p->name != "openstack") {
+      if (!choice.server_group.empty()) {
+        return fail(ErrorKind::usage, "--server-group is for --provider openstack");
+      }
+    } else {
+      c.server_group = group;
+    }
   }
   if (balancer == "server") {
     c.floating_network = !choice.floating_network.empty()

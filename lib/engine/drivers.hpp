@@ -142,6 +142,9 @@ struct DriverChoice
   // An LB in the cloud (the server balancer): the external network of its floating IP;
   // default [OPENSTACK] floating_network.
   std::string floating_network;
+  // OpenStack: the policy of the cluster's server group (none, anti-affinity,
+  // soft-anti-affinity); default [OPENSTACK] server_group.
+  std::string server_group;
 };
 
 // Return true if the LB of balancer `name` is an nginx on this host (its address is --listen).

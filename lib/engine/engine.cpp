@@ -436,6 +436,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   spec.flavor = i.flavor.empty() ? cluster.flavor : i.flavor;
   spec.image = i.image.empty() ? cluster.image : i.image;
   spec.network = cluster.network;
+  spec.server_group = cluster.server_group;
   spec.user_data = std::move(user_data);
   if (i.role == Role::lb) {
     spec.port = cluster.lb_port.value_or(0);

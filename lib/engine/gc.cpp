@@ -116,6 +116,7 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   counts.orphan_registrations += orphans;
   if (c.status == state::ClusterStatus::deleting) {
     TRY(drivers.bootstrapper->retire_cluster(c.name));
+    TRY(drivers.provider->retire_cluster(c.name));
     TRY(store.set_cluster_status(c.id, state::ClusterStatus::deleted));
     spdlog::info("gc.cluster_deleted cluster={}", c.name);
   }

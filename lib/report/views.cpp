@@ -139,6 +139,9 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     // Where clients outside the cloud reach it: the LB server's floating IP (null if none).
     {"public_address",
      public_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(public_address)},
+    // The policy of its servers' Nova server group (sclman-NAME), null for none.
+    {"server_group",
+     c.server_group.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.server_group)},
     {"health", health},
     // The balancer's objects by id: the LB instance's provider id (Octavia's load balancer,
     // the server balancer's Nova server); Octavia's listener and pool (null for the others).
@@ -190,6 +193,10 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                         last);
     if (const auto pub = c.value("public_address", nlohmann::json(nullptr)); !pub.is_null()) {
       text += fmt::format("  public address {}\n", pub.get<std::string>());
+    }
+    if (const auto g = c.value("server_group", nlohmann::json(nullptr)); !g.is_null()) {
+      text += fmt::format("  server group sclman-{} ({})\n", c["name"].get<std::string>(),
+                          g.get<std::string>());
     }
     for (const auto& r : c["rejected"]) {
       text += fmt::format("  rejected {}: {}\n", r["name"].get<std::string>(),

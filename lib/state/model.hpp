@@ -99,6 +99,9 @@ struct Cluster
   // The external network of the LB's floating IP (create-cluster --floating-network,
   // sql/0015); empty for none. Printable text of at most 255 bytes, checked when read.
   std::string floating_network;
+  // The policy of the cluster's Nova server group (create-cluster --server-group, sql/0016):
+  // "anti-affinity" or "soft-anti-affinity"; empty for none.
+  std::string server_group;
 };
 
 struct Instance

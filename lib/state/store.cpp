@@ -133,13 +133,21 @@ Result<Cluster> read_cluster(const Stmt& s)
                             "text of at most 255 bytes",
                             c.id, core::printable(c.floating_network, 40)));
   }
+  c.server_group = s.column_text(20);
+  if (!c.server_group.empty() && c.server_group != "anti-affinity"
+      && c.server_group != "soft-anti-affinity") {
+    return fail(ErrorKind::state,
+                fmt::format("table 'clusters' row {} has server_group '{}': expected '', "
+                            "anti-affinity or soft-anti-affinity",
+                            c.id, core::printable(c.server_group, 40)));
+  }
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
   "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen, health, "
-  "floating_network";
+  "floating_network, server_group";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
@@ -435,7 +443,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
                            "created_at, cloud_auth_url, cloud_project, lb_listen, health, "
-                           "floating_network) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "floating_network, server_group) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -453,7 +462,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(15, c.cloud_project)
     .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string())
     .bind(17, c.health)
-    .bind(18, c.floating_network);
+    .bind(18, c.floating_network)
+    .bind(19, c.server_group);
   TRY(s.run());
   return m_db.last_insert_id();
 }

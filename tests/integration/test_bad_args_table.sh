@@ -36,6 +36,8 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack --balancer nginx
 64	--balancer server needs --provider openstack	create-cluster other --web 1 --bootstrapper chef --balancer server
 64	--floating-network is for --balancer server	create-cluster other --web 1 --floating-network public
+64	--server-group is for --provider openstack	create-cluster other --web 1 --server-group anti-affinity
+64	--server-group '"'"'affinity'"'"': none, anti-affinity or soft-anti-affinity	create-cluster other --web 1 --server-group affinity
 64	no cluster named '"'"'nosuch'"'"'	status nosuch
 64	not expected: --bogus	status --bogus
 64	no cluster named '"'"'nosuch'"'"'	list nosuch
@@ -183,6 +185,7 @@ OPENSTACK	os_region_name	''
 OPENSTACK	os_interface	external
 OPENSTACK	network	''
 OPENSTACK	floating_network	''
+OPENSTACK	server_group	affinity
 OPENSTACK	key_name	''
 OPENSTACK	security_groups	''
 OPENSTACK	web_port	65536

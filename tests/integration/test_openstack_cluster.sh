@@ -488,7 +488,7 @@ pass "chef on openstack: deleted cafe, nova and goiardi hold nothing of it ($((S
 t_server=$SECONDS
 sc create-cluster bar --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
-  --balancer server --floating-network sclext --health interval=1 \
+  --balancer server --floating-network sclext --server-group soft-anti-affinity --health interval=1 \
   --health unhealthy_threshold=2 --health grace=3 > "$T/bar.out" 2> "$T/bar.err" || true
 grow_until bar 2 60 || { tail -n 30 "$T/bar.err" >&2; fail "bar did not reach 2 web instances"; }
 bar_q() { status_q ".[] | select(.name==\"bar\") | $1"; }
@@ -528,6 +528,12 @@ FIP=$(bar_fips | cut -d' ' -f1)
 case $FIP in 203.0.113.*) ;; *) fail "bar's floating IP $FIP is not from sclext";; esac
 [ "$(bar_q .public_address)" = "$FIP:${BAR_LB##*:}" ] || fail "status --json public_address $(bar_q .public_address), want $FIP"
 sc status | grep -q "^  public address $FIP:" || fail "status does not show the public address: $(sc status)"
+# Its servers are in the Nova server group sclman-bar (soft-anti-affinity): created with the
+# scheduler hint, Nova lists each as a member.
+bar_group() { $API server-groups | jq -r '[.[] | select(.name=="sclman-bar") | "\(.policies | join(",")) \(.members | join(","))"] | join("; ")'; }
+bar_ids=$(jq -r '[.[] | select(.tags | index("sclman:cluster=bar")) | select(.status != "DELETED") | .id] | sort | join(",")' "$T/bar.servers")
+[ "$(bar_group)" = "soft-anti-affinity $bar_ids" ] || fail "server group sclman-bar: '$(bar_group)', want soft-anti-affinity with $bar_ids"
+[ "$(bar_q .server_group)" = soft-anti-affinity ] || fail "status --json server_group: $(bar_q .server_group)"
 # bar_applied: the addresses the LB server's nginx forwards to; bar_serving: the state's.
 bar_applied_of() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/$1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
 bar_applied() { bar_applied_of bar-lb-1; }
@@ -538,7 +544,7 @@ for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAR_LB/")$'\n'; done
 for n in $(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
   echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through bar's LB server"
 done
-pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB, floating IP $FIP) with role lb from Chef; it forwards to the searched web servers"
+pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB, floating IP $FIP) with role lb from Chef, in server group sclman-bar with its web servers; it forwards to the searched web servers"
 
 # A client load through the LB server while bar grows to 3 and drains back to 2.
 "$SCLMAN_LOADGEN" --url "http://$BAR_LB/" --concurrency 2 --rate 200 --duration 900 > "$T/bar-load.json" &
@@ -640,7 +646,8 @@ chef_exists /environments/bar && fail "environment bar left behind"
 [ -z "$(chef_q /nodes 'keys[] | select(startswith("bar-"))')" ] || fail "bar's nodes left behind"
 [ -d "$T/instances/bar-lb-2" ] && fail "the LB server's stand-in was left"
 [ -z "$(bar_fips)" ] || fail "floating IPs of bar left behind: $(bar_fips)"
-pass "server balancer: deleted bar, nova and goiardi hold nothing of it ($((SECONDS - t_server)) s for this scenario)"
+[ -z "$(bar_group)" ] || fail "server group sclman-bar left behind: $(bar_group)"
+pass "server balancer: deleted bar, nova (servers, server group, floating IPs) and goiardi hold nothing of it ($((SECONDS - t_server)) s for this scenario)"
 
 # 8. Faults between sclman and Keystone and Nova: a fault proxy in front of each (the Keystone
 # one rewrites Nova's URL in the catalog to the Nova one's), reached through a second cloud,

@@ -266,11 +266,22 @@ def floatingips(url):
     print(json.dumps(sorted(out, key=lambda x: x['address'])))
 
 
+def server_groups(url):
+    """Every server group of every project: name, policies, member server ids."""
+    s = sess(url)
+    nova = ep(s, 'compute')
+    groups = s.get(nova + '/os-server-groups?all_projects=True', headers=MV).json()['server_groups']
+    print(json.dumps(sorted(({'id': g['id'], 'name': g['name'], 'policies': g.get('policies', []),
+                              'members': sorted(g.get('members', []))} for g in groups),
+                            key=lambda x: x['name'])))
+
+
 def main():
     url, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
-          'probe': probe, 'octavia': octavia, 'floatingips': floatingips}[cmd]
+          'probe': probe, 'octavia': octavia, 'floatingips': floatingips,
+          'server-groups': server_groups}[cmd]
     fn(url, *args)
 
 

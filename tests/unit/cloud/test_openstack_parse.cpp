@@ -410,3 +410,26 @@ TEST_CASE("neutron floating IPs are parsed into an id, an IP address, a port id 
   CHECK_FALSE(parse_floating_ips(R"({"floatingips": 3})"));
   CHECK_FALSE(parse_floating_ips(R"({"floatingips": [{"id": 7}]})"));
 }
+
+TEST_CASE("nova server groups are parsed with checked ids", "[openstack]")
+{
+  const auto groups = parse_server_groups(R"({"server_groups": [
+    {"id": "5b1c9d2e-0000-4000-8000-000000000001", "name": "sclman-shop",
+     "policies": ["soft-anti-affinity"], "members": ["s-1", "s-2"], "metadata": {}},
+    {"id": "g-2", "name": "other", "policies": [], "members": []}]})");
+  REQUIRE(groups);
+  REQUIRE(groups->size() == 2);
+  CHECK((*groups)[0].name == "sclman-shop");
+  CHECK((*groups)[0].policies == std::vector<std::string>{"soft-anti-affinity"});
+  CHECK((*groups)[0].members == std::vector<std::string>{"s-1", "s-2"});
+  CHECK(parse_server_group(R"({"server_group": {"id": "g-9", "name": "sclman-x",
+    "policies": ["anti-affinity"]}})")->id == "g-9");
+  // The id goes into a path (DELETE /os-server-groups/ID) and a create's scheduler hint.
+  for (const char* hostile : {"../servers", "", "g 1", "g?x", "g/1"}) {
+    nlohmann::json j = {{"server_groups", {{{"id", hostile}, {"name", "sclman-shop"}}}}};
+    const auto bad = parse_server_groups(j.dump());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::upstream_rejected);
+  }
+  CHECK_FALSE(parse_server_group("{}"));
+}

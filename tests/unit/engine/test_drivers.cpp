@@ -145,6 +145,24 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
           == "--floating-network is for --balancer server (an LB server on OpenStack), not "
              "--balancer nginx");
     config.section<cloud::OpenStackConfig>().floating_network.clear();
+    // A server group: the option, else [OPENSTACK] server_group; on OpenStack only.
+    server.floating_network.clear();
+    REQUIRE(engine::new_cluster(config, server));
+    CHECK(engine::new_cluster(config, server)->server_group.empty());
+    server.server_group = "anti-affinity";
+    CHECK(engine::new_cluster(config, server)->server_group == "anti-affinity");
+    server.server_group = "affinity";
+    CHECK(engine::new_cluster(config, server).error().message
+          == "--server-group 'affinity': none, anti-affinity or soft-anti-affinity");
+    server.server_group.clear();
+    config.section<cloud::OpenStackConfig>().server_group = "soft-anti-affinity";
+    CHECK(engine::new_cluster(config, server)->server_group == "soft-anti-affinity");
+    engine::DriverChoice local;
+    CHECK(engine::new_cluster(config, local)->server_group.empty());  // the default: OpenStack's
+    local.server_group = "anti-affinity";
+    CHECK(engine::new_cluster(config, local).error().message
+          == "--server-group is for --provider openstack");
+    config.section<cloud::OpenStackConfig>().server_group = "none";
   }
   // Octavia needs a VIP subnet or network before anything is written.
   const auto no_vip = check("local", "", "local", "octavia", "stub_status");

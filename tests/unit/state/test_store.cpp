@@ -600,4 +600,21 @@ TEST_CASE("an LB's floating IP is read back only as an IP literal, a cluster's f
     CHECK(bad.error().kind == core::ErrorKind::state);
     CHECK_THAT(bad.error().message, Catch::Contains("floating_network"));
   }
+  auto reset = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET floating_network = ''");
+  REQUIRE(reset);
+  REQUIRE(reset->run());
+  for (const char* hostile : {"affinity", "anti-affinity ", "none", "x;y"}) {
+    auto set = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET server_group = ?");
+    REQUIRE(set);
+    set->bind(1, std::string(hostile));
+    REQUIRE(set->run());
+    const auto bad = st.store->find_cluster("shop");
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error().message, Catch::Contains("server_group"));
+  }
+  auto good = state::Stmt::prepare(st.store->db(),
+                                   "UPDATE clusters SET server_group = 'soft-anti-affinity'");
+  REQUIRE(good);
+  REQUIRE(good->run());
+  CHECK(st.store->find_cluster("shop").value()->server_group == "soft-anti-affinity");
 }
