@@ -102,6 +102,27 @@ start_together() {
   wait
 }
 
+# reload_nginx NAME: reload the nginx of local instance NAME (a HUP) and return once no worker
+# of the old generation accepts any more: until then a request may still reach one and be
+# answered with the old config.
+reload_nginx() {
+  local master old w accepting
+  master=$(cat "$T/instances/$1/logs/nginx.pid")
+  old=$(pgrep -P "$master" || true)
+  kill -HUP "$master"
+  for _ in $(seq 200); do
+    accepting=0
+    for w in $old; do
+      if [ -e "/proc/$w" ] && ! tr '\0' ' ' < "/proc/$w/cmdline" 2> /dev/null | grep -q "shutting down"; then
+        accepting=1
+      fi
+    done
+    [ $accepting = 0 ] && return 0
+    sleep 0.05
+  done
+  fail "the old workers of $1's nginx still accept after a reload"
+}
+
 # serve_slow NAME SECONDS: NAME's nginx (a local instance of this test) also serves /slow, a
 # long request of its own: SECONDS KiB at 1 KiB/s. The file lies in $SLOW_DIR, where nginx's
 # workers (nobody) can read it ($T is mode 700); cleanup removes it.
@@ -123,23 +144,8 @@ open(conf, "w").write(text.replace(old, "    location = /slow {\n      alias %s;
                                    "      default_type application/octet-stream;\n"
                                    "      limit_rate 1k;\n    }\n" % body + old))
 PY
-  # Reloaded once no worker of the old generation accepts any more: until then a request may
-  # still reach one, which answers it without /slow at once.
-  local master old w accepting
-  master=$(cat "$T/instances/$1/logs/nginx.pid")
-  old=$(pgrep -P "$master" || true)
-  kill -HUP "$master"
-  for _ in $(seq 200); do
-    accepting=0
-    for w in $old; do
-      if [ -e "/proc/$w" ] && ! tr '\0' ' ' < "/proc/$w/cmdline" 2> /dev/null | grep -q "shutting down"; then
-        accepting=1
-      fi
-    done
-    [ $accepting = 0 ] && break
-    sleep 0.05
-  done
-  [ $accepting = 0 ] || fail "the old workers of $1's nginx still accept after a reload"
+  # An old worker would answer without /slow at once.
+  reload_nginx "$1"
   address=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = '$1'")
   for _ in $(seq 100); do
     [ "$(curl -sS -o /dev/null -w '%{http_code}' -r 0-0 "http://$address/slow")" = 206 ] && return 0

@@ -27,7 +27,7 @@ answer() {
   local conf=$T/instances/$1/conf/nginx.conf addr
   addr=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name='$1'")
   sed -i -E "s/return [0-9]+ \"sclman web/return $2 \"sclman web/" "$conf"
-  kill -HUP "$(cat "$T/instances/$1/logs/nginx.pid")"
+  reload_nginx "$1"
   for _ in $(seq 1 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/ready")" = "$2" ] && return 0
     sleep 0.1
