@@ -377,22 +377,68 @@ core::Result<std::optional<core::IpAddress>> fixed_address(const NovaServer& ser
 
 namespace {
 
-// Return `j[key]` as an object id, or an error naming `what` (the value escaped).
-core::Result<std::string> object_id(const json& j, const char* key, const char* what)
+// Return `j[key]` as an object id, or an error naming `what` and the `service` that sent it
+// (the value escaped).
+core::Result<std::string> object_id(const json& j, const char* key, const char* what,
+                                    const char* service)
 {
   const auto text = str(j, key);
   if (auto ok = core::validate_object_id(text); !ok) {
     return fail(ErrorKind::upstream_rejected,
-                fmt::format("neutron answered a {} whose {} is not an id: {}", what, key,
+                fmt::format("{} answered a {} whose {} is not an id: {}", service, what, key,
                             ok.error().message),
-                "neutron");
+                service);
   }
   return text;
 }
 
+// Return the strings of the array `j[key]` (none if it is missing or no array).
+std::vector<std::string> strings_of(const json& j, const char* key)
+{
+  std::vector<std::string> out;
+  if (const auto it = j.find(key); it != j.end() && it->is_array()) {
+    for (const auto& v : *it) {
+      if (v.is_string()) {
+        out.push_back(v.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
+// Return `of` applied to each entry of the array `key` of `body`; an answer of another shape
+// is malformed `what`.
+template <class Of>
+auto list_of(std::string_view body, const char* key, const char* what, Of of)
+  -> core::Result<std::vector<typename decltype(of(json()))::value_type>>
+{
+  try {
+    const auto j = json::parse(body);
+    std::vector<typename decltype(of(json()))::value_type> out;
+    for (const auto& e : j.at(key)) {
+      TRY_ASSIGN(auto item, of(e));
+      out.push_back(std::move(item));
+    }
+    return out;
+  } catch (const json::exception& e) {
+    return malformed(what, e.what());
+  }
+}
+
+// Return `of` applied to the object `key` of `body`, as above.
+template <class Of>
+auto object_of(std::string_view body, const char* key, const char* what, Of of) -> decltype(of(json()))
+{
+  try {
+    return of(json::parse(body).at(key));
+  } catch (const json::exception& e) {
+    return malformed(what, e.what());
+  }
+}
+
 core::Result<FloatingIp> floating_ip_of(const json& e)
 {
-  TRY_ASSIGN(auto id, object_id(e, "id", "floating IP"));
+  TRY_ASSIGN(auto id, object_id(e, "id", "floating IP", "neutron"));
   auto address = core::IpAddress::parse(str(e, "floating_ip_address"));
   if (!address) {
     return fail(ErrorKind::upstream_rejected,
@@ -401,111 +447,50 @@ core::Result<FloatingIp> floating_ip_of(const json& e)
                             id, address.error().message),
                 "neutron");
   }
-  FloatingIp f{std::move(id), *address, std::nullopt, {}};
+  FloatingIp f{std::move(id), *address, std::nullopt, strings_of(e, "tags")};
   if (const auto it = e.find("port_id"); it != e.end() && !it->is_null()) {
-    TRY_ASSIGN(f.port_id, object_id(e, "port_id", "floating IP"));
-  }
-  if (const auto it = e.find("tags"); it != e.end() && it->is_array()) {
-    for (const auto& t : *it) {
-      if (t.is_string()) {
-        f.tags.push_back(t.get<std::string>());
-      }
-    }
+    TRY_ASSIGN(f.port_id, object_id(e, "port_id", "floating IP", "neutron"));
   }
   return f;
+}
+
+core::Result<std::string> port_id_of(const json& e)
+{
+  return object_id(e, "id", "port", "neutron");
+}
+
+core::Result<ServerGroup> server_group_of(const json& e)
+{
+  TRY_ASSIGN(auto id, object_id(e, "id", "server group", "nova"));
+  return ServerGroup{std::move(id), str(e, "name"), strings_of(e, "policies"),
+                     strings_of(e, "members")};
 }
 
 } // namespace
 
 core::Result<std::vector<FloatingIp>> parse_floating_ips(std::string_view body)
 {
-  try {
-    const auto j = json::parse(body);
-    std::vector<FloatingIp> out;
-    for (const auto& e : j.at("floatingips")) {
-      TRY_ASSIGN(auto f, floating_ip_of(e));
-      out.push_back(std::move(f));
-    }
-    return out;
-  } catch (const json::exception& e) {
-    return malformed("floating IP list", e.what());
-  }
+  return list_of(body, "floatingips", "floating IP list", floating_ip_of);
 }
 
 core::Result<FloatingIp> parse_floating_ip(std::string_view body)
 {
-  try {
-    return floating_ip_of(json::parse(body).at("floatingip"));
-  } catch (const json::exception& e) {
-    return malformed("floating IP", e.what());
-  }
+  return object_of(body, "floatingip", "floating IP", floating_ip_of);
 }
 
 core::Result<std::vector<std::string>> parse_port_ids(std::string_view body)
 {
-  try {
-    const auto j = json::parse(body);
-    std::vector<std::string> out;
-    for (const auto& e : j.at("ports")) {
-      TRY_ASSIGN(auto id, object_id(e, "id", "port"));
-      out.push_back(std::move(id));
-    }
-    return out;
-  } catch (const json::exception& e) {
-    return malformed("port list", e.what());
-  }
+  return list_of(body, "ports", "port list", port_id_of);
 }
-
-namespace {
-
-core::Result<ServerGroup> server_group_of(const json& e)
-{
-  ServerGroup g;
-  g.id = str(e, "id");
-  if (auto ok = core::validate_object_id(g.id); !ok) {
-    return fail(ErrorKind::upstream_rejected,
-                fmt::format("nova answered a server group whose id is not an id: {}",
-                            ok.error().message),
-                "nova");
-  }
-  g.name = str(e, "name");
-  for (auto* into : {&g.policies, &g.members}) {
-    const char* key = into == &g.policies ? "policies" : "members";
-    if (const auto it = e.find(key); it != e.end() && it->is_array()) {
-      for (const auto& v : *it) {
-        if (v.is_string()) {
-          into->push_back(v.get<std::string>());
-        }
-      }
-    }
-  }
-  return g;
-}
-
-} // namespace
 
 core::Result<std::vector<ServerGroup>> parse_server_groups(std::string_view body)
 {
-  try {
-    const auto j = json::parse(body);
-    std::vector<ServerGroup> out;
-    for (const auto& e : j.at("server_groups")) {
-      TRY_ASSIGN(auto g, server_group_of(e));
-      out.push_back(std::move(g));
-    }
-    return out;
-  } catch (const json::exception& e) {
-    return malformed("server group list", e.what());
-  }
+  return list_of(body, "server_groups", "server group list", server_group_of);
 }
 
 core::Result<ServerGroup> parse_server_group(std::string_view body)
 {
-  try {
-    return server_group_of(json::parse(body).at("server_group"));
-  } catch (const json::exception& e) {
-    return malformed("server group", e.what());
-  }
+  return object_of(body, "server_group", "server group", server_group_of);
 }
 
 } // namespace cloud::openstack
