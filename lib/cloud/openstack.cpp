@@ -19,6 +19,11 @@
 
 namespace cloud {
 
+std::string cluster_tag(const std::string& cluster)
+{
+  return "sclman:cluster=" + cluster;
+}
+
 using core::ErrorKind;
 using core::fail;
 using nlohmann::json;
@@ -28,7 +33,6 @@ namespace {
 
 constexpr core::Millis k_token_margin_ms = 5 * 60 * 1000;  // renew this long before expiry
 constexpr int k_attempts = 4;                               // tries of one retryable call
-constexpr const char* k_tag = "sclman";
 constexpr core::Millis k_delete_wait_ms = 30'000;  // how long remove() waits for a 404
 constexpr core::Millis k_unknown_poll_ms = 500;    // look-ups after a create of unknown outcome
 
@@ -133,7 +137,7 @@ std::optional<core::Role> role_tag(const os::NovaServer& s)
 // Return true for a server sclman made: the sclman tag and a role it knows.
 bool is_own(const os::NovaServer& s)
 {
-  return has_tag(s, k_tag) && role_tag(s).has_value();
+  return has_tag(s, k_sclman_tag) && role_tag(s).has_value();
 }
 
 bool looks_like_uuid(const std::string& s)
@@ -550,7 +554,7 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
     {"networks", nets.empty() ? json("auto") : nets},
     {"metadata", {{"sclman:cluster", spec.cluster}, {"sclman:role", core::to_string(spec.role)}}},
     {"tags",
-     {k_tag, fmt::format("sclman:cluster={}", spec.cluster),
+     {k_sclman_tag, cluster_tag(spec.cluster),
       fmt::format("sclman:role={}", core::to_string(spec.role))}},
   };
   if (!m_options.key_name.empty()) {
@@ -697,7 +701,7 @@ core::Result<void> OpenStackProvider::remove(const core::InstanceRef& instance)
   } else {
     TRY_ASSIGN(const auto servers, servers_named(instance.name));
     for (const auto& s : servers) {
-      if (has_tag(s, k_tag)) {
+      if (has_tag(s, k_sclman_tag)) {
         ids.push_back(s.id);
       }
     }
@@ -758,7 +762,7 @@ core::Result<std::vector<os::NovaServer>> OpenStackProvider::tagged_servers()
   std::vector<os::NovaServer> out;
   std::string marker;
   for (int page = 0; page < 100; ++page) {
-    std::string path = "/servers/detail?limit=200&tags=" + std::string(k_tag);
+    std::string path = "/servers/detail?limit=200&tags=" + std::string(k_sclman_tag);
     if (!marker.empty()) {
       path += "&marker=" + marker;
     }

@@ -23,6 +23,11 @@ namespace cloud {
 
 inline constexpr const char* k_compute_microversion = "2.52";
 
+// The tags of what sclman makes in the cloud (servers, floating IPs): `sclman`, and
+// cluster_tag(NAME), `sclman:cluster=NAME`.
+inline constexpr const char* k_sclman_tag = "sclman";
+std::string cluster_tag(const std::string& cluster);
+
 struct OpenStackOptions
 {
   openstack::Credentials credentials;
@@ -87,6 +92,10 @@ private:
   core::Result<std::string> resolve_network(const std::string& wanted);
   // Return the ids of the ports of server `server_id` (Neutron).
   core::Result<std::vector<std::string>> server_ports(const std::string& server_id);
+  // Return the floating IPs on port `port`, or nothing if the cloud has none (Neutron without
+  // its router extension answers 404).
+  core::Result<std::optional<std::vector<openstack::FloatingIp>>>
+  floating_ips_on(const std::string& port);
   // Delete the floating IPs tagged `sclman` on the ports of `instance`'s server (before it is
   // deleted: a floating IP outlives its port); return how many.
   core::Result<int> release_floating_ips(const core::InstanceRef& instance);

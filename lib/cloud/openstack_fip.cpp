@@ -21,13 +21,6 @@ using core::fail;
 
 namespace {
 
-constexpr const char* k_sclman_tag = "sclman";
-
-std::string cluster_tag(const std::string& cluster)
-{
-  return "sclman:cluster=" + cluster;
-}
-
 bool has(const std::vector<std::string>& tags, const std::string& tag)
 {
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
@@ -44,6 +37,19 @@ core::Result<std::vector<std::string>> OpenStackProvider::server_ports(const std
     return std::vector<std::string>{};
   }
   return os::parse_port_ids(r.body);
+}
+
+core::Result<std::optional<std::vector<os::FloatingIp>>>
+OpenStackProvider::floating_ips_on(const std::string& port)
+{
+  TRY_ASSIGN(const auto r, call({"GET", "network",
+                                 "/v2.0/floatingips?port_id=" + http::url_encode(port), "",
+                                 true}));
+  if (r.status == 404) {
+    return std::optional<std::vector<os::FloatingIp>>{};
+  }
+  TRY_ASSIGN(auto found, os::parse_floating_ips(r.body));
+  return std::optional<std::vector<os::FloatingIp>>{std::move(found)};
 }
 
 core::Result<std::optional<core::IpAddress>>
@@ -65,19 +71,16 @@ OpenStackProvider::public_address(const core::InstanceRef& instance, const std::
                 "neutron");
   }
   const auto& port = ports.front();
-  TRY_ASSIGN(const auto held, call({"GET", "network",
-                                    "/v2.0/floatingips?port_id=" + http::url_encode(port), "",
-                                    true}));
-  if (held.status == 404) {
+  TRY_ASSIGN(const auto found, floating_ips_on(port));
+  if (!found) {
     return fail(ErrorKind::config,
                 "the cloud has no floating IPs (Neutron without its router extension): "
                 "create the cluster without --floating-network",
                 "neutron");
   }
-  TRY_ASSIGN(const auto found, os::parse_floating_ips(held.body));
   std::optional<os::FloatingIp> fip;
-  if (!found.empty()) {
-    fip = found.front();
+  if (!found->empty()) {
+    fip = found->front();
   } else {
     TRY_ASSIGN(const auto network_id, resolve_network(network));
     const nlohmann::json body = {
@@ -108,14 +111,11 @@ core::Result<int> OpenStackProvider::release_floating_ips(const core::InstanceRe
   TRY_ASSIGN(const auto ports, server_ports(instance.cloud_id));
   int released = 0;
   for (const auto& port : ports) {
-    TRY_ASSIGN(const auto r, call({"GET", "network",
-                                   "/v2.0/floatingips?port_id=" + http::url_encode(port), "",
-                                   true}));
-    if (r.status == 404) {
-      return 0;  // no floating IPs in this cloud
+    TRY_ASSIGN(const auto found, floating_ips_on(port));
+    if (!found) {
+      return released;  // no floating IPs in this cloud
     }
-    TRY_ASSIGN(const auto found, os::parse_floating_ips(r.body));
-    for (const auto& f : found) {
+    for (const auto& f : *found) {
       if (!has(f.tags, k_sclman_tag)) {
         continue;  // not made by sclman: left to its owner
       }
@@ -134,7 +134,8 @@ core::Result<int> OpenStackProvider::remove_orphan_addresses(bool dry_run)
   if (!neutron) {
     return 0;
   }
-  TRY_ASSIGN(const auto r, call({"GET", "network", "/v2.0/floatingips?tags=sclman", "", true}));
+  TRY_ASSIGN(const auto r, call({"GET", "network",
+                                 std::string("/v2.0/floatingips?tags=") + k_sclman_tag, "", true}));
   if (r.status == 404) {
     return 0;
   }
@@ -142,7 +143,7 @@ core::Result<int> OpenStackProvider::remove_orphan_addresses(bool dry_run)
   int strays = 0;
   for (const auto& f : found) {
     const bool clustered = std::any_of(f.tags.begin(), f.tags.end(), [](const std::string& t) {
-      return t.rfind("sclman:cluster=", 0) == 0;
+      return t.rfind(cluster_tag(""), 0) == 0;
     });
     // Held by a port: its LB server still exists (the server sweep judges that server).
     if (f.port_id || !clustered || !has(f.tags, k_sclman_tag)) {
