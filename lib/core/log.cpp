@@ -97,6 +97,11 @@ void setup_null_logging()
   spdlog::set_default_logger(logger);
 }
 
+bool is_printable(std::string_view text, std::size_t max)
+{
+  return text.size() <= max && printable(text, max) == text;
+}
+
 std::string printable(std::string_view text, std::size_t max)
 {
   std::string out;

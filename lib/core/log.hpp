@@ -33,6 +33,10 @@ void setup_null_logging();
 // to `max` characters with "..." after.
 std::string printable(std::string_view text, std::size_t max = 80);
 
+// Return true if `text` is at most `max` bytes that printable() keeps as they are (printable
+// ASCII without quotes or backslashes): text fit to store and show as it came.
+bool is_printable(std::string_view text, std::size_t max);
+
 // Return `value` quoted when it holds spaces, quotes or '=' (for key=value logs).
 std::string log_quote(const std::string& value);
 

@@ -526,8 +526,7 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
     c.floating_network = !choice.floating_network.empty()
                            ? choice.floating_network
                            : config.section<cloud::OpenStackConfig>().floating_network;
-    if (c.floating_network.size() > 255
-        || core::printable(c.floating_network, 255) != c.floating_network) {
+    if (!core::is_printable(c.floating_network, 255)) {
       return fail(ErrorKind::usage, fmt::format("--floating-network '{}': not a network name "
                                                 "or id",
                                                 core::printable(c.floating_network, 40)));

@@ -126,8 +126,7 @@ Result<Cluster> read_cluster(const Stmt& s)
                 fmt::format("table 'clusters' row {} has {}", c.id, h.error().message));
   }
   c.floating_network = s.column_text(19);
-  if (c.floating_network.size() > 255
-      || core::printable(c.floating_network, 255) != c.floating_network) {
+  if (!core::is_printable(c.floating_network, 255)) {
     return fail(ErrorKind::state,
                 fmt::format("table 'clusters' row {} has floating_network '{}': not printable "
                             "text of at most 255 bytes",
@@ -204,7 +203,7 @@ Result<Instance> read_instance(const Stmt& s)
   for (const auto& [name, value] : {std::pair{"image", &i.image}, {"flavor", &i.flavor}}) {
     // Shown by status and compared, never sent: printable ASCII (what core::printable keeps
     // as it is), at most 255 bytes.
-    if (value->size() > 255 || core::printable(*value, 255) != *value) {
+    if (!core::is_printable(*value, 255)) {
       return fail(ErrorKind::state,
                   fmt::format("table 'instances' row {} has {} '{}': not printable text of at "
                               "most 255 bytes",

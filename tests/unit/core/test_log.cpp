@@ -44,3 +44,14 @@ TEST_CASE("a cron run logs warnings only unless -v asks for more", "[log]")
   CHECK(core::log_level_for("info", true, 2) == "trace");
   CHECK(core::log_level_for("info", false, 5) == "trace");
 }
+
+TEST_CASE("is_printable: short printable ASCII only, as stored and shown", "[log]")
+{
+  CHECK(core::is_printable("public-net_2", 255));
+  CHECK(core::is_printable("", 255));
+  CHECK(core::is_printable(std::string(255, 'n'), 255));
+  CHECK_FALSE(core::is_printable(std::string(256, 'n'), 255));
+  for (const char* hostile : {"ext\nnet", "ext\x1b[2J", "a\"b", "a\\b", "\xff"}) {
+    CHECK_FALSE(core::is_printable(hostile, 255));
+  }
+}
