@@ -10,6 +10,16 @@
 
 namespace report {
 
+namespace {
+
+// Return `text` as a JSON string, or null when it is empty (a value the row does not have).
+nlohmann::json text_or_null(const std::string& text)
+{
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+} // namespace
+
 nlohmann::json decision_json(const state::DecisionRow& d)
 {
   nlohmann::json inputs = nlohmann::json::object();
@@ -79,7 +89,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       {"address", i.address},
       {"state", state::to_string(i.state)},
       // What the provider knows it by (Nova's server id, the local instance directory).
-      {"provider_id", i.cloud_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.cloud_id)},
+      {"provider_id", text_or_null(i.cloud_id)},
       {"age_seconds", (now - i.created_at) / 1000},
       {"state_since", i.state_since},
       // In service but out of the balancer since then: it failed its health checks ([HEALTH];
@@ -137,18 +147,16 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
                 : nlohmann::json{{"auth_url", c.cloud_auth_url}, {"project", c.cloud_project}}},
     {"lb_address", lb_address},
     // Where clients outside the cloud reach it: the LB server's floating IP (null if none).
-    {"public_address",
-     public_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(public_address)},
+    {"public_address", text_or_null(public_address)},
     // The policy of its servers' Nova server group (sclman-NAME), null for none.
-    {"server_group",
-     c.server_group.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.server_group)},
+    {"server_group", text_or_null(c.server_group)},
     {"health", health},
     // The balancer's objects by id: the LB instance's provider id (Octavia's load balancer,
     // the server balancer's Nova server); Octavia's listener and pool (null for the others).
     {"balancer_ids",
      {{"load_balancer", lb_id},
-      {"listener", lb_listener.empty() ? nlohmann::json(nullptr) : nlohmann::json(lb_listener)},
-      {"pool", lb_pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(lb_pool)}}},
+      {"listener", text_or_null(lb_listener)},
+      {"pool", text_or_null(lb_pool)}}},
     {"size", size},
     {"booting", booting},
     {"desired", c.desired},
