@@ -31,6 +31,11 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
     cluster.status = state::ClusterStatus::deleting;
     TRY(env.store->set_cluster_status(cluster.id, cluster.status));
   }
+  // A rollout of the cluster ends with it.
+  TRY_ASSIGN(auto rollout, env.store->running_rollout(cluster.id));
+  if (rollout) {
+    TRY(env.store->end_rollout(*rollout, state::RolloutStatus::cancelled, "cluster deleted"));
+  }
   TRY(env.store->interrupt_pending(cluster.name));
   // The LB first: its graceful stop finishes the requests in flight, then nothing reaches
   // the web instances any more.

@@ -17,6 +17,7 @@ void register_simulate(CLI::App& app);
 void register_why(CLI::App& app);
 void register_set_policy(CLI::App& app);
 void register_protect(CLI::App& app);
+void register_replace(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -34,6 +35,7 @@ void register_all(CLI::App& app)
   register_why(app);
   register_set_policy(app);
   register_protect(app);
+  register_replace(app);
 }
 
 } // namespace cmd

@@ -229,7 +229,7 @@ Result<void> Engine::clamp_desired(Cluster& cluster)
   return {};
 }
 
-Result<int> Engine::fill_to_desired(Cluster& cluster)
+Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout)
 {
   if (!state::is_live(cluster.status)) {
     return 0;
@@ -250,11 +250,11 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
   }
-  int missing = cluster.desired - live_web(all);
+  int missing = cluster.desired + rollout.surge - live_web(all);
   if (missing <= 0) {
     return added;
   }
-  TRY_ASSIGN(const int reclaimed, reclaim_draining(cluster, all, missing));
+  TRY_ASSIGN(const int reclaimed, reclaim_draining(cluster, all, missing, rollout));
   missing -= reclaimed;
   if (missing <= 0) {
     return added;
@@ -289,11 +289,13 @@ Result<int> Engine::fill_to_desired(Cluster& cluster)
   return added;
 }
 
-Result<int> Engine::reclaim_draining(Cluster& cluster, std::vector<Instance>& all, int wanted)
+Result<int> Engine::reclaim_draining(Cluster& cluster, std::vector<Instance>& all, int wanted,
+                                     const RolloutStep& rollout)
 {
   std::vector<Instance*> draining;
   for (auto& i : all) {
-    if (i.role == state::Role::web && i.state == InstanceState::draining) {
+    if (i.role == state::Role::web && i.state == InstanceState::draining
+        && !(rollout.rollout && state::replaced_by(i, *rollout.rollout))) {
       draining.push_back(&i);
     }
   }
@@ -328,11 +330,11 @@ Result<int> Engine::reclaim_draining(Cluster& cluster, std::vector<Instance>& al
   return reclaimed;
 }
 
-Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
+Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster, const RolloutStep& rollout)
 {
   TRY(clamp_desired(cluster));
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
-  int excess = live_web(all) - cluster.desired;
+  int excess = live_web(all) - cluster.desired - rollout.surge;
   std::vector<std::string> victims;
   if (excess <= 0) {
     return victims;
@@ -357,7 +359,19 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
   if (victim_policy == policy::Victim::least_busy) {
     TRY(measure_busy(cluster, candidates, core::Millis(policy.stale_s) * 1000));
   }
-  const auto ranked = rank_victims(victim_policy, std::move(candidates), cluster.image);
+  auto ranked =
+    rank_victims(victim_policy, std::move(candidates), {cluster.image, cluster.flavor});
+  if (rollout.rollout) {
+    // A rollout's excess is its old instances: they go first, in the policy's order.
+    const auto& r = *rollout.rollout;
+    std::stable_partition(ranked.begin(), ranked.end(),
+                          [&](const Victim& v) { return state::replaced_by(*v.instance, r); });
+    for (auto& v : ranked) {
+      if (state::replaced_by(*v.instance, r)) {
+        v.reason = fmt::format("replaced by rollout {}; {}", r.id, v.reason);
+      }
+    }
+  }
   for (const auto& v : ranked) {
     Instance* i = v.instance;
     if (excess-- <= 0) {
@@ -369,22 +383,27 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster)
                    cluster.name, victims.size());
       break;
     }
-    if (state::is_booting(i->state)) {
-      TRY(m_store.transition(*i, InstanceState::deleting));
-    } else {
-      TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, *i), false));
-      TRY(m_store.transition(*i, InstanceState::draining));
-    }
-    TRY(m_store.insert_victim(cluster.id, {0, i->name, policy::to_string(victim_policy),
-                                           v.reason}));
-    SCLMAN_FAILPOINT_TRY("drain.before_lb");
-    spdlog::info("instance.draining cluster={} instance={} victim_policy={} why={}",
-                 cluster.name, i->name, policy::to_string(victim_policy),
-                 core::log_quote(v.reason));
+    TRY(drain_victim(cluster, *i, policy::to_string(victim_policy), v.reason));
     victims.push_back(i->name);
   }
   TRY(sync_lb(cluster));
   return victims;
+}
+
+Result<void> Engine::drain_victim(Cluster& cluster, Instance& i, const std::string& victim_policy,
+                                  const std::string& why)
+{
+  if (state::is_booting(i.state)) {
+    TRY(m_store.transition(i, InstanceState::deleting));
+  } else {
+    TRY(m_drivers.bootstrapper->set_in_service(ref(cluster, i), false));
+    TRY(m_store.transition(i, InstanceState::draining));
+  }
+  TRY(m_store.insert_victim(cluster.id, {0, i.name, victim_policy, why}));
+  SCLMAN_FAILPOINT_TRY("drain.before_lb");
+  spdlog::info("instance.draining cluster={} instance={} victim_policy={} why={}", cluster.name,
+               i.name, victim_policy, core::log_quote(why));
+  return {};
 }
 
 Result<bool> Engine::advance(Cluster& cluster, Instance& i)
@@ -719,11 +738,12 @@ Result<void> Engine::reconcile(Cluster& cluster, Step step)
                  j.ts);
   }
   TRY(check_health(cluster, step != Step::shrink));
+  TRY_ASSIGN(const auto rollout, step_rollout(cluster));
   if (step != Step::shrink) {
-    TRY(fill_to_desired(cluster));
+    TRY(fill_to_desired(cluster, rollout));
   }
   if (step != Step::grow) {
-    TRY(drain_excess(cluster));
+    TRY(drain_excess(cluster, rollout));
   }
   std::optional<core::Error> first_error;
   std::set<std::int64_t> failed;

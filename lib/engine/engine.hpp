@@ -45,6 +45,15 @@ struct Options
   std::string image;
 };
 
+// What the cluster's running rollout (sclman replace) asks of a run: its batch's web instances
+// above the desired size (surge); the instances it replaces drain first and are never taken
+// back into service.
+struct RolloutStep
+{
+  std::optional<state::Rollout> rollout;  // running, if any
+  int surge = 0;
+};
+
 class Engine
 {
 public:
@@ -80,12 +89,28 @@ public:
   // instances whose service still runs back into service (the latest drained first: booted and
   // healthy, they cost no boot), then add requested web rows, at most request_batch of them,
   // and none after the deadline. Return the rows added.
-  core::Result<int> fill_to_desired(state::Cluster& cluster);
+  // A running rollout adds its surge to the desired size and is never given back an instance it
+  // replaces.
+  core::Result<int> fill_to_desired(state::Cluster& cluster, const RolloutStep& rollout = {});
 
   // Drain web instances above the (clamped) desired size, none after the deadline: those
   // that serve nothing first, then as the policy's victim key says (rank_victims); protected
-  // ones never. Each victim is recorded with why (Store::insert_victim).
-  core::Result<std::vector<std::string>> drain_excess(state::Cluster& cluster);
+  // ones never. Each victim is recorded with why (Store::insert_victim). Under a running rollout
+  // the size is the desired one plus its surge, and the instances it replaces go first.
+  core::Result<std::vector<std::string>> drain_excess(state::Cluster& cluster,
+                                                      const RolloutStep& rollout = {});
+
+  // Carry the cluster's running rollout (sclman replace) one step on, and return what it asks of
+  // this run (RolloutStep):
+  // - one of its new web instances failed (error): the rollout fails, and the cluster gets its
+  //   old image and flavor back; the instances it has not replaced yet keep serving;
+  // - a batch runs: it ends once the cluster has its size plus the surge and every new web
+  //   instance is in service and healthy (the excess then drains, replaced instances first);
+  // - no instance it replaces is left (protected ones stay): it is done;
+  // - else, once the last batch's excess has drained and its pause has passed, the next batch
+  //   starts: up to `batch` instances, as many as fit under max_instances as a surge, the rest
+  //   drained first while at least min_in_service stay in service.
+  core::Result<RolloutStep> step_rollout(state::Cluster& cluster);
 
   // Advance one instance by one step; return true if its state changed.
   core::Result<bool> advance(state::Cluster& cluster, state::Instance& instance);
@@ -129,7 +154,14 @@ private:
   // Take up to `wanted` draining web instances of `all` whose service runs and passes one
   // [HEALTH] check back into service; return how many.
   core::Result<int> reclaim_draining(state::Cluster& cluster, std::vector<state::Instance>& all,
-                                     int wanted);
+                                     int wanted, const RolloutStep& rollout);
+  // Take web instance `i` out of service (a booting one straight to deleting) as a scale-in
+  // victim of `victim_policy`, and record why.
+  core::Result<void> drain_victim(state::Cluster& cluster, state::Instance& i,
+                                  const std::string& victim_policy, const std::string& why);
+  // Start the rollout's next batch (step_rollout).
+  core::Result<RolloutStep> start_batch(state::Cluster& cluster, state::Rollout& r,
+                                        std::vector<state::Instance>& all);
   core::Result<bool> advance_deleting(state::Cluster& cluster, state::Instance& instance);
   // Leave an instance where it is (in service, gone, error: nothing moves it on its own).
   core::Result<bool> stay(state::Cluster& cluster, state::Instance& instance);

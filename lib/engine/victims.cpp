@@ -36,9 +36,26 @@ std::string serving_nothing_reason(const Instance& i)
                      core::iso8601_utc(*i.unhealthy_since));
 }
 
+// Say why `i` goes first under oldest-image: its launch spec, or that it is the newest.
+std::string outdated_reason(const Instance& i, const LaunchSpec& current)
+{
+  if (i.image != current.image) {
+    return fmt::format("its image '{}' is not the cluster's current '{}' (serial {})",
+                       core::printable(i.image, 64), core::printable(current.image, 64),
+                       i.serial);
+  }
+  if (i.flavor != current.flavor) {
+    return fmt::format("its flavor '{}' is not the cluster's current '{}' (serial {})",
+                       core::printable(i.flavor, 64), core::printable(current.flavor, 64),
+                       i.serial);
+  }
+  return fmt::format("on the current image and flavor, the newest in service (serial {})",
+                     i.serial);
+}
+
 // Order the in-service candidates `c` (each group_of 2) by `policy`, and say why each is first.
 std::vector<Victim> rank_serving(policy::Victim policy, std::vector<VictimCandidate> c,
-                                 const std::string& current_image)
+                                 const LaunchSpec& current)
 {
   std::vector<Victim> out;
   const auto newest_reason = [](const Instance& i, const char* rule) {
@@ -118,17 +135,12 @@ std::vector<Victim> rank_serving(policy::Victim policy, std::vector<VictimCandid
   }
   case policy::Victim::oldest_image:
     std::stable_sort(c.begin(), c.end(), [&](const auto& a, const auto& b) {
-      const bool a_old = a.instance->image != current_image;
-      const bool b_old = b.instance->image != current_image;
+      const bool a_old = outdated(*a.instance, current);
+      const bool b_old = outdated(*b.instance, current);
       return a_old != b_old ? a_old : newer(a, b);
     });
     for (const auto& v : c) {
-      out.push_back({v.instance,
-                     v.instance->image != current_image
-                       ? fmt::format("its image '{}' is not the cluster's current '{}' (serial {})",
-                                     core::printable(v.instance->image, 64),
-                                     core::printable(current_image, 64), v.instance->serial)
-                       : newest_reason(*v.instance, "on the current image, ")});
+      out.push_back({v.instance, outdated_reason(*v.instance, current)});
     }
     return out;
   }
@@ -137,8 +149,13 @@ std::vector<Victim> rank_serving(policy::Victim policy, std::vector<VictimCandid
 
 } // namespace
 
+bool outdated(const Instance& i, const LaunchSpec& current)
+{
+  return i.image != current.image || i.flavor != current.flavor;
+}
+
 std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandidate> candidates,
-                                 const std::string& current_image)
+                                 const LaunchSpec& current)
 {
   std::vector<VictimCandidate> idle;
   std::vector<VictimCandidate> serving;
@@ -154,7 +171,7 @@ std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandid
   for (const auto& c : idle) {
     out.push_back({c.instance, serving_nothing_reason(*c.instance)});
   }
-  for (auto& v : rank_serving(policy, std::move(serving), current_image)) {
+  for (auto& v : rank_serving(policy, std::move(serving), current)) {
     out.push_back(std::move(v));
   }
   return out;

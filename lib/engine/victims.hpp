@@ -21,6 +21,17 @@ struct VictimCandidate
   std::optional<double> load;
 };
 
+// What the cluster creates web instances with now (its image and flavor): an instance created
+// with anything else is outdated, first to go under oldest-image and during a rollout.
+struct LaunchSpec
+{
+  std::string image;
+  std::string flavor;
+};
+
+// Return true if `i` was created with another image or flavor than `current`.
+bool outdated(const state::Instance& i, const LaunchSpec& current);
+
 struct Victim
 {
   state::Instance* instance = nullptr;
@@ -34,8 +45,8 @@ struct Victim
 //   oldest        the earliest in service first;
 //   least-busy    the fewest open connections first when every one answered its stub_status,
 //                 else the lowest latest load sample first (none: last), ties the newest;
-//   oldest-image  those whose image is not `current_image` first, then the newest.
+//   oldest-image  the outdated ones (not on `current`) first, then the newest.
 std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandidate> candidates,
-                                 const std::string& current_image);
+                                 const LaunchSpec& current);
 
 } // namespace engine

@@ -18,6 +18,41 @@ nlohmann::json text_or_null(const std::string& text)
   return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
 
+// Return the cluster's latest rollout (sclman replace) and how far it got, or null if it had
+// none: `left` counts the instances it replaces still booting or in service.
+nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
+                            const std::vector<state::Instance>& instances)
+{
+  if (!r) {
+    return nullptr;
+  }
+  int left = 0;
+  for (const auto& i : instances) {
+    left += state::replaced_by(i, *r) && state::counts_toward_size(i.state) ? 1 : 0;
+  }
+  const auto opt = [](const std::optional<core::Millis>& t) {
+    return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+  };
+  return {
+    {"id", r->id},
+    {"status", state::to_string(r->status)},
+    {"from", {{"image", r->from_image}, {"flavor", r->from_flavor}}},
+    {"to", {{"image", r->to_image}, {"flavor", r->to_flavor}}},
+    {"batch", r->batch},
+    {"min_in_service", r->min_in_service},
+    {"pause_s", r->pause_s},
+    {"total", r->total},
+    {"left", left},
+    {"batches", r->batches},
+    {"surge", r->surge},
+    {"started_at", r->started_at},
+    {"batch_started_at", opt(r->batch_started_at)},
+    {"batch_ended_at", opt(r->batch_ended_at)},
+    {"ended_at", opt(r->ended_at)},
+    {"error", text_or_null(r->error)},
+  };
+}
+
 } // namespace
 
 nlohmann::json decision_json(const state::DecisionRow& d)
@@ -49,6 +84,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
 {
   TRY_ASSIGN(const auto instances, store.instances(c.id, include_gone));
   TRY_ASSIGN(const auto last, store.decisions(c.id, 1));
+  TRY_ASSIGN(const auto rollout, store.last_rollout(c.id));
   const auto now = store.now();
   std::string lb_address;
   std::string public_address;  // the LB's floating IP and port, if it has one
@@ -167,6 +203,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"last_decision", last.empty() ? nlohmann::json(nullptr) : decision_json(last.front())},
     {"instances", list},
     {"rejected", rejected},
+    // Its latest rolling replacement (sclman replace), running or ended; null if none.
+    {"rollout", rollout_json(rollout, instances)},
   };
   return j;
 }
@@ -205,6 +243,17 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     if (const auto g = c.value("server_group", nlohmann::json(nullptr)); !g.is_null()) {
       text += fmt::format("  server group sclman-{} ({})\n", c["name"].get<std::string>(),
                           g.get<std::string>());
+    }
+    if (const auto r = c.value("rollout", nlohmann::json(nullptr)); !r.is_null()) {
+      const auto status = r["status"].get<std::string>();
+      text += fmt::format(
+        "  rollout {} {}: image '{}' -> '{}', flavor '{}' -> '{}', {} of {} left, batch {} ({} "
+        "per batch){}\n",
+        r["id"].get<std::int64_t>(), status, r["from"]["image"].get<std::string>(),
+        r["to"]["image"].get<std::string>(), r["from"]["flavor"].get<std::string>(),
+        r["to"]["flavor"].get<std::string>(), r["left"].get<int>(), r["total"].get<int>(),
+        r["batches"].get<int>(), r["batch"].get<int>(),
+        r["error"].is_null() ? std::string() : ": " + r["error"].get<std::string>());
     }
     for (const auto& r : c["rejected"]) {
       text += fmt::format("  rejected {}: {}\n", r["name"].get<std::string>(),

@@ -19,6 +19,7 @@ constexpr std::array k_cluster_status_names = {"creating", "active", "deleting",
                                               "failed"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
                                                 "superseded", "failed"};
+constexpr std::array k_rollout_status_names = {"running", "done", "failed", "cancelled"};
 
 // Return the enumerator whose name (by position in `names`) is `name`, or nothing.
 template <typename E, typename Names>
@@ -99,6 +100,21 @@ const char* to_string(DecisionStatus s)
 std::optional<DecisionStatus> parse_decision_status(std::string_view name)
 {
   return parse_name<DecisionStatus>(k_decision_status_names, name);
+}
+
+const char* to_string(RolloutStatus s)
+{
+  return k_rollout_status_names[static_cast<size_t>(s)];
+}
+
+std::optional<RolloutStatus> parse_rollout_status(std::string_view name)
+{
+  return parse_name<RolloutStatus>(k_rollout_status_names, name);
+}
+
+bool replaced_by(const Instance& i, const Rollout& r)
+{
+  return i.role == Role::web && i.serial <= r.last_old_serial;
 }
 
 } // namespace state

@@ -198,6 +198,50 @@ struct RejectedBackend
   Millis since = 0;    // first rejected
 };
 
+// A rolling replacement of a cluster's web instances (`sclman replace`, sql/0017). Running
+// until no web instance it replaces is left (done), a new instance failed (failed), or the
+// operator cancelled it; a failed or cancelled one gave the cluster its old image and flavor
+// back.
+enum class RolloutStatus { running, done, failed, cancelled };
+
+// Return the status's name as stored ("running").
+const char* to_string(RolloutStatus s);
+// Return the status named `name`, or nothing.
+std::optional<RolloutStatus> parse_rollout_status(std::string_view name);
+
+// The bounds of a rollout's numbers (sclman replace checks them; a row beyond is corrupted).
+inline constexpr int k_max_rollout_batch = 100;
+inline constexpr int k_max_rollout_size = 10000;
+inline constexpr int k_max_rollout_pause_s = 86400;
+
+struct Rollout
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  RolloutStatus status = RolloutStatus::running;
+  std::string from_image;
+  std::string from_flavor;
+  std::string to_image;
+  std::string to_flavor;
+  int batch = 1;           // instances replaced per batch, 1 to 100
+  int min_in_service = 0;  // never fewer in service while it drains to make room
+  int pause_s = 0;         // between one batch's end and the next one's start
+  // It replaces the web instances with a serial up to this one (those that existed when it
+  // started); `total` of them were booting or in service then.
+  long last_old_serial = 0;
+  int total = 0;
+  int batches = 0;         // batches started
+  int surge = 0;           // the running batch's web instances above the desired size
+  Millis started_at = 0;
+  std::optional<Millis> batch_started_at;  // while a batch runs
+  std::optional<Millis> batch_ended_at;    // the last batch's end
+  std::optional<Millis> ended_at;
+  std::string error;       // why it failed
+};
+
+// Return true if web instance `i` is one `r` replaces: it existed when `r` started.
+bool replaced_by(const Instance& i, const Rollout& r);
+
 struct Counter
 {
   std::string name;

@@ -85,6 +85,22 @@ Result<std::string> parse_name_column(const Stmt& s, int column, const char* tab
   return text;
 }
 
+// Check the image and flavor of row `id` of `table`: printable ASCII (what core::printable
+// keeps as it is), at most 255 bytes each.
+Result<void> check_image_flavor(const char* table, std::int64_t id, const std::string& image,
+                                const std::string& flavor)
+{
+  for (const auto& [name, value] : {std::pair{"image", &image}, {"flavor", &flavor}}) {
+    if (!core::is_printable(*value, 255)) {
+      return fail(ErrorKind::state,
+                  fmt::format("table '{}' row {} has {} '{}': not printable text of at most 255 "
+                              "bytes",
+                              table, id, name, core::printable(*value, 40)));
+    }
+  }
+  return {};
+}
+
 Result<Cluster> read_cluster(const Stmt& s)
 {
   Cluster c;
@@ -96,6 +112,9 @@ Result<Cluster> read_cluster(const Stmt& s)
   c.metrics = s.column_text(5);
   c.flavor = s.column_text(6);
   c.image = s.column_text(7);
+  // Sent to the cloud to create servers (as a query parameter or a JSON string, never pasted),
+  // given to rollouts.
+  TRY(check_image_flavor("clusters", c.id, c.image, c.flavor));
   c.network = s.column_text(8);
   c.policy = s.column_text(9);
   c.desired = static_cast<int>(s.column_int(10));
@@ -200,16 +219,8 @@ Result<Instance> read_instance(const Stmt& s)
   i.protected_from_scale_in = protected_flag == "1";
   i.image = s.column_text(17);
   i.flavor = s.column_text(18);
-  for (const auto& [name, value] : {std::pair{"image", &i.image}, {"flavor", &i.flavor}}) {
-    // Shown by status and compared, never sent: printable ASCII (what core::printable keeps
-    // as it is), at most 255 bytes.
-    if (!core::is_printable(*value, 255)) {
-      return fail(ErrorKind::state,
-                  fmt::format("table 'instances' row {} has {} '{}': not printable text of at "
-                              "most 255 bytes",
-                              i.id, name, core::printable(*value, 40)));
-    }
-  }
+  // Shown by status and compared, never sent.
+  TRY(check_image_flavor("instances", i.id, i.image, i.flavor));
   if (!s.column_is_null(19)) {
     // As text, for the reason above; a count no status page gives is a corrupted row.
     auto n = core::parse_int_in(s.column_text(19), 0, std::numeric_limits<int>::max());

@@ -100,6 +100,21 @@ public:
   // victim policy this sclman would not write is a state error.
   Result<std::vector<VictimRow>> victims(std::int64_t cluster_id, int limit);
 
+  // Rollouts (store_rollouts.cpp)
+  // Start rollout `r` of its cluster, in one transaction: its last_old_serial and total are the
+  // cluster's web instances now, and the cluster's image and flavor become r.to_image and
+  // r.to_flavor; r.id and r.started_at are set. A usage error if one is running already.
+  Result<void> start_rollout(Rollout& r);
+  // Return the cluster's running rollout, or nothing.
+  Result<std::optional<Rollout>> running_rollout(std::int64_t cluster_id);
+  // Return the cluster's latest rollout (running or ended), or nothing.
+  Result<std::optional<Rollout>> last_rollout(std::int64_t cluster_id);
+  // Store a running rollout's progress (batches, surge, batch times).
+  Result<void> update_rollout(const Rollout& r);
+  // End running rollout `r` with `status` (not running) and `error`, now; failed or cancelled
+  // give the cluster its from_image and from_flavor back, in the same transaction.
+  Result<void> end_rollout(Rollout& r, RolloutStatus status, std::string error = {});
+
   // Load samples
   Result<void> insert_samples(const std::vector<Sample>& samples);
   // Return the newest sample of the instance that has a raw counter.

@@ -74,6 +74,17 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	is the load balancer	protect shop shop-lb-1
 64	cluster is required	unprotect
 64	no cluster named '"'"'nosuch'"'"'	unprotect nosuch nosuch-web-1
+64	cluster is required	replace
+64	no cluster named '"'"'nosuch'"'"'	replace nosuch
+64	invalid cluster name	replace Shop
+64	--batch: Value 0 not in range 1 to 100	replace shop --batch 0
+64	--batch: Value 101 not in range 1 to 100	replace shop --batch 101
+64	--pause: Value -1 not in range 0 to 86400	replace shop --pause -1
+64	--min-in-service: Value -1 not in range 0 to 10000	replace shop --min-in-service -1
+64	--min-in-service 2 is above the desired size of '"'"'shop'"'"' (1)	replace shop --min-in-service 2
+64	--image excludes --cancel	replace shop --cancel --image x
+64	no rollout of cluster '"'"'shop'"'"' is running	replace shop --cancel
+64	--image '"'"''"'"': a name or id	replace shop --image @EMPTY
 64	cluster is required	set-policy
 64	no cluster named '"'"'nosuch'"'"'	set-policy nosuch --policy hpa
 64	unknown policy '"'"'nosuch'"'"'	set-policy shop --policy nosuch

@@ -1179,3 +1179,190 @@ TEST_CASE("a cluster with a floating network gets its LB's public address once i
   REQUIRE(plain.reconcile());
   CHECK(plain.provider.floating_asked.empty());
 }
+
+namespace {
+
+// Start a rollout of w's cluster to `image`, as sclman replace does.
+state::Rollout start_rollout(World& w, const std::string& image, int batch, int min_in_service)
+{
+  state::Rollout r;
+  r.cluster_id = w.cluster.id;
+  r.from_image = w.cluster.image;
+  r.from_flavor = w.cluster.flavor;
+  r.to_image = image;
+  r.to_flavor = w.cluster.flavor;
+  r.batch = batch;
+  r.min_in_service = min_in_service;
+  REQUIRE(w.store->start_rollout(r));
+  w.cluster.image = image;
+  return r;
+}
+
+// Return the web instances of `w` in service and healthy.
+int serving(World& w)
+{
+  int n = 0;
+  for (const auto& i : w.instances()) {
+    n += i.role == state::Role::web && i.state == InstanceState::in_service && !i.unhealthy_since;
+  }
+  return n;
+}
+
+// Run the chain's scale-out and scale-in on `w` until its rollout ends (at most `runs` times,
+// drain_seconds apart); check before each run that at least `floor` serve. Return its last row.
+state::Rollout run_rollout(World& w, int floor, int runs = 40)
+{
+  for (int k = 0; k < runs; ++k) {
+    CHECK(serving(w) >= floor);
+    REQUIRE(w.reconcile(engine::Step::grow));
+    REQUIRE(w.reconcile(engine::Step::shrink));
+    auto running = w.store->running_rollout(w.cluster.id);
+    REQUIRE(running);
+    if (!*running) {
+      break;
+    }
+    w.pass_seconds(w.options.drain_seconds + 1);
+  }
+  auto last = w.store->last_rollout(w.cluster.id);
+  REQUIRE(last);
+  REQUIRE(*last);
+  return **last;
+}
+
+// Return the images of `w`'s web instances that are booting or in service, by name.
+std::map<std::string, std::string> live_images(World& w)
+{
+  std::map<std::string, std::string> out;
+  for (const auto& i : w.instances()) {
+    if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
+      out[i.name] = i.image;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a rollout replaces every web instance a batch at a time, booting before draining",
+          "[engine][rollout]")
+{
+  World w(4);
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  REQUIRE(serving(w) == 4);
+  const auto r = start_rollout(w, "img-2", 2, 3);
+  CHECK(r.total == 4);
+  CHECK(r.last_old_serial == 4);
+  const auto last = run_rollout(w, 4);  // room above the desired size: never fewer than 4
+  CHECK(last.status == state::RolloutStatus::done);
+  CHECK(last.batches == 2);
+  CHECK(live_images(w)
+        == std::map<std::string, std::string>{{"shop-web-5", "img-2"}, {"shop-web-6", "img-2"},
+                                              {"shop-web-7", "img-2"}, {"shop-web-8", "img-2"}});
+  // Each batch's two new instances were in service before an old one left the balancer.
+  CHECK(w.rec.first("out_of_service shop-web-") > w.rec.first("in_service shop-web-6"));
+  CHECK(w.names_in(InstanceState::gone)
+        == names({"shop-web-1", "shop-web-2", "shop-web-3", "shop-web-4"}));
+  CHECK(w.rec.unjournaled.empty());
+  // The victims say why.
+  auto victims = w.store->victims(w.cluster.id, 10);
+  REQUIRE(victims);
+  REQUIRE(victims->size() == 4);
+  CHECK(victims->front().reason.find("replaced by rollout 1") == 0);
+}
+
+TEST_CASE("a rollout with no room above the desired size drains first, keeping min-in-service",
+          "[engine][rollout]")
+{
+  World w(3);
+  w.options.max_instances = 3;
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  start_rollout(w, "img-2", 2, 2);  // two per batch, but never fewer than 2 in service
+  const auto last = run_rollout(w, 2);
+  CHECK(last.status == state::RolloutStatus::done);
+  CHECK(last.batches == 3);  // one at a time: 3 - 1 < 2 for a second one
+  for (const auto& [name, image] : live_images(w)) {
+    CHECK(image == "img-2");
+  }
+  CHECK(live_images(w).size() == 3);
+  CHECK(w.provider.servers.size() == 4);  // the LB and three web servers: never more
+}
+
+TEST_CASE("a rollout at max size with min-in-service at the size is blocked, and says so",
+          "[engine][rollout]")
+{
+  World w(2);
+  w.options.max_instances = 2;
+  REQUIRE(w.reconcile());
+  start_rollout(w, "img-2", 1, 2);
+  REQUIRE(w.reconcile());
+  REQUIRE(w.reconcile());
+  auto running = w.store->running_rollout(w.cluster.id);
+  REQUIRE(running);
+  REQUIRE(*running);
+  CHECK((*running)->batches == 0);
+  CHECK(serving(w) == 2);
+  CHECK(w.rec.count("create ") == 3);  // the LB and the two web servers of before
+}
+
+TEST_CASE("a new instance that fails fails the rollout; the old ones keep serving",
+          "[engine][rollout]")
+{
+  World w(2);
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  start_rollout(w, "img-bad", 1, 1);
+  w.boot.converged = false;  // the new image never converges
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.state_of("shop-web-3") == InstanceState::bootstrapping);
+  w.pass_seconds(w.options.boot_timeout + 1);
+  w.reconcile(engine::Step::grow);  // shop-web-3 times out: error
+  REQUIRE(w.state_of("shop-web-3") == InstanceState::error);
+  REQUIRE(w.reconcile(engine::Step::shrink));
+  auto last = w.store->last_rollout(w.cluster.id);
+  REQUIRE(last);
+  REQUIRE(*last);
+  CHECK((*last)->status == state::RolloutStatus::failed);
+  CHECK((*last)->error.find("shop-web-3 failed") == 0);
+  // The cluster's image is the old one again, in the row and for the next instances.
+  CHECK(w.cluster.image == "img-1");
+  CHECK(w.store->find_cluster("shop").value()->image == "img-1");
+  CHECK(w.state_of("shop-web-1") == InstanceState::in_service);
+  CHECK(w.state_of("shop-web-2") == InstanceState::in_service);
+  CHECK(serving(w) == 2);
+}
+
+TEST_CASE("a scale-out during a rollout reclaims no instance the rollout drains",
+          "[engine][rollout]")
+{
+  World w(2);
+  w.options.max_instances = 2;
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  start_rollout(w, "img-2", 1, 1);
+  REQUIRE(w.reconcile(engine::Step::shrink));  // no room: shop-web-2 (the newest) drains first
+  CHECK(w.state_of("shop-web-2") == InstanceState::draining);
+  REQUIRE(w.reconcile(engine::Step::grow));  // a new one, not shop-web-2 back
+  CHECK(w.state_of("shop-web-2") == InstanceState::draining);
+  CHECK(w.instance("shop-web-3").image == "img-2");
+  CHECK(w.rec.count("in_service shop-web-2") == 1);  // only when it first came in
+}
+
+TEST_CASE("the policy keeps working during a rollout, and the rollout follows its size",
+          "[engine][rollout]")
+{
+  World w(2);
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  start_rollout(w, "img-2", 1, 1);
+  REQUIRE(w.reconcile());  // batch 1: shop-web-3 above the size
+  w.cluster.desired = 3;   // a scale-out decision meanwhile
+  REQUIRE(w.store->set_desired(w.cluster.id, 3));
+  const auto last = run_rollout(w, 2);
+  CHECK(last.status == state::RolloutStatus::done);
+  CHECK(live_images(w).size() == 3);
+  for (const auto& [name, image] : live_images(w)) {
+    CHECK(image == "img-2");
+  }
+}

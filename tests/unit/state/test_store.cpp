@@ -618,3 +618,85 @@ TEST_CASE("an LB's floating IP is read back only as an IP literal, a cluster's f
   REQUIRE(good->run());
   CHECK(st.store->find_cluster("shop").value()->server_group == "soft-anti-affinity");
 }
+
+TEST_CASE("a rollout starts once per cluster, gives the old image back when it fails, and is "
+          "read back only with the values sclman writes",
+          "[state][rollout]")
+{
+  state_test::ShopState st;
+  for (int k = 0; k < 2; ++k) {
+    state::Instance web;
+    web.cluster_id = st.cluster.id;
+    REQUIRE(st.store->insert_instance(web, "shop"));
+  }
+  state::Rollout r;
+  r.cluster_id = st.cluster.id;
+  r.from_image = "img-1";
+  r.to_image = "img-2";
+  r.batch = 2;
+  REQUIRE(st.store->start_rollout(r));
+  CHECK(r.last_old_serial == 2);
+  CHECK(r.total == 2);
+  CHECK(st.store->find_cluster("shop").value()->image == "img-2");
+  auto second = r;
+  const auto again = st.store->start_rollout(second);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().kind == core::ErrorKind::usage);
+  r.batches = 1;
+  r.surge = 2;
+  r.batch_started_at = 5;
+  REQUIRE(st.store->update_rollout(r));
+  const auto read = st.store->running_rollout(st.cluster.id);
+  REQUIRE(read);
+  REQUIRE(*read);
+  CHECK((*read)->surge == 2);
+  CHECK((*read)->batch_started_at == 5);
+
+  // Hostile rows: each is a state error naming the table.
+  for (const char* hostile :
+       {"UPDATE rollouts SET status = 'paused'", "UPDATE rollouts SET surge = 3",
+        "UPDATE rollouts SET batch = 0", "UPDATE rollouts SET batch = 101",
+        "UPDATE rollouts SET pause_s = -1", "UPDATE rollouts SET to_image = 'img' || char(27)",
+        "UPDATE rollouts SET from_flavor = printf('%.300c', 'f')",
+        "UPDATE rollouts SET ended_at = 7", "UPDATE rollouts SET min_in_service = -2"}) {
+    auto save = state::Stmt::prepare(st.store->db(), "SAVEPOINT hostile");
+    REQUIRE(save);
+    REQUIRE(save->run());
+    auto set = state::Stmt::prepare(st.store->db(), hostile);
+    REQUIRE(set);
+    REQUIRE(set->run());
+    const auto bad = st.store->last_rollout(st.cluster.id);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains("table 'rollouts' row"));
+    auto back = state::Stmt::prepare(st.store->db(), "ROLLBACK TO hostile");
+    REQUIRE(back);
+    REQUIRE(back->run());
+    auto release = state::Stmt::prepare(st.store->db(), "RELEASE hostile");
+    REQUIRE(release);
+    REQUIRE(release->run());
+  }
+  // A cluster's image read back is printable text too.
+  {
+    auto set = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET image = 'a' || char(10)");
+    REQUIRE(set);
+    REQUIRE(set->run());
+    const auto bad = st.store->find_cluster("shop");
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error().message, Catch::Contains("has image"));
+    auto reset = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET image = 'img-2'");
+    REQUIRE(reset);
+    REQUIRE(reset->run());
+  }
+
+  auto running = st.store->running_rollout(st.cluster.id).value();
+  REQUIRE(running);
+  REQUIRE(st.store->end_rollout(*running, state::RolloutStatus::failed, "shop-web-3 failed"));
+  CHECK(st.store->find_cluster("shop").value()->image == "img-1");
+  CHECK_FALSE(st.store->running_rollout(st.cluster.id).value());
+  const auto ended = st.store->last_rollout(st.cluster.id).value();
+  REQUIRE(ended);
+  CHECK(ended->status == state::RolloutStatus::failed);
+  CHECK(ended->error == "shop-web-3 failed");
+  CHECK(ended->ended_at);
+}
