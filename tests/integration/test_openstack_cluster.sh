@@ -17,6 +17,8 @@
 #      (environment, nodes, clients, attributes, search) and what the LB forwards to;
 #   7b. the server balancer: the LB is a Nova server of role lb (Chef), traffic through it, 0
 #      failed requests through a scale-out and a drain, a stopped web nginx out and replaced;
+#      protect, reclaim, and sclman replace (a failed rollout, then 4 servers to a new image
+#      under load, 0 failed requests);
 #   8. faults: tests/support/fault_proxy.py between sclman and Keystone and Nova, injecting
 #      429 and 413 with Retry-After, 503/500 bursts, and resets, timeouts and late forwards after
 #      or around a create Nova accepts; no duplicate server, Retry-After honoured (from the
@@ -609,6 +611,59 @@ grep -q "instance.reclaimed cluster=bar instance=$RECLAIM " "$T/bar-reclaim.log"
 case " $(chef_search bar) " in *" $RECLAIM "*) ;; *) fail "search does not find the reclaimed $RECLAIM";; esac
 [ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the reclaim bar's LB forwards to '$(bar_applied)'"
 pass "reclaim on openstack: a scale-out while $RECLAIM drained took it back (no create sent to nova), back in search and the LB"
+
+# Issue 19 on OpenStack: rolling replacement. First to an image Glance does not hold: the new
+# server fails, the rollout fails (exit 76), bar keeps its servers and gets image tiny back.
+# Then bar grown to 4 is replaced to image tiny2 under client load through the LB server, two
+# servers per batch (booted above the size, then the old ones drained): 0 failed requests, and
+# every web server on tiny2 in Nova, in the state, in search and in the LB; back to 2 after.
+before_servers=$(state_names bar)
+expect_exit 76 replace bar --image nosuch-image --wait --state "$DB"
+grep -q "rollout 1 of 'bar' failed: bar-web-[0-9]* failed" "$T/err" || fail "replace to a missing image said: $(cat "$T/err")"
+[ "$(bar_q .rollout.status)" = failed ] || fail "rollout after a missing image: $(bar_q .rollout)"
+[ "$(sqlite3 "$DB" "SELECT image FROM clusters WHERE name = 'bar'")" = tiny ] || fail "bar's image is not tiny again"
+[ "$(state_names bar)" = "$before_servers" ] && [ "$(web_in_service bar)" = 2 ] \
+  || fail "after the failed rollout bar has '$(state_names bar)', not '$before_servers' in service"
+sc gc --cluster bar > /dev/null 2>&1 || true
+sc gc --cluster bar --clear-failures > /dev/null 2>&1 || true
+pass "replace to an image Glance does not hold: the rollout failed, bar kept $before_servers and image tiny"
+
+sc scale-out --cluster bar --to 4 > /dev/null 2>> "$T/bar.err" || true
+grow_until bar 4 60 || fail "bar did not grow to 4"
+before_servers=$(state_names bar)
+"$SCLMAN_LOADGEN" --url "http://$BAR_LB/" --concurrency 2 --rate 200 --duration 900 > "$T/bar-replace-load.json" &
+LOADGEN_PIDS+=($!)
+sleep 1
+sc replace bar --image tiny2 --batch 2 > "$T/bar-replace.out" 2>> "$T/bar.err" || { tail -n 20 "$T/bar.err" >&2; fail "replace bar --image tiny2"; }
+t_replace=$SECONDS
+for _ in $(seq 1 90); do
+  sc scale-out --cluster bar --cron >> "$T/bar-replace.log" 2>&1 || true
+  sc scale-in --cluster bar --cron >> "$T/bar-replace.log" 2>&1 || true
+  [ "$(bar_q .rollout.status)" = running ] || break
+  sleep 2
+done
+sleep 1
+kill -INT "${LOADGEN_PIDS[-1]}"; wait "${LOADGEN_PIDS[-1]}" || true
+unset 'LOADGEN_PIDS[-1]'
+[ "$(bar_q .rollout.status)" = done ] || { tail -n 30 "$T/bar-replace.log" >&2; fail "the rollout of bar did not end: $(bar_q .rollout)"; }
+[ "$(jq .errors "$T/bar-replace-load.json")" = 0 ] && [ "$(jq .non_200 "$T/bar-replace-load.json")" = 0 ] \
+  || fail "failed requests through bar's LB server during the rollout: $(cat "$T/bar-replace-load.json")"
+tiny2=$($API image-id tiny2)
+web_images=$($API servers | jq -r '[.[] | select(.tags | index("sclman:cluster=bar")) | select(.name | contains("-web-"))
+  | select(.status == "ACTIVE") | .image] | unique | join(" ")')
+[ "$web_images" = "$tiny2" ] || fail "bar's web servers in Nova run images '$web_images', not tiny2 ($tiny2)"
+[ "$(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .image] | unique | join(" ")')" = tiny2 ] \
+  || fail "bar's web instances in the state: $(bar_q '[.instances[] | select(.role=="web") | "\(.name) \(.state) \(.image)"]')"
+[ "$(web_in_service bar)" = 4 ] || fail "bar has $(web_in_service bar) in service after the rollout"
+[ "$(bar_q .rollout.batches)" = 2 ] || fail "the rollout took $(bar_q .rollout.batches) batches, not 2"
+for old in $before_servers; do
+  state_names bar | grep -qw "$old" && fail "$old was not replaced"
+done
+[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the rollout bar's LB forwards to '$(bar_applied)', in service '$(bar_serving)'"
+[ "$(chef_search bar)" = "$(state_names bar)" ] || fail "after the rollout search finds '$(chef_search bar)', not '$(state_names bar)'"
+pass "replace on openstack: bar's 4 web servers replaced by $(state_names bar) on tiny2, 2 per batch, in $((SECONDS - t_replace)) s under $(jq .requests "$T/bar-replace-load.json") requests through the LB server, 0 failed"
+sc scale-in --cluster bar --to 2 --wait > /dev/null 2>> "$T/bar.err" || { tail -n 20 "$T/bar.err" >&2; fail "scale-in --to 2 on bar after the rollout"; }
+[ "$(web_in_service bar)" = 2 ] || fail "bar has $(web_in_service bar) in service, not 2"
 
 # The LB server deleted behind sclman's back cannot come back in place (its address went with
 # it): the next runs make bar-lb-2, the cluster's address becomes its address, and gc forgets

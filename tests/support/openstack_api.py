@@ -129,10 +129,12 @@ def resources(url):
         s.post(nova + '/flavors', headers=MV, json={'flavor': {
             'name': 'm1.tiny', 'ram': 64, 'vcpus': 1, 'disk': 1}})
     glance = ep(s, 'image')
-    images = s.get(glance + '/v2/images?name=tiny').json()['images']
-    if not images:
+    # tiny, and tiny2 for a rolling replacement to a new image.
+    for name in ('tiny', 'tiny2'):
+        if s.get(glance + '/v2/images?name=' + name).json()['images']:
+            continue
         img = s.post(glance + '/v2/images', json={
-            'name': 'tiny', 'disk_format': 'raw', 'container_format': 'bare',
+            'name': name, 'disk_format': 'raw', 'container_format': 'bare',
             'visibility': 'public'}).json()
         s.put(glance + '/v2/images/%s/file' % img['id'], data=b'\0' * 1024,
               headers={'Content-Type': 'application/octet-stream'})
@@ -166,7 +168,9 @@ def servers(url):
     out = []
     for v in s.get(nova + '/servers/detail?all_tenants=1', headers=MV).json()['servers']:
         addrs = [a['addr'] for net in v['addresses'].values() for a in net]
+        image = v.get('image') or {}
         out.append({'name': v['name'], 'id': v['id'], 'status': v['status'],
+                    'image': image.get('id') if isinstance(image, dict) else None,
                     'user_data': v.get('OS-EXT-SRV-ATTR:user_data'),
                     'tags': sorted(v.get('tags', [])), 'addresses': addrs,
                     'metadata': v.get('metadata', {})})
@@ -266,6 +270,12 @@ def floatingips(url):
     print(json.dumps(sorted(out, key=lambda x: x['address'])))
 
 
+def image_id(url, name):
+    """The id of the Glance image named NAME."""
+    s = sess(url)
+    print(s.get(ep(s, 'image') + '/v2/images?name=' + name).json()['images'][0]['id'])
+
+
 def server_groups(url):
     """Every server group of every project: name, policies, member server ids."""
     s = sess(url)
@@ -281,7 +291,7 @@ def main():
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
           'probe': probe, 'octavia': octavia, 'floatingips': floatingips,
-          'server-groups': server_groups}[cmd]
+          'server-groups': server_groups, 'image-id': image_id}[cmd]
     fn(url, *args)
 
 
