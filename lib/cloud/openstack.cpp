@@ -560,6 +560,9 @@ core::Result<std::string> OpenStackProvider::post_server(const ServerSpec& spec)
   if (!m_options.key_name.empty()) {
     server["key_name"] = m_options.key_name;
   }
+  if (!spec.availability_zone.empty()) {
+    server["availability_zone"] = spec.availability_zone;
+  }
   if (!m_options.security_groups.empty()) {
     json groups = json::array();
     for (const auto& g : m_options.security_groups) {

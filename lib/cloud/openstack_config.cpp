@@ -1,5 +1,7 @@
 #include "cloud/openstack_config.hpp"
 
+#include "core/names.hpp"
+
 namespace cloud {
 
 std::vector<core::KeyDef> openstack_keys()
@@ -24,6 +26,16 @@ std::vector<core::KeyDef> openstack_keys()
     {"OPENSTACK", "floating_network", core::text(&O::floating_network)},
     {"OPENSTACK", "server_group",
      core::one_of(&O::server_group, {"none", "anti-affinity", "soft-anti-affinity"})},
+    {"OPENSTACK", "availability_zones",
+     core::set_with(&O::availability_zones,
+                    [](std::string_view v) -> core::Result<std::vector<std::string>> {
+                      auto zones = core::parse_zone_list(v);
+                      if (!zones) {
+                        return core::fail(core::ErrorKind::config,
+                                          "invalid value: " + zones.error().message);
+                      }
+                      return zones;
+                    })},
     {"OPENSTACK", "key_name", core::text(&O::key_name)},
     {"OPENSTACK", "security_groups", core::text(&O::security_groups)},
     {"OPENSTACK", "web_port", core::int_in(&O::web_port, 1, 65535)},

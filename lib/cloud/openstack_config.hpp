@@ -31,6 +31,9 @@ struct OpenStackConfig
   // Policy of the Nova server group of a new cluster's servers: the default of create-cluster
   // --server-group; none, anti-affinity or soft-anti-affinity.
   std::string server_group = "none";
+  // Availability zones a new cluster's web servers spread over: the default of create-cluster
+  // --availability-zones; none: Nova picks.
+  std::vector<std::string> availability_zones;
   std::string key_name;       // key pair injected into new servers (optional)
   std::string security_groups;  // comma-separated security group names (optional)
   int web_port = 80;          // port of the web service on each server

@@ -27,6 +27,8 @@ struct ServerSpec
   // OpenStack: the policy of the cluster's server group ("anti-affinity",
   // "soft-anti-affinity"), empty for none.
   std::string server_group;
+  // OpenStack: the availability zone to create it in, empty for the cloud's choice.
+  std::string availability_zone;
 };
 
 enum class ServerStatus { building, active, error };

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 
 namespace core {
 
@@ -39,6 +41,54 @@ Result<void> validate_object_id(std::string_view id)
     return fail(ErrorKind::usage, fmt::format("invalid object id '{}'", printable(id)));
   }
   return {};
+}
+
+Result<std::vector<std::string>> parse_zone_list(std::string_view list)
+{
+  std::vector<std::string> zones;
+  const auto trimmed = [](std::string_view v) {
+    const auto first = v.find_first_not_of(' ');
+    if (first == std::string_view::npos) {
+      return std::string_view();
+    }
+    return v.substr(first, v.find_last_not_of(' ') - first + 1);
+  };
+  if (trimmed(list).empty()) {
+    return zones;
+  }
+  for (std::size_t at = 0;;) {
+    const auto comma = list.find(',', at);
+    const auto name = trimmed(list.substr(at, comma == std::string_view::npos ? comma
+                                                                             : comma - at));
+    if (name.empty() || !is_printable(name, 255)) {
+      return fail(ErrorKind::usage,
+                  fmt::format("availability zones '{}': each zone is a name of 1 to 255 "
+                              "printable characters, separated by commas",
+                              printable(list, 80)));
+    }
+    if (std::find(zones.begin(), zones.end(), name) != zones.end()) {
+      return fail(ErrorKind::usage, fmt::format("availability zones '{}': '{}' twice",
+                                                printable(list, 80), printable(name, 40)));
+    }
+    zones.emplace_back(name);
+    if (zones.size() > k_max_zones) {
+      return fail(ErrorKind::usage, fmt::format("availability zones '{}': more than {}",
+                                                printable(list, 80), k_max_zones));
+    }
+    if (comma == std::string_view::npos) {
+      return zones;
+    }
+    at = comma + 1;
+  }
+}
+
+std::string zone_list_text(const std::vector<std::string>& zones)
+{
+  std::string out;
+  for (const auto& z : zones) {
+    out += (out.empty() ? "" : ",") + z;
+  }
+  return out;
 }
 
 Result<void> validate_instance_name(std::string_view name)

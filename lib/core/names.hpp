@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace core {
 
@@ -24,6 +25,17 @@ Result<void> validate_object_id(std::string_view id);
 // Return the deterministic name of instance number `serial` of `role` in `cluster`
 // ("shop-web-3", "shop-lb-1").
 std::string instance_name(std::string_view cluster, std::string_view role, long serial);
+
+// The most availability zones a cluster spreads over.
+inline constexpr std::size_t k_max_zones = 16;
+
+// Parse a comma-separated list of availability zone names ("az-1, az-2"; blanks around names
+// are dropped; "" is no zone): each 1 to 255 printable ASCII characters without a comma, no
+// name twice, at most k_max_zones. A usage error names what is wrong.
+Result<std::vector<std::string>> parse_zone_list(std::string_view list);
+
+// Return `zones` as parse_zone_list reads them back ("az-1,az-2").
+std::string zone_list_text(const std::vector<std::string>& zones);
 
 // Return a duration as people read it in a table: "42s", "17m", "5h", "3d".
 std::string human_age(std::int64_t ms);

@@ -5,6 +5,7 @@
 #include "cm/chef_config.hpp"
 #include "cm/local.hpp"
 #include "core/log.hpp"
+#include "core/names.hpp"
 #include "engine/drivers_openstack.hpp"
 #include "http/curl_transport.hpp"
 #include "lb/chef_search.hpp"
@@ -332,6 +333,10 @@ std::string option_help(const std::string& option)
     return "OpenStack: none, anti-affinity or soft-anti-affinity: a Nova server group for the "
            "cluster's servers (default: [OPENSTACK] server_group)";
   }
+  if (option == "--availability-zones") {
+    return "OpenStack: Z1,Z2,...: availability zones its web servers spread over evenly "
+           "(default: [OPENSTACK] availability_zones)";
+  }
   if (option == "--floating-network") {
     return "LB server: the external network of its floating IP, the cluster's public address "
            "(default: [OPENSTACK] floating_network)";
@@ -348,7 +353,7 @@ const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_o
     {"--os-cloud", &C::os_cloud}, {"--flavor", &C::flavor},
     {"--image", &C::image},       {"--network", &C::network},
     {"--listen", &C::listen},     {"--floating-network", &C::floating_network},
-    {"--server-group", &C::server_group},
+    {"--server-group", &C::server_group}, {"--availability-zones", &C::availability_zones},
   };
   return options;
 }
@@ -521,6 +526,18 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
     } else {
       c.server_group = group;
     }
+  }
+  // The availability zones its web servers spread over.
+  if (!choice.availability_zones.empty()) {
+    if (p->name != "openstack") {
+      return fail(ErrorKind::usage, "--availability-zones is for --provider openstack");
+    }
+    TRY_ASSIGN(c.availability_zones, core::parse_zone_list(choice.availability_zones));
+    if (c.availability_zones.empty()) {
+      return fail(ErrorKind::usage, "--availability-zones: no zone given");
+    }
+  } else if (p->name == "openstack") {
+    c.availability_zones = config.section<cloud::OpenStackConfig>().availability_zones;
   }
   if (balancer == "server") {
     c.floating_network = !choice.floating_network.empty()

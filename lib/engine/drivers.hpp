@@ -145,6 +145,9 @@ struct DriverChoice
   // OpenStack: the policy of the cluster's server group (none, anti-affinity,
   // soft-anti-affinity); default [OPENSTACK] server_group.
   std::string server_group;
+  // OpenStack: the availability zones its web servers spread over ("a,b,c"); default
+  // [OPENSTACK] availability_zones.
+  std::string availability_zones;
 };
 
 // Return true if the LB of balancer `name` is an nginx on this host (its address is --listen).

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <set>
 
 namespace engine {
@@ -52,7 +53,30 @@ bool relevant(Step step, const Instance& i)
   return false;
 }
 
+// Return the name of the cluster's Nova server group (openstack_groups.cpp), "" if it has none.
+std::string server_group_name(const Cluster& cluster)
+{
+  return cluster.server_group.empty() ? std::string() : "sclman-" + cluster.name;
+}
+
 } // namespace
+
+std::string next_zone(const std::vector<std::string>& zones, const std::vector<Instance>& all)
+{
+  std::string best;
+  long fewest = std::numeric_limits<long>::max();
+  for (const auto& z : zones) {
+    const long n = std::count_if(all.begin(), all.end(), [&](const Instance& i) {
+      return i.role == Role::web && state::counts_toward_size(i.state)
+             && i.availability_zone == z;
+    });
+    if (n < fewest) {
+      fewest = n;
+      best = z;
+    }
+  }
+  return best;
+}
 
 int live_web(const std::vector<Instance>& instances)
 {
@@ -246,6 +270,7 @@ Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout
     lb.role = state::Role::lb;
     lb.image = cluster.image;
     lb.flavor = cluster.flavor;
+    lb.server_group = server_group_name(cluster);
     TRY(m_store.insert_instance(lb, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
@@ -282,8 +307,14 @@ Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout
     web.role = state::Role::web;
     web.image = cluster.image;
     web.flavor = cluster.flavor;
+    web.server_group = server_group_name(cluster);
+    web.availability_zone = next_zone(cluster.availability_zones, all);
     TRY(m_store.insert_instance(web, cluster.name));
-    spdlog::info("instance.requested cluster={} instance={} role=web", cluster.name, web.name);
+    spdlog::info("instance.requested cluster={} instance={} role=web{}", cluster.name, web.name,
+                 web.availability_zone.empty()
+                   ? std::string()
+                   : " zone=" + core::log_quote(web.availability_zone));
+    all.push_back(web);
     ++added;
   }
   return added;
@@ -361,6 +392,15 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster, const Ro
   }
   auto ranked =
     rank_victims(victim_policy, std::move(candidates), {cluster.image, cluster.flavor});
+  if (!cluster.availability_zones.empty()) {
+    std::map<std::string, int> live;
+    for (const auto& i : all) {
+      if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
+        ++live[i.availability_zone];
+      }
+    }
+    ranked = balance_zones(std::move(ranked), std::move(live));
+  }
   if (rollout.rollout) {
     // A rollout's excess is its old instances: they go first, in the policy's order.
     const auto& r = *rollout.rollout;
@@ -456,6 +496,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   spec.image = i.image.empty() ? cluster.image : i.image;
   spec.network = cluster.network;
   spec.server_group = cluster.server_group;
+  spec.availability_zone = i.availability_zone;
   spec.user_data = std::move(user_data);
   if (i.role == Role::lb) {
     spec.port = cluster.lb_port.value_or(0);

@@ -205,4 +205,9 @@ private:
 // Return the cluster's live web instances (booting or in service).
 int live_web(const std::vector<state::Instance>& instances);
 
+// Return the zone of `zones` with the fewest live web instances of `all` (the first listed of
+// those tied), "" when there are no zones: where the next web server goes.
+std::string next_zone(const std::vector<std::string>& zones,
+                      const std::vector<state::Instance>& all);
+
 } // namespace engine

@@ -177,4 +177,24 @@ std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandid
   return out;
 }
 
+std::vector<Victim> balance_zones(std::vector<Victim> ranked, std::map<std::string, int> live)
+{
+  std::vector<Victim> out;
+  while (!ranked.empty()) {
+    auto pick = ranked.begin();
+    for (auto it = ranked.begin(); it != ranked.end(); ++it) {
+      if (live[it->instance->availability_zone] > live[pick->instance->availability_zone]) {
+        pick = it;
+      }
+    }
+    const auto& zone = pick->instance->availability_zone;
+    pick->reason = fmt::format("zone '{}' has the most live web instances ({}); {}",
+                               core::printable(zone, 64), live[zone], pick->reason);
+    --live[zone];
+    out.push_back(std::move(*pick));
+    ranked.erase(pick);
+  }
+  return out;
+}
+
 } // namespace engine

@@ -5,6 +5,7 @@
 #include "policy/policy.hpp"
 #include "state/model.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,5 +49,11 @@ struct Victim
 //   oldest-image  the outdated ones (not on `current`) first, then the newest.
 std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandidate> candidates,
                                  const LaunchSpec& current);
+
+// Return `ranked` reordered so that each next victim comes from the availability zone with the
+// most live web instances left (`live`: by zone, protected ones included, each victim taken
+// off its zone's count), in `ranked`'s order within a zone: the zones stay balanced through a
+// scale-in, as AWS's AZ rebalancing does. Each reason says which zone and why.
+std::vector<Victim> balance_zones(std::vector<Victim> ranked, std::map<std::string, int> live);
 
 } // namespace engine

@@ -5,6 +5,7 @@
 #include "policy/policy.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sstream>
 
@@ -146,6 +147,9 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       {"connections", i.connections ? nlohmann::json(*i.connections) : nlohmann::json(nullptr)},
       {"connections_at",
        i.connections_at ? nlohmann::json(*i.connections_at) : nlohmann::json(nullptr)},
+      // The availability zone it was requested in and its Nova server group (null: none).
+      {"availability_zone", text_or_null(i.availability_zone)},
+      {"server_group", text_or_null(i.server_group)},
     };
     if (!i.error.empty()) {
       row["error"] = i.error;
@@ -186,6 +190,8 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
     {"public_address", text_or_null(public_address)},
     // The policy of its servers' Nova server group (sclman-NAME), null for none.
     {"server_group", text_or_null(c.server_group)},
+    // The availability zones its web servers spread over ([] for none).
+    {"availability_zones", c.availability_zones},
     {"health", health},
     // The balancer's objects by id: the LB instance's provider id (Octavia's load balancer,
     // the server balancer's Nova server); Octavia's listener and pool (null for the others).
@@ -255,6 +261,11 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
         r["batches"].get<int>(), r["batch"].get<int>(),
         r["error"].is_null() ? std::string() : ": " + r["error"].get<std::string>());
     }
+    if (const auto zones = c.value("availability_zones", nlohmann::json::array());
+        !zones.empty()) {
+      text += fmt::format("  availability zones {}\n",
+                          fmt::join(zones.get<std::vector<std::string>>(), ", "));
+    }
     for (const auto& r : c["rejected"]) {
       text += fmt::format("  rejected {}: {}\n", r["name"].get<std::string>(),
                           r["reason"].get<std::string>());
@@ -265,7 +276,8 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     for (const auto& i : c["instances"]) {
       const auto lb_status = i.value("lb_status", nlohmann::json(nullptr));
       const auto connections = i.value("connections", nlohmann::json(nullptr));
-      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}{}{}\n",
+      const auto zone = i.value("availability_zone", nlohmann::json(nullptr));
+      text += fmt::format("  {:<28} {:<4} {:<21} {:<13} {:>6}{}{}{}{}{}\n",
                           i["name"].get<std::string>(),
                           i["role"].get<std::string>(),
                           i["address"].get<std::string>().empty()
@@ -275,6 +287,7 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
                                                          : std::string("unhealthy"),
                           core::human_age(i["age_seconds"].get<core::Millis>() * 1000),
                           lb_status.is_null() ? "" : "  lb " + lb_status.get<std::string>(),
+                          zone.is_null() ? "" : "  zone " + zone.get<std::string>(),
                           i.value("protected", false) ? "  protected" : "",
                           connections.is_null()
                             ? std::string()

@@ -102,6 +102,9 @@ struct Cluster
   // The policy of the cluster's Nova server group (create-cluster --server-group, sql/0016):
   // "anti-affinity" or "soft-anti-affinity"; empty for none.
   std::string server_group;
+  // The availability zones its web servers spread over (create-cluster --availability-zones,
+  // sql/0018), each once; none: the cloud picks.
+  std::vector<std::string> availability_zones;
 };
 
 struct Instance
@@ -137,6 +140,10 @@ struct Instance
   std::optional<Millis> connections_at;
   // On an LB instance: its floating IP (sql/0015), nothing until the cloud gave it one.
   std::optional<core::IpAddress> public_address;
+  // The availability zone it was requested in and the Nova server group it was created in
+  // (sql/0018); empty for none.
+  std::string availability_zone;
+  std::string server_group;
 };
 
 // Return the names of the web instances among `instances` that count toward the size and are

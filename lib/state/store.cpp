@@ -159,18 +159,24 @@ Result<Cluster> read_cluster(const Stmt& s)
                             "anti-affinity or soft-anti-affinity",
                             c.id, core::printable(c.server_group, 40)));
   }
+  auto zones = core::parse_zone_list(s.column_text(21));
+  if (!zones) {
+    return fail(ErrorKind::state,
+                fmt::format("table 'clusters' row {} has {}", c.id, zones.error().message));
+  }
+  c.availability_zones = std::move(*zones);
   return c;
 }
 
 constexpr const char* k_cluster_columns =
   "id, name, provider, bootstrapper, balancer, metrics, flavor, image, network, policy, desired, "
   "lb_port, status, failures, created_at, cloud_auth_url, cloud_project, lb_listen, health, "
-  "floating_network, server_group";
+  "floating_network, server_group, availability_zones";
 
 constexpr const char* k_instance_columns =
   "id, cluster_id, role, serial, name, cloud_id, address, state, error, created_at, state_since, "
   "in_service_since, unhealthy_since, lb_status, lb_listener_id, lb_pool_id, protected, image, "
-  "flavor, connections, connections_at, public_address";
+  "flavor, connections, connections_at, public_address, availability_zone, server_group";
 
 Result<Instance> read_instance(const Stmt& s)
 {
@@ -238,6 +244,17 @@ Result<Instance> read_instance(const Stmt& s)
                                                 i.id, ip.error().message));
     }
     i.public_address = *ip;
+  }
+  i.availability_zone = s.column_text(22);
+  i.server_group = s.column_text(23);
+  for (const auto& [name, value] :
+       {std::pair{"availability_zone", &i.availability_zone}, {"server_group", &i.server_group}}) {
+    if (!core::is_printable(*value, 255)) {
+      return fail(ErrorKind::state,
+                  fmt::format("table 'instances' row {} has {} '{}': not printable text of at "
+                              "most 255 bytes",
+                              i.id, name, core::printable(*value, 40)));
+    }
   }
   return i;
 }
@@ -453,8 +470,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
                            "INSERT INTO clusters (name, provider, bootstrapper, balancer, "
                            "metrics, flavor, image, network, policy, desired, lb_port, status, "
                            "created_at, cloud_auth_url, cloud_project, lb_listen, health, "
-                           "floating_network, server_group) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "floating_network, server_group, availability_zones) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, c.name)
     .bind(2, c.provider)
     .bind(3, c.bootstrapper)
@@ -473,7 +490,8 @@ Result<std::int64_t> Store::insert_cluster(const Cluster& c)
     .bind(16, c.lb_listen ? c.lb_listen->to_string() : std::string())
     .bind(17, c.health)
     .bind(18, c.floating_network)
-    .bind(19, c.server_group);
+    .bind(19, c.server_group)
+    .bind(20, core::zone_list_text(c.availability_zones));
   TRY(s.run());
   return m_db.last_insert_id();
 }
@@ -573,7 +591,8 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
              Stmt::prepare(m_db,
                            "INSERT INTO instances (cluster_id, role, serial, name, cloud_id, "
                            "address, state, error, created_at, state_since, in_service_since, "
-                           "image, flavor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "image, flavor, availability_zone, server_group) VALUES "
+                           "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, i.cluster_id)
     .bind(2, to_string(i.role))
     .bind(3, std::int64_t{i.serial})
@@ -586,7 +605,9 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
     .bind(10, i.state_since)
     .bind(11, i.in_service_since)
     .bind(12, i.image)
-    .bind(13, i.flavor);
+    .bind(13, i.flavor)
+    .bind(14, i.availability_zone)
+    .bind(15, i.server_group);
   TRY(s.run());
   i.id = m_db.last_insert_id();
   return tx.commit();

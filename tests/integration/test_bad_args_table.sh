@@ -38,6 +38,7 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--floating-network is for --balancer server	create-cluster other --web 1 --floating-network public
 64	--server-group is for --provider openstack	create-cluster other --web 1 --server-group anti-affinity
 64	--server-group '"'"'affinity'"'"': none, anti-affinity or soft-anti-affinity	create-cluster other --web 1 --server-group affinity
+64	--availability-zones is for --provider openstack	create-cluster other --web 1 --availability-zones az-1
 64	no cluster named '"'"'nosuch'"'"'	status nosuch
 64	not expected: --bogus	status --bogus
 64	no cluster named '"'"'nosuch'"'"'	list nosuch
@@ -197,6 +198,7 @@ OPENSTACK	os_interface	external
 OPENSTACK	network	''
 OPENSTACK	floating_network	''
 OPENSTACK	server_group	affinity
+OPENSTACK	availability_zones	az-1,,az-2
 OPENSTACK	key_name	''
 OPENSTACK	security_groups	''
 OPENSTACK	web_port	65536

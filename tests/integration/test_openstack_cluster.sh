@@ -11,6 +11,8 @@
 #   5. over quota: a scale-out that can only partly succeed records exactly what exists, names
 #      the quota, and does not retry beyond the failure budget;
 #   6. delete-cluster: Nova holds none of the cluster's servers;
+#   6c. availability zones: a cluster spread over three zones stays balanced through a grow
+#      and a shrink, as Nova places its servers;
 #   7. a second cluster with the chef bootstrapper and the chef-search balancer against a real
 #      goiardi: create, scale out, scale in, a server lost and replaced, gc, delete, asserting
 #      what Nova holds (servers, the Chef bootstrap in their user data) and what goiardi holds
@@ -51,6 +53,8 @@ else
   # The services are Debian's, not what this test judges: a bring-up that fails (once seen here
   # with four tests sharing two cores: no probe server reached ACTIVE in 180 s) is stopped and
   # tried once more from scratch, saying so.
+  # Three availability zones, a fake compute host in each (scenario 6c).
+  export OS_ZONES="sclaz-a sclaz-b sclaz-c"
   if ! openstack_start "$T/os"; then
     echo "openstack: the services did not come up; stopping them and starting once more" >&2
     openstack_stop
@@ -350,6 +354,48 @@ done
 delete_and_wait oth "$T/oth.del"
 cp "$T/osconf/clouds.lab" "$T/osconf/clouds.yaml"
 pass "oth keeps cloud 'other' without OS_CLOUD; a moved or gone cloud is exit 78 for it, nothing acted on"
+
+# 6c. Availability zones (issue 19): the test cloud has three zones, sclaz-a, sclaz-b and
+# sclaz-c (one fake compute host each, in a host aggregate per zone). Cluster zon spreads over
+# them: 3 web servers are one per zone, grown to 6 two per zone, shrunk to 3 one per zone
+# again, as Nova placed them (OS-EXT-AZ:availability_zone); the state and status record the
+# zone of each.
+t_zones=$SECONDS
+sc create-cluster zon --provider openstack --os-cloud lab --listen 127.0.0.1 --flavor m1.tiny --image tiny \
+  --network sclnet --web 3 --min 1 --max 6 --availability-zones sclaz-a,sclaz-b,sclaz-c \
+  > "$T/zon.out" 2> "$T/zon.err" || true
+grow_until zon 3 60 || { tail -n 20 "$T/zon.err" >&2; fail "zon did not reach 3 web servers"; }
+# zone_counts: "ZONE=N ..." of zon's ACTIVE web servers as Nova placed them.
+zone_counts() {
+  $API servers | jq -r '[.[] | select(.tags | index("sclman:cluster=zon")) | select(.status == "ACTIVE")
+    | select(.name | contains("-web-")) | .zone] | group_by(.) | map("\(.[0])=\(length)") | join(" ")'
+}
+# Every web server's zone in Nova is the one the state requested it in.
+zones_agree() {
+  local nova state
+  nova=$($API servers | jq -r '[.[] | select(.tags | index("sclman:cluster=zon")) | select(.status == "ACTIVE")
+    | select(.name | contains("-web-")) | "\(.name)=\(.zone)"] | sort | join(" ")')
+  state=$(status_q '[.[] | select(.name=="zon") | .instances[] | select(.role=="web" and .state=="in_service")
+    | "\(.name)=\(.availability_zone)"] | sort | join(" ")')
+  [ "$nova" = "$state" ] || { echo "nova: $nova / state: $state" >&2; return 1; }
+}
+nova_matches_state zon 10 || fail "zon: nova holds $(nova_names zon)"
+[ "$(zone_counts)" = "sclaz-a=1 sclaz-b=1 sclaz-c=1" ] || fail "zon's 3 servers are in zones $(zone_counts)"
+zones_agree || fail "zon's zones in nova and the state differ"
+sc scale-out --cluster zon --to 6 > /dev/null 2>> "$T/zon.err" || true
+grow_until zon 6 60 || fail "zon did not grow to 6"
+nova_matches_state zon 10 || fail "zon: nova holds $(nova_names zon)"
+[ "$(zone_counts)" = "sclaz-a=2 sclaz-b=2 sclaz-c=2" ] || fail "zon's 6 servers are in zones $(zone_counts)"
+zones_agree || fail "zon's zones in nova and the state differ after the scale-out"
+sc scale-in --cluster zon --to 3 --wait > /dev/null 2>> "$T/zon.err" || { tail -n 20 "$T/zon.err" >&2; fail "scale-in --to 3 on zon"; }
+nova_matches_state zon 15 || fail "zon: nova holds $(nova_names zon) after the scale-in"
+[ "$(zone_counts)" = "sclaz-a=1 sclaz-b=1 sclaz-c=1" ] || fail "zon's 3 servers after the scale-in are in zones $(zone_counts)"
+zones_agree || fail "zon's zones in nova and the state differ after the scale-in"
+sc status zon > "$T/zon-status.txt"
+grep -q "^  availability zones sclaz-a, sclaz-b, sclaz-c" "$T/zon-status.txt" && grep -Eq "^  zon-web-[0-9]+ .* zone sclaz-c" "$T/zon-status.txt" \
+  || fail "status: $(cat "$T/zon-status.txt")"
+delete_and_wait zon "$T/zon-del.log"
+pass "availability zones: zon held its web servers one per zone at 3, two per zone at 6, one per zone after the scale-in to 3, as Nova placed them ($((SECONDS - t_zones)) s)"
 
 # 7. Chef on OpenStack: cluster cafe with the chef bootstrapper and the chef-search balancer
 # against goiardi. Nova's servers get the Chef bootstrap as user data (the client key of their

@@ -416,6 +416,13 @@ EOT
   for m in api conductor scheduler compute; do
     os_bg "nova-$m" $OS_PY -c "import sys; sys.argv = ['nova-$m', '--config-file', '$OS_DIR/nova/nova.conf']; from nova.cmd.$m import main; main()"
   done
+  # OS_ZONES="a b c": one more fake compute host per zone after the first (sclman-compute-2,
+  # ...), each in a host aggregate whose availability zone is that zone (below).
+  local zones=(${OS_ZONES:-}) z
+  for ((z = 1; z < ${#zones[@]}; z++)); do
+    printf '[DEFAULT]\nhost = sclman-compute-%d\n' $((z + 1)) > "$OS_DIR/nova/compute-$((z + 1)).conf"
+    os_bg "nova-compute-$((z + 1))" $OS_PY -c "import sys; sys.argv = ['nova-compute', '--config-file', '$OS_DIR/nova/nova.conf', '--config-file', '$OS_DIR/nova/compute-$((z + 1)).conf']; from nova.cmd.compute import main; main()"
+  done
   os_wait_http "http://127.0.0.1:$p_pl/" 60 placement || return 1
   os_wait_http "http://127.0.0.1:$p_gl/" 60 glance || return 1
   os_wait_http "http://127.0.0.1:$p_ne/" 60 neutron || return 1
@@ -425,12 +432,19 @@ EOT
   local k
   for k in $(seq 1 90); do
     nova-manage $nc cell_v2 discover_hosts >> "$OS_DIR/log/setup.log" 2>&1 || true
-    if $api compute-up 2>/dev/null; then
+    if $api compute-up "${#zones[@]}" 2>/dev/null; then
       break
     fi
     sleep 1
   done
-  $api compute-up || { os_log "nova-compute did not register"; tail -n 30 "$OS_DIR/log/nova-compute.log" >&2; return 1; }
+  $api compute-up "${#zones[@]}" || { os_log "nova-compute did not register"; tail -n 30 "$OS_DIR/log/nova-compute.log" >&2; return 1; }
+  if [ ${#zones[@]} -gt 0 ]; then
+    local hosts=(sclman-compute)
+    for ((z = 1; z < ${#zones[@]}; z++)); do hosts+=("sclman-compute-$((z + 1))"); done
+    local pairs=()
+    for ((z = 0; z < ${#zones[@]}; z++)); do pairs+=("${hosts[$z]}=${zones[$z]}"); done
+    $api zones "${pairs[@]}" >> "$OS_DIR/log/setup.log" 2>&1 || { os_log "cannot make the zones"; tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
+  fi
   # Registered is not schedulable yet (NoValidHost until placement has the node's inventory):
   # boot and delete one server.
   $api probe >> "$OS_DIR/log/setup.log" 2>&1 || { os_log "no server reached ACTIVE"; tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }

@@ -170,6 +170,7 @@ def servers(url):
         addrs = [a['addr'] for net in v['addresses'].values() for a in net]
         image = v.get('image') or {}
         out.append({'name': v['name'], 'id': v['id'], 'status': v['status'],
+                    'zone': v.get('OS-EXT-AZ:availability_zone'),
                     'image': image.get('id') if isinstance(image, dict) else None,
                     'user_data': v.get('OS-EXT-SRV-ATTR:user_data'),
                     'tags': sorted(v.get('tags', [])), 'addresses': addrs,
@@ -220,11 +221,28 @@ def quota(url, project, instances):
           json={'quota_set': {'instances': int(instances)}})
 
 
-def compute_up(url):
+def compute_up(url, count='1'):
+    """Exit 0 once Nova lists at least COUNT hypervisors that are up."""
     s = sess(url)
     nova = ep(s, 'compute')
     hv = s.get(nova + '/os-hypervisors', headers=MV).json()['hypervisors']
-    sys.exit(0 if hv else 1)
+    up = [h for h in hv if h.get('state', 'up') == 'up']
+    sys.exit(0 if len(up) >= max(1, int(count)) else 1)
+
+
+def zones(url, *pairs):
+    """HOST=ZONE...: put each compute host in a host aggregate named ZONE whose availability
+    zone is ZONE (Nova mirrors the membership into placement, where the scheduler looks)."""
+    s = sess(url)
+    nova = ep(s, 'compute')
+    have = {a['name']: a for a in s.get(nova + '/os-aggregates', headers=MV).json()['aggregates']}
+    for pair in pairs:
+        host, zone = pair.split('=', 1)
+        agg = have.get(zone) or s.post(nova + '/os-aggregates', headers=MV, json={
+            'aggregate': {'name': zone, 'availability_zone': zone}}).json()['aggregate']
+        if host not in agg.get('hosts', []):
+            s.post(nova + '/os-aggregates/%s/action' % agg['id'], headers=MV,
+                   json={'add_host': {'host': host}}).raise_for_status()
 
 
 def probe(url):
@@ -291,7 +309,7 @@ def main():
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
           'probe': probe, 'octavia': octavia, 'floatingips': floatingips,
-          'server-groups': server_groups, 'image-id': image_id}[cmd]
+          'server-groups': server_groups, 'image-id': image_id, 'zones': zones}[cmd]
     fn(url, *args)
 
 

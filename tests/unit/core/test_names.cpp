@@ -79,3 +79,30 @@ TEST_CASE("ages read as seconds, minutes, hours, then days", "[core]")
   CHECK(core::human_age(7'200'000) == "2h");
   CHECK(core::human_age(172'800'000) == "2d");
 }
+
+TEST_CASE("a zone list is distinct printable names separated by commas, nothing else", "[core]")
+{
+  CHECK(core::parse_zone_list("").value().empty());
+  CHECK(core::parse_zone_list("  ").value().empty());
+  CHECK(core::parse_zone_list("nova").value() == std::vector<std::string>{"nova"});
+  CHECK(core::parse_zone_list(" az-1 ,az 2,AZ_3 ").value()
+        == std::vector<std::string>{"az-1", "az 2", "AZ_3"});
+  CHECK(core::zone_list_text({"az-1", "az 2"}) == "az-1,az 2");
+  CHECK(core::parse_zone_list(core::zone_list_text({"a", "b"})).value()
+        == std::vector<std::string>{"a", "b"});
+  std::string many;
+  for (int k = 0; k < 17; ++k) {
+    many += "z" + std::to_string(k) + ",";
+  }
+  many.pop_back();
+  for (const std::string& hostile :
+       {std::string("a,,b"), std::string("a,"), std::string(",a"), std::string("a,a"),
+        std::string("a\nb"), std::string("a\x1b[2Jb"), std::string("a\0b", 3),
+        std::string(256, 'z'), std::string("caf\xc3\xa9"), many}) {
+    const auto z = core::parse_zone_list(hostile);
+    REQUIRE_FALSE(z);
+    CHECK(z.error().kind == core::ErrorKind::usage);
+    CHECK(z.error().message.find('\n') == std::string::npos);
+    CHECK(z.error().message.find('\x1b') == std::string::npos);
+  }
+}

@@ -163,6 +163,29 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
     CHECK(engine::new_cluster(config, local).error().message
           == "--server-group is for --provider openstack");
     config.section<cloud::OpenStackConfig>().server_group = "none";
+    // Availability zones: the option, else [OPENSTACK] availability_zones; on OpenStack only.
+    CHECK(engine::new_cluster(config, server)->availability_zones.empty());
+    server.availability_zones = "az-1, az-2,az-3";
+    CHECK(engine::new_cluster(config, server)->availability_zones
+          == std::vector<std::string>{"az-1", "az-2", "az-3"});
+    for (const char* hostile : {"az-1,,az-2", "az-1,az-1", "az\n1", ", ", "az-1,\x1b[2J"}) {
+      server.availability_zones = hostile;
+      const auto refused = engine::new_cluster(config, server);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().kind == core::ErrorKind::usage);
+      CHECK_THAT(refused.error().message, Catch::Contains("availability zones") ||
+                                            Catch::Contains("--availability-zones"));
+    }
+    server.availability_zones.clear();
+    config.section<cloud::OpenStackConfig>().availability_zones = {"z1", "z2"};
+    CHECK(engine::new_cluster(config, server)->availability_zones
+          == std::vector<std::string>{"z1", "z2"});
+    local.server_group.clear();
+    CHECK(engine::new_cluster(config, local)->availability_zones.empty());
+    local.availability_zones = "z1";
+    CHECK(engine::new_cluster(config, local).error().message
+          == "--availability-zones is for --provider openstack");
+    config.section<cloud::OpenStackConfig>().availability_zones.clear();
   }
   // Octavia needs a VIP subnet or network before anything is written.
   const auto no_vip = check("local", "", "local", "octavia", "stub_status");

@@ -1366,3 +1366,51 @@ TEST_CASE("the policy keeps working during a rollout, and the rollout follows it
     CHECK(image == "img-2");
   }
 }
+
+TEST_CASE("web instances spread evenly over the cluster's zones, and a scale-in keeps them "
+          "balanced",
+          "[engine][zones]")
+{
+  World w(0);
+  w.cluster.availability_zones = {"az-a", "az-b", "az-c"};
+  w.cluster.desired = 5;
+  REQUIRE(w.reconcile());
+  const auto zones = [&] {
+    std::map<std::string, int> n;
+    for (const auto& i : w.instances()) {
+      if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
+        ++n[i.availability_zone];
+      }
+    }
+    return n;
+  };
+  CHECK(zones() == std::map<std::string, int>{{"az-a", 2}, {"az-b", 2}, {"az-c", 1}});
+  CHECK(w.instance("shop-web-1").availability_zone == "az-a");
+  CHECK(w.instance("shop-web-3").availability_zone == "az-c");
+  CHECK(w.instance("shop-lb-1").availability_zone.empty());
+  // Zone b loses its instances (as if the zone failed): their replacements go to b first.
+  w.boot.dead = {"shop-web-2", "shop-web-5"};
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.instance("shop-web-6").availability_zone == "az-b");
+  CHECK(w.instance("shop-web-7").availability_zone == "az-b");
+  // Skew it by hand: a holds 3 (1, 4 and a new 8), b 2, c 1. Newest first would drain 8 then 7;
+  // balancing drains from a, the fullest, then from a or b.
+  w.cluster.desired = 6;
+  REQUIRE(w.reconcile(engine::Step::grow));
+  CHECK(w.instance("shop-web-8").availability_zone == "az-c");
+  auto s = state::Stmt::prepare(w.store->db(),
+                                "UPDATE instances SET availability_zone = 'az-a' WHERE name = "
+                                "'shop-web-8'");
+  REQUIRE(s);
+  REQUIRE(s->run());
+  CHECK(zones() == std::map<std::string, int>{{"az-a", 3}, {"az-b", 2}, {"az-c", 1}});
+  w.cluster.desired = 3;
+  auto e = w.engine();
+  const auto victims = e.drain_excess(w.cluster);
+  REQUIRE(victims);
+  CHECK(*victims == names({"shop-web-8", "shop-web-7", "shop-web-4"}));
+  CHECK(zones() == std::map<std::string, int>{{"az-a", 1}, {"az-b", 1}, {"az-c", 1}});
+  auto why = w.store->victims(w.cluster.id, 1);
+  REQUIRE(why);
+  CHECK(why->front().reason.find("zone 'az-a' has the most live web instances (2)") == 0);
+}

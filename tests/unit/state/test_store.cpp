@@ -351,6 +351,29 @@ void refuses_each(state_test::ShopState& st, const char* column,
   }
 }
 
+// Check that each of `hostile` in `column` of the clusters table is a state error naming
+// `names` when the cluster is read; leave the column ''.
+void cluster_refuses_each(state_test::ShopState& st, const char* column, const char* names,
+                          std::initializer_list<std::string> hostile)
+{
+  for (const auto& value : hostile) {
+    INFO(column << " = '" << value << "'");
+    auto set = state::Stmt::prepare(st.store->db(),
+                                    fmt::format("UPDATE clusters SET {} = ?", column));
+    REQUIRE(set);
+    set->bind(1, value);
+    REQUIRE(set->run());
+    const auto bad = st.store->find_cluster("shop");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().kind == core::ErrorKind::state);
+    CHECK_THAT(bad.error().message, Catch::Contains(names));
+  }
+  auto reset =
+    state::Stmt::prepare(st.store->db(), fmt::format("UPDATE clusters SET {} = ''", column));
+  REQUIRE(reset);
+  REQUIRE(reset->run());
+}
+
 } // namespace
 
 TEST_CASE("an instance's balancer status is stored by name; any other text is a state error",
@@ -589,29 +612,10 @@ TEST_CASE("an LB's floating IP is read back only as an IP literal, a cluster's f
                {"", "203.0.113.7:80", "lb.example.com", "203.0.113.7;\n include x", "0x7f.1"});
 
   CHECK(st.store->find_cluster("shop").value()->floating_network.empty());
-  for (const std::string& hostile : {std::string("ext\nnet"), std::string(256, 'n'),
-                                     std::string("ext\x1b[2J")}) {
-    auto set = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET floating_network = ?");
-    REQUIRE(set);
-    set->bind(1, hostile);
-    REQUIRE(set->run());
-    const auto bad = st.store->find_cluster("shop");
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().kind == core::ErrorKind::state);
-    CHECK_THAT(bad.error().message, Catch::Contains("floating_network"));
-  }
-  auto reset = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET floating_network = ''");
-  REQUIRE(reset);
-  REQUIRE(reset->run());
-  for (const char* hostile : {"affinity", "anti-affinity ", "none", "x;y"}) {
-    auto set = state::Stmt::prepare(st.store->db(), "UPDATE clusters SET server_group = ?");
-    REQUIRE(set);
-    set->bind(1, std::string(hostile));
-    REQUIRE(set->run());
-    const auto bad = st.store->find_cluster("shop");
-    REQUIRE_FALSE(bad);
-    CHECK_THAT(bad.error().message, Catch::Contains("server_group"));
-  }
+  cluster_refuses_each(st, "floating_network", "floating_network",
+                       {"ext\nnet", std::string(256, 'n'), "ext\x1b[2J"});
+  cluster_refuses_each(st, "server_group", "server_group",
+                       {"affinity", "anti-affinity ", "none", "x;y"});
   auto good = state::Stmt::prepare(st.store->db(),
                                    "UPDATE clusters SET server_group = 'soft-anti-affinity'");
   REQUIRE(good);
@@ -699,4 +703,32 @@ TEST_CASE("a rollout starts once per cluster, gives the old image back when it f
   CHECK(ended->status == state::RolloutStatus::failed);
   CHECK(ended->error == "shop-web-3 failed");
   CHECK(ended->ended_at);
+}
+
+TEST_CASE("a cluster's zones and an instance's zone and server group are read back only as "
+          "sclman writes them",
+          "[state][zones]")
+{
+  state_test::ShopState st;
+  state::Instance web;
+  web.cluster_id = st.cluster.id;
+  web.availability_zone = "az-b";
+  web.server_group = "sclman-shop";
+  REQUIRE(st.store->insert_instance(web, "shop"));
+  CHECK(st.store->instances(st.cluster.id)->front().availability_zone == "az-b");
+  CHECK(st.store->instances(st.cluster.id)->front().server_group == "sclman-shop");
+  const std::string too_long(256, 'z');
+  refuses_each(st, "availability_zone", {"az\nb", too_long.c_str(), "az\x1b[2J"});
+  auto reset = state::Stmt::prepare(st.store->db(), "UPDATE instances SET availability_zone = ''");
+  REQUIRE(reset);
+  REQUIRE(reset->run());
+  refuses_each(st, "server_group", {"sclman\nshop", too_long.c_str(), "sclman-\x1b[2J"});
+  cluster_refuses_each(st, "availability_zones", "availability zones",
+                       {"a,,b", "a,a", "a\nb", "a,\x1b[2J"});
+  auto good = state::Stmt::prepare(st.store->db(),
+                                   "UPDATE clusters SET availability_zones = 'az-a,az-b'");
+  REQUIRE(good);
+  REQUIRE(good->run());
+  CHECK(st.store->find_cluster("shop").value()->availability_zones
+        == std::vector<std::string>{"az-a", "az-b"});
 }
