@@ -102,7 +102,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   TRY_ASSIGN(auto engine, env.engine_for(cluster));
   if (auto done = engine.reconcile(cluster, engine::Step::grow); !done) {
     return tl::make_unexpected(engine::fail_creation(
-      *env.store, engine, *drivers.bootstrapper, cluster, done.error(),
+      *env.store, engine, drivers, cluster, done.error(),
       o.keep_failed ? engine::KeepFailed::yes : engine::KeepFailed::no));
   }
   TRY_ASSIGN(auto fresh, env.store->find_cluster(o.name));

@@ -25,9 +25,10 @@ core::Result<std::string> health_lines(const core::Config& config,
 namespace {
 
 // Delete every instance of `cluster` (the LB first, as delete-cluster does), then its
-// bootstrapper setup; return what could not be removed now, or "".
-core::Result<std::string> remove_made(state::Store& store, Engine& engine,
-                                      cm::Bootstrapper& bootstrapper, state::Cluster& cluster)
+// bootstrapper setup and what its servers shared (a Nova server group); return what could not
+// be removed now, or "".
+core::Result<std::string> remove_made(state::Store& store, Engine& engine, const Drivers& drivers,
+                                      state::Cluster& cluster)
 {
   TRY_ASSIGN(auto instances, store.instances(cluster.id));
   std::string left;
@@ -49,7 +50,8 @@ core::Result<std::string> remove_made(state::Store& store, Engine& engine,
     }
   }
   if (left.empty()) {
-    TRY(bootstrapper.retire_cluster(cluster.name));
+    TRY(drivers.bootstrapper->retire_cluster(cluster.name));
+    TRY(drivers.provider->retire_cluster(cluster.name));
   }
   return left;
 }
@@ -62,7 +64,7 @@ bool resumable(const state::Cluster& existing)
          || existing.status == state::ClusterStatus::failed;
 }
 
-core::Error fail_creation(state::Store& store, Engine& engine, cm::Bootstrapper& bootstrapper,
+core::Error fail_creation(state::Store& store, Engine& engine, const Drivers& drivers,
                           state::Cluster& cluster, const core::Error& why, KeepFailed keep)
 {
   spdlog::error("create_cluster.failed cluster={} keep={} error={}", cluster.name,
@@ -70,7 +72,7 @@ core::Error fail_creation(state::Store& store, Engine& engine, cm::Bootstrapper&
   std::string what = "everything it made is kept (--keep-failed): see status, and "
                      "delete-cluster removes it";
   if (keep == KeepFailed::no) {
-    auto left = remove_made(store, engine, bootstrapper, cluster);
+    auto left = remove_made(store, engine, drivers, cluster);
     if (!left) {
       what = fmt::format("removing what it made failed ({}): delete-cluster finishes it",
                          left.error().message);

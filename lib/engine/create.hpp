@@ -23,10 +23,11 @@ core::Result<std::string> health_lines(const core::Config& config,
                                        const std::vector<std::string>& options);
 
 // End the creation of `cluster` that failed with `why`: unless `keep`, delete its instances
-// (the LB and web servers) and retire its bootstrapper setup; mark it failed either way.
+// (the LB and web servers), retire its bootstrapper setup and what its servers shared (the
+// provider's retire_cluster: a Nova server group); mark it failed either way.
 // Return the error create-cluster exits with: upstream_transient (75), naming `why` and what
 // was removed or kept.
-core::Error fail_creation(state::Store& store, Engine& engine, cm::Bootstrapper& bootstrapper,
+core::Error fail_creation(state::Store& store, Engine& engine, const Drivers& drivers,
                           state::Cluster& cluster, const core::Error& why, KeepFailed keep);
 
 } // namespace engine

@@ -397,6 +397,24 @@ grep -q "^  availability zones sclaz-a, sclaz-b, sclaz-c" "$T/zon-status.txt" &&
 delete_and_wait zon "$T/zon-del.log"
 pass "availability zones: zon held its web servers one per zone at 3, two per zone at 6, one per zone after the scale-in to 3, as Nova placed them ($((SECONDS - t_zones)) s)"
 
+# A create-cluster that fails after its first web server (a failpoint fails the third create:
+# the LB, grp-web-1 in the new server group, then grp-web-2) removes what it made, its Nova
+# server group too.
+group_of() { $API server-groups | jq -r --arg n "sclman-$1" '[.[] | select(.name==$n) | .name] | join(" ")'; }
+rc=0
+SCLMAN_FAILPOINTS=create_server.before=transient@3 sc create-cluster grp --provider openstack --os-cloud lab \
+  --listen 127.0.0.1 --flavor m1.tiny --image tiny --network sclnet --web 2 --server-group soft-anti-affinity \
+  > "$T/grp.out" 2> "$T/grp.err" || rc=$?
+[ $rc = 75 ] || { tail -n 20 "$T/grp.err" >&2; fail "the failed create-cluster grp exited $rc, not 75"; }
+grep -q "openstack.server_group_created cluster=grp" "$T/grp.err" && grep -q "openstack.server_created server=grp-web-1" "$T/grp.err" \
+  || fail "grp-web-1 was not created in its server group: $(tail -n 20 "$T/grp.err")"
+[ "$(cluster_status grp)" = failed ] || fail "grp is $(cluster_status grp), not failed"
+for _ in $(seq 1 10); do [ -z "$(nova_names grp)" ] && break; sleep 1; done
+[ -z "$(nova_names grp)" ] || fail "the failed create-cluster left servers: $(nova_names grp)"
+[ -z "$(group_of grp)" ] || fail "the failed create-cluster left its server group $(group_of grp)"
+sc delete-cluster grp > /dev/null 2>&1 || fail "delete-cluster grp (failed)"
+pass "a create-cluster that failed after its first web server left nothing in nova: no server, no server group"
+
 # 7. Chef on OpenStack: cluster cafe with the chef bootstrapper and the chef-search balancer
 # against goiardi. Nova's servers get the Chef bootstrap as user data (the client key of their
 # node); the fake virt driver runs nothing, so each stand-in does on this host what the
