@@ -726,8 +726,40 @@ done
 [ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the rollout bar's LB forwards to '$(bar_applied)', in service '$(bar_serving)'"
 [ "$(chef_search bar)" = "$(state_names bar)" ] || fail "after the rollout search finds '$(chef_search bar)', not '$(state_names bar)'"
 pass "replace on openstack: bar's 4 web servers replaced by $(state_names bar) on tiny2, 2 per batch, in $((SECONDS - t_replace)) s under $(jq .requests "$T/bar-replace-load.json") requests through the LB server, 0 failed"
-sc scale-in --cluster bar --to 2 --wait > /dev/null 2>> "$T/bar.err" || { tail -n 20 "$T/bar.err" >&2; fail "scale-in --to 2 on bar after the rollout"; }
-[ "$(web_in_service bar)" = 2 ] || fail "bar has $(web_in_service bar) in service, not 2"
+
+# Long requests through the LB server survive the scale-in of their web servers: with a drain
+# deadline of 60 s, bar shrinks from 4 to 2 while 8 long requests (16 KiB at 1 KiB/s, ~16 s)
+# run through the LB server, two on each web server. Each ends whole, and each victim is
+# deleted once idle, before the deadline.
+sed 's/^man_drain_seconds = .*/man_drain_seconds = 60/' "$SCLMAN_CONFIG" > "$T/longdrain.conf"
+grep -q "^man_drain_seconds = 60" "$T/longdrain.conf" || fail "no drain deadline to raise in $SCLMAN_CONFIG"
+for w in $(state_names bar); do serve_slow "$w" 16; done
+slow_pids=()
+for n in 1 2 3 4 5 6 7 8; do
+  ( rc=0; curl -fsS -o "$T/bslow.$n" "http://$BAR_LB/slow" 2> "$T/bslow.$n.err" || rc=$?; echo $rc > "$T/bslow.$n.rc" ) &
+  slow_pids+=($!)
+done
+for _ in $(seq 100); do
+  busy=0
+  for w in $(state_names bar); do [ "$(in_flight "$w")" -ge 1 ] && busy=$((busy + 1)); done
+  [ $busy = 4 ] && break
+  sleep 0.1
+done
+[ $busy = 4 ] || fail "the long requests reached $busy of bar's 4 web servers"
+t_long=$SECONDS
+sc scale-in --cluster bar --to 2 --wait --config "$T/longdrain.conf" > /dev/null 2> "$T/bar-long.err" \
+  || { tail -n 20 "$T/bar-long.err" >&2; fail "scale-in --to 2 on bar under long requests"; }
+wait "${slow_pids[@]}"
+[ "$(web_in_service bar)" = 2 ] && [ "$(state_names bar | wc -w)" = 2 ] || fail "bar has $(state_names bar) after the scale-in, not 2"
+for n in 1 2 3 4 5 6 7 8; do
+  [ "$(cat "$T/bslow.$n.rc")" = 0 ] || fail "long request $n through the LB server failed: $(cat "$T/bslow.$n.err")"
+  whole=0
+  for f in "$SLOW_DIR"/bar-web-*.bin; do cmp -s "$T/bslow.$n" "$f" && whole=1; done
+  [ $whole = 1 ] || fail "long request $n came back cut short ($(stat -c %s "$T/bslow.$n") bytes)"
+done
+[ "$(grep -c "instance.drained cluster=bar .*idle" "$T/bar-long.err")" = 2 ] \
+  || fail "the victims were not deleted once idle: $(grep "instance.drained" "$T/bar-long.err")"
+pass "long requests through the LB server: bar shrank from 4 to 2 while 8 ran (16 KiB at 1 KiB/s), all 8 ended whole; both victims deleted once idle ($((SECONDS - t_long)) s)"
 
 # The LB server deleted behind sclman's back cannot come back in place (its address went with
 # it): the next runs make bar-lb-2, the cluster's address becomes its address, and gc forgets
