@@ -8,16 +8,20 @@
 
 namespace cmd {
 
-core::Result<void> prepare(Env& env, const Traits& traits)
+void setup_logging(const Env& env, const std::string& level)
 {
-  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
   core::setup_logging(env.command,
-                      core::log_level_for(env.config.log.level, env.common.cron,
-                                          env.common.verbose),
+                      core::log_level_for(level, env.common.cron, env.common.verbose),
                       env.common.log == "syslog" ? core::LogTarget::syslog
                                                  : core::LogTarget::stderr_text,
                       env.common.log_format == "json" ? core::LogFormat::json
                                                       : core::LogFormat::text);
+}
+
+core::Result<void> prepare(Env& env, const Traits& traits)
+{
+  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
+  setup_logging(env, env.config.log.level);
   env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
   if (traits.needs == Needs::nothing) {
     return {};

@@ -24,6 +24,10 @@ const Registered& registered(const CLI::App* sub);
 // Add every subcommand to `app` (cmd/main.cpp).
 void register_all(CLI::App& app);
 
+// Send the command's logs where --log and --log-format say, at `level` (as its config and
+// --cron and --verbose make it: core::log_level_for).
+void setup_logging(const Env& env, const std::string& level);
+
 // Make `env` ready for its command: load the config, set up logging, set the deadline and, if
 // the command needs it, open the state file and make the drivers.
 core::Result<void> prepare(Env& env, const Traits& traits);

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 
 namespace report {
 
@@ -23,6 +25,8 @@ const std::map<std::string, Family>& families()
     {"sclman_last_run_exit_code", {"Exit status of each command's last run.", "gauge"}},
     {"sclman_last_run_success", {"1 if each command's last run exited 0.", "gauge"}},
     {"sclman_last_run_duration_seconds", {"How long each command's last run took.", "gauge"}},
+    {"sclman_last_success_timestamp_seconds",
+     {"When each command last exited 0.", "gauge"}},
     {"sclman_decisions_total", {"Decisions recorded, by action.", "counter"}},
     {"sclman_actions_total", {"Side effects carried out, by operation and outcome.", "counter"}},
     {"sclman_errors_total", {"Runs that ended in an error, by command and kind.", "counter"}},
@@ -52,23 +56,89 @@ std::string escape_label(const std::string& v)
   return out;
 }
 
+// Family -> its samples ("{labels} value"), so that each family's samples stand together under
+// one HELP and TYPE.
+using Lines = std::map<std::string, std::vector<std::string>>;
+
+std::string command_label(const std::string& command)
+{
+  return fmt::format("command=\"{}\"", escape_label(command));
+}
+
+// Add the samples of how `r` ended (its command's last run) to `lines`.
+void add_run(Lines& lines, const state::RunRecord& r)
+{
+  const auto label = command_label(r.command);
+  lines["sclman_last_run_timestamp_seconds"].push_back(
+    fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.ts) / 1000.0));
+  lines["sclman_last_run_exit_code"].push_back(fmt::format("{{{}}} {}", label, r.exit_code));
+  lines["sclman_last_run_success"].push_back(
+    fmt::format("{{{}}} {}", label, r.exit_code == 0 ? 1 : 0));
+  lines["sclman_last_run_duration_seconds"].push_back(
+    fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.duration_ms) / 1000.0));
+  if (r.last_success) {
+    lines["sclman_last_success_timestamp_seconds"].push_back(
+      fmt::format("{{{}}} {:.3f}", label, static_cast<double>(*r.last_success) / 1000.0));
+  }
+}
+
+std::string render(const Lines& lines)
+{
+  std::string out;
+  for (const auto& [name, samples] : lines) {
+    const auto& family = families().at(name);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, family.help, name, family.type);
+    for (const auto& s : samples) {
+      out += name + s + "\n";
+    }
+  }
+  return out;
+}
+
 } // namespace
+
+std::string merge_run(const std::string& existing, const state::RunRecord& run)
+{
+  Lines lines;
+  const auto label = "{" + command_label(run.command) + "}";
+  auto last = run;
+  std::size_t at = 0;
+  while (at < existing.size()) {
+    const auto end = std::min(existing.find('\n', at), existing.size());
+    const auto line = existing.substr(at, end - at);
+    at = end + 1;
+    const auto name_end = line.find_first_of("{ ");
+    if (line.empty() || line[0] == '#' || name_end == std::string::npos) {
+      continue;
+    }
+    const auto name = line.substr(0, name_end);
+    const auto sample = line.substr(name_end);
+    if (families().count(name) == 0) {
+      continue;  // not sclman's: dropped rather than trusted
+    }
+    if (sample.rfind(label + " ", 0) == 0 && name.rfind("sclman_last_", 0) == 0) {
+      if (name == "sclman_last_success_timestamp_seconds" && !last.last_success) {
+        try {
+          last.last_success = static_cast<core::Millis>(
+            std::stod(sample.substr(label.size() + 1)) * 1000.0 + 0.5);
+        } catch (const std::exception&) {
+        }
+      }
+      continue;  // this command's: replaced below
+    }
+    lines[name].push_back(sample);
+  }
+  add_run(lines, last);
+  return render(lines);
+}
 
 std::string render_textfile(const std::vector<state::Counter>& counters,
                             const std::vector<state::RunRecord>& runs,
                             const std::vector<ClusterGauge>& clusters)
 {
-  // family -> lines, so that each family's samples stand together under one HELP/TYPE.
-  std::map<std::string, std::vector<std::string>> lines;
+  Lines lines;
   for (const auto& r : runs) {
-    const auto label = fmt::format("command=\"{}\"", escape_label(r.command));
-    lines["sclman_last_run_timestamp_seconds"].push_back(
-      fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.ts) / 1000.0));
-    lines["sclman_last_run_exit_code"].push_back(fmt::format("{{{}}} {}", label, r.exit_code));
-    lines["sclman_last_run_success"].push_back(
-      fmt::format("{{{}}} {}", label, r.exit_code == 0 ? 1 : 0));
-    lines["sclman_last_run_duration_seconds"].push_back(
-      fmt::format("{{{}}} {:.3f}", label, static_cast<double>(r.duration_ms) / 1000.0));
+    add_run(lines, r);
   }
   for (const auto& c : counters) {
     if (families().count(c.name) == 0) {
@@ -84,15 +154,7 @@ std::string render_textfile(const std::vector<state::Counter>& counters,
     lines["sclman_cluster_max"].push_back(fmt::format("{{{}}} {}", label, c.max));
     lines["sclman_cluster_rejected"].push_back(fmt::format("{{{}}} {}", label, c.rejected));
   }
-  std::string out;
-  for (const auto& [name, samples] : lines) {
-    const auto& family = families().at(name);
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, family.help, name, family.type);
-    for (const auto& s : samples) {
-      out += name + s + "\n";
-    }
-  }
-  return out;
+  return render(lines);
 }
 
 core::Result<std::string> textfile_of(state::Store& store)

@@ -25,6 +25,12 @@ std::string render_textfile(const std::vector<state::Counter>& counters,
                             const std::vector<state::RunRecord>& runs,
                             const std::vector<ClusterGauge>& clusters);
 
+// Return the textfile `existing` (as render_textfile wrote it) with the last run of
+// `run.command` replaced by `run`: for a run that ended before it could open the state file (a
+// config error). Its last success stays as `existing` has it unless `run` succeeded; lines of
+// families sclman does not write are dropped.
+std::string merge_run(const std::string& existing, const state::RunRecord& run);
+
 // Return the textfile of what `store` holds: its counters, the last run of each command, and
 // the size, desired size and bounds of each cluster.
 core::Result<std::string> textfile_of(state::Store& store);

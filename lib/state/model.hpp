@@ -262,6 +262,8 @@ struct RunRecord
   Millis ts = 0;
   int exit_code = 0;
   Millis duration_ms = 0;
+  // When the command last exited 0 (this run's ts if it did); nothing if it never did.
+  std::optional<Millis> last_success;
 };
 
 } // namespace state

@@ -67,10 +67,15 @@ Result<std::vector<Counter>> Store::counters()
 
 Result<void> Store::record_run(const RunRecord& run)
 {
+  // The last success stays until the next one.
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "INSERT OR REPLACE INTO runs (command, ts, exit_code, duration_ms) "
-                           "VALUES (?, ?, ?, ?)"));
+                           "INSERT INTO runs (command, ts, exit_code, duration_ms, "
+                           "last_success_ts) VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 = 0 THEN ?2 "
+                           "END) ON CONFLICT (command) DO UPDATE SET ts = excluded.ts, "
+                           "exit_code = excluded.exit_code, duration_ms = excluded.duration_ms, "
+                           "last_success_ts = COALESCE(excluded.last_success_ts, "
+                           "runs.last_success_ts)"));
   s.bind(1, run.command).bind(2, run.ts).bind(3, run.exit_code).bind(4, run.duration_ms);
   return s.run();
 }
@@ -78,7 +83,8 @@ Result<void> Store::record_run(const RunRecord& run)
 Result<std::vector<RunRecord>> Store::runs()
 {
   TRY_ASSIGN(auto s,
-             Stmt::prepare(m_db, "SELECT command, ts, exit_code, duration_ms FROM runs ORDER BY 1"));
+             Stmt::prepare(m_db, "SELECT command, ts, exit_code, duration_ms, last_success_ts "
+                                 "FROM runs ORDER BY 1"));
   std::vector<RunRecord> out;
   for (;;) {
     TRY_ASSIGN(const bool row, s.step());
@@ -86,7 +92,8 @@ Result<std::vector<RunRecord>> Store::runs()
       break;
     }
     out.push_back(RunRecord{s.column_text(0), s.column_int(1),
-                            static_cast<int>(s.column_int(2)), s.column_int(3)});
+                            static_cast<int>(s.column_int(2)), s.column_int(3),
+                            s.column_opt_int(4)});
   }
   return out;
 }
