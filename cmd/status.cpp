@@ -11,11 +11,18 @@ struct Options
   std::string name;
   bool all = false;
   bool brief = false;
+  bool names = false;
 };
 
 core::Result<void> run_status(Env& env, const Options& o)
 {
   TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
+  if (o.names) {
+    for (const auto& c : clusters) {
+      out(c.name);
+    }
+    return {};
+  }
   nlohmann::json report = nlohmann::json::array();
   for (const auto& c : clusters) {
     TRY_ASSIGN(auto view, report::cluster_json(*env.store, c, o.all));
@@ -41,6 +48,8 @@ void register_status(CLI::App& app)
   sub->add_option("name", o->name, "Only this cluster");
   sub->add_flag("--all", o->all, "Include deleted (gone) instances");
   sub->add_flag("--brief", o->brief, "One line per cluster");
+  sub->add_flag("--names", o->names, "Only the clusters' names, one per line (for scripts and "
+                                     "completion)");
 }
 
 } // namespace cmd

@@ -6,8 +6,8 @@
 write_config
 
 sc create-cluster shop --web 1 > /dev/null
-"$SCLMAN" --config "$SCLMAN_CONFIG" --state "$DB" status > "$T/before.out" || fail "sclman --config F --state S status"
-"$SCLMAN" status --config "$SCLMAN_CONFIG" --state "$DB" > "$T/after.out" || fail "sclman status --config F --state S"
+"$SCLMAN" --config "$SCLMAN_CONFIG" --state "$DB" status --brief > "$T/before.out" || fail "sclman --config F --state S status"
+"$SCLMAN" status --brief --config "$SCLMAN_CONFIG" --state "$DB" > "$T/after.out" || fail "sclman status --config F --state S"
 grep -q "^shop " "$T/before.out" && cmp -s "$T/before.out" "$T/after.out" || fail "before: $(cat "$T/before.out") after: $(cat "$T/after.out")"
 "$SCLMAN" --state="$DB" --json -v status > "$T/json.out" 2> /dev/null || fail "sclman --state=S --json -v status"
 jq -e '.[0].name == "shop"' "$T/json.out" > /dev/null || fail "--json before the command: $(cat "$T/json.out")"
@@ -29,3 +29,24 @@ grep -q "unknown command 'x\\\\x1b\[2J'" "$T/err" || fail "a hostile command nam
 "$SCLMAN" --help | grep -q "^Usage: sclman " || fail "usage line: $("$SCLMAN" --help | head -3)"
 "$SCLMAN" status --help | grep -q "^Usage: sclman status " || fail "status usage line: $("$SCLMAN" status --help | head -3)"
 pass "unknown commands (and their --help) are exit 64 naming the closest commands; usage names sclman"
+
+# Bash completion: option values sclman knows, and cluster names from the state file the
+# command line names.
+sc create-cluster cafe --web 1 > /dev/null
+"$SCLMAN" completion bash > "$T/completion.bash"
+complete_words() {
+  bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _sclman; echo "${COMPREPLY[*]}"' _ "$T/completion.bash" "$@"
+}
+[ "$(complete_words "$SCLMAN" why --state "$DB" "")" = "cafe shop" ] || fail "cluster names after why: '$(complete_words "$SCLMAN" why --state "$DB" "")'"
+[ "$(complete_words "$SCLMAN" --state "$DB" protect c)" = "cafe" ] || fail "cluster names after protect: '$(complete_words "$SCLMAN" --state "$DB" protect c)'"
+[ "$(complete_words "$SCLMAN" scale-out --state "$DB" --cluster s)" = "shop" ] || fail "--cluster: '$(complete_words "$SCLMAN" scale-out --state "$DB" --cluster s)'"
+[ "$(complete_words "$SCLMAN" set-policy shop --policy target)" = "target target-tracking" ] || fail "--policy values"
+[ "$(complete_words "$SCLMAN" set-policy shop --victim oldest)" = "oldest oldest-image" ] || fail "--victim values"
+[ "$(complete_words "$SCLMAN" create-cluster x --server-group soft)" = "soft-anti-affinity" ] || fail "--server-group values"
+[ "$(complete_words "$SCLMAN" create-cluster x --balancer o)" = "octavia" ] || fail "--balancer values"
+[ "$(complete_words "$SCLMAN" status --log-format j)" = "json" ] || fail "--log-format values"
+case " $(complete_words "$SCLMAN" create-cluster --state "$DB" "") " in
+  *" shop "*|*" cafe "*) fail "create-cluster's new name completed to existing clusters";;
+esac
+[ "$("$SCLMAN" status --names --state "$DB" | tr '\n' ' ')" = "cafe shop " ] || fail "status --names: $("$SCLMAN" status --names --state "$DB")"
+pass "bash completion: cluster names from the state file (first argument, --cluster), policy kinds, victims, server groups, drivers, log formats"

@@ -367,6 +367,17 @@ sc status --json --all | jq -r ".[] | select(.name==\"oc\") | .instances[] | sel
 [ "$(web_in_service oc)" = 2 ] || fail "oc has $(web_in_service oc) in service after scale-in"
 pass "scale-in --to 2 in $((SECONDS - t0)) s: $VICTIM at weight 0 while its request ran, then idle: its member deleted"
 
+# An idle victim's drain ends in its own scale-in run: its member goes to weight 0 (the run
+# waits for the LB to be ACTIVE again), nothing is in flight on it, so it is deleted at once.
+sc scale-out --cluster oc --to 3 > /dev/null 2> "$T/out4.log" || { cat "$T/out4.log" >&2; fail "scale-out --to 3 (for an idle drain)"; }
+[ "$(web_in_service oc)" = 3 ] || fail "oc has $(web_in_service oc) in service, not 3"
+sc scale-in --cluster oc --to 2 > /dev/null 2> "$T/in3.log" || { cat "$T/in3.log" >&2; fail "scale-in --to 2 (idle)"; }
+IDLE=$(sed -n 's/.*instance\.drained cluster=oc instance=\([^ ]*\) after_ms=\([0-9]*\) .*idle.*/\1 \2/p' "$T/in3.log")
+[ -n "$IDLE" ] || fail "the idle victim was not deleted in its scale-in run: $(cat "$T/in3.log")"
+[ "$(web_in_service oc)" = 2 ] && [ "$(pool_members "$OPOOL")" = "$(state_members oc)" ] ||
+  fail "after the idle scale-in: members $(pool_members "$OPOOL"), state $(state_members oc)"
+pass "an idle victim (${IDLE% *}) drained in ${IDLE#* } ms, in its own scale-in run, taking its member out at weight 0 first"
+
 # The cron chain (poll-load, decide, scale-out, scale-in, gc each tick) between min 2 and max 3:
 # load sent straight to the web instances (the noop amphora passes no traffic; each web nginx's
 # stub_status counts what it serves) grows oc to 3 and Octavia gets the third member; without
