@@ -57,8 +57,7 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   // What the instances shared (the bootstrapper's per-cluster setup) goes last, once they are
   // gone.
   TRY_ASSIGN(auto drivers, env.drivers->for_cluster(cluster));
-  TRY(drivers.bootstrapper->retire_cluster(cluster.name));
-  TRY(drivers.provider->retire_cluster(cluster.name));
+  TRY(engine::retire_cluster(drivers, cluster.name));
   SCLMAN_FAILPOINT("delete_cluster.before_mark");
   TRY(env.store->set_cluster_status(cluster.id, state::ClusterStatus::deleted));
   spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());

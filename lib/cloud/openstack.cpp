@@ -24,6 +24,11 @@ std::string cluster_tag(const std::string& cluster)
   return "sclman:cluster=" + cluster;
 }
 
+std::string server_group_name(const std::string& cluster)
+{
+  return "sclman-" + cluster;
+}
+
 using core::ErrorKind;
 using core::fail;
 using nlohmann::json;

@@ -27,6 +27,8 @@ inline constexpr const char* k_compute_microversion = "2.52";
 // cluster_tag(NAME), `sclman:cluster=NAME`.
 inline constexpr const char* k_sclman_tag = "sclman";
 std::string cluster_tag(const std::string& cluster);
+// The name of the cluster's Nova server group (create-cluster --server-group): sclman-NAME.
+std::string server_group_name(const std::string& cluster);
 
 struct OpenStackOptions
 {

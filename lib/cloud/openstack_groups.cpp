@@ -19,15 +19,6 @@ namespace os = openstack;
 using core::ErrorKind;
 using core::fail;
 
-namespace {
-
-std::string group_name(const std::string& cluster)
-{
-  return "sclman-" + cluster;
-}
-
-} // namespace
-
 core::Result<std::vector<os::ServerGroup>>
 OpenStackProvider::server_groups(const std::string& cluster)
 {
@@ -35,7 +26,7 @@ OpenStackProvider::server_groups(const std::string& cluster)
   TRY_ASSIGN(auto all, os::parse_server_groups(r.body));
   std::vector<os::ServerGroup> mine;
   for (auto& g : all) {
-    if (g.name == group_name(cluster)) {
+    if (g.name == server_group_name(cluster)) {
       mine.push_back(std::move(g));
     }
   }
@@ -59,7 +50,7 @@ core::Result<std::string> OpenStackProvider::ensure_server_group(const std::stri
       return fail(ErrorKind::upstream_rejected,
                   fmt::format("server group {} ({}) has the policy {}, not {}: it was made "
                               "by someone else, or changed",
-                              group_name(cluster), g.id,
+                              server_group_name(cluster), g.id,
                               core::printable(g.policies.empty() ? "" : g.policies.front(), 40),
                               policy),
                   "nova");
@@ -67,12 +58,12 @@ core::Result<std::string> OpenStackProvider::ensure_server_group(const std::stri
     id = g.id;
   } else {
     const nlohmann::json body = {
-      {"server_group", {{"name", group_name(cluster)}, {"policies", {policy}}}}};
+      {"server_group", {{"name", server_group_name(cluster)}, {"policies", {policy}}}}};
     TRY_ASSIGN(const auto r, call({"POST", "compute", "/os-server-groups", body.dump(), false}));
     TRY_ASSIGN(const auto made, os::parse_server_group(r.body));
     id = made.id;
     spdlog::info("openstack.server_group_created cluster={} group={} id={} policy={}", cluster,
-                 group_name(cluster), id, policy);
+                 server_group_name(cluster), id, policy);
   }
   m_resolved[key] = id;
   return id;

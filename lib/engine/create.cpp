@@ -50,8 +50,7 @@ core::Result<std::string> remove_made(state::Store& store, Engine& engine, const
     }
   }
   if (left.empty()) {
-    TRY(drivers.bootstrapper->retire_cluster(cluster.name));
-    TRY(drivers.provider->retire_cluster(cluster.name));
+    TRY(retire_cluster(drivers, cluster.name));
   }
   return left;
 }

@@ -358,6 +358,12 @@ const std::vector<std::pair<const char*, std::string DriverChoice::*>>& choice_o
   return options;
 }
 
+core::Result<void> retire_cluster(const Drivers& drivers, const std::string& cluster)
+{
+  TRY(drivers.bootstrapper->retire_cluster(cluster));
+  return drivers.provider->retire_cluster(cluster);
+}
+
 bool lb_on_this_host(const std::string& name)
 {
   return name == "nginx" || name == "chef-search";

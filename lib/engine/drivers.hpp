@@ -37,6 +37,10 @@ struct Drivers
   http::HttpTransport* http = nullptr;
 };
 
+// Remove what the cluster's instances shared, once they are gone: the bootstrapper's setup (a
+// Chef environment), then the provider's (a Nova server group). Absent is success.
+core::Result<void> retire_cluster(const Drivers& drivers, const std::string& cluster);
+
 // What a driver is, and the cluster column that names it.
 enum class DriverKind { provider, bootstrapper, balancer, metrics };
 

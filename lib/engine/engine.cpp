@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "cloud/openstack.hpp"
 #include "core/endpoint.hpp"
 #include "core/failpoint.hpp"
 #include "core/log.hpp"
@@ -53,10 +54,10 @@ bool relevant(Step step, const Instance& i)
   return false;
 }
 
-// Return the name of the cluster's Nova server group (openstack_groups.cpp), "" if it has none.
-std::string server_group_name(const Cluster& cluster)
+// Return the name of the cluster's Nova server group, "" if it has none.
+std::string group_of(const Cluster& cluster)
 {
-  return cluster.server_group.empty() ? std::string() : "sclman-" + cluster.name;
+  return cluster.server_group.empty() ? std::string() : cloud::server_group_name(cluster.name);
 }
 
 } // namespace
@@ -270,7 +271,7 @@ Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout
     lb.role = state::Role::lb;
     lb.image = cluster.image;
     lb.flavor = cluster.flavor;
-    lb.server_group = server_group_name(cluster);
+    lb.server_group = group_of(cluster);
     TRY(m_store.insert_instance(lb, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=lb", cluster.name, lb.name);
     ++added;
@@ -307,7 +308,7 @@ Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout
     web.role = state::Role::web;
     web.image = cluster.image;
     web.flavor = cluster.flavor;
-    web.server_group = server_group_name(cluster);
+    web.server_group = group_of(cluster);
     web.availability_zone = next_zone(cluster.availability_zones, all);
     TRY(m_store.insert_instance(web, cluster.name));
     spdlog::info("instance.requested cluster={} instance={} role=web{}", cluster.name, web.name,

@@ -115,8 +115,7 @@ Result<void> clean_cluster(state::Store& store, DriverSet& set, Cluster& c, cons
   TRY_ASSIGN(const int orphans, drivers.bootstrapper->remove_orphans(c.name, live));
   counts.orphan_registrations += orphans;
   if (c.status == state::ClusterStatus::deleting) {
-    TRY(drivers.bootstrapper->retire_cluster(c.name));
-    TRY(drivers.provider->retire_cluster(c.name));
+    TRY(retire_cluster(drivers, c.name));
     TRY(store.set_cluster_status(c.id, state::ClusterStatus::deleted));
     spdlog::info("gc.cluster_deleted cluster={}", c.name);
   }
