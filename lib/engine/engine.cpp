@@ -62,17 +62,25 @@ std::string group_of(const Cluster& cluster)
 
 } // namespace
 
+std::map<std::string, int> live_web_by_zone(const std::vector<Instance>& all)
+{
+  std::map<std::string, int> live;
+  for (const auto& i : all) {
+    if (state::is_live_web(i)) {
+      ++live[i.availability_zone];
+    }
+  }
+  return live;
+}
+
 std::string next_zone(const std::vector<std::string>& zones, const std::vector<Instance>& all)
 {
+  auto live = live_web_by_zone(all);
   std::string best;
-  long fewest = std::numeric_limits<long>::max();
+  int fewest = std::numeric_limits<int>::max();
   for (const auto& z : zones) {
-    const long n = std::count_if(all.begin(), all.end(), [&](const Instance& i) {
-      return i.role == Role::web && state::counts_toward_size(i.state)
-             && i.availability_zone == z;
-    });
-    if (n < fewest) {
-      fewest = n;
+    if (live[z] < fewest) {
+      fewest = live[z];
       best = z;
     }
   }
@@ -81,9 +89,7 @@ std::string next_zone(const std::vector<std::string>& zones, const std::vector<I
 
 int live_web(const std::vector<Instance>& instances)
 {
-  return static_cast<int>(std::count_if(instances.begin(), instances.end(), [](const auto& i) {
-    return i.role == state::Role::web && state::counts_toward_size(i.state);
-  }));
+  return static_cast<int>(std::count_if(instances.begin(), instances.end(), state::is_live_web));
 }
 
 Engine::Engine(state::Store& store, Drivers drivers, Options options)
@@ -375,8 +381,7 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster, const Ro
   const auto victim_policy = policy::victim_named(policy.victim).value_or(policy::Victim::newest);
   std::vector<VictimCandidate> candidates;  // protected from scale-in: never victims
   for (auto& i : all) {
-    if (i.role == state::Role::web && state::counts_toward_size(i.state)
-        && !i.protected_from_scale_in) {
+    if (state::is_live_web(i) && !i.protected_from_scale_in) {
       candidates.push_back({&i, std::nullopt, std::nullopt});
     }
   }
@@ -394,13 +399,7 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster, const Ro
   auto ranked =
     rank_victims(victim_policy, std::move(candidates), {cluster.image, cluster.flavor});
   if (!cluster.availability_zones.empty()) {
-    std::map<std::string, int> live;
-    for (const auto& i : all) {
-      if (i.role == state::Role::web && state::counts_toward_size(i.state)) {
-        ++live[i.availability_zone];
-      }
-    }
-    ranked = balance_zones(std::move(ranked), std::move(live));
+    ranked = balance_zones(std::move(ranked), live_web_by_zone(all));
   }
   if (rollout.rollout) {
     // A rollout's excess is its old instances: they go first, in the policy's order.

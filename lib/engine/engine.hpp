@@ -205,6 +205,9 @@ private:
 // Return the cluster's live web instances (booting or in service).
 int live_web(const std::vector<state::Instance>& instances);
 
+// Return how many live web instances of `all` each availability zone holds ("" for none).
+std::map<std::string, int> live_web_by_zone(const std::vector<state::Instance>& all);
+
 // Return the zone of `zones` with the fewest live web instances of `all` (the first listed of
 // those tied), "" when there are no zones: where the next web server goes.
 std::string next_zone(const std::vector<std::string>& zones,

@@ -81,7 +81,7 @@ Result<RolloutStep> Engine::step_rollout(Cluster& cluster)
   std::vector<std::string> kept;
   int left = 0;
   for (const auto& i : all) {
-    if (state::replaced_by(i, r) && state::counts_toward_size(i.state)) {
+    if (state::replaced_by(i, r) && state::is_live_web(i)) {
       if (i.protected_from_scale_in) {
         kept.push_back(i.name);
       } else {
@@ -116,8 +116,7 @@ Result<RolloutStep> Engine::start_batch(Cluster& cluster, state::Rollout& r,
     if (i.role == state::Role::web && i.state == InstanceState::in_service && !i.unhealthy_since) {
       ++in_service;
     }
-    if (state::replaced_by(i, r) && state::counts_toward_size(i.state)
-        && !i.protected_from_scale_in) {
+    if (state::replaced_by(i, r) && state::is_live_web(i) && !i.protected_from_scale_in) {
       old.push_back({&i, std::nullopt, std::nullopt});
     }
   }

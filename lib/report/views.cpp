@@ -29,7 +29,7 @@ nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
   }
   int left = 0;
   for (const auto& i : instances) {
-    left += state::replaced_by(i, *r) && state::counts_toward_size(i.state) ? 1 : 0;
+    left += state::replaced_by(i, *r) && state::is_live_web(i) ? 1 : 0;
   }
   const auto opt = [](const std::optional<core::Millis>& t) {
     return t ? nlohmann::json(*t) : nlohmann::json(nullptr);

@@ -56,11 +56,16 @@ bool counts_toward_size(InstanceState s)
   return is_booting(s) || s == InstanceState::in_service;
 }
 
+bool is_live_web(const Instance& i)
+{
+  return i.role == Role::web && counts_toward_size(i.state);
+}
+
 std::vector<std::string> protected_web(const std::vector<Instance>& instances)
 {
   std::vector<std::string> names;
   for (const auto& i : instances) {
-    if (i.role == Role::web && counts_toward_size(i.state) && i.protected_from_scale_in) {
+    if (is_live_web(i) && i.protected_from_scale_in) {
       names.push_back(i.name);
     }
   }

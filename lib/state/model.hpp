@@ -146,6 +146,9 @@ struct Instance
   std::string server_group;
 };
 
+// Return true for a web instance that counts toward its cluster's size (booting or in service).
+bool is_live_web(const Instance& i);
+
 // Return the names of the web instances among `instances` that count toward the size and are
 // protected from scale-in.
 std::vector<std::string> protected_web(const std::vector<Instance>& instances);
