@@ -27,6 +27,13 @@ std::string words_of(const CLI::App& app)
   return words;
 }
 
+// The case of the completion function that completes the value of `option` to `words`.
+std::string value_case(const std::string& option, const std::string& words)
+{
+  return fmt::format("    {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n", option,
+                     words);
+}
+
 // The driver options complete to the names in the driver registry.
 std::string driver_cases()
 {
@@ -42,8 +49,7 @@ std::string driver_cases()
     for (const auto& name : engine::driver_names(kind)) {
       names += (names.empty() ? "" : " ") + name;
     }
-    cases += fmt::format("    {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
-                         option, names);
+    cases += value_case(option, names);
   }
   return cases;
 }
@@ -61,8 +67,7 @@ std::string value_cases()
        {std::pair{"--policy", fmt::format("{}", fmt::join(policy::preset_names(), " "))},
         std::pair{"--victim", victims},
         std::pair{"--server-group", std::string("none anti-affinity soft-anti-affinity")}}) {
-    cases += fmt::format("    {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
-                         option, words);
+    cases += value_case(option, words);
   }
   return cases;
 }

@@ -4,12 +4,12 @@
 // (Engine::step_rollout); `status` shows it.
 #include "core/log.hpp"
 #include "core/names.hpp"
+#include "engine/manual.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <map>
 
 namespace cmd {
 
@@ -118,11 +118,7 @@ core::Result<void> run_replace(Env& env, const Options& o)
                     r.batch, r.min_in_service, r.pause_s));
     return {};
   }
-  TRY_ASSIGN(const auto before, env.store->instances(c.id, true));
-  std::map<std::int64_t, state::InstanceState> was;
-  for (const auto& i : before) {
-    was[i.id] = i.state;
-  }
+  TRY_ASSIGN(const auto was, engine::instance_states(*env.store, c.id));
   TRY(env.store->start_rollout(r));
   c.image = r.to_image;
   c.flavor = r.to_flavor;

@@ -154,42 +154,39 @@ void finish_run(Env& env, int exit_code, const core::Error* error, core::Millis 
   if (env.common.dry_run) {
     return;
   }
-  if (!env.store) {
+  const state::RunRecord run{env.command, env.clock.now(), exit_code,
+                             core::steady_now() - started, std::nullopt};
+  core::Result<std::string> text;
+  if (env.store) {
+    auto& store = *env.store;
+    // A read-only run (status, why, report) leaves the state file as it was.
+    core::Result<void> recorded;
+    if (store.access() == state::Access::read_write) {
+      recorded = store.record_run(run);
+    }
+    if (recorded && error && store.access() == state::Access::read_write) {
+      recorded = store.bump_counter("sclman_errors_total",
+                                    fmt::format("command=\"{}\",kind=\"{}\"", env.command,
+                                                core::to_string(error->kind)));
+    }
+    if (!recorded) {
+      spdlog::warn("run.not_recorded error={}", core::log_quote(recorded.error().message));
+      return;
+    }
+    if (env.common.metrics_file.empty()) {
+      return;
+    }
+    text = report::textfile_of(store);
+  } else {
+    if (env.common.metrics_file.empty()) {
+      return;
+    }
     // Ended before the state file was open (a config error): this command's lines of the
     // textfile say so, the rest stays as the last run that could open it wrote it.
-    if (!env.common.metrics_file.empty()) {
-      const auto merged = report::merge_run(
-        core::read_file(env.common.metrics_file).value_or(""),
-        state::RunRecord{env.command, env.clock.now(), exit_code, core::steady_now() - started,
-                         std::nullopt});
-      if (auto written = core::write_file_atomic(env.common.metrics_file, merged); !written) {
-        spdlog::warn("run.metrics_not_written file={} error={}", env.common.metrics_file,
-                     core::log_quote(written.error().message));
-      }
-    }
-    return;
+    text = report::merge_run(core::read_file(env.common.metrics_file).value_or(""), run);
   }
-  auto& store = *env.store;
-  // A read-only run (status, why, report) leaves the state file as it was.
-  core::Result<void> recorded;
-  if (store.access() == state::Access::read_write) {
-    recorded = store.record_run(state::RunRecord{
-      env.command, env.clock.now(), exit_code, core::steady_now() - started, std::nullopt});
-  }
-  if (recorded && error && store.access() == state::Access::read_write) {
-    recorded = store.bump_counter("sclman_errors_total",
-                                  fmt::format("command=\"{}\",kind=\"{}\"", env.command,
-                                              core::to_string(error->kind)));
-  }
-  if (!recorded) {
-    spdlog::warn("run.not_recorded error={}", core::log_quote(recorded.error().message));
-    return;
-  }
-  if (env.common.metrics_file.empty()) {
-    return;
-  }
-  auto written = report::textfile_of(store).and_then([&](const std::string& text) {
-    return core::write_file_atomic(env.common.metrics_file, text);
+  auto written = text.and_then([&](const std::string& t) {
+    return core::write_file_atomic(env.common.metrics_file, t);
   });
   if (!written) {
     spdlog::warn("run.metrics_not_written file={} error={}", env.common.metrics_file,

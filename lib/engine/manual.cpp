@@ -10,6 +10,17 @@
 
 namespace engine {
 
+core::Result<std::map<std::int64_t, state::InstanceState>> instance_states(state::Store& store,
+                                                                          std::int64_t cluster_id)
+{
+  TRY_ASSIGN(const auto instances, store.instances(cluster_id, true));
+  std::map<std::int64_t, state::InstanceState> states;
+  for (const auto& i : instances) {
+    states[i.id] = i.state;
+  }
+  return states;
+}
+
 core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
                                const ByHand& by_hand, const MakeEngine& make, const Act& act)
 {
@@ -17,11 +28,7 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   // Decided now, done once `act` returns: the victims it chooses fall after the decision
   // (why --json gives each decision the victims chosen from its time on).
   const auto decided_at = store.now();
-  TRY_ASSIGN(const auto before, store.instances(cluster.id, true));
-  std::map<std::int64_t, state::InstanceState> was;
-  for (const auto& i : before) {
-    was[i.id] = i.state;
-  }
+  TRY_ASSIGN(const auto was, instance_states(store, cluster.id));
   auto engine = make();
   cluster.desired = by_hand.to;
   auto done = engine ? act(*engine) : core::Result<void>(tl::make_unexpected(engine.error()));

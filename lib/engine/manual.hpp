@@ -7,6 +7,7 @@
 #include "engine/engine.hpp"
 
 #include <functional>
+#include <map>
 
 namespace engine {
 
@@ -20,6 +21,11 @@ struct ByHand
 // Make the cluster's engine (env.engine_for), and carry out its size (reconcile).
 using MakeEngine = std::function<core::Result<Engine>()>;
 using Act = std::function<core::Result<void>(Engine&)>;
+
+// Return the state of each instance of the cluster (gone ones too), by id: what
+// Engine::take_back undoes a failed run's changes against.
+core::Result<std::map<std::int64_t, state::InstanceState>> instance_states(state::Store& store,
+                                                                          std::int64_t cluster_id);
 
 // Carry out `by_hand` on `cluster`: act with `cluster.desired` set to its size. When `act`
 // succeeds store that size and a manual decision 'done' (superseding pending ones); when
