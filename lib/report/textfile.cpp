@@ -2,10 +2,13 @@
 
 #include "report/views.hpp"
 
+#include "core/config.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace report {
@@ -95,6 +98,28 @@ std::string render(const Lines& lines)
   return out;
 }
 
+// Return the value of `sample` if it is one as render_textfile writes them (" VALUE" or
+// "{LABELS} VALUE", printable ASCII, VALUE a finite number, never negative: every family counts
+// or dates something), else nothing.
+std::optional<double> sample_value(std::string_view sample)
+{
+  if (std::any_of(sample.begin(), sample.end(), [](char c) { return c < 0x20 || c > 0x7e; })) {
+    return std::nullopt;
+  }
+  std::size_t value = 1;
+  if (sample.starts_with("{")) {
+    const auto close = sample.find("} ");
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    value = close + 2;
+  } else if (!sample.starts_with(" ")) {
+    return std::nullopt;
+  }
+  const auto parsed = core::parse_double_in(sample.substr(value), 0, 1e300);
+  return parsed ? std::optional<double>(*parsed) : std::nullopt;
+}
+
 } // namespace
 
 std::string merge_run(const std::string& existing, const state::RunRecord& run)
@@ -113,15 +138,14 @@ std::string merge_run(const std::string& existing, const state::RunRecord& run)
     }
     const auto name = line.substr(0, name_end);
     const auto sample = line.substr(name_end);
-    if (families().count(name) == 0) {
-      continue;  // not sclman's: dropped rather than trusted
+    if (families().count(name) == 0 || !sample_value(sample)) {
+      continue;  // not sclman's, or not as sclman writes it: dropped rather than trusted
     }
     if (sample.rfind(label + " ", 0) == 0 && name.rfind("sclman_last_", 0) == 0) {
       if (name == "sclman_last_success_timestamp_seconds" && !last.last_success) {
-        try {
-          last.last_success = static_cast<core::Millis>(
-            std::stod(sample.substr(label.size() + 1)) * 1000.0 + 0.5);
-        } catch (const std::exception&) {
+        // Seconds since the epoch, up to the year 5000; anything else is dropped.
+        if (const auto secs = core::parse_double_in(sample.substr(label.size() + 1), 0, 1e11)) {
+          last.last_success = static_cast<core::Millis>(*secs * 1000.0 + 0.5);
         }
       }
       continue;  // this command's: replaced below

@@ -27,8 +27,10 @@ std::string render_textfile(const std::vector<state::Counter>& counters,
 
 // Return the textfile `existing` (as render_textfile wrote it) with the last run of
 // `run.command` replaced by `run`: for a run that ended before it could open the state file (a
-// config error). Its last success stays as `existing` has it unless `run` succeeded; lines of
-// families sclman does not write are dropped.
+// config error). Its last success stays as `existing` has it unless `run` succeeded. The file
+// is read as hostile: lines of families sclman does not write, and samples that are not as it
+// writes them (control characters, no value, a value that is negative or no finite number, a
+// last success that is no time), are dropped.
 std::string merge_run(const std::string& existing, const state::RunRecord& run);
 
 // Return the textfile of what `store` holds: its counters, the last run of each command, and

@@ -70,3 +70,35 @@ TEST_CASE("a run that could not open the state file replaces only its own comman
   CHECK_THAT(fresh, !Catch::Contains("junk"));
   CHECK_THAT(fresh, !Catch::Contains("sclman_last_success_timestamp_seconds{command=\"status\"}"));
 }
+
+TEST_CASE("a textfile merged after a config error keeps only samples as sclman writes them",
+          "[report]")
+{
+  const std::string hostile =
+    "sclman_cluster_size{cluster=\"shop\"} 2\n"
+    "sclman_cluster_size{cluster=\"a\"} nan\n"
+    "sclman_cluster_size{cluster=\"b\"} 1e400\n"
+    "sclman_cluster_size{cluster=\"c\" 3\n"
+    "sclman_cluster_size{cluster=\"d\"} 3 # \x1b[2J\n"
+    "sclman_cluster_size{cluster=\"e\"}\n"
+    "sclman_cluster_desiredX 4\n"
+    "sclman_cluster_max 7\n"
+    "sclman_last_success_timestamp_seconds{command=\"gc\"} nan\n"
+    "sclman_last_success_timestamp_seconds{command=\"decide\"} 1700000000.5\n"
+    "sclman_last_success_timestamp_seconds{command=\"poll-load\"} -5\n";
+  const auto text = report::merge_run(hostile, {"gc", 1'700'000'100'000, 78, 3, std::nullopt});
+  CHECK_THAT(text, Catch::Contains("sclman_cluster_size{cluster=\"shop\"} 2\n"));
+  CHECK_THAT(text, Catch::Contains("sclman_cluster_max 7\n"));
+  CHECK_THAT(text, Catch::Contains(
+                     "sclman_last_success_timestamp_seconds{command=\"decide\"} 1700000000.5\n"));
+  for (const char* dropped : {"cluster=\"a\"", "cluster=\"b\"", "cluster=\"c\"", "cluster=\"d\"",
+                              "cluster=\"e\"", "desiredX", "\x1b", "nan", "poll-load"}) {
+    INFO(dropped);
+    CHECK_THAT(text, !Catch::Contains(dropped));
+  }
+  // gc's own last success was no time: it has none, rather than a made-up one.
+  CHECK_THAT(text, !Catch::Contains("sclman_last_success_timestamp_seconds{command=\"gc\"}"));
+  CHECK_THAT(text, Catch::Contains("sclman_last_run_exit_code{command=\"gc\"} 78\n"));
+  // What merge_run writes, it reads back the same.
+  CHECK(report::merge_run(text, {"gc", 1'700'000'100'000, 78, 3, std::nullopt}) == text);
+}
