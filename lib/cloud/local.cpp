@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace cloud {
@@ -65,6 +66,20 @@ std::optional<Tags> read_tags(const fs::path& dir)
   }
 }
 
+// Return the ports the servers below `root` have recorded, whoever made them: a stopped nginx
+// listens on none, yet its port is its own.
+std::set<int> recorded_ports(const fs::path& root)
+{
+  std::set<int> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (auto t = read_tags(entry.path()); t && t->server.address) {
+      out.insert(t->server.address->port());
+    }
+  }
+  return out;
+}
+
 } // namespace
 
 LocalProvider::LocalProvider(std::string root, std::string nginx, std::string owner,
@@ -110,7 +125,7 @@ core::Result<Server> LocalProvider::create(const ServerSpec& spec)
   }
   int port = spec.port;
   if (port == 0) {
-    TRY_ASSIGN(port, local::free_port());
+    TRY_ASSIGN(port, local::free_port(recorded_ports(m_root)));
   }
   nlohmann::json tags = {
     {"name", spec.name},

@@ -1,5 +1,6 @@
 #include "local/nginx.hpp"
 
+#include "core/config.hpp"
 #include "core/file.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
+#include <random>
 #include <sstream>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -281,24 +283,65 @@ std::vector<core::Endpoint> parse_upstream(std::string_view text)
   return out;
 }
 
-core::Result<int> free_port()
+std::pair<int, int> listen_port_span(std::string_view ephemeral_range)
+{
+  constexpr int k_floor = 10000;
+  int low = 32768;
+  int high = 60999;
+  std::istringstream words{std::string(ephemeral_range)};
+  std::string a;
+  std::string b;
+  std::string extra;
+  words >> a >> b;
+  auto lo = core::parse_int_in(a, 1, 65535);
+  auto hi = core::parse_int_in(b, 1, 65535);
+  if (lo && hi && *lo <= *hi && !(words >> extra)) {
+    low = *lo;
+    high = *hi;
+  }
+  const std::pair<int, int> below{k_floor, std::min(low - 1, 65535)};
+  const std::pair<int, int> above{std::max(high + 1, k_floor), 65535};
+  const auto width = [](std::pair<int, int> s) { return s.second - s.first; };
+  if (width(below) < 0 && width(above) < 0) {
+    return {k_floor, 65535};  // the whole range is ephemeral: no span is safe, take them all
+  }
+  return width(below) >= width(above) ? below : above;
+}
+
+namespace {
+
+// Return true when a socket can be bound to 127.0.0.1:`port` now.
+bool can_bind(int port)
 {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return fail(ErrorKind::internal, fmt::format("cannot open socket: {}", std::strerror(errno)));
+    return false;
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return fail(ErrorKind::internal, fmt::format("cannot find a free port: {}", std::strerror(errno)));
-  }
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
+  return ok;
+}
+
+} // namespace
+
+core::Result<int> free_port(const std::set<int>& taken)
+{
+  const auto [low, high] = listen_port_span(read_file("/proc/sys/net/ipv4/ip_local_port_range"));
+  std::random_device seed;
+  std::mt19937 pick(seed());
+  std::uniform_int_distribution<int> port_in(low, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = port_in(pick);
+    if (!taken.count(port) && can_bind(port)) {
+      return port;
+    }
+  }
+  return fail(ErrorKind::internal,
+              fmt::format("cannot find a free port on 127.0.0.1 in {}..{}", low, high));
 }
 
 core::Result<void> Nginx::make_dirs() const

@@ -7,6 +7,8 @@
 #include "core/result.hpp"
 
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -44,8 +46,16 @@ std::vector<core::Endpoint> parse_upstream(std::string_view text);
 // (OS_PASSWORD, ...) never reach a daemon that outlives the run.
 std::vector<std::string> child_environment(const char* const* environment);
 
-// Return a TCP port on 127.0.0.1 that nothing listens on now.
-core::Result<int> free_port();
+// Return the span of ports free_port chooses from, given the text of
+// /proc/sys/net/ipv4/ip_local_port_range ("LOW HIGH", the kernel's ephemeral ports): the wider
+// span of 10000..65535 outside it, so that no client connection's source port can take the port
+// between its choice and nginx's bind. Text that is not two ports in order counts as Linux's
+// default, 32768 to 60999.
+std::pair<int, int> listen_port_span(std::string_view ephemeral_range);
+
+// Return a TCP port on 127.0.0.1, from listen_port_span, that nothing is bound to now and that
+// is not in `taken` (the ports other instances have recorded but may not listen on now).
+core::Result<int> free_port(const std::set<int>& taken = {});
 
 class Nginx
 {

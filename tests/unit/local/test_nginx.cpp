@@ -3,12 +3,14 @@
 
 #include "../core/fake_clock.hpp"
 #include "../state/temp_store.hpp"
+#include "core/file.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,4 +81,42 @@ TEST_CASE("stop waits its timeout on the clock, then terminates the master", "[l
   REQUIRE(waitpid(pid, &status, 0) == pid);
   CHECK(WIFSIGNALED(status));
   CHECK((WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL));
+}
+
+TEST_CASE("listen ports come from outside the kernel's ephemeral range", "[local][parse]")
+{
+  using Span = std::pair<int, int>;
+  CHECK(local::listen_port_span("32768\t60999\n") == Span{10000, 32767});
+  CHECK(local::listen_port_span("1024 65000") == Span{65001, 65535});
+  CHECK(local::listen_port_span("1024 65535") == Span{10000, 65535});   // all ephemeral
+  CHECK(local::listen_port_span("10000 20000") == Span{20001, 65535});  // the wider span above
+  CHECK(local::listen_port_span("50000 65535") == Span{10000, 49999});
+  // Hostile or broken text counts as Linux's default.
+  for (const char* text : {"", "32768", "60999 32768", "-1 5", "0 60999", "32768 70000",
+                           "1 2 3", "32768x 60999", "a b", "32768 60999; rm -rf /",
+                           "99999999999999999999 1"}) {
+    CAPTURE(text);
+    CHECK(local::listen_port_span(text) == Span{10000, 32767});
+  }
+}
+
+TEST_CASE("free_port gives a port in the span that is not taken", "[local]")
+{
+  const auto [low, high] =
+    local::listen_port_span(core::read_file("/proc/sys/net/ipv4/ip_local_port_range").value_or(""));
+  std::set<int> taken;
+  for (int port = low; port <= high; port += 2) {
+    taken.insert(port);
+  }
+  for (int i = 0; i < 20; ++i) {
+    const auto port = local::free_port(taken);
+    REQUIRE(port);
+    CHECK(*port >= low);
+    CHECK(*port <= high);
+    CHECK_FALSE(taken.count(*port));
+  }
+  for (int port = low + 1; port <= high; port += 2) {
+    taken.insert(port);
+  }
+  CHECK_FALSE(local::free_port(taken));  // every port of the span taken: an error, no loop
 }
