@@ -2,6 +2,7 @@
 
 #include "core/config.hpp"
 #include "core/file.hpp"
+#include "core/process.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -27,18 +28,6 @@ namespace local {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> child_environment(const char* const* environment)
-{
-  std::vector<std::string> out;
-  for (auto e = environment; e && *e; ++e) {
-    const std::string_view entry(*e);
-    const auto name = entry.substr(0, entry.find('='));
-    if (name == "PATH" || name == "TZ" || name == "LANG" || name.substr(0, 3) == "LC_") {
-      out.emplace_back(entry);
-    }
-  }
-  return out;
-}
 using core::ErrorKind;
 using core::fail;
 
@@ -81,7 +70,7 @@ core::Result<int> run_program(const std::vector<std::string>& argv, const std::s
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
-  const auto env_strings = child_environment(environ);
+  const auto env_strings = core::child_environment(environ);
   std::vector<char*> env;
   for (const auto& e : env_strings) {
     env.push_back(const_cast<char*>(e.c_str()));
@@ -213,6 +202,23 @@ std::string render_web_config(const std::string& name, const core::Endpoint& lis
                        k_page_name_width);
 }
 
+std::string proxy_directives(std::string_view indent)
+{
+  std::string out;
+  for (const char* line : {"proxy_pass http://sclman_backends;",
+                           // Buffered, a reload's old worker (nginx 1.22) exits in the middle of
+                           // a response its backend still streams, cutting it off; unbuffered it
+                           // serves it to the end. A slow client then holds its backend
+                           // connection, which is what a drain waits for.
+                           "proxy_buffering off;",
+                           "proxy_connect_timeout 2s;",
+                           "proxy_next_upstream error timeout http_502 http_503;",
+                           "proxy_next_upstream_tries 3;"}) {
+    out += fmt::format("{}{}\n", indent, line);
+  }
+  return out;
+}
+
 std::string render_lb_config(const std::string& name, const core::Endpoint& listen,
                              int worker_connections)
 {
@@ -230,15 +236,7 @@ std::string render_lb_config(const std::string& name, const core::Endpoint& list
                        "      deny all;\n"
                        "    }}\n"
                        "    location / {{\n"
-                       "      proxy_pass http://sclman_backends;\n"
-                       // Buffered, a reload's old worker (nginx 1.22) exits in the middle of a
-                       // response its backend still streams, cutting it off; unbuffered it
-                       // serves it to the end. A slow client then holds its backend connection,
-                       // which is what a drain waits for.
-                       "      proxy_buffering off;\n"
-                       "      proxy_connect_timeout 2s;\n"
-                       "      proxy_next_upstream error timeout http_502 http_503;\n"
-                       "      proxy_next_upstream_tries 3;\n"
+                       "{}"
                        "    }}\n"
                        "  }}\n"
                        "}}\n",
@@ -246,7 +244,8 @@ std::string render_lb_config(const std::string& name, const core::Endpoint& list
                        listen.to_string(),
                        name,
                        k_status_path,
-                       status_allow(listen));
+                       status_allow(listen),
+                       proxy_directives("      "));
 }
 
 std::string render_upstream(const std::vector<core::Endpoint>& backends)

@@ -28,6 +28,11 @@ inline constexpr std::string_view k_status_path = "/nginx_status";
 std::string render_web_config(const std::string& name, const core::Endpoint& listen,
                               int worker_connections);
 
+// Return the directives of an LB's `location /`, each line after `indent`: proxy to upstream
+// sclman_backends, unbuffered (a reload then never cuts a long response short), the next
+// backend on an error.
+std::string proxy_directives(std::string_view indent);
+
 // Return the LB's nginx.conf, listening on `listen` (create-cluster --listen): proxies to
 // upstream `sclman_backends` from conf/upstream.conf.
 std::string render_lb_config(const std::string& name, const core::Endpoint& listen,
@@ -40,11 +45,6 @@ std::string render_upstream(const std::vector<core::Endpoint>& backends);
 // Return the backends listed in an upstream.conf text (as rendered by render_upstream); a line
 // whose address does not parse is left out.
 std::vector<core::Endpoint> parse_upstream(std::string_view text);
-
-// Return the environment a child process (nginx) gets from `environment` (NAME=VALUE entries,
-// as `environ`): only PATH, TZ, LANG and LC_*, so that credentials in sclman's environment
-// (OS_PASSWORD, ...) never reach a daemon that outlives the run.
-std::vector<std::string> child_environment(const char* const* environment);
 
 // Return the span of ports free_port chooses from, given the text of
 // /proc/sys/net/ipv4/ip_local_port_range ("LOW HIGH", the kernel's ephemeral ports): the wider

@@ -1,3 +1,4 @@
+#include "core/process.hpp"
 #include "local/nginx.hpp"
 
 #include <catch2/catch.hpp>
@@ -75,8 +76,8 @@ TEST_CASE("nginx gets PATH, TZ and the locale of sclman's environment, no creden
                        "PATHX=no",
                        "LANG=C",
                        nullptr};
-  CHECK(local::child_environment(env)
+  CHECK(core::child_environment(env)
         == std::vector<std::string>{"PATH=/usr/sbin:/usr/bin", "TZ=UTC", "LC_ALL=C.UTF-8", "LANG=C"});
   const char* empty[] = {nullptr};
-  CHECK(local::child_environment(empty).empty());
+  CHECK(core::child_environment(empty).empty());
 }
