@@ -9,9 +9,6 @@ namespace cm {
 
 using nlohmann::json;
 
-namespace {
-
-// A YAML scalar: JSON's double-quoted strings are valid YAML.
 std::string yaml_string(const std::string& s)
 {
   return json(s).dump();
@@ -25,8 +22,6 @@ void yaml_block(std::string& out, const std::string& indent, const std::string& 
     out += indent + line + "\n";
   }
 }
-
-} // namespace
 
 std::string render_chef_user_data(const ChefUserData& d)
 {

@@ -20,6 +20,12 @@ struct ChefUserData
   std::string role;
 };
 
+// Return `s` as a YAML scalar (JSON's double-quoted strings are valid YAML): any text is data.
+std::string yaml_string(const std::string& s);
+
+// Append `text` to `out`, each line after `indent` (the body of a YAML block scalar, `|`).
+void yaml_block(std::string& out, const std::string& indent, const std::string& text);
+
 // Return the #cloud-config document (cloud-init's `chef` module, the client key written to
 // /etc/chef/client.pem with mode 0600 by `write_files`). It holds a secret: never log it.
 std::string render_chef_user_data(const ChefUserData& data);

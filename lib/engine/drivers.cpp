@@ -10,6 +10,7 @@
 #include "http/curl_transport.hpp"
 #include "lb/chef_search.hpp"
 #include "lb/nginx.hpp"
+#include "lb/ssh_push.hpp"
 #include "local/nginx_config.hpp"
 #include "metrics/prometheus.hpp"
 #include "metrics/prometheus_config.hpp"
@@ -80,11 +81,15 @@ Result<void> attach_openstack(DriverSet& set, const Cluster& c, Drivers& d)
   // A Nova server is configured by its own chef-client (the user data), or by its image alone;
   // a stand-in is configured here.
   cm::Bootstrapper* remote = nullptr;
+  cm::Bootstrapper* here = d.bootstrapper;
   if (c.bootstrapper == "chef") {
     TRY_ASSIGN(remote, set.chef_remote());
+  } else if (lb_on_nova) {
+    // An image-only LB server: sclman pushes its upstream list over SSH.
+    remote = set.ssh_bootstrapper(nullptr);
+    here = set.ssh_bootstrapper(here);
   }
-  TRY_ASSIGN(d.bootstrapper,
-             set.openstack_bootstrapper(c.provider, *d.bootstrapper, remote, lb_on_nova));
+  TRY_ASSIGN(d.bootstrapper, set.openstack_bootstrapper(c.provider, *here, remote, lb_on_nova));
   return {};
 }
 
@@ -187,6 +192,17 @@ Result<void> sweep_octavia(DriverSet& set, const std::vector<Cluster>& clusters,
   return {};
 }
 
+// The LB server's balancer: its own chef-client's Chef search, or sclman's push over SSH.
+Result<void> attach_server(DriverSet& set, const Cluster& c, Drivers& d)
+{
+  if (c.bootstrapper == "chef") {
+    TRY_ASSIGN(d.balancer, set.chef_server());
+  } else {
+    d.balancer = set.ssh_push();
+  }
+  return {};
+}
+
 std::vector<DriverRow> make_registry()
 {
   using K = DriverKind;
@@ -214,11 +230,10 @@ std::vector<DriverRow> make_registry()
        "an Octavia load balancer (OpenStack's cloud of the cluster, else the default one)", "",
        "", false, attach_octavia, sweep_octavia, wrap_octavia, octavia_ready, octavia_offered, ""});
   // The LB server is a Nova server of the cluster (gc sweeps it with the web servers).
-  add({K::balancer, "server", {"OPENSTACK", "CHEF"},
-       "a Nova server of role lb whose chef-client renders the Chef search (OpenStack)", "chef",
-       "the LB server finds its web nodes by Chef search", false,
-       attach_with(&Drivers::balancer, [](DriverSet& s) { return s.chef_server(); }),
-       nullptr, nullptr, nullptr, nullptr, "openstack"});
+  add({K::balancer, "server", {"OPENSTACK", "CHEF", "SSH"},
+       "a Nova server of role lb: with chef, its chef-client renders the Chef search; else "
+       "sclman pushes its upstream list over SSH (OpenStack)",
+       "", "", false, attach_server, nullptr, nullptr, nullptr, nullptr, "openstack"});
   add({K::metrics, "stub_status", {"LOCAL", "METRICS"}, "each web nginx's request rate", "", "",
        false, attach_member(&Drivers::metrics, &DriverSet::stub_status),
        nullptr, nullptr, nullptr, nullptr, ""});
@@ -568,6 +583,7 @@ const std::vector<DriverSection>& driver_sections()
     {"OPENSTACK", cloud::openstack_keys},
     {"CHEF", cm::chef_keys},
     {"OCTAVIA", lb::octavia_keys},
+    {"SSH", cm::ssh_keys},
   };
   return sections;
 }
@@ -603,6 +619,8 @@ DriverSet::make(const core::Config& config, const std::string& state_dir,
   set->m_openstack_grace =
     core::Millis(config.section<cloud::OpenStackConfig>().orphan_grace) * 1000;
   set->m_octavia_config = config.section<lb::OctaviaConfig>();
+  set->m_ssh_config = config.section<cm::SshConfig>();
+  set->m_web_port = config.section<cloud::OpenStackConfig>().web_port;
   set->m_clock = &clock;
   set->m_deadline = core::steady_now() + core::Millis(config.manager.run_deadline) * 1000;
   return set;
@@ -662,6 +680,27 @@ Result<lb::Balancer*> DriverSet::chef_server()
   TRY(make_chef());
   // A stand-in runs nothing of its own: sclman does what the LB server's chef-client would.
   return openstack->stand_in() ? chef_search_balancer.get() : chef_server_balancer.get();
+}
+
+lb::Balancer* DriverSet::ssh_push()
+{
+  if (!m_ssh_channel) {
+    m_ssh_channel = std::make_unique<cm::SshChannel>(m_ssh_config, m_local_root);
+  }
+  if (!m_ssh_balancer) {
+    m_ssh_balancer = std::make_unique<lb::SshPushBalancer>(*m_ssh_channel);
+  }
+  return m_ssh_balancer.get();
+}
+
+cm::Bootstrapper* DriverSet::ssh_bootstrapper(cm::Bootstrapper* inner)
+{
+  ssh_push();
+  auto& slot = m_ssh_bootstrappers[inner];
+  if (!slot) {
+    slot = std::make_unique<cm::SshLbBootstrapper>(*m_ssh_channel, inner, m_web_port);
+  }
+  return slot.get();
 }
 
 bool DriverSet::octavia_configured() const

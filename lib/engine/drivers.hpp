@@ -11,6 +11,7 @@
 #include "cm/bootstrapper.hpp"
 #include "cm/chef.hpp"
 #include "cm/chef_config.hpp"
+#include "cm/ssh.hpp"
 #include "core/config.hpp"
 #include "http/transport.hpp"
 #include "engine/drivers_octavia.hpp"
@@ -210,6 +211,11 @@ public:
   // Return the balancer of an LB server (role lb on Nova) whose chef-client renders that
   // search itself; with stand-ins, sclman renders it into the LB's stand-in, as chef_search().
   core::Result<lb::Balancer*> chef_server();
+  // Return the balancer of an LB server that sclman configures over SSH ([SSH]).
+  lb::Balancer* ssh_push();
+  // Return `inner` wrapped for an LB server configured over SSH, which serves on [OPENSTACK]
+  // web_port (inner null: the LB is all it configures).
+  cm::Bootstrapper* ssh_bootstrapper(cm::Bootstrapper* inner);
   // Return the Octavia drivers of the cloud of provider column `column` (the default cloud for
   // a provider without clouds), made on first use.
   core::Result<OctaviaDrivers*> octavia(const std::string& column);
@@ -243,6 +249,12 @@ public:
 
 private:
   core::Result<void> make_chef();
+
+  cm::SshConfig m_ssh_config;
+  std::unique_ptr<cm::SshChannel> m_ssh_channel;
+  std::unique_ptr<lb::Balancer> m_ssh_balancer;
+  std::map<cm::Bootstrapper*, std::unique_ptr<cm::Bootstrapper>> m_ssh_bootstrappers;
+  int m_web_port = 80;
 
   lb::OctaviaConfig m_octavia_config;
   std::map<std::string, std::unique_ptr<OctaviaDrivers>> m_octavia;

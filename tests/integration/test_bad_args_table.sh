@@ -215,6 +215,11 @@ OCTAVIA	health_delay	0
 OCTAVIA	health_timeout	3601
 OCTAVIA	health_max_retries	11
 OCTAVIA	active_timeout	0
+SSH	ssh	ssh
+SSH	ssh_keygen	bin/ssh-keygen
+SSH	user	-oProxyCommand=sh
+SSH	port	65536
+SSH	timeout	0
 CHEF	server_url	chef.example.com
 CHEF	client_name	''
 CHEF	client_key	sclman.pem

@@ -13,6 +13,9 @@
 #   6. delete-cluster: Nova holds none of the cluster's servers;
 #   6c. availability zones: a cluster spread over three zones stays balanced through a grow
 #      and a shrink, as Nova places its servers;
+#   6d. the server balancer without Chef: the LB is a Nova server that sclman configures over
+#      SSH (a real sshd plays its cloud-init from the user data); traffic, 0 failed requests
+#      through a scale-out and a drain, a server with another host key gets nothing, delete;
 #   7. a second cluster with the chef bootstrapper and the chef-search balancer against a real
 #      goiardi: create, scale out, scale in, a server lost and replaced, gc, delete, asserting
 #      what Nova holds (servers, the Chef bootstrap in their user data) and what goiardi holds
@@ -181,6 +184,28 @@ delete_and_wait() {
   done
   [ -z "$(nova_names "$1")" ] || { cat "$2" >&2; nova_detail "$1"; fail "after delete-cluster nova holds $(nova_names "$1")"; }
   [ "$(cluster_status "$1")" = deleted ] || fail "$1 is $(cluster_status "$1"), not deleted"
+}
+
+# grow_and_drain_under_load CLUSTER LB APPLIED SERVING: a client load through LB while CLUSTER
+# grows to 3 and drains back to 2 (scale-in --wait); APPLIED and SERVING name functions that
+# print what the LB forwards to and the state's in-service addresses, equal after each step.
+# Fails on any failed request; the load's report is $T/CLUSTER-load.json.
+grow_and_drain_under_load() {
+  local c=$1 lb=$2 applied=$3 serving=$4
+  "$SCLMAN_LOADGEN" --url "http://$lb/" --concurrency 2 --rate 200 --duration 900 > "$T/$c-load.json" &
+  LOADGEN_PIDS+=($!)
+  sc scale-out --cluster "$c" --to 3 > /dev/null 2>> "$T/$c.err" || true
+  grow_until "$c" 3 60 || fail "$c did not grow to 3"
+  [ "$($applied)" = "$($serving)" ] || fail "after the scale-out $c's LB forwards to '$($applied)', in service '$($serving)'"
+  sc scale-in --cluster "$c" --to 2 --wait > /dev/null 2>> "$T/$c.err" || { tail -n 20 "$T/$c.err" >&2; fail "scale-in --wait on $c"; }
+  [ "$(state_names "$c" | wc -w)" = 2 ] || fail "$c did not shrink to 2: $(state_names "$c")"
+  sleep 1
+  kill -INT "${LOADGEN_PIDS[-1]}"; wait "${LOADGEN_PIDS[-1]}" || true
+  unset 'LOADGEN_PIDS[-1]'
+  [ "$(jq .errors "$T/$c-load.json")" = 0 ] && [ "$(jq .non_200 "$T/$c-load.json")" = 0 ] \
+    || fail "failed requests through $c's LB server during scale-out and drain: $(cat "$T/$c-load.json")"
+  [ "$(jq '.by_instance | length' "$T/$c-load.json")" -ge 3 ] || fail "the load did not reach 3 web servers: $(cat "$T/$c-load.json")"
+  [ "$($applied)" = "$($serving)" ] || fail "after the scale-in $c's LB forwards to '$($applied)', in service '$($serving)'"
 }
 
 # 1. Create: LB on this host, 2 web servers on Nova (create-cluster finishes in later runs).
@@ -415,6 +440,122 @@ for _ in $(seq 1 10); do [ -z "$(nova_names grp)" ] && break; sleep 1; done
 sc delete-cluster grp > /dev/null 2>&1 || fail "delete-cluster grp (failed)"
 pass "a create-cluster that failed after its first web server left nothing in nova: no server, no server group"
 
+# 6d. The server balancer without Chef (issue 13): cluster baz's LB is a Nova server that sclman
+# configures over SSH. Its user data makes nginx, an account whose only key is sclman's,
+# restricted to sclman-lb-apply, and a host key sclman made; sclman pushes each upstream list
+# over SSH. The fake virt driver runs nothing, so this test plays the server's cloud-init: from
+# the user data Nova holds it takes the host key, the key line and the script, and starts a real
+# sshd on 127.0.0.1 whose sessions apply to the LB's stand-in nginx. Checked: the user data;
+# traffic through the LB reaches every web server; the list nginx loaded is the in-service one
+# after a scale-out and a drain under a client load with 0 failed requests; a server that shows
+# another host key gets nothing pushed (the list stays); delete-cluster removes the keys.
+. "$SCLMAN_SOURCE_DIR/tests/support/lb_sshd.sh"
+t_baz=$SECONDS
+SSH_PORT=$(os_free_port)
+cat >> "$SCLMAN_CONFIG" <<EOT
+[SSH]
+user = root
+port = $SSH_PORT
+timeout = 10
+EOT
+sc create-cluster baz --provider openstack --os-cloud lab --flavor m1.tiny --image tiny \
+  --network sclnet --web 2 --min 1 --max 3 --metrics sensu --bootstrapper local \
+  --balancer server --health interval=1 --health unhealthy_threshold=2 --health grace=3 \
+  > "$T/baz.out" 2> "$T/baz.err" || true
+baz_q() { status_q ".[] | select(.name==\"baz\") | $1"; }
+# The LB server is in Nova with its user data; until something answers SSH it stays
+# bootstrapping (sclman says ssh.lb_not_ready) and the cluster has no address.
+for _ in $(seq 1 30); do
+  grep -q "ssh.lb_not_ready lb=baz-lb-1 " "$T/baz.err" && break
+  sc scale-out --cluster baz >> "$T/baz.err" 2>&1 || true
+  sleep 1
+done
+grep -q "ssh.lb_not_ready lb=baz-lb-1 " "$T/baz.err" || { tail -n 20 "$T/baz.err" >&2; fail "no ssh.lb_not_ready for baz-lb-1"; }
+$API servers > "$T/baz.servers"
+jq -r '.[] | select(.name=="baz-lb-1") | .user_data // ""' "$T/baz.servers" | base64 -d > "$T/baz-lb-1.user-data"
+head -n 1 "$T/baz-lb-1.user-data" | grep -qx '#cloud-config' || fail "baz-lb-1's user data is not a cloud-config: $(head -c 200 "$T/baz-lb-1.user-data")"
+/usr/bin/python3 - "$T/baz-lb-1.user-data" "$SCLMAN_SOURCE_DIR/etc/lb/sclman-lb-apply" "$T/instances/baz-lb-1/ssh" <<'PY' || fail "baz-lb-1's user data"
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+files = {f["path"]: f["content"] for f in doc["write_files"]}
+assert files["/usr/local/sbin/sclman-lb-apply"] == open(sys.argv[2]).read(), "the script differs from etc/lb"
+assert "include /etc/nginx/sclman/upstream.conf;" in files["/etc/nginx/conf.d/sclman-lb.conf"]
+host = doc["ssh_keys"]["ed25519_public"]
+known = open(sys.argv[3] + "/known_hosts").read()
+assert known == "baz-lb-1 " + host + "\n", (known, host)
+key = open(sys.argv[3] + "/id_ed25519.pub").read().split()[1]
+line = [u for u in doc["users"] if isinstance(u, dict)][0]["ssh_authorized_keys"][0]
+assert line.split()[2] == key, "the authorized key is not sclman's"
+assert "PRIVATE" not in open(sys.argv[3] + "/id_ed25519.pub").read()
+PY
+[ "$(stat -c %a "$T/instances/baz-lb-1/ssh")" = 700 ] || fail "the key directory is not mode 700"
+[ "$(baz_q '.instances[] | select(.role=="lb") | .state')" = bootstrapping ] \
+  || fail "baz-lb-1 is $(baz_q '.instances[] | select(.role=="lb") | .state') before anything answers SSH"
+baz_nginx() { echo "/usr/sbin/nginx -p $T/instances/$1/ -c conf/nginx.conf"; }
+lb_sshd_start "$T/sshd-baz" "$T/baz-lb-1.user-data" "$SSH_PORT" "$T/instances/baz-lb-1/conf" \
+  $(baz_nginx baz-lb-1) || fail "cannot play baz-lb-1's cloud-init"
+sc scale-out --cluster baz >> "$T/baz.err" 2>&1 || true
+grow_until baz 2 60 || { tail -n 30 "$T/baz.err" >&2; fail "baz did not reach 2 web instances"; }
+BAZ_LB=$(lb_address baz)
+[ "$(baz_q '.instances[] | select(.role=="lb") | .state')" = in_service ] || fail "baz-lb-1 is not in service"
+# baz_applied: the addresses the LB's nginx loaded (what sclman-lb-apply wrote after nginx
+# took it); baz_serving: the state's in-service web instances.
+baz_applied() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/baz-lb-1/conf/upstream.applied" 2>/dev/null | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
+baz_serving() { baz_q '[.instances[] | select(.role=="web" and .state=="in_service") | .address] | sort | join(" ")'; }
+[ -n "$(baz_serving)" ] && [ "$(baz_applied)" = "$(baz_serving)" ] || fail "baz's LB loaded '$(baz_applied)', in service '$(baz_serving)'"
+grep -q "lb.pushed lb=baz-lb-1 backends=2" "$T/baz.err" || fail "no lb.pushed for baz-lb-1"
+nova_lb=$(jq -r '.[] | select(.name=="baz-lb-1") | .addresses[0]' "$T/baz.servers")
+[ "$(jq -r .nova_address "$T/instances/baz-lb-1/stand_in.json")" = "$nova_lb:80" ] || fail "baz-lb-1's stand-in is not for Nova's $nova_lb"
+seen=""
+for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAZ_LB/")$'\n'; done
+for n in $(baz_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
+  echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through baz's LB server"
+done
+pass "server balancer over SSH: baz's LB is Nova server baz-lb-1 ($nova_lb, stand-in $BAZ_LB), booted from a cloud-config with sclman's host key and restricted key; it stayed bootstrapping until SSH answered, then got the in-service list pushed and forwards to it"
+
+# A client load through the LB while baz grows to 3 and drains back to 2.
+grow_and_drain_under_load baz "$BAZ_LB" baz_applied baz_serving
+pass "server balancer over SSH: $(jq .requests "$T/baz-load.json") requests through baz-lb-1 while baz grew to 3 and drained to 2, 0 failed"
+
+# A server at that address with another host key: sclman pushes nothing to it and says why.
+# A web server's nginx stops meanwhile: the list the LB loaded stays as it was; with the right
+# key back, the next runs take the dead one out and its replacement in.
+lb_sshd_stop
+mkdir -p "$T/sshd-impostor"
+ssh-keygen -q -t ed25519 -N "" -f "$T/sshd-impostor/key"
+/usr/bin/python3 - "$T/baz-lb-1.user-data" "$T/sshd-impostor" > "$T/impostor.user-data" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+doc["ssh_keys"]["ed25519_private"] = open(sys.argv[2] + "/key").read()
+doc["ssh_keys"]["ed25519_public"] = open(sys.argv[2] + "/key.pub").read().strip()
+print("#cloud-config\n" + yaml.safe_dump(doc))
+PY
+lb_sshd_start "$T/sshd-impostor" "$T/impostor.user-data" "$SSH_PORT" "$T/instances/baz-lb-1/conf" \
+  $(baz_nginx baz-lb-1) || fail "cannot start the impostor's sshd"
+before=$(baz_applied)
+DOWN=$(state_names baz | cut -d' ' -f1)
+kill "$(cat "$T/instances/$DOWN/logs/nginx.pid")"
+for _ in $(seq 1 3); do sc scale-out --cluster baz >> "$T/baz-impostor.log" 2>&1 || true; sleep 1; done
+grep -q "shows another SSH host key than the one sclman gave it: refused (Host key verification failed.)" "$T/baz-impostor.log" || fail "no host key failure against the impostor: $(tail -n 5 "$T/baz-impostor.log")"
+[ "$(baz_applied)" = "$before" ] || fail "a server with another host key got a list pushed: $(baz_applied)"
+grep -q "Accepted publickey" "$T/sshd-impostor/sshd.log" && fail "sclman authenticated to the impostor"
+lb_sshd_stop
+lb_sshd_start "$T/sshd-baz" "$T/baz-lb-1.user-data" "$SSH_PORT" "$T/instances/baz-lb-1/conf" \
+  $(baz_nginx baz-lb-1) || fail "cannot restart baz-lb-1's sshd"
+for _ in $(seq 1 60); do
+  sc scale-out --cluster baz --cron >> "$T/grow.log" 2>&1 || true
+  [ "$(web_in_service baz)" = 2 ] && ! state_names baz | grep -qw "$DOWN" && break
+  sleep 2
+done
+state_names baz | grep -qw "$DOWN" && fail "$DOWN was not replaced"
+[ "$(baz_applied)" = "$(baz_serving)" ] || fail "after the impostor baz's LB loaded '$(baz_applied)', in service '$(baz_serving)'"
+pass "server balancer over SSH: a server with another host key got nothing pushed (Host key verification failed, its list unchanged while $DOWN was down); with its own key back, $DOWN went out and its replacement in"
+
+delete_and_wait baz "$T/baz-del.log"
+[ -d "$T/instances/baz-lb-1/ssh" ] && fail "delete-cluster left baz-lb-1's keys"
+lb_sshd_stop
+pass "server balancer over SSH: deleted baz, nova holds nothing of it and its keys are gone ($((SECONDS - t_baz)) s for this scenario)"
+
 # 7. Chef on OpenStack: cluster cafe with the chef bootstrapper and the chef-search balancer
 # against goiardi. Nova's servers get the Chef bootstrap as user data (the client key of their
 # node); the fake virt driver runs nothing, so each stand-in does on this host what the
@@ -613,20 +754,7 @@ done
 pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB, floating IP $FIP) with role lb from Chef, in server group sclman-bar with its web servers; it forwards to the searched web servers"
 
 # A client load through the LB server while bar grows to 3 and drains back to 2.
-"$SCLMAN_LOADGEN" --url "http://$BAR_LB/" --concurrency 2 --rate 200 --duration 900 > "$T/bar-load.json" &
-LOADGEN_PIDS+=($!)
-sc scale-out --cluster bar --to 3 > /dev/null 2>> "$T/bar.err" || true
-grow_until bar 3 60 || fail "bar did not grow to 3"
-[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the scale-out bar's LB forwards to '$(bar_applied)'"
-sc scale-in --cluster bar --to 2 --wait > /dev/null 2>> "$T/bar.err" || { tail -n 20 "$T/bar.err" >&2; fail "scale-in --wait on bar"; }
-[ "$(state_names bar | wc -w)" = 2 ] || fail "bar did not shrink to 2: $(state_names bar)"
-sleep 1
-kill -INT "${LOADGEN_PIDS[-1]}"; wait "${LOADGEN_PIDS[-1]}" || true
-unset 'LOADGEN_PIDS[-1]'
-[ "$(jq .errors "$T/bar-load.json")" = 0 ] && [ "$(jq .non_200 "$T/bar-load.json")" = 0 ] \
-  || fail "failed requests through bar's LB server during scale-out and drain: $(cat "$T/bar-load.json")"
-[ "$(jq '.by_instance | length' "$T/bar-load.json")" -ge 3 ] || fail "the load did not reach 3 web servers: $(cat "$T/bar-load.json")"
-[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the scale-in bar's LB forwards to '$(bar_applied)'"
+grow_and_drain_under_load bar "$BAR_LB" bar_applied bar_serving
 pass "server balancer: $(jq .requests "$T/bar-load.json") requests through the LB server while bar grew to 3 and drained to 2, 0 failed"
 
 # A web server whose nginx stopped: out of the LB after one run, replaced after the grace.

@@ -110,12 +110,14 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
         == "unknown bootstrapper 'x' (local or chef)");
   CHECK(check("local", "", "local", "x", "stub_status").error().message
         == "unknown balancer 'x' (nginx, chef-search, octavia or server)");
-  // The server balancer's LB is a Nova server configured by its chef-client.
+  // The server balancer's LB is a Nova server, configured by its chef-client or, with any
+  // other bootstrapper, by sclman over SSH.
   CHECK(check("local", "", "chef", "server", "stub_status").error().message
         == "--balancer server needs --provider openstack (its LB is a server of that provider)");
+  CHECK(check("local", "", "local", "server", "stub_status").error().message
+        == "--balancer server needs --provider openstack (its LB is a server of that provider)");
   CHECK(check("openstack", "", "local", "server", "stub_status").error().message
-        == "--balancer server needs --bootstrapper chef (the LB server finds its web nodes by "
-           "Chef search)");
+        == "--listen is for an LB on this host, not --balancer server");
   CHECK(check("openstack", "", "chef", "server", "stub_status").error().message
         == "--listen is for an LB on this host, not --balancer server");
   {
@@ -133,6 +135,8 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
     CHECK(engine::new_cluster(config, server)->floating_network == "public");
     server.floating_network = "ext-2";
     CHECK(engine::new_cluster(config, server)->floating_network == "ext-2");
+    server.bootstrapper = "local";
+    CHECK(engine::new_cluster(config, server)->bootstrapper == "local");
     server.floating_network = "ext\n[x]";
     CHECK(engine::new_cluster(config, server).error().kind == core::ErrorKind::usage);
     // Only an LB server takes one: the config's default is not pasted onto other clusters.
