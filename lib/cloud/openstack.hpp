@@ -61,6 +61,24 @@ public:
   // Delete the cluster's server groups (lib/cloud/openstack_fip.cpp).
   core::Result<void> retire_cluster(const std::string& cluster) override;
 
+  // Return the address of the floating IP on port `port`: the one it has, else one made from
+  // external network `network` for `instance` (not resent blindly), tagged for its cluster.
+  core::Result<core::IpAddress> floating_ip_for_port(const std::string& port,
+                                                     const core::InstanceRef& instance,
+                                                     const std::string& network);
+  // Return the id of the port named `name` that sclman made for `cluster` on `network_id`
+  // (with a fixed IP on `subnet_id` when given): found by name, else made; tagged `sclman` and
+  // the cluster. An Octavia LB with a floating IP gets its VIP port this way.
+  core::Result<std::string> ensure_port(const std::string& name, const std::string& cluster,
+                                        const std::string& network_id,
+                                        const std::string& subnet_id);
+  // Delete the port named `name` if sclman tagged it, with the floating IPs sclman tagged on
+  // it (a floating IP outlives its port); return how many floating IPs. Nothing without
+  // Neutron.
+  core::Result<int> release_port(const std::string& name);
+  // Return the network id of subnet `subnet_id`.
+  core::Result<std::string> subnet_network(const std::string& subnet_id);
+
   // Return every server carrying the `sclman` tag, as Nova reports it (for gc's grace period).
   core::Result<std::vector<openstack::NovaServer>> tagged_servers();
 
@@ -107,6 +125,7 @@ private:
   // Return the cluster's server groups (the name sclman-CLUSTER), oldest id first.
   core::Result<std::vector<openstack::ServerGroup>> server_groups(const std::string& cluster);
   core::Result<std::vector<openstack::NovaServer>> servers_named(const std::string& name);
+  core::Result<std::vector<openstack::Port>> ports_named(const std::string& name);
   core::Result<std::string> post_server(const ServerSpec& spec);
   // Return the server named spec.name if sclman made it for spec's cluster and role; an error if
   // someone else's server has that name.

@@ -70,7 +70,13 @@ OpenStackProvider::public_address(const core::InstanceRef& instance, const std::
                 fmt::format("server {} has no port yet for its floating IP", instance.name),
                 "neutron");
   }
-  const auto& port = ports.front();
+  TRY_ASSIGN(const auto address, floating_ip_for_port(ports.front(), instance, network));
+  return std::optional<core::IpAddress>{address};
+}
+
+core::Result<core::IpAddress> OpenStackProvider::floating_ip_for_port(
+  const std::string& port, const core::InstanceRef& instance, const std::string& network)
+{
   TRY_ASSIGN(const auto found, floating_ips_on(port));
   if (!found) {
     return fail(ErrorKind::config,
@@ -100,7 +106,91 @@ OpenStackProvider::public_address(const core::InstanceRef& instance, const std::
     const nlohmann::json tags = {{"tags", {k_sclman_tag, cluster_tag(instance.cluster)}}};
     TRY(call({"PUT", "network", "/v2.0/floatingips/" + fip->id + "/tags", tags.dump(), true}));
   }
-  return std::optional<core::IpAddress>{fip->address};
+  return fip->address;
+}
+
+core::Result<std::string> OpenStackProvider::subnet_network(const std::string& subnet_id)
+{
+  TRY_ASSIGN(const auto r, call({"GET", "network",
+                                 "/v2.0/subnets/" + http::url_encode(subnet_id), "", true}));
+  if (r.status == 404) {
+    return fail(ErrorKind::config, fmt::format("neutron has no subnet {}", subnet_id),
+                "neutron");
+  }
+  return os::parse_subnet_network(r.body);
+}
+
+core::Result<std::vector<os::Port>> OpenStackProvider::ports_named(const std::string& name)
+{
+  TRY_ASSIGN(const auto r, call({"GET", "network",
+                                 "/v2.0/ports?name=" + http::url_encode(name), "", true}));
+  if (r.status == 404) {
+    return std::vector<os::Port>{};
+  }
+  return os::parse_ports(r.body);
+}
+
+core::Result<std::string> OpenStackProvider::ensure_port(const std::string& name,
+                                                         const std::string& cluster,
+                                                         const std::string& network_id,
+                                                         const std::string& subnet_id)
+{
+  TRY_ASSIGN(const auto named, ports_named(name));
+  std::optional<std::string> id;
+  for (const auto& p : named) {
+    if (has(p.tags, k_sclman_tag)) {
+      id = p.id;
+    }
+  }
+  if (!id && !named.empty()) {
+    // Made by a run that died before it tagged it (names are the cluster's own).
+    id = named.front().id;
+    spdlog::info("openstack.port_adopted name={} id={}", name, *id);
+  }
+  if (!id) {
+    nlohmann::json port = {{"name", name}, {"network_id", network_id},
+                           {"description", fmt::format("sclman VIP of {} of cluster {}", name,
+                                                       cluster)}};
+    if (!subnet_id.empty()) {
+      port["fixed_ips"] = nlohmann::json::array({{{"subnet_id", subnet_id}}});
+    }
+    // Not resent blindly: the next run finds by name what an unanswered POST made.
+    TRY_ASSIGN(const auto made, call({"POST", "network", "/v2.0/ports",
+                                      nlohmann::json{{"port", port}}.dump(), false}));
+    TRY_ASSIGN(const auto parsed, os::parse_port(made.body));
+    id = parsed.id;
+    spdlog::info("openstack.port_created name={} id={}", name, *id);
+  }
+  const nlohmann::json tags = {{"tags", {k_sclman_tag, cluster_tag(cluster)}}};
+  TRY(call({"PUT", "network", "/v2.0/ports/" + *id + "/tags", tags.dump(), true}));
+  return *id;
+}
+
+core::Result<int> OpenStackProvider::release_port(const std::string& name)
+{
+  TRY_ASSIGN(const bool neutron, offers("network"));
+  if (!neutron) {
+    return 0;
+  }
+  TRY_ASSIGN(const auto named, ports_named(name));
+  int released = 0;
+  for (const auto& p : named) {
+    if (!has(p.tags, k_sclman_tag)) {
+      continue;  // not made by sclman: left to its owner
+    }
+    TRY_ASSIGN(const auto found, floating_ips_on(p.id));
+    for (const auto& f : found.value_or(std::vector<os::FloatingIp>{})) {
+      if (has(f.tags, k_sclman_tag)) {
+        TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
+        spdlog::info("openstack.floating_ip_deleted port={} address={} id={}", name,
+                     f.address.to_string(), f.id);
+        ++released;
+      }
+    }
+    TRY(call({"DELETE", "network", "/v2.0/ports/" + p.id, "", true}));
+    spdlog::info("openstack.port_deleted name={} id={}", name, p.id);
+  }
+  return released;
 }
 
 core::Result<int> OpenStackProvider::release_floating_ips(const core::InstanceRef& instance)

@@ -459,6 +459,17 @@ core::Result<std::string> port_id_of(const json& e)
   return object_id(e, "id", "port", "neutron");
 }
 
+core::Result<Port> port_of(const json& e)
+{
+  TRY_ASSIGN(auto id, object_id(e, "id", "port", "neutron"));
+  return Port{std::move(id), strings_of(e, "tags")};
+}
+
+core::Result<std::string> subnet_network_of(const json& e)
+{
+  return object_id(e, "network_id", "subnet", "neutron");
+}
+
 core::Result<ServerGroup> server_group_of(const json& e)
 {
   TRY_ASSIGN(auto id, object_id(e, "id", "server group", "nova"));
@@ -481,6 +492,21 @@ core::Result<FloatingIp> parse_floating_ip(std::string_view body)
 core::Result<std::vector<std::string>> parse_port_ids(std::string_view body)
 {
   return list_of(body, "ports", "port list", port_id_of);
+}
+
+core::Result<std::vector<Port>> parse_ports(std::string_view body)
+{
+  return list_of(body, "ports", "port list", port_of);
+}
+
+core::Result<Port> parse_port(std::string_view body)
+{
+  return object_of(body, "port", "port", port_of);
+}
+
+core::Result<std::string> parse_subnet_network(std::string_view body)
+{
+  return object_of(body, "subnet", "subnet", subnet_network_of);
 }
 
 core::Result<std::vector<ServerGroup>> parse_server_groups(std::string_view body)

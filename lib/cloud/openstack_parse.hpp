@@ -145,4 +145,21 @@ core::Result<ServerGroup> parse_server_group(std::string_view body);
 // Return the ids of the ports of a Neutron list body ({"ports":[...]}), each checked as an id.
 core::Result<std::vector<std::string>> parse_port_ids(std::string_view body);
 
+// A Neutron port, parsed: its id (core::validate_object_id) and tags.
+struct Port
+{
+  std::string id;
+  std::vector<std::string> tags;
+};
+
+// Return the ports of a Neutron list body ({"ports":[...]}); an id that does not parse is an
+// upstream_rejected error.
+core::Result<std::vector<Port>> parse_ports(std::string_view body);
+
+// Return the port of a Neutron body {"port":{...}}, as above.
+core::Result<Port> parse_port(std::string_view body);
+
+// Return the network id of a Neutron body {"subnet":{...}}, checked as an id.
+core::Result<std::string> parse_subnet_network(std::string_view body);
+
 } // namespace cloud::openstack

@@ -29,6 +29,9 @@ struct ServerSpec
   std::string server_group;
   // OpenStack: the availability zone to create it in, empty for the cloud's choice.
   std::string availability_zone;
+  // An LB with a floating IP from this external network (empty: none). An Octavia LB then gets
+  // a VIP port that sclman makes, so that the floating IP has a Neutron port to sit on.
+  std::string floating_network;
 };
 
 enum class ServerStatus { building, active, error };

@@ -353,8 +353,8 @@ std::string option_help(const std::string& option)
            "(default: [OPENSTACK] availability_zones)";
   }
   if (option == "--floating-network") {
-    return "LB server: the external network of its floating IP, the cluster's public address "
-           "(default: [OPENSTACK] floating_network)";
+    return "LB server or Octavia: the external network of its floating IP, the cluster's "
+           "public address (default: [OPENSTACK] floating_network)";
   }
   return {};
 }
@@ -524,10 +524,10 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   c.image = choice.image.empty() ? config.manager.image : choice.image;
   c.network = choice.network;
   TRY(set_listen(choice, p->name, c));
-  // A floating IP is given to a Nova server's port: the server balancer's LB.
-  if (!choice.floating_network.empty() && balancer != "server") {
-    return fail(ErrorKind::usage, fmt::format("--floating-network is for --balancer server (an "
-                                              "LB server on OpenStack), not --balancer {}",
+  // A floating IP is given to a port in the cloud: the LB server's, or the Octavia VIP's.
+  if (!choice.floating_network.empty() && balancer != "server" && balancer != "octavia") {
+    return fail(ErrorKind::usage, fmt::format("--floating-network is for --balancer server or "
+                                              "octavia (an LB in the cloud), not --balancer {}",
                                               balancer));
   }
   // A Nova server group for the cluster's servers.
@@ -560,7 +560,7 @@ Result<Cluster> new_cluster(const core::Config& config, const DriverChoice& choi
   } else if (p->name == "openstack") {
     c.availability_zones = config.section<cloud::OpenStackConfig>().availability_zones;
   }
-  if (balancer == "server") {
+  if (balancer == "server" || balancer == "octavia") {
     c.floating_network = !choice.floating_network.empty()
                            ? choice.floating_network
                            : config.section<cloud::OpenStackConfig>().floating_network;
@@ -720,7 +720,7 @@ Result<OctaviaDrivers*> DriverSet::octavia(const std::string& column)
       },
       *m_clock, m_octavia_config, m_deadline);
     o->balancer = std::make_unique<lb::OctaviaBalancer>(*o->client);
-    o->lbs = std::make_unique<OctaviaLbProvider>(*o->client);
+    o->lbs = std::make_unique<OctaviaLbProvider>(*o->client, *nova);
     slot = std::move(o);
   }
   return slot.get();

@@ -67,10 +67,49 @@ Result<cloud::Server> OctaviaLbProvider::settled(const oc::LoadBalancer& lb)
   return to_server(*active);
 }
 
+namespace {
+
+// The name of the VIP port sclman makes for load balancer `lb` (one with a floating IP).
+std::string vip_port_name(const std::string& lb)
+{
+  return lb + "-vip";
+}
+
+} // namespace
+
 Result<cloud::Server> OctaviaLbProvider::create(const cloud::ServerSpec& spec)
 {
-  TRY_ASSIGN(const auto lb, m_client.ensure_loadbalancer(spec.name, spec.cluster));
+  lb::OctaviaClient::VipPort vip_port;
+  if (!spec.floating_network.empty()) {
+    // A port of sclman's own: Octavia takes its network and address (vip_port_id) and never
+    // deletes it, so the floating IP's port is sclman's to make and to remove.
+    vip_port = [&](const lb::OctaviaConfig& config) -> Result<std::string> {
+      std::string network = config.vip_network_id;
+      if (network.empty()) {
+        TRY_ASSIGN(network, m_neutron.subnet_network(config.vip_subnet_id));
+      }
+      return m_neutron.ensure_port(vip_port_name(spec.name), spec.cluster, network,
+                                   config.vip_subnet_id);
+    };
+  }
+  TRY_ASSIGN(const auto lb, m_client.ensure_loadbalancer(spec.name, spec.cluster, vip_port));
   return settled(lb);
+}
+
+Result<std::optional<core::IpAddress>>
+OctaviaLbProvider::public_address(const core::InstanceRef& instance, const std::string& network)
+{
+  TRY_ASSIGN(const auto lb, instance.cloud_id.empty()
+                              ? m_client.find_loadbalancer(instance.name, instance.cluster)
+                              : m_client.loadbalancer(instance.cloud_id));
+  if (!lb || lb->vip_port.empty()) {
+    return fail(ErrorKind::upstream_transient,
+                fmt::format("load balancer {} has no VIP port yet for its floating IP",
+                            instance.name),
+                "octavia");
+  }
+  TRY_ASSIGN(const auto address, m_neutron.floating_ip_for_port(lb->vip_port, instance, network));
+  return std::optional<core::IpAddress>{address};
 }
 
 Result<std::optional<cloud::Server>> OctaviaLbProvider::find(const std::string& name)
@@ -101,12 +140,17 @@ Result<void> OctaviaLbProvider::remove(const core::InstanceRef& instance)
   std::string id = instance.cloud_id;
   if (id.empty()) {
     TRY_ASSIGN(const auto found, find(instance.name));
-    if (!found) {
-      return {};
+    if (found) {
+      id = found->id;
     }
-    id = found->id;
   }
-  return m_client.delete_loadbalancer(id);
+  if (!id.empty()) {
+    TRY(m_client.delete_loadbalancer(id));
+  }
+  // Octavia leaves a VIP port it did not make: sclman's goes once the load balancer is gone,
+  // with the floating IP on it (also when a run died between the two).
+  TRY(m_neutron.release_port(vip_port_name(instance.name)));
+  return {};
 }
 
 Result<std::vector<cloud::Server>> OctaviaLbProvider::list()

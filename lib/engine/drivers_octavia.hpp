@@ -9,6 +9,7 @@
 // one also deletes its member (drained to weight 0 by the balancer before).
 #pragma once
 
+#include "cloud/openstack.hpp"
 #include "cloud/provider.hpp"
 #include "cm/bootstrapper.hpp"
 #include "lb/octavia.hpp"
@@ -24,7 +25,12 @@ namespace engine {
 class OctaviaLbProvider final : public cloud::Provider
 {
 public:
-  explicit OctaviaLbProvider(lb::OctaviaClient& client) : m_client(client) {}
+  // `neutron`: the cloud's provider, whose Neutron holds an LB's VIP port and floating IP
+  // when the cluster has a floating network.
+  OctaviaLbProvider(lb::OctaviaClient& client, cloud::OpenStackProvider& neutron)
+    : m_client(client), m_neutron(neutron)
+  {
+  }
 
   core::Result<cloud::Server> create(const cloud::ServerSpec& spec) override;
   core::Result<std::optional<cloud::Server>> find(const std::string& name) override;
@@ -32,6 +38,10 @@ public:
   find_instance(const core::InstanceRef& instance) override;
   core::Result<void> remove(const core::InstanceRef& instance) override;
   core::Result<std::vector<cloud::Server>> list() override;
+  // A floating IP on the VIP port sclman made for the load balancer (create-cluster
+  // --floating-network): the cluster's public address.
+  core::Result<std::optional<core::IpAddress>>
+  public_address(const core::InstanceRef& instance, const std::string& network) override;
 
 private:
   cloud::Server to_server(const lb::octavia::LoadBalancer& lb) const;
@@ -40,6 +50,7 @@ private:
   core::Result<cloud::Server> settled(const lb::octavia::LoadBalancer& lb);
 
   lb::OctaviaClient& m_client;
+  cloud::OpenStackProvider& m_neutron;
 };
 
 // Wraps a cluster's bootstrapper: the LB instance is configured through Octavia (listener,

@@ -501,6 +501,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
   if (i.role == Role::lb) {
     spec.port = cluster.lb_port.value_or(0);
     spec.listen = cluster.lb_listen;
+    spec.floating_network = cluster.floating_network;
   }
   auto server = journaled(
     m_store, {cluster.name, i.name, "create_server"},

@@ -86,11 +86,13 @@ bool is_immutable(const core::Error& e)
 }
 
 std::string loadbalancer_body(const std::string& name, const std::string& cluster,
-                              const OctaviaConfig& config)
+                              const OctaviaConfig& config, const std::string& vip_port)
 {
   json lb = {{"name", name}, {"tags", tags_of(cluster)},
              {"description", "sclman cluster " + cluster}};
-  if (!config.vip_subnet_id.empty()) {
+  if (!vip_port.empty()) {
+    lb["vip_port_id"] = vip_port;  // Octavia takes the network and address from the port
+  } else if (!config.vip_subnet_id.empty()) {
     lb["vip_subnet_id"] = config.vip_subnet_id;
   } else {
     lb["vip_network_id"] = config.vip_network_id;
@@ -176,7 +178,8 @@ Result<std::vector<oc::LoadBalancer>> OctaviaClient::tagged()
 }
 
 Result<oc::LoadBalancer> OctaviaClient::ensure_loadbalancer(const std::string& name,
-                                                            const std::string& cluster)
+                                                            const std::string& cluster,
+                                                            const VipPort& vip_port)
 {
   if (m_config.vip_subnet_id.empty() && m_config.vip_network_id.empty()) {
     return fail(ErrorKind::config,
@@ -186,9 +189,13 @@ Result<oc::LoadBalancer> OctaviaClient::ensure_loadbalancer(const std::string& n
   if (found) {
     return *found;
   }
+  std::string port;
+  if (vip_port) {
+    TRY_ASSIGN(port, vip_port(m_config));
+  }
   // Not retried as such: a POST of unknown outcome is looked up by name by the next run.
   TRY_ASSIGN(const auto r, m_api({"POST", fmt::format("{}/loadbalancers", k_base),
-                                  oc::loadbalancer_body(name, cluster, m_config), false}));
+                                  oc::loadbalancer_body(name, cluster, m_config, port), false}));
   TRY_ASSIGN(auto lb, oc::parse_loadbalancer(r.body));
   spdlog::info("octavia.lb_created cluster={} lb={} id={}", cluster, name, lb.id);
   return lb;

@@ -58,8 +58,10 @@ using Api = std::function<core::Result<http::HttpResponse>(const Call&)>;
 bool is_immutable(const core::Error& e);
 
 // Return the body of the POST of each object (pure, for the tests).
+// `vip_port`: the id of a port sclman made for the VIP (empty: Octavia makes one on the
+// configured subnet or network).
 std::string loadbalancer_body(const std::string& name, const std::string& cluster,
-                              const OctaviaConfig& config);
+                              const OctaviaConfig& config, const std::string& vip_port = {});
 std::string member_body(const std::string& name, const std::string& cluster,
                         const core::Endpoint& endpoint);
 
@@ -71,9 +73,13 @@ class OctaviaClient
 public:
   OctaviaClient(octavia::Api api, core::Clock& clock, OctaviaConfig config, core::Millis deadline);
 
-  // Return the load balancer named `name` tagged for `cluster`, made if there is none.
+  // Return the id of the VIP port for a new load balancer, given [OCTAVIA] (nullptr: none).
+  using VipPort = std::function<core::Result<std::string>(const OctaviaConfig&)>;
+  // Return the load balancer named `name` tagged for `cluster`, made if there is none (on the
+  // port `vip_port` gives, when given).
   core::Result<octavia::LoadBalancer> ensure_loadbalancer(const std::string& name,
-                                                          const std::string& cluster);
+                                                          const std::string& cluster,
+                                                          const VipPort& vip_port = nullptr);
   // Return the load balancer `id`, or nothing once Octavia no longer has it.
   core::Result<std::optional<octavia::LoadBalancer>> loadbalancer(const std::string& id);
   // Return the load balancer named `name` tagged for `cluster` (any cluster's when empty), or

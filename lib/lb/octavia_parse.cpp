@@ -140,6 +140,15 @@ Result<LoadBalancer> loadbalancer_from(const json& j)
     }
     out.vip = *ip;
   }
+  TRY_ASSIGN(const auto vip_port, optional_field(j, "vip_port_id", what));
+  if (!vip_port.empty()) {
+    auto id = parse_id(vip_port);
+    if (!id) {
+      return malformed(what, fmt::format("load balancer '{}' vip_port_id: {}", out.id,
+                                         id.error().message));
+    }
+    out.vip_port = *id;
+  }
   if (const auto t = j.find("tags"); t != j.end() && !t->is_null()) {
     if (!t->is_array()) {
       return malformed(what, "'tags' is not a list");

@@ -41,6 +41,7 @@ struct LoadBalancer
   Provisioning provisioning = Provisioning::pending_create;
   Operating operating = Operating::offline;
   std::optional<core::IpAddress> vip;  // nothing until Octavia has allocated one
+  std::string vip_port;                // the VIP's Neutron port (an id), "" until it has one
   std::vector<std::string> tags;
   core::Millis created = 0;  // epoch ms of created_at, 0 if absent
 };

@@ -35,7 +35,7 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--allow-wildcard needs --listen	create-cluster other --web 1 --allow-wildcard
 64	--listen ADDR:PORT says where clients reach it	create-cluster other --web 1 --provider openstack --balancer nginx
 64	--balancer server needs --provider openstack	create-cluster other --web 1 --bootstrapper chef --balancer server
-64	--floating-network is for --balancer server	create-cluster other --web 1 --floating-network public
+64	--floating-network is for --balancer server or octavia	create-cluster other --web 1 --floating-network public
 64	--server-group is for --provider openstack	create-cluster other --web 1 --server-group anti-affinity
 64	--server-group '"'"'affinity'"'"': none, anti-affinity or soft-anti-affinity	create-cluster other --web 1 --server-group affinity
 64	--availability-zones is for --provider openstack	create-cluster other --web 1 --availability-zones az-1

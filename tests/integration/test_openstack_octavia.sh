@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Octavia smoke test: the real Octavia 11 (Debian 12) that tests/support/octavia.sh starts
-# (RabbitMQ and Keystone only from openstack.sh, MariaDB, octavia-api, octavia-worker with the
+# (RabbitMQ, Keystone and Neutron from openstack.sh, MariaDB, octavia-api, octavia-worker with the
 # amphora provider and noop drivers), driven with curl and jq as the demo user, asserting what
-# Octavia answers at each step: a load balancer on a made-up VIP subnet goes ACTIVE; listener
+# Octavia answers at each step: a load balancer on the VIP subnet sclnet-v4 goes ACTIVE; listener
 # HTTP:80, pool ROUND_ROBIN, health monitor HTTP GET /healthz 200, two members (127.0.0.1 on
 # two ports); a change sent while the LB is PENDING_UPDATE (octavia-worker stopped) gets 409
 # "immutable" and succeeds after waiting for ACTIVE; a member's weight PUT to 0; the /status
@@ -14,7 +14,9 @@
 # waited out); scale-in drains the victim at weight 0, then deletes its member; the cron chain
 # grows oc to 3 under load and shrinks it back to 2 (weight 0 while draining); gc deletes a
 # ghost cluster's tagged LB after the grace, keeps an untagged one and adds back a member
-# deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged.
+# deleted behind sclman's back; delete-cluster cascades and leaves nothing tagged. Then
+# cluster ocf with --floating-network: its VIP port (sclman's), the load balancer on it, a
+# floating IP from sclext on it as the public address, all gone after delete-cluster.
 #
 # Skips (exit 77, loudly) only when the OpenStack packages cannot be installed; with CI=true
 # that is a failure instead.
@@ -94,7 +96,13 @@ change() {
   fail "$5: still 409 after 5 tries"
 }
 
-VIP_SUBNET=$(cat /proc/sys/kernel/random/uuid)  # noop network driver: any UUID will do
+# The VIP subnet: sclnet-v4 in Neutron (octavia-api checks a VIP against Neutron).
+NEUTRON=$(jq -r '.token.catalog[] | select(.type == "network") | .endpoints[]
+  | select(.interface == "public") | .url' "$T/auth.json")
+[ -n "$NEUTRON" ] || fail "the catalog has no network endpoint"
+neu() { curl -sf --max-time 30 -H "X-Auth-Token: $TOKEN" "$NEUTRON$1"; }
+VIP_SUBNET=$(neu "/v2.0/subnets?name=sclnet-v4" | jq -r '.subnets[0].id')
+[ -n "$VIP_SUBNET" ] && [ "$VIP_SUBNET" != null ] || fail "neutron has no subnet sclnet-v4"
 t0=$SECONDS
 oct POST /loadbalancers "{\"loadbalancer\": {\"name\": \"smoke-lb\",
   \"vip_subnet_id\": \"$VIP_SUBNET\", \"tags\": [\"sclman\", \"sclman:cluster=smoke\"]}}"
@@ -535,6 +543,50 @@ oct GET "/loadbalancers?tags=sclman%3Acluster%3Doc"
 [ "$(body '.loadbalancers | length')" = 0 ] || fail "still tagged for oc: $(cat "$T/body")"
 LB=$PLAIN change DELETE "/loadbalancers/$PLAIN?cascade=true" "" 204 "delete the untagged LB"
 pass "delete-cluster oc in $((SECONDS - t0)) s: LB and pool 404, nothing tagged for oc; the octavia balancer part took $((SECONDS - t_drv)) s"
+
+# A floating IP for an Octavia VIP (issue 13): cluster ocf with --floating-network sclext. sclman makes the VIP port ocf-lb-1-vip itself (tagged),
+# creates the load balancer on it (vip_port_id: Octavia's noop and real network drivers alike
+# take the port), and puts a floating IP from sclext on that port, tagged: the cluster's public
+# address in status. delete-cluster deletes the load balancer, then the floating IP and the port.
+t0=$SECONDS
+sc create-cluster ocf --web 1 --min 1 --max 2 --balancer octavia \
+  --floating-network sclext 2> "$T/ocf.log" || { cat "$T/ocf.log" >&2; fail "create-cluster ocf --floating-network sclext"; }
+ocf_public() { status_q '.[] | select(.name=="ocf") | .public_address // ""'; }
+for _ in $(seq 1 10); do
+  [ -n "$(ocf_public)" ] && break
+  sc scale-out --cluster ocf 2>> "$T/ocf.log" || true
+  sleep 1
+done
+[ -n "$(ocf_public)" ] || { tail -n 20 "$T/ocf.log" >&2; fail "ocf has no public address"; }
+neu "/v2.0/ports?name=ocf-lb-1-vip" > "$T/ocf.ports"
+[ "$(jq '.ports | length' "$T/ocf.ports")" = 1 ] || fail "ports named ocf-lb-1-vip: $(cat "$T/ocf.ports")"
+VIP_PORT=$(jq -r '.ports[0].id' "$T/ocf.ports")
+[ "$(jq -r '.ports[0].tags | sort | join(",")' "$T/ocf.ports")" = "sclman,sclman:cluster=ocf" ] \
+  || fail "the VIP port's tags: $(jq -c '.ports[0].tags' "$T/ocf.ports")"
+[ "$(jq -r '.ports[0].fixed_ips[0].subnet_id' "$T/ocf.ports")" = "$VIP_SUBNET" ] || fail "the VIP port is not on sclnet-v4"
+OFLB=$(status_q '.[] | select(.name=="ocf") | .balancer_ids.load_balancer')
+oct GET "/loadbalancers/$OFLB"
+[ "$(body .loadbalancer.vip_port_id)" = "$VIP_PORT" ] || fail "ocf's LB is on port $(body .loadbalancer.vip_port_id), not sclman's $VIP_PORT"
+neu "/v2.0/floatingips?port_id=$VIP_PORT" > "$T/ocf.fips"
+[ "$(jq '.floatingips | length' "$T/ocf.fips")" = 1 ] || fail "floating IPs on the VIP port: $(cat "$T/ocf.fips")"
+FIP=$(jq -r '.floatingips[0].floating_ip_address' "$T/ocf.fips")
+FIP_ID=$(jq -r '.floatingips[0].id' "$T/ocf.fips")
+case $FIP in 203.0.113.*) ;; *) fail "ocf's floating IP $FIP is not from sclext";; esac
+[ "$(jq -r '.floatingips[0].tags | sort | join(",")' "$T/ocf.fips")" = "sclman,sclman:cluster=ocf" ] \
+  || fail "the floating IP's tags: $(jq -c '.floatingips[0].tags' "$T/ocf.fips")"
+[ "$(ocf_public)" = "$FIP:80" ] || fail "status --json public_address $(ocf_public), want $FIP:80"
+sc status ocf | grep -q "^  public address $FIP:80" || fail "status does not show the public address: $(sc status ocf)"
+# Another run makes no second port or floating IP.
+sc scale-out --cluster ocf 2>> "$T/ocf.log" || true
+[ "$(neu "/v2.0/ports?name=ocf-lb-1-vip" | jq '.ports | length')" = 1 ] || fail "a second VIP port"
+[ "$(neu "/v2.0/floatingips?port_id=$VIP_PORT" | jq '.floatingips | length')" = 1 ] || fail "a second floating IP"
+pass "a floating IP for an Octavia VIP: ocf's LB $OFLB is on sclman's tagged port $VIP_PORT, which holds floating IP $FIP from sclext, tagged; status shows it ($((SECONDS - t0)) s)"
+sc delete-cluster ocf 2> "$T/ocf-del.log" || { cat "$T/ocf-del.log" >&2; fail "delete-cluster ocf"; }
+oct GET "/loadbalancers/$OFLB"
+want 404 "ocf's LB after delete-cluster"
+[ "$(neu "/v2.0/ports?name=ocf-lb-1-vip" | jq '.ports | length')" = 0 ] || fail "delete-cluster left the VIP port"
+neu "/v2.0/floatingips/$FIP_ID" > /dev/null && fail "delete-cluster left the floating IP $FIP"
+pass "delete-cluster ocf: its LB 404, its VIP port and floating IP gone"
 
 ARTIFACTS=${SCLMAN_ARTIFACTS:-$SCLMAN_SOURCE_DIR/build/test-artifacts}
 mkdir -p "$ARTIFACTS"

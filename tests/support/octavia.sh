@@ -1,9 +1,12 @@
 # Start and stop Octavia 11 (Zed, Debian 12's python3-octavia) on 127.0.0.1 for the integration
-# tests, on top of tests/support/openstack.sh's RabbitMQ and Keystone (started here with
-# `openstack_start DIR keystone`: no Nova, Neutron, Glance or Placement): a private MariaDB
-# (Octavia's migrations cannot run on SQLite), a CA, octavia-api under uwsgi and
-# octavia-worker, with the amphora provider and its noop amphora, compute and network drivers
-# (no VMs, no Neutron: any UUID is a VIP subnet; operating_status never becomes ONLINE).
+# tests, on top of tests/support/openstack.sh's RabbitMQ, Keystone and Neutron (started here
+# with `openstack_start DIR keystone-neutron`: no Nova, Glance or Placement; Neutron holds the
+# floating IPs and VIP ports sclman makes): a private MariaDB (Octavia's migrations cannot run
+# on SQLite), a CA, octavia-api under uwsgi and octavia-worker, with the amphora provider and
+# its noop amphora and compute drivers (no VMs; operating_status never becomes ONLINE). The
+# API's network driver is the real one (allowed_address_pairs: a VIP subnet or port is checked
+# in Neutron, and the API makes the VIP port there), the worker's the noop one (nothing is
+# plugged, and the worker deletes no VIP port: Neutron keeps the octavia-lb-* ports).
 # Source it, then: octavia_start DIR; ...; octavia_stop. Sets OCT_URL (the `load-balancer`
 # endpoint registered in Keystone), OCT_BRINGUP_SECONDS and what openstack_start sets; the demo
 # user has the role `load-balancer_member`. Stops only the processes it started, by pid.
@@ -100,16 +103,21 @@ lock_path = $dir/locks
 $(os_authtoken octavia)
 $(os_service_user service_auth octavia)
 EOT
+  # octavia-api checks a VIP against the real Neutron (allowed_address_pairs_driver: a VIP port
+  # sclman made is looked up there, its subnet and address taken from it); the worker keeps the
+  # noop network driver, which allocates the VIP the API validated without plugging anything.
+  printf '[controller_worker]\nnetwork_driver = allowed_address_pairs_driver\n[neutron]\nregion_name = RegionOne\nendpoint_type = public\n' \
+    > "$dir/octavia/api-network.conf"
   cat > "$dir/py/octavia_wsgi.py" <<EOT
 from octavia.api.app import setup_app
-application = setup_app(argv=['octavia-api', '--config-file', '$conf'])
+application = setup_app(argv=['octavia-api', '--config-file', '$conf', '--config-file', '$dir/octavia/api-network.conf'])
 EOT
   os_bg octavia-worker "$OS_PY" /usr/bin/octavia-worker --config-file "$conf"
   os_bg octavia-api uwsgi-core --plugin python3 --http-socket "127.0.0.1:$p_oct" \
     --wsgi-file "$dir/py/octavia_wsgi.py" --threads 4 --processes 1 \
     --add-header 'Connection: close' --die-on-term
 
-  openstack_start "$dir" keystone || return 1
+  openstack_start "$dir" keystone-neutron || return 1
   $OS_PY "$OS_SUPPORT/openstack_api.py" "$OS_KEYSTONE_URL" octavia "$OCT_URL" \
     >> "$dir/log/setup.log" 2>&1 || { tail "$dir/log/setup.log" >&2; return 1; }
   if ! wait $p_db; then

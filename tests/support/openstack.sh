@@ -1,11 +1,12 @@
 # Start and stop OpenStack Zed (Debian 12's packages) on 127.0.0.1 for the integration tests:
 # RabbitMQ, Keystone, Placement, Glance, Neutron (ML2 flat, no agents), Nova (API, conductor,
 # scheduler, compute with the fake virt driver), all on SQLite below one directory.
-# Source it, then: openstack_start DIR [all|keystone]; ...; openstack_stop. Sets OS_KEYSTONE_URL,
-# OS_TRANSPORT_URL, OS_BRINGUP_SECONDS and OS_DEMO_PROJECT. `keystone` starts RabbitMQ and
-# Keystone only (users, projects and roles set up; no other service registered), for tests of
-# a service of their own on top (tests/support/octavia.sh). Stops only the processes it
-# started, by pid.
+# Source it, then: openstack_start DIR [all|keystone|keystone-neutron]; ...; openstack_stop.
+# Sets OS_KEYSTONE_URL, OS_TRANSPORT_URL, OS_BRINGUP_SECONDS and OS_DEMO_PROJECT. `keystone`
+# starts RabbitMQ and Keystone only (users, projects and roles set up; no other service
+# registered), for tests of a service of their own on top; `keystone-neutron` adds Neutron with
+# sclnet, the external sclext and a router (tests/support/octavia.sh: floating IPs). Stops only
+# the processes it started, by pid.
 # See /work/shared/LAB-NOTES.md for where each step comes from.
 
 OS_PY=/usr/bin/python3
@@ -268,9 +269,10 @@ EOT
     os_log "RabbitMQ and Keystone up in ${OS_BRINGUP_SECONDS} s"
     return 0
   fi
+  $api register network neutron "http://127.0.0.1:$p_ne" || return 1
+  if [ "$services" = all ]; then
   $api register placement placement "http://127.0.0.1:$p_pl" || return 1
   $api register image glance "http://127.0.0.1:$p_gl" || return 1
-  $api register network neutron "http://127.0.0.1:$p_ne" || return 1
   $api register compute nova "http://127.0.0.1:$p_nova/v2.1" || return 1
 
   # Placement.
@@ -315,6 +317,8 @@ EOT
   glance-manage --config-file "$OS_DIR/glance/glance-api.conf" db_sync >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
   os_wal "$OS_DIR/glance/glance.db"
   os_bg glance $OS_PY -c "import sys; sys.argv = ['glance-api', '--config-file', '$OS_DIR/glance/glance-api.conf']; from glance.cmd.api import main; main()"
+
+  fi  # all
 
   # Neutron: ML2 flat, a mechanism driver that binds every port, no agents.
   mkdir -p "$OS_DIR/py/sclman_mech-1.0.dist-info"
@@ -365,6 +369,14 @@ EOT
   neutron-db-manage --config-file "$OS_DIR/neutron/neutron.conf" stamp heads >> "$OS_DIR/log/setup.log" 2>&1 || { tail "$OS_DIR/log/setup.log" >&2; return 1; }
   os_wal "$OS_DIR/neutron/neutron.db"
   os_bg neutron $OS_PY -c "import sys; sys.argv = ['neutron-server', '--config-file', '$OS_DIR/neutron/neutron.conf']; from neutron.cmd.eventlet.server import main; main()"
+
+  if [ "$services" = keystone-neutron ]; then
+    os_wait_http "http://127.0.0.1:$p_ne/" 60 neutron || return 1
+    $api networks >> "$OS_DIR/log/setup.log" 2>&1 || { tail -n 30 "$OS_DIR/log/setup.log" >&2; return 1; }
+    OS_BRINGUP_SECONDS=$((SECONDS - t0))
+    os_log "RabbitMQ, Keystone and Neutron up in ${OS_BRINGUP_SECONDS} s"
+    return 0
+  fi
 
   # Nova.
   cat > "$OS_DIR/nova/nova.conf" <<EOT

@@ -138,6 +138,12 @@ def resources(url):
             'visibility': 'public'}).json()
         s.put(glance + '/v2/images/%s/file' % img['id'], data=b'\0' * 1024,
               headers={'Content-Type': 'application/octet-stream'})
+    networks(url)
+
+
+def networks(url):
+    """sclnet (10.20.0.0/24, flat) and the external sclext (203.0.113.0/24) with a router."""
+    s = sess(url)
     neutron = ep(s, 'network')
     nets = s.get(neutron + '/v2.0/networks?name=sclnet').json()['networks']
     if not nets:
@@ -288,6 +294,17 @@ def floatingips(url):
     print(json.dumps(sorted(out, key=lambda x: x['address'])))
 
 
+def ports(url):
+    """Every port: id, name, network, fixed addresses, tags."""
+    s = sess(url)
+    neutron = ep(s, 'network')
+    out = [{'id': p['id'], 'name': p['name'], 'network_id': p['network_id'],
+            'addresses': [f['ip_address'] for f in p['fixed_ips']],
+            'tags': sorted(p.get('tags', []))}
+           for p in s.get(neutron + '/v2.0/ports').json()['ports']]
+    print(json.dumps(sorted(out, key=lambda x: x['name'])))
+
+
 def image_id(url, name):
     """The id of the Glance image named NAME."""
     s = sess(url)
@@ -309,7 +326,8 @@ def main():
     fn = {'setup': setup, 'register': register, 'resources': resources, 'servers': servers,
           'create': create, 'delete': delete, 'quota': quota, 'compute-up': compute_up,
           'probe': probe, 'octavia': octavia, 'floatingips': floatingips,
-          'server-groups': server_groups, 'image-id': image_id, 'zones': zones}[cmd]
+          'server-groups': server_groups, 'image-id': image_id, 'zones': zones,
+          'networks': networks, 'ports': ports}[cmd]
     fn(url, *args)
 
 

@@ -402,7 +402,21 @@ TEST_CASE("neutron floating IPs are parsed into an id, an IP address, a port id 
     CHECK_FALSE(parse_floating_ip(p.dump()));
     nlohmann::json ports = {{"ports", {{{"id", hostile}}}}};
     CHECK_FALSE(parse_port_ids(ports.dump()));
+    CHECK_FALSE(parse_ports(ports.dump()));
+    nlohmann::json port = {{"port", {{"id", hostile}}}};
+    CHECK_FALSE(parse_port(port.dump()));
+    nlohmann::json subnet = {{"subnet", {{"id", "s-1"}, {"network_id", hostile}}}};
+    CHECK_FALSE(parse_subnet_network(subnet.dump()));
   }
+  const auto ports = parse_ports(R"({"ports": [{"id": "p-1", "tags": ["sclman", "sclman:cluster=shop"]},
+                                              {"id": "p-2"}]})");
+  REQUIRE(ports);
+  REQUIRE(ports->size() == 2);
+  CHECK(ports->at(0).tags == std::vector<std::string>{"sclman", "sclman:cluster=shop"});
+  CHECK(ports->at(1).tags.empty());
+  CHECK(parse_port(R"({"port": {"id": "p-3", "tags": []}})")->id == "p-3");
+  CHECK(parse_subnet_network(R"({"subnet": {"id": "s-1", "network_id": "n-1"}})").value() == "n-1");
+  CHECK_FALSE(parse_subnet_network(R"({"subnet": {"id": "s-1"}})"));
   CHECK(parse_port_ids(R"({"ports": [{"id": "25a652a7-b22b"}, {"id": "p-2"}]})").value()
         == std::vector<std::string>{"25a652a7-b22b", "p-2"});
   // Not Neutron's shape: a transient error (the next run asks again), never a crash.

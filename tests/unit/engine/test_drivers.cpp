@@ -139,15 +139,24 @@ TEST_CASE("new_cluster rejects unknown drivers and a balancer without its bootst
     CHECK(engine::new_cluster(config, server)->bootstrapper == "local");
     server.floating_network = "ext\n[x]";
     CHECK(engine::new_cluster(config, server).error().kind == core::ErrorKind::usage);
-    // Only an LB server takes one: the config's default is not pasted onto other clusters.
+    // Only an LB in the cloud takes one: the config's default is not pasted onto other clusters.
     engine::DriverChoice host;
     host.listen = "127.0.0.1:8080";
     host.provider = "openstack";
     CHECK(engine::new_cluster(config, host)->floating_network.empty());
     host.floating_network = "public";
     CHECK(engine::new_cluster(config, host).error().message
-          == "--floating-network is for --balancer server (an LB server on OpenStack), not "
+          == "--floating-network is for --balancer server or octavia (an LB in the cloud), not "
              "--balancer nginx");
+    // An Octavia LB takes it too (its VIP port gets it), the option's or the config's.
+    engine::DriverChoice octavia;
+    octavia.provider = "openstack";
+    octavia.balancer = "octavia";
+    config.section<lb::OctaviaConfig>().vip_subnet_id = "8d3c1a2b-5e6f-4a7b-9c8d-0e1f2a3b4c5d";
+    CHECK(engine::new_cluster(config, octavia)->floating_network == "public");
+    octavia.floating_network = "ext-2";
+    CHECK(engine::new_cluster(config, octavia)->floating_network == "ext-2");
+    config.section<lb::OctaviaConfig>().vip_subnet_id.clear();
     config.section<cloud::OpenStackConfig>().floating_network.clear();
     // A server group: the option, else [OPENSTACK] server_group; on OpenStack only.
     server.floating_network.clear();

@@ -180,6 +180,11 @@ TEST_CASE("the octavia load balancer body names the VIP subnet and the cluster's
   body = nlohmann::json::parse(lb::octavia::loadbalancer_body("shop-lb-1", "shop", c));
   CHECK(body["loadbalancer"]["vip_subnet_id"] == "sub-1");
   CHECK(body["loadbalancer"]["tags"] == nlohmann::json::array({"sclman", "sclman:cluster=shop"}));
+  // With a VIP port sclman made (a floating IP): the port alone says network and address.
+  body = nlohmann::json::parse(lb::octavia::loadbalancer_body("shop-lb-1", "shop", c, "port-1"));
+  CHECK(body["loadbalancer"]["vip_port_id"] == "port-1");
+  CHECK_FALSE(body["loadbalancer"].contains("vip_subnet_id"));
+  CHECK_FALSE(body["loadbalancer"].contains("vip_network_id"));
 }
 
 TEST_CASE("octavia's 409 text is read from its faultstring", "[lb][octavia]")

@@ -17,7 +17,7 @@ std::string lb_with(const std::string& field, const std::string& value)
 {
   std::string body = R"({"loadbalancer": {"id": "4f1c2a7e-0000-4000-8000-000000000001",
     "name": "shop-lb-1", "provisioning_status": "ACTIVE", "operating_status": "ONLINE",
-    "vip_address": "10.0.0.7"}})";
+    "vip_address": "10.0.0.7", "vip_port_id": "7c0d5e3f-0000-4000-8000-000000000003"}})";
   const auto at = body.find("\"" + field + "\"");
   REQUIRE(at != std::string::npos);
   const auto colon = body.find(':', at);
@@ -47,6 +47,10 @@ TEST_CASE("an octavia load balancer is parsed with its VIP, statuses and tags", 
   CHECK(lb->vip->to_string() == "10.0.0.7");
   CHECK(lb->tags == std::vector<std::string>{"sclman", "sclman:cluster=shop"});
   CHECK(lb->created > 0);
+  CHECK(lb->vip_port.empty());  // k_lb has none
+  const auto with_port = parse_loadbalancer(lb_with("vip_port_id", "\"7c0d5e3f-00aa\""));
+  REQUIRE(with_port);
+  CHECK(with_port->vip_port == "7c0d5e3f-00aa");
 }
 
 TEST_CASE("a pending octavia load balancer has no VIP yet", "[lb][octavia]")
@@ -78,6 +82,11 @@ TEST_CASE("hostile octavia load balancer values are refused", "[lb][octavia]")
     {"provisioning_status", "[]"},
     {"operating_status", "\"" + long_text + "\""},
     {"name", "{}"},
+    // The VIP port's id goes into a Neutron path (/v2.0/floatingips?port_id=...).
+    {"vip_port_id", "\"../ports/x\""},
+    {"vip_port_id", "\"p-1&tags=other\""},
+    {"vip_port_id", "\"" + long_text + "\""},
+    {"vip_port_id", "9"},
   };
   for (const auto& [field, value] : cases) {
     INFO(field << " = " << value);
