@@ -20,7 +20,7 @@ apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsqlite3-dev \
   libcurl4-openssl-dev libexpected-dev libyaml-cpp-dev \
   nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus prometheus-node-exporter \
-  mandoc dpkg-dev clang libclang-rt-14-dev \
+  mandoc man-db systemd dpkg-dev clang libclang-rt-14-dev \
   libssl-dev openssl goiardi python3-cryptography openssh-client openssh-server
 
 # OpenStack's services (Keystone, Placement, Glance, Neutron, Nova, RabbitMQ; Octavia with

@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
-# cron/sclman.cron: absolute paths, the chain behind flock -n, quiet when nothing goes wrong,
-# and it drives a cluster (a killed instance is replaced by the next minute's run).
+# cron/sclman.cron and cron/sclman-chain: absolute paths, the chain behind flock -n, guarded by
+# test -x (nothing happens once the package is removed), quiet when nothing goes wrong, it
+# drives a cluster (a killed instance is replaced by the next minute's run), and a failed step
+# leaves the rest to run and is the chain's exit code.
 . "$(dirname "$0")/lib.sh"
 write_config
 printf '[STATE]\npath = %s\n' "$DB" >> "$SCLMAN_CONFIG"
 cron="$SCLMAN_SOURCE_DIR/cron/sclman.cron"
 
+chain="$SCLMAN_SOURCE_DIR/cron/sclman-chain"
+
 line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root .*flock')
 [ -n "$line" ] || fail "no each-minute line for root"
 command=${line#\* \* \* \* \* root }
-echo "$command" | grep '^/usr/bin/flock -n /var/lib/sclman/cron.lock ' > /dev/null || fail "chain is not behind flock -n"
-for step in poll-load decide scale-out scale-in gc; do
-  echo "$command" | grep "/usr/bin/sclman $step --cron --config /etc/sclman/sclman.conf" > /dev/null \
-    || fail "cron line lacks an absolute '$step --cron --config' step"
+[ "$command" = "test -x /usr/lib/sclman/sclman-chain && /usr/bin/flock -n /var/lib/sclman/cron.lock /usr/lib/sclman/sclman-chain" ] \
+  || fail "the chain line is not the guarded chain behind flock -n: $command"
+grep -q "^for step in poll-load decide scale-out scale-in gc; do$" "$chain" || fail "the chain's steps"
+grep -q '^  "$sclman" "$step" --cron --config "$config"$' "$chain" || fail "a step without --cron --config"
+grep -q '^sclman=/usr/bin/sclman$' "$chain" && grep -q '^config=/etc/sclman/sclman.conf$' "$chain" \
+  || fail "the chain does not use absolute paths"
+report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root test -x /usr/bin/sclman && /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /')
+[ -n "$report" ] || fail "no guarded each-minute report line"
+pass "cron lines: guarded by test -x, flock -n, the chain with absolute paths, --cron and --config, the report"
+
+# After `dpkg -r` the conffile stays: each line must then do nothing, quietly.
+for l in "$command" "${report#\* \* \* \* \* root }"; do
+  gone=${l//\/usr\/lib\/sclman\/sclman-chain/$T/gone/sclman-chain}
+  gone=${gone//\/usr\/bin\/sclman/$T/gone/sclman}
+  out=$(sh -c "$gone" 2>&1) || true
+  [ -z "$out" ] || fail "a line printed with sclman removed: $out"
 done
-report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /')
-[ -n "$report" ] || fail "no each-minute report line"
-pass "cron lines: flock -n, absolute paths, every step with --cron and --config, the report"
+pass "with sclman removed, both lines do nothing and print nothing"
 
 # Run the line as cron would, with this test's binary, config and lock.
-local_command=${command//\/usr\/bin\/sclman/$SCLMAN}
-local_command=${local_command//\/etc\/sclman\/sclman.conf/$SCLMAN_CONFIG}
+sed -e "s|^sclman=/usr/bin/sclman$|sclman=$SCLMAN|" -e "s|^config=/etc/sclman/sclman.conf$|config=$SCLMAN_CONFIG|" \
+  "$chain" > "$T/sclman-chain"
+chmod +x "$T/sclman-chain"
+local_command=${command//\/usr\/lib\/sclman\/sclman-chain/$T/sclman-chain}
 local_command=${local_command//\/var\/lib\/sclman\/cron.lock/$T/cron.lock}
 sc create-cluster shop --web 2 > /dev/null
 sh -c "$local_command" > "$T/cron.out" 2>&1 || fail "cron line failed: $(cat "$T/cron.out")"
@@ -45,3 +61,27 @@ esac
 sqlite3 "$DB" "PRAGMA integrity_check" | grep -x ok > /dev/null || fail "integrity check failed"
 [ "$(web_in_service shop)" = 2 ] || fail "overlapping minutes changed the size"
 pass "overlapping minutes: exits $rcs"
+
+# A failed step: the steps after it still run, and the chain exits with the first failure's
+# code (a stand-in for sclman that records each step and fails decide with 75, gc with 70).
+cat > "$T/fake-sclman" <<'EOT'
+#!/bin/sh
+echo "$1" >> "${0%/*}/steps"
+case $1 in decide) exit 75 ;; gc) exit 70 ;; esac
+exit 0
+EOT
+chmod +x "$T/fake-sclman"
+sed -e "s|^sclman=/usr/bin/sclman$|sclman=$T/fake-sclman|" "$chain" > "$T/fake-chain"
+rc=0; sh "$T/fake-chain" --report "$T/www" || rc=$?
+[ "$rc" = 75 ] || fail "the chain exited $rc after decide failed with 75, not 75"
+[ "$(tr '\n' ' ' < "$T/steps")" = "poll-load decide scale-out scale-in gc report " ] || fail "steps run: $(cat "$T/steps")"
+: > "$T/steps"
+rc=0; sh "$T/fake-chain" extra || rc=$?
+[ "$rc" = 64 ] && [ ! -s "$T/steps" ] || fail "a bad argument: exit $rc, steps $(cat "$T/steps")"
+# With the real binary and a config that does not exist: every step fails the same way.
+sed -e "s|^sclman=/usr/bin/sclman$|sclman=$SCLMAN|" -e "s|^config=/etc/sclman/sclman.conf$|config=$T/missing.conf|" \
+  "$chain" > "$T/bad-chain"
+rc=0; sh "$T/bad-chain" > "$T/bad.out" 2>&1 || rc=$?
+[ "$rc" = 78 ] || fail "the chain with a missing config exited $rc, not 78: $(cat "$T/bad.out")"
+[ "$(grep -c 'error' "$T/bad.out")" -ge 5 ] || fail "not every step ran and said why: $(cat "$T/bad.out")"
+pass "a failed step: the rest still run, the chain exits with the first failure (75; 78 for a missing config, 64 for a bad argument)"

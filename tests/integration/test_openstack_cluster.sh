@@ -208,6 +208,30 @@ grow_and_drain_under_load() {
   [ "$($applied)" = "$($serving)" ] || fail "after the scale-in $c's LB forwards to '$($applied)', in service '$($serving)'"
 }
 
+# stop_one_web_until_replaced CLUSTER APPLIED SERVING [CHECK]: stop the nginx of CLUSTER's
+# first web server (DOWN); the next run finds it down and the LB no longer forwards to it
+# (APPLIED, a function, no longer lists its address; CHECK, a function given DOWN, checks more);
+# after the grace it is replaced and the LB forwards to exactly SERVING's addresses.
+stop_one_web_until_replaced() {
+  local c=$1 applied=$2 serving=$3 check=${4:-} down_addr
+  DOWN=$(state_names "$c" | cut -d' ' -f1)
+  down_addr=$(status_q ".[] | select(.name==\"$c\") | .instances[] | select(.name==\"$DOWN\") | .address")
+  kill "$(cat "$T/instances/$DOWN/logs/nginx.pid")"
+  sc scale-out --cluster "$c" > /dev/null 2> "$T/$c-down.log" || true
+  grep -Eq "instance[.](unhealthy|dead) cluster=$c instance=$DOWN " "$T/$c-down.log" || fail "$DOWN not found down: $(cat "$T/$c-down.log")"
+  case " $($applied) " in *" $down_addr "*) fail "$c's LB still forwards to $DOWN ($down_addr) after one run";; esac
+  [ -z "$check" ] || $check "$DOWN"
+  sleep 4
+  for _ in $(seq 1 60); do
+    sc scale-out --cluster "$c" --cron >> "$T/grow.log" 2>&1 || true
+    [ "$(web_in_service "$c")" = 2 ] && ! state_names "$c" | grep -qw "$DOWN" && break
+    sleep 2
+  done
+  ! state_names "$c" | grep -qw "$DOWN" || fail "$DOWN was not replaced"
+  [ "$(web_in_service "$c")" = 2 ] || fail "$c did not get back to 2 in service"
+  [ "$($applied)" = "$($serving)" ] || fail "after the replacement $c's LB forwards to '$($applied)', in service '$($serving)'"
+}
+
 # 1. Create: LB on this host, 2 web servers on Nova (create-cluster finishes in later runs).
 sc create-cluster shop --provider openstack --os-cloud lab --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 2 --max 4 --metrics sensu --sensitivity 2 --cooldown 1 \
@@ -551,6 +575,11 @@ state_names baz | grep -qw "$DOWN" && fail "$DOWN was not replaced"
 [ "$(baz_applied)" = "$(baz_serving)" ] || fail "after the impostor baz's LB loaded '$(baz_applied)', in service '$(baz_serving)'"
 pass "server balancer over SSH: a server with another host key got nothing pushed (Host key verification failed, its list unchanged while $DOWN was down); with its own key back, $DOWN went out and its replacement in"
 
+# A web server whose nginx stops, with the LB answering: out of the pushed list after one run,
+# replaced after the grace.
+stop_one_web_until_replaced baz baz_applied baz_serving
+pass "server balancer over SSH: $DOWN (nginx stopped) out of the pushed list in one run and replaced"
+
 delete_and_wait baz "$T/baz-del.log"
 [ -d "$T/instances/baz-lb-1/ssh" ] && fail "delete-cluster left baz-lb-1's keys"
 lb_sshd_stop
@@ -758,24 +787,10 @@ grow_and_drain_under_load bar "$BAR_LB" bar_applied bar_serving
 pass "server balancer: $(jq .requests "$T/bar-load.json") requests through the LB server while bar grew to 3 and drained to 2, 0 failed"
 
 # A web server whose nginx stopped: out of the LB after one run, replaced after the grace.
-DOWN=$(state_names bar | cut -d' ' -f1)
-down_addr=$(bar_q ".instances[] | select(.name==\"$DOWN\") | .address")
-kill "$(cat "$T/instances/$DOWN/logs/nginx.pid")"
-sc scale-out --cluster bar > /dev/null 2> "$T/bar-down.log" || true
 # (A stand-in's nginx is its process: the run finds it not running, instance.dead; on a real
 # server, whose nginx stops while Nova holds it ACTIVE, the HTTP check finds it unhealthy.)
-grep -Eq "instance[.](unhealthy|dead) cluster=bar instance=$DOWN " "$T/bar-down.log" || fail "$DOWN not found down: $(cat "$T/bar-down.log")"
-case " $(bar_applied) " in *" $down_addr "*) fail "bar's LB still forwards to $DOWN ($down_addr)";; esac
-case " $(chef_search bar) " in *" $DOWN "*) fail "search still finds $DOWN";; esac
-sleep 4
-for _ in $(seq 1 60); do
-  sc scale-out --cluster bar --cron >> "$T/grow.log" 2>&1 || true
-  [ "$(web_in_service bar)" = 2 ] && ! state_names bar | grep -qw "$DOWN" && break
-  sleep 2
-done
-state_names bar | grep -qw "$DOWN" && fail "$DOWN was not replaced"
-[ "$(web_in_service bar)" = 2 ] || fail "bar did not get back to 2 in service"
-[ "$(bar_applied)" = "$(bar_serving)" ] || fail "after the replacement bar's LB forwards to '$(bar_applied)'"
+bar_not_in_search() { case " $(chef_search bar) " in *" $1 "*) fail "search still finds $1";; esac; }
+stop_one_web_until_replaced bar bar_applied bar_serving bar_not_in_search
 sc gc --cluster bar > /dev/null 2>&1 || true
 $API servers | jq -r '.[] | select(.name=="bar-lb-1") | .status' | grep -qx ACTIVE || fail "gc deleted the LB server"
 pass "server balancer: $DOWN (nginx stopped) out of the LB in one run and replaced; gc kept the LB server"

@@ -31,9 +31,21 @@ dpkg -i "$deb" > "$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i failed
 installed=1
 for f in /usr/bin/sclman /etc/sclman/sclman.conf /etc/cron.d/sclman /usr/share/man/man1/sclman.1 \
          /usr/share/man/man5/sclman.conf.5 /usr/share/bash-completion/completions/sclman \
-         /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer; do
+         /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
+         /usr/lib/sclman/sclman-chain; do
   [ -e "$f" ] || fail "package did not install $f"
 done
+[ -x /usr/lib/sclman/sclman-chain ] || fail "the chain is not executable"
+# The units as installed, checked without a running systemd (its ExecStart, man pages, keys).
+if command -v systemd-analyze > /dev/null; then
+  systemd-analyze verify /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
+    > "$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify rejects the units"; }
+  [ ! -s "$T/verify.log" ] || { cat "$T/verify.log"; fail "systemd-analyze verify warns about the units"; }
+  pass "systemd-analyze verify accepts sclman.service and sclman.timer"
+else
+  [ "${CI:-}" != true ] || fail "systemd-analyze missing on CI"
+  echo "SKIPPED LOUDLY: no systemd-analyze" >&2
+fi
 [ "$(stat -c %a /var/lib/sclman)" = 700 ] || fail "/var/lib/sclman is not 0700"
 dpkg-query -W -f='${Conffiles}\n' sclman | grep /etc/sclman/sclman.conf > /dev/null || fail "sclman.conf is not a conffile"
 /usr/bin/sclman --version | grep "state schema" > /dev/null || fail "--version does not name the schema"
@@ -101,9 +113,19 @@ else
 fi
 
 /usr/bin/sclman delete-cluster pkgdemo > /dev/null 2>&1
+# Removed, not purged: the cron file is a conffile and stays; its lines must do nothing.
+dpkg -r sclman > "$T/remove.log" 2>&1 || { cat "$T/remove.log"; fail "dpkg -r failed"; }
+[ -f /etc/cron.d/sclman ] || fail "dpkg -r removed the conffile /etc/cron.d/sclman"
+[ ! -e /usr/bin/sclman ] && [ ! -e /usr/lib/sclman/sclman-chain ] || fail "dpkg -r left the binary or the chain"
+for line in "${cron_lines[@]}"; do
+  out=$(sh -c "$line" 2>&1) || true
+  [ -z "$out" ] || fail "a cron line of the removed package printed: $out"
+done
+pass "removed (dpkg -r): the cron file stays and its lines do nothing"
 dpkg --purge sclman > "$T/purge.log" 2>&1 || { cat "$T/purge.log"; fail "purge failed"; }
 installed=0
-for f in /usr/bin/sclman /etc/sclman /etc/cron.d/sclman /var/lib/sclman /lib/systemd/system/sclman.timer; do
+for f in /usr/bin/sclman /etc/sclman /etc/cron.d/sclman /var/lib/sclman /lib/systemd/system/sclman.timer \
+         /usr/lib/sclman; do
   [ ! -e "$f" ] || fail "purge left $f"
 done
 pass "purged without a trace"
