@@ -57,12 +57,73 @@ private:
   struct sigaction m_before{};
 };
 
+// Return the exit code of a wait status: 128 + N when signal N ended it.
+int exit_code_of(int status)
+{
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int wait_for(pid_t pid)
 {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_of(status);
+}
+
+// In the child, once its standard descriptors are set: close every other descriptor of ours
+// (the state file, a lock), restore SIGPIPE and become the program. sclman's only execve.
+[[noreturn]] void exec_child(std::vector<char*>& args, std::vector<char*>& env)
+{
+  for (int fd = 3; fd < 1024; ++fd) {
+    ::close(fd);
+  }
+  std::signal(SIGPIPE, SIG_DFL);
+  ::execve(args[0], args.data(), env.data());
+  _exit(127);
+}
+
+// Run the program with its output to options.output_path (see ProcessOptions).
+Result<ProcessResult> run_to_file(const std::string& program, std::vector<char*>& args,
+                                  std::vector<char*>& env, const ProcessOptions& options)
+{
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return fail(ErrorKind::internal, fmt::format("cannot fork: {}", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    const int out = ::open(options.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                           0600);
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out < 0 || null < 0) {
+      _exit(127);
+    }
+    ::dup2(null, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    exec_child(args, env);  // a daemon it leaves inherits nothing of ours
+  }
+  const auto deadline = std::chrono::steady_clock::now()
+                        + std::chrono::milliseconds(options.timeout_ms);
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      ProcessResult result;
+      result.exit_code = exit_code_of(status);
+      return result;
+    }
+    if (done < 0 && errno != EINTR) {
+      return fail(ErrorKind::internal, fmt::format("cannot wait for '{}'", program));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      wait_for(pid);
+      return fail(ErrorKind::upstream_transient,
+                  fmt::format("'{}' did not end within {} ms", program, options.timeout_ms));
+    }
+    ::usleep(2000);
+  }
 }
 
 } // namespace
@@ -94,6 +155,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   env_strings.insert(env_strings.end(), options.environment.begin(), options.environment.end());
   auto args = c_strings(argv);
   auto env = c_strings(env_strings);
+  if (!options.output_path.empty()) {
+    return run_to_file(argv[0], args, env, options);
+  }
   int in[2] = {-1, -1};
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
@@ -115,13 +179,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    // Nothing of ours but the three pipes: not the state file, not a lock.
-    for (int fd = 3; fd < 1024; ++fd) {
-      ::close(fd);
-    }
-    std::signal(SIGPIPE, SIG_DFL);
-    ::execve(args[0], args.data(), env.data());
-    _exit(127);
+    exec_child(args, env);
   }
   const IgnoreSigpipe no_sigpipe;
   ::close(in[0]);

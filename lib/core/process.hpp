@@ -24,6 +24,10 @@ struct ProcessOptions
   // Added to its environment (NAME=VALUE), which otherwise holds only sclman's PATH, TZ, LANG
   // and LC_*: sclman's credentials (OS_PASSWORD, ...) never reach the child.
   std::vector<std::string> environment;
+  // When set, its standard output and error go to this file (created 0600, truncated) instead
+  // of being captured, and its input is /dev/null: for a program that leaves a daemon behind,
+  // which would hold a pipe open for as long as it lives (a web server that daemonizes).
+  std::string output_path;
 };
 
 // Return the environment a child process gets from `environment` (NAME=VALUE entries, as

@@ -12,17 +12,13 @@
 #include <csignal>
 #include <cstring>
 #include <algorithm>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
 #include <random>
 #include <sstream>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace local {
 
@@ -65,48 +61,10 @@ std::string first_line(const std::string& text)
 // Run `argv` without a shell, stdout/stderr to `log_path`; return the exit status.
 core::Result<int> run_program(const std::vector<std::string>& argv, const std::string& log_path)
 {
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));
-  }
-  args.push_back(nullptr);
-  const auto env_strings = core::child_environment(environ);
-  std::vector<char*> env;
-  for (const auto& e : env_strings) {
-    env.push_back(const_cast<char*>(e.c_str()));
-  }
-  env.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    return fail(ErrorKind::internal, fmt::format("cannot fork: {}", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (out >= 0) {
-      dup2(out, 1);
-      dup2(out, 2);
-    }
-    if (null >= 0) {
-      dup2(null, 0);
-    }
-    // The daemon must not inherit the state file or any other descriptor of ours.
-    for (int fd = 3; fd < 1024; ++fd) {
-      ::close(fd);
-    }
-    execve(args[0], args.data(), env.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      return fail(ErrorKind::internal, fmt::format("cannot wait for '{}'", argv[0]));
-    }
-  }
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return 128 + WTERMSIG(status);
+  core::ProcessOptions o;
+  o.output_path = log_path;
+  TRY_ASSIGN(const auto r, core::run_process(argv, o));
+  return r.exit_code;
 }
 
 bool alive(pid_t pid)

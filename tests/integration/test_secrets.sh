@@ -339,13 +339,13 @@ scan "the Keystone refusal" "$T/err" "$T/out" "$DB"
 pass "Keystone with a self-signed certificate: refused (exit $rc) before the password is sent"
 
 # No shell ever sees a string from a user or a server: sclman starts programs only with execve
-# (lib/local/nginx.cpp run_program, a fixed argv), never through system, popen or exec*p.
+# (lib/core/process.cpp exec_child, an argv vector), never through system, popen or exec*p.
 if grep -rnE '(^|[^_a-z])(system|popen|execl|execlp|execle|execv|execvp|execvpe)[[:space:]]*\(' \
      "$SCLMAN_SOURCE_DIR/lib" "$SCLMAN_SOURCE_DIR/cmd"; then
   fail "a call that may run a shell or search PATH"
 fi
 [ "$(grep -rn 'execve(' "$SCLMAN_SOURCE_DIR/lib" "$SCLMAN_SOURCE_DIR/cmd" | wc -l)" = 1 ] \
-  || fail "execve is expected in one place (run_program)"
+  || fail "execve is expected in one place (core::run_process's exec_child)"
 pass "no shell: one execve with a fixed argv, no system/popen/exec*p"
 
 run delete-cluster tlsc > /dev/null || fail "delete-cluster tlsc"

@@ -48,7 +48,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 PermitRootLogin forced-commands-only
-SetEnv SCLMAN_LB_CONF_DIR=$conf "SCLMAN_LB_NGINX=$nginx"
+SetEnv SCLMAN_LB_CONF_DIR=$conf "SCLMAN_LB_NGINX=$nginx" SCLMAN_LB_PID_FILE=$conf/../logs/nginx.pid
 EOT
   /usr/sbin/sshd -t -f "$dir/sshd_config" || return 1
   /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" &

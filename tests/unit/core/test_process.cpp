@@ -1,8 +1,12 @@
 // core::run_process: argv, input, output, exit code, deadline and environment of a child.
 #include "core/process.hpp"
 
+#include "../state/temp_store.hpp"
+#include "core/file.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -61,4 +65,26 @@ TEST_CASE("run_process passes no credential of sclman's environment and refuses 
   CHECK_FALSE(core::run_process({"ssh", "-V"}));
   CHECK_FALSE(core::run_process({}));
   CHECK_FALSE(core::run_process({"/nonexistent/ssh"}));
+}
+
+TEST_CASE("run_process can send the output to a file and not wait for a daemon it leaves",
+          "[process]")
+{
+  state_test::TempDir dir;
+  core::ProcessOptions o;
+  o.output_path = (dir.path / "out.log").string();
+  const auto r = core::run_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 4"}, o);
+  REQUIRE(r);
+  CHECK(r->exit_code == 4);
+  CHECK(core::read_file(o.output_path).value() == "out\nerr\n");
+  // A child that leaves a process behind holding its output (as a daemon does) is done when
+  // the child exits: the file, unlike a pipe, does not wait for the daemon.
+  const auto start = std::chrono::steady_clock::now();
+  const auto daemon = core::run_process({"/bin/sh", "-c", "/bin/sleep 3 & echo started"}, o);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(daemon);
+  CHECK(daemon->exit_code == 0);
+  CHECK(took < std::chrono::seconds(2));
+  o.timeout_ms = 200;
+  CHECK_FALSE(core::run_process({"/bin/sleep", "5"}, o));
 }
