@@ -475,7 +475,7 @@ pass "a create-cluster that failed after its first web server left nothing in no
 # another host key gets nothing pushed (the list stays); delete-cluster removes the keys.
 . "$SCLMAN_SOURCE_DIR/tests/support/lb_sshd.sh"
 t_baz=$SECONDS
-SSH_PORT=$(os_free_port)
+SSH_PORT=$(lb_sshd_port)
 cat >> "$SCLMAN_CONFIG" <<EOT
 [SSH]
 user = root

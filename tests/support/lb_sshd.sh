@@ -8,6 +8,31 @@
 # appended to SERVICE_PIDS (lib.sh's cleanup stops it) and printed in LB_SSHD_PID.
 # lb_sshd_stop: stop it.
 LB_SSHD_PID=
+
+# lb_sshd_port: print a free TCP port on 127.0.0.1 outside the kernel's ephemeral range, so that
+# no client connection's source port takes it in the minute before sshd binds it (the reason
+# sclman's local provider chooses its ports the same way).
+lb_sshd_port() {
+  /usr/bin/python3 - <<'PY'
+import random, socket
+low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+span = (10000, low - 1) if low - 1 - 10000 >= 65535 - (high + 1) else (high + 1, 65535)
+for _ in range(200):
+    port = random.randint(*span)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
+PY
+}
+
 lb_sshd_start() {
   local dir=$1 user_data=$2 port=$3 conf=$4
   shift 4
