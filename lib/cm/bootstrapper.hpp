@@ -49,4 +49,58 @@ public:
   }
 };
 
+// A bootstrapper that wraps another one, `inner` (may be null), and hands it every call it does
+// not override: the wrappers that configure an LB their own way (Octavia, an LB server over SSH)
+// leave web instances and the cluster-wide steps to the cluster's own bootstrapper. A null inner
+// has nothing to do: no user data, converged, running.
+class ForwardingBootstrapper : public Bootstrapper
+{
+public:
+  explicit ForwardingBootstrapper(Bootstrapper* inner) : m_inner(inner) {}
+
+  core::Result<std::string> user_data(const core::InstanceRef& instance) override
+  {
+    return m_inner ? m_inner->user_data(instance) : core::Result<std::string>(std::string());
+  }
+  core::Result<bool> bootstrap(const core::InstanceRef& instance) override
+  {
+    return m_inner ? m_inner->bootstrap(instance) : core::Result<bool>(true);
+  }
+  core::Result<bool> running(const core::InstanceRef& instance) override
+  {
+    return m_inner ? m_inner->running(instance) : core::Result<bool>(true);
+  }
+  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override
+  {
+    return m_inner ? m_inner->set_in_service(instance, in_service) : core::Result<void>();
+  }
+  core::Result<void> decommission(const core::InstanceRef& instance) override
+  {
+    return m_inner ? m_inner->decommission(instance) : core::Result<void>();
+  }
+  core::Result<void> prepare_cluster(const std::string& cluster) override
+  {
+    return m_inner ? m_inner->prepare_cluster(cluster) : core::Result<void>();
+  }
+  core::Result<void> retire_cluster(const std::string& cluster) override
+  {
+    return m_inner ? m_inner->retire_cluster(cluster) : core::Result<void>();
+  }
+  int drain_seconds() const override { return m_inner ? m_inner->drain_seconds() : 0; }
+  core::Result<int> remove_orphans(const std::string& cluster,
+                                   const std::set<std::string>& live) override
+  {
+    return m_inner ? m_inner->remove_orphans(cluster, live) : core::Result<int>(0);
+  }
+  core::Result<std::optional<std::string>>
+  registration_overdue(const core::InstanceRef& instance) override
+  {
+    return m_inner ? m_inner->registration_overdue(instance)
+                   : core::Result<std::optional<std::string>>(std::optional<std::string>{});
+  }
+
+private:
+  Bootstrapper* m_inner;
+};
+
 } // namespace cm

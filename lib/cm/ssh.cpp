@@ -315,7 +315,7 @@ core::Result<std::string> SshChannel::request(const core::InstanceRef& lb,
 core::Result<std::string> SshLbBootstrapper::user_data(const core::InstanceRef& instance)
 {
   if (instance.role != core::Role::lb) {
-    return m_inner ? m_inner->user_data(instance) : core::Result<std::string>(std::string());
+    return ForwardingBootstrapper::user_data(instance);
   }
   TRY_ASSIGN(const auto keys, m_channel.keys(instance.name));
   return render_lb_server_user_data(instance.name, instance.cluster, m_channel.config().user,
@@ -324,14 +324,9 @@ core::Result<std::string> SshLbBootstrapper::user_data(const core::InstanceRef& 
 
 core::Result<bool> SshLbBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
-  if (m_inner) {
-    TRY_ASSIGN(const bool done, m_inner->bootstrap(instance));
-    if (!done) {
-      return false;
-    }
-  }
-  if (instance.role != core::Role::lb) {
-    return true;
+  TRY_ASSIGN(const bool done, ForwardingBootstrapper::bootstrap(instance));
+  if (!done || instance.role != core::Role::lb) {
+    return done;
   }
   auto shown = m_channel.request(instance, "show");
   if (!shown && shown.error().kind == ErrorKind::upstream_transient) {
@@ -344,48 +339,13 @@ core::Result<bool> SshLbBootstrapper::bootstrap(const core::InstanceRef& instanc
   return true;
 }
 
-core::Result<bool> SshLbBootstrapper::running(const core::InstanceRef& instance)
-{
-  // Whether the LB serves is its health check's to say: an SSH hiccup is no dead LB.
-  return m_inner ? m_inner->running(instance) : core::Result<bool>(true);
-}
-
-core::Result<void> SshLbBootstrapper::set_in_service(const core::InstanceRef& instance,
-                                                     bool in_service)
-{
-  return m_inner ? m_inner->set_in_service(instance, in_service) : core::Result<void>();
-}
-
 core::Result<void> SshLbBootstrapper::decommission(const core::InstanceRef& instance)
 {
-  if (m_inner) {
-    TRY(m_inner->decommission(instance));
-  }
+  TRY(ForwardingBootstrapper::decommission(instance));
   if (instance.role == core::Role::lb) {
     TRY(m_channel.forget(instance.name));
   }
   return {};
-}
-
-core::Result<void> SshLbBootstrapper::prepare_cluster(const std::string& cluster)
-{
-  return m_inner ? m_inner->prepare_cluster(cluster) : core::Result<void>();
-}
-
-core::Result<void> SshLbBootstrapper::retire_cluster(const std::string& cluster)
-{
-  return m_inner ? m_inner->retire_cluster(cluster) : core::Result<void>();
-}
-
-int SshLbBootstrapper::drain_seconds() const
-{
-  return m_inner ? m_inner->drain_seconds() : 0;
-}
-
-core::Result<int> SshLbBootstrapper::remove_orphans(const std::string& cluster,
-                                                    const std::set<std::string>& live)
-{
-  return m_inner ? m_inner->remove_orphans(cluster, live) : core::Result<int>(0);
 }
 
 } // namespace cm

@@ -86,31 +86,25 @@ private:
   std::string m_root;
 };
 
-// The bootstrapper of an LB server configured over SSH. Web instances and, on a stand-in,
-// the LB's local nginx are `inner`'s (may be null: an image-only web server needs nothing).
-class SshLbBootstrapper : public Bootstrapper
+// The bootstrapper of an LB server configured over SSH. Web instances, the cluster-wide steps
+// and, on a stand-in, the LB's local nginx are `inner`'s (may be null: an image-only web server
+// needs nothing).
+class SshLbBootstrapper : public ForwardingBootstrapper
 {
 public:
   SshLbBootstrapper(SshChannel& channel, Bootstrapper* inner, int port)
-    : m_channel(channel), m_inner(inner), m_port(port)
+    : ForwardingBootstrapper(inner), m_channel(channel), m_port(port)
   {
   }
 
   core::Result<std::string> user_data(const core::InstanceRef& instance) override;
-  // An LB server has converged once sclman-lb-apply answers over SSH.
+  // An LB server has converged once sclman-lb-apply answers over SSH. Whether it runs is the
+  // inner bootstrapper's and the health check's to say: an SSH hiccup is no dead LB.
   core::Result<bool> bootstrap(const core::InstanceRef& instance) override;
-  core::Result<bool> running(const core::InstanceRef& instance) override;
-  core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
   core::Result<void> decommission(const core::InstanceRef& instance) override;
-  core::Result<void> prepare_cluster(const std::string& cluster) override;
-  core::Result<void> retire_cluster(const std::string& cluster) override;
-  int drain_seconds() const override;
-  core::Result<int> remove_orphans(const std::string& cluster,
-                                   const std::set<std::string>& live) override;
 
 private:
   SshChannel& m_channel;
-  Bootstrapper* m_inner;
   int m_port;
 };
 

@@ -168,13 +168,13 @@ Result<std::vector<cloud::Server>> OctaviaLbProvider::list()
 Result<std::string> OctaviaBootstrapper::user_data(const core::InstanceRef& instance)
 {
   return instance.role == core::Role::lb ? Result<std::string>(std::string())
-                                         : m_web.user_data(instance);
+                                         : ForwardingBootstrapper::user_data(instance);
 }
 
 Result<bool> OctaviaBootstrapper::bootstrap(const core::InstanceRef& instance)
 {
   if (instance.role != core::Role::lb) {
-    return m_web.bootstrap(instance);
+    return ForwardingBootstrapper::bootstrap(instance);
   }
   TRY_ASSIGN(const auto lb, m_client.loadbalancer(instance.cloud_id));
   if (!lb) {
@@ -190,7 +190,7 @@ Result<bool> OctaviaBootstrapper::bootstrap(const core::InstanceRef& instance)
 Result<bool> OctaviaBootstrapper::running(const core::InstanceRef& instance)
 {
   if (instance.role != core::Role::lb) {
-    return m_web.running(instance);
+    return ForwardingBootstrapper::running(instance);
   }
   TRY_ASSIGN(const auto lb, m_client.loadbalancer(instance.cloud_id));
   if (!lb || lb->provisioning == oc::Provisioning::error) {
@@ -204,8 +204,10 @@ Result<bool> OctaviaBootstrapper::running(const core::InstanceRef& instance)
 Result<void> OctaviaBootstrapper::set_in_service(const core::InstanceRef& instance,
                                                  bool in_service)
 {
-  return instance.role == core::Role::lb ? Result<void>()
-                                         : m_web.set_in_service(instance, in_service);
+  if (instance.role == core::Role::lb) {
+    return {};
+  }
+  return ForwardingBootstrapper::set_in_service(instance, in_service);
 }
 
 Result<void> OctaviaBootstrapper::decommission(const core::InstanceRef& instance)
@@ -214,34 +216,7 @@ Result<void> OctaviaBootstrapper::decommission(const core::InstanceRef& instance
     return {};
   }
   TRY(m_balancer.remove_member(instance));
-  return m_web.decommission(instance);
-}
-
-Result<void> OctaviaBootstrapper::prepare_cluster(const std::string& cluster)
-{
-  return m_web.prepare_cluster(cluster);
-}
-
-Result<void> OctaviaBootstrapper::retire_cluster(const std::string& cluster)
-{
-  return m_web.retire_cluster(cluster);
-}
-
-int OctaviaBootstrapper::drain_seconds() const
-{
-  return m_web.drain_seconds();
-}
-
-Result<int> OctaviaBootstrapper::remove_orphans(const std::string& cluster,
-                                                const std::set<std::string>& live)
-{
-  return m_web.remove_orphans(cluster, live);
-}
-
-Result<std::optional<std::string>>
-OctaviaBootstrapper::registration_overdue(const core::InstanceRef& instance)
-{
-  return m_web.registration_overdue(instance);
+  return ForwardingBootstrapper::decommission(instance);
 }
 
 } // namespace engine

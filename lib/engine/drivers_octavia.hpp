@@ -54,13 +54,14 @@ private:
 };
 
 // Wraps a cluster's bootstrapper: the LB instance is configured through Octavia (listener,
-// pool, health monitor), and a deleted web instance loses its member.
-class OctaviaBootstrapper final : public cm::Bootstrapper
+// pool, health monitor), and a deleted web instance loses its member; the rest is the cluster's
+// own bootstrapper's.
+class OctaviaBootstrapper final : public cm::ForwardingBootstrapper
 {
 public:
   OctaviaBootstrapper(cm::Bootstrapper& web, lb::OctaviaClient& client,
                       lb::OctaviaBalancer& balancer)
-    : m_web(web), m_client(client), m_balancer(balancer)
+    : ForwardingBootstrapper(&web), m_client(client), m_balancer(balancer)
   {
   }
 
@@ -69,16 +70,8 @@ public:
   core::Result<bool> running(const core::InstanceRef& instance) override;
   core::Result<void> set_in_service(const core::InstanceRef& instance, bool in_service) override;
   core::Result<void> decommission(const core::InstanceRef& instance) override;
-  core::Result<void> prepare_cluster(const std::string& cluster) override;
-  core::Result<void> retire_cluster(const std::string& cluster) override;
-  int drain_seconds() const override;
-  core::Result<int> remove_orphans(const std::string& cluster,
-                                   const std::set<std::string>& live) override;
-  core::Result<std::optional<std::string>>
-  registration_overdue(const core::InstanceRef& instance) override;
 
 private:
-  cm::Bootstrapper& m_web;
   lb::OctaviaClient& m_client;
   lb::OctaviaBalancer& m_balancer;
 };
