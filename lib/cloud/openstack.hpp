@@ -119,6 +119,9 @@ private:
   // Delete the floating IPs tagged `sclman` on the ports of `instance`'s server (before it is
   // deleted: a floating IP outlives its port); return how many.
   core::Result<int> release_floating_ips(const core::InstanceRef& instance);
+  // Delete the floating IPs tagged `sclman` on port `port` (logged with `owner`,
+  // "instance=NAME" or "port=NAME"); return how many (none in a cloud without floating IPs).
+  core::Result<int> release_floating_ips_on(const std::string& port, const std::string& owner);
   // Return the id of the cluster's server group sclman-CLUSTER with `policy`, made if missing.
   core::Result<std::string> ensure_server_group(const std::string& cluster,
                                                 const std::string& policy);

@@ -178,15 +178,8 @@ core::Result<int> OpenStackProvider::release_port(const std::string& name)
     if (!has(p.tags, k_sclman_tag)) {
       continue;  // not made by sclman: left to its owner
     }
-    TRY_ASSIGN(const auto found, floating_ips_on(p.id));
-    for (const auto& f : found.value_or(std::vector<os::FloatingIp>{})) {
-      if (has(f.tags, k_sclman_tag)) {
-        TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
-        spdlog::info("openstack.floating_ip_deleted port={} address={} id={}", name,
-                     f.address.to_string(), f.id);
-        ++released;
-      }
-    }
+    TRY_ASSIGN(const auto n, release_floating_ips_on(p.id, "port=" + name));
+    released += n;
     TRY(call({"DELETE", "network", "/v2.0/ports/" + p.id, "", true}));
     spdlog::info("openstack.port_deleted name={} id={}", name, p.id);
   }
@@ -201,19 +194,25 @@ core::Result<int> OpenStackProvider::release_floating_ips(const core::InstanceRe
   TRY_ASSIGN(const auto ports, server_ports(instance.cloud_id));
   int released = 0;
   for (const auto& port : ports) {
-    TRY_ASSIGN(const auto found, floating_ips_on(port));
-    if (!found) {
-      return released;  // no floating IPs in this cloud
+    TRY_ASSIGN(const auto n, release_floating_ips_on(port, "instance=" + instance.name));
+    released += n;
+  }
+  return released;
+}
+
+core::Result<int> OpenStackProvider::release_floating_ips_on(const std::string& port,
+                                                            const std::string& owner)
+{
+  TRY_ASSIGN(const auto found, floating_ips_on(port));
+  int released = 0;
+  for (const auto& f : found.value_or(std::vector<os::FloatingIp>{})) {
+    if (!has(f.tags, k_sclman_tag)) {
+      continue;  // not made by sclman: left to its owner
     }
-    for (const auto& f : *found) {
-      if (!has(f.tags, k_sclman_tag)) {
-        continue;  // not made by sclman: left to its owner
-      }
-      TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
-      spdlog::info("openstack.floating_ip_deleted instance={} address={} id={}", instance.name,
-                   f.address.to_string(), f.id);
-      ++released;
-    }
+    TRY(call({"DELETE", "network", "/v2.0/floatingips/" + f.id, "", true}));
+    spdlog::info("openstack.floating_ip_deleted {} address={} id={}", owner,
+                 f.address.to_string(), f.id);
+    ++released;
   }
   return released;
 }
