@@ -10,8 +10,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <string_view>
 #include <unistd.h>
 
 namespace cm {
@@ -24,6 +26,8 @@ namespace {
 
 constexpr const char* k_script_path = "/usr/local/sbin/sclman-lb-apply";
 constexpr const char* k_upstream_dir = "/etc/nginx/sclman";
+constexpr std::string_view k_base64 =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
 // Return `text` if it is one OpenSSH public key line of type ssh-ed25519: the type, base64,
 // and an optional comment of printable ASCII. Keys are read back from files: hostile.
@@ -43,11 +47,8 @@ core::Result<std::string> parse_public_key(const std::string& text)
                                                ? std::string::npos
                                                : blob_end - type.size());
   const bool base64 = !blob.empty() && blob.size() <= 200
-                      && blob.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                "0123456789+/=")
-                           == std::string::npos;
-  if (!base64 || !core::is_printable(line, 300)
-      || line.find('"') != std::string::npos) {
+                      && blob.find_first_not_of(k_base64) == std::string::npos;
+  if (!base64 || !core::is_printable(line, 300) || line.find('"') != std::string::npos) {
     return fail(ErrorKind::state, fmt::format("not an ssh-ed25519 public key: '{}'",
                                               core::printable(line, 60)));
   }
@@ -64,8 +65,10 @@ core::Result<std::string> parse_private_key(const std::string& text)
                       && text.compare(text.size() - end.size(), end.size(), end) == 0;
   const auto body = framed ? text.substr(begin.size(), text.size() - begin.size() - end.size())
                            : std::string("-");
-  if (body.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n")
-      != std::string::npos) {
+  const bool base64_lines =
+    std::all_of(body.begin(), body.end(),
+                [](char c) { return c == '\n' || k_base64.find(c) != std::string_view::npos; });
+  if (!base64_lines) {
     return fail(ErrorKind::state, "not an OpenSSH private key");
   }
   return text;
@@ -79,11 +82,7 @@ std::string last_line(std::string text)
     text.pop_back();
   }
   const auto start = text.find_last_of('\n');
-  auto line = start == std::string::npos ? text : text.substr(start + 1);
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
-    line.pop_back();
-  }
-  return core::printable(line, 200);
+  return core::printable(start == std::string::npos ? text : text.substr(start + 1), 200);
 }
 
 // Return the LB's nginx server block (in /etc/nginx/conf.d on the LB server): the upstream list

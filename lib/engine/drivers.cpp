@@ -684,10 +684,8 @@ Result<lb::Balancer*> DriverSet::chef_server()
 
 lb::Balancer* DriverSet::ssh_push()
 {
-  if (!m_ssh_channel) {
-    m_ssh_channel = std::make_unique<cm::SshChannel>(m_ssh_config, m_local_root);
-  }
   if (!m_ssh_balancer) {
+    m_ssh_channel = std::make_unique<cm::SshChannel>(m_ssh_config, m_local_root);
     m_ssh_balancer = std::make_unique<lb::SshPushBalancer>(*m_ssh_channel);
   }
   return m_ssh_balancer.get();
