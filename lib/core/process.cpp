@@ -71,6 +71,42 @@ int wait_for(pid_t pid)
   return exit_code_of(status);
 }
 
+using Deadline = std::chrono::steady_clock::time_point;
+
+Deadline deadline_of(const ProcessOptions& options)
+{
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+}
+
+std::string timeout_message(const std::string& program, int timeout_ms)
+{
+  return fmt::format("'{}' did not end within {} ms", program, timeout_ms);
+}
+
+// Wait for child `pid` until `deadline`; past it, kill it and return the timeout error.
+Result<ProcessResult> wait_until(pid_t pid, Deadline deadline, const std::string& program,
+                                 int timeout_ms)
+{
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      ProcessResult result;
+      result.exit_code = exit_code_of(status);
+      return result;
+    }
+    if (done < 0 && errno != EINTR) {
+      return fail(ErrorKind::internal, fmt::format("cannot wait for '{}'", program));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid, SIGKILL);
+      wait_for(pid);
+      return fail(ErrorKind::upstream_transient, timeout_message(program, timeout_ms));
+    }
+    ::usleep(2000);
+  }
+}
+
 // In the child, once its standard descriptors are set: close every other descriptor of ours
 // (the state file, a lock), restore SIGPIPE and become the program. sclman's only execve.
 [[noreturn]] void exec_child(std::vector<char*>& args, std::vector<char*>& env)
@@ -84,8 +120,8 @@ int wait_for(pid_t pid)
 }
 
 // Run the program with its output to options.output_path (see ProcessOptions).
-Result<ProcessResult> run_to_file(const std::string& program, std::vector<char*>& args,
-                                  std::vector<char*>& env, const ProcessOptions& options)
+Result<ProcessResult> run_to_file(std::vector<char*>& args, std::vector<char*>& env,
+                                  const ProcessOptions& options)
 {
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -103,27 +139,7 @@ Result<ProcessResult> run_to_file(const std::string& program, std::vector<char*>
     ::dup2(out, 2);
     exec_child(args, env);  // a daemon it leaves inherits nothing of ours
   }
-  const auto deadline = std::chrono::steady_clock::now()
-                        + std::chrono::milliseconds(options.timeout_ms);
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      ProcessResult result;
-      result.exit_code = exit_code_of(status);
-      return result;
-    }
-    if (done < 0 && errno != EINTR) {
-      return fail(ErrorKind::internal, fmt::format("cannot wait for '{}'", program));
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      wait_for(pid);
-      return fail(ErrorKind::upstream_transient,
-                  fmt::format("'{}' did not end within {} ms", program, options.timeout_ms));
-    }
-    ::usleep(2000);
-  }
+  return wait_until(pid, deadline_of(options), args[0], options.timeout_ms);
 }
 
 } // namespace
@@ -156,7 +172,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
   auto args = c_strings(argv);
   auto env = c_strings(env_strings);
   if (!options.output_path.empty()) {
-    return run_to_file(argv[0], args, env, options);
+    return run_to_file(args, env, options);
   }
   int in[2] = {-1, -1};
   int out[2] = {-1, -1};
@@ -193,8 +209,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     ::close(to_child);
     to_child = -1;
   }
-  const auto deadline = std::chrono::steady_clock::now()
-                        + std::chrono::milliseconds(options.timeout_ms);
+  const auto deadline = deadline_of(options);
   std::string error;
   bool out_open = true;
   bool err_open = true;
@@ -203,7 +218,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
                         deadline - std::chrono::steady_clock::now())
                         .count();
     if (left <= 0) {
-      error = fmt::format("'{}' did not end within {} ms", argv[0], options.timeout_ms);
+      error = timeout_message(argv[0], options.timeout_ms);
       break;
     }
     pollfd fds[3] = {{out_open ? out[0] : -1, POLLIN, 0},
@@ -269,7 +284,10 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv,
     wait_for(pid);
     return fail(ErrorKind::upstream_transient, error);
   }
-  result.exit_code = wait_for(pid);
+  // Its output closed, it may still run (a child that closed its descriptors): the deadline
+  // holds until it exits.
+  TRY_ASSIGN(const auto ended, wait_until(pid, deadline, argv[0], options.timeout_ms));
+  result.exit_code = ended.exit_code;
   return result;
 }
 

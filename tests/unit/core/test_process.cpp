@@ -38,6 +38,10 @@ TEST_CASE("run_process ends a child at its deadline and at its output limit", "[
   const auto slow = core::run_process({"/bin/sleep", "5"}, o);
   REQUIRE_FALSE(slow);
   CHECK(slow.error().message.find("did not end within 200 ms") != std::string::npos);
+  // A child that closes its output and goes on running is still held to the deadline.
+  const auto quiet = core::run_process({"/bin/sh", "-c", "exec >&- 2>&-; exec /bin/sleep 5"}, o);
+  REQUIRE_FALSE(quiet);
+  CHECK(quiet.error().message.find("did not end within 200 ms") != std::string::npos);
   core::ProcessOptions small;
   small.max_output = 10;
   const auto chatty = core::run_process({"/usr/bin/yes"}, small);
