@@ -245,6 +245,20 @@ lb_address() {
   status_q ".[] | select(.name==\"$1\") | .lb_address"
 }
 
+# lb_applied LB: the addresses the nginx of LB instance LB (here, or its stand-in) has loaded,
+# sorted, one line.
+lb_applied() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/$1/conf/upstream.applied" 2>/dev/null | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
+# in_service_addresses CLUSTER: the addresses of CLUSTER's web instances in service, as lb_applied.
+in_service_addresses() { status_q "[.[] | select(.name==\"$1\") | .instances[] | select(.role==\"web\" and .state==\"in_service\") | .address] | sort | join(\" \")"; }
+# serves_through LB NAME...: in 20 requests through the LB at address LB, each named web
+# instance answers.
+serves_through() {
+  local lb=$1 seen="" n
+  shift
+  for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$lb/")$'\n'; done
+  for n in "$@"; do echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through the LB at $lb"; done
+}
+
 # The cron chain once (what cron/sclman.cron runs each minute, without the flock fence).
 chain() {
   sc poll-load --cron || true

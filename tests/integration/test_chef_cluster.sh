@@ -28,7 +28,7 @@ sc "${CREATE[@]}" > /dev/null 2> "$T/create.err" || { cat "$T/create.err"; fail 
 grep -q "PRIVATE KEY" "$T/create.err" && fail "a private key reached the log"
 
 addr() { sqlite3 "$DB" "SELECT address FROM instances WHERE name='$1'"; }
-applied() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/shop-lb-1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
+applied() { lb_applied shop-lb-1; }
 addrs_of() { local n; for n in "$@"; do addr "$n"; done | sort | tr '\n' ' ' | sed 's/ $//'; }
 # check_chef IN_SERVICE... : goiardi holds exactly the live instances as nodes and clients of
 # environment shop, in service are exactly the given web nodes, and the LB forwards to them.
@@ -52,11 +52,7 @@ check_chef() {
   [ "$(applied)" = "$(addrs_of "$@")" ] || fail "LB forwards to '$(applied)', want '$(addrs_of "$@")'"
 }
 # lb_serves NAME...: each named instance answers through the LB within 20 requests.
-lb_serves() {
-  local seen="" k n
-  for k in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address shop)/")$'\n'; done
-  for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
-}
+lb_serves() { serves_through "$(lb_address shop)" "$@"; }
 
 [ "$(chef_q /environments/shop .name)" = shop ] || fail "environment shop missing"
 check_chef "created" shop-web-1 shop-web-2

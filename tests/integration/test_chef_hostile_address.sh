@@ -18,11 +18,7 @@ sc create-cluster shop --web 2 --min 1 --max 5 --bootstrapper chef --balancer ch
 UP=$T/instances/shop-lb-1/conf/upstream.conf
 addr() { sqlite3 "$DB" "SELECT address FROM instances WHERE name='$1'"; }
 # lb_serves NAME...: each named instance answers through the LB within 20 requests.
-lb_serves() {
-  local seen="" k n
-  for k in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address shop)/")$'\n'; done
-  for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
-}
+lb_serves() { serves_through "$(lb_address shop)" "$@"; }
 # set_attr JQ: apply JQ to node shop-web-1 through the Chef API, as its chef-client could.
 set_attr() {
   chef_api GET /nodes/shop-web-1 | jq -c "$1" > "$T/node.json"

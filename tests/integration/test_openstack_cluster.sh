@@ -524,17 +524,13 @@ BAZ_LB=$(lb_address baz)
 [ "$(baz_q '.instances[] | select(.role=="lb") | .state')" = in_service ] || fail "baz-lb-1 is not in service"
 # baz_applied: the addresses the LB's nginx loaded (what sclman-lb-apply wrote after nginx
 # took it); baz_serving: the state's in-service web instances.
-baz_applied() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/baz-lb-1/conf/upstream.applied" 2>/dev/null | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
-baz_serving() { baz_q '[.instances[] | select(.role=="web" and .state=="in_service") | .address] | sort | join(" ")'; }
+baz_applied() { lb_applied baz-lb-1; }
+baz_serving() { in_service_addresses baz; }
 [ -n "$(baz_serving)" ] && [ "$(baz_applied)" = "$(baz_serving)" ] || fail "baz's LB loaded '$(baz_applied)', in service '$(baz_serving)'"
 grep -q "lb.pushed lb=baz-lb-1 backends=2" "$T/baz.err" || fail "no lb.pushed for baz-lb-1"
 nova_lb=$(jq -r '.[] | select(.name=="baz-lb-1") | .addresses[0]' "$T/baz.servers")
 [ "$(jq -r .nova_address "$T/instances/baz-lb-1/stand_in.json")" = "$nova_lb:80" ] || fail "baz-lb-1's stand-in is not for Nova's $nova_lb"
-seen=""
-for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAZ_LB/")$'\n'; done
-for n in $(baz_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
-  echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through baz's LB server"
-done
+serves_through "$BAZ_LB" $(baz_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")')
 pass "server balancer over SSH: baz's LB is Nova server baz-lb-1 ($nova_lb, stand-in $BAZ_LB), booted from a cloud-config with sclman's host key and restricted key; it stayed bootstrapping until SSH answered, then got the in-service list pushed and forwards to it"
 
 # A client load through the LB while baz grows to 3 and drains back to 2.
@@ -647,18 +643,14 @@ held = spki(["rsa", "-RSAPublicKey_in", "-pubout"] if "RSA PUBLIC" in pub else [
 assert derived == held, "the key in the user data is not the one of client " + name
 PY
   done
-  applied=$(awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/cafe-lb-1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//')
+  applied=$(lb_applied cafe-lb-1)
   want=$(for n in $serving; do cafe_q "select(.name==\"$n\") | .address"; done | sort | tr '\n' ' ' | sed 's/ $//')
   [ "$applied" = "$want" ] || fail "$1: the LB forwards to '$applied', want '$want'"
   CAFE_LIVE=$live
   CAFE_SERVING=$serving
 }
 # cafe_serves NAME...: each named web server's stand-in answers through the LB.
-cafe_serves() {
-  local seen="" n
-  for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$(lb_address cafe)/")$'\n'; done
-  for n in "$@"; do echo "$seen" | grep "sclman web instance $n " > /dev/null || fail "$n never answered through the LB"; done
-}
+cafe_serves() { serves_through "$(lb_address cafe)" "$@"; }
 
 sc create-cluster cafe --provider openstack --os-cloud lab --listen 127.0.0.1 --flavor m1.tiny --image tiny \
   --network sclnet --web 2 --min 1 --max 4 --metrics sensu --bootstrapper chef \
@@ -771,15 +763,10 @@ bar_ids=$(jq -r '[.[] | select(.tags | index("sclman:cluster=bar")) | select(.st
 [ "$(bar_group)" = "soft-anti-affinity $bar_ids" ] || fail "server group sclman-bar: '$(bar_group)', want soft-anti-affinity with $bar_ids"
 [ "$(bar_q .server_group)" = soft-anti-affinity ] || fail "status --json server_group: $(bar_q .server_group)"
 # bar_applied: the addresses the LB server's nginx forwards to; bar_serving: the state's.
-bar_applied_of() { awk '$1=="server" && !/ down;/ {print $2}' "$T/instances/$1/conf/upstream.applied" | tr -d ';' | sort | tr '\n' ' ' | sed 's/ $//'; }
-bar_applied() { bar_applied_of bar-lb-1; }
-bar_serving() { bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .address] | sort | join(" ")'; }
+bar_applied() { lb_applied bar-lb-1; }
+bar_serving() { in_service_addresses bar; }
 [ "$(bar_applied)" = "$(bar_serving)" ] || fail "bar's LB forwards to '$(bar_applied)', in service '$(bar_serving)'"
-seen=""
-for _ in $(seq 1 20); do seen+=$(curl -fsS "http://$BAR_LB/")$'\n'; done
-for n in $(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")'); do
-  echo "$seen" | grep -q "sclman web instance $n " || fail "$n never answered through bar's LB server"
-done
+serves_through "$BAR_LB" $(bar_q '[.instances[] | select(.role=="web" and .state=="in_service") | .name] | join(" ")')
 pass "server balancer: bar's LB is Nova server bar-lb-1 ($nova_lb, stand-in $BAR_LB, floating IP $FIP) with role lb from Chef, in server group sclman-bar with its web servers; it forwards to the searched web servers"
 
 # A client load through the LB server while bar grows to 3 and drains back to 2.
@@ -918,8 +905,8 @@ done
 grep -q 'lb.replaced cluster=bar instance=bar-lb-1' "$T/bar-lost.log" || fail "no lb.replaced for bar-lb-1"
 NEW_LB=$(lb_address bar)
 [ "$NEW_LB" != "$BAR_LB" ] || fail "bar's address did not change with its LB server"
-for _ in $(seq 1 10); do [ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; sleep 1; done
-[ "$(bar_applied_of bar-lb-2)" = "$(bar_serving)" ] || fail "bar-lb-2 forwards to '$(bar_applied_of bar-lb-2)', in service '$(bar_serving)'"
+for _ in $(seq 1 10); do [ "$(lb_applied bar-lb-2)" = "$(bar_serving)" ] && break; sc scale-out --cluster bar > /dev/null 2>&1 || true; sleep 1; done
+[ "$(lb_applied bar-lb-2)" = "$(bar_serving)" ] || fail "bar-lb-2 forwards to '$(lb_applied bar-lb-2)', in service '$(bar_serving)'"
 curl -fsS "http://$NEW_LB/" | grep -q "sclman web instance bar-web-" || fail "bar-lb-2 does not serve"
 sc gc > "$T/bar-gc.log" 2>&1 || true
 [ -d "$T/instances/bar-lb-1" ] && fail "gc left bar-lb-1's stand-in"
