@@ -90,7 +90,7 @@ CLI::App* add_command(CLI::App& app,
   if (traits.acts) {
     sub->add_flag("-n,--dry-run", common->dry_run, "Show what would be done, change nothing");
   }
-  if (traits.reports) {
+  if (traits.reports || traits.acts) {
     sub->add_flag("--json", common->json, "Print JSON for scripts");
   }
   registry()[sub] = Registered{name, traits, std::move(handler), common};

@@ -1,4 +1,5 @@
 // cmd/create_cluster.cpp: `sclman create-cluster NAME --web N`: an LB and N web instances.
+#include "changes.hpp"
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
 #include "engine/create.hpp"
@@ -66,6 +67,20 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   if (existing && !engine::resumable(*existing)) {
     return core::fail(core::ErrorKind::usage, fmt::format("cluster '{}' already exists", o.name));
   }
+  if (env.dry_run() == DryRun::yes && env.common.json) {
+    // The view of the cluster as it would be made: no instance yet.
+    auto planned = existing ? *existing : fresh_cluster;
+    if (!existing) {
+      planned.name = o.name;
+      planned.policy = policy::to_json(policy);
+      planned.desired = o.web;
+      planned.health = health;
+      planned.status = state::ClusterStatus::creating;
+    }
+    TRY_ASSIGN(auto view, report::cluster_json(*env.store, planned, false));
+    out(envelope(env.command, true, view).dump(2));
+    return {};
+  }
   if (env.dry_run() == DryRun::yes) {
     out(fmt::format("would {} cluster '{}': 1 lb ({}) and {} web instances on {}, policy {}",
                     existing ? "finish creating" : "create",
@@ -108,7 +123,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
   TRY_ASSIGN(auto fresh, env.store->find_cluster(o.name));
   TRY_ASSIGN(auto view, report::cluster_json(*env.store, *fresh, false));
   if (env.common.json) {
-    out(view.dump(2));
+    out(envelope(env.command, false, view).dump(2));
   } else {
     out(report::clusters_table(nlohmann::json::array({view}), true));
   }

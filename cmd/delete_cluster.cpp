@@ -1,5 +1,6 @@
 // cmd/delete_cluster.cpp: `sclman delete-cluster NAME`: stop the LB gracefully, delete every
 // instance, and mark the cluster deleted. Re-running it finishes an interrupted delete.
+#include "changes.hpp"
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
 #include "run.hpp"
@@ -22,9 +23,20 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   auto cluster = *found;
   TRY_ASSIGN(auto instances, env.store->instances(cluster.id));
   if (env.dry_run() == DryRun::yes) {
+    if (env.common.json) {
+      auto planned = nlohmann::json::array();
+      for (const auto& i : instances) {
+        planned.push_back(instance_change(i.name, i.role, i.state, state::InstanceState::gone));
+      }
+      out(envelope(env.command, true,
+                   {{"cluster", name}, {"status", "deleted"}, {"instances", planned}})
+            .dump(2));
+      return {};
+    }
     out(fmt::format("would delete cluster '{}' and its {} instances", name, instances.size()));
     return {};
   }
+  TRY_ASSIGN(const auto before, env.store->instances(cluster.id, true));
   // The drivers first: a cluster whose cloud is gone stays as it is (a config error).
   TRY_ASSIGN(auto engine, env.engine_for(cluster));
   if (cluster.status != state::ClusterStatus::deleting) {
@@ -61,6 +73,15 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
   SCLMAN_FAILPOINT("delete_cluster.before_mark");
   TRY(env.store->set_cluster_status(cluster.id, state::ClusterStatus::deleted));
   spdlog::info("delete_cluster.deleted cluster={} instances={}", name, instances.size());
+  if (env.common.json) {
+    TRY_ASSIGN(const auto after, env.store->instances(cluster.id, true));
+    out(envelope(env.command, false,
+                 {{"cluster", name},
+                  {"status", "deleted"},
+                  {"instances", instance_changes(before, after)}})
+          .dump(2));
+    return {};
+  }
   out(fmt::format("deleted cluster '{}' ({} instances)", name, instances.size()));
   return {};
 }

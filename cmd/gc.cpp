@@ -1,5 +1,6 @@
 // cmd/gc.cpp: `sclman gc`: prune old samples and decisions, expire stale decisions, clean up
 // failed instances, finish interrupted deletes, and repair orphans both ways (lib/engine/gc).
+#include "changes.hpp"
 #include "engine/gc.hpp"
 #include "run.hpp"
 
@@ -32,8 +33,10 @@ core::Result<void> run_gc(Env& env, const Options& o)
   g.engine_for = [&env](const state::Cluster& c) { return env.engine_for(c); };
   TRY_ASSIGN(const auto report,
              engine::collect_garbage(*env.store, *env.drivers, env.clock, clusters, g));
-  for (const auto& line : report.would_delete) {
-    out("would delete " + line);
+  if (!env.common.json) {
+    for (const auto& line : report.would_delete) {
+      out("would delete " + line);
+    }
   }
   const auto& counts = report.counts;
   spdlog::info("gc.done samples_pruned={} decisions_pruned={} decisions_expired={} "
@@ -49,7 +52,7 @@ core::Result<void> run_gc(Env& env, const Options& o)
                counts.never_registered,
                counts.orphan_registrations);
   if (env.common.json) {
-    out(nlohmann::json{{"samples_pruned", counts.samples},
+    out(envelope(env.command, g.dry_run, {{"samples_pruned", counts.samples},
                        {"decisions_pruned", counts.decisions_pruned},
                        {"decisions_expired", counts.decisions_expired},
                        {"instances_cleaned", counts.instances_cleaned},
@@ -57,7 +60,8 @@ core::Result<void> run_gc(Env& env, const Options& o)
                        {"orphan_processes", counts.orphan_processes},
                        {"orphan_addresses", counts.orphan_addresses},
                        {"never_registered", counts.never_registered},
-                       {"orphan_registrations", counts.orphan_registrations}}
+                       {"orphan_registrations", counts.orphan_registrations},
+                       {"would_delete", report.would_delete}})
           .dump(2));
   }
   if (report.busy) {

@@ -1,5 +1,6 @@
 // cmd/protect.cpp: `sclman protect CLUSTER INSTANCE` and `sclman unprotect CLUSTER INSTANCE`:
 // a protected web instance is never a scale-in victim.
+#include "changes.hpp"
 #include "core/names.hpp"
 #include "engine/manual.hpp"
 #include "run.hpp"
@@ -29,6 +30,15 @@ core::Result<void> run_protect(Env& env, const Target& t, bool protect)
   const bool dry = env.dry_run() == DryRun::yes;
   TRY_ASSIGN(const bool changed,
              engine::set_protection(*env.store, *cluster, t.instance, protect, !dry));
+  if (env.common.json) {
+    out(envelope(env.command, dry,
+                 {{"cluster", t.cluster},
+                  {"instance", t.instance},
+                  {"protected", protect},
+                  {"changed", changed}})
+          .dump(2));
+    return {};
+  }
   out(fmt::format("'{}' {} {}", t.instance,
                   changed ? (dry ? "would be" : "is now") : "was already", what));
   return {};

@@ -2,18 +2,41 @@
 // instances with ones on a new image or flavor (or the same ones: a refresh), one batch at a
 // time through the normal states. The command starts it; every run of the chain carries it on
 // (Engine::step_rollout); `status` shows it.
+#include "changes.hpp"
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "engine/manual.hpp"
+#include "report/views.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 
 namespace cmd {
 
 namespace {
+
+// Print --json's document: the cluster and its rollout `r` (null id: one not started).
+core::Result<void> print_rollout(Env& env, const state::Cluster& c, const state::Rollout& r)
+{
+  TRY_ASSIGN(const auto instances, env.store->instances(c.id));
+  auto view = report::rollout_json(r, instances);
+  if (r.id == 0) {
+    // Not started: it would replace every live web instance.
+    const auto total = std::count_if(instances.begin(), instances.end(),
+                                     [](const state::Instance& i) { return state::is_live_web(i); });
+    view["id"] = nullptr;
+    view["total"] = total;
+    view["left"] = total;
+    view["started_at"] = nullptr;
+  }
+  out(envelope(env.command, env.common.dry_run, {{"cluster", c.name}, {"rollout", view}})
+        .dump(2));
+  return {};
+}
 
 struct Options
 {
@@ -35,11 +58,19 @@ core::Result<void> cancel(Env& env, state::Cluster& c)
                       fmt::format("no rollout of cluster '{}' is running", c.name));
   }
   if (env.dry_run() == DryRun::yes) {
+    if (env.common.json) {
+      r->status = state::RolloutStatus::cancelled;
+      return print_rollout(env, c, *r);
+    }
     out(fmt::format("would cancel rollout {} of '{}'", r->id, c.name));
     return {};
   }
   TRY(env.store->end_rollout(*r, state::RolloutStatus::cancelled, "cancelled by hand"));
   spdlog::info("rollout.cancelled cluster={} rollout={} batches={}", c.name, r->id, r->batches);
+  if (env.common.json) {
+    TRY_ASSIGN(const auto ended, env.store->last_rollout(c.id));
+    return print_rollout(env, c, ended.value_or(*r));
+  }
   out(fmt::format("rollout {} of '{}' cancelled after {} batches: new instances get image '{}' "
                   "and flavor '{}' again; the instances it made stay",
                   r->id, c.name, r->batches, core::printable(r->from_image, 64),
@@ -111,6 +142,9 @@ core::Result<void> run_replace(Env& env, const Options& o)
                                   "stops it",
                                   already->id, c.name, c.name));
   }
+  if (env.dry_run() == DryRun::yes && env.common.json) {
+    return print_rollout(env, c, r);
+  }
   if (env.dry_run() == DryRun::yes) {
     out(fmt::format("would replace the web instances of '{}' with image '{}' and flavor '{}', "
                     "{} per batch, at least {} in service, {} s between batches",
@@ -165,6 +199,9 @@ core::Result<void> run_replace(Env& env, const Options& o)
     return core::fail(core::ErrorKind::upstream_rejected,
                       fmt::format("rollout {} of '{}' failed: {}", r.id, c.name,
                                   core::printable(now->error, 300)));
+  }
+  if (env.common.json && now) {
+    return print_rollout(env, c, *now);
   }
   out(fmt::format("rollout {} of '{}': {} web instances to image '{}' and flavor '{}', {} per "
                   "batch: {}",

@@ -1,6 +1,7 @@
 // cmd/report.cpp: `sclman report --output DIR`: the static dashboard (index.html with SVG charts
 // of load, size and decisions over the last day, members, last decisions) and status.json and
 // history.json beside it, written atomically; cron regenerates it each minute.
+#include "changes.hpp"
 #include "core/file.hpp"
 #include "report/site.hpp"
 #include "run.hpp"
@@ -29,23 +30,37 @@ core::Result<void> run_report(Env& env, const Options& o)
     return core::fail(core::ErrorKind::usage,
                       fmt::format("--hours {} must be from 1 to {}", o.hours, 24 * 31));
   }
+  const core::Millis window = core::Millis(o.hours) * 3'600'000;
+  TRY_ASSIGN(const auto site, report::assemble_site(*env.store, env.clock.now(), window));
+  const auto summary = [&] {
+    out(envelope(env.command, env.common.dry_run,
+                 {{"output", o.output},
+                  {"clusters", site.clusters},
+                  {"files", {"index.html", "status.json", "history.json"}}})
+          .dump(2));
+  };
+  if (env.dry_run() == DryRun::yes) {
+    if (env.common.json) {
+      summary();
+      return {};
+    }
+    out(fmt::format("would write index.html, status.json and history.json for {} clusters to '{}'",
+                    site.clusters, o.output));
+    return {};
+  }
   std::error_code ec;
   std::filesystem::create_directories(o.output, ec);
   if (ec) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("cannot create '{}': {}", o.output, ec.message()));
   }
-  const core::Millis window = core::Millis(o.hours) * 3'600'000;
-  TRY_ASSIGN(const auto site, report::assemble_site(*env.store, env.clock.now(), window));
-  if (env.dry_run() == DryRun::yes) {
-    out(fmt::format("would write index.html, status.json and history.json for {} clusters to '{}'",
-                    site.clusters, o.output));
-    return {};
-  }
   TRY(core::write_file_atomic(o.output + "/status.json", site.status.dump(2) + "\n"));
   TRY(core::write_file_atomic(o.output + "/history.json", site.history.dump() + "\n"));
   TRY(core::write_file_atomic(o.output + "/index.html", site.html));
   spdlog::info("report.written dir={} clusters={}", o.output, site.clusters);
+  if (env.common.json) {
+    summary();
+  }
   return {};
 }
 

@@ -71,7 +71,7 @@ enum class Needs { nothing, read_state, state };
 struct Traits
 {
   bool acts = false;     // takes --dry-run
-  bool reports = false;  // takes --json
+  bool reports = false;  // takes --json (so does every command that acts)
   Needs needs = Needs::state;
 };
 

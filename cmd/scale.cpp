@@ -1,5 +1,6 @@
 #include "scale.hpp"
 
+#include "changes.hpp"
 #include "core/log.hpp"
 #include "engine/decisions.hpp"
 #include "engine/manual.hpp"
@@ -26,19 +27,39 @@ bool settling(const std::vector<state::Instance>& instances)
   return false;
 }
 
-// Show what the run would do to the cluster's instances (--dry-run).
-core::Result<void> show_plan(Env& env, const state::Cluster& c, Direction direction)
+// Show what the run would do to the cluster's instances (--dry-run); add it to `entry`'s
+// instances.
+core::Result<void> show_plan(Env& env, const state::Cluster& c, Direction direction,
+                             nlohmann::json& entry)
 {
   TRY_ASSIGN(const auto instances, env.store->instances(c.id));
   const int live = engine::live_web(instances);
+  auto& planned = entry["instances"];
   if (direction == Direction::out && live < c.desired) {
-    out(fmt::format("would add {} web instances to '{}'", c.desired - live, c.name));
+    if (!env.common.json) {
+      out(fmt::format("would add {} web instances to '{}'", c.desired - live, c.name));
+    }
+    for (int n = live; n < c.desired; ++n) {
+      planned.push_back(instance_change(std::nullopt, state::Role::web, std::nullopt,
+                                        state::InstanceState::requested));
+    }
   } else if (direction == Direction::in && live > c.desired) {
-    out(fmt::format("would drain {} web instances of '{}'", live - c.desired, c.name));
+    if (!env.common.json) {
+      out(fmt::format("would drain {} web instances of '{}'", live - c.desired, c.name));
+    }
+    // Which ones is the victim policy's choice when the run comes.
+    for (int n = c.desired; n < live; ++n) {
+      planned.push_back(instance_change(std::nullopt, state::Role::web,
+                                        state::InstanceState::in_service,
+                                        state::InstanceState::draining));
+    }
   }
   for (const auto& i : instances) {
     if (i.state != state::InstanceState::in_service) {
-      out(fmt::format("would advance '{}' from {}", i.name, state::to_string(i.state)));
+      if (!env.common.json) {
+        out(fmt::format("would advance '{}' from {}", i.name, state::to_string(i.state)));
+      }
+      planned.push_back(instance_change(i.name, i.role, i.state, std::nullopt));
     }
   }
   return {};
@@ -46,8 +67,13 @@ core::Result<void> show_plan(Env& env, const state::Cluster& c, Direction direct
 
 // Apply the decision to `c`'s desired size, then advance its instances.
 core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction direction,
-                                 const ScaleOptions& o)
+                                 const ScaleOptions& o, nlohmann::json& entries)
 {
+  auto& entry = entries.emplace_back(nlohmann::json{{"cluster", c.name},
+                                                    {"desired_before", c.desired},
+                                                    {"desired_after", c.desired},
+                                                    {"instances", nlohmann::json::array()}});
+  TRY_ASSIGN(const auto before, env.store->instances(c.id, true));
   TRY_ASSIGN(const auto policy, policy::policy_from_json(c.policy));
   engine::TakeOptions take;
   take.action = direction == Direction::out ? state::DecisionAction::scale_out
@@ -63,7 +89,7 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
     if (env.dry_run() == DryRun::no && !by_hand) {
       TRY(env.store->set_desired(c.id, *to));
     }
-    if (!env.common.cron) {
+    if (!env.common.cron && !env.common.json) {
       out(fmt::format("{}: desired {} -> {}", c.name, c.desired, *to));
     }
     if (env.dry_run() == DryRun::yes || !by_hand) {
@@ -71,7 +97,8 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
     }
   }
   if (env.dry_run() == DryRun::yes) {
-    return show_plan(env, c, direction);
+    entry["desired_after"] = c.desired;
+    return show_plan(env, c, direction, entry);
   }
   auto step = direction == Direction::out ? engine::Step::grow : engine::Step::shrink;
   auto act = [&](engine::Engine& engine) -> core::Result<void> {
@@ -94,6 +121,11 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
     TRY_ASSIGN(auto engine, make());
     done = act(engine);
   }
+  // What the run changed, also when it failed part way (then the error follows on stderr).
+  TRY_ASSIGN(const auto now, env.store->find_cluster(c.name));
+  TRY_ASSIGN(const auto after, env.store->instances(c.id, true));
+  entry["desired_after"] = now ? now->desired : c.desired;
+  entry["instances"] = instance_changes(before, after);
   if (!done && done.error().kind == core::ErrorKind::upstream_transient) {
     spdlog::warn("{}.incomplete cluster={} error={}", env.command, c.name,
                  core::log_quote(done.error().message));
@@ -110,11 +142,15 @@ core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& 
     return core::fail(core::ErrorKind::usage, "--to needs --cluster");
   }
   std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
+  auto entries = nlohmann::json::array();
   TRY_ASSIGN(const auto skipped,
              engine::for_each_locked(
                env.locker(), clusters,
-               [&](state::Cluster& c) { return scale_cluster(env, c, direction, o); },
+               [&](state::Cluster& c) { return scale_cluster(env, c, direction, o, entries); },
                {core::ErrorKind::upstream_transient}));
+  if (env.common.json) {
+    out(envelope(env.command, env.common.dry_run, {{"clusters", entries}}).dump(2));
+  }
   if (skipped) {
     return tl::make_unexpected(*skipped);
   }

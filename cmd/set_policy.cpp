@@ -1,5 +1,6 @@
 // cmd/set_policy.cpp: `sclman set-policy CLUSTER [--policy NAME] [--min N ...]`: validate and
 // store a new policy for an existing cluster; the next `decide` uses it.
+#include "changes.hpp"
 #include "policy/change.hpp"
 #include "policy/policy.hpp"
 #include "policy/schedule.hpp"
@@ -80,11 +81,8 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
     spdlog::info("set_policy.changed cluster={} policy={}", c.name, after_text);
   }
   if (env.common.json) {
-    out(nlohmann::json{{"cluster", c.name},
-                       {"old", before},
-                       {"new", after},
-                       {"changed", !diff.empty()},
-                       {"dry_run", env.common.dry_run}}
+    out(envelope(env.command, env.common.dry_run,
+                 {{"cluster", c.name}, {"old", before}, {"new", after}, {"changed", !diff.empty()}})
           .dump(2));
     return {};
   }

@@ -19,8 +19,8 @@ nlohmann::json text_or_null(const std::string& text)
   return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
 
-// Return the cluster's latest rollout (sclman replace) and how far it got, or null if it had
-// none: `left` counts the instances it replaces still booting or in service.
+} // namespace
+
 nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
                             const std::vector<state::Instance>& instances)
 {
@@ -53,8 +53,6 @@ nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
     {"error", text_or_null(r->error)},
   };
 }
-
-} // namespace
 
 nlohmann::json decision_json(const state::DecisionRow& d)
 {

@@ -15,6 +15,11 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
 // Return the table `status` prints for the clusters in `report` (a JSON array of cluster_json).
 std::string clusters_table(const nlohmann::json& report, bool with_instances);
 
+// Return rollout `r` (sclman replace) and how far it got among `instances`, or null without
+// one: `left` counts the instances it replaces still booting or in service.
+nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
+                            const std::vector<state::Instance>& instances);
+
 // Return a decision row as JSON.
 nlohmann::json decision_json(const state::DecisionRow& d);
 

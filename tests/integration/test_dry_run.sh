@@ -23,8 +23,72 @@ jq -e '.[0].cluster == "shop" and (.[0].reason | length > 0)' "$T/out" > /dev/nu
 sc gc --dry-run > /dev/null
 sc delete-cluster shop --dry-run > "$T/out"
 grep -q "would delete cluster 'shop' and its 3 instances" "$T/out" || fail "delete-cluster --dry-run"
+# Every command that acts prints, with --json --dry-run, the document it prints when it acts,
+# with "dry_run": true (man sclman(1), JSON OUTPUT). Each is kept to compare below.
+dry_json() {
+  local name=$1
+  shift
+  sc "$@" --dry-run --json > "$T/dry-$name.json" || fail "$* --dry-run --json failed"
+  jq -e --arg c "$1" '.command == $c and .dry_run == true' "$T/dry-$name.json" > /dev/null \
+    || fail "$* --dry-run --json: $(cat "$T/dry-$name.json")"
+}
+dry_json create create-cluster other --web 1
+dry_json out scale-out --cluster shop --to 3
+dry_json in scale-in --cluster shop --to 2
+dry_json gc gc
+dry_json policy set-policy shop --max 5
+dry_json protect protect shop shop-web-1
+dry_json report report --output "$T/www"
+dry_json replace replace shop
+dry_json delete delete-cluster shop
+[ ! -e "$T/www" ] || fail "report --dry-run made its output directory"
+jq -e '.name == "other" and .status == "creating" and .size == 0 and .desired == 1' "$T/dry-create.json" \
+  > /dev/null || fail "create-cluster --dry-run --json: $(cat "$T/dry-create.json")"
+jq -e '.clusters == [{"cluster": "shop", "desired_before": 2, "desired_after": 3,
+        "instances": [{"name": null, "role": "web", "from": null, "to": "requested"}]}]' \
+  "$T/dry-out.json" > /dev/null || fail "scale-out --dry-run --json: $(cat "$T/dry-out.json")"
+jq -e '[.instances[] | .to == "gone"] | length == 3 and all' "$T/dry-delete.json" > /dev/null \
+  || fail "delete-cluster --dry-run --json: $(cat "$T/dry-delete.json")"
+jq -e '.rollout.id == null and .rollout.total == 2 and .rollout.to.image == "debian-12"' \
+  "$T/dry-replace.json" > /dev/null || fail "replace --dry-run --json: $(cat "$T/dry-replace.json")"
+jq -e '.protected == true and .changed == true' "$T/dry-protect.json" > /dev/null \
+  || fail "protect --dry-run --json"
 [ "$(snapshot)" = "$before" ] || fail "a --dry-run changed something"
 pass "--dry-run changed nothing"
+
+# The same commands acting: the same keys, "dry_run": false, what was done.
+same_keys() {
+  local name=$1
+  shift
+  sc "$@" --json > "$T/real-$name.json" 2> /dev/null || fail "$* --json failed"
+  jq -e '.dry_run == false' "$T/real-$name.json" > /dev/null || fail "$* --json: dry_run"
+  [ "$(jq -c '[paths(type != "object" and type != "array") | map(select(type == "string"))]
+               | unique' "$T/real-$name.json")" \
+    = "$(jq -c '[paths(type != "object" and type != "array") | map(select(type == "string"))]
+               | unique' "$T/dry-$name.json")" ] \
+    || fail "$* --json and --dry-run --json differ in keys: $(cat "$T/real-$name.json")"
+}
+same_keys out scale-out --cluster shop --to 3
+jq -e '.clusters[0].desired_after == 3
+       and (.clusters[0].instances | map(select(.from == null and .role == "web")) | length == 1)' \
+  "$T/real-out.json" > /dev/null || fail "scale-out --json: $(cat "$T/real-out.json")"
+# Now with one to drain (which one is the victim policy's choice when it runs).
+dry_json in scale-in --cluster shop --to 2
+jq -e '.clusters[0].instances == [{"name": null, "role": "web", "from": "in_service",
+                                   "to": "draining"}]' "$T/dry-in.json" > /dev/null \
+  || fail "scale-in --dry-run --json: $(cat "$T/dry-in.json")"
+same_keys in scale-in --cluster shop --to 2
+jq -e '.clusters[0].desired_after == 2 and .clusters[0].desired_before == 3
+       and (.clusters[0].instances | map(select(.from == "in_service" and .to == "gone"))
+            | length == 1)' "$T/real-in.json" > /dev/null \
+  || fail "scale-in --json: $(cat "$T/real-in.json")"
+same_keys protect protect shop shop-web-1
+# Back to what it was (the status checks below expect max 4): the same keys either way.
+same_keys policy set-policy shop --max 4
+same_keys gc gc
+same_keys report report --output "$T/www"
+[ -s "$T/www/status.json" ] || fail "report --json wrote nothing"
+pass "acting commands' --json: the --dry-run schema, with what was done"
 
 sc status --json > "$T/status.json"
 jq -e '.[0] | has("name") and has("lb_address") and has("size") and has("min") and has("max")
@@ -48,4 +112,7 @@ sc list > "$T/list.txt"
 grep -q "^shop " "$T/list.txt" || fail "list alias"
 sc poll-load --json | jq -e 'length == 2' > /dev/null || fail "poll-load --json"
 sc gc --json | jq -e 'has("samples_pruned")' > /dev/null || fail "gc --json"
+sc delete-cluster shop --json > "$T/real-delete.json"
+jq -e '.status == "deleted" and ([.instances[] | .to == "gone"] | length == 3 and all)' \
+  "$T/real-delete.json" > /dev/null || fail "delete-cluster --json: $(cat "$T/real-delete.json")"
 pass "--json reports carry the documented keys"
