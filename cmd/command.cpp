@@ -79,6 +79,8 @@ CLI::App* add_command(CLI::App& app,
                                                   "default)")
     ->check(non_empty_path());
   sub->add_flag("--cron", common->cron, "Quiet run for cron: a held lock exits 0");
+  sub->add_flag("--insecure-perms", common->insecure_perms,
+                "Use a config or key file that others may read (a warning each run)");
   sub->add_flag("-v,--verbose", common->verbose, "More log lines (-vv for trace)");
   sub->add_option("--log", common->log, "Where logs go: stderr (default) or syslog")
     ->check(CLI::IsMember({"stderr", "syslog"}));

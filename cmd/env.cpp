@@ -20,7 +20,12 @@ void setup_logging(const Env& env, const std::string& level)
 
 core::Result<void> prepare(Env& env, const Traits& traits)
 {
-  TRY_ASSIGN(env.config, core::load_config(env.common.config_path));
+  // The config's own warnings (--insecure-perms) go where and as the run's logs go.
+  setup_logging(env, "info");
+  TRY_ASSIGN(env.config,
+             core::load_config(env.common.config_path, env.common.insecure_perms
+                                                         ? core::Perms::insecure
+                                                         : core::Perms::strict));
   setup_logging(env, env.config.log.level);
   env.deadline = core::steady_now() + core::Millis(env.config.manager.run_deadline) * 1000;
   if (traits.needs == Needs::nothing) {

@@ -71,7 +71,8 @@ std::vector<std::string> arguments(int argc, char** argv)
 {
   static const std::set<std::string> with_value = {"--config", "--state", "--log", "--log-format",
                                                    "--metrics-file"};
-  static const std::set<std::string> flags = {"--cron", "--dry-run", "--json", "--verbose"};
+  static const std::set<std::string> flags = {"--cron", "--dry-run", "--json", "--verbose",
+                                              "--insecure-perms"};
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> moved;
   std::size_t k = 0;

@@ -28,6 +28,7 @@ struct Common
   bool dry_run = false;
   bool cron = false;
   bool json = false;
+  bool insecure_perms = false;  // use a config or key file others may read, with a warning
   int verbose = 0;
   std::string log = "stderr";       // stderr or syslog
   std::string log_format = "text";  // text or json

@@ -26,6 +26,7 @@ fi
 
 D=$(mktemp -d /tmp/sclman-demo.XXXXXX)
 export SCLMAN_CONFIG=$D/sclman.conf
+install -m 600 /dev/null "$SCLMAN_CONFIG"  # sclman refuses a config others may read
 cat > "$SCLMAN_CONFIG" <<CONF
 # Demo settings: thresholds in requests per second per web instance, short cooldown and drain.
 [MANAGER]

@@ -77,7 +77,7 @@ core::Result<ChefBootstrapperSettings> chef_settings(const ChefConfig& c)
   }
   if (!c.validation_key.empty()) {
     // Checked like the client key (owner-only file), then kept as text for the user data.
-    TRY(ChefKey::from_file(c.validation_key));
+    TRY(ChefKey::from_file(c.validation_key, c.perms));
     s.validation_name = c.validation_client_name;
     s.validation_key = core::read_file(c.validation_key).value_or(std::string());
   }

@@ -13,6 +13,7 @@ struct ChefConfig
   std::string server_url;              // Chef server, with /organizations/ORG for Chef Infra Server
   std::string client_name;             // the API client or user sclman signs requests as
   std::string client_key;              // its private key (a file only its owner may read)
+  core::Perms perms = core::Perms::strict;  // not a key: the run's --insecure-perms
   std::string validation_client_name;  // optional: VMs register through this validator instead
   std::string validation_key;          // optional: the validator's key, put into user data
   std::string sign_version = "1.3";    // request signing protocol: 1.3 (SHA-256) or 1.0

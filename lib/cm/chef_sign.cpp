@@ -124,23 +124,9 @@ core::Result<ChefKey> ChefKey::from_pem(const std::string& pem, const std::strin
   return ChefKey(pkey);
 }
 
-core::Result<ChefKey> ChefKey::from_file(const std::string& path)
+core::Result<ChefKey> ChefKey::from_file(const std::string& path, core::Perms perms)
 {
-  struct stat st = {};
-  if (stat(path.c_str(), &st) != 0) {
-    return fail(ErrorKind::config,
-                fmt::format("cannot read chef key '{}': {}", path, std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(ErrorKind::config, fmt::format("chef key '{}' is not a regular file", path));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return fail(ErrorKind::config,
-                fmt::format("permissions {:04o} for chef key '{}' are too open: it must not be "
-                            "accessible by others than its owner (chmod 600)",
-                            st.st_mode & 07777,
-                            path));
-  }
+  TRY(core::check_file_mode(path, "chef key", 077, perms));
   const auto pem = core::read_file(path);
   if (!pem) {
     return fail(ErrorKind::config, fmt::format("cannot read chef key '{}'", path));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/file.hpp"
 #include "core/result.hpp"
 
 #include <memory>
@@ -25,9 +26,10 @@ class ChefKey
 public:
   // Return the key in `pem`; a key that does not parse is a config error naming `origin`.
   static core::Result<ChefKey> from_pem(const std::string& pem, const std::string& origin);
-  // Return the key in file `path`, refusing a file that anyone but its owner may read, or
-  // that is not a regular file (as ssh does).
-  static core::Result<ChefKey> from_file(const std::string& path);
+  // Return the key in file `path`, refusing a file that anyone but its owner may read (unless
+  // `perms` is insecure: --insecure-perms), or that is not a regular file (as ssh does).
+  static core::Result<ChefKey> from_file(const std::string& path,
+                                         core::Perms perms = core::Perms::strict);
 
   ChefKey(ChefKey&&) noexcept;
   ChefKey& operator=(ChefKey&&) noexcept;

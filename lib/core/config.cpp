@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <pwd.h>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -301,7 +302,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin)
   return config;
 }
 
-Result<Config> load_config(const std::string& explicit_path)
+Result<Config> load_config(const std::string& explicit_path, Perms perms)
 {
   std::string path = explicit_path;
   bool must_exist = !path.empty();
@@ -324,11 +325,17 @@ Result<Config> load_config(const std::string& explicit_path)
     if (must_exist || access(path.c_str(), F_OK) == 0) {
       return fail(ErrorKind::config, fmt::format("cannot read config file '{}'", path));
     }
-    return Config{};
+    Config defaults;
+    defaults.perms = perms;
+    return defaults;
   }
+  // It can hold passwords and names the binaries sclman runs.
+  TRY(check_file_mode(path, "config file", 027, perms));
   std::stringstream buffer;
   buffer << file.rdbuf();
-  return parse_config(buffer.str(), path);
+  TRY_ASSIGN(auto config, parse_config(buffer.str(), path));
+  config.perms = perms;
+  return config;
 }
 
 std::string resolve_state_path(const std::string& explicit_path, const Config& config)
@@ -339,7 +346,11 @@ std::string resolve_state_path(const std::string& explicit_path, const Config& c
   if (!config.state.path.empty()) {
     return config.state.path;
   }
+  // Root's, and the package's system user's, whose home it is.
   if (geteuid() == 0) {
+    return "/var/lib/sclman/sclman.db";
+  }
+  if (const passwd* pw = ::getpwuid(geteuid()); pw && std::string_view(pw->pw_name) == "sclman") {
     return "/var/lib/sclman/sclman.db";
   }
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/') {

@@ -1,6 +1,7 @@
 // sclman.conf: INI sections and keys, their defaults, and where the file is found.
 #pragma once
 
+#include "core/file.hpp"
 #include "core/result.hpp"
 
 #include <any>
@@ -86,6 +87,9 @@ class Config
 {
 public:
   std::string source;  // the file it was read from, empty for built-in defaults
+  // How files holding secrets are checked (--insecure-perms): the config file when it was
+  // read, the private keys drivers read when they are.
+  Perms perms = Perms::strict;
   ManagerConfig manager;
   StateConfig state;
   LocalConfig local;
@@ -222,11 +226,13 @@ Result<Config> parse_config(std::string_view text, const std::string& origin);
 
 // Return the config found via `explicit_path` (--config), $SCLMAN_CONFIG, then
 // /etc/sclman/sclman.conf, or the built-in defaults when none of them exists.
-// A file named by --config or $SCLMAN_CONFIG must exist.
-Result<Config> load_config(const std::string& explicit_path);
+// A file named by --config or $SCLMAN_CONFIG must exist. A config file that others may read or
+// its group may change is refused (check_file_mode), unless `perms` is Perms::insecure.
+Result<Config> load_config(const std::string& explicit_path, Perms perms = Perms::strict);
 
 // Return the state file path: `explicit_path` (--state), the config's, else the default
-// (/var/lib/sclman/sclman.db for root, $XDG_STATE_HOME/sclman/sclman.db otherwise).
+// (/var/lib/sclman/sclman.db for root and the user `sclman`, $XDG_STATE_HOME/sclman/sclman.db
+// otherwise).
 std::string resolve_state_path(const std::string& explicit_path, const Config& config);
 
 // Return "section.key" for every key parse_config accepts, in file order.

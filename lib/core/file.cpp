@@ -1,6 +1,9 @@
 #include "core/file.hpp"
 
+#include "core/log.hpp"
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstring>
@@ -110,6 +113,36 @@ Result<void> write_file_atomic(const std::string& path, const std::string& conte
     return fail(error);
   }
   return {};
+}
+
+Result<void> check_file_mode(const std::string& path, std::string_view what, mode_t forbidden,
+                             Perms perms)
+{
+  struct stat st = {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return fail(ErrorKind::config,
+                fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(ErrorKind::config, fmt::format("{} '{}' is not a regular file", what, path));
+  }
+  const mode_t mode = st.st_mode & 07777;
+  if ((mode & forbidden) == 0) {
+    return {};
+  }
+  const auto fixed = static_cast<unsigned>(mode & ~forbidden & 0777);
+  const char* who = (mode & forbidden & 07) != 0 ? "others" : "its group";
+  const auto message =
+    fmt::format("permissions {:04o} for {} '{}' are too open: {} may {} it (chmod {:o} {}; "
+                "--insecure-perms uses it anyway)",
+                static_cast<unsigned>(mode), what, path, who,
+                (mode & forbidden & 0022) != 0 ? "change" : "read", fixed, path);
+  if (perms == Perms::insecure) {
+    spdlog::warn("file.insecure_perms path={} mode={:04o} what={}", core::log_quote(path),
+                 static_cast<unsigned>(mode), core::log_quote(std::string(what)));
+    return {};
+  }
+  return fail(ErrorKind::config, message);
 }
 
 } // namespace core

@@ -615,6 +615,7 @@ DriverSet::make(const core::Config& config, const std::string& state_dir,
   set->sensu_go = std::make_unique<metrics::SensuGoSource>(
     *set->http, sensu, config.section<metrics::SensuGoConfig>());
   set->m_chef_config = config.section<cm::ChefConfig>();
+  set->m_chef_config.perms = config.perms;
   set->m_default_provider = config.manager.provider;
   set->m_openstack_grace =
     core::Millis(config.section<cloud::OpenStackConfig>().orphan_grace) * 1000;
@@ -636,7 +637,7 @@ Result<void> DriverSet::make_chef()
     return fail(ErrorKind::config,
                 "the chef bootstrapper needs [CHEF] server_url, client_name and client_key");
   }
-  TRY_ASSIGN(auto key, cm::ChefKey::from_file(c.client_key));
+  TRY_ASSIGN(auto key, cm::ChefKey::from_file(c.client_key, c.perms));
   TRY_ASSIGN(auto settings, cm::chef_settings(c));
   cm::ChefServerOptions o;
   o.url = c.server_url;

@@ -10,6 +10,9 @@ set -euo pipefail
 T=$(mktemp -d /tmp/sclman-it.XXXXXX)
 DB=$T/sclman.db
 export SCLMAN_CONFIG=$T/sclman.conf
+# sclman refuses a config file others may read (it can hold passwords): the test config is
+# made private before anything writes it (a redirection into it keeps its mode, as sed -i does).
+install -m 600 /dev/null "$SCLMAN_CONFIG"
 LOADGEN_PIDS=()
 SERVICE_PIDS=()  # fault proxies and Sensu fakes the helpers below started
 

@@ -240,12 +240,14 @@ covered=" "
 while IFS=$'\t' read -r section key value; do
   [ "$value" != "''" ] || value=
   printf '[%s]\n%s = %s\n' "$section" "$key" "$value" > "$T/bad.conf"
+  chmod 600 "$T/bad.conf"
   expect_exit 78 status --config "$T/bad.conf" --state "$DB"
   expect_one_line "$T/bad.conf:2: key '$key': invalid value"
   covered+="$section.$key "
   keys=$((keys + 1))
 done <<< "$CONFIG_TABLE"
 printf '[MANAGER]\nman_min = 1\n[LOCAL]\nnginx = /usr/sbin/nginx\n[MANAGER]\nman_min = 2\n' > "$T/bad.conf"
+chmod 600 "$T/bad.conf"
 expect_exit 78 status --config "$T/bad.conf" --state "$DB"
 expect_one_line "$T/bad.conf:6: key 'man_min' in section [MANAGER] is already set on line 2"
 [ "$(state_dump)" = "$before" ] || fail "state changed after the config rows"

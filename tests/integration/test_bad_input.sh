@@ -53,6 +53,7 @@ pass "bad arguments rejected with 64"
 # A malformed config names the file, the line and the key.
 cp "$SCLMAN_CONFIG" "$T/good.conf"
 printf '[MANAGER]\nman_sensitivity = 2\nman_sensitivty = 3\n' > "$T/bad.conf"
+chmod 600 "$T/bad.conf"
 expect_exit 78 status --config "$T/bad.conf" --state "$DB"
 expect_one_line "$T/bad.conf:3: unknown key 'man_sensitivty' in section [MANAGER]"
 printf '[MANAGER]\nman_high_load = lots\n' > "$T/bad.conf"
@@ -66,8 +67,28 @@ expect_one_line "cannot read config file '$T/missing.conf'"
 check_unchanged "config errors"
 pass "bad config rejected with 78"
 
+# A config others may read, or its group may change, is refused (it can hold passwords) with
+# the chmod that fixes it; --insecure-perms (before or after the command) uses it, warning.
+printf '[MANAGER]\nman_sensitivity = 2\n' > "$T/open.conf"
+chmod 644 "$T/open.conf"
+expect_exit 78 status --config "$T/open.conf" --state "$DB"
+expect_one_line "permissions 0644 for config file '$T/open.conf' are too open: others may read it (chmod 640 $T/open.conf; --insecure-perms uses it anyway)"
+chmod 660 "$T/open.conf"
+SCLMAN_CONFIG=$T/open.conf expect_exit 78 status --state "$DB"
+expect_one_line "permissions 0660 for config file '$T/open.conf' are too open: its group may change it (chmod 640 $T/open.conf; --insecure-perms uses it anyway)"
+expect_exit 0 --insecure-perms status --config "$T/open.conf" --state "$DB"
+grep -q "warning status file.insecure_perms path=$T/open.conf mode=0660" "$T/err" || { cat "$T/err"; fail "no warning"; }
+expect_exit 0 status --config "$T/open.conf" --state "$DB" --insecure-perms --log-format json
+jq -e 'select(.event == "file.insecure_perms") | .mode == "0660"' "$T/err" > /dev/null || { cat "$T/err"; fail "no JSON warning"; }
+chmod 640 "$T/open.conf"
+expect_exit 0 status --config "$T/open.conf" --state "$DB"
+[ ! -s "$T/err" ] || { cat "$T/err"; fail "a 0640 config warned"; }
+check_unchanged "open config"
+pass "a config others may read is refused; --insecure-perms uses it with a warning"
+
 # A missing nginx binary: exit 78 before anything is written.
 printf '[LOCAL]\nnginx = /nonexistent/nginx\n' > "$T/nonginx.conf"
+chmod 600 "$T/nonginx.conf"
 expect_exit 78 create-cluster other --web 1 --config "$T/nonginx.conf" --state "$DB"
 expect_one_line "cannot run nginx '/nonexistent/nginx'"
 check_unchanged "missing nginx"

@@ -31,6 +31,13 @@ grep -q "chef server refused the signature of 'admin'" "$T/err" || { cat "$T/err
 grep -q "PRIVATE KEY" "$T/err" "$T/out" && fail "key material in the output"
 [ -z "$(sqlite3 "$DB" "SELECT name FROM clusters")" ] || fail "a refused create-cluster left a cluster row"
 pass "a wrong key: 401, exit 77, nothing created"
+# --insecure-perms: the same key readable by others is used (and refused by the server), with
+# a warning naming the file.
+chmod 644 "$T/wrong.pem"
+expect_exit 77 "${CREATE[@]}" --state "$DB" --insecure-perms
+grep -q "file.insecure_perms path=$T/wrong.pem mode=0644" "$T/err" || { cat "$T/err"; fail "no warning for the open key"; }
+grep -q "chef server refused the signature of 'admin'" "$T/err" || { cat "$T/err"; fail "--insecure-perms did not use the key"; }
+pass "--insecure-perms uses an open key, with a warning"
 sed -i "s|^client_key = .*|client_key = $GOIARDI_DIR/admin.pem|" "$SCLMAN_CONFIG"
 
 # Half-done create-cluster: killed after the LB's Chef client and node were made but before its

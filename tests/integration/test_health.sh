@@ -96,6 +96,7 @@ pass "past the grace the unhealthy instance is replaced in one run (shop-web-3) 
 
 # A bad [HEALTH] value is refused before anything runs.
 printf '[HEALTH]\npath = ready\n' > "$T/bad.conf"
+chmod 600 "$T/bad.conf"
 SCLMAN_CONFIG=$T/bad.conf expect_exit 78 status --state "$DB"
 grep -q "path" "$T/err" || fail "the error does not name the key: $(cat "$T/err")"
 pass "[HEALTH] path without a leading / is refused (exit 78)"

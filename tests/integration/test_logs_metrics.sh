@@ -19,6 +19,7 @@ pass "JSON log lines carry event and fields"
 
 # Errors too, config errors included: one JSON line (event run.failed), nothing else.
 printf '[MANAGER]\nman_sensitivity = many\n' > "$T/bad.conf"
+chmod 600 "$T/bad.conf"
 rc=0
 "$SCLMAN" status --state "$DB" --config "$T/bad.conf" --log-format json > /dev/null 2> "$T/err.json" || rc=$?
 [ $rc = 78 ] || fail "a config error exited $rc, not 78"

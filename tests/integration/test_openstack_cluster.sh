@@ -862,6 +862,7 @@ pass "replace on openstack: bar's 4 web servers replaced by $(state_names bar) o
 # run through the LB server, two on each web server. Each ends whole, and each victim is
 # deleted once idle, before the deadline.
 sed 's/^man_drain_seconds = .*/man_drain_seconds = 60/' "$SCLMAN_CONFIG" > "$T/longdrain.conf"
+chmod 600 "$T/longdrain.conf"
 grep -q "^man_drain_seconds = 60" "$T/longdrain.conf" || fail "no drain deadline to raise in $SCLMAN_CONFIG"
 for w in $(state_names bar); do serve_slow "$w" 16; done
 slow_pids=()

@@ -227,6 +227,7 @@ EOT
 
 # Without a VIP subnet or network the cluster is refused before anything is made (exit 78).
 sed 's/^vip_subnet_id = .*//' "$SCLMAN_CONFIG" > "$T/novip.conf"
+chmod 600 "$T/novip.conf"
 expect_exit 78 create-cluster novip --web 1 --balancer octavia --state "$DB" --config "$T/novip.conf"
 grep -q vip_subnet_id "$T/err" || fail "no VIP subnet: $(cat "$T/err")"
 
@@ -243,6 +244,7 @@ expect_exit 0 create-cluster auto1 --web 1 --provider openstack --listen 127.0.0
   --dry-run --state "$DB"
 grep -q "1 lb (nginx)" "$T/out" || fail "auto with --listen: $(cat "$T/out")"
 { cat "$SCLMAN_CONFIG"; printf '[LB]\ndriver = nginx\n'; } > "$T/nginx.conf"
+chmod 600 "$T/nginx.conf"
 expect_exit 64 create-cluster auto1 --web 1 --provider openstack --dry-run --state "$DB" \
   --config "$T/nginx.conf"
 grep -q "listen ADDR:PORT says where clients reach it" "$T/err" ||
@@ -479,6 +481,7 @@ want 200 "the ghost LB within the grace"
 # The grace over: the same config with orphan_grace = 0 (a grace of 10 s ran out before the
 # first gc on a loaded machine).
 sed 's/^orphan_grace = .*/orphan_grace = 0/' "$SCLMAN_CONFIG" > "$T/nograce.conf"
+chmod 600 "$T/nograce.conf"
 "$SCLMAN" gc --state "$DB" --config "$T/nograce.conf" 2> "$T/gc2.log" ||
   { cat "$T/gc2.log" >&2; fail "gc (after the grace)"; }
 oct GET "/loadbalancers/$GHOST"

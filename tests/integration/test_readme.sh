@@ -21,7 +21,7 @@ sclman() { "$SCLMAN" "$1" --state "$DB" "${@:2}"; }
 # rest), accepted as it stands, and its [MANAGER] values are what create-cluster stores.
 n=0
 conf=$T/readme-0.conf
-: > "$conf"
+install -m 600 /dev/null "$conf"
 while IFS= read -r line; do
   if [ "$line" != "@@END" ]; then
     printf '%s\n' "$line" >> "$conf"
@@ -31,7 +31,7 @@ while IFS= read -r line; do
   SCLMAN_CONFIG=$conf sclman status > "$T/out" 2> "$T/err" \
     || { cat "$conf" "$T/err" >&2; fail "the README's config example $n is refused"; }
   conf=$T/readme-$n.conf
-  : > "$conf"
+  install -m 600 /dev/null "$conf"
 done < <(blocks ini)
 [ $n -ge 1 ] || fail "no \`\`\`ini example found in the README"
 pass "the README's $n config example(s) are accepted as pasted"
