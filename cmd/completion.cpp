@@ -1,5 +1,5 @@
-// cmd/completion.cpp: `sclman completion bash`: a bash completion script generated from the
-// CLI definition itself, so it never falls behind the commands and options.
+// cmd/completion.cpp: `sclman completion bash|zsh`: completion scripts generated from the CLI
+// definition itself, so that they never fall behind the commands and options.
 #include "engine/drivers.hpp"
 #include "policy/policy.hpp"
 #include "run.hpp"
@@ -34,39 +34,36 @@ std::string value_case(const std::string& option, const std::string& words)
                      words);
 }
 
-// The driver options complete to the names in the driver registry.
-std::string driver_cases()
+// The options whose values are names sclman knows (drivers, policies, victims, groups, log
+// targets and formats), each with its words separated by spaces.
+std::vector<std::pair<std::string, std::string>> known_values()
 {
-  const std::pair<const char*, engine::DriverKind> options[] = {
+  const std::pair<const char*, engine::DriverKind> drivers[] = {
     {"--provider", engine::DriverKind::provider},
     {"--bootstrapper", engine::DriverKind::bootstrapper},
     {"--balancer", engine::DriverKind::balancer},
     {"--metrics", engine::DriverKind::metrics},
   };
-  std::string cases;
-  for (const auto& [option, kind] : options) {
-    std::string names;
-    for (const auto& name : engine::driver_names(kind)) {
-      names += (names.empty() ? "" : " ") + name;
-    }
-    cases += value_case(option, names);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [option, kind] : drivers) {
+    out.emplace_back(option, fmt::format("{}", fmt::join(engine::driver_names(kind), " ")));
   }
-  return cases;
-}
-
-// The options whose values are names sclman knows: drivers, policies, victims, groups.
-std::string value_cases()
-{
   std::string victims;
   for (const auto v : {policy::Victim::newest, policy::Victim::oldest, policy::Victim::least_busy,
                        policy::Victim::oldest_image}) {
     victims += (victims.empty() ? "" : " ") + std::string(policy::to_string(v));
   }
-  std::string cases = driver_cases();
-  for (const auto& [option, words] :
-       {std::pair{"--policy", fmt::format("{}", fmt::join(policy::preset_names(), " "))},
-        std::pair{"--victim", victims},
-        std::pair{"--server-group", std::string("none anti-affinity soft-anti-affinity")}}) {
+  out.emplace_back("--policy", fmt::format("{}", fmt::join(policy::preset_names(), " ")));
+  out.emplace_back("--victim", victims);
+  out.emplace_back("--server-group", "none anti-affinity soft-anti-affinity");
+  return out;
+}
+
+// The bash cases of known_values().
+std::string value_cases()
+{
+  std::string cases;
+  for (const auto& [option, words] : known_values()) {
     cases += value_case(option, words);
   }
   return cases;
@@ -179,22 +176,196 @@ complete -F _sclman sclman
                      value_options(root), value_cases(), cluster_commands, commands, cases);
 }
 
+// Return `text` for a zsh _arguments spec in single quotes, inside [...] or after a colon.
+std::string zsh_quote(std::string_view text)
+{
+  std::string out;
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else if (c == '[' || c == ']' || c == ':' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// What completes the value of option `name` (with its dashes) in zsh: an _arguments action.
+std::string zsh_action(const std::string& name)
+{
+  if (name == "--config" || name == "--state" || name == "--metrics-file" || name == "--trace") {
+    return "_files";
+  }
+  if (name == "--output" || name == "-o") {
+    return "_files -/";
+  }
+  if (name == "--cluster") {
+    return "_sclman_clusters";
+  }
+  if (name == "--log") {
+    return "(stderr syslog)";
+  }
+  if (name == "--log-format") {
+    return "(text json)";
+  }
+  for (const auto& [option, words] : known_values()) {
+    if (option == name) {
+      return "(" + words + ")";
+    }
+  }
+  return " ";
+}
+
+// The _arguments specs of `app`'s options and (with `positionals`) its arguments, one per line.
+// With `common_only`, only the options every command takes (add_command's).
+std::string zsh_specs(const CLI::App& app, bool positionals, const std::string& indent,
+                      bool common_only = false)
+{
+  static const std::set<std::string> common = {"--config", "--state", "--cron", "--verbose",
+                                               "--log", "--log-format", "--metrics-file",
+                                               "--insecure-perms"};
+  std::string specs;
+  int position = 0;
+  for (const auto* opt : app.get_options()) {
+    if (common_only && (opt->get_lnames().empty()
+                        || common.count("--" + opt->get_lnames().front()) == 0)) {
+      continue;
+    }
+    const auto description = zsh_quote(opt->get_description());
+    if (opt->get_positional()) {
+      if (!positionals) {
+        continue;
+      }
+      ++position;
+      std::string action = " ";
+      if (position == 1 && takes_cluster(app)) {
+        action = "_sclman_clusters";
+      } else if (app.get_name() == "completion") {
+        action = "(bash zsh)";
+      }
+      specs += fmt::format("{}'{}:{}:{}' \\\n", indent, position, description, action);
+      continue;
+    }
+    const bool flag = opt->get_expected_max() == 0;
+    const bool repeats = !flag && opt->get_expected_max() > 1;
+    std::vector<std::string> names;
+    for (const auto& l : opt->get_lnames()) {
+      names.push_back("--" + l);
+    }
+    for (const auto& s : opt->get_snames()) {
+      names.push_back("-" + s);
+    }
+    for (const auto& name : names) {
+      const bool verbose = name == "-v" || name == "--verbose";
+      const std::string star = repeats || verbose ? "*" : "";
+      if (flag) {
+        specs += fmt::format("{}'{}{}[{}]' \\\n", indent, star, name, description);
+      } else {
+        const auto value = name.size() == 2 ? "+" : "=";
+        const auto what = opt->get_lnames().empty() ? name.substr(1) : opt->get_lnames().front();
+        specs += fmt::format("{}'{}{}{}[{}]:{}:{}' \\\n", indent, star, name, value, description,
+                             zsh_quote(what), zsh_action(name));
+      }
+    }
+  }
+  return specs;
+}
+
+std::string zsh_script(const CLI::App& root)
+{
+  std::string commands;
+  std::string cases;
+  std::string common;
+  for (const auto* sub : root.get_subcommands({})) {
+    commands += fmt::format("    '{}:{}'\n", sub->get_name(), zsh_quote(sub->get_description()));
+    for (const auto& alias : sub->get_aliases()) {
+      commands += fmt::format("    '{}:{}'\n", alias, zsh_quote(sub->get_description()));
+    }
+    std::string names = sub->get_name();
+    for (const auto& alias : sub->get_aliases()) {
+      names += "|" + alias;
+    }
+    cases += fmt::format("        {})\n          _arguments -s -S \\\n{}            && ret=0 ;;\n",
+                         names, zsh_specs(*sub, true, "            "));
+  }
+  // The options every command takes may come before it too (sclman --config F status).
+  for (const auto* sub : root.get_subcommands({})) {
+    if (sub->get_name() == "status") {
+      common = zsh_specs(*sub, false, "    ", true);
+    }
+  }
+  return fmt::format(R"ZSH(#compdef sclman
+# zsh completion for sclman, generated by `sclman completion zsh`.
+
+# The names of the clusters in the state file the command line names (--state, --config).
+_sclman_clusters()
+{{
+  local -a args names
+  local i
+  # The whole line as _sclman got it: --state or --config may come before the command.
+  for ((i = 1; i < $#_sclman_line; i++)); do
+    case $_sclman_line[i] in
+      --config|--state) args+=($_sclman_line[i] $_sclman_line[i+1]) ;;
+    esac
+  done
+  names=(${{(f)"$(_call_program clusters $service status --names ${{(q)args}} 2> /dev/null)"}})
+  _wanted clusters expl cluster compadd -a names
+}}
+
+_sclman()
+{{
+  local curcontext=$curcontext state line expl ret=1
+  local -a commands _sclman_line
+  _sclman_line=("${{words[@]}}")
+  commands=(
+{0}  )
+  # -A "-*": the options of sclman itself stop at the command; what follows is the command's.
+  _arguments -C -A "-*" \
+{1}    '(- *)'{{-h,--help}}'[Print help]' \
+    '(- *)--version[Print the version]' \
+    '1: :->command' \
+    '*:: :->args' && ret=0
+  case $state in
+    command)
+      _describe -t commands 'sclman command' commands && ret=0
+      ;;
+    args)
+      curcontext=${{curcontext%:*:*}}:sclman-$words[1]:
+      case $words[1] in
+{2}      esac
+      ;;
+  esac
+  return ret
+}}
+
+_sclman "$@"
+)ZSH",
+                     commands, common, cases);
+}
+
 } // namespace
 
 void register_completion(CLI::App& app)
 {
   auto shell = std::make_shared<std::string>();
-  auto* sub = add_command(app, "completion", "Print a shell completion script (bash)",
+  auto* sub = add_command(app, "completion", "Print a shell completion script (bash or zsh)",
                           Traits{false, false, Needs::nothing}, [shell, &app](Env&) {
-                            if (*shell != "bash") {
+                            if (*shell == "bash") {
+                              out(bash_script(app));
+                            } else if (*shell == "zsh") {
+                              out(zsh_script(app));
+                            } else {
                               return core::Result<void>(core::fail(
                                 core::ErrorKind::usage,
-                                fmt::format("no completion for shell '{}': only bash", *shell)));
+                                fmt::format("no completion for shell '{}': bash or zsh",
+                                            *shell)));
                             }
-                            out(bash_script(app));
                             return core::Result<void>{};
                           });
-  sub->add_option("shell", *shell, "The shell: bash")->required();
+  sub->add_option("shell", *shell, "The shell: bash or zsh")->required();
 }
 
 } // namespace cmd

@@ -55,7 +55,7 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	not expected: --bogus	gc --bogus
 64	--output is required	report
 64	not expected: --bogus	report --output /tmp --bogus
-64	no completion for shell '"'"'zsh'"'"'	completion zsh
+64	no completion for shell '"'"'fish'"'"': bash or zsh	completion fish
 64	--trace is required	simulate --capacity 1 --boot-delay 0
 64	cannot read trace	simulate --trace /nonexistent/trace.csv --capacity 1 --boot-delay 0
 64	missing header	simulate --trace /etc/hostname --capacity 1 --boot-delay 0

@@ -50,3 +50,40 @@ case " $(complete_words "$SCLMAN" create-cluster --state "$DB" "") " in
 esac
 [ "$("$SCLMAN" status --names --state "$DB" | tr '\n' ' ')" = "cafe shop " ] || fail "status --names: $("$SCLMAN" status --names --state "$DB")"
 pass "bash completion: cluster names from the state file (first argument, --cluster), policy kinds, victims, server groups, drivers, log formats"
+
+# zsh completion, through zsh's own completion system in a pseudo-terminal
+# (tests/support/zsh_complete.zsh: the matches offered when Tab is pressed at the line's end).
+if command -v zsh > /dev/null; then
+  mkdir -p "$T/zsh" "$T/bin"
+  "$SCLMAN" completion zsh > "$T/zsh/_sclman"
+  head -1 "$T/zsh/_sclman" | grep -qx '#compdef sclman' || fail "no #compdef line"
+  zsh -n "$T/zsh/_sclman" || fail "the zsh script does not parse"
+  ln -s "$SCLMAN" "$T/bin/sclman"
+  zcomplete() {
+    PATH="$T/bin:$PATH" zsh "$SCLMAN_SOURCE_DIR/tests/support/zsh_complete.zsh" "$T/zsh" "$1" \
+      | sort | tr '\n' ' '
+  }
+  zexpect() {
+    local got
+    got=$(zcomplete "$1")
+    [ "$got" = "$2" ] || fail "zsh completion of '$1': '$got', expected '$2'"
+  }
+  zexpect 'sclman scale-' 'scale-in scale-out '
+  zexpect "sclman why --state $DB " 'cafe shop '
+  zexpect "sclman --state $DB protect c" 'cafe '
+  zexpect "sclman scale-out --state $DB --cluster s" 'shop '
+  zexpect 'sclman set-policy shop --policy target' 'target target-tracking '
+  zexpect 'sclman set-policy shop --victim oldest' 'oldest oldest-image '
+  zexpect 'sclman create-cluster x --balancer o' 'octavia '
+  zexpect 'sclman status --log-format j' 'json '
+  zexpect 'sclman --log-format j' 'json '
+  zexpect 'sclman scale-in --wa' '--wait '
+  zexpect 'sclman completion ' 'bash zsh '
+  case " $(zcomplete "sclman create-cluster --state $DB ") " in
+    *" shop "*|*" cafe "*) fail "zsh: create-cluster's new name completed to existing clusters";;
+  esac
+  pass "zsh completion: commands, options, their values and cluster names from the state file"
+else
+  [ "${CI:-}" != true ] || fail "zsh missing on CI"
+  echo "SKIPPED LOUDLY: no zsh" >&2
+fi
