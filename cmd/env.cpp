@@ -3,8 +3,10 @@
 
 #include "core/log.hpp"
 #include "core/names.hpp"
+#include "core/privileges.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace cmd {
 
@@ -32,6 +34,10 @@ core::Result<void> prepare(Env& env, const Traits& traits)
     return {};
   }
   const auto path = core::resolve_state_path(env.common.state_path, env.config);
+  TRY_ASSIGN(const auto became, core::become_state_owner(path));
+  if (became) {
+    spdlog::debug("run.user user={} reason=\"owns the state directory\"", *became);
+  }
   TRY_ASSIGN(auto store,
              state::Store::open(path, env.clock,
                                 traits.needs == Needs::read_state ? state::Access::read_only

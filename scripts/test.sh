@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the dependencies, build with AddressSanitizer and UBSan (the ci preset), run the
-# libFuzzer targets for a bounded time on their seed corpus, then every test: Catch2 unit tests
-# and the integration tests that drive the real binary against real servers on 127.0.0.1.
+# libFuzzer targets for a bounded time on their seed corpus, build the .deb (scripts/package.sh),
+# then every test: Catch2 unit tests and the integration tests that drive the real binary
+# against real servers on 127.0.0.1.
 # Set SCLMAN_SKIP_DEPS=1 to skip the apt-get step, SCLMAN_FUZZ_SECONDS to change the fuzz time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,10 @@ bash tests/fuzz/run.sh "${SCLMAN_FUZZ_SECONDS:-15}"
 stage build
 cmake --preset ci
 cmake --build --preset ci -j"$(nproc)"
+stage package
+# The .deb as Debian would build it (no sanitizers, no failpoints); test_package installs it.
+bash scripts/package.sh build/package/deb
+export SCLMAN_DEB_DIR=$PWD/build/package/deb
 stage ctest
 rc=0
 # The integration tests mostly wait on servers, so ctest runs several at once (the ones that

@@ -1,4 +1,4 @@
-// Named failpoints for crash-consistency tests: compiled in, off by default. The environment
+// Named failpoints for crash-consistency tests: compiled into test builds, off by default. The environment
 // variable SCLMAN_FAILPOINTS lists `name` or `name=kill|abort` entries separated by commas; when
 // a run reaches a listed failpoint the process dies there (SIGKILL by default), exactly as a
 // crash or an OOM kill would, between an intent, its side effect and its recording.
@@ -20,6 +20,12 @@ Result<void> failpoint_result(const char* name);
 
 } // namespace core
 
+// A build without them (SCLMAN_FAILPOINTS=OFF: the package) reads no SCLMAN_FAILPOINTS at all.
+#ifdef SCLMAN_NO_FAILPOINTS
+#define SCLMAN_FAILPOINT(name) static_cast<void>(name)
+#define SCLMAN_FAILPOINT_TRY(name) static_cast<void>(name)
+#else
 #define SCLMAN_FAILPOINT(name) ::core::failpoint(name)
 // In a function returning a Result: die, or return the failpoint's error (see above).
 #define SCLMAN_FAILPOINT_TRY(name) TRY(::core::failpoint_result(name))
+#endif

@@ -18,11 +18,12 @@ SERVICE_PIDS=()  # fault proxies and Sensu fakes the helpers below started
 
 stop_our_nginx() {
   local pidfile pid
-  for pidfile in "$T"/instances/*/logs/nginx.pid; do
+  # Beside the test's state file, or one a directory down (a state directory of its own).
+  for pidfile in "$T"/instances/*/logs/nginx.pid "$T"/*/instances/*/logs/nginx.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null || true)
     [ -n "$pid" ] || continue
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -- "-p $T/instances/" > /dev/null; then
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -- "-p ${pidfile%/logs/nginx.pid}/" > /dev/null; then
       kill -QUIT "$pid" 2>/dev/null || true
     fi
   done

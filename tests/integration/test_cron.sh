@@ -10,21 +10,23 @@ cron="$SCLMAN_SOURCE_DIR/cron/sclman.cron"
 
 chain="$SCLMAN_SOURCE_DIR/cron/sclman-chain"
 
-line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root .*flock')
-[ -n "$line" ] || fail "no each-minute line for root"
-command=${line#\* \* \* \* \* root }
+# The package's user runs them (it owns the state directory), never root.
+[ -z "$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root ')" ] || fail "a cron line runs as root"
+line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman .*flock')
+[ -n "$line" ] || fail "no each-minute line for the user sclman"
+command=${line#\* \* \* \* \* sclman }
 [ "$command" = "test -x /usr/lib/sclman/sclman-chain && /usr/bin/flock -n /var/lib/sclman/cron.lock /usr/lib/sclman/sclman-chain" ] \
   || fail "the chain line is not the guarded chain behind flock -n: $command"
 grep -q "^for step in poll-load decide scale-out scale-in gc; do$" "$chain" || fail "the chain's steps"
 grep -q '^  "$sclman" "$step" --cron --config "$config"$' "$chain" || fail "a step without --cron --config"
 grep -q '^sclman=/usr/bin/sclman$' "$chain" && grep -q '^config=/etc/sclman/sclman.conf$' "$chain" \
   || fail "the chain does not use absolute paths"
-report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* root test -x /usr/bin/sclman && /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /')
+report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman test -x /usr/bin/sclman && /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /var/cache/sclman/www$')
 [ -n "$report" ] || fail "no guarded each-minute report line"
 pass "cron lines: guarded by test -x, flock -n, the chain with absolute paths, --cron and --config, the report"
 
 # After `dpkg -r` the conffile stays: each line must then do nothing, quietly.
-for l in "$command" "${report#\* \* \* \* \* root }"; do
+for l in "$command" "${report#\* \* \* \* \* sclman }"; do
   gone=${l//\/usr\/lib\/sclman\/sclman-chain/$T/gone/sclman-chain}
   gone=${gone//\/usr\/bin\/sclman/$T/gone/sclman}
   out=$(sh -c "$gone" 2>&1) || true

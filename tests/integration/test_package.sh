@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# The .deb: CPack builds it, dpkg installs it on this machine, the README's main job runs
-# through the installed binary and the installed cron file's command lines (a cluster grows
-# under load and shrinks back), the dashboard the cron line writes opens in headless Chromium
-# (screenshot kept as an artefact), the textfile metrics pass promtool, bash completion works,
-# and dpkg --purge leaves nothing behind.
+# The .deb as scripts/package.sh builds it (Debian's hardening flags, stripped, a -dbgsym
+# package, no failpoints): lintian accepts it, dpkg installs it on this machine and makes the
+# user sclman, the config is 0640 root:sclman and the state directory sclman's; the README's
+# main job runs through the installed binary and the installed cron file's command lines as
+# the user sclman (a cluster grows under load and shrinks back), the dashboard the cron line
+# writes opens in headless Chromium (screenshot kept as an artefact), the textfile metrics pass
+# promtool, bash completion works, the units pass systemd-analyze (verify, and a security
+# exposure of at most 2.0); installing it again keeps the state and the edited config; dpkg -r
+# leaves a cron file that does nothing, and dpkg --purge leaves nothing behind.
+# SCLMAN_DEB_DIR: where scripts/package.sh put the .deb and .ddeb (scripts/test.sh builds them
+# before the tests); without it this test builds them itself.
 . "$(dirname "$0")/lib.sh"
 : "${SCLMAN_BUILD_DIR:?set SCLMAN_BUILD_DIR to the build directory}"
 ARTIFACTS=${SCLMAN_ARTIFACTS:-$SCLMAN_SOURCE_DIR/build/test-artifacts}
 mkdir -p "$ARTIFACTS"
 [ "$(id -u)" = 0 ] || { echo "SKIPPED LOUDLY: installing a package needs root" >&2; [ "${CI:-}" != true ] || exit 1; exit 0; }
 if dpkg -s sclman > /dev/null 2>&1; then fail "a sclman package is installed already; not touching it"; fi
-[ ! -e /var/lib/sclman/sclman.db ] || fail "/var/lib/sclman/sclman.db exists; not touching it"
+[ ! -e /var/lib/sclman ] || fail "/var/lib/sclman exists; not touching it"
+[ ! -e /var/cache/sclman ] || fail "/var/cache/sclman exists; not touching it"
 unset SCLMAN_CONFIG
 
 installed=0
@@ -23,14 +30,60 @@ package_cleanup() {
 trap 'rc=$?; package_cleanup; cleanup' EXIT
 cleanup() { local r=$rc; for pid in "${LOADGEN_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$T"; exit $r; }
 
-(cd "$T" && cpack -G DEB -B "$T/pkg" --config "$SCLMAN_BUILD_DIR/CPackConfig.cmake" > "$T/cpack.log" 2>&1) \
-  || { cat "$T/cpack.log"; fail "cpack failed"; }
-deb=$(ls "$T"/pkg/sclman_*.deb)
-dpkg-deb -I "$deb" | grep -E 'Package|Depends' 
+if [ -z "${SCLMAN_DEB_DIR:-}" ]; then
+  bash "$SCLMAN_SOURCE_DIR/scripts/package.sh" "$T/pkg" > "$T/package.log" 2>&1 \
+    || { tail -40 "$T/package.log"; fail "scripts/package.sh failed"; }
+  SCLMAN_DEB_DIR=$T/pkg
+fi
+deb=$(ls "$SCLMAN_DEB_DIR"/sclman_*.deb)
+ddeb=$(ls "$SCLMAN_DEB_DIR"/sclman-dbgsym_*.ddeb)
+dpkg-deb -I "$deb" | grep -E 'Package|Depends|Installed-Size'
+
+# What Debian expects of the package (no install needed).
+if command -v lintian > /dev/null; then
+  lintian --fail-on error,warning --tag-display-limit 0 "$deb" > "$T/lintian.txt" 2>&1 \
+    || { cat "$T/lintian.txt"; fail "lintian: errors or warnings"; }
+  pass "lintian: no error or warning (overrides: $(grep -c '^sclman:' "$SCLMAN_SOURCE_DIR/packaging/lintian-overrides"))"
+else
+  [ "${CI:-}" != true ] || fail "lintian missing on CI"
+  echo "SKIPPED LOUDLY: no lintian" >&2
+fi
+dpkg-deb -x "$deb" "$T/deb"
+dpkg-deb -x "$ddeb" "$T/ddeb"
+bin=$T/deb/usr/bin/sclman
+# Into files first: grep -q would end a pipe early, and pipefail would count that as failure.
+file "$bin" > "$T/file.txt"
+readelf -W -d -l -n --dyn-syms "$bin" > "$T/readelf.txt"
+grep -q "pie executable.*stripped" "$T/file.txt" && ! grep -q "not stripped" "$T/file.txt" \
+  || fail "not a stripped PIE: $(cat "$T/file.txt")"
+grep -q "FLAGS.*BIND_NOW" "$T/readelf.txt" || fail "no BIND_NOW"
+grep -q GNU_RELRO "$T/readelf.txt" || fail "no RELRO"
+grep -q "__stack_chk_fail" "$T/readelf.txt" || fail "no stack protector"
+grep -q "__[a-z]*_chk@" "$T/readelf.txt" || fail "no FORTIFY (_chk) functions"
+id=$(sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p' "$T/readelf.txt")
+[ -n "$id" ] && [ -s "$T/ddeb/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ] \
+  || fail "sclman-dbgsym lacks the symbols of build id $id"
+if grep -q SCLMAN_FAILPOINTS "$bin"; then fail "the packaged binary reads SCLMAN_FAILPOINTS"; fi
+pass "hardened (PIE, RELRO, BIND_NOW, stack protector, FORTIFY), stripped ($(stat -c %s "$bin") bytes), symbols in $(basename "$ddeb"), no failpoints"
+
+# A state directory left by a version that ran as root: installing gives it to sclman.
+install -d -m 700 /var/lib/sclman
+echo kept > /var/lib/sclman/marker
 dpkg -i "$deb" > "$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i failed"; }
 installed=1
-for f in /usr/bin/sclman /etc/sclman/sclman.conf /etc/cron.d/sclman /usr/share/man/man1/sclman.1 \
-         /usr/share/man/man5/sclman.conf.5 /usr/share/bash-completion/completions/sclman \
+getent passwd sclman > /dev/null || fail "no user sclman"
+[ "$(stat -c '%a %U:%G' /var/lib/sclman)" = "750 sclman:sclman" ] \
+  || fail "/var/lib/sclman is $(stat -c '%a %U:%G' /var/lib/sclman)"
+[ "$(stat -c %U /var/lib/sclman/marker)" = sclman ] || fail "the old state stayed root's"
+[ "$(stat -c '%a %U:%G' /etc/sclman/sclman.conf)" = "640 root:sclman" ] \
+  || fail "/etc/sclman/sclman.conf is $(stat -c '%a %U:%G' /etc/sclman/sclman.conf)"
+[ "$(stat -c '%a %U:%G' /var/cache/sclman/www)" = "2750 sclman:www-data" ] \
+  || fail "/var/cache/sclman/www is $(stat -c '%a %U:%G' /var/cache/sclman/www)"
+rm /var/lib/sclman/marker
+pass "user sclman; state 0750 sclman, config 0640 root:sclman, dashboard 2750 sclman:www-data"
+for f in /usr/bin/sclman /etc/sclman/sclman.conf /etc/cron.d/sclman /usr/share/man/man1/sclman.1.gz \
+         /usr/share/man/man5/sclman.conf.5.gz /usr/share/bash-completion/completions/sclman \
+         /usr/share/zsh/vendor-completions/_sclman /usr/share/doc/sclman/copyright \
          /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
          /usr/lib/sclman/sclman-chain; do
   [ -e "$f" ] || fail "package did not install $f"
@@ -41,12 +94,16 @@ if command -v systemd-analyze > /dev/null; then
   systemd-analyze verify /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
     > "$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify rejects the units"; }
   [ ! -s "$T/verify.log" ] || { cat "$T/verify.log"; fail "systemd-analyze verify warns about the units"; }
-  pass "systemd-analyze verify accepts sclman.service and sclman.timer"
+  # The sandbox, analysed (nothing here runs systemd as PID 1 to run it).
+  systemd-analyze security --offline=yes /lib/systemd/system/sclman.service > "$T/security.log" 2>&1 || true
+  exposure=$(sed -n 's/.*Overall exposure level for sclman.service: \([0-9.]*\).*/\1/p' "$T/security.log")
+  [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' \
+    || { cat "$T/security.log"; fail "sclman.service exposure '$exposure' above 2.0"; }
+  pass "systemd-analyze verify accepts sclman.service and sclman.timer; security exposure $exposure"
 else
   [ "${CI:-}" != true ] || fail "systemd-analyze missing on CI"
   echo "SKIPPED LOUDLY: no systemd-analyze" >&2
 fi
-[ "$(stat -c %a /var/lib/sclman)" = 700 ] || fail "/var/lib/sclman is not 0700"
 dpkg-query -W -f='${Conffiles}\n' sclman | grep /etc/sclman/sclman.conf > /dev/null || fail "sclman.conf is not a conffile"
 /usr/bin/sclman --version | grep "state schema" > /dev/null || fail "--version does not name the schema"
 pass "installed $(basename "$deb")"
@@ -67,13 +124,21 @@ CONF
 sed -i 's/^man_sensitivity = .*/man_sensitivity = 2/; s/^man_high_load = .*/man_high_load = 150/;
         s/^man_low_load = .*/man_low_load = 20/; s/^man_cooldown = .*/man_cooldown = 1/;
         s/^man_drain_seconds = .*/man_drain_seconds = 1/' /etc/sclman/sclman.conf
-mapfile -t cron_lines < <(grep -E '^\* \* \* \* \* root ' /etc/cron.d/sclman | sed 's/^\* \* \* \* \* root //')
-[ ${#cron_lines[@]} = 2 ] || fail "expected the chain and report lines in /etc/cron.d/sclman"
+# The cron lines run as the user they name, sclman, as cron would run them.
+mapfile -t cron_lines < <(grep -E '^\* \* \* \* \* sclman ' /etc/cron.d/sclman | sed 's/^\* \* \* \* \* sclman //')
+[ ${#cron_lines[@]} = 2 ] || fail "expected the chain and report lines, as sclman, in /etc/cron.d/sclman"
+[ -z "$(grep -E '^\* \* \* \* \* root ' /etc/cron.d/sclman)" ] || fail "a cron line runs as root"
 minute() {
   local line
-  for line in "${cron_lines[@]}"; do sh -c "$line" >> "$T/cron.log" 2>&1 || true; done
+  for line in "${cron_lines[@]}"; do (cd / && runuser -u sclman -- sh -c "$line") >> "$T/cron.log" 2>&1 || true; done
 }
+# By hand as root (sudo sclman ...): sclman becomes the state directory's owner, so that the
+# chain as sclman carries on with what it made.
 /usr/bin/sclman create-cluster pkgdemo --web 2 --min 2 --max 3 > /dev/null 2>&1
+[ "$(stat -c %U /var/lib/sclman/sclman.db)" = sclman ] || fail "root's create-cluster made a state file of $(stat -c %U /var/lib/sclman/sclman.db)"
+for pidfile in /var/lib/sclman/instances/*/logs/nginx.pid; do
+  [ "$(stat -c %U "/proc/$(cat "$pidfile")")" = sclman ] || fail "an nginx of the cluster does not run as sclman"
+done
 LB=$(/usr/bin/sclman status pkgdemo --json --config /etc/sclman/sclman.conf | jq -r '.[0].lb_address')
 "$SCLMAN_LOADGEN" --url "http://$LB/" --concurrency 4 --rate 1000 --duration 900 > "$T/load.json" &
 LOADGEN_PIDS+=($!)
@@ -86,26 +151,31 @@ for k in $(seq 1 25); do minute; [ "$(size)" = 2 ] && break; sleep 1; done
 [ "$(size)" = 2 ] || fail "installed cron lines did not shrink the cluster"
 pass "grew to 3 and shrank to 2 through the installed cron lines"
 
-[ -s /var/lib/sclman/www/index.html ] || fail "the cron report line wrote no dashboard"
+[ -s /var/cache/sclman/www/index.html ] || fail "the cron report line wrote no dashboard"
+[ "$(stat -c %G /var/cache/sclman/www/index.html)" = www-data ] || fail "the dashboard is not group www-data's"
+runuser -u www-data -- cat /var/cache/sclman/www/index.html > /dev/null || fail "www-data cannot read the dashboard"
+if runuser -u nobody -- cat /var/cache/sclman/www/index.html > /dev/null 2>&1; then fail "others can read the dashboard"; fi
+if runuser -u nobody -- /usr/bin/sclman status > /dev/null 2>&1; then fail "others can read the config or the state"; fi
 if command -v chromium > /dev/null; then
   timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$T/chrome" --virtual-time-budget=3000 --dump-dom \
-    file:///var/lib/sclman/www/index.html > "$T/dom.html" 2> /dev/null || true
+    file:///var/cache/sclman/www/index.html > "$T/dom.html" 2> /dev/null || true
   grep -q 'data-charts-drawn="2"' "$T/dom.html" || fail "Chromium did not draw the installed dashboard's charts"
   timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$T/chrome2" --window-size=800,1300 \
-    --screenshot="$ARTIFACTS/package-dashboard.png" file:///var/lib/sclman/www/index.html > /dev/null 2>&1 || true
+    --screenshot="$ARTIFACTS/package-dashboard.png" file:///var/cache/sclman/www/index.html > /dev/null 2>&1 || true
   [ -s "$ARTIFACTS/package-dashboard.png" ] || fail "no screenshot"
   pass "dashboard drawn in Chromium; screenshot $ARTIFACTS/package-dashboard.png"
 else
   [ "${CI:-}" != true ] || fail "chromium missing on CI"
   echo "SKIPPED LOUDLY: no chromium" >&2
 fi
-/usr/bin/sclman gc --metrics-file "$T/sclman.prom" > /dev/null 2>&1
+# As root, which becomes sclman: the textfile goes where sclman may write.
+/usr/bin/sclman gc --metrics-file /var/lib/sclman/sclman.prom > /dev/null 2>&1
 if command -v promtool > /dev/null; then
-  promtool check metrics < "$T/sclman.prom" || fail "promtool rejects the textfile"
+  promtool check metrics < /var/lib/sclman/sclman.prom || fail "promtool rejects the textfile"
   pass "promtool accepts the textfile"
 else
   [ "${CI:-}" != true ] || fail "promtool missing on CI"
@@ -113,19 +183,30 @@ else
 fi
 
 /usr/bin/sclman delete-cluster pkgdemo > /dev/null 2>&1
+
+# Installed again over itself (an upgrade's path through the maintainer scripts): the edited
+# config and the state stay, with their owners and modes.
+sum=$(md5sum < /etc/sclman/sclman.conf)
+dpkg -i "$deb" > "$T/dpkg2.log" 2>&1 || { cat "$T/dpkg2.log"; fail "installing again failed"; }
+[ "$(md5sum < /etc/sclman/sclman.conf)" = "$sum" ] || fail "installing again replaced the edited config"
+[ "$(stat -c '%a %U:%G' /etc/sclman/sclman.conf)" = "640 root:sclman" ] || fail "installing again changed the config's mode"
+[ "$(sqlite3 /var/lib/sclman/sclman.db "SELECT status FROM clusters WHERE name = 'pkgdemo'")" = deleted ] \
+  || fail "installing again lost the state"
+[ "$(stat -c %U /var/lib/sclman/sclman.db)" = sclman ] || fail "installing again changed the state's owner"
+pass "installed again: the edited config and the state stay"
 # Removed, not purged: the cron file is a conffile and stays; its lines must do nothing.
 dpkg -r sclman > "$T/remove.log" 2>&1 || { cat "$T/remove.log"; fail "dpkg -r failed"; }
 [ -f /etc/cron.d/sclman ] || fail "dpkg -r removed the conffile /etc/cron.d/sclman"
 [ ! -e /usr/bin/sclman ] && [ ! -e /usr/lib/sclman/sclman-chain ] || fail "dpkg -r left the binary or the chain"
 for line in "${cron_lines[@]}"; do
-  out=$(sh -c "$line" 2>&1) || true
+  out=$(cd / && runuser -u sclman -- sh -c "$line" 2>&1) || true
   [ -z "$out" ] || fail "a cron line of the removed package printed: $out"
 done
 pass "removed (dpkg -r): the cron file stays and its lines do nothing"
 dpkg --purge sclman > "$T/purge.log" 2>&1 || { cat "$T/purge.log"; fail "purge failed"; }
 installed=0
-for f in /usr/bin/sclman /etc/sclman /etc/cron.d/sclman /var/lib/sclman /lib/systemd/system/sclman.timer \
-         /usr/lib/sclman; do
+for f in /usr/bin/sclman /etc/sclman /etc/cron.d/sclman /var/lib/sclman /var/cache/sclman \
+         /lib/systemd/system/sclman.timer /usr/lib/sclman; do
   [ ! -e "$f" ] || fail "purge left $f"
 done
 pass "purged without a trace"

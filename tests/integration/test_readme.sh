@@ -71,10 +71,9 @@ while IFS= read -r line; do
       ;;
     "bash scripts/demo.sh"*) ;;  # below
     "bash scripts/test.sh"*) ;;  # the test command: CI runs it, and it runs this test
-    "cmake --preset release && cmake --build --preset release" | "cmake --install build/release"* \
-      | "(cd build/release && cpack)"*)
-      # Building and installing the release preset is test_package.sh's (cpack, dpkg -i of
-      # the .deb it makes, the main job through the installed cron lines).
+    "bash scripts/package.sh"* | "dpkg -i build/package/deb/sclman_"*)
+      # Building and installing the package is test_package.sh's (scripts/package.sh, lintian,
+      # dpkg -i, the main job through the installed cron lines as the user sclman).
       ;;
     *) fail "a README command this test does not cover: $line" ;;
   esac
