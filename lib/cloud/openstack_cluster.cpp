@@ -2,6 +2,7 @@
 
 #include "core/file.hpp"
 #include "core/log.hpp"
+#include "http/curl_transport.hpp"
 #include "local/instance_dir.hpp"
 #include "local/nginx.hpp"
 #include "local/nginx_config.hpp"
@@ -225,10 +226,33 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
   const std::string os_cloud = column.size() > 10 ? column.substr(10) : std::string();
   const auto& oc = m_config.section<OpenStackConfig>();
   TRY_ASSIGN(auto credentials,
-             openstack::resolve_credentials(oc, os_cloud, [](const char* n) {
-               return std::getenv(n);
-             }));
+             openstack::resolve_credentials(
+               oc, os_cloud, [](const char* n) { return std::getenv(n); }, m_config.perms));
   Cloud c;
+  if (!credentials.cacert.empty() || credentials.verify || !credentials.cert.empty()
+      || !credentials.key.empty()) {
+    http::TlsOptions tls{m_config.tls.ca_bundle, m_config.tls.insecure == "yes", {}, {}};
+    if (!credentials.cacert.empty()) {
+      tls.ca_bundle = credentials.cacert;
+    }
+    if (credentials.verify) {
+      tls.insecure = !*credentials.verify;
+    }
+    if (!credentials.key.empty() && credentials.cert.empty()) {
+      return core::fail(core::ErrorKind::config,
+                        fmt::format("{} gives a TLS client key without its certificate (cert)",
+                                    credentials.source));
+    }
+    tls.client_cert = credentials.cert;
+    tls.client_key = credentials.key;
+    // The private key (in the certificate's file when no key is given) is checked as the
+    // Chef key is: its owner's alone.
+    if (!tls.client_cert.empty()) {
+      TRY(core::check_file_mode(tls.client_key.empty() ? tls.client_cert : tls.client_key,
+                                "TLS client key", 077, m_config.perms));
+    }
+    c.http = std::make_unique<http::CurlTransport>(tls);
+  }
   c.pin = CloudPin{column, openstack::pinned_auth_url(credentials),
                    openstack::pinned_project(credentials)};
   if (!credentials.cloud.empty()) {
@@ -243,7 +267,7 @@ core::Result<OpenStackDrivers::Cloud*> OpenStackDrivers::cloud(const std::string
   o.token_cache = oc.token_cache.empty() ? m_state_dir + "/openstack-token.json" : oc.token_cache;
   o.timeout_ms = oc.request_timeout_ms;
   o.deadline = m_deadline;
-  c.nova = std::make_unique<OpenStackProvider>(m_http, m_clock, std::move(o));
+  c.nova = std::make_unique<OpenStackProvider>(c.http ? *c.http : m_http, m_clock, std::move(o));
   Provider* web = c.nova.get();
   if (oc.stand_in == "yes") {
     c.stand_in = std::make_unique<StandInProvider>(*c.nova, m_state_dir + "/instances",

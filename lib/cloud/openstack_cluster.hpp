@@ -100,6 +100,9 @@ public:
 private:
   struct Cloud
   {
+    // Its own HTTPS settings (clouds.yaml cacert, verify, cert, key; OS_CACERT...), or none:
+    // then the transport of every other driver ([TLS] of sclman.conf).
+    std::unique_ptr<http::HttpTransport> http;
     std::unique_ptr<OpenStackProvider> nova;
     std::unique_ptr<StandInProvider> stand_in;
     std::unique_ptr<OpenStackClusterProvider> cluster;

@@ -597,7 +597,7 @@ DriverSet::make(const core::Config& config, const std::string& state_dir,
   auto set = std::make_unique<DriverSet>();
   set->m_local_root = state_dir + "/instances";
   set->http = std::make_unique<http::CurlTransport>(
-    http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes"});
+    http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes", {}, {}});
   set->local_provider =
     std::make_unique<cloud::LocalProvider>(set->m_local_root, nginx, owner, clock);
   set->local_bootstrapper = std::make_unique<cm::LocalBootstrapper>(

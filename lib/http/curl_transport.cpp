@@ -89,6 +89,11 @@ struct Transfer
     if (!tls.ca_bundle.empty()) {
       curl_easy_setopt(handle, CURLOPT_CAINFO, tls.ca_bundle.c_str());
     }
+    if (!tls.client_cert.empty()) {
+      curl_easy_setopt(handle, CURLOPT_SSLCERT, tls.client_cert.c_str());
+      curl_easy_setopt(handle, CURLOPT_SSLKEY,
+                       (tls.client_key.empty() ? tls.client_cert : tls.client_key).c_str());
+    }
     // No DNS cache: libcurl walks the whole cache on every lookup to prune it, and a poll of
     // 10,000 host:port pairs would make that quadratic (seconds of CPU). Lookups of the
     // addresses sclman talks to are IP literals or cheap next to a request.
@@ -150,9 +155,15 @@ struct Transfer
         // Not transient: a retry meets the same certificate.
         return core::fail(core::ErrorKind::config,
                           fmt::format("cannot verify the TLS certificate of '{}': {} (give the "
-                                      "CA that signed it with [TLS] ca_bundle)",
+                                      "CA that signed it with [TLS] ca_bundle, or for a cloud "
+                                      "with cacert in clouds.yaml or OS_CACERT)",
                                       redact_url(url),
                                       detail));
+      }
+      if (code == CURLE_SSL_CERTPROBLEM) {
+        return core::fail(core::ErrorKind::config,
+                          fmt::format("cannot use the TLS client certificate for '{}': {}",
+                                      redact_url(url), detail));
       }
       return core::fail(core::ErrorKind::upstream_transient,
                         fmt::format("cannot reach '{}': {}", redact_url(url), detail));

@@ -48,6 +48,8 @@ struct TlsOptions
 {
   std::string ca_bundle;  // a PEM file of CA certificates to verify with instead of the system's
   bool insecure = false;  // true: do not verify certificates or host names (tests only)
+  std::string client_cert;  // a PEM client certificate to present when a server asks for one
+  std::string client_key;   // its private key (PEM), when not in client_cert's file
 };
 
 class HttpTransport

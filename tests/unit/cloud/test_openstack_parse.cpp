@@ -293,6 +293,153 @@ TEST_CASE("credentials come from --os-cloud, OS_CLOUD, OS_* or [OPENSTACK], in t
   CHECK(incomplete.error().message.find("password") != std::string::npos);
 }
 
+TEST_CASE("secure.yaml's entry of the cloud is merged into clouds.yaml's, its values winning",
+          "[openstack]")
+{
+  const char* clouds = R"(
+clouds:
+  lab:
+    auth:
+      auth_url: http://127.0.0.1:5000
+      username: demo
+      project_name: demo
+    region_name: RegionOne
+  other:
+    auth:
+      auth_url: http://127.0.0.1:5001
+      username: other
+      password: other-pw
+      project_name: other
+)";
+  const char* secure = R"(
+clouds:
+  lab:
+    auth:
+      password: from-secure
+      username: secure-user
+    cacert: /etc/ssl/lab-ca.pem
+)";
+  const auto lab = parse_clouds_yaml(clouds, "lab", "clouds.yaml", SecureYaml{secure, "secure.yaml"});
+  REQUIRE(lab);
+  REQUIRE(*lab);
+  CHECK((*lab)->password == "from-secure");
+  CHECK((*lab)->username == "secure-user");  // secure.yaml wins
+  CHECK((*lab)->project_name == "demo");     // what it does not set stays
+  CHECK((*lab)->auth_url == "http://127.0.0.1:5000");
+  CHECK((*lab)->cacert == "/etc/ssl/lab-ca.pem");
+  CHECK((*lab)->source.find("secure.yaml") != std::string::npos);
+  // A cloud secure.yaml does not name keeps its own values.
+  const auto other = parse_clouds_yaml(clouds, "other", "clouds.yaml", SecureYaml{secure, "s"});
+  REQUIRE(*other);
+  CHECK((*other)->password == "other-pw");
+  // Hostile secure.yaml: not YAML, no clouds mapping, the cloud not a mapping.
+  for (const char* bad : {"clouds: [1, 2", "nothing: here", "clouds:\n  lab: 5\n",
+                          "clouds: 7"}) {
+    INFO(bad);
+    CHECK(!parse_clouds_yaml(clouds, "lab", "clouds.yaml", SecureYaml{bad, "secure.yaml"}));
+  }
+}
+
+TEST_CASE("clouds.yaml's TLS keys and the token auth type are read", "[openstack]")
+{
+  const char* yaml = R"(
+clouds:
+  tls:
+    auth:
+      auth_url: https://keystone.example:5000
+      username: demo
+      password: pw
+      project_name: demo
+    cacert: /etc/ssl/ca.pem
+    cert: /etc/sclman/client.pem
+    key: /etc/sclman/client.key
+    verify: true
+  loose:
+    auth: {auth_url: "https://k:5000", username: u, password: p, project_name: x}
+    insecure: true
+  tok:
+    auth_type: v3token
+    auth:
+      auth_url: http://127.0.0.1:5000/v3
+      token: gAAAAAB-existing-token
+      project_id: 0123abcd
+  badverify:
+    auth: {auth_url: "https://k:5000", username: u, password: p, project_name: x}
+    verify: sometimes
+  listverify:
+    auth: {auth_url: "https://k:5000", username: u, password: p, project_name: x}
+    verify: [true]
+)";
+  const auto tls = parse_clouds_yaml(yaml, "tls", "c.yaml");
+  REQUIRE(*tls);
+  CHECK((*tls)->cacert == "/etc/ssl/ca.pem");
+  CHECK((*tls)->cert == "/etc/sclman/client.pem");
+  CHECK((*tls)->key == "/etc/sclman/client.key");
+  CHECK((*tls)->verify == std::optional<bool>(true));
+  const auto loose = parse_clouds_yaml(yaml, "loose", "c.yaml");
+  REQUIRE(*loose);
+  CHECK((*loose)->verify == std::optional<bool>(false));
+  for (const char* bad : {"badverify", "listverify"}) {
+    const auto refused = parse_clouds_yaml(yaml, bad, "c.yaml");
+    REQUIRE(!refused);
+    CHECK(refused.error().message.find("'verify' must be true or false") != std::string::npos);
+  }
+  const auto tok = parse_clouds_yaml(yaml, "tok", "c.yaml");
+  REQUIRE(*tok);
+  CHECK((*tok)->auth_type == "token");
+  const auto body = nlohmann::json::parse(auth_request_body(**tok));
+  CHECK(body["auth"]["identity"]["methods"] == nlohmann::json::array({"token"}));
+  CHECK(body["auth"]["identity"]["token"]["id"] == "gAAAAAB-existing-token");
+  CHECK(body["auth"]["scope"]["project"]["id"] == "0123abcd");
+  CHECK(!body["auth"]["identity"].contains("password"));
+  CHECK(pinned_project(**tok) == "id:0123abcd");
+  CHECK(identity_key(**tok).find("gAAAA") == std::string::npos);
+}
+
+TEST_CASE("OS_TOKEN, OS_CACERT, OS_CERT, OS_KEY and OS_INSECURE fill the credentials",
+          "[openstack]")
+{
+  std::map<std::string, std::string> env = {
+    {"OS_AUTH_URL", "https://127.0.0.1:5000/v3"}, {"OS_AUTH_TYPE", "token"},
+    {"OS_TOKEN", "tok-1"}, {"OS_PROJECT_NAME", "demo"}, {"OS_CACERT", "/ca.pem"},
+    {"OS_CERT", "/c.pem"}, {"OS_KEY", "/c.key"}, {"OS_INSECURE", "false"}};
+  auto getenv = [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  cloud::OpenStackConfig config;
+  const auto c = resolve_credentials(config, "", getenv);
+  REQUIRE(c);
+  CHECK(c->auth_type == "token");
+  CHECK(c->token == "tok-1");
+  CHECK(c->cacert == "/ca.pem");
+  CHECK(c->cert == "/c.pem");
+  CHECK(c->key == "/c.key");
+  CHECK(c->verify == std::optional<bool>{});
+  env["OS_INSECURE"] = "true";
+  CHECK(resolve_credentials(config, "", getenv)->verify == std::optional<bool>(false));
+  for (const char* bad : {"maybe", "2", "true; rm -rf /", " "}) {
+    env["OS_INSECURE"] = bad;
+    const auto refused = resolve_credentials(config, "", getenv);
+    REQUIRE(!refused);
+    CHECK(refused.error().message.find("OS_INSECURE") != std::string::npos);
+  }
+  env["OS_INSECURE"] = "";
+  env.erase("OS_TOKEN");
+  const auto no_token = resolve_credentials(config, "", getenv);
+  REQUIRE(!no_token);
+  CHECK(no_token.error().message.find("lack token") != std::string::npos);
+  // secure.yaml is looked for beside each clouds.yaml, after OS_CLIENT_SECURE_FILE.
+  env["OS_CLIENT_SECURE_FILE"] = "/s/secure.yaml";
+  env["OS_CLIENT_CONFIG_FILE"] = "/c/clouds.yaml";
+  env["HOME"] = "/home/op";
+  env.erase("XDG_CONFIG_HOME");
+  const auto paths = secure_yaml_paths(getenv);
+  CHECK(paths == std::vector<std::string>{"/s/secure.yaml", "secure.yaml",
+                                          "/home/op/.config/openstack/secure.yaml",
+                                          "/etc/openstack/secure.yaml"});
+}
+
 namespace {
 
 const std::string k_injection = "127.0.0.1:80; } server { listen 1; }";
