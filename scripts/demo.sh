@@ -5,9 +5,11 @@
 # clean up. Ends by itself within a few minutes. Set SCLMAN_SKIP_DEPS=1 to skip apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/progress.sh
 if [ "${SCLMAN_SKIP_DEPS:-0}" != 1 ]; then
   # The demo needs no OpenStack services.
-  SCLMAN_DEPS_OPENSTACK=no bash scripts/deps.sh > /tmp/sclman-deps.log 2>&1 || { cat /tmp/sclman-deps.log; exit 1; }
+  step "Installing Debian packages (scripts/deps.sh; minutes on a fresh machine)" \
+    /tmp/sclman-deps.log env SCLMAN_DEPS_OPENSTACK=no bash scripts/deps.sh
 fi
 # SCLMAN_DEMO_SCLMAN and SCLMAN_DEMO_LOADGEN (tests/integration/test_readme.sh) run the demo
 # with binaries built already instead of building the release preset.
@@ -18,8 +20,9 @@ if [ -n "${SCLMAN_DEMO_SCLMAN:-}" ]; then
   S=$SCLMAN_DEMO_SCLMAN
   LOADGEN=${SCLMAN_DEMO_LOADGEN:?set SCLMAN_DEMO_LOADGEN with SCLMAN_DEMO_SCLMAN}
 else
-  cmake --preset release > /dev/null
-  cmake --build --preset release -j"$(nproc)" > /dev/null
+  step "Configuring (cmake --preset release)" /tmp/sclman-configure.log cmake --preset release
+  step "Building sclman (release preset, $(nproc) jobs)" /tmp/sclman-build.log \
+    cmake --build --preset release -j"$(nproc)"
   S=$PWD/build/release/cmd/sclman
   LOADGEN=$PWD/build/release/tests/sclman-loadgen
 fi

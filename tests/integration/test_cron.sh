@@ -15,10 +15,11 @@ chain="$SCLMAN_SOURCE_DIR/cron/sclman-chain"
 line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman .*flock')
 [ -n "$line" ] || fail "no each-minute line for the user sclman"
 command=${line#\* \* \* \* \* sclman }
-[ "$command" = "test -x /usr/lib/sclman/sclman-chain && /usr/bin/flock -n /var/lib/sclman/cron.lock /usr/lib/sclman/sclman-chain" ] \
+[ "$command" = "test -x /usr/lib/sclman/sclman-chain && /usr/bin/flock -n /var/lib/sclman/cron.lock /usr/lib/sclman/sclman-chain --syslog --metrics-file /var/lib/sclman/metrics/sclman.prom" ] \
   || fail "the chain line is not the guarded chain behind flock -n: $command"
 grep -q "^for step in poll-load decide scale-out scale-in gc; do$" "$chain" || fail "the chain's steps"
-grep -q '^  "$sclman" "$step" --cron --config "$config"$' "$chain" || fail "a step without --cron --config"
+grep -q '^set -- --cron --config "$config"$' "$chain" && grep -q '^  "$sclman" "$step" "$@"$' "$chain" \
+  || fail "a step without --cron --config"
 grep -q '^sclman=/usr/bin/sclman$' "$chain" && grep -q '^config=/etc/sclman/sclman.conf$' "$chain" \
   || fail "the chain does not use absolute paths"
 report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman test -x /usr/bin/sclman && /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /var/cache/sclman/www$')
@@ -40,9 +41,13 @@ sed -e "s|^sclman=/usr/bin/sclman$|sclman=$SCLMAN|" -e "s|^config=/etc/sclman/sc
 chmod +x "$T/sclman-chain"
 local_command=${command//\/usr\/lib\/sclman\/sclman-chain/$T/sclman-chain}
 local_command=${local_command//\/var\/lib\/sclman\/cron.lock/$T/cron.lock}
+# This test's textfile, and no syslog: the machine's own logging is not this test's.
+local_command=${local_command//\/var\/lib\/sclman\/metrics\/sclman.prom/$T/minute.prom}
+local_command=${local_command// --syslog/}
 sc create-cluster shop --web 2 > /dev/null
 sh -c "$local_command" > "$T/cron.out" 2>&1 || fail "cron line failed: $(cat "$T/cron.out")"
 [ ! -s "$T/cron.out" ] || fail "a quiet minute printed: $(cat "$T/cron.out")"
+grep -qx 'sclman_last_run_success{command="gc"} 1' "$T/minute.prom" || fail "the minute's textfile: $(cat "$T/minute.prom")"
 pass "a quiet minute prints nothing"
 
 master=$(cat "$T/instances/shop-web-1/logs/nginx.pid")
@@ -69,6 +74,7 @@ pass "overlapping minutes: exits $rcs"
 cat > "$T/fake-sclman" <<'EOT'
 #!/bin/sh
 echo "$1" >> "${0%/*}/steps"
+echo "$*" >> "${0%/*}/args"
 case $1 in decide) exit 75 ;; gc) exit 70 ;; esac
 exit 0
 EOT
@@ -77,13 +83,28 @@ sed -e "s|^sclman=/usr/bin/sclman$|sclman=$T/fake-sclman|" "$chain" > "$T/fake-c
 rc=0; sh "$T/fake-chain" --report "$T/www" || rc=$?
 [ "$rc" = 75 ] || fail "the chain exited $rc after decide failed with 75, not 75"
 [ "$(tr '\n' ' ' < "$T/steps")" = "poll-load decide scale-out scale-in gc report " ] || fail "steps run: $(cat "$T/steps")"
-: > "$T/steps"
-rc=0; sh "$T/fake-chain" extra || rc=$?
-[ "$rc" = 64 ] && [ ! -s "$T/steps" ] || fail "a bad argument: exit $rc, steps $(cat "$T/steps")"
+# --metrics-file and --syslog reach every step (the report too), in any order.
+: > "$T/steps"; : > "$T/args"
+sh "$T/fake-chain" --syslog --metrics-file "$T/m.prom" --report "$T/www" || true
+[ "$(grep -c -- "--cron --config /etc/sclman/sclman.conf --metrics-file $T/m.prom --log syslog" "$T/args")" = 6 ] \
+  || fail "--metrics-file and --syslog did not reach every step: $(cat "$T/args")"
+for bad in extra "--report" "--metrics-file" "--report ''" "--syslog --bogus"; do
+  : > "$T/steps"
+  rc=0; eval "sh \"\$T/fake-chain\" $bad" 2> /dev/null || rc=$?
+  [ "$rc" = 64 ] && [ ! -s "$T/steps" ] || fail "a bad argument ($bad): exit $rc, steps $(cat "$T/steps")"
+done
 # With the real binary and a config that does not exist: every step fails the same way.
 sed -e "s|^sclman=/usr/bin/sclman$|sclman=$SCLMAN|" -e "s|^config=/etc/sclman/sclman.conf$|config=$T/missing.conf|" \
   "$chain" > "$T/bad-chain"
 rc=0; sh "$T/bad-chain" > "$T/bad.out" 2>&1 || rc=$?
 [ "$rc" = 78 ] || fail "the chain with a missing config exited $rc, not 78: $(cat "$T/bad.out")"
 [ "$(grep -c 'error' "$T/bad.out")" -ge 5 ] || fail "not every step ran and said why: $(cat "$T/bad.out")"
+# With --metrics-file, the failed minute is in the textfile: each step's exit code 78, not a
+# success (the config error happens before anything else).
+rc=0; sh "$T/bad-chain" --metrics-file "$T/chain.prom" > /dev/null 2>&1 || rc=$?
+for step in poll-load decide scale-out scale-in gc; do
+  grep -qx "sclman_last_run_exit_code{command=\"$step\"} 78" "$T/chain.prom" \
+    && grep -qx "sclman_last_run_success{command=\"$step\"} 0" "$T/chain.prom" \
+    || fail "the textfile does not record $step's failure: $(cat "$T/chain.prom")"
+done
 pass "a failed step: the rest still run, the chain exits with the first failure (75; 78 for a missing config, 64 for a bad argument)"

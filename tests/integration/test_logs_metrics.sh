@@ -36,16 +36,7 @@ pass "errors with --log-format json are one JSON line each (run.failed with kind
 # --log syslog: the lines reach the syslog socket. A private mount namespace puts a socket this
 # test listens on at /dev/log, so nothing of the machine's own logging is touched.
 if unshare -m true 2> /dev/null; then
-  python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(3)
-try:
-    while True:
-        print(s.recv(65536).decode(errors="replace"), flush=True)
-except OSError:
-    pass' "$T/log.sock" > "$T/syslog.out" &
+  python3 "$SCLMAN_SOURCE_DIR/tests/support/syslog_listener.py" "$T/log.sock" > "$T/syslog.out" &
   listener=$!
   for k in $(seq 1 50); do [ -S "$T/log.sock" ] && break; sleep 0.1; done
   DB=$DB T=$T unshare -m bash -c 'mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && touch /dev/log &&

@@ -182,6 +182,39 @@ else
   echo "SKIPPED LOUDLY: no promtool" >&2
 fi
 
+grep -qx 'sclman_last_run_success{command="scale-out"} 1' /var/lib/sclman/metrics/sclman.prom \
+  || fail "the cron chain's textfile: $(cat /var/lib/sclman/metrics/sclman.prom)"
+
+# A forced failure (a config sclman refuses): the chain's textfile says so for every step, and
+# the error reaches syslog (a socket of this test at /dev/log in a private mount namespace, so
+# the machine's own logging is not touched) as well as stderr (cron's mail).
+cp -p /etc/sclman/sclman.conf "$T/sclman.conf.good"
+echo "man_sensitivity = many" >> /etc/sclman/sclman.conf
+minute
+for step in poll-load decide scale-out scale-in gc; do
+  grep -qx "sclman_last_run_exit_code{command=\"$step\"} 78" /var/lib/sclman/metrics/sclman.prom \
+    && grep -qx "sclman_last_run_success{command=\"$step\"} 0" /var/lib/sclman/metrics/sclman.prom \
+    || fail "the textfile does not record $step's failure: $(cat /var/lib/sclman/metrics/sclman.prom)"
+done
+if unshare -m true 2> /dev/null; then
+  python3 "$SCLMAN_SOURCE_DIR/tests/support/syslog_listener.py" "$T/log.sock" 5 > "$T/syslog.out" &
+  listener=$!
+  for k in $(seq 1 50); do [ -S "$T/log.sock" ] && break; sleep 0.1; done
+  unshare -m sh -c 'mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && touch /dev/log &&
+    mount --bind "$1" /dev/log && cd / && runuser -u sclman -- sh -c "$2"' _ "$T/log.sock" \
+    "${cron_lines[0]}" > "$T/failed-minute.out" 2>&1 || true
+  wait $listener || true
+  grep -q 'sclman\[[0-9]*\]: poll-load run.failed exit_code=78 kind=config' "$T/syslog.out" \
+    || fail "the failed minute did not reach syslog: $(cat "$T/syslog.out" "$T/failed-minute.out")"
+  grep -q "^sclman poll-load: error: .*man_sensitivity" "$T/failed-minute.out" \
+    || fail "the failed minute's error left stderr: $(cat "$T/failed-minute.out")"
+  pass "a failed minute: every step's failure in the textfile, in syslog and on stderr"
+else
+  [ "${CI:-}" != true ] || fail "unshare -m is not allowed on CI"
+  echo "SKIPPED LOUDLY: no private mount namespace for a syslog socket; the textfile was checked" >&2
+fi
+cp -p "$T/sclman.conf.good" /etc/sclman/sclman.conf
+
 /usr/bin/sclman delete-cluster pkgdemo > /dev/null 2>&1
 
 # Installed again over itself (an upgrade's path through the maintainer scripts): the edited
