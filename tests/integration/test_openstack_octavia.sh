@@ -60,10 +60,12 @@ want() {
   [ "$(code)" = "$1" ] || fail "$2: HTTP $(code), not $1: $(head -c 400 "$T/body")"
 }
 
-# wait_active: until the LB is ACTIVE (at most 60 s); ERROR fails.
+# wait_active: until the LB is ACTIVE (at most 180 s, a hang guard: once, in a clean-clone
+# rehearsal, the first LB of the run stayed PENDING_CREATE past 60 s, the worker's log then
+# unseen); ERROR fails. A stuck LB shows octavia-worker's last lines.
 wait_active() {
   local _ st
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 900); do
     oct GET "/loadbalancers/$LB"
     want 200 "GET the load balancer"
     st=$(body .loadbalancer.provisioning_status)
@@ -73,7 +75,8 @@ wait_active() {
     esac
     sleep 0.2
   done
-  fail "the load balancer is still $st after 60 s"
+  tail -n 40 "$OS_DIR/log/octavia-worker.log" >&2 || true
+  fail "the load balancer is still $st after 180 s"
 }
 
 # change METHOD PATH JSON CODE WHAT: send a change; a 409 because the LB is busy (PENDING_*)
