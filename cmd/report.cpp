@@ -1,6 +1,8 @@
-// cmd/report.cpp: `sclman report --output DIR`: the static dashboard (index.html with SVG charts
-// of load, size and decisions over the last day, members, last decisions) and status.json and
-// history.json beside it, written atomically; cron regenerates it each minute.
+// cmd/report.cpp: `sclman report --output DIR`: the static dashboard (index.html: whether the
+// chain runs and succeeds; per cluster SVG charts of load against the policy's lines and of the
+// instances in service, desired and booting, with the decisions, over the last day; members,
+// last decisions) and status.json and history.json beside it, written atomically; cron
+// regenerates it each minute.
 #include "changes.hpp"
 #include "core/file.hpp"
 #include "report/site.hpp"
@@ -30,8 +32,10 @@ core::Result<void> run_report(Env& env, const Options& o)
     return core::fail(core::ErrorKind::usage,
                       fmt::format("--hours {} must be from 1 to {}", o.hours, 24 * 31));
   }
-  const core::Millis window = core::Millis(o.hours) * 3'600'000;
-  TRY_ASSIGN(const auto site, report::assemble_site(*env.store, env.clock.now(), window));
+  report::SiteOptions site_options;
+  site_options.window = core::Millis(o.hours) * 3'600'000;
+  site_options.failure_budget = env.config.manager.failure_budget;
+  TRY_ASSIGN(const auto site, report::assemble_site(*env.store, env.clock.now(), site_options));
   const auto summary = [&] {
     out(envelope(env.command, env.common.dry_run,
                  {{"output", o.output},

@@ -11,17 +11,29 @@
 
 namespace report {
 
+// What the page needs beyond the state file.
+struct SiteOptions
+{
+  core::Millis window = 24 * 3'600'000;  // the charts' span: the last `window` ms
+  core::Millis tick_ms = 60'000;         // the chain's period: stale after three of them
+  int failure_budget = 0;  // failed actions in a row after which scaling stops; 0: unknown
+};
+
 struct Site
 {
   nlohmann::json status;   // status.json: an array of cluster_json, one per cluster
-  nlohmann::json history;  // history.json: {generated, clusters: [{name, load, size, decisions}]}
+  // history.json: {generated, chain, clusters: [{name, load, size, desired, booting,
+  // references, decisions}]}
+  nlohmann::json history;
   std::string html;        // index.html
   size_t clusters = 0;
 };
 
-// Return the site of every cluster in `store` at `now`, with charts of the last `window` ms: one
-// load point per poll (the mean of the values present), the instances polled, and the decisions
-// other than hold. The charts start at the oldest data within the window.
-core::Result<Site> assemble_site(state::Store& store, core::Millis now, core::Millis window);
+// Return the site of every cluster in `store` at `now`, with charts of the last `o.window` ms:
+// one load point per poll (the mean of the values present) with the policy's thresholds, target
+// or capacity; the instances polled, the desired size and the instances booting; the decisions
+// other than hold. The charts start at the oldest data within the window. The header says how
+// the chain's steps last ended (the state file's runs).
+core::Result<Site> assemble_site(state::Store& store, core::Millis now, const SiteOptions& o);
 
 } // namespace report

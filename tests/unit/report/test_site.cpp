@@ -1,3 +1,4 @@
+#include "report/dashboard.hpp"
 #include "report/site.hpp"
 #include "report/textfile.hpp"
 
@@ -18,6 +19,8 @@ struct PolledShop : state_test::ShopState
 
   PolledShop()
   {
+    // Both created 20 minutes ago, in service 10 minutes later.
+    clock.t = now - 20 * k_minute;
     std::vector<std::int64_t> ids;
     for (int k = 0; k < 2; ++k) {
       state::Instance i;
@@ -29,6 +32,7 @@ struct PolledShop : state_test::ShopState
       REQUIRE(store->update_instance(i));
       ids.push_back(i.id);
     }
+    clock.t = now;
     REQUIRE(store->insert_samples({
       {ids[0], cluster.id, now - 90 * k_minute, 99.0, std::nullopt},
       {ids[0], cluster.id, now - 2 * k_minute, 10.0, std::nullopt},
@@ -58,7 +62,7 @@ TEST_CASE("the report's history holds a mean load per poll, the instances polled
           "[report]")
 {
   PolledShop shop;
-  const auto site = report::assemble_site(*shop.store, shop.now, 60 * k_minute);
+  const auto site = report::assemble_site(*shop.store, shop.now, {60 * k_minute});
   REQUIRE(site);
   CHECK(site->clusters == 1);
   REQUIRE(site->status.size() == 1);
@@ -75,6 +79,56 @@ TEST_CASE("the report's history holds a mean load per poll, the instances polled
   CHECK(h["decisions"][0]["action"] == "scale_out");
   CHECK(h["decisions"][0]["to"] == 3);
   CHECK_THAT(site->html, Catch::Contains("shop"));
+}
+
+TEST_CASE("the report's history holds the desired size, the instances booting, the policy's "
+          "lines and the chain's health",
+          "[report]")
+{
+  PolledShop shop;
+  // A third instance, requested 5 minutes ago and still booting; the scale-out made it desired.
+  shop.clock.t = shop.now - 5 * k_minute;
+  state::Instance booting;
+  booting.cluster_id = shop.cluster.id;
+  booting.role = state::Role::web;
+  REQUIRE(shop.store->insert_instance(booting, shop.cluster.name));
+  shop.clock.t = shop.now;
+  REQUIRE(shop.store->set_desired(shop.cluster.id, 3));
+  const auto since = shop.now - 60 * k_minute;
+
+  SECTION("a chain that never ran")
+  {
+    const auto site = report::assemble_site(*shop.store, shop.now, {60 * k_minute});
+    REQUIRE(site);
+    const auto& h = site->history["clusters"][0];
+    // Desired 2 until the scale-out a minute ago, then 3.
+    CHECK(h["desired"]
+          == nlohmann::json::parse(fmt::format("[[{},2.0],[{},3.0]]", since, shop.now - k_minute)));
+    // None booting, both from 20 to 10 minutes ago, then the third one.
+    CHECK(h["booting"]
+          == nlohmann::json::parse(fmt::format("[[{},0.0],[{},2.0],[{},0.0],[{},1.0]]", since,
+                                               shop.now - 20 * k_minute, shop.now - 10 * k_minute,
+                                               shop.now - 5 * k_minute)));
+    // The policy "{}" is the threshold rule with its defaults.
+    CHECK(h["references"] == nlohmann::json{{"high", 50.0}, {"low", 10.0}});
+    CHECK(h["attention"] == nlohmann::json::array());
+    CHECK(site->history["chain"]["stale"] == true);
+    CHECK(site->history["chain"]["last_run"].is_null());
+    CHECK_THAT(site->html, Catch::Contains("the chain has never run"));
+    CHECK_THAT(site->html, Catch::Contains("1 booting"));
+  }
+  SECTION("a chain that ran a minute ago")
+  {
+    for (const auto& step : report::chain_steps()) {
+      REQUIRE(shop.store->record_run(state::RunRecord{step, shop.now - k_minute, 0, 10, std::nullopt}));
+    }
+    const auto site = report::assemble_site(*shop.store, shop.now, {60 * k_minute});
+    REQUIRE(site);
+    CHECK(site->history["chain"]["stale"] == false);
+    CHECK(site->history["chain"]["last_success"] == shop.now - k_minute);
+    CHECK(site->history["chain"]["steps"].size() == 5);
+    CHECK_THAT(site->html, !Catch::Contains("role=\"alert\""));
+  }
 }
 
 TEST_CASE("the textfile of a state file holds its counters and each cluster's sizes", "[report]")
