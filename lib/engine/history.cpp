@@ -28,16 +28,39 @@ std::vector<std::pair<core::Millis, core::Millis>> spans(const policy::PolicyCon
   return merged;
 }
 
+policy::BootTime boot_time(const std::vector<state::Instance>& instances, int prior_s)
+{
+  std::vector<const state::Instance*> served;
+  for (const auto& i : instances) {
+    if (i.role == state::Role::web && i.in_service_since) {
+      served.push_back(&i);
+    }
+  }
+  std::sort(served.begin(), served.end(), [](const auto* a, const auto* b) {
+    return a->created_at != b->created_at ? a->created_at > b->created_at : a->id > b->id;
+  });
+  std::vector<core::Millis> durations;
+  durations.reserve(served.size());
+  for (const auto* i : served) {
+    durations.push_back(*i->in_service_since - i->created_at);
+  }
+  return policy::estimate_boot_time(durations, prior_s);
+}
+
 core::Result<policy::History> load_history(state::Store& store,
                                            const state::Cluster& cluster,
-                                           const policy::PolicyConfig& config,
+                                           const policy::PolicyConfig& given,
                                            core::Millis now,
-                                           core::Millis max_age)
+                                           core::Millis max_age,
+                                           int boot_prior_s)
 {
-  const core::Millis since = now - policy::history_window(config);
-  policy::History h;
-  h.desired = cluster.desired;
   TRY_ASSIGN(const auto instances, store.instances(cluster.id, true));
+  policy::History h;
+  h.boot = boot_time(instances, boot_prior_s);
+  // The spans read follow the horizon the policy will use.
+  const auto config = policy::with_boot_time(given, *h.boot);
+  const core::Millis since = now - policy::history_window(config);
+  h.desired = cluster.desired;
   std::map<std::int64_t, const state::Instance*> by_id;
   for (const auto& i : instances) {
     by_id[i.id] = &i;

@@ -11,12 +11,19 @@ namespace engine {
 
 // Return the history of `cluster` within the policy's window before `now`. Samples are grouped
 // by poll time into ticks; when the newest tick is older than `max_age`, an empty tick at `now`
-// is appended, so the policy sees the data as missing rather than stale.
+// is appended, so the policy sees the data as missing rather than stale. The history's boot
+// time is measured on the cluster's instances (boot_time), with `boot_prior_s` as the prior; a
+// predictive horizon left to it sets the window read.
 core::Result<policy::History> load_history(state::Store& store,
                                            const state::Cluster& cluster,
                                            const policy::PolicyConfig& config,
                                            core::Millis now,
-                                           core::Millis max_age);
+                                           core::Millis max_age,
+                                           int boot_prior_s);
+
+// Return the boot time of the web instances among `instances` (launch to in service, newest
+// launch first) by policy::estimate_boot_time, with `prior_s` as the prior.
+policy::BootTime boot_time(const std::vector<state::Instance>& instances, int prior_s);
 
 // Return the spans of time [from, to] (ms, inclusive) before `now` whose samples the policy
 // reads, oldest first, disjoint: policy::history_ranges made absolute and merged.

@@ -43,6 +43,14 @@ std::string decision_json(const Decision& d)
     schedule = {{"cron", e.cron}, {"tz", e.tz}, {"min", e.min_size}, {"max", e.max_size},
                 {"since", d.why.schedule_since}};
   }
+  nlohmann::json boot = nullptr;
+  if (d.why.boot) {
+    boot = {{"seconds", d.why.boot->seconds},
+            {"source", d.why.boot->source},
+            {"samples", d.why.boot->samples},
+            {"detail", d.why.boot->detail},
+            {"poll_s", d.why.boot->poll_s}};
+  }
   nlohmann::json j = {
     {"action", to_string(d.action)},
     {"from", d.from},
@@ -64,6 +72,10 @@ std::string decision_json(const Decision& d)
     {"clamps", clamps},
     {"schedule", schedule},
   };
+  if (d.why.horizon_s > 0) {
+    j["horizon_s"] = d.why.horizon_s;
+    j["boot"] = boot;
+  }
   return j.dump();
 }
 
@@ -108,6 +120,15 @@ std::string explain_text(const Decision& d)
     const auto& e = *d.why.schedule;
     out += fmt::format("  schedule: '{}' ({}) min {} max {}, since {}\n", e.cron, e.tz,
                        e.min_size, e.max_size, core::iso8601_utc(d.why.schedule_since));
+  }
+  if (d.why.horizon_s > 0) {
+    if (d.why.boot) {
+      out += fmt::format("  horizon: {} s = boot time {} s ({}: {}) + one poll ({} s)\n",
+                         d.why.horizon_s, d.why.boot->seconds, d.why.boot->source,
+                         d.why.boot->detail, d.why.boot->poll_s);
+    } else {
+      out += fmt::format("  horizon: {} s (the policy's horizon)\n", d.why.horizon_s);
+    }
   }
   return out;
 }
@@ -166,6 +187,13 @@ core::Result<Decision> decision_from_json(std::string_view text)
         why.clamps.push_back(Clamp{c.value("name", std::string()), c.value("from", 0),
                                    c.value("to", 0), c.value("detail", std::string())});
       }
+    }
+    why.horizon_s = j.value("horizon_s", 0);
+    if (j.contains("boot") && j["boot"].is_object()) {
+      const auto& b = j["boot"];
+      why.boot = BootTime{b.value("seconds", 0), b.value("source", std::string()),
+                          b.value("samples", 0), b.value("detail", std::string()),
+                          b.value("poll_s", 60)};
     }
     if (j.contains("schedule") && j["schedule"].is_object()) {
       const auto& e = j["schedule"];

@@ -259,10 +259,19 @@ const char* to_string(Action action)
   return "hold";
 }
 
-Decision decide(const History& history, const PolicyConfig& config, Millis now)
+Decision decide(const History& history, const PolicyConfig& given, Millis now)
 {
+  // A predictive horizon left to the boot time covers the history's (decide: measured).
+  const auto config = history.boot ? with_boot_time(given, *history.boot) : given;
   const auto bounds = bounds_at(config, now);
   Decision d = decide_kind(history, config, now, bounds);
+  if (config.kind == Kind::predictive) {
+    d.why.horizon_s = horizon_s(config);
+    if (given.horizon_s == 0) {
+      d.why.boot = history.boot;
+    }
+    d.inputs.emplace_back("horizon_s", d.why.horizon_s);
+  }
   if (bounds.entry) {
     d.why.schedule = *bounds.entry;
     d.why.schedule_since = bounds.since;

@@ -67,6 +67,29 @@ struct PastAction
   int to = 0;
 };
 
+// How long a new web instance takes from launch to in service, as the caller knows it: measured
+// on the cluster's own instances (decide), the prior until enough were (man_boot_timeout), or
+// given (simulate --boot-delay). The predictive rule's horizon defaults to it plus one poll.
+struct BootTime
+{
+  int seconds = 0;
+  std::string source;  // "measured", "prior" or "given"
+  int samples = 0;     // instances measured
+  std::string detail;  // for people: "p90 of the last 12 instances' launch to in service"
+  int poll_s = 60;     // the period of the polls: the horizon covers one more
+};
+
+// The last this many instances' boot times are what estimate_boot_time reads ...
+constexpr int k_boot_samples = 20;
+// ... and with fewer than this many it keeps the prior.
+constexpr int k_boot_min_samples = 5;
+
+// Return the boot time from `durations_ms` (launch to in service of the cluster's instances,
+// newest first): the 90th percentile of the newest k_boot_samples, rounded up to a second, or
+// `prior_s` while fewer than k_boot_min_samples are known. Durations that cannot be true (not
+// positive, or over a day: a clock step) are left out.
+BootTime estimate_boot_time(const std::vector<Millis>& durations_ms, int prior_s);
+
 struct History
 {
   std::vector<Tick> ticks;           // oldest first
@@ -74,6 +97,7 @@ struct History
   int booting = 0;                   // web instances requested but not yet in service
   int desired = 0;                   // the size the cluster is converging to
   std::vector<PastAction> actions;   // oldest first
+  std::optional<BootTime> boot;      // what with_boot_time() resolved the horizon from
 };
 
 // One band of a step policy (AWS step adjustments). The band holds when metric - threshold lies
@@ -144,7 +168,7 @@ struct PolicyConfig
   double quantile = 0.95;      // share of past forecast errors the margin covers ...
   double quantile_low = 0.6;   // ... or only this share while under_budget is unspent
   double under_budget = 0.5;   // percent of lookback polls allowed over capacity
-  int horizon_s = 240;       // how far ahead capacity must cover (boot time + one poll)
+  int horizon_s = 0;         // how far ahead capacity must cover; 0: boot time + one poll
   int lookback_s = 21600;    // recent past whose forecast errors set the margin
   int hold_s = 300;          // scale in only below the highest load of this window
   // What a scale-in must cover: "peak", the margined peak of the horizon after the recent peak
@@ -200,6 +224,10 @@ struct Explanation
   int stale_s = 0;                    // the policy's stale_s, for the reader
   std::optional<ScheduleEntry> schedule;  // the schedule entry that set min and max, if any
   Millis schedule_since = 0;              // when that entry last fired
+  // predictive: how far ahead it covered, and the boot time that came from (none: the policy's
+  // own horizon, or a history without one).
+  int horizon_s = 0;
+  std::optional<BootTime> boot;
 };
 
 struct Decision
@@ -221,6 +249,17 @@ const char* to_string(Kind kind);
 
 // Return the kind named `name`, or nothing if no rule has that name.
 std::optional<Kind> kind_named(std::string_view name);
+
+// Return `config` with its horizon resolved: a predictive policy whose horizon is 0 (the
+// default) covers `boot` plus one of its polls. Nothing else changes.
+PolicyConfig with_boot_time(PolicyConfig config, const BootTime& boot);
+
+// Return the horizon, in seconds, the predictive rule of `config` covers: its own, or when
+// unresolved (0) a boot time of k_default_boot_s plus one poll.
+int horizon_s(const PolicyConfig& config);
+
+// The boot time an unresolved horizon assumes.
+constexpr int k_default_boot_s = 180;
 
 // Return the decision for one cluster. Pure: no I/O, clock or logging.
 Decision decide(const History& history, const PolicyConfig& config, Millis now);

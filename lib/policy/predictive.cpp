@@ -319,7 +319,7 @@ double quantile_of(std::vector<double>& v, double q)
 Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
 {
   Proposal p = hold_proposal(h, "forecast_within_capacity", "forecast");
-  const Millis horizon = Millis(c.horizon_s) * k_ms;
+  const Millis horizon = Millis(horizon_s(c)) * k_ms;
   const Millis lookback = Millis(c.lookback_s) * k_ms;
   const Millis margin = 4 * k_poll_ms;
   Loads loads(h, c);
@@ -522,8 +522,9 @@ const std::vector<Key>& predictive_keys()
                  "... or only this share while under_budget is unspent (at most quantile)"),
       number_key("under_budget", &PolicyConfig::under_budget, {0, 100},
                  "percent of lookback polls allowed over capacity"),
-      integer_key("horizon", &PolicyConfig::horizon_s, {1, INT_MAX},
-                  "seconds ahead capacity must cover (boot time + one poll)"),
+      integer_key("horizon", &PolicyConfig::horizon_s, {0, INT_MAX},
+                  "seconds ahead capacity must cover; 0 (the default): the boot time of the "
+                  "cluster's instances (decide: measured, simulate: --boot-delay) + one poll"),
       integer_key("lookback", &PolicyConfig::lookback_s, {600, INT_MAX},
                   "seconds of recent past whose forecast errors set the margin"),
       integer_key("hold", &PolicyConfig::hold_s, {0, INT_MAX},
@@ -555,7 +556,7 @@ Millis predictive_window(const PolicyConfig& c)
   for (int s : c.seasons_s) {
     season = std::max(season, s);
   }
-  return std::max(Millis(season + c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms
+  return std::max(Millis(season + c.lookback_s + 2 * horizon_s(c) + c.hold_s) * k_ms
                     + 4 * k_poll_ms,
                   cooldown_ms(c));
 }
@@ -565,13 +566,13 @@ std::vector<HistoryRange> predictive_ranges(const PolicyConfig& c, Millis window
   // The recent past (lookback, cooldowns, flap budget), then each seasonal lag's slice.
   const Millis margin = 4 * k_poll_ms;
   const Millis recent =
-    std::max({Millis(c.lookback_s + 2 * c.horizon_s + c.hold_s) * k_ms + margin, cooldown_ms(c),
+    std::max({Millis(c.lookback_s + 2 * horizon_s(c) + c.hold_s) * k_ms + margin, cooldown_ms(c),
               c.flap_budget > 0 ? k_hour_ms : 0});
   std::vector<HistoryRange> out;
   for (int s : c.seasons_s) {
     const Millis lag = Millis(s) * k_ms;
     out.push_back(HistoryRange{std::min(window, lag + recent),
-                               std::max<Millis>(0, lag - Millis(c.horizon_s) * k_ms - margin)});
+                               std::max<Millis>(0, lag - Millis(horizon_s(c)) * k_ms - margin)});
   }
   std::sort(out.begin(), out.end(),
             [](const HistoryRange& a, const HistoryRange& b) { return a.from_ms > b.from_ms; });

@@ -246,7 +246,9 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     return core::fail(core::ErrorKind::usage,
                       "boot delay and drain must not be negative, tick at least 1");
   }
-  PolicyConfig config = policy_config;
+  // A predictive horizon left to the boot time covers the boot delay and one tick.
+  const BootTime boot{o.boot_delay_s, "given", 0, "simulate --boot-delay", o.tick_s};
+  PolicyConfig config = with_boot_time(policy_config, boot);
   config.min_size = o.min_size;
   config.max_size = o.max_size;
   TRY(validate(config));

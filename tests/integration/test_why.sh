@@ -2,7 +2,8 @@
 # `sclman why`: decide stores the full explanation of each decision (samples used and dropped
 # with their reasons, computed values, the rule that won, the clamps applied) and `why` prints it
 # as text and JSON. Cases: a missing first sample, a scale-out clamped at max, a scale-out,
-# samples dropped for warm-up, a stale poll, and an unknown cluster.
+# samples dropped for warm-up, a stale poll, an unknown cluster, and the predictive horizon from
+# the prior and then the measured boot time.
 . "$(dirname "$0")/lib.sh"
 write_config
 
@@ -104,6 +105,30 @@ pass "unknown cluster and bad --last are usage errors (64)"
 "$SCLMAN" completion bash > "$T/completion.bash"
 grep -qE '^ +why\) words=".*--last' "$T/completion.bash" || fail "bash completion lacks why --last"
 pass "bash completion knows why"
+
+# The predictive rule covers the boot time of the cluster's own instances plus one poll: the
+# prior (man_boot_timeout, 300 s by default) until five web instances were measured from launch
+# to in service, then their 90th percentile.
+sc create-cluster fore --web 1 --max 6 > /dev/null
+sc set-policy fore --policy predictive > /dev/null
+sc decide --cluster fore > /dev/null
+sc why fore --last 1 > "$T/fore1"
+grep -qF "horizon: 360 s = boot time 300 s (prior: man_boot_timeout 300 s: 1 of the 5 instances needed measured) + one poll (60 s)" \
+  "$T/fore1" || fail "why does not show the prior boot time: $(cat "$T/fore1")"
+sc scale-out --cluster fore --to 5 > /dev/null
+sc decide --cluster fore > /dev/null
+sc why fore --last 1 --json > "$T/fore2.json"
+# What the state file says: the longest of the five launch-to-in-service times, rounded up.
+want=$(sqlite3 "$DB" "SELECT max((in_service_since - created_at + 999) / 1000) FROM instances
+                      WHERE name LIKE 'fore-web-%' AND in_service_since IS NOT NULL")
+jq -e --argjson want "$want" '.[0].explanation.boot == {"seconds": $want, "source": "measured",
+        "samples": 5, "detail": "p90 of the last 5 instances'"'"' launch to in service", "poll_s": 60}
+      and .[0].explanation.horizon_s == $want + 60' "$T/fore2.json" > /dev/null ||
+  fail "why --json does not show the measured boot time ($want s): $(jq -c '.[0].explanation | {boot, horizon_s}' "$T/fore2.json")"
+sc why fore --last 1 | grep -qF "horizon: $((want + 60)) s = boot time $want s (measured: p90 of the last 5 instances' launch to in service) + one poll (60 s)" ||
+  fail "why does not show the measured boot time: $(sc why fore --last 1)"
+pass "the predictive horizon is the prior boot time plus a poll (360 s), then the measured one ($want s) plus a poll"
+sc delete-cluster fore > /dev/null
 
 kill -INT "${LOADGEN_PIDS[0]}" 2> /dev/null || true
 wait "${LOADGEN_PIDS[0]}" || true

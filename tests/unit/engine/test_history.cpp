@@ -48,7 +48,7 @@ state::Instance make_instance(state::Store& store, const state::Cluster& c, stat
 policy::History whole_window(state::Store& store, const state::Cluster& c,
                              const policy::PolicyConfig& config, core::Millis now)
 {
-  auto h = *engine::load_history(store, c, config, now, 180'000);
+  auto h = *engine::load_history(store, c, config, now, 180'000, 300);
   h.ticks.clear();
   const auto samples = *store.samples_since(c.id, now - policy::history_window(config));
   std::map<std::int64_t, core::Millis> since;
@@ -126,7 +126,7 @@ TEST_CASE("the predictive policy decides the same on its spans as on its whole w
     REQUIRE(drop);
     drop->bind(1, now);
     REQUIRE(drop->run());
-    const auto spans = *engine::load_history(store, c, config, now, 180'000);
+    const auto spans = *engine::load_history(store, c, config, now, 180'000, 300);
     const auto whole = whole_window(store, c, config, now);
     CHECK(spans.ticks.size() * 3 < whole.ticks.size());
     const auto a = policy::decide(spans, config, now);
@@ -216,7 +216,7 @@ TEST_CASE("decide on the state file makes the decision simulate made from the sa
         row.done_at = a.ts;
         REQUIRE(store.insert_decision(row));
       }
-      const auto loaded = engine::load_history(store, cluster, config, now, 180'000);
+      const auto loaded = engine::load_history(store, cluster, config, now, 180'000, 300);
       REQUIRE(loaded);
       CHECK(loaded->in_service == h.in_service);
       CHECK(loaded->booting == h.booting);
@@ -234,4 +234,39 @@ TEST_CASE("decide on the state file makes the decision simulate made from the sa
     CHECK(r->changes > 0);
     CHECK(mismatched == 0);
   }
+}
+
+TEST_CASE("the boot time is measured on the cluster's web instances that came into service, "
+          "newest launch first",
+          "[engine]")
+{
+  std::vector<state::Instance> instances;
+  const auto add = [&](state::Role role, core::Millis created, std::optional<core::Millis> served) {
+    state::Instance i;
+    i.id = std::int64_t(instances.size()) + 1;
+    i.role = role;
+    i.created_at = created;
+    i.in_service_since = served;
+    instances.push_back(i);
+  };
+  // Four web instances that booted in 10 s, launched long ago; an LB that took 500 s; one
+  // still booting.
+  for (int k = 0; k < 4; ++k) {
+    add(state::Role::web, 1'000'000 + k, 1'000'000 + k + 10'000);
+  }
+  add(state::Role::lb, 900'000, 1'400'000);
+  add(state::Role::web, 5'000'000, std::nullopt);
+  auto b = engine::boot_time(instances, 300);
+  CHECK(b.source == "prior");
+  CHECK(b.samples == 4);
+  // A fifth, the newest, took 70 s: measured now, and the longest of five is the p90.
+  add(state::Role::web, 4'000'000, 4'070'000);
+  b = engine::boot_time(instances, 300);
+  CHECK(b.source == "measured");
+  CHECK(b.seconds == 70);
+  // Twenty newer ones of 20 s push the old ones out of the newest twenty.
+  for (int k = 0; k < 20; ++k) {
+    add(state::Role::web, 6'000'000 + k, 6'000'000 + k + 20'000);
+  }
+  CHECK(engine::boot_time(instances, 300).seconds == 20);
 }
