@@ -24,6 +24,7 @@ struct Options
   int drain = 0;
   bool no_reclaim = false;
   int tick = 60;
+  int hpa_sync = 15;
   int min = 1;
   int max = 100'000;
   std::vector<std::string> policies;
@@ -68,6 +69,7 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   so.drain_s = o.drain;
   so.reclaim = !o.no_reclaim;
   so.tick_s = o.tick;
+  so.hpa_sync_s = o.hpa_sync;
   so.min_size = o.min;
   so.max_size = o.max;
   if (!o.start.empty()) {
@@ -119,9 +121,11 @@ core::Result<void> run_simulate(Env& env, const Options& o)
     }
     out(report.dump(2));
   } else {
-    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}",
+    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}; "
+                    "hpa syncs every {} s",
                     o.trace, rates.size(), o.tick, o.capacity, o.boot_delay, o.drain,
-                    o.drain > 0 && o.no_reclaim ? " (no reclaim)" : ""));
+                    o.drain > 0 && o.no_reclaim ? " (no reclaim)" : "",
+                    o.hpa_sync > 0 && o.hpa_sync < o.tick ? o.hpa_sync : o.tick));
     out(policy::results_table(results));
     for (size_t k = 0; k < without.size(); ++k) {
       if (results[k].policy == "oracle") {
@@ -158,6 +162,11 @@ void register_simulate(CLI::App& app)
   sub->add_option("--tick", o->tick, "Seconds between decisions; the trace is averaged per tick")
     ->capture_default_str()
     ->check(greater_than_zero());
+  sub->add_option("--hpa-sync", o->hpa_sync,
+                  "Seconds between the syncs of runs of the hpa preset within a tick, as "
+                  "Kubernetes' controller syncs (0: once per tick)")
+    ->capture_default_str()
+    ->check(zero_or_more());
   sub->add_option("--policy", o->policies,
                   "A preset (threshold, step, target, hpa, target-tracking, predictive), a JSON "
                   "policy or @FILE; repeatable; default predictive");

@@ -246,6 +246,13 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     return core::fail(core::ErrorKind::usage,
                       "boot delay and drain must not be negative, tick at least 1");
   }
+  const int syncs = o.sync_s <= 0 || o.sync_s >= o.tick_s ? 1 : o.tick_s / o.sync_s;
+  if (syncs > 1 && o.tick_s % o.sync_s != 0) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("a sync period of {} s does not divide the tick of {} s",
+                                  o.sync_s, o.tick_s));
+  }
+  const Millis sync_ms = Millis(o.tick_s / syncs) * k_ms;
   // A predictive horizon left to the boot time covers the boot delay and one tick.
   const BootTime boot{o.boot_delay_s, "given", 0, "simulate --boot-delay", o.tick_s};
   PolicyConfig config = with_boot_time(policy_config, boot);
@@ -275,49 +282,29 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   }
   History h;
   int changes = 0;
-  for (size_t k = 0; k < rates.size(); ++k) {
-    const Millis start = o.start_ms + Millis(k) * tick_ms;
-    const Millis now = start + tick_ms;
-    int in_service = 0;
-    for (const auto& i : alive) {
-      in_service += i.ready <= start ? 1 : 0;
-    }
-    supply.push_back(in_service);
-    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= start; });
-    billed.push_back(int(alive.size() + draining.size()));
-    // Gone by the decision at the tick's end: not there to reclaim.
-    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= now; });
-
-    // The poll at the end of the tick: each instance that served it reports its utilisation.
+  // The poll at `t`, where each instance that served the tick starting at `served_from` reports
+  // `util`, and the decision on it, carried out at once: new instances serve from the first
+  // tick that starts boot_delay after `t`.
+  const auto decide_at = [&](Millis t, Millis served_from, double util) {
+    // Gone by the decision: not there to reclaim.
+    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= t; });
     Tick tick;
-    tick.ts = now;
-    tick.samples.reserve(size_t(in_service));
-    const double util = in_service > 0 ? 100.0 * rates[k] / (in_service * o.capacity) : 0.0;
+    tick.ts = t;
     for (const auto& i : alive) {
-      if (i.ready <= start) {
+      if (i.ready <= served_from) {
         tick.samples.push_back(InstanceSample{i.name, util, i.ready});
       }
     }
     h.ticks.push_back(std::move(tick));
     h.in_service = 0;
     for (const auto& i : alive) {
-      h.in_service += i.ready <= now ? 1 : 0;
+      h.in_service += i.ready <= t ? 1 : 0;
     }
     h.desired = int(alive.size());
     h.booting = h.desired - h.in_service;
-    // Drop what the policy does not read, in batches so the cost stays linear.
-    if (h.ticks.front().ts < now - window - 600 * tick_ms) {
-      const auto keep = std::find_if(h.ticks.begin(), h.ticks.end(),
-                                     [&](const Tick& t) { return t.ts >= now - window; });
-      h.ticks.erase(h.ticks.begin(), keep);
-      const auto keep_action = std::find_if(h.actions.begin(), h.actions.end(),
-                                            [&](const PastAction& a) { return a.ts >= now - window; });
-      h.actions.erase(h.actions.begin(), keep_action);
-    }
-
-    const auto d = decide(h, config, now);
+    const auto d = decide(h, config, t);
     if (o.on_decision) {
-      o.on_decision(h, config, now, d);
+      o.on_decision(h, config, t, d);
     }
     const int from = int(alive.size());
     if (d.to > from) {
@@ -329,7 +316,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
           ++reclaimed;
           continue;
         }
-        alive.push_back(SimInstance{fmt::format("i-{}", ++launched), now + boot_ms});
+        alive.push_back(SimInstance{fmt::format("i-{}", ++launched), t + boot_ms});
         ++boots;
       }
     } else if (d.to < from) {
@@ -337,16 +324,43 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
       std::stable_sort(alive.begin(), alive.end(),
                        [](const SimInstance& a, const SimInstance& b) { return a.ready < b.ready; });
       for (size_t i = size_t(std::max(d.to, 0)); i < alive.size(); ++i) {
-        if (drain_ms > 0 && alive[i].ready <= now) {
-          alive[i].leaves = now + drain_ms;
+        if (drain_ms > 0 && alive[i].ready <= t) {
+          alive[i].leaves = t + drain_ms;
           draining.push_back(alive[i]);
         }
       }
       alive.resize(size_t(std::max(d.to, 0)));
     }
     if (d.to != from) {
-      h.actions.push_back(PastAction{now, from, d.to});
+      h.actions.push_back(PastAction{t, from, d.to});
       ++changes;
+    }
+  };
+  for (size_t k = 0; k < rates.size(); ++k) {
+    const Millis start = o.start_ms + Millis(k) * tick_ms;
+    const Millis now = start + tick_ms;
+    int in_service = 0;
+    for (const auto& i : alive) {
+      in_service += i.ready <= start ? 1 : 0;
+    }
+    supply.push_back(in_service);
+    std::erase_if(draining, [&](const SimInstance& i) { return i.leaves <= start; });
+    billed.push_back(int(alive.size() + draining.size()));
+
+    // Drop what the policy does not read, in batches so the cost stays linear.
+    if (!h.ticks.empty() && h.ticks.front().ts < now - window - 600 * tick_ms) {
+      const auto keep = std::find_if(h.ticks.begin(), h.ticks.end(),
+                                     [&](const Tick& t) { return t.ts >= now - window; });
+      h.ticks.erase(h.ticks.begin(), keep);
+      const auto keep_action = std::find_if(h.actions.begin(), h.actions.end(),
+                                            [&](const PastAction& a) { return a.ts >= now - window; });
+      h.actions.erase(h.actions.begin(), keep_action);
+    }
+    // Each instance that served the tick reports its utilisation, at each sync (once at the
+    // tick's end without one): the tick's load is the same throughout.
+    const double util = in_service > 0 ? 100.0 * rates[k] / (in_service * o.capacity) : 0.0;
+    for (int j = 1; j <= syncs; ++j) {
+      decide_at(start + Millis(j) * sync_ms, start, util);
     }
   }
   auto r = measure(demand, std::move(supply), std::move(billed), changes, o.tick_s);
@@ -354,6 +368,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   r.config = to_json(config);
   r.boots = boots;
   r.reclaimed = reclaimed;
+  r.sync_s = int(sync_ms / k_ms);
   return r;
 }
 
@@ -414,6 +429,7 @@ std::string result_json(const SimResult& r, const SimOptions& o)
     {"oracle_minutes", r.oracle_minutes},
     {"cost_vs_oracle", r.cost_vs_oracle},
     {"ticks", r.ticks},
+    {"sync", r.sync_s},
     {"capacity", o.capacity},
     {"boot_delay", o.boot_delay_s},
     {"drain", o.drain_s},
@@ -460,7 +476,12 @@ simulate_runs(const std::vector<double>& rates,
   }
   std::vector<SimResult> results;
   for (const auto& [name, config] : runs) {
-    TRY_ASSIGN(auto r, simulate(rates, config, options, name));
+    // HPA as Kubernetes runs it: its controller syncs every hpa_sync_s within each tick.
+    SimOptions o = options;
+    if (name == "hpa") {
+      o.sync_s = options.hpa_sync_s;
+    }
+    TRY_ASSIGN(auto r, simulate(rates, config, o, name));
     results.push_back(std::move(r));
   }
   if (compare == Compare::yes) {

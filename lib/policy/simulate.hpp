@@ -47,6 +47,14 @@ struct SimOptions
   // into service (the latest drained first; booted, they serve from the next tick), then
   // launches only what is still missing.
   bool reclaim = true;
+  // How often the policy decides within a tick, in seconds (0, or the tick or more: once, at the
+  // tick's end); it must divide the tick. Each decision sees the tick's poll, and what it
+  // launches boots from then.
+  int sync_s = 0;
+  // The sync period simulate_runs gives the runs named "hpa" (the preset, alone or in JSON): the
+  // Kubernetes HPA controller syncs every 15 s (--horizontal-pod-autoscaler-sync-period), so its
+  // rate limit (double, or 4 more, per 15 s) compounds four times in a minute.
+  int hpa_sync_s = 15;
   // Called with every decision and what it was made from (tests compare it with decide()).
   std::function<void(const History&, const PolicyConfig&, Millis, const Decision&)> on_decision;
 };
@@ -57,6 +65,7 @@ struct SimResult
   std::string policy;
   std::string config;  // the policy as JSON ("" for the oracle)
   int ticks = 0;
+  int sync_s = 0;          // seconds between its decisions (the tick without syncs)
   double theta_u = 0;      // mean of max(D - S, 0) / D over ticks with D > 0
   double theta_o = 0;      // mean of max(S - D, 0) / D over ticks with D > 0
   double tau_u = 0;        // share of ticks with S < D
@@ -108,7 +117,8 @@ core::Result<std::pair<std::string, PolicyConfig>> policy_arg(std::string_view a
 enum class Compare { no, yes };
 
 // Return the results of replaying `rates` through each of `runs` (name and policy), then, with
-// `compare`, through the reference peers of compare_peers() and the oracle.
+// `compare`, through the reference peers of compare_peers() and the oracle. Runs named "hpa"
+// sync every options.hpa_sync_s.
 core::Result<std::vector<SimResult>>
 simulate_runs(const std::vector<double>& rates,
               std::vector<std::pair<std::string, PolicyConfig>> runs,

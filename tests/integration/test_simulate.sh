@@ -94,6 +94,15 @@ jq -e '.[-1] | .cost_vs_oracle == 1 and .tau_U == 0 and .tau_O == 0' "$T/cmp.jso
   || fail "the oracle is not supply = demand"
 pass "--compare --json: one object per policy with the required keys"
 
+# HPA as Kubernetes runs it: the hpa runs sync every 15 s within each 60 s tick, the others once.
+[ "$(jq -c 'map(.sync)' "$T/cmp.json")" = '[15,60,15,60,0]' ] || fail "sync periods: $(jq -c 'map(.sync)' "$T/cmp.json")"
+sc_sim --trace "$T/tiny.csv" --policy "$HPA" --compare --json --hpa-sync 0 > "$T/cmp0.json"
+[ "$(jq -c 'map(.sync)' "$T/cmp0.json")" = '[60,60,60,60,0]' ] || fail "--hpa-sync 0: $(jq -c 'map(.sync)' "$T/cmp0.json")"
+sc_sim --trace "$T/tiny.csv" --policy hpa | head -1 | grep -q "; hpa syncs every 15 s$" || fail "the header does not say how hpa syncs"
+expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --policy hpa --hpa-sync 25
+expect_one_line "a sync period of 25 s does not divide the tick of 60 s"
+pass "the hpa runs sync every 15 s (--hpa-sync), a period that does not divide the tick is refused"
+
 # --start: a schedule raises min to 4 at 09:00 UTC and back to 1 at 18:00. A flat trace at
 # demand 1; starting at 08:58 the 09:00 entry fires at the second tick, so 3 more instances are
 # billed from the third tick on. From the default start (1970-01-01T00:00Z) it never fires.
@@ -120,18 +129,19 @@ pass "--start maps t=0 to wall-clock time for schedules"
 # --drain: the reclaim rule. D = 3 3 1 3 3 3 (C = 10, boot 120 s, drain 180 s, hand-computed in
 # tests/unit/policy/test_simulate.cpp): at t3 the two drained at t2 come back, nothing boots; the
 # same run without the rule boots two that serve only after t5 while the drained ones stay billed.
+# The hand computation decides once per tick: --hpa-sync 0.
 k=0
 { echo t_seconds,requests_per_second; for r in 30 30 10 30 30 30; do echo "$((k * 60)),$r"; k=$((k + 1)); done; } > "$T/dip.csv"
-sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --json --series "$T/dip.series" > "$T/dip.json"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --hpa-sync 0 --json --series "$T/dip.series" > "$T/dip.json"
 jq -e '.[0] | .reclaimed == 2 and .boots == 0 and .drain == 180 and .reclaim == true
        and .without_reclaim.boots == 2 and .without_reclaim.instance_minutes == 22
        and .instance_minutes == 18' "$T/dip.json" > /dev/null || fail "--drain 180: $(cat "$T/dip.json")"
 [ "$(cut -d, -f4 "$T/dip.series" | tail -n +2 | paste -sd' ')" = "3 3 3 1 3 3" ] ||
   fail "supply with reclaim: $(cat "$T/dip.series")"
-sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 > "$T/dip.txt"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --hpa-sync 0 > "$T/dip.txt"
 grep -qx "reclaim, hpa: 2 draining instances taken back; boots 2 -> 0, tau_U 50.00% -> 16.67%, theta_U 33.33% -> 11.11%, instance-minutes 22 -> 18 (without -> with)" "$T/dip.txt" ||
   fail "no savings line: $(cat "$T/dip.txt")"
-sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --no-reclaim --json > "$T/dip.json"
+sc_sim --trace "$T/dip.csv" --policy "$HPA" --drain 180 --hpa-sync 0 --no-reclaim --json > "$T/dip.json"
 jq -e '.[0] | .reclaimed == 0 and .boots == 2 and .reclaim == false and (has("without_reclaim") | not)' \
   "$T/dip.json" > /dev/null || fail "--no-reclaim: $(cat "$T/dip.json")"
 for bad in -1 x 1.5 ""; do

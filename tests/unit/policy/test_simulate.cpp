@@ -298,3 +298,54 @@ TEST_CASE("the demand of the largest load saturates instead of overflowing", "[s
   CHECK(d[2] == 250'000'000);
   CHECK(policy::demand_of({200.0000001}, 200.0) == std::vector<int>{1});
 }
+
+TEST_CASE("the hpa peer syncs every 15 s within a tick and its rate limit compounds",
+          "[simulate]")
+{
+  // One instance at its target, then 16 times the load for good.
+  auto c = *policy::preset("hpa");
+  c.target = 100;
+  const std::vector<double> rates = {100, 1600, 1600, 1600, 1600, 1600, 1600, 1600};
+  policy::SimOptions o;
+  o.capacity = 100;
+  o.boot_delay_s = 60;
+  SECTION("once per tick: double or four more (max(2, 1 + 4) = 5) a minute")
+  {
+    const auto r = *policy::simulate(rates, c, o, "hpa");
+    CHECK(r.sync_s == 60);
+    CHECK(r.billed[2] == 5);
+    CHECK(r.billed[3] == 10);
+    CHECK(r.billed[4] == 16);
+  }
+  SECTION("four syncs a minute: 5, 10, 16 within the tick the load came")
+  {
+    o.sync_s = 15;
+    const auto r = *policy::simulate(rates, c, o, "hpa");
+    CHECK(r.sync_s == 15);
+    CHECK(r.billed[2] == 16);
+    // Booted 60 s after the decisions in the tick ending at 120 s: all serve from the tick at
+    // 180 s.
+    CHECK(r.supply[2] == 1);
+    CHECK(r.supply[3] == 16);
+  }
+  SECTION("simulate_runs gives the hpa runs their sync, the others decide once a tick")
+  {
+    auto runs = *policy::simulate_runs(rates, {{"hpa", c}, {"target", c}}, o,
+                                       policy::Compare::no);
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].sync_s == 15);
+    CHECK(runs[0].billed[2] == 16);
+    CHECK(runs[1].sync_s == 60);
+    CHECK(runs[1].billed[2] == 5);
+    o.hpa_sync_s = 0;
+    runs = *policy::simulate_runs(rates, {{"hpa", c}}, o, policy::Compare::no);
+    CHECK(runs[0].sync_s == 60);
+  }
+  SECTION("a sync period must divide the tick")
+  {
+    o.sync_s = 25;
+    const auto r = policy::simulate(rates, c, o, "hpa");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "a sync period of 25 s does not divide the tick of 60 s");
+  }
+}
