@@ -29,6 +29,8 @@ struct Options
   int max = 100'000;
   std::vector<std::string> policies;
   bool compare = false;
+  std::vector<std::string> sweeps;
+  double budget = 1.0;
   std::string series;
   std::string start;  // ISO-8601 time of the trace's t = 0
 };
@@ -103,6 +105,19 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   if (!o.series.empty()) {
     TRY(write_series(o.series, policy::series_csv(rates, results)));
   }
+  // Each swept peer's cheapest configuration within the budget, from the trace read once.
+  std::vector<policy::SweepResult> sweeps;
+  for (const auto& peer : o.sweeps) {
+    TRY_ASSIGN(auto s, policy::sweep(rates, peer, o.budget, so));
+    if (s.best) {
+      s.best->policy = peer + "-tuned";
+    }
+    sweeps.push_back(std::move(s));
+  }
+  const auto sweep_json = [](const policy::SweepResult& s) {
+    return nlohmann::json{
+      {"peer", s.peer}, {"budget_tau_U", s.budget}, {"tried", s.tried}, {"held", s.held}};
+  };
   if (env.common.json) {
     auto report = nlohmann::json::array();
     for (const auto& r : results) {
@@ -119,6 +134,12 @@ core::Result<void> run_simulate(Env& env, const Options& o)
       }
       report.push_back(std::move(j));
     }
+    for (const auto& s : sweeps) {
+      auto j = s.best ? nlohmann::json::parse(policy::result_json(*s.best, so))
+                      : nlohmann::json{{"policy", s.peer + "-tuned"}};
+      j["sweep"] = sweep_json(s);
+      report.push_back(std::move(j));
+    }
     out(report.dump(2));
   } else {
     out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}; "
@@ -132,6 +153,16 @@ core::Result<void> run_simulate(Env& env, const Options& o)
         continue;
       }
       out(policy::reclaim_savings(results[k], without[k]));
+    }
+    for (const auto& s : sweeps) {
+      if (!s.best) {
+        out(fmt::format("sweep {}: none of {} configurations holds tau_U <= {}%", s.peer,
+                        s.tried, s.budget));
+        continue;
+      }
+      out(fmt::format("sweep {}: {} of {} configurations hold tau_U <= {}%; the cheapest: {}",
+                      s.peer, s.held, s.tried, s.budget, s.best->config));
+      out(policy::results_table({*s.best}));
     }
   }
   return {};
@@ -173,6 +204,12 @@ void register_simulate(CLI::App& app)
   sub->add_flag("--compare", o->compare,
                 "Also run the original threshold rule, HPA defaults, AWS target tracking and "
                 "the oracle");
+  sub->add_option("--sweep", o->sweeps,
+                  "Also tune this peer (hpa, target-tracking; repeatable) over its grid and "
+                  "report its cheapest configuration that holds the tau_U budget")
+    ->check(CLI::IsMember({"hpa", "target-tracking"}));
+  sub->add_option("--budget", o->budget, "The tau_U budget of --sweep, percent (default 1)")
+    ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--series", o->series,
                   "Write per-tick rate, demand, supply and billed size of each run to this CSV");
   sub->add_option("--min", o->min, "Smallest size, for every policy of the run")

@@ -452,11 +452,11 @@ std::string reclaim_savings(const SimResult& with, const SimResult& without)
 
 std::string results_table(const std::vector<SimResult>& results)
 {
-  std::string out = fmt::format("{:<18} {:>11} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>12}\n",
+  std::string out = fmt::format("{:<22} {:>11} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>12}\n",
                                 "policy", "cost/oracle", "tau_U%", "theta_U%", "tau_O%",
                                 "theta_O%", "instab%", "changes", "inst-min");
   for (const auto& r : results) {
-    out += fmt::format("{:<18} {:>11.3f} {:>7.2f} {:>8.2f} {:>7.2f} {:>8.2f} {:>8.2f} {:>8} {:>12.0f}\n",
+    out += fmt::format("{:<22} {:>11.3f} {:>7.2f} {:>8.2f} {:>7.2f} {:>8.2f} {:>8.2f} {:>8} {:>12.0f}\n",
                        r.policy, r.cost_vs_oracle, r.tau_u, r.theta_u, r.tau_o, r.theta_o,
                        r.instability, r.changes, r.instance_minutes);
   }
@@ -488,6 +488,65 @@ simulate_runs(const std::vector<double>& rates,
     results.push_back(oracle(rates, options));
   }
   return results;
+}
+
+core::Result<std::vector<PolicyConfig>> sweep_grid(std::string_view peer)
+{
+  std::vector<PolicyConfig> grid;
+  if (peer == "hpa") {
+    const auto base = *preset("hpa");
+    for (int target = 30; target <= 95; target += 5) {
+      for (int window : {0, 60, 120, 180, 300, 600}) {
+        for (double tolerance : {0.0, 0.05, 0.1}) {
+          auto c = base;
+          c.target = target;
+          c.down_stabilization_s = window;
+          c.tolerance_out = tolerance;
+          c.tolerance_in = tolerance;
+          grid.push_back(c);
+        }
+      }
+    }
+    return grid;
+  }
+  if (peer == "target-tracking") {
+    const auto base = *preset("target-tracking");
+    for (int target = 30; target <= 95; target += 5) {
+      for (int cooldown : {0, 60, 300}) {
+        auto c = base;
+        c.target = target;
+        c.scale_in_cooldown_s = cooldown;
+        grid.push_back(c);
+      }
+    }
+    return grid;
+  }
+  return core::fail(core::ErrorKind::usage,
+                    fmt::format("cannot sweep '{}': sweep hpa or target-tracking", peer));
+}
+
+core::Result<SweepResult> sweep(const std::vector<double>& rates,
+                                std::string_view peer,
+                                double budget,
+                                const SimOptions& options)
+{
+  TRY_ASSIGN(const auto grid, sweep_grid(peer));
+  SweepResult out;
+  out.peer = std::string(peer);
+  out.budget = budget;
+  for (const auto& c : grid) {
+    TRY_ASSIGN(auto runs, simulate_runs(rates, {{out.peer, c}}, options, Compare::no));
+    auto& r = runs.front();
+    ++out.tried;
+    if (r.tau_u > budget) {
+      continue;
+    }
+    ++out.held;
+    if (!out.best || r.instance_minutes < out.best->instance_minutes) {
+      out.best = std::move(r);
+    }
+  }
+  return out;
 }
 
 std::string series_csv(const std::vector<double>& rates, const std::vector<SimResult>& results)

@@ -125,6 +125,31 @@ simulate_runs(const std::vector<double>& rates,
               const SimOptions& options,
               Compare compare);
 
+// Return the configurations `simulate --sweep PEER` tries, each named PEER: for "hpa" (synced
+// as simulate_runs syncs it) target 30, 35, ..., 95 x down_stabilization 0, 60, 120, 180, 300,
+// 600 s x tolerance 0, 0.05, 0.1 (252); for "target-tracking" target 30, ..., 95 x
+// scale_in_cooldown 0, 60, 300 s (42), the knobs AWS lets users set. Other names are usage
+// errors.
+core::Result<std::vector<PolicyConfig>> sweep_grid(std::string_view peer);
+
+// What a sweep found: how many configurations it tried and held the budget, and the cheapest
+// of those (fewest instance-minutes; nothing if none held it).
+struct SweepResult
+{
+  std::string peer;
+  double budget = 0;  // tau_U, percent
+  int tried = 0;
+  int held = 0;
+  std::optional<SimResult> best;
+};
+
+// Return the sweep of `peer` over its grid on `rates`: each configuration replayed as
+// simulate_runs replays it, the cheapest with tau_U <= `budget` percent kept.
+core::Result<SweepResult> sweep(const std::vector<double>& rates,
+                                std::string_view peer,
+                                double budget,
+                                const SimOptions& options);
+
 // Return the per-tick CSV `simulate --series` writes: a header, then for each tick its index,
 // rate and demand, then the supply and billed size of each of `results`.
 std::string series_csv(const std::vector<double>& rates, const std::vector<SimResult>& results);

@@ -103,6 +103,19 @@ expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --pol
 expect_one_line "a sync period of 25 s does not divide the tick of 60 s"
 pass "the hpa runs sync every 15 s (--hpa-sync), a period that does not divide the tick is refused"
 
+# --sweep: the peer over its grid on the trace read once; the cheapest within the budget.
+sc_sim --trace "$T/tiny.csv" --policy "$HPA" --sweep target-tracking --sweep hpa --budget 50 --json > "$T/sweep.json"
+jq -e '.[-2].policy == "target-tracking-tuned" and .[-2].sweep == {"peer":"target-tracking","budget_tau_U":50,"tried":42,"held":.[-2].sweep.held}
+       and .[-2].sweep.held >= 1 and .[-2].tau_U <= 50
+       and .[-1].policy == "hpa-tuned" and .[-1].sweep.tried == 252 and .[-1].sync == 15' "$T/sweep.json" > /dev/null ||
+  fail "--sweep: $(jq -c '.[] | {policy, sweep, tau_U}' "$T/sweep.json")"
+sc_sim --trace "$T/tiny.csv" --sweep hpa > "$T/sweep.txt"
+grep -qE '^sweep hpa: [0-9]+ of 252 configurations hold tau_U <= 1%; the cheapest: \{' "$T/sweep.txt" ||
+  grep -qx 'sweep hpa: none of 252 configurations holds tau_U <= 1%' "$T/sweep.txt" || fail "--sweep text: $(cat "$T/sweep.txt")"
+expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --sweep predictive
+expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --sweep hpa --budget 101
+pass "--sweep reports the cheapest configuration of each peer within the tau_U budget"
+
 # --start: a schedule raises min to 4 at 09:00 UTC and back to 1 at 18:00. A flat trace at
 # demand 1; starting at 08:58 the 09:00 entry fires at the second tick, so 3 more instances are
 # billed from the third tick on. From the default start (1970-01-01T00:00Z) it never fires.

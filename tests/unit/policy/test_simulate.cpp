@@ -349,3 +349,60 @@ TEST_CASE("the hpa peer syncs every 15 s within a tick and its rate limit compou
     CHECK(r.error().message == "a sync period of 25 s does not divide the tick of 60 s");
   }
 }
+
+TEST_CASE("the sweep grids and their names", "[simulate]")
+{
+  CHECK(policy::sweep_grid("hpa")->size() == 14 * 6 * 3);
+  CHECK(policy::sweep_grid("target-tracking")->size() == 14 * 3);
+  const auto bad = policy::sweep_grid("predictive");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "cannot sweep 'predictive': sweep hpa or target-tracking");
+}
+
+TEST_CASE("a sweep tries the peer's grid and keeps its cheapest run within the tau_U budget",
+          "[simulate][scenario]")
+{
+  // A ramp up and down, twice.
+  std::vector<double> rates;
+  for (int k = 0; k < 40; ++k) {
+    rates.push_back(100 + 40.0 * (k % 20 < 10 ? k % 20 : 20 - k % 20));
+  }
+  policy::SimOptions o;
+  o.capacity = 100;
+  o.boot_delay_s = 60;
+  // The same search by hand, each configuration synced as simulate_runs syncs hpa.
+  std::vector<policy::SimResult> by_hand;
+  const auto grid = policy::sweep_grid("hpa");
+  for (const auto& c : *grid) {
+    by_hand.push_back(policy::simulate_runs(rates, {{"hpa", c}}, o, policy::Compare::no)->front());
+    CHECK(by_hand.back().sync_s == 15);
+  }
+  std::optional<policy::SweepResult> tight;
+  for (const double budget : {0.0, 20.0}) {
+    const auto s = *policy::sweep(rates, "hpa", budget, o);
+    CHECK(s.tried == 252);
+    int held = 0;
+    std::optional<double> cheapest;
+    for (const auto& r : by_hand) {
+      if (r.tau_u <= budget) {
+        ++held;
+        cheapest = std::min(cheapest.value_or(r.instance_minutes), r.instance_minutes);
+      }
+    }
+    CHECK(s.held == held);
+    REQUIRE(bool(s.best) == bool(cheapest));
+    if (s.best) {
+      CHECK(s.best->instance_minutes == *cheapest);
+      CHECK(s.best->tau_u <= budget);
+    }
+    if (!tight) {
+      tight = s;
+      continue;
+    }
+    // A larger budget holds at least as many, never costlier.
+    CHECK(s.held > tight->held);
+    if (tight->best) {
+      CHECK(s.best->instance_minutes <= tight->best->instance_minutes);
+    }
+  }
+}
