@@ -14,6 +14,7 @@ void register_gc(CLI::App& app);
 void register_report(CLI::App& app);
 void register_completion(CLI::App& app);
 void register_simulate(CLI::App& app);
+void register_recommend(CLI::App& app);
 void register_why(CLI::App& app);
 void register_set_policy(CLI::App& app);
 void register_protect(CLI::App& app);
@@ -32,6 +33,7 @@ void register_all(CLI::App& app)
   register_report(app);
   register_completion(app);
   register_simulate(app);
+  register_recommend(app);
   register_why(app);
   register_set_policy(app);
   register_protect(app);

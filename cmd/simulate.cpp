@@ -2,6 +2,7 @@
 // print the elasticity metrics, optionally next to the reference peers and the oracle.
 #include "core/time.hpp"
 #include "policy/simulate.hpp"
+#include "replay.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -19,6 +20,8 @@ namespace {
 struct Options
 {
   std::string trace;
+  std::string cluster;  // replay this cluster's polls instead of a trace
+  int days = 7;
   double capacity = 0;
   int boot_delay = 180;
   int drain = 0;
@@ -62,11 +65,26 @@ core::Result<void> write_series(const std::string& path, const std::string& text
 
 core::Result<void> run_simulate(Env& env, const Options& o)
 {
-  TRY_ASSIGN(const auto text, read_file(o.trace, "trace"));
-  TRY_ASSIGN(const auto trace, policy::parse_trace(text, o.trace));
+  if (o.trace.empty() == o.cluster.empty()) {
+    return core::fail(core::ErrorKind::usage, "give one of --trace FILE and --cluster NAME");
+  }
+  policy::Trace trace;
+  std::optional<ClusterReplay> replay;
+  double capacity = o.capacity;
+  if (!o.cluster.empty()) {
+    TRY_ASSIGN(replay, cluster_replay(env, o.cluster, o.days, o.capacity));
+    trace = replay->trace;
+    capacity = replay->capacity;
+  } else {
+    if (!(o.capacity > 0)) {
+      return core::fail(core::ErrorKind::usage, "--capacity is needed with --trace");
+    }
+    TRY_ASSIGN(const auto text, read_file(o.trace, "trace"));
+    TRY_ASSIGN(trace, policy::parse_trace(text, o.trace));
+  }
   TRY_ASSIGN(const auto rates, policy::tick_rates(trace, o.tick));
   policy::SimOptions so;
-  so.capacity = o.capacity;
+  so.capacity = capacity;
   so.boot_delay_s = o.boot_delay;
   so.drain_s = o.drain;
   so.reclaim = !o.no_reclaim;
@@ -83,9 +101,17 @@ core::Result<void> run_simulate(Env& env, const Options& o)
                                     o.start));
     }
     so.start_ms = *start;
+  } else if (replay) {
+    // The cluster's first poll, so that its schedule fires when it did.
+    so.start_ms = replay->from;
   }
   std::vector<std::pair<std::string, policy::PolicyConfig>> runs;
-  for (const auto& arg : o.policies.empty() ? std::vector<std::string>{"predictive"} : o.policies) {
+  if (replay) {
+    // The cluster's own policy first, in percent of the capacity as simulate's policies are.
+    runs.emplace_back("current", replay->policy);
+  }
+  const auto defaults = replay ? std::vector<std::string>{} : std::vector<std::string>{"predictive"};
+  for (const auto& arg : o.policies.empty() ? defaults : o.policies) {
     std::string spec = arg;
     if (!spec.empty() && spec.front() == '@') {
       TRY_ASSIGN(spec, read_file(spec.substr(1), "policy file"));
@@ -125,6 +151,9 @@ core::Result<void> run_simulate(Env& env, const Options& o)
       if (!o.start.empty()) {
         j["start"] = o.start;
       }
+      if (replay) {
+        j["cluster"] = replay->cluster;
+      }
       const auto k = report.size();
       if (k < without.size() && r.policy != "oracle") {
         auto w = nlohmann::json::parse(policy::result_json(without[k], so));
@@ -142,9 +171,14 @@ core::Result<void> run_simulate(Env& env, const Options& o)
     }
     out(report.dump(2));
   } else {
-    out(fmt::format("trace {}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}; "
+    const auto source =
+      replay ? fmt::format("cluster {} ({} to {}, its policy {} as current)", replay->cluster,
+                           core::iso8601_utc(replay->from), core::iso8601_utc(replay->to),
+                           policy::to_string(replay->stored.kind))
+             : "trace " + o.trace;
+    out(fmt::format("{}: {} ticks of {} s, capacity {}, boot delay {} s, drain {} s{}; "
                     "hpa syncs every {} s",
-                    o.trace, rates.size(), o.tick, o.capacity, o.boot_delay, o.drain,
+                    source, rates.size(), o.tick, capacity, o.boot_delay, o.drain,
                     o.drain > 0 && o.no_reclaim ? " (no reclaim)" : "",
                     o.hpa_sync > 0 && o.hpa_sync < o.tick ? o.hpa_sync : o.tick));
     out(policy::results_table(results));
@@ -176,9 +210,15 @@ void register_simulate(CLI::App& app)
   auto* sub = add_command(app, "simulate", "Replay a load trace through a policy and measure it",
                           Traits{false, true, Needs::nothing},
                           [o](Env& env) { return run_simulate(env, *o); });
-  sub->add_option("--trace", o->trace, "CSV trace: t_seconds,requests_per_second")->required();
-  sub->add_option("--capacity", o->capacity, "Requests per second one instance serves")
-    ->required()
+  sub->add_option("--trace", o->trace, "CSV trace: t_seconds,requests_per_second");
+  sub->add_option("--cluster", o->cluster,
+                  "Replay this cluster's recorded load instead of a trace, through its own "
+                  "policy (current) and any --policy");
+  sub->add_option("--days", o->days, "Days of the cluster's history to replay (default 7)")
+    ->check(CLI::Range(1, 366));
+  sub->add_option("--capacity", o->capacity,
+                  "Load one instance serves (requests per second of a trace; the cluster's "
+                  "metric with --cluster, default its predictive capacity)")
     ->check(greater_than_zero());
   sub->add_option("--boot-delay", o->boot_delay, "Seconds from launch to in service")
     ->required()

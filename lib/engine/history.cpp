@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 
 namespace engine {
 
@@ -26,6 +27,31 @@ std::vector<std::pair<core::Millis, core::Millis>> spans(const policy::PolicyCon
     }
   }
   return merged;
+}
+
+core::Result<std::vector<std::pair<core::Millis, double>>> poll_totals(state::Store& store,
+                                                                       const state::Cluster& cluster,
+                                                                       core::Millis since)
+{
+  TRY_ASSIGN(const auto samples, store.samples_since(cluster.id, since));
+  // ts -> sum of the values, values present, instances polled
+  std::map<core::Millis, std::tuple<double, int, int>> polls;
+  for (const auto& s : samples) {
+    auto& [sum, present, polled] = polls[s.ts];
+    ++polled;
+    if (s.value && policy::load_in_range(*s.value)) {
+      sum += *s.value;
+      ++present;
+    }
+  }
+  std::vector<std::pair<core::Millis, double>> out;
+  for (const auto& [ts, p] : polls) {
+    const auto& [sum, present, polled] = p;
+    if (present > 0) {
+      out.emplace_back(ts, sum / present * polled);
+    }
+  }
+  return out;
 }
 
 policy::BootTime boot_time(const std::vector<state::Instance>& instances, int prior_s)

@@ -490,6 +490,45 @@ simulate_runs(const std::vector<double>& rates,
   return results;
 }
 
+PolicyConfig scale_metric(PolicyConfig c, double factor)
+{
+  c.high *= factor;
+  c.low *= factor;
+  for (auto* bands : {&c.steps_out, &c.steps_in}) {
+    for (auto& b : *bands) {
+      if (b.lower) {
+        *b.lower *= factor;
+      }
+      if (b.upper) {
+        *b.upper *= factor;
+      }
+    }
+  }
+  c.target *= factor;
+  c.capacity *= factor;
+  return c;
+}
+
+Trace trace_of_polls(const std::vector<std::pair<Millis, double>>& totals)
+{
+  constexpr Millis k_minute = 60'000;
+  Trace t;
+  t.step_s = 60;
+  if (totals.empty()) {
+    return t;
+  }
+  const Millis first = totals.front().first;
+  double current = totals.front().second;
+  size_t next = 0;
+  for (Millis m = first; m <= totals.back().first; m += k_minute) {
+    while (next < totals.size() && totals[next].first < m + k_minute) {
+      current = totals[next++].second;
+    }
+    t.rates.push_back(current);
+  }
+  return t;
+}
+
 core::Result<std::vector<PolicyConfig>> sweep_grid(std::string_view peer)
 {
   std::vector<PolicyConfig> grid;

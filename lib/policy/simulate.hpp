@@ -125,6 +125,16 @@ simulate_runs(const std::vector<double>& rates,
               const SimOptions& options,
               Compare compare);
 
+// Return `config` with every key that holds a value of the metric (high, low, the step bands,
+// target, capacity) multiplied by `factor`: a cluster's policy, in its metric's units, in percent
+// of an instance's capacity C (what simulate's policies see) with 100 / C, and back with C / 100.
+PolicyConfig scale_metric(PolicyConfig config, double factor);
+
+// Return a trace of one minute steps from a cluster's polls at `ts` with `totals` (the summed
+// load of its instances, oldest first): each minute from the first poll's takes the total of its
+// last poll, or the one before it when it had none.
+Trace trace_of_polls(const std::vector<std::pair<Millis, double>>& totals);
+
 // Return the configurations `simulate --sweep PEER` tries, each named PEER: for "hpa" (synced
 // as simulate_runs syncs it) target 30, 35, ..., 95 x down_stabilization 0, 60, 120, 180, 300,
 // 600 s x tolerance 0, 0.05, 0.1 (252); for "target-tracking" target 30, ..., 95 x

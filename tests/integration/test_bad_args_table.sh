@@ -56,7 +56,14 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--output is required	report
 64	not expected: --bogus	report --output /tmp --bogus
 64	no completion for shell '"'"'fish'"'"': bash or zsh	completion fish
-64	--trace is required	simulate --capacity 1 --boot-delay 0
+64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
+64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
+64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0
+64	--sweep: predictive not in	simulate --trace @TRACE --capacity 1 --boot-delay 0 --sweep predictive
+64	cluster is required	recommend
+64	no cluster named '"'"'nosuch'"'"'	recommend nosuch
+64	--budget: Value 101 not in range	recommend shop --budget 101
+64	--days: Value 367 not in range	recommend shop --days 367
 64	cannot read trace	simulate --trace /nonexistent/trace.csv --capacity 1 --boot-delay 0
 64	missing header	simulate --trace /etc/hostname --capacity 1 --boot-delay 0
 64	--capacity: 0 is not greater than 0	simulate --trace @TRACE --capacity 0 --boot-delay 0
