@@ -43,7 +43,8 @@ BootTime estimate_boot_time(const std::vector<Millis>& durations_ms, int prior_s
 PolicyConfig with_boot_time(PolicyConfig config, const BootTime& boot)
 {
   if (config.kind == Kind::predictive && config.horizon_s == 0) {
-    config.horizon_s = std::max(1, boot.seconds) + std::max(1, boot.poll_s);
+    config.horizon_s =
+      std::max(k_min_horizon_s, std::max(1, boot.seconds) + std::max(1, boot.poll_s));
   }
   return config;
 }

@@ -123,9 +123,10 @@ std::string explain_text(const Decision& d)
   }
   if (d.why.horizon_s > 0) {
     if (d.why.boot) {
-      out += fmt::format("  horizon: {} s = boot time {} s ({}: {}) + one poll ({} s)\n",
+      out += fmt::format("  horizon: {} s: boot time {} s ({}: {}) + one poll ({} s), at least "
+                         "{} s\n",
                          d.why.horizon_s, d.why.boot->seconds, d.why.boot->source,
-                         d.why.boot->detail, d.why.boot->poll_s);
+                         d.why.boot->detail, d.why.boot->poll_s, k_min_horizon_s);
     } else {
       out += fmt::format("  horizon: {} s (the policy's horizon)\n", d.why.horizon_s);
     }

@@ -169,6 +169,7 @@ struct PolicyConfig
   double quantile_low = 0.6;   // ... or only this share while under_budget is unspent
   double under_budget = 0.5;   // percent of lookback polls allowed over capacity
   int horizon_s = 0;         // how far ahead capacity must cover; 0: boot time + one poll
+                             // (at least k_min_horizon_s)
   int lookback_s = 21600;    // recent past whose forecast errors set the margin
   int hold_s = 300;          // scale in only below the highest load of this window
   // What a scale-in must cover: "peak", the margined peak of the horizon after the recent peak
@@ -250,8 +251,13 @@ const char* to_string(Kind kind);
 // Return the kind named `name`, or nothing if no rule has that name.
 std::optional<Kind> kind_named(std::string_view name);
 
+// The shortest horizon a boot time sets. Below it the margins measured over one or two polls
+// missed more: at a 60 s boot (horizon 120 s) tau_U on the NASA trace rose from 0.80 % to
+// 1.18 % (docs/BENCHMARKS.md).
+constexpr int k_min_horizon_s = 240;
+
 // Return `config` with its horizon resolved: a predictive policy whose horizon is 0 (the
-// default) covers `boot` plus one of its polls. Nothing else changes.
+// default) covers `boot` plus one of its polls, at least k_min_horizon_s. Nothing else changes.
 PolicyConfig with_boot_time(PolicyConfig config, const BootTime& boot);
 
 // Return the horizon, in seconds, the predictive rule of `config` covers: its own, or when

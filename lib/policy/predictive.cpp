@@ -524,7 +524,8 @@ const std::vector<Key>& predictive_keys()
                  "percent of lookback polls allowed over capacity"),
       integer_key("horizon", &PolicyConfig::horizon_s, {0, INT_MAX},
                   "seconds ahead capacity must cover; 0 (the default): the boot time of the "
-                  "cluster's instances (decide: measured, simulate: --boot-delay) + one poll"),
+                  "cluster's instances (decide: measured, simulate: --boot-delay) + one poll, at "
+                  "least 240"),
       integer_key("lookback", &PolicyConfig::lookback_s, {600, INT_MAX},
                   "seconds of recent past whose forecast errors set the margin"),
       integer_key("hold", &PolicyConfig::hold_s, {0, INT_MAX},

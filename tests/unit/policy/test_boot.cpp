@@ -74,10 +74,13 @@ TEST_CASE("a predictive horizon left at 0 covers the boot time and one poll", "[
   CHECK(c.horizon_s == 0);
   // Unresolved, it assumes the old default: 180 s of boot and a poll.
   CHECK(policy::horizon_s(c) == 240);
-  policy::BootTime boot{45, "measured", 12, "", 60};
-  CHECK(policy::with_boot_time(c, boot).horizon_s == 105);
+  policy::BootTime boot{245, "measured", 12, "", 60};
+  CHECK(policy::with_boot_time(c, boot).horizon_s == 305);
   boot.poll_s = 15;
-  CHECK(policy::with_boot_time(c, boot).horizon_s == 60);
+  CHECK(policy::with_boot_time(c, boot).horizon_s == 260);
+  // Never below 240 s: a 45 s boot and a poll would be 105.
+  boot = {45, "measured", 12, "", 60};
+  CHECK(policy::with_boot_time(c, boot).horizon_s == 240);
   // The policy's own horizon stays, and other rules are untouched.
   c.horizon_s = 600;
   CHECK(policy::with_boot_time(c, boot).horizon_s == 600);
@@ -98,8 +101,8 @@ TEST_CASE("decide covers the history's boot time and why says where it came from
   REQUIRE(d.why.boot);
   CHECK(d.why.boot->source == "prior");
   CHECK(input(d, "horizon_s") == 360);
-  const std::string line = "horizon: 360 s = boot time 300 s (prior: man_boot_timeout 300 s: 2 "
-                           "of the 5 instances needed measured) + one poll (60 s)";
+  const std::string line = "horizon: 360 s: boot time 300 s (prior: man_boot_timeout 300 s: 2 "
+                           "of the 5 instances needed measured) + one poll (60 s), at least 240 s";
   CHECK_THAT(policy::explain_text(d), Catch::Contains(line));
   // Stored and read back for `why`.
   const auto back = policy::decision_from_json(policy::decision_json(d));
