@@ -59,8 +59,7 @@ std::string set_policy_command(const std::string& cluster, const std::string& pr
 core::Result<void> run_recommend(Env& env, const Options& o)
 {
   TRY_ASSIGN(const auto replay, cluster_replay(env, o.cluster, o.days, o.capacity));
-  TRY_ASSIGN(const auto found, env.store->find_cluster(o.cluster));
-  TRY_ASSIGN(const auto instances, env.store->instances(found->id, true));
+  TRY_ASSIGN(const auto instances, env.store->instances(replay.cluster_id, true));
   auto boot = engine::boot_time(instances, env.config.manager.boot_timeout);
   if (o.boot_delay >= 0) {
     boot = policy::BootTime{o.boot_delay, "given", 0, "--boot-delay", 60};
@@ -72,18 +71,20 @@ core::Result<void> run_recommend(Env& env, const Options& o)
   so.min_size = replay.stored.min_size;
   so.max_size = replay.stored.max_size;
   so.start_ms = replay.from;
-  // Candidates: the current policy, the predictive defaults, and the peers tuned with hindsight.
+  // Candidates: the current policy, the predictive defaults, and the peers tuned with hindsight;
+  // `presets[k]` is the preset results[k] is a configuration of ("" for the current policy).
   TRY_ASSIGN(auto results,
              policy::simulate_runs(rates,
                                    {{"current", replay.policy},
                                     {"predictive", *policy::preset("predictive")}},
                                    so, policy::Compare::no));
+  std::vector<std::string> presets = {"", "predictive"};
   std::vector<policy::SweepResult> sweeps;
   for (const char* peer : {"hpa", "target-tracking"}) {
     TRY_ASSIGN(auto s, policy::sweep(rates, peer, o.budget, so));
     if (s.best) {
-      s.best->policy = std::string(peer) + "-tuned";
       results.push_back(*s.best);
+      presets.emplace_back(peer);
     }
     sweeps.push_back(std::move(s));
   }
@@ -99,8 +100,7 @@ core::Result<void> run_recommend(Env& env, const Options& o)
   nlohmann::json chosen = nullptr;
   if (best && results[*best].policy != "current") {
     const auto& r = results[*best];
-    const std::string preset =
-      r.policy == "predictive" ? "predictive" : r.policy.substr(0, r.policy.size() - 6);
+    const auto& preset = presets[*best];
     TRY_ASSIGN(auto in_percent, policy::policy_from_json(r.config));
     auto in_units = policy::scale_metric(in_percent, replay.capacity / 100.0);
     // The replay resolved a horizon left to the boot time; the cluster keeps measuring its own.

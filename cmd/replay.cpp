@@ -23,6 +23,7 @@ core::Result<ClusterReplay> cluster_replay(Env& env, const std::string& name, in
   const auto& c = clusters.front();
   ClusterReplay r;
   r.cluster = c.name;
+  r.cluster_id = c.id;
   TRY_ASSIGN(r.stored, policy::policy_from_json(c.policy));
   r.capacity = capacity;
   if (r.capacity <= 0) {

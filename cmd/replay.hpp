@@ -13,6 +13,7 @@ namespace cmd {
 struct ClusterReplay
 {
   std::string cluster;
+  std::int64_t cluster_id = 0;
   policy::Trace trace;          // the summed load of its polls, one step a minute
   double capacity = 0;          // load one instance carries, in the metric's units
   policy::PolicyConfig stored;  // its policy, in the metric's units

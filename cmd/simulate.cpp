@@ -135,9 +135,6 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   std::vector<policy::SweepResult> sweeps;
   for (const auto& peer : o.sweeps) {
     TRY_ASSIGN(auto s, policy::sweep(rates, peer, o.budget, so));
-    if (s.best) {
-      s.best->policy = peer + "-tuned";
-    }
     sweeps.push_back(std::move(s));
   }
   const auto sweep_json = [](const policy::SweepResult& s) {

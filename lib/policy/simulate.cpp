@@ -585,6 +585,9 @@ core::Result<SweepResult> sweep(const std::vector<double>& rates,
       out.best = std::move(r);
     }
   }
+  if (out.best) {
+    out.best->policy = out.peer + "-tuned";
+  }
   return out;
 }
 

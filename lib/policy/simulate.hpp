@@ -154,7 +154,7 @@ struct SweepResult
 };
 
 // Return the sweep of `peer` over its grid on `rates`: each configuration replayed as
-// simulate_runs replays it, the cheapest with tau_U <= `budget` percent kept.
+// simulate_runs replays it, the cheapest with tau_U <= `budget` percent kept, named PEER-tuned.
 core::Result<SweepResult> sweep(const std::vector<double>& rates,
                                 std::string_view peer,
                                 double budget,

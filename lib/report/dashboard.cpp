@@ -4,6 +4,7 @@
 #include "core/time.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -138,21 +139,14 @@ ChainHealth chain_health(const std::vector<StepRun>& runs, Millis now, Millis ti
                             "timer running it?",
                             core::human_age(now - *h.last_run), utc_full(*h.last_run), ticks);
   } else if (!failing.empty()) {
-    std::string list;
-    for (const auto& f : failing) {
-      list += (list.empty() ? "" : "; ") + f;
-    }
     h.warning = fmt::format("the chain runs but has not succeeded for more than {} (last "
                             "success: {}): {}",
-                            ticks, when(h.last_success, now), list);
+                            ticks, when(h.last_success, now), fmt::join(failing, "; "));
   } else {
-    std::string list;
-    for (const auto& m : missing) {
-      list += (list.empty() ? "" : ", ") + m;
-    }
     h.warning = fmt::format("the chain has not succeeded in the last {}: {} never ran or never "
                             "succeeded",
-                            ticks, list.empty() ? std::string("a step") : list);
+                            ticks, missing.empty() ? std::string("a step")
+                                                   : fmt::format("{}", fmt::join(missing, ", ")));
   }
   return h;
 }
@@ -422,11 +416,7 @@ svg.key { vertical-align: middle; margin-right: .3em; }
   if (!clusters.empty()) {
     html += "<nav aria-label=\"clusters\"><ul>\n";
     for (const auto& c : clusters) {
-      const auto notes = attention(c);
-      std::string badge;
-      for (const auto& n : notes) {
-        badge += (badge.empty() ? "" : ", ") + n;
-      }
+      const auto badge = fmt::format("{}", fmt::join(attention(c), ", "));
       html += fmt::format("<li><a href=\"#cluster-{0}\">cluster {0}</a>: {1} in service, {2} booting, "
                           "desired {3}{4}</li>\n",
                           html_escape(c.name), c.size, c.booting, c.desired,
@@ -443,13 +433,9 @@ svg.key { vertical-align: middle; margin-right: .3em; }
                         "aria-labelledby=\"heading-{0}\">\n<h2 id=\"heading-{0}\">{0}</h2>\n",
                         html_escape(c.name), notes.empty() ? "" : " attention");
     if (!notes.empty()) {
-      std::string text;
-      for (const auto& n : notes) {
-        text += (text.empty() ? "" : ", ") + n;
-      }
       html += fmt::format("<p class=\"warning attention\"><strong>Needs attention:</strong> "
                           "{}.</p>\n",
-                          html_escape(text));
+                          html_escape(fmt::format("{}", fmt::join(notes, ", "))));
     }
     html += fmt::format("<p>status <b>{1}</b>, LB <code>{2}</code>{8}, {3} in service, {9} "
                         "booting (desired {4}, min {5}, max {6}), policy {7}</p>\n",

@@ -186,18 +186,15 @@ nlohmann::json history_json(const ClusterView& v)
 
 nlohmann::json chain_json(const ChainHealth& h)
 {
-  const auto opt = [](const std::optional<Millis>& t) {
-    return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
-  };
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : h.steps) {
     steps.push_back({{"command", s.command},
                      {"ts", s.ts},
                      {"exit_code", s.exit_code},
-                     {"last_success", opt(s.last_success)}});
+                     {"last_success", millis_or_null(s.last_success)}});
   }
-  return {{"last_run", opt(h.last_run)},
-          {"last_success", opt(h.last_success)},
+  return {{"last_run", millis_or_null(h.last_run)},
+          {"last_success", millis_or_null(h.last_success)},
           {"stale", h.stale},
           {"warning", h.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.warning)},
           {"steps", steps}};

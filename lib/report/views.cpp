@@ -21,6 +21,11 @@ nlohmann::json text_or_null(const std::string& text)
 
 } // namespace
 
+nlohmann::json millis_or_null(const std::optional<core::Millis>& t)
+{
+  return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+}
+
 nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
                             const std::vector<state::Instance>& instances)
 {
@@ -31,9 +36,6 @@ nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
   for (const auto& i : instances) {
     left += state::replaced_by(i, *r) && state::is_live_web(i) ? 1 : 0;
   }
-  const auto opt = [](const std::optional<core::Millis>& t) {
-    return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
-  };
   return {
     {"id", r->id},
     {"status", state::to_string(r->status)},
@@ -47,9 +49,9 @@ nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
     {"batches", r->batches},
     {"surge", r->surge},
     {"started_at", r->started_at},
-    {"batch_started_at", opt(r->batch_started_at)},
-    {"batch_ended_at", opt(r->batch_ended_at)},
-    {"ended_at", opt(r->ended_at)},
+    {"batch_started_at", millis_or_null(r->batch_started_at)},
+    {"batch_ended_at", millis_or_null(r->batch_ended_at)},
+    {"ended_at", millis_or_null(r->ended_at)},
     {"error", text_or_null(r->error)},
   };
 }
@@ -129,8 +131,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       {"state_since", i.state_since},
       // In service but out of the balancer since then: it failed its health checks ([HEALTH];
       // `error` says how). Null while healthy.
-      {"unhealthy_since",
-       i.unhealthy_since ? nlohmann::json(*i.unhealthy_since) : nlohmann::json(nullptr)},
+      {"unhealthy_since", millis_or_null(i.unhealthy_since)},
       // Its member's status as the balancer reports it (Octavia's health monitor: "ONLINE",
       // "ERROR", "NO_MONITOR"), null when the balancer reports none.
       {"lb_status",
@@ -143,8 +144,7 @@ core::Result<nlohmann::json> cluster_json(state::Store& store, const state::Clus
       // While draining: its connections with a request in flight, as its stub_status said at
       // connections_at (ms); null when not measured.
       {"connections", i.connections ? nlohmann::json(*i.connections) : nlohmann::json(nullptr)},
-      {"connections_at",
-       i.connections_at ? nlohmann::json(*i.connections_at) : nlohmann::json(nullptr)},
+      {"connections_at", millis_or_null(i.connections_at)},
       // The availability zone it was requested in and its Nova server group (null: none).
       {"availability_zone", text_or_null(i.availability_zone)},
       {"server_group", text_or_null(i.server_group)},

@@ -20,6 +20,9 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances);
 nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
                             const std::vector<state::Instance>& instances);
 
+// Return a time in ms as JSON, or null when there is none.
+nlohmann::json millis_or_null(const std::optional<core::Millis>& t);
+
 // Return a decision row as JSON.
 nlohmann::json decision_json(const state::DecisionRow& d);
 
