@@ -38,7 +38,7 @@ core::Result<ClusterReplay> cluster_replay(Env& env, const std::string& name, in
   r.policy = policy::scale_metric(r.stored, 100.0 / r.capacity);
   const core::Millis now = env.clock.now();
   TRY_ASSIGN(const auto totals,
-             engine::poll_totals(*env.store, c, now - core::Millis(days) * 86'400'000));
+             engine::poll_totals(*env.store, c, now - core::Millis(days) * 86'400'000, now));
   if (totals.size() < 2) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("cluster '{}' has {} polls with a value in the last {} days: "

@@ -31,9 +31,10 @@ std::vector<std::pair<core::Millis, core::Millis>> spans(const policy::PolicyCon
 
 core::Result<std::vector<std::pair<core::Millis, double>>> poll_totals(state::Store& store,
                                                                        const state::Cluster& cluster,
-                                                                       core::Millis since)
+                                                                       core::Millis since,
+                                                                       core::Millis until)
 {
-  TRY_ASSIGN(const auto samples, store.samples_since(cluster.id, since));
+  TRY_ASSIGN(const auto samples, store.samples_between(cluster.id, since, until));
   // ts -> sum of the values, values present, instances polled
   std::map<core::Millis, std::tuple<double, int, int>> polls;
   for (const auto& s : samples) {
@@ -68,7 +69,11 @@ policy::BootTime boot_time(const std::vector<state::Instance>& instances, int pr
   std::vector<core::Millis> durations;
   durations.reserve(served.size());
   for (const auto* i : served) {
-    durations.push_back(*i->in_service_since - i->created_at);
+    // The times come from the state file: a difference that overflows cannot be a boot time.
+    core::Millis d = 0;
+    if (!__builtin_sub_overflow(*i->in_service_since, i->created_at, &d)) {
+      durations.push_back(d);
+    }
   }
   return policy::estimate_boot_time(durations, prior_s);
 }

@@ -21,12 +21,14 @@ core::Result<policy::History> load_history(state::Store& store,
                                            core::Millis max_age,
                                            int boot_prior_s);
 
-// Return each poll of `cluster` since `since` with the summed load of its instances (the mean of
-// the values present times the instances polled), oldest first; polls without a value are left
-// out. What `simulate --cluster` and `recommend` replay.
+// Return each poll of `cluster` in [since, until] with the summed load of its instances (the
+// mean of the values present times the instances polled), oldest first; polls without a value
+// are left out, and so are polls stamped later than `until` (a clock step or a corrupt row: the
+// replay spans at most [since, until]). What `simulate --cluster` and `recommend` replay.
 core::Result<std::vector<std::pair<core::Millis, double>>> poll_totals(state::Store& store,
                                                                        const state::Cluster& cluster,
-                                                                       core::Millis since);
+                                                                       core::Millis since,
+                                                                       core::Millis until);
 
 // Return the boot time of the web instances among `instances` (launch to in service, newest
 // launch first) by policy::estimate_boot_time, with `prior_s` as the prior.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace report {
 
@@ -37,13 +38,24 @@ std::string utc_full(Millis ts)
                      t.minute, t.second);
 }
 
+// Return how long before `now` time `ts` was, 0 for a time after it. Saturating: the times come
+// from the state file and may be anything.
+Millis elapsed(Millis now, Millis ts)
+{
+  Millis d = 0;
+  if (__builtin_sub_overflow(now, ts, &d)) {
+    return ts < 0 ? std::numeric_limits<Millis>::max() : 0;
+  }
+  return std::max<Millis>(0, d);
+}
+
 // Return "TIME (AGE ago)" for a moment before `now`, or "never".
 std::string when(const std::optional<Millis>& ts, Millis now)
 {
   if (!ts) {
     return "never";
   }
-  return fmt::format("{} ({} ago)", utc_full(*ts), core::human_age(std::max<Millis>(0, now - *ts)));
+  return fmt::format("{} ({} ago)", utc_full(*ts), core::human_age(elapsed(now, *ts)));
 }
 
 // Return a round upper bound for the y axis (1, 2, 5 x 10^n).
@@ -126,7 +138,7 @@ ChainHealth chain_health(const std::vector<StepRun>& runs, Millis now, Millis ti
     h.last_success.reset();
   }
   const Millis limit = 3 * tick_ms;
-  h.stale = !h.last_success || now - *h.last_success > limit;
+  h.stale = !h.last_success || elapsed(now, *h.last_success) > limit;
   if (!h.stale) {
     return h;
   }
@@ -134,10 +146,11 @@ ChainHealth chain_health(const std::vector<StepRun>& runs, Millis now, Millis ti
   if (!h.last_run) {
     h.warning = "the chain has never run: no step of it is recorded in this state file (is the "
                 "cron entry or the timer installed?)";
-  } else if (now - *h.last_run > limit) {
+  } else if (elapsed(now, *h.last_run) > limit) {
     h.warning = fmt::format("the chain last ran {} ago (at {}), more than {}: is cron or the "
                             "timer running it?",
-                            core::human_age(now - *h.last_run), utc_full(*h.last_run), ticks);
+                            core::human_age(elapsed(now, *h.last_run)), utc_full(*h.last_run),
+                            ticks);
   } else if (!failing.empty()) {
     h.warning = fmt::format("the chain runs but has not succeeded for more than {} (last "
                             "success: {}): {}",

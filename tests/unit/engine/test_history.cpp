@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <set>
@@ -264,9 +265,47 @@ TEST_CASE("the boot time is measured on the cluster's web instances that came in
   b = engine::boot_time(instances, 300);
   CHECK(b.source == "measured");
   CHECK(b.seconds == 70);
+  // Times that cannot be true (a corrupt row) are left out, whatever their difference.
+  add(state::Role::web, std::numeric_limits<core::Millis>::min(),
+      std::numeric_limits<core::Millis>::max());
+  add(state::Role::web, std::numeric_limits<core::Millis>::max(),
+      std::numeric_limits<core::Millis>::min());
+  b = engine::boot_time(instances, 300);
+  CHECK(b.samples == 5);
+  CHECK(b.seconds == 70);
   // Twenty newer ones of 20 s push the old ones out of the newest twenty.
   for (int k = 0; k < 20; ++k) {
     add(state::Role::web, 6'000'000 + k, 6'000'000 + k + 20'000);
   }
   CHECK(engine::boot_time(instances, 300).seconds == 20);
+}
+
+TEST_CASE("a replay sums each poll's load within its span and leaves out polls after it",
+          "[engine]")
+{
+  state_test::ShopState shop;
+  const core::Millis now = shop.clock.t;
+  std::vector<std::int64_t> ids;
+  for (int k = 0; k < 2; ++k) {
+    state::Instance i;
+    i.cluster_id = shop.cluster.id;
+    i.role = state::Role::web;
+    REQUIRE(shop.store->insert_instance(i, shop.cluster.name));
+    ids.push_back(i.id);
+  }
+  const auto far = std::numeric_limits<core::Millis>::max() - 1;
+  REQUIRE(shop.store->insert_samples({
+    {ids[0], shop.cluster.id, now - 10 * 60'000, 99.0, std::nullopt},  // before the span
+    {ids[0], shop.cluster.id, now - 2 * 60'000, 10.0, std::nullopt},
+    {ids[1], shop.cluster.id, now - 2 * 60'000, 30.0, std::nullopt},
+    {ids[0], shop.cluster.id, now - 60'000, 40.0, std::nullopt},
+    {ids[1], shop.cluster.id, now - 60'000, std::nullopt, std::nullopt},  // missing: the mean
+    {ids[0], shop.cluster.id, far, 50.0, std::nullopt},  // a corrupt or clock-stepped row
+  }));
+  const auto totals = *engine::poll_totals(*shop.store, shop.cluster, now - 5 * 60'000, now);
+  REQUIRE(totals.size() == 2);
+  CHECK(totals[0] == std::pair<core::Millis, double>{now - 2 * 60'000, 40.0});
+  CHECK(totals[1] == std::pair<core::Millis, double>{now - 60'000, 80.0});
+  // The trace of a far-future poll would have 1.5e14 minutes: it is never asked for.
+  CHECK(policy::trace_of_polls(totals).rates == std::vector<double>{40.0, 80.0});
 }

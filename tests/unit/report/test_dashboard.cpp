@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 namespace {
 
 constexpr core::Millis k_minute = 60'000;
@@ -240,4 +242,24 @@ TEST_CASE("the page lists each cluster, its members, its decisions and the chain
   CHECK_THAT(warned, Catch::Contains("section class=\"chain stale\""));
   CHECK_THAT(warned, Catch::Contains("<p class=\"warning\" role=\"alert\"><strong>Warning:"
                                      "</strong> the chain last ran"));
+}
+
+TEST_CASE("run times read back from the state file that cannot be true do not break the page",
+          "[report]")
+{
+  // A hostile or corrupt runs table: times at the ends of the integer range.
+  const core::Millis now = 1000 * k_minute;
+  const auto lo = std::numeric_limits<core::Millis>::min();
+  const auto hi = std::numeric_limits<core::Millis>::max();
+  auto runs = chain_at(lo, 0, lo);
+  runs[1] = {"decide", hi, 1, hi};
+  const auto h = report::chain_health(runs, now, k_minute);
+  CHECK(h.stale);
+  CHECK(h.last_success == lo);
+  const auto html = report::render_html({}, h, 0, now);
+  CHECK_THAT(html, Catch::Contains("role=\"alert\""));
+  // A step that ended in the future is not "ago".
+  const auto future = report::chain_health(chain_at(now + k_minute, 0, now + k_minute), now,
+                                           k_minute);
+  CHECK_FALSE(future.stale);
 }
