@@ -100,6 +100,16 @@ bool takes_cluster(const CLI::App& sub)
   return false;
 }
 
+// The words the first argument of a command takes, where it is one of a few (bash and zsh).
+const std::vector<std::pair<std::string, std::string>>& first_words()
+{
+  static const std::vector<std::pair<std::string, std::string>> words = {
+    {"completion", "bash zsh"},
+    {"config", "get"},
+  };
+  return words;
+}
+
 // Return `sub`'s name and aliases as a shell case pattern ("status|list"), for bash and zsh.
 std::string case_pattern(const CLI::App& sub)
 {
@@ -115,6 +125,11 @@ std::string bash_script(const CLI::App& root)
   std::string commands;
   std::string cases;
   std::string cluster_commands;
+  std::string first_cases;
+  for (const auto& [command, words] : first_words()) {
+    first_cases += fmt::format("      {}) COMPREPLY=($(compgen -W \"{}\" -- \"$cur\")); return ;;\n",
+                               command, words);
+  }
   for (const auto* sub : root.get_subcommands({})) {
     if (takes_cluster(*sub)) {
       cluster_commands += (cluster_commands.empty() ? "" : "|") + case_pattern(*sub);
@@ -164,11 +179,11 @@ _sclman()
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     --cluster) COMPREPLY=($(compgen -W "$(_sclman_clusters)" -- "$cur")); return ;;
 {1}  esac
-  # A command's first argument that names a cluster.
+  # A command's first argument that names a cluster, or is one of a few words.
   if [[ -n "$cmd" && $given == 0 && "$cur" != -* ]]; then
     case "$cmd" in
       {2}) COMPREPLY=($(compgen -W "$(_sclman_clusters)" -- "$cur")); return ;;
-    esac
+{5}    esac
   fi
   case "$cmd" in
     "") words="{3} --help --version" ;;
@@ -178,7 +193,8 @@ _sclman()
 }}
 complete -F _sclman sclman
 )SH",
-                     value_options(root), value_cases(), cluster_commands, commands, cases);
+                     value_options(root), value_cases(), cluster_commands, commands, cases,
+                     first_cases);
 }
 
 // Return `text` for a zsh _arguments spec in single quotes, inside [...] or after a colon.
@@ -248,8 +264,12 @@ std::string zsh_specs(const CLI::App& app, bool positionals, const std::string& 
       std::string action = " ";
       if (position == 1 && takes_cluster(app)) {
         action = "_sclman_clusters";
-      } else if (app.get_name() == "completion") {
-        action = "(bash zsh)";
+      } else if (position == 1) {
+        for (const auto& [command, words] : first_words()) {
+          if (command == app.get_name()) {
+            action = "(" + words + ")";
+          }
+        }
       }
       specs += fmt::format("{}'{}:{}:{}' \\\n", indent, position, description, action);
       continue;

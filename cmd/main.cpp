@@ -19,6 +19,7 @@ void register_why(CLI::App& app);
 void register_set_policy(CLI::App& app);
 void register_protect(CLI::App& app);
 void register_replace(CLI::App& app);
+void register_config(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -38,6 +39,7 @@ void register_all(CLI::App& app)
   register_set_policy(app);
   register_protect(app);
   register_replace(app);
+  register_config(app);
 }
 
 } // namespace cmd

@@ -35,6 +35,20 @@ tl::unexpected<Error> bad_value(std::string_view value, const std::string& what)
   return fail(ErrorKind::config, fmt::format("invalid value '{}': expected {}", value, what));
 }
 
+std::string show_number(double x)
+{
+  return fmt::format("{}", x);
+}
+
+std::string show_list(const std::vector<std::string>& items)
+{
+  std::string out;
+  for (const auto& i : items) {
+    out += (out.empty() ? "" : ", ") + i;
+  }
+  return out;
+}
+
 Result<int> parse_int_in(std::string_view v, int lo, int hi)
 {
   int out = 0;
@@ -142,6 +156,7 @@ std::vector<KeyDef> core_keys()
     {"MANAGER", "man_failure_budget", int_in(&M::failure_budget, 1, 1000)},
     {"MANAGER", "man_decision_ttl", int_in(&M::decision_ttl, 1, 86400)},
     {"MANAGER", "man_run_deadline", int_in(&M::run_deadline, 1, 3600)},
+    {"MANAGER", "man_ticks_per_minute", int_in(&M::ticks_per_minute, 1, 6)},
     {"MANAGER", "man_retention_days", int_in(&M::retention_days, 1, 3650)},
     {"MANAGER", "man_max_instances", int_in(&M::max_instances, 1, 100000)},
     {"STATE", "path", path(&StateConfig::path)},
@@ -367,6 +382,23 @@ std::vector<std::string> config_keys()
     out.push_back(std::string(d.section) + "." + d.key);
   }
   return out;
+}
+
+Result<std::string> config_value(const Config& config, std::string_view section,
+                                 std::string_view key)
+{
+  const KeyDef* def = find_key(section, key);
+  if (!def) {
+    return fail(ErrorKind::usage,
+                fmt::format("unknown key '{}' in section [{}]", printable(key, 40),
+                            printable(section, 40)));
+  }
+  if (!def->set.show) {
+    return fail(ErrorKind::usage,
+                fmt::format("key '{}' in section [{}] is a secret: it is not shown", key,
+                            section));
+  }
+  return def->set.show(config);
 }
 
 } // namespace core

@@ -31,6 +31,7 @@ struct ManagerConfig
   int failure_budget = 3;           // failed actions in a row before scaling stops
   int decision_ttl = 300;           // seconds a pending decision stays valid
   int run_deadline = 50;            // seconds one run may take (shorter than the cron period)
+  int ticks_per_minute = 1;         // times the cron chain runs its steps in its minute (1 to 6)
   int retention_days = 7;           // days of load samples gc keeps
   int max_instances = 100;          // ceiling of any cluster's size (--max, policies, the state)
 };
@@ -122,7 +123,25 @@ private:
 };
 
 // Sets one key from its value; the error says what was expected.
-using Setter = std::function<Result<void>(Config&, std::string_view value)>;
+using SetFn = std::function<Result<void>(Config&, std::string_view value)>;
+// Returns a key's value in effect as sclman.conf would spell it.
+using ShowFn = std::function<std::string(const Config&)>;
+
+// How a key is set and, unless it is a secret, shown (`sclman config get`).
+struct Setter
+{
+  SetFn set;
+  ShowFn show;  // empty: the value is never shown (a secret)
+
+  template <class F>
+    requires std::is_invocable_r_v<Result<void>, F&, Config&, std::string_view>
+  Setter(F f) : set(std::move(f))  // implicit: a bare setter function shows nothing
+  {
+  }
+  Setter(SetFn s, ShowFn sh) : set(std::move(s)), show(std::move(sh)) {}
+
+  Result<void> operator()(Config& c, std::string_view value) const { return set(c, value); }
+};
 
 struct KeyDef
 {
@@ -140,6 +159,11 @@ std::string_view trim(std::string_view s);
 // Return the config error "invalid value 'VALUE': expected WHAT".
 tl::unexpected<Error> bad_value(std::string_view value, const std::string& what);
 
+// Return `x` as sclman.conf spells a number: "4", "0.5", "80.5".
+std::string show_number(double x);
+// Return a list as sclman.conf spells it: "az-1, az-2".
+std::string show_list(const std::vector<std::string>& items);
+
 // Parse a value; each returns the bad_value error when it does not fit.
 Result<int> parse_int_in(std::string_view v, int lo, int hi);
 Result<double> parse_double_in(std::string_view v, double lo, double hi);
@@ -150,8 +174,9 @@ Result<std::string> parse_url(std::string_view v);      // http(s)://, no traili
 Result<std::string> parse_url_path(std::string_view v); // '/...', printable ASCII, no blanks
 Result<std::string> parse_secret(std::string_view v);   // non-empty, never shown
 
-// Return the section struct `Group` of `config`: one of core's, else a driver's.
-template <class Group> Group& group_of(Config& config)
+// Return the section struct `Group` of `config` (a Config or a const one): one of core's, else
+// a driver's (its defaults when a const config has none of its keys).
+template <class Group, class C> auto& group_of(C& config)
 {
   if constexpr (std::is_same_v<Group, ManagerConfig>) {
     return config.manager;
@@ -168,18 +193,28 @@ template <class Group> Group& group_of(Config& config)
   } else if constexpr (std::is_same_v<Group, TlsConfig>) {
     return config.tls;
   } else {
-    return config.section<Group>();
+    return config.template section<Group>();
   }
 }
 
-// Return a Setter that stores parse(value) in `field` of its section.
+// Return a Setter that stores parse(value) in `field` of its section; a text or number field
+// is shown as it is.
 template <class Group, class T, class Parse> Setter set_with(T Group::*field, Parse parse)
 {
-  return [=](Config& c, std::string_view v) -> Result<void> {
+  SetFn set = [=](Config& c, std::string_view v) -> Result<void> {
     TRY_ASSIGN(auto out, parse(v));
     group_of<Group>(c).*field = std::move(out);
     return {};
   };
+  ShowFn show;
+  if constexpr (std::is_same_v<T, std::string>) {
+    show = [=](const Config& c) { return group_of<Group>(c).*field; };
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    show = [=](const Config& c) { return show_number(double(group_of<Group>(c).*field)); };
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    show = [=](const Config& c) { return show_list(group_of<Group>(c).*field); };
+  }
+  return Setter(std::move(set), std::move(show));
 }
 
 // Return the Setter of an integer, number, choice, text, absolute path, URL or secret key.
@@ -214,7 +249,9 @@ template <class Group> Setter url_path(std::string Group::*field)
 }
 template <class Group> Setter secret(std::string Group::*field)
 {
-  return set_with(field, parse_secret);
+  auto s = set_with(field, parse_secret);
+  s.show = nullptr;
+  return s;
 }
 
 // Return `base` with the [HEALTH] keys of `lines` ("key = value", one a line, as
@@ -237,5 +274,10 @@ std::string resolve_state_path(const std::string& explicit_path, const Config& c
 
 // Return "section.key" for every key parse_config accepts, in file order.
 std::vector<std::string> config_keys();
+
+// Return the value of key `key` of section `section` in effect in `config` (its default when the
+// file does not set it); a usage error for a key parse_config does not accept or a secret.
+Result<std::string> config_value(const Config& config, std::string_view section,
+                                 std::string_view key);
 
 } // namespace core

@@ -56,6 +56,10 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	--output is required	report
 64	not expected: --bogus	report --output /tmp --bogus
 64	no completion for shell '"'"'fish'"'"': bash or zsh	completion fish
+64	unknown key '"'"'man_bogus'"'"' in section [MANAGER]	config get MANAGER man_bogus
+64	key '"'"'password'"'"' in section [PROMETHEUS] is a secret: it is not shown	config get PROMETHEUS password
+64	action: set not in {get}	config set MANAGER man_min
+64	key is required	config get MANAGER
 64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
 64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
 64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0
@@ -152,6 +156,7 @@ MANAGER	man_boot_timeout	0
 MANAGER	man_failure_budget	many
 MANAGER	man_decision_ttl	1.5
 MANAGER	man_run_deadline	0x10
+MANAGER	man_ticks_per_minute	7
 MANAGER	man_retention_days	0
 MANAGER	man_max_instances	100001
 STATE	path	relative/sclman.db

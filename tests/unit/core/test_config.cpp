@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -193,5 +194,68 @@ TEST_CASE("a cluster's own [HEALTH] keys are set over the config's by the same k
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == core::ErrorKind::config);
     CHECK(r.error().message.rfind("health", 0) == 0);
+  }
+}
+
+TEST_CASE("man_ticks_per_minute takes a whole number from 1 to 6, default 1", "[config]")
+{
+  const auto defaults = core::parse_config("", "x.conf");
+  REQUIRE(defaults);
+  CHECK(defaults->manager.ticks_per_minute == 1);
+  for (const int n : {1, 2, 3, 4, 5, 6}) {
+    const auto c =
+      core::parse_config("[MANAGER]\nman_ticks_per_minute = " + std::to_string(n) + "\n", "x.conf");
+    REQUIRE(c);
+    CHECK(c->manager.ticks_per_minute == n);
+  }
+  for (const char* bad : {"0", "7", "-1", "1e3", "4x", "4.0", "0x4", "+4", "", "four",
+                          "99999999999999999999", "2147483648", "-2147483649"}) {
+    INFO(bad);
+    const auto c =
+      core::parse_config(std::string("[MANAGER]\nman_ticks_per_minute = ") + bad + "\n", "x.conf");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().kind == core::ErrorKind::config);
+    CHECK(c.error().message
+          == std::string("x.conf:2: key 'man_ticks_per_minute': invalid value '") + bad
+               + "': expected an integer from 1 to 6");
+  }
+}
+
+TEST_CASE("config_value shows a key as sclman reads it, never a secret", "[config]")
+{
+  const auto c = core::parse_config("[MANAGER]\nman_ticks_per_minute = 4\nman_high_load = 80.5\n"
+                                    "[PROMETHEUS]\npassword = hunter2-secret\n"
+                                    "[OPENSTACK]\navailability_zones = az-1,az-2\n",
+                                    "x.conf");
+  REQUIRE(c);
+  CHECK(core::config_value(*c, "MANAGER", "man_ticks_per_minute").value() == "4");
+  CHECK(core::config_value(*c, "MANAGER", "man_high_load").value() == "80.5");
+  CHECK(core::config_value(*c, "MANAGER", "man_run_deadline").value() == "50");  // default
+  CHECK(core::config_value(*c, "MANAGER", "man_provider").value() == "local");
+  CHECK(core::config_value(*c, "LOG", "level").value() == "info");
+  CHECK(core::config_value(*c, "OPENSTACK", "availability_zones").value() == "az-1, az-2");
+  // A driver section the file does not name: its defaults.
+  CHECK(core::config_value(*c, "PROMETHEUS", "timeout_ms"));
+  const auto secret = core::config_value(*c, "PROMETHEUS", "password");
+  REQUIRE_FALSE(secret);
+  CHECK(secret.error().kind == core::ErrorKind::usage);
+  CHECK_THAT(secret.error().message, !Catch::Contains("hunter2"));
+  for (const auto& [section, key] : {std::pair{"MANAGER", "man_bogus"}, std::pair{"NOPE", "x"},
+                                     std::pair{"manager", "man_ticks_per_minute"}}) {
+    const auto unknown = core::config_value(*c, section, key);
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().kind == core::ErrorKind::usage);
+    CHECK_THAT(unknown.error().message, Catch::Contains("unknown key"));
+  }
+  // Every key but the secrets can be shown.
+  for (const auto& name : core::config_keys()) {
+    const auto dot = name.find('.');
+    const auto shown = core::config_value(*c, name.substr(0, dot), name.substr(dot + 1));
+    INFO(name);
+    const std::set<std::string> secrets = {"SENSU.password", "SENSU_GO.api_key",
+                                           "PROMETHEUS.password", "PROMETHEUS.bearer_token",
+                                           "OPENSTACK.os_password",
+                                           "OPENSTACK.os_application_credential_secret"};
+    CHECK(bool(shown) == (secrets.count(name) == 0));
   }
 }
