@@ -17,9 +17,10 @@ line=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman .*flock')
 command=${line#\* \* \* \* \* sclman }
 [ "$command" = "test -x /usr/lib/sclman/sclman-chain && /usr/bin/flock -n /var/lib/sclman/cron.lock /usr/lib/sclman/sclman-chain --syslog --metrics-file /var/lib/sclman/metrics/sclman.prom" ] \
   || fail "the chain line is not the guarded chain behind flock -n: $command"
-grep -q "^for step in poll-load decide scale-out scale-in gc; do$" "$chain" || fail "the chain's steps"
-grep -q '^set -- --cron --config "$config"$' "$chain" && grep -q '^  "$sclman" "$step" "$@"$' "$chain" \
-  || fail "a step without --cron --config"
+grep -q "^  for step in poll-load decide scale-out scale-in; do$" "$chain" && grep -q '^run_step gc "$@"$' "$chain" \
+  || fail "the chain's steps"
+grep -q '^set -- --cron --config "$config"$' "$chain" && grep -q '^  "$sclman" "$name" "$@"$' "$chain" \
+  && grep -q '^    run_step "$step" "$@"$' "$chain" || fail "a step without --cron --config"
 grep -q '^sclman=/usr/bin/sclman$' "$chain" && grep -q '^config=/etc/sclman/sclman.conf$' "$chain" \
   || fail "the chain does not use absolute paths"
 report=$(grep -v '^#' "$cron" | grep -E '^\* \* \* \* \* sclman test -x /usr/bin/sclman && /usr/bin/sclman report --cron --config /etc/sclman/sclman.conf --output /var/cache/sclman/www$')
@@ -82,7 +83,8 @@ chmod +x "$T/fake-sclman"
 sed -e "s|^sclman=/usr/bin/sclman$|sclman=$T/fake-sclman|" "$chain" > "$T/fake-chain"
 rc=0; sh "$T/fake-chain" --report "$T/www" || rc=$?
 [ "$rc" = 75 ] || fail "the chain exited $rc after decide failed with 75, not 75"
-[ "$(tr '\n' ' ' < "$T/steps")" = "poll-load decide scale-out scale-in gc report " ] || fail "steps run: $(cat "$T/steps")"
+# (The stand-in prints no man_ticks_per_minute: one tick.)
+[ "$(grep -vx config "$T/steps" | tr '\n' ' ')" = "poll-load decide scale-out scale-in gc report " ] || fail "steps run: $(cat "$T/steps")"
 # --metrics-file and --syslog reach every step (the report too), in any order.
 : > "$T/steps"; : > "$T/args"
 sh "$T/fake-chain" --syslog --metrics-file "$T/m.prom" --report "$T/www" || true
