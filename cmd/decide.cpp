@@ -23,8 +23,12 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                 [](const state::Cluster& c) { return c.status != state::ClusterStatus::active; });
   const auto decide_one = [&](state::Cluster& c) -> core::Result<void> {
     TRY_ASSIGN(const auto config, policy::policy_from_json(c.policy));
-    TRY_ASSIGN(const auto history, engine::load_history(*env.store, c, config, now, max_age,
-                                                        env.config.manager.boot_timeout));
+    // The chain polls man_ticks_per_minute times a minute: a predictive horizon left to the
+    // boot time covers one of those polls, not a minute (as simulate --tick does).
+    TRY_ASSIGN(const auto history,
+               engine::load_history(*env.store, c, config, now, max_age,
+                                    env.config.manager.boot_timeout,
+                                    60 / env.config.manager.ticks_per_minute));
     const auto decision = policy::decide(history, config, now);
     auto row = engine::decision_row(c, decision, now);
     if (env.dry_run() == DryRun::no) {

@@ -83,11 +83,13 @@ core::Result<policy::History> load_history(state::Store& store,
                                            const policy::PolicyConfig& given,
                                            core::Millis now,
                                            core::Millis max_age,
-                                           int boot_prior_s)
+                                           int boot_prior_s,
+                                           int poll_s)
 {
   TRY_ASSIGN(const auto instances, store.instances(cluster.id, true));
   policy::History h;
   h.boot = boot_time(instances, boot_prior_s);
+  h.boot->poll_s = poll_s;
   // The spans read follow the horizon the policy will use.
   const auto config = policy::with_boot_time(given, *h.boot);
   const core::Millis since = now - policy::history_window(config);

@@ -12,14 +12,16 @@ namespace engine {
 // Return the history of `cluster` within the policy's window before `now`. Samples are grouped
 // by poll time into ticks; when the newest tick is older than `max_age`, an empty tick at `now`
 // is appended, so the policy sees the data as missing rather than stale. The history's boot
-// time is measured on the cluster's instances (boot_time), with `boot_prior_s` as the prior; a
-// predictive horizon left to it sets the window read.
+// time is measured on the cluster's instances (boot_time), with `boot_prior_s` as the prior, and
+// `poll_s` is the period of its polls (60 / man_ticks_per_minute); a predictive horizon left to
+// them (the boot time plus one poll) sets the window read.
 core::Result<policy::History> load_history(state::Store& store,
                                            const state::Cluster& cluster,
                                            const policy::PolicyConfig& config,
                                            core::Millis now,
                                            core::Millis max_age,
-                                           int boot_prior_s);
+                                           int boot_prior_s,
+                                           int poll_s = 60);
 
 // Return each poll of `cluster` in [since, until] with the summed load of its instances (the
 // mean of the values present times the instances polled), oldest first; polls without a value

@@ -309,3 +309,27 @@ TEST_CASE("a replay sums each poll's load within its span and leaves out polls a
   // The trace of a far-future poll would have 1.5e14 minutes: it is never asked for.
   CHECK(policy::trace_of_polls(totals).rates == std::vector<double>{40.0, 80.0});
 }
+
+TEST_CASE("the history carries the chain's poll period: a predictive horizon from the boot time "
+          "covers one poll of it",
+          "[engine]")
+{
+  TempDir dir;
+  FixedClock clock;
+  auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+  const auto config = *policy::preset("predictive");
+  REQUIRE(config.horizon_s == 0);  // left to the boot time
+  const auto c = make_cluster(store, config, 1);
+  make_instance(store, c, state::InstanceState::in_service, clock.t - k_minute);
+  // Fewer than five instances measured: the prior of 300 s is the boot time.
+  for (const auto& [poll_s, horizon_s] : {std::pair{60, 360}, std::pair{15, 315}, std::pair{10, 310}}) {
+    INFO("poll " << poll_s);
+    const auto h = *engine::load_history(store, c, config, clock.t, 180'000, 300, poll_s);
+    REQUIRE(h.boot);
+    CHECK(h.boot->seconds == 300);
+    CHECK(h.boot->poll_s == poll_s);
+    CHECK(policy::with_boot_time(config, *h.boot).horizon_s == horizon_s);
+  }
+  // Without a period given, a minute (one cron tick).
+  CHECK(engine::load_history(store, c, config, clock.t, 180'000, 300)->boot->poll_s == 60);
+}
