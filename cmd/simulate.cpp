@@ -8,7 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -92,6 +96,27 @@ core::Result<void> run_simulate(Env& env, const Options& o)
   so.hpa_sync_s = o.hpa_sync;
   so.min_size = o.min;
   so.max_size = o.max;
+  // A progress line on a terminal (a year of minutes is a few seconds per run, a sweep hundreds
+  // of runs): redrawn at most five times a second, erased when the run ends.
+  if (!env.common.cron && isatty(STDERR_FILENO) == 1) {
+    so.on_progress = [last = std::chrono::steady_clock::time_point{}](
+                       const std::string& name, size_t done, size_t total) mutable {
+      if (done >= total) {
+        std::fputs("\r\033[K", stderr);
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(200)) {
+        return;
+      }
+      last = now;
+      std::fputs(fmt::format("\rsimulate: {}: {} of {} ticks ({} %)\033[K", name, done, total,
+                             100 * done / total)
+                   .c_str(),
+                 stderr);
+      std::fflush(stderr);
+    };
+  }
   if (!o.start.empty()) {
     const auto start = core::parse_iso8601(o.start);
     if (!start) {

@@ -69,6 +69,7 @@ std::string decision_json(const Decision& d)
     {"rule", d.why.rule},
     {"proposed", d.why.proposed},
     {"rejected", d.why.rejected},
+    {"forecast", d.why.forecast},
     {"clamps", clamps},
     {"schedule", schedule},
   };
@@ -109,6 +110,9 @@ std::string explain_text(const Decision& d)
   }
   out += fmt::format("  rule: {} proposed {}\n", d.why.rule.empty() ? "-" : d.why.rule,
                      d.why.proposed);
+  for (const auto& f : d.why.forecast) {
+    out += fmt::format("  forecast: {}\n", f);
+  }
   for (const auto& r : d.why.rejected) {
     out += fmt::format("  not taken: {}\n", r);
   }
@@ -182,6 +186,9 @@ core::Result<Decision> decision_from_json(std::string_view text)
     why.proposed = j.value("proposed", d.to);
     if (j.contains("rejected")) {
       why.rejected = j["rejected"].get<std::vector<std::string>>();
+    }
+    if (j.contains("forecast")) {
+      why.forecast = j["forecast"].get<std::vector<std::string>>();
     }
     if (j.contains("clamps")) {
       for (const auto& c : j["clamps"]) {

@@ -197,6 +197,7 @@ Decision decide_kind(const History& h, const PolicyConfig& c, Millis now, const 
   why.rule = p.rule;
   why.proposed = p.to;
   why.rejected = std::move(p.rejected);
+  why.forecast = std::move(p.forecast);
   why.clamps = std::move(p.clamps);
   d.inputs = std::move(p.inputs);
   int to = p.to;

@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,15 @@ constexpr int k_boot_min_samples = 5;
 // positive, or over a day: a clock step) are left out.
 BootTime estimate_boot_time(const std::vector<Millis>& durations_ms, int prior_s);
 
+// What a replay keeps from one decision to the next (see History::memo): the predictive rule's
+// windows and sorted forecast errors, advanced by the polls added since the last decision
+// instead of rebuilt from the whole lookback. Opaque outside lib/policy.
+struct Memo;
+
+// Return an empty memo for one replay of one policy. With `explain` false the decisions made
+// with it leave out the text of the rejected alternatives (the replay does not read them).
+std::shared_ptr<Memo> make_memo(bool explain = true);
+
 struct History
 {
   std::vector<Tick> ticks;           // oldest first
@@ -98,6 +108,9 @@ struct History
   int desired = 0;                   // the size the cluster is converging to
   std::vector<PastAction> actions;   // oldest first
   std::optional<BootTime> boot;      // what with_boot_time() resolved the horizon from
+  // A replay's memo (simulate): set, the ticks must only grow at the end (the oldest may be
+  // dropped) and the policy must stay the same; decide() then gives what it gives without it.
+  std::shared_ptr<Memo> memo;
 };
 
 // One band of a step policy (AWS step adjustments). The band holds when metric - threshold lies
@@ -108,6 +121,8 @@ struct StepBand
   std::optional<double> lower;
   std::optional<double> upper;
   double change = 0;  // instances, percent of the desired size, or the exact size
+
+  bool operator==(const StepBand&) const = default;
 };
 
 // A scheduled change of the size bounds: from each time `cron` matches (in `tz`) until another
@@ -118,6 +133,8 @@ struct ScheduleEntry
   std::string tz = "UTC";  // "UTC", a fixed offset "+02:00", or a POSIX TZ rule
   int min_size = 1;
   int max_size = 10;
+
+  bool operator==(const ScheduleEntry&) const = default;
 };
 
 // The rule of a policy.
@@ -178,6 +195,8 @@ struct PolicyConfig
   // scale-out sizes), which scales in sooner.
   std::string scale_in_cover = "peak";
   std::vector<int> seasons_s{86400, 604800};  // seasonal lags tried as forecasts
+
+  bool operator==(const PolicyConfig&) const = default;
 };
 
 enum class Action { hold, scale_out, scale_in };
@@ -218,6 +237,9 @@ struct Explanation
   std::string rule;         // the rule that set the proposal ("target", "step_out[1]", ...)
   int proposed = 0;         // the size the rule asked for, before clamps
   std::vector<std::string> rejected;  // why the other rules did not win
+  // predictive: what each part of the forecast contributed (the margin controller, the memory
+  // of recurring surges), one line each.
+  std::vector<std::string> forecast;
   std::vector<Clamp> clamps;          // in the order they were applied
   std::vector<SampleNote> samples;    // each sample of the newest poll
   Millis poll_ts = 0;                 // time of the newest poll (0: none)

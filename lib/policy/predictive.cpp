@@ -1,5 +1,11 @@
 // The predictive rule: forecast the peak load of the horizon, with a margin learnt from
 // past errors.
+//
+// The rule is a model fed poll by poll: each poll's load, each forecaster's growth at it, and,
+// once the poll's horizon is over, each forecaster's errors on it, kept sorted. decide() builds
+// the model from the history it is given; a replay (simulate) keeps it in the history's memo and
+// feeds it only the polls added since its last decision, so a decision costs the same whatever
+// the lookback. Both see the same errors in the same order and give the same decision.
 #include "policy/rule.hpp"
 
 #include <fmt/format.h>
@@ -7,7 +13,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <limits>
+#include <optional>
 
 namespace policy::detail {
 
@@ -24,95 +32,94 @@ constexpr double k_max_trend = 3.0;
 // Smoothed forecasters: the mean load of this many recent polls. On small request counts one
 // poll is noisy (Poisson noise of 15 % at 45 requests a minute); a mean is a better base.
 constexpr int k_smooth_polls[] = {5, 15};
+// The margin controller: the share of the lookback's polls that were under-provisioned, each
+// weighed by 2^(-age / half-life). A miss weighs fully at once, so the quantile rises at the
+// next decision, and fades over hours, so it relaxes slowly. The half-life, the ceiling and the
+// overspend below were chosen on the first half of each trace only (docs/BENCHMARKS.md, "Decisions
+// that generalize"); the second halves are held out.
+constexpr Millis k_margin_half_life = 2 * 3'600'000;
+// Past its budget the quantile goes on rising, to this at k_overspend times the budget: a miss
+// on a ramp must reach the errors of the ramp itself.
+constexpr double k_quantile_ceiling = 0.97;
+constexpr double k_overspend = 4.0;
+// The memory of recurring surges: the growth over the horizon after this time of day on each of
+// the last days, and after this time of the week in each of the last weeks.
+constexpr int k_daily_lags[] = {1, 2, 3};
+constexpr int k_weekly_lags[] = {7, 14};
+constexpr Millis k_day = 86'400'000;
+// A surge: the horizon's peak is at least this times the load before it, and one instance more.
+constexpr double k_surge_growth = 1.5;
+constexpr double k_surge_rise = 1.0;
+// A daily recurrence: a surge on at least this many of the last days (a weekly one: in each of
+// the last weeks).
+constexpr size_t k_daily_min = 2;
+// Dropped polls and errors are erased from the front of their vectors in batches of at least
+// this many, so that dropping stays linear.
+constexpr size_t k_compact = 1024;
+
+constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
 double floored(double load)
 {
   return std::isnan(load) ? load : std::max(load, k_load_floor);
 }
 
-// The load of polls by index, cached for the slices decide() reads: a few hundred polls now and
-// around each seasonal lag, out of a week. Summing every sample of the week each minute would
-// dominate the cost.
-class Loads
+// What the model keeps of one poll.
+struct Poll
+{
+  Millis ts = 0;
+  double load = k_nan;  // in instances; NaN without a usable sample
+  bool under = false;   // more load than instances: under-provisioned
+};
+
+// The polls the model has seen, by sequence number (the n-th poll fed), oldest dropped first.
+class Polls
 {
 public:
-  Loads(const History& h, const PolicyConfig& c) : m_h(h), m_c(c) {}
+  void push(const Poll& p) { m_v.push_back(p); }
 
-  // Cache the loads of polls with timestamps in [from, to].
-  void add_slice(Millis from, Millis to)
+  // Drop the polls older than `ts`.
+  void drop_before(Millis ts)
   {
-    const size_t lo = first_at(from);
-    const size_t hi = first_at(to + 1);
-    if (lo < hi) {
-      Slice s{lo, {}};
-      s.loads.reserve(hi - lo);
-      for (size_t i = lo; i < hi; ++i) {
-        s.loads.push_back(compute(i));
-      }
-      m_slices.push_back(std::move(s));
+    while (m_first < end() && at(m_first).ts < ts) {
+      ++m_first;
+    }
+    const size_t dead = m_first - m_base;
+    if (dead >= k_compact && dead * 2 >= m_v.size()) {
+      m_v.erase(m_v.begin(), m_v.begin() + std::ptrdiff_t(dead));
+      m_base = m_first;
     }
   }
 
-  // Return the load of poll `i` in instances, or NaN if it has no usable sample.
-  double at(size_t i) const
-  {
-    for (const auto& s : m_slices) {
-      if (i >= s.first && i < s.first + s.loads.size()) {
-        return s.loads[i - s.first];
-      }
-    }
-    return compute(i);
-  }
+  size_t begin() const { return m_first; }
+  size_t end() const { return m_base + m_v.size(); }
+  bool empty() const { return begin() == end(); }
+  const Poll& at(size_t seq) const { return m_v[seq - m_base]; }
+  double load(size_t seq) const { return at(seq).load; }
+  Millis ts(size_t seq) const { return at(seq).ts; }
 
-  // Return the cached loads of polls [lo, hi) when one slice holds them all, else nullptr.
-  const double* cached(size_t lo, size_t hi) const
-  {
-    for (const auto& s : m_slices) {
-      if (lo >= s.first && hi <= s.first + s.loads.size()) {
-        return s.loads.data() + (lo - s.first);
-      }
-    }
-    return nullptr;
-  }
-
-  // Return the index of the first poll at or after `ts`.
+  // Return the sequence number of the first kept poll at or after `ts`.
   size_t first_at(Millis ts) const
   {
-    const auto it = std::lower_bound(m_h.ticks.begin(), m_h.ticks.end(), ts,
-                                     [](const Tick& t, Millis v) { return t.ts < v; });
-    return size_t(it - m_h.ticks.begin());
+    const auto from = m_v.begin() + std::ptrdiff_t(m_first - m_base);
+    const auto it =
+      std::lower_bound(from, m_v.end(), ts, [](const Poll& p, Millis v) { return p.ts < v; });
+    return m_base + size_t(it - m_v.begin());
   }
-
-  Millis ts(size_t i) const { return m_h.ticks[i].ts; }
-  size_t size() const { return m_h.ticks.size(); }
 
 private:
-  struct Slice
-  {
-    size_t first = 0;
-    std::vector<double> loads;
-  };
-
-  double compute(size_t i) const
-  {
-    const auto o = observe(m_h.ticks[i], m_c);
-    // Instances without a usable sample are assumed as loaded as the others.
-    return o.ok() ? o.mean() * o.instances / m_c.capacity
-                  : std::numeric_limits<double>::quiet_NaN();
-  }
-
-  const History& m_h;
-  const PolicyConfig& m_c;
-  std::vector<Slice> m_slices;
+  std::vector<Poll> m_v;
+  size_t m_base = 0;   // sequence number of m_v[0]
+  size_t m_first = 0;  // of the oldest kept poll
 };
 
 // The polls in [t + from, t + to] (or (t + from, t + to] when `open`) for a moving t. Moving t
-// forward only moves the ends forward, so a sweep over the lookback costs one pass.
+// forward only moves the ends forward, so a sweep costs one pass.
 class Window
 {
 public:
-  Window(const Loads& loads, Millis from, Millis to, bool open)
-    : m_loads(loads), m_from(from), m_to(to), m_open(open)
+  Window(const Polls& polls, Millis from, Millis to, bool open)
+    : m_polls(&polls), m_from(from), m_to(to), m_open(open)
   {
   }
 
@@ -121,15 +128,18 @@ public:
     const Millis lo_ts = t + m_from + (m_open ? 1 : 0);
     const Millis hi_ts = t + m_to;
     if (!m_started) {
-      m_lo = m_loads.first_at(lo_ts);
-      m_hi = m_loads.first_at(hi_ts + 1);
+      m_lo = m_polls->first_at(lo_ts);
+      m_hi = m_polls->first_at(hi_ts + 1);
       m_started = true;
       return;
     }
-    while (m_lo < m_loads.size() && m_loads.ts(m_lo) < lo_ts) {
+    // A window left behind by a gap longer than the polls kept starts at the oldest kept.
+    m_lo = std::max(m_lo, m_polls->begin());
+    m_hi = std::max(m_hi, m_lo);
+    while (m_lo < m_polls->end() && m_polls->ts(m_lo) < lo_ts) {
       ++m_lo;
     }
-    while (m_hi < m_loads.size() && m_loads.ts(m_hi) <= hi_ts) {
+    while (m_hi < m_polls->end() && m_polls->ts(m_hi) <= hi_ts) {
       ++m_hi;
     }
   }
@@ -143,29 +153,20 @@ private:
   {
     double acc = take_max ? -1.0 : 0.0;
     int n = 0;
-    const auto add = [&](double v) {
+    for (size_t i = m_lo; i < m_hi; ++i) {
+      const double v = m_polls->load(i);
       if (!std::isnan(v)) {
         acc = take_max ? std::max(acc, v) : acc + v;
         ++n;
       }
-    };
-    // The same sum in the same order either way; the cached span is the common case.
-    if (const double* v = m_loads.cached(m_lo, m_hi)) {
-      for (size_t i = 0; i < m_hi - m_lo; ++i) {
-        add(v[i]);
-      }
-    } else {
-      for (size_t i = m_lo; i < m_hi; ++i) {
-        add(m_loads.at(i));
-      }
     }
     if (n == 0) {
-      return std::numeric_limits<double>::quiet_NaN();
+      return k_nan;
     }
     return take_max ? acc : acc / n;
   }
 
-  const Loads& m_loads;
+  const Polls* m_polls;
   Millis m_from;
   Millis m_to;
   bool m_open;
@@ -182,7 +183,7 @@ struct Growth
   double peak = 1.0;
   // The level the growth applies to: NaN for the load of the poll itself, else the mean load of
   // the recent polls (a smoothed forecaster).
-  double base = std::numeric_limits<double>::quiet_NaN();
+  double base = k_nan;
 };
 
 // A way to forecast the load of the next horizon from what was known at a poll: the load then
@@ -190,18 +191,18 @@ struct Growth
 class Forecaster
 {
 public:
-  Forecaster(std::string name, const Loads& loads, Millis season, bool trend, Millis horizon,
+  Forecaster(std::string name, const Polls& polls, Millis season, bool trend, Millis horizon,
              Millis smooth = 0)
     : m_name(std::move(name)),
       m_season(season),
       m_trend(trend),
       m_smooth(smooth),
-      m_level(loads, -smooth, 0, true),
-      m_then(loads, -season - 2 * k_poll_ms, -season, false),
-      m_lead(loads, -season + horizon - k_poll_ms, -season + horizon, true),
-      m_peak(loads, -season, -season + horizon, true),
-      m_recent(loads, -2 * k_poll_ms, 0, false),
-      m_before(loads, -horizon - 2 * k_poll_ms, -horizon, false)
+      m_level(polls, -smooth, 0, true),
+      m_then(polls, -season - 2 * k_poll_ms, -season, false),
+      m_lead(polls, -season + horizon - k_poll_ms, -season + horizon, true),
+      m_peak(polls, -season, -season + horizon, true),
+      m_recent(polls, -2 * k_poll_ms, 0, false),
+      m_before(polls, -horizon - 2 * k_poll_ms, -horizon, false)
   {
   }
 
@@ -247,201 +248,408 @@ private:
   Window m_before;
 };
 
-// The errors of one forecaster over the lookback, at the lead poll and at the horizon's peak, as
-// ratios (load-proportional noise, busy clusters) and as differences (count noise, near-idle
-// clusters).
-struct Errors
+// One forecaster's errors on one poll, at the lead poll and at the horizon's peak, as ratios
+// (load-proportional noise, busy clusters), as differences (count noise, near-idle clusters) and
+// as differences over the square root of the forecast (count noise).
+enum Column { lead_ratio, lead_excess, peak_ratio, peak_excess, lead_z, peak_z, k_columns };
+
+struct ErrorRec
 {
-  std::vector<double> lead_ratio;
-  std::vector<double> lead_excess;
-  std::vector<double> peak_ratio;
-  std::vector<double> peak_excess;
-  std::vector<double> lead_z;  // excess over the square root of the forecast (count noise)
-  std::vector<double> peak_z;
-  std::vector<double> lead_actual;
-  std::vector<double> lead_forecast;
-  size_t n = 0;  // how many of each are set: they are sized for every poll of the lookback
-  Growth now{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
-
-  // Size each for `polls`; add() then writes in place (a push_back per value was an eighth of
-  // the time of a decision).
-  void size_for(size_t polls)
-  {
-    for (auto* v : columns()) {
-      v->resize(polls);
-    }
-  }
-  void add(double lr, double le, double pr, double pe, double lz, double pz, double la, double lf)
-  {
-    lead_ratio[n] = lr;
-    lead_excess[n] = le;
-    peak_ratio[n] = pr;
-    peak_excess[n] = pe;
-    lead_z[n] = lz;
-    peak_z[n] = pz;
-    lead_actual[n] = la;
-    lead_forecast[n] = lf;
-    ++n;
-  }
-  // Drop the unset tail.
-  void trim()
-  {
-    for (auto* v : columns()) {
-      v->resize(n);
-    }
-  }
-
-private:
-  std::array<std::vector<double>*, 8> columns()
-  {
-    return {&lead_ratio, &lead_excess, &peak_ratio, &peak_excess, &lead_z, &peak_z, &lead_actual,
-            &lead_forecast};
-  }
+  Millis ts = 0;
+  std::array<double, k_columns> keys{};
+  double actual = 0;    // the load of the lead poll
+  double forecast = 0;  // its forecast
 };
 
-// Return the pinball (quantile) loss of provisioning `provided` for `actual` at level q.
-double pinball(double actual, double provided, double q)
+// Return the errors of a forecast of growth `g` made at a poll of load `base` (at `ts`), against
+// the mean load of its lead poll and the peak of its horizon; nothing when one is unknown.
+std::optional<ErrorRec> errors_of(Millis ts, double base, const Growth& g, double lead_load,
+                                  double peak_load)
 {
-  return actual > provided ? q * (actual - provided) : (1 - q) * (provided - actual);
+  const double level = std::isnan(g.base) ? base : g.base;
+  if (std::isnan(g.peak) || std::isnan(base) || std::isnan(level) || std::isnan(peak_load)) {
+    return std::nullopt;
+  }
+  // Until the lead poll has come, the peak so far stands for it.
+  const double lead_actual = std::isnan(lead_load) ? peak_load : lead_load;
+  const double lead_forecast = level * g.lead;
+  const double peak_forecast = level * g.peak;
+  ErrorRec e;
+  e.ts = ts;
+  e.keys = {floored(lead_actual) / floored(lead_forecast), lead_actual - lead_forecast,
+            floored(peak_load) / floored(peak_forecast), peak_load - peak_forecast,
+            (lead_actual - lead_forecast) / std::sqrt(floored(lead_forecast)),
+            (peak_load - peak_forecast) / std::sqrt(floored(peak_forecast))};
+  for (double k : e.keys) {
+    if (std::isnan(k)) {
+      return std::nullopt;  // a seasonal lead without polls: no error to learn from
+    }
+  }
+  e.actual = lead_actual;
+  e.forecast = lead_forecast;
+  return e;
 }
 
-// Reorders `v` (its order is not kept: only the multiset matters).
-double quantile_of(std::vector<double>& v, double q)
+// The final errors of one forecaster on the polls of the lookback: in poll order (for the loss),
+// and each column sorted (for its quantiles).
+class Track
 {
-  const auto k = std::min(v.size() - 1,
-                          size_t(std::max(0.0, std::ceil(q * double(v.size())) - 1)));
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
-  return v[k];
+public:
+  void add(const ErrorRec& e)
+  {
+    m_ts.push_back(e.ts);
+    m_actual.push_back(e.actual);
+    m_forecast.push_back(e.forecast);
+    m_floored.push_back(floored(e.forecast));
+    m_sqrt.push_back(std::sqrt(floored(e.forecast)));
+    m_keys.push_back(e.keys);
+    for (int c = 0; c < k_columns; ++c) {
+      auto& s = m_sorted[size_t(c)];
+      s.insert(std::upper_bound(s.begin(), s.end(), e.keys[size_t(c)]), e.keys[size_t(c)]);
+    }
+  }
+
+  // Drop the errors of polls older than `ts`.
+  void drop_before(Millis ts)
+  {
+    while (m_head < m_ts.size() && m_ts[m_head] < ts) {
+      for (int c = 0; c < k_columns; ++c) {
+        auto& s = m_sorted[size_t(c)];
+        s.erase(std::lower_bound(s.begin(), s.end(), m_keys[m_head][size_t(c)]));
+      }
+      ++m_head;
+    }
+    if (m_head >= k_compact && m_head * 2 >= m_ts.size()) {
+      for (auto* v : {&m_actual, &m_forecast, &m_floored, &m_sqrt}) {
+        v->erase(v->begin(), v->begin() + std::ptrdiff_t(m_head));
+      }
+      m_ts.erase(m_ts.begin(), m_ts.begin() + std::ptrdiff_t(m_head));
+      m_keys.erase(m_keys.begin(), m_keys.begin() + std::ptrdiff_t(m_head));
+      m_head = 0;
+    }
+  }
+
+  size_t size() const { return m_ts.size() - m_head; }
+  const std::vector<double>& sorted(int c) const { return m_sorted[size_t(c)]; }
+  const double* actual() const { return m_actual.data() + m_head; }
+  const double* forecast() const { return m_forecast.data() + m_head; }
+  const double* floored_forecast() const { return m_floored.data() + m_head; }
+  const double* sqrt_forecast() const { return m_sqrt.data() + m_head; }
+
+private:
+  std::vector<Millis> m_ts;
+  std::vector<double> m_actual;
+  std::vector<double> m_forecast;
+  std::vector<double> m_floored;  // floored(forecast)
+  std::vector<double> m_sqrt;     // its square root
+  std::vector<std::array<double, k_columns>> m_keys;
+  size_t m_head = 0;  // the oldest kept
+  std::array<std::vector<double>, k_columns> m_sorted;
+};
+
+// Return the k-th smallest (from 0) of sorted `a` and sorted `b` together.
+double kth_of(const std::vector<double>& a, const std::vector<double>& b, size_t k)
+{
+  const size_t na = a.size();
+  const size_t nb = b.size();
+  // j of the k + 1 smallest come from b, the rest from a.
+  const size_t j_lo = k + 1 > na ? k + 1 - na : 0;
+  const size_t j_hi = std::min(nb, k + 1);
+  for (size_t j = j_lo; j <= j_hi; ++j) {
+    const size_t i = k + 1 - j;
+    const bool a_fits = i == 0 || j == nb || a[i - 1] <= b[j];
+    const bool b_fits = j == 0 || i == na || b[j - 1] <= a[i];
+    if (a_fits && b_fits) {
+      return std::max(i > 0 ? a[i - 1] : -k_inf, j > 0 ? b[j - 1] : -k_inf);
+    }
+  }
+  return k_nan;  // k out of range: not reached
+}
+
+// Return the index of the q-quantile of n values (the smallest value at or above a share q).
+size_t quantile_index(size_t n, double q)
+{
+  return std::min(n - 1, size_t(std::max(0.0, std::ceil(q * double(n)) - 1)));
+}
+
+// Return the pinball (quantile) loss of provisioning `provided` for `actual` at level q: q times
+// the shortfall, or 1 - q times the excess. Written as a max (the larger of the two is the one
+// whose sign is right), which compiles without a branch: the loss sums are the inner loop of a
+// decision, and whether a forecast fell short is a coin toss the branch predictor loses.
+double pinball(double actual, double provided, double q)
+{
+  const double d = actual - provided;
+  return std::max(q * d, (q - 1) * d);
 }
 
 } // namespace
 
-Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
+// The predictive rule's state for one policy: see the top of this file.
+class PredictiveModel
+{
+public:
+  explicit PredictiveModel(const PolicyConfig& c)
+    : m_c(c),
+      m_horizon(Millis(horizon_s(c)) * k_ms),
+      m_lookback(Millis(c.lookback_s) * k_ms),
+      m_keep(predictive_window(c) + 4 * k_poll_ms),
+      m_fin_lead(m_polls, m_horizon - k_poll_ms, m_horizon, true),
+      m_fin_peak(m_polls, 0, m_horizon, true)
+  {
+    m_forecasters.reserve(2 + std::size(k_smooth_polls) + c.seasons_s.size());
+    m_forecasters.emplace_back("naive", m_polls, 0, false, m_horizon);
+    m_forecasters.emplace_back("trend", m_polls, 0, true, m_horizon);
+    for (int m : k_smooth_polls) {
+      m_forecasters.emplace_back(fmt::format("mean_{}", m), m_polls, 0, false, m_horizon,
+                                 Millis(m) * k_poll_ms);
+    }
+    for (int s : c.seasons_s) {
+      m_forecasters.emplace_back(fmt::format("season_{}s", s), m_polls, Millis(s) * k_ms, false,
+                                 m_horizon);
+    }
+    m_tracks.resize(m_forecasters.size());
+    for (int days : k_daily_lags) {
+      m_recurrence.push_back(Recurrence{days, false, m_polls, m_horizon});
+    }
+    for (int days : k_weekly_lags) {
+      m_recurrence.push_back(Recurrence{days, true, m_polls, m_horizon});
+    }
+  }
+
+  PredictiveModel(const PredictiveModel&) = delete;
+  PredictiveModel& operator=(const PredictiveModel&) = delete;
+
+  const PolicyConfig& config() const { return m_c; }
+  Millis last_ts() const { return m_last_ts; }
+  Millis last_now() const { return m_last_now; }
+
+  // Feed poll `t`, newer than every poll fed before. With `track`, each forecaster forecasts
+  // from it, to be scored once its horizon is over (a replay tracks every poll; decide() only
+  // those of the lookback).
+  void feed(const Tick& t, bool track)
+  {
+    const auto o = observe(t, m_c);
+    Poll p;
+    p.ts = t.ts;
+    // Instances without a usable sample are assumed as loaded as the others.
+    p.load = o.ok() ? o.mean() * o.instances / m_c.capacity : k_nan;
+    p.under = o.ok() && p.load > double(t.samples.size()) + k_eps;
+    m_polls.push(p);
+    m_last_ts = t.ts;
+    const size_t seq = m_polls.end() - 1;
+    // Score the polls whose horizon is over now.
+    while (!m_pending.empty() && m_pending.front().ts + m_horizon <= t.ts
+           && m_pending.front().seq < seq) {
+      finalize(m_pending.front());
+      m_pending.pop_front();
+    }
+    if (track) {
+      Pending pending{seq, t.ts, p.load, {}};
+      pending.growth.reserve(m_forecasters.size());
+      for (auto& f : m_forecasters) {
+        pending.growth.push_back(f.growth(t.ts));
+      }
+      m_pending.push_back(std::move(pending));
+    }
+    m_polls.drop_before(t.ts - m_keep);
+  }
+
+  Proposal propose(const History& h, Millis now, bool explain);
+
+private:
+  // The growth over the horizon after the newest poll's time, `days` ago: the peak of the
+  // horizon then over the load just before.
+  struct Recurrence
+  {
+    Recurrence(int days_, bool weekly_, const Polls& polls, Millis horizon)
+      : days(days_),
+        weekly(weekly_),
+        before(polls, -days_ * k_day - 2 * k_poll_ms, -days_ * k_day, false),
+        peak(polls, -days_ * k_day, -days_ * k_day + horizon, true)
+    {
+    }
+
+    int days;
+    bool weekly;
+    Window before;
+    Window peak;
+    double growth = k_nan;
+    bool surge = false;
+  };
+
+  // What the memory of recurring surges expects over the horizon after the newest poll.
+  struct Recalled
+  {
+    double growth = k_nan;  // NaN: no recurring surge
+    double level = k_nan;   // the load it grows from
+    std::string text;       // for people
+  };
+  Recalled recall(bool explain);
+  double weighted_under_share(Millis now, Millis from, int& polls, int& under_polls) const;
+
+  struct Pending
+  {
+    size_t seq = 0;
+    Millis ts = 0;
+    double base = k_nan;
+    std::vector<Growth> growth;  // each forecaster's
+  };
+
+  void finalize(const Pending& p)
+  {
+    m_fin_lead.move_to(p.ts);
+    m_fin_peak.move_to(p.ts);
+    const double lead_load = m_fin_lead.mean();
+    const double peak_load = m_fin_peak.max();
+    for (size_t f = 0; f < m_forecasters.size(); ++f) {
+      if (const auto e = errors_of(p.ts, p.base, p.growth[f], lead_load, peak_load)) {
+        m_tracks[f].add(*e);
+      }
+    }
+  }
+
+  PolicyConfig m_c;
+  Millis m_horizon;
+  Millis m_lookback;
+  Millis m_keep;  // how long polls are kept: every window reaches no further back
+  Polls m_polls;
+  Window m_fin_lead;  // the lead poll and the horizon of the oldest pending poll
+  Window m_fin_peak;
+  std::vector<Forecaster> m_forecasters;
+  std::vector<Track> m_tracks;     // each forecaster's final errors
+  std::deque<Pending> m_pending;   // tracked polls whose horizon is not over
+  std::vector<Recurrence> m_recurrence;
+  Millis m_last_ts = std::numeric_limits<Millis>::min();
+  Millis m_last_now = std::numeric_limits<Millis>::min();
+};
+
+Proposal PredictiveModel::propose(const History& h, Millis now, bool explain)
 {
   Proposal p = hold_proposal(h, "forecast_within_capacity", "forecast");
-  const Millis horizon = Millis(horizon_s(c)) * k_ms;
-  const Millis lookback = Millis(c.lookback_s) * k_ms;
-  const Millis margin = 4 * k_poll_ms;
-  Loads loads(h, c);
-  loads.add_slice(now - lookback - horizon - margin, now);
-  for (int s : c.seasons_s) {
-    const Millis lag = Millis(s) * k_ms;
-    loads.add_slice(now - lag - lookback - horizon - margin, now - lag + horizon);
+  m_last_now = now;
+  const Millis from = now - m_lookback;
+  for (auto& t : m_tracks) {
+    t.drop_before(from);
   }
-  const size_t last = h.ticks.size() - 1;
-  const double load = loads.at(last);
-  Window hold(loads, -Millis(c.hold_s) * k_ms, 0, true);
+  while (m_pending.size() > 1 && m_pending.front().ts < from) {
+    m_pending.pop_front();
+  }
+  const size_t last = m_polls.end() - 1;
+  const double load = m_polls.load(last);
+  Window hold(m_polls, -Millis(m_c.hold_s) * k_ms, 0, true);
   hold.move_to(now);
   const double recent_peak = std::max(load, hold.max());
   p.inputs.emplace_back("load", load);
   p.inputs.emplace_back("recent_peak", recent_peak);
 
-  std::vector<Forecaster> forecasters;
-  forecasters.reserve(2 + std::size(k_smooth_polls) + c.seasons_s.size());
-  forecasters.emplace_back("naive", loads, 0, false, horizon);
-  forecasters.emplace_back("trend", loads, 0, true, horizon);
-  for (int m : k_smooth_polls) {
-    forecasters.emplace_back(fmt::format("mean_{}", m), loads, 0, false, horizon,
-                             Millis(m) * k_poll_ms);
-  }
-  for (int s : c.seasons_s) {
-    forecasters.emplace_back(fmt::format("season_{}s", s), loads, Millis(s) * k_ms, false,
-                             horizon);
-  }
-  // Score each forecaster on the polls of the lookback. Polls whose horizon is not over yet
-  // count with what was seen so far, so a surge raises the margin at once.
-  std::vector<Errors> errors(forecasters.size());
-  const size_t first = loads.first_at(now - lookback);
-  for (auto& e : errors) {
-    e.size_for(h.ticks.size() - first);
-  }
-  Window lead(loads, horizon - k_poll_ms, horizon, true);
-  Window peak(loads, 0, horizon, true);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  int polls = 0;
-  int under_polls = 0;
-  for (size_t i = first; i <= last; ++i) {
-    const Millis t = loads.ts(i);
-    const double base = loads.at(i);
-    if (!std::isnan(base)) {
-      ++polls;
-      // More load than instances: this poll was under-provisioned.
-      under_polls += base > double(h.ticks[i].samples.size()) + k_eps ? 1 : 0;
-    }
-    lead.move_to(t);
-    peak.move_to(t);
-    const double peak_load = i < last ? peak.max() : nan;
-    const double lead_load = i < last ? lead.mean() : nan;
-    for (size_t f = 0; f < forecasters.size(); ++f) {
-      const Growth g = forecasters[f].growth(t);
-      auto& e = errors[f];
-      if (i == last) {
-        e.now = g;
-      }
-      const double level = std::isnan(g.base) ? base : g.base;
-      if (std::isnan(g.peak) || std::isnan(base) || std::isnan(level) || std::isnan(peak_load)) {
+  // Polls whose horizon is not over yet count with what was seen so far, so a surge raises the
+  // margin at once: their errors are provisional, each forecaster's in `provisional`.
+  const size_t nf = m_forecasters.size();
+  std::vector<std::vector<ErrorRec>> provisional(nf);
+  const bool have_now = !m_pending.empty() && m_pending.back().seq == last;
+  if (!m_pending.empty()) {
+    Window lead = m_fin_lead;
+    Window peak = m_fin_peak;
+    for (const auto& pending : m_pending) {
+      if (pending.seq == last || pending.ts < from) {
         continue;
       }
-      // Until the lead poll has come, the peak so far stands for it.
-      const double lead_actual = std::isnan(lead_load) ? peak_load : lead_load;
-      const double lead_forecast = level * g.lead;
-      const double peak_forecast = level * g.peak;
-      e.add(floored(lead_actual) / floored(lead_forecast), lead_actual - lead_forecast,
-            floored(peak_load) / floored(peak_forecast), peak_load - peak_forecast,
-            (lead_actual - lead_forecast) / std::sqrt(floored(lead_forecast)),
-            (peak_load - peak_forecast) / std::sqrt(floored(peak_forecast)), lead_actual,
-            lead_forecast);
+      lead.move_to(pending.ts);
+      peak.move_to(pending.ts);
+      const double lead_load = lead.mean();
+      const double peak_load = peak.max();
+      for (size_t f = 0; f < nf; ++f) {
+        if (const auto e = errors_of(pending.ts, pending.base, pending.growth[f], lead_load,
+                                     peak_load)) {
+          provisional[f].push_back(*e);
+        }
+      }
     }
   }
-  for (auto& e : errors) {
-    e.trim();
-  }
+  int polls = 0;
+  int under_polls = 0;
+  const double under_share = weighted_under_share(now, from, polls, under_polls);
   // A candidate is a forecaster with an error model. Its cost is the pinball loss of its
   // margined forecasts over the lookback (the proper score of a quantile forecast: it weighs
   // how far each miss fell short, not only how often); the cheapest wins. It scales out to cover
   // the lead poll and scales in only below the peak of the horizon after the recent peak.
   struct Candidate
   {
-    std::string name;
+    size_t forecaster = 0;
+    const char* model = "";
     double cost = 0;
     double need = 0;
     double need_hold = 0;
     double growth = 0;
     double margin = 0;
   };
-  // The under-provisioning budget: with no poll over capacity in the lookback the margin covers
-  // quantile_low of past errors; as the share of such polls reaches under_budget it rises to
-  // quantile. Risk is taken where it is cheap and stops when it has shown up.
-  const double under_share = 100.0 * under_polls / std::max(1.0, double(polls));
-  const double spent = c.under_budget > 0 ? std::min(1.0, under_share / c.under_budget) : 1.0;
-  const double q = c.quantile_low + (c.quantile - c.quantile_low) * spent;
+  // The margin controller spends an under-provisioning budget: with no poll over capacity in
+  // the lookback the margin covers quantile_low of past errors; as the (recency-weighted) share
+  // of such polls reaches under_budget it rises to quantile, and past it on to
+  // k_quantile_ceiling. Risk is taken where it is cheap and stops as soon as it shows up.
+  const double spent = m_c.under_budget > 0 ? under_share / m_c.under_budget : 1.0;
+  const double ceiling = std::max(m_c.quantile, k_quantile_ceiling);
+  const double q =
+    spent <= 1 ? m_c.quantile_low + (m_c.quantile - m_c.quantile_low) * spent
+               : m_c.quantile
+                   + (ceiling - m_c.quantile) * std::min(1.0, (spent - 1) / (k_overspend - 1));
   p.inputs.emplace_back("under_share", under_share);
   p.inputs.emplace_back("quantile", q);
+  if (explain) {
+    p.forecast.push_back(fmt::format(
+      "margin: quantile {:.3f} of past errors: {:.2f} % of the lookback's polls were over "
+      "capacity ({} of {}, each weighed by its age, half-life {} min), budget {} % "
+      "(quantile_low {} at 0, quantile {} at the budget, up to {} at {} times it)",
+      q, under_share, under_polls, polls, k_margin_half_life / 60'000, m_c.under_budget,
+      m_c.quantile_low, m_c.quantile, ceiling, k_overspend));
+  }
   std::vector<Candidate> candidates;
-  for (size_t f = 0; f < forecasters.size(); ++f) {
-    auto& e = errors[f];
-    if (e.lead_ratio.size() < k_min_residuals || std::isnan(e.now.peak)) {
-      p.rejected.push_back(fmt::format("{}: {} past forecasts, {} needed", forecasters[f].name(),
-                                       e.lead_ratio.size(), k_min_residuals));
+  candidates.reserve(3 * nf);
+  std::array<std::vector<double>, k_columns> extra;
+  for (size_t f = 0; f < nf; ++f) {
+    const auto& track = m_tracks[f];
+    const auto& prov = provisional[f];
+    const size_t n = track.size() + prov.size();
+    const Growth g = have_now ? m_pending.back().growth[f] : Growth{k_nan, k_nan};
+    if (n < k_min_residuals || std::isnan(g.peak)) {
+      if (explain) {
+        p.rejected.push_back(fmt::format("{}: {} past forecasts, {} needed",
+                                         m_forecasters[f].name(), n, k_min_residuals));
+      }
       continue;
     }
-    const Growth g = e.now;
-    const double ratio = quantile_of(e.lead_ratio, q);
-    const double peak_ratio = quantile_of(e.peak_ratio, q);
-    const double excess = quantile_of(e.lead_excess, q);
-    const double peak_excess = quantile_of(e.peak_excess, q);
-    const double z = quantile_of(e.lead_z, q);
-    const double peak_z = quantile_of(e.peak_z, q);
+    std::array<double, k_columns> qv{};
+    const size_t k = quantile_index(n, q);
+    for (int c = 0; c < k_columns; ++c) {
+      auto& e = extra[size_t(c)];
+      e.clear();
+      for (const auto& r : prov) {
+        e.push_back(r.keys[size_t(c)]);
+      }
+      std::sort(e.begin(), e.end());
+      qv[size_t(c)] = kth_of(track.sorted(c), e, k);
+    }
+    const double ratio = qv[lead_ratio];
+    const double excess = qv[lead_excess];
+    const double z = qv[lead_z];
     double loss_ratio = 0;
     double loss_excess = 0;
     double loss_z = 0;
-    for (size_t j = 0; j < e.lead_actual.size(); ++j) {
-      const double fj = e.lead_forecast[j];
-      loss_ratio += pinball(e.lead_actual[j], floored(fj) * ratio, q);
-      loss_excess += pinball(e.lead_actual[j], fj + excess, q);
-      loss_z += pinball(e.lead_actual[j], fj + z * std::sqrt(floored(fj)), q);
+    const double* actual = track.actual();
+    const double* forecast = track.forecast();
+    const double* fl = track.floored_forecast();
+    const double* sq = track.sqrt_forecast();
+    for (size_t j = 0; j < track.size(); ++j) {
+      loss_ratio += pinball(actual[j], fl[j] * ratio, q);
+      loss_excess += pinball(actual[j], forecast[j] + excess, q);
+      loss_z += pinball(actual[j], forecast[j] + z * sq[j], q);
     }
-    const double n = double(e.lead_actual.size());
+    for (const auto& r : prov) {
+      loss_ratio += pinball(r.actual, floored(r.forecast) * ratio, q);
+      loss_excess += pinball(r.actual, r.forecast + excess, q);
+      loss_z += pinball(r.actual, r.forecast + z * std::sqrt(floored(r.forecast)), q);
+    }
+    const double count = double(n);
     // A smoothed forecaster starts from its mean level, the others from the load now and, to
     // scale in, from the recent peak.
     const bool smoothed = !std::isnan(g.base);
@@ -451,30 +659,34 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
     // To scale in, cover the horizon's peak with the peak errors, or (scale_in_cover "lead") the
     // lead poll from the recent level with the lead errors: the peak errors hold the noise of
     // the highest of several polls on top of the recent peak, which already holds it once.
-    const bool cover_lead = c.scale_in_cover == "lead";
+    const bool cover_lead = m_c.scale_in_cover == "lead";
     const double peak_f = level_hold * (cover_lead ? g.lead : g.peak);
-    const double hold_ratio = cover_lead ? ratio : peak_ratio;
-    const double hold_excess = cover_lead ? excess : peak_excess;
-    const double hold_z = cover_lead ? z : peak_z;
-    candidates.push_back(Candidate{forecasters[f].name() + "*ratio", loss_ratio / n,
-                                   floored(lead_f) * ratio, floored(peak_f) * hold_ratio, g.lead,
-                                   ratio});
-    candidates.push_back(Candidate{forecasters[f].name() + "+excess", loss_excess / n,
-                                   lead_f + excess, peak_f + hold_excess, g.lead, excess});
-    candidates.push_back(Candidate{forecasters[f].name() + "+sqrt", loss_z / n,
+    const double hold_ratio = cover_lead ? ratio : qv[peak_ratio];
+    const double hold_excess = cover_lead ? excess : qv[peak_excess];
+    const double hold_z = cover_lead ? z : qv[peak_z];
+    candidates.push_back(Candidate{f, "*ratio", loss_ratio / count, floored(lead_f) * ratio,
+                                   floored(peak_f) * hold_ratio, g.lead, ratio});
+    candidates.push_back(Candidate{f, "+excess", loss_excess / count, lead_f + excess,
+                                   peak_f + hold_excess, g.lead, excess});
+    candidates.push_back(Candidate{f, "+sqrt", loss_z / count,
                                    lead_f + z * std::sqrt(floored(lead_f)),
                                    peak_f + hold_z * std::sqrt(floored(peak_f)), g.lead, z});
   }
   const Candidate* best = nullptr;
-  for (const auto& k : candidates) {
-    if (!best || k.cost < best->cost) {
-      best = &k;
+  for (const auto& c : candidates) {
+    if (!best || c.cost < best->cost) {
+      best = &c;
     }
   }
-  for (const auto& k : candidates) {
-    if (&k != best) {
-      p.rejected.push_back(fmt::format("{}: past loss {:.4f}, not below {}'s {:.4f}", k.name,
-                                       k.cost, best->name, best->cost));
+  const auto name_of = [&](const Candidate& c) {
+    return m_forecasters[c.forecaster].name() + c.model;
+  };
+  if (explain) {
+    for (const auto& c : candidates) {
+      if (&c != best) {
+        p.rejected.push_back(fmt::format("{}: past loss {:.4f}, not below {}'s {:.4f}",
+                                         name_of(c), c.cost, name_of(*best), best->cost));
+      }
     }
   }
   double need_now = 0;
@@ -482,7 +694,7 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
   if (best) {
     need_now = best->need;
     need_hold = best->need_hold;
-    p.rule = "forecast_" + best->name;
+    p.rule = "forecast_" + name_of(*best);
     p.inputs.emplace_back("growth", best->growth);
     p.inputs.emplace_back("margin", best->margin);
     p.inputs.emplace_back("past_loss", best->cost);
@@ -490,6 +702,21 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
     need_now = load / k_fallback_utilisation;
     need_hold = recent_peak / k_fallback_utilisation;
     p.rule = "reactive_fallback";
+  }
+  // A surge that came at this time on the last days or weeks is expected again.
+  const auto recalled = recall(explain);
+  if (!std::isnan(recalled.growth)) {
+    const double need = recalled.level * recalled.growth;
+    p.inputs.emplace_back("recurrence_growth", recalled.growth);
+    p.inputs.emplace_back("recurrence_need", need);
+    if (need > need_now) {
+      need_now = need;
+      p.rule += "+recurrence";
+    }
+    need_hold = std::max(need_hold, need);
+  }
+  if (explain) {
+    p.forecast.push_back(recalled.text);
   }
   // Whatever the forecast says, never provision below the load seen now.
   const int out = std::max(ceil_int(need_now), ceil_int(load));
@@ -502,12 +729,159 @@ Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
   } else if (in < h.desired) {
     p.to = in;
     p.reason = "forecast_below_capacity";
-  } else {
+  } else if (explain) {
     p.rejected.push_back(fmt::format("scale-out: need {} <= desired {}; scale-in: need {} over "
                                      "the hold window >= desired {}",
                                      out, h.desired, in, h.desired));
   }
   return p;
+}
+
+double PredictiveModel::weighted_under_share(Millis now, Millis from, int& polls,
+                                             int& under_polls) const
+{
+  // Newest first: each weight is the one before times 2^(-gap / half-life), and polls come at
+  // one period, so exp2 runs once per distinct gap.
+  double weight = 1;
+  double all = 0;
+  double under = 0;
+  Millis at = now;
+  Millis gap = -1;
+  double factor = 1;
+  const size_t first = m_polls.first_at(from);
+  for (size_t i = m_polls.end(); i > first; --i) {
+    const auto& poll = m_polls.at(i - 1);
+    if (at - poll.ts != gap) {
+      gap = at - poll.ts;
+      factor = std::exp2(-double(gap) / double(k_margin_half_life));
+    }
+    weight *= factor;
+    at = poll.ts;
+    if (!std::isnan(poll.load)) {
+      ++polls;
+      all += weight;
+      if (poll.under) {
+        ++under_polls;
+        under += weight;
+      }
+    }
+  }
+  return all > 0 ? 100.0 * under / all : 0.0;
+}
+
+PredictiveModel::Recalled PredictiveModel::recall(bool explain)
+{
+  Recalled r;
+  const size_t last = m_polls.end() - 1;
+  const Millis t = m_polls.ts(last);
+  std::vector<double> daily;
+  std::vector<double> weekly;
+  bool every_week = true;
+  for (auto& lag : m_recurrence) {
+    lag.before.move_to(t);
+    lag.peak.move_to(t);
+    const double before = lag.before.mean();
+    const double peak = lag.peak.max();
+    lag.growth = std::isnan(before) || std::isnan(peak) ? k_nan : floored(peak) / floored(before);
+    lag.surge = lag.growth >= k_surge_growth && peak - before >= k_surge_rise;
+    if (lag.weekly) {
+      every_week = every_week && lag.surge;
+      if (lag.surge) {
+        weekly.push_back(lag.growth);
+      }
+    } else if (lag.surge) {
+      daily.push_back(lag.growth);
+    }
+  }
+  // The growth it expects is the least of the surges that make the recurrence: the k-th largest
+  // of the daily ones, the smallest of the weekly ones.
+  double daily_growth = k_nan;
+  if (daily.size() >= k_daily_min) {
+    std::sort(daily.begin(), daily.end(), std::greater<>());
+    daily_growth = daily[k_daily_min - 1];
+  }
+  const double weekly_growth =
+    every_week && !weekly.empty() ? *std::min_element(weekly.begin(), weekly.end()) : k_nan;
+  r.growth = std::isnan(daily_growth) ? weekly_growth
+             : std::isnan(weekly_growth) ? daily_growth
+                                         : std::max(daily_growth, weekly_growth);
+  // It grows from the mean load of the last three polls, as each day's did.
+  Window level(m_polls, -2 * k_poll_ms, 0, false);
+  level.move_to(t);
+  r.level = floored(level.mean());
+  if (std::isnan(r.level)) {
+    r.growth = k_nan;
+  }
+  if (explain) {
+    std::string seen;
+    for (const auto& lag : m_recurrence) {
+      seen += fmt::format("{}{} d ago {}{}", seen.empty() ? "" : ", ", lag.days,
+                          std::isnan(lag.growth) ? "-" : fmt::format("x{:.2f}", lag.growth),
+                          lag.surge ? " (surge)" : "");
+    }
+    const auto rule = fmt::format(
+      "a surge (x{} and one instance more) on {} of the last {} days or in each of the last {} "
+      "weeks",
+      k_surge_growth, k_daily_min, std::size(k_daily_lags), std::size(k_weekly_lags));
+    r.text = std::isnan(r.growth)
+               ? fmt::format("recurrence: none: the horizon after this time grew {}; a "
+                             "recurrence is {}",
+                             seen, rule)
+               : fmt::format("recurrence: x{:.2f} from load {:.2f} expected: the horizon after "
+                             "this time grew {}; a recurrence is {}",
+                             r.growth, r.level, seen, rule);
+  }
+  return r;
+}
+
+} // namespace policy::detail
+
+namespace policy {
+
+struct Memo
+{
+  bool explain = true;
+  std::optional<detail::PredictiveModel> predictive;
+};
+
+std::shared_ptr<Memo> make_memo(bool explain)
+{
+  auto m = std::make_shared<Memo>();
+  m->explain = explain;
+  return m;
+}
+
+} // namespace policy
+
+namespace policy::detail {
+
+Proposal propose_predictive(const History& h, const PolicyConfig& c, Millis now)
+{
+  const Millis lookback_from = now - Millis(c.lookback_s) * k_ms;
+  if (h.memo) {
+    // A replay: feed the model the polls added since its last decision. A model of another
+    // policy, a time before its last decision's or polls that do not follow its last one start
+    // it afresh.
+    auto& model = h.memo->predictive;
+    if (model && (!(model->config() == c) || now < model->last_now()
+                  || h.ticks.back().ts < model->last_ts())) {
+      model.reset();
+    }
+    if (!model) {
+      model.emplace(c);
+    }
+    const auto it = std::upper_bound(h.ticks.begin(), h.ticks.end(), model->last_ts(),
+                                     [](Millis v, const Tick& t) { return v < t.ts; });
+    for (auto t = it; t != h.ticks.end(); ++t) {
+      model->feed(*t, true);
+    }
+    return model->propose(h, now, h.memo->explain);
+  }
+  PredictiveModel model(c);
+  for (size_t i = 0; i < h.ticks.size(); ++i) {
+    model.feed(h.ticks[i], h.ticks[i].ts >= lookback_from || i + 1 == h.ticks.size());
+  }
+  return model.propose(h, now, true);
 }
 
 const std::vector<Key>& predictive_keys()
@@ -553,7 +927,10 @@ core::Result<void> check_predictive(const PolicyConfig& c)
 
 Millis predictive_window(const PolicyConfig& c)
 {
-  int season = 0;
+  // The memory of recurring surges reaches back its longest lag.
+  int season = std::max(k_daily_lags[std::size(k_daily_lags) - 1],
+                        k_weekly_lags[std::size(k_weekly_lags) - 1])
+               * int(k_day / k_ms);
   for (int s : c.seasons_s) {
     season = std::max(season, s);
   }
@@ -573,6 +950,14 @@ std::vector<HistoryRange> predictive_ranges(const PolicyConfig& c, Millis window
   for (int s : c.seasons_s) {
     const Millis lag = Millis(s) * k_ms;
     out.push_back(HistoryRange{std::min(window, lag + recent),
+                               std::max<Millis>(0, lag - Millis(horizon_s(c)) * k_ms - margin)});
+  }
+  // The memory of recurring surges: the horizon after each of its lags, and the polls before.
+  std::vector<int> lags(std::begin(k_daily_lags), std::end(k_daily_lags));
+  lags.insert(lags.end(), std::begin(k_weekly_lags), std::end(k_weekly_lags));
+  for (int days : lags) {
+    const Millis lag = days * k_day;
+    out.push_back(HistoryRange{std::min(window, lag + 2 * k_poll_ms + margin),
                                std::max<Millis>(0, lag - Millis(horizon_s(c)) * k_ms - margin)});
   }
   std::sort(out.begin(), out.end(),

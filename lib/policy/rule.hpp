@@ -75,6 +75,7 @@ struct Proposal
   std::string reason;
   std::string rule;
   std::vector<std::string> rejected;
+  std::vector<std::string> forecast;  // see Explanation::forecast
   std::vector<std::pair<std::string, double>> inputs;
   std::vector<Clamp> clamps;  // limits the rule applies itself (rate limit, stabilization)
 };

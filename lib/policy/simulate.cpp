@@ -281,6 +281,8 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     alive.push_back(SimInstance{fmt::format("i-{}", ++launched), 0});
   }
   History h;
+  // The predictive rule keeps its model from one tick to the next instead of rebuilding it.
+  h.memo = make_memo(false);
   int changes = 0;
   // The poll at `t`, where each instance that served the tick starting at `served_from` reports
   // `util`, and the decision on it, carried out at once: new instances serve from the first
@@ -362,6 +364,12 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
     for (int j = 1; j <= syncs; ++j) {
       decide_at(start + Millis(j) * sync_ms, start, util);
     }
+    if (o.on_progress && (k + 1) % k_progress_ticks == 0) {
+      o.on_progress(name, k + 1, rates.size());
+    }
+  }
+  if (o.on_progress) {
+    o.on_progress(name, rates.size(), rates.size());
   }
   auto r = measure(demand, std::move(supply), std::move(billed), changes, o.tick_s);
   r.policy = name;

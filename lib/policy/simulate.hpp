@@ -30,6 +30,9 @@ core::Result<Trace> parse_trace(std::string_view text, const std::string& origin
 // each of its steps; a partial last tick is dropped.
 core::Result<std::vector<double>> tick_rates(const Trace& trace, int tick_s);
 
+// How many ticks a replay goes between two calls of SimOptions::on_progress.
+constexpr size_t k_progress_ticks = 4096;
+
 struct SimOptions
 {
   double capacity = 0;     // requests per second one instance serves (C)
@@ -57,6 +60,9 @@ struct SimOptions
   int hpa_sync_s = 15;
   // Called with every decision and what it was made from (tests compare it with decide()).
   std::function<void(const History&, const PolicyConfig&, Millis, const Decision&)> on_decision;
+  // Called every k_progress_ticks ticks and after the last one with the run's name, the ticks
+  // replayed and their number (simulate draws a progress line with it on a terminal).
+  std::function<void(const std::string&, size_t, size_t)> on_progress;
 };
 
 // The metrics of one run. Percentages are 0 to 100.

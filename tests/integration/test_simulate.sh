@@ -161,3 +161,17 @@ for bad in -1 x 1.5 ""; do
   expect_exit 64 simulate --trace "$T/dip.csv" --capacity 10 --boot-delay 120 --drain "$bad"
 done
 pass "--drain: the reclaim rule takes draining instances back, and says what it saved; --no-reclaim; a bad --drain is exit 64"
+
+# On a terminal a replay draws a progress line on stderr ("simulate: NAME: N of M ticks"), and
+# erases it at the end; piped, or with --cron, stderr stays empty. 20,000 ticks: the progress
+# callback comes every 4,096.
+awk 'BEGIN { print "t_seconds,requests_per_second"; for (i = 0; i < 20000; i++) print i * 60 "," 20 + (i % 60) }' > "$T/long.csv"
+script -qec "$SCLMAN simulate --capacity 10 --boot-delay 120 --trace $T/long.csv --policy hpa > $T/long.out" /dev/null > "$T/long.tty"
+grep -q "simulate: hpa: 4096 of 20000 ticks (20 %)" "$T/long.tty" || fail "no progress line on a terminal: $(cat -v "$T/long.tty")"
+grep -q "$(printf '\r\033\\[K')" "$T/long.tty" || fail "the progress line is not erased: $(cat -v "$T/long.tty")"
+grep -q "^hpa " "$T/long.out" || fail "no result with a progress line: $(cat "$T/long.out")"
+script -qec "$SCLMAN simulate --cron --capacity 10 --boot-delay 120 --trace $T/long.csv --policy hpa > $T/long.out" /dev/null > "$T/long.tty"
+[ ! -s "$T/long.tty" ] || fail "a progress line with --cron: $(cat -v "$T/long.tty")"
+"$SCLMAN" simulate --capacity 10 --boot-delay 120 --trace "$T/long.csv" --policy hpa > "$T/long.out" 2> "$T/long.err"
+[ ! -s "$T/long.err" ] || fail "a progress line on a pipe: $(cat "$T/long.err")"
+pass "a progress line on a terminal, erased at the end; none with --cron or off a terminal"

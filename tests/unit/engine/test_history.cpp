@@ -83,14 +83,18 @@ TEST_CASE("spans are the policy's history ranges, absolute, sorted and merged", 
   CHECK(one[0].first == now - policy::history_window(threshold));
   CHECK(one[0].second >= now);  // open at the top
   auto predictive = *policy::preset("predictive");
-  const auto three = engine::spans(predictive, now);
-  CHECK(three.size() == policy::history_ranges(predictive).size());
-  for (size_t k = 1; k < three.size(); ++k) {
-    CHECK(three[k - 1].second < three[k].first);
+  // The recent past, and the lags of 1, 2, 3, 7 and 14 days (the seasons of 1 and 7 days and
+  // the memory of recurring surges at those lags overlap: one span each).
+  const auto six = engine::spans(predictive, now);
+  CHECK(six.size() == 6);
+  for (size_t k = 1; k < six.size(); ++k) {
+    CHECK(six[k - 1].second < six[k].first);
   }
-  // Seasons shorter than the recent past overlap it: one span.
+  // Seasons shorter than the recent past overlap it: the recurrence's lags stay.
   predictive.seasons_s = {3600};
-  CHECK(engine::spans(predictive, now).size() == 1);
+  CHECK(engine::spans(predictive, now).size() == 6);
+  predictive.seasons_s = {3600, 2 * 86400};
+  CHECK(engine::spans(predictive, now).size() == 6);
 }
 
 TEST_CASE("the predictive policy decides the same on its spans as on its whole window",

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -387,10 +388,232 @@ TEST_CASE("predictive boots capacity before a daily surge arrives", "[policy]")
   CHECK(d.action == Action::scale_out);
   CHECK(d.to >= 8);
   CHECK_THAT(d.why.rule, Catch::StartsWith("forecast_season_86400s"));
-  SECTION("without the season it sees no surge coming")
+  SECTION("without the season, the memory of recurring surges sees it coming")
   {
     c.seasons_s = {};
-    CHECK(policy::decide(h, c, k_now).to < 8);
+    const auto recalled = policy::decide(h, c, k_now);
+    CHECK(recalled.to >= 8);
+    CHECK_THAT(recalled.why.rule, Catch::EndsWith("+recurrence"));
+  }
+}
+
+namespace {
+
+// Return a history of one-minute polls of 3 instances from `days` days and 717 minutes before
+// k_now up to k_now (11:57 of the last day, counting days from the first poll): a load of 2
+// instances, and 8 from minute 720 to 780 of each day for which `surge(day)` is true.
+template <typename Surge>
+policy::History surge_days(int days, Surge surge)
+{
+  const policy::Millis day = 86'400'000;
+  const policy::Millis start = k_now - days * day - 717 * k_minute;
+  policy::History h;
+  h.desired = 3;
+  h.in_service = 3;
+  for (policy::Millis ts = start; ts <= k_now; ts += k_minute) {
+    const auto minute = (ts - start) / k_minute;
+    const bool on = surge(int(minute / 1440)) && minute % 1440 >= 720 && minute % 1440 < 780;
+    h.ticks.push_back(tick(ts, 3, (on ? 8.0 : 2.0) * 100 / 3));
+  }
+  return h;
+}
+
+} // namespace
+
+TEST_CASE("predictive remembers a surge that recurs at the same time of day", "[policy]")
+{
+  // No seasonal forecaster, a short lookback: only the memory of recurring surges knows that
+  // 12:00 brings 4 times the load. Three minutes before it, it scales out to the surge.
+  auto c = make("predictive");
+  c.max_size = 100;
+  c.seasons_s = {};
+  c.lookback_s = 3600;
+  const auto every_day = surge_days(3, [](int) { return true; });
+  auto d = policy::decide(every_day, c, k_now);
+  INFO(policy::explain_text(d));
+  CHECK(d.action == Action::scale_out);
+  CHECK(d.to >= 8);
+  CHECK_THAT(d.why.rule, Catch::EndsWith("+recurrence"));
+  CHECK(input(d, "recurrence_growth") == Approx(4.0));
+  // why says what it saw on each day.
+  const auto text = policy::explain_text(d);
+  CHECK_THAT(text, Catch::Contains("forecast: recurrence: x4.00 from load 2.00 expected"));
+  CHECK_THAT(text, Catch::Contains("1 d ago x4.00 (surge), 2 d ago x4.00 (surge), 3 d ago x4.00 "
+                                   "(surge)"));
+
+  SECTION("two of the last three days make a recurrence, one does not")
+  {
+    const auto two = surge_days(3, [](int day) { return day != 1; });
+    d = policy::decide(two, c, k_now);
+    CHECK(d.to >= 8);
+    const auto one = surge_days(3, [](int day) { return day == 2; });
+    d = policy::decide(one, c, k_now);
+    INFO(policy::explain_text(d));
+    CHECK(d.to < 8);
+    CHECK(std::isnan(input(d, "recurrence_growth")));
+    CHECK_THAT(policy::explain_text(d), Catch::Contains("forecast: recurrence: none"));
+  }
+  SECTION("a rise of less than one instance is no surge, however steep")
+  {
+    // 0.2 instances of load, 0.8 in the surge: x4, but not one instance more.
+    auto small = every_day;
+    for (auto& t : small.ticks) {
+      for (auto& s : t.samples) {
+        *s.value /= 10;
+      }
+    }
+    d = policy::decide(small, c, k_now);
+    CHECK(std::isnan(input(d, "recurrence_growth")));
+  }
+  SECTION("with no surge on any day, nothing changes")
+  {
+    const auto flat = surge_days(3, [](int) { return false; });
+    d = policy::decide(flat, c, k_now);
+    CHECK(std::isnan(input(d, "recurrence_growth")));
+    CHECK_THAT(d.why.rule, !Catch::EndsWith("+recurrence"));
+  }
+}
+
+TEST_CASE("predictive remembers a surge that recurs on the same day of the week", "[policy]")
+{
+  // A surge on day 0 and day 7 only (lags 14 and 7 days from day 14): not daily, but weekly.
+  auto c = make("predictive");
+  c.max_size = 100;
+  c.seasons_s = {};
+  c.lookback_s = 3600;
+  auto d = policy::decide(surge_days(14, [](int day) { return day % 7 == 0; }), c, k_now);
+  INFO(policy::explain_text(d));
+  CHECK(d.to >= 8);
+  CHECK_THAT(d.why.rule, Catch::EndsWith("+recurrence"));
+  // In one of the two weeks only: no recurrence.
+  d = policy::decide(surge_days(14, [](int day) { return day == 7; }), c, k_now);
+  CHECK(d.to < 8);
+}
+
+TEST_CASE("predictive's margin rises at once after a miss and relaxes over hours", "[policy]")
+{
+  // Six hours of polls of 4 instances at 50 % of capacity; `misses` of them, at the given ages
+  // in minutes, were over capacity (120 %). The quantile: quantile_low (0.6) with no miss;
+  // quantile (0.95) once the age-weighted share of misses reaches under_budget (0.5 %); up to
+  // 0.97 at four times the budget.
+  auto c = make("predictive");
+  c.max_size = 100;
+  const auto quantile_with = [&](std::vector<int> ages) {
+    std::vector<std::optional<double>> values(360, 50.0);
+    for (int age : ages) {
+      values[values.size() - 1 - size_t(age)] = 120.0;
+    }
+    const auto d = policy::decide(history(4, values), c, k_now);
+    INFO(policy::explain_text(d));
+    CHECK_THAT(policy::explain_text(d), Catch::Contains("forecast: margin: quantile"));
+    return input(d, "quantile");
+  };
+  CHECK(quantile_with({}) == Approx(0.6));
+  // One miss a minute ago: its weight is ~1 of ~152 (a half-life of 2 h): 0.65 %, past the
+  // budget at once. (Counted over the 6 h lookback unweighted it was 0.28 %: quantile 0.79.)
+  const double fresh = quantile_with({1});
+  CHECK(fresh >= 0.95);
+  // The same miss 4 h ago weighs a quarter: the quantile has come most of the way back down.
+  const double old = quantile_with({240});
+  CHECK(old > 0.6);
+  CHECK(old < 0.75);
+  // Misses in a row: past four times the budget it covers up to 0.97 of past errors.
+  CHECK(quantile_with({1, 2, 3, 4, 5}) == Approx(0.97));
+  CHECK(quantile_with({1, 2}) > fresh);
+}
+
+
+namespace {
+
+// Return true if `a` and `b` are the same decision, input for input (NaN equal to NaN).
+bool same_decision(const policy::Decision& a, const policy::Decision& b)
+{
+  if (a.to != b.to || a.reason != b.reason || a.why.rule != b.why.rule
+      || a.why.rejected != b.why.rejected || a.inputs.size() != b.inputs.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const auto& [na, va] = a.inputs[i];
+    const auto& [nb, vb] = b.inputs[i];
+    if (na != nb || !(va == vb || (std::isnan(va) && std::isnan(vb)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("predictive: a replay's memo gives decide's decision, input for input", "[policy]")
+{
+  // A replay keeps the model in the history's memo and feeds it the new polls; decide builds it
+  // from the history. Over a day and a half of polls with an hourly season, missing samples, a
+  // two-hour gap, half-minute polls and the oldest polls dropped as a replay drops them, every
+  // decision of the one must be the other's.
+  auto c = make("predictive");
+  c.max_size = 1000;
+  c.seasons_s = {3600, 7200};
+  c.lookback_s = 5400;
+  c.horizon_s = 300;
+  policy::History h;
+  h.memo = policy::make_memo();
+  h.desired = 4;
+  h.in_service = 4;
+  policy::Millis ts = k_now;
+  int checked = 0;
+  int mismatched = 0;
+  int forecasts = 0;
+  for (int i = 0; i < 2200; ++i) {
+    if (i == 1500) {
+      ts += 120 * k_minute;  // nothing polled for two hours
+    }
+    ts += i % 97 < 10 ? k_minute / 2 : k_minute;
+    const double phase = double(ts % 3'600'000) / 3'600'000;
+    const double load = 3 + 2 * std::sin(6.283 * phase) + (i % 13 == 0 ? 4 : 0) + (i % 5) * 0.3;
+    std::optional<double> value = load * 100 / h.desired;
+    if (i % 41 == 0) {
+      value.reset();
+    }
+    h.ticks.push_back(tick(ts, h.desired, value));
+    if (h.ticks.front().ts < ts - policy::history_window(c) - 300 * k_minute) {
+      h.ticks.erase(h.ticks.begin(), h.ticks.begin() + 200);
+    }
+    // Decide at the poll, or a little after it.
+    const policy::Millis now = ts + (i % 7 == 0 ? 20'000 : 0);
+    const auto with_memo = policy::decide(h, c, now);
+    auto fresh = h;
+    fresh.memo.reset();
+    const auto without = policy::decide(fresh, c, now);
+    ++checked;
+    if (!same_decision(with_memo, without)) {
+      ++mismatched;
+      UNSCOPED_INFO("poll " << i << ": memo " << policy::explain_text(with_memo) << "\nfresh "
+                            << policy::explain_text(without));
+    }
+    forecasts += with_memo.why.rule.rfind("forecast_", 0) == 0 ? 1 : 0;
+    h.desired = std::clamp(with_memo.to, 1, 1000);
+    h.in_service = h.desired;
+  }
+  CHECK(checked == 2200);
+  CHECK(mismatched == 0);
+  CHECK(forecasts > 1500);  // the forecasters, not only the reactive fallback, were compared
+
+  SECTION("a memo built with another policy, or an earlier time, starts afresh")
+  {
+    auto other = c;
+    other.quantile = 0.99;
+    auto fresh = h;
+    fresh.memo.reset();
+    CHECK(same_decision(policy::decide(h, other, ts), policy::decide(fresh, other, ts)));
+    const auto earlier = ts - 30 * k_minute;
+    auto older = fresh;
+    while (older.ticks.back().ts > earlier) {
+      older.ticks.pop_back();
+    }
+    older.memo = h.memo;
+    auto older_fresh = older;
+    older_fresh.memo.reset();
+    CHECK(same_decision(policy::decide(older, c, earlier), policy::decide(older_fresh, c, earlier)));
   }
 }
 
@@ -575,9 +798,21 @@ TEST_CASE("history ranges stay within the window and cover the seasonal lags", "
     }
     CHECK(ranges.back().to_ms == 0);
   }
+  // Predictive reads the recent past, its two seasonal lags (1 and 7 days) and the lags of the
+  // memory of recurring surges (1, 2, 3, 7 and 14 days): each lag's polls from two before it to
+  // the horizon after it.
   const auto c = make("predictive");
-  CHECK(policy::history_window(c) > 7 * 86'400'000LL);
-  CHECK(policy::history_ranges(c).size() == 3);
+  CHECK(policy::history_window(c) > 14 * 86'400'000LL);
+  const auto ranges = policy::history_ranges(c);
+  CHECK(ranges.size() == 8);
+  const policy::Millis horizon = policy::Millis(policy::horizon_s(c)) * 1000;
+  for (int days : {1, 2, 3, 7, 14}) {
+    INFO(days);
+    const policy::Millis lag = days * 86'400'000LL;
+    CHECK(std::any_of(ranges.begin(), ranges.end(), [&](const policy::HistoryRange& r) {
+      return r.from_ms >= lag + 2 * k_minute && r.to_ms <= lag - horizon;
+    }));
+  }
 }
 
 TEST_CASE("a decision explains itself in JSON and text", "[policy]")
