@@ -126,6 +126,27 @@ TEST_CASE("the stored explanation reads back into the same decision", "[policy][
   CHECK(old->to == 2);
   CHECK(old->why.rule == "threshold_high");
   CHECK_FALSE(policy::decision_from_json("[1]"));
+  // A stored row is hostile until read: forecast lines that are not a list of strings are an
+  // error, not a crash or lines made up.
+  for (const char* bad : {R"({"forecast":5})", R"({"forecast":[1,2]})", R"({"forecast":"x"})",
+                          R"({"forecast":{"a":"b"}})"}) {
+    INFO(bad);
+    CHECK_FALSE(policy::decision_from_json(bad));
+  }
+}
+
+TEST_CASE("a predictive decision's forecast lines read back from the state file", "[policy][explain]")
+{
+  auto c = make("predictive");
+  c.max_size = 100;
+  std::vector<std::optional<double>> values(200, 50.0);
+  const auto d = policy::decide(history(4, values), c, k_now);
+  REQUIRE(d.why.forecast.size() == 2);
+  const auto back = policy::decision_from_json(policy::decision_json(d));
+  REQUIRE(back);
+  CHECK(back->why.forecast == d.why.forecast);
+  CHECK_THAT(policy::explain_text(*back), Catch::Contains("  forecast: margin: quantile"));
+  CHECK_THAT(policy::explain_text(*back), Catch::Contains("  forecast: recurrence: none"));
 }
 
 TEST_CASE("rate limit and stabilization clamps say what the limit was", "[policy][explain]")
