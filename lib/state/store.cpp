@@ -29,7 +29,11 @@ using core::fail;
 namespace {
 
 // Return nothing if `path` is absent, empty, or starts with the SQLite header.
-Result<void> check_header(const std::string& path)
+// Fail unless `path` is a regular file (or absent). Its contents are checked once SQLite has
+// it open (check_header below): a process that holds a connection to the file must not open and
+// close it itself, for close() drops every POSIX lock the process holds on it, the ones that
+// connection's WAL depends on among them (sclman serve runs several connections at once).
+Result<void> check_file_type(const std::string& path)
 {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
@@ -38,18 +42,29 @@ Result<void> check_header(const std::string& path)
   if (!S_ISREG(st.st_mode)) {
     return fail(ErrorKind::state, fmt::format("state file '{}' is not a regular file", path));
   }
-  if (st.st_size == 0) {
+  return {};
+}
+
+// Fail unless the file `db` opened is empty or starts with SQLite's header, read through
+// SQLite's own file handle before anything reads or writes it (SQLite would take a short,
+// headerless file for an empty database and write into it).
+Result<void> check_header(Db& db, const std::string& path)
+{
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
+      || !file || !file->pMethods) {
+    return fail(ErrorKind::state, fmt::format("cannot open state file '{}'", path));
+  }
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) {
+    return fail(ErrorKind::state, fmt::format("cannot read state file '{}'", path));
+  }
+  if (size == 0) {
     return {};
   }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail(ErrorKind::state,
-                fmt::format("cannot open state file '{}': {}", path, std::strerror(errno)));
-  }
   char header[16] = {};
-  const auto n = ::read(fd, header, sizeof header);
-  ::close(fd);
-  if (n != 16 || std::memcmp(header, "SQLite format 3\0", 16) != 0) {
+  if (size < 16 || file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK
+      || std::memcmp(header, "SQLite format 3\0", 16) != 0) {
     return fail(ErrorKind::state, fmt::format("state file '{}' is not an SQLite database", path));
   }
   return {};
@@ -322,6 +337,7 @@ Result<std::optional<Db>> open_read_only(const std::string& path)
   const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
   const auto uri = file_uri(path);
   TRY_ASSIGN(auto db, connect(uri + "?mode=ro", flags, path));
+  TRY(check_header(db, path));
   auto version = schema_version(db);
   if (!version && sqlite3_errcode(db.get()) == SQLITE_CANTOPEN) {
     // A WAL reader needs the -shm file, which it cannot make in a directory it cannot write
@@ -360,7 +376,7 @@ const char* const k_actions_since =
 
 Result<Store> Store::open(const std::string& path, core::Clock& clock, Access access)
 {
-  TRY(check_header(path));
+  TRY(check_file_type(path));
   if (access == Access::read_only) {
     TRY_ASSIGN(auto db, open_read_only(path));
     if (db) {
@@ -390,6 +406,7 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock, Access ac
     }
   }
   TRY_ASSIGN(auto db, connect(path, SQLITE_OPEN_READWRITE, path));
+  TRY(check_header(db, path));
   // Read the version before anything writes: a newer file must stay untouched.
   TRY_ASSIGN(const int version, checked_version(db, path));
   TRY(db.exec("PRAGMA journal_mode = WAL"));
