@@ -23,6 +23,18 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                 [](const state::Cluster& c) { return c.status != state::ClusterStatus::active; });
   const auto decide_one = [&](state::Cluster& c) -> core::Result<void> {
     TRY_ASSIGN(const auto config, policy::policy_from_json(c.policy));
+    // A size someone asked for through sclman serve is carried out by this tick's scale-out
+    // or scale-in before the policy decides again; superseding it would drop it unseen.
+    TRY_ASSIGN(const auto pending, env.store->pending_decision(c.id));
+    if (pending && state::external_source(pending->source)
+        && now - pending->ts <= core::Millis(env.config.manager.decision_ttl) * 1000) {
+      spdlog::info("decide.deferred cluster={} decision={} source={}", c.name, pending->id,
+                   pending->source);
+      auto view = report::decision_json(*pending);
+      view["cluster"] = c.name;
+      report.push_back(std::move(view));
+      return {};
+    }
     // The chain polls man_ticks_per_minute times a minute: a predictive horizon left to the
     // boot time covers one of those polls, not a minute (as simulate --tick does).
     TRY_ASSIGN(const auto history,

@@ -116,7 +116,7 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
   auto make = [&] { return env.engine_for(c); };
   core::Result<void> done;
   if (by_hand) {
-    done = engine::act_by_hand(*env.store, c, {take.action, *to}, make, act);
+    done = engine::act_by_hand(*env.store, c, {take.action, *to, o.source}, make, act);
   } else {
     TRY_ASSIGN(auto engine, make());
     done = act(engine);

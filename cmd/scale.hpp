@@ -13,6 +13,8 @@ struct ScaleOptions
   std::string cluster;
   std::optional<int> to;  // a size given by hand
   bool wait = false;      // scale-in: wait for draining instances within the deadline
+  // Who gave the size (--to): the decision's source (state::parse_decision_source).
+  std::string source = std::string(state::k_source_manual);
 };
 
 core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& o);

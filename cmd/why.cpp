@@ -21,21 +21,6 @@ struct Options
   int last = 5;
 };
 
-// Return the stored explanation as JSON, or null when the decision has none (set by hand with
-// scale-out/scale-in --to, or made before the state file kept explanations).
-nlohmann::json explanation_of(const state::DecisionRow& d)
-{
-  try {
-    auto j = nlohmann::json::parse(d.explanation.empty() ? "{}" : d.explanation);
-    if (j.is_object() && !j.empty()) {
-      return j;
-    }
-  } catch (const nlohmann::json::exception&) {
-    // an unreadable explanation is shown as none; the row itself is still shown
-  }
-  return nullptr;
-}
-
 std::string decision_text(const state::DecisionRow& d, const nlohmann::json& explanation)
 {
   std::string text = fmt::format("decision {} at {} ({})\n", d.id, core::iso8601_utc(d.ts),
@@ -43,8 +28,13 @@ std::string decision_text(const state::DecisionRow& d, const nlohmann::json& exp
   if (explanation.is_null()) {
     text += fmt::format("{} {} -> {} ({})\n", policy::to_string(d.action), d.from_size,
                         d.to_size, d.reason);
-    text += d.reason == "manual" ? "  set by hand (scale-out or scale-in --to): no policy ran\n"
-                                 : "  no explanation stored (made before sclman kept them)\n";
+    if (d.source == state::k_source_manual) {
+      text += "  set by hand (scale-out or scale-in --to): no policy ran\n";
+    } else if (state::external_source(d.source)) {
+      text += fmt::format("  asked for by {} (sclman serve): no policy ran\n", d.source);
+    } else {
+      text += "  no explanation stored (made before sclman kept them)\n";
+    }
     return text;
   }
   auto decision = policy::decision_from_json(explanation.dump());
@@ -66,29 +56,7 @@ core::Result<void> run_why(Env& env, const Options& o)
   // The last scale-ins' victims, and why each was chosen ([POLICY] victim).
   TRY_ASSIGN(const auto victims, env.store->victims(c.id, o.last));
   if (env.common.json) {
-    auto report = nlohmann::json::array();
-    // Rows are newest first: each decision gets the victims chosen from its time until the
-    // next newer decision (the scale-in that carried it out).
-    core::Millis until = std::numeric_limits<core::Millis>::max();
-    for (const auto& d : rows) {
-      auto view = report::decision_json(d);
-      view["cluster"] = c.name;
-      view["time"] = core::iso8601_utc(d.ts);
-      view["explanation"] = explanation_of(d);
-      auto chosen = nlohmann::json::array();
-      for (const auto& v : victims) {
-        if (v.ts >= d.ts && v.ts < until) {
-          chosen.push_back({{"instance", v.instance},
-                            {"victim_policy", v.victim_policy},
-                            {"reason", v.reason},
-                            {"time", core::iso8601_utc(v.ts)}});
-        }
-      }
-      view["victims"] = std::move(chosen);
-      until = d.ts;
-      report.push_back(std::move(view));
-    }
-    out(report.dump(2));
+    out(report::decisions_json(c, rows, victims).dump(2));
     return {};
   }
   std::string text;
@@ -117,7 +85,7 @@ core::Result<void> run_why(Env& env, const Options& o)
     if (!text.empty()) {
       text += "\n";
     }
-    text += decision_text(d, explanation_of(d));
+    text += decision_text(d, report::explanation_json(d));
   }
   out(text);
   return {};

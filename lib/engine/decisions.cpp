@@ -82,6 +82,7 @@ core::Result<std::optional<int>> take_manual(state::Store& store, const state::C
   row.from_size = c.desired;
   row.to_size = to;
   row.reason = "manual";
+  row.source = std::string(state::k_source_manual);
   row.inputs = "{}";
   row.status = DecisionStatus::done;
   row.done_at = now;

@@ -39,6 +39,7 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   row.from_size = from;
   row.to_size = by_hand.to;
   row.reason = "manual";
+  row.source = by_hand.source;
   row.inputs = "{}";
   row.done_at = store.now();
   if (done) {

@@ -16,6 +16,7 @@ struct ByHand
 {
   state::DecisionAction action = state::DecisionAction::scale_out;
   int to = 0;
+  std::string source = std::string(state::k_source_manual);  // the decision's source
 };
 
 // Make the cluster's engine (env.engine_for), and carry out its size (reconcile).

@@ -2,11 +2,13 @@
 
 #include "core/names.hpp"
 #include "core/operating.hpp"
+#include "core/time.hpp"
 #include "policy/policy.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <limits>
 #include <sstream>
 
 namespace report {
@@ -71,6 +73,7 @@ nlohmann::json decision_json(const state::DecisionRow& d)
     {"from", d.from_size},
     {"to", d.to_size},
     {"reason", d.reason},
+    {"source", d.source},
     {"status", state::to_string(d.status)},
     {"inputs", inputs},
   };
@@ -294,6 +297,45 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     }
   }
   return text;
+}
+
+nlohmann::json explanation_json(const state::DecisionRow& d)
+{
+  try {
+    auto j = nlohmann::json::parse(d.explanation.empty() ? "{}" : d.explanation);
+    if (j.is_object() && !j.empty()) {
+      return j;
+    }
+  } catch (const nlohmann::json::exception&) {
+    // an unreadable explanation is shown as none; the row itself is still shown
+  }
+  return nullptr;
+}
+
+nlohmann::json decisions_json(const state::Cluster& c, const std::vector<state::DecisionRow>& rows,
+                              const std::vector<state::VictimRow>& victims)
+{
+  auto report = nlohmann::json::array();
+  core::Millis until = std::numeric_limits<core::Millis>::max();
+  for (const auto& d : rows) {
+    auto view = decision_json(d);
+    view["cluster"] = c.name;
+    view["time"] = core::iso8601_utc(d.ts);
+    view["explanation"] = explanation_json(d);
+    auto chosen = nlohmann::json::array();
+    for (const auto& v : victims) {
+      if (v.ts >= d.ts && v.ts < until) {
+        chosen.push_back({{"instance", v.instance},
+                          {"victim_policy", v.victim_policy},
+                          {"reason", v.reason},
+                          {"time", core::iso8601_utc(v.ts)}});
+      }
+    }
+    view["victims"] = std::move(chosen);
+    until = d.ts;
+    report.push_back(std::move(view));
+  }
+  return report;
 }
 
 } // namespace report

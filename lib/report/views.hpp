@@ -26,4 +26,14 @@ nlohmann::json millis_or_null(const std::optional<core::Millis>& t);
 // Return a decision row as JSON.
 nlohmann::json decision_json(const state::DecisionRow& d);
 
+// Return the stored explanation of `d` as JSON, or null when it has none (set by hand, or made
+// before the state file kept explanations).
+nlohmann::json explanation_json(const state::DecisionRow& d);
+
+// Return decisions `rows` (newest first) of cluster `c` as `why --json` prints them: each with
+// its explanation and the scale-in victims (`victims`, newest first) chosen from its time until
+// the next newer decision.
+nlohmann::json decisions_json(const state::Cluster& c, const std::vector<state::DecisionRow>& rows,
+                              const std::vector<state::VictimRow>& victims);
+
 } // namespace report

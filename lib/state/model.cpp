@@ -1,5 +1,7 @@
 #include "state/model.hpp"
 
+#include "core/names.hpp"
+
 #include <array>
 
 namespace state {
@@ -17,6 +19,7 @@ constexpr std::array k_state_names = {"requested",
                                       "error"};
 constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted",
                                               "failed"};
+constexpr std::array k_token_role_names = {"viewer", "operator", "admin"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
                                                 "superseded", "failed"};
 constexpr std::array k_rollout_status_names = {"running", "done", "failed", "cancelled"};
@@ -105,6 +108,33 @@ const char* to_string(DecisionStatus s)
 std::optional<DecisionStatus> parse_decision_status(std::string_view name)
 {
   return parse_name<DecisionStatus>(k_decision_status_names, name);
+}
+
+std::optional<std::string> parse_decision_source(std::string_view source)
+{
+  if (source == k_source_policy || source == k_source_manual) {
+    return std::string(source);
+  }
+  constexpr std::string_view api = "api:";
+  if (source.starts_with(api) && core::validate_cluster_name(source.substr(api.size()))) {
+    return std::string(source);
+  }
+  return std::nullopt;
+}
+
+const char* to_string(TokenRole r)
+{
+  return k_token_role_names[static_cast<size_t>(r)];
+}
+
+std::optional<TokenRole> parse_token_role(std::string_view name)
+{
+  return parse_name<TokenRole>(k_token_role_names, name);
+}
+
+bool external_source(std::string_view source)
+{
+  return source != k_source_policy && source != k_source_manual;
 }
 
 const char* to_string(RolloutStatus s)

@@ -69,6 +69,16 @@ const char* to_string(DecisionStatus s);
 // Return the status named `name`, or nothing.
 std::optional<DecisionStatus> parse_decision_status(std::string_view name);
 
+// Who asked for a decision (sql/0020): "policy" (decide), "manual" (scale-out or scale-in
+// --to), or "api:NAME" (sclman serve, NAME the token's name).
+inline constexpr std::string_view k_source_policy = "policy";
+inline constexpr std::string_view k_source_manual = "manual";
+// Return `source` if it is one of those, with NAME a valid token name; nothing otherwise.
+std::optional<std::string> parse_decision_source(std::string_view source);
+// Return true if a decision from `source` is not the policy's own (the chain carries it out
+// before the policy decides again).
+bool external_source(std::string_view source);
+
 struct Cluster
 {
   std::int64_t id = 0;
@@ -187,6 +197,7 @@ struct DecisionRow
   std::optional<Millis> done_at;
   std::string explanation;  // JSON object (policy::decision_json), "{}" if none
   std::string error;        // why a failed decision failed, else ""
+  std::string source = std::string(k_source_policy);  // parse_decision_source
 };
 
 struct JournalEntry
@@ -267,6 +278,35 @@ struct RunRecord
   Millis duration_ms = 0;
   // When the command last exited 0 (this run's ts if it did); nothing if it never did.
   std::optional<Millis> last_success;
+};
+
+// An API token of sclman serve (sql/0020): only its SHA-256 is kept.
+enum class TokenRole { viewer, operator_, admin };
+// Return the role's name as stored ("operator").
+const char* to_string(TokenRole r);
+// Return the role named `name`, or nothing.
+std::optional<TokenRole> parse_token_role(std::string_view name);
+
+struct Token
+{
+  std::int64_t id = 0;
+  std::string name;  // a valid cluster name (core::validate_cluster_name)
+  TokenRole role = TokenRole::viewer;
+  std::string hash;  // 64 lowercase hex digits
+  Millis created_at = 0;
+  std::optional<Millis> revoked_at;
+};
+
+// A request to sclman serve that changed something or was refused for its token.
+struct AuditRow
+{
+  std::int64_t id = 0;
+  Millis ts = 0;
+  std::string token;  // the token's name, "" for none
+  std::string method;
+  std::string path;
+  int status = 0;
+  std::string detail;
 };
 
 } // namespace state

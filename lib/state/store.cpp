@@ -289,6 +289,7 @@ Result<DecisionRow> read_decision(const Stmt& s)
   d.done_at = s.column_opt_int(9);
   d.explanation = s.column_text(10);
   d.error = s.column_text(11);
+  TRY_ASSIGN(d.source, parse_column(s, 12, "decisions", d.id, "source", parse_decision_source));
   return d;
 }
 
@@ -306,7 +307,7 @@ Result<Sample> read_sample(const Stmt& s)
 
 constexpr const char* k_decision_columns =
   "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation, "
-  "error";
+  "error, source";
 
 // Return the schema version of `db`; a version newer than this sclman's is a state error.
 Result<int> checked_version(Db& db, const std::string& path)
@@ -781,8 +782,8 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size, "
-                           "reason, inputs, status, done_at, explanation, error) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+                           "reason, inputs, status, done_at, explanation, error, source) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, d.cluster_id)
     .bind(2, d.ts)
     .bind(3, policy::to_string(d.action))
@@ -793,7 +794,8 @@ Result<std::int64_t> Store::insert_decision(const DecisionRow& d)
     .bind(8, to_string(d.status))
     .bind(9, d.done_at)
     .bind(10, d.explanation.empty() ? std::string("{}") : d.explanation)
-    .bind(11, d.error);
+    .bind(11, d.error)
+    .bind(12, d.source);
   TRY(s.run());
   const auto id = m_db.last_insert_id();
   TRY(bump_counter("sclman_decisions_total",

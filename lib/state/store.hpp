@@ -152,6 +152,22 @@ public:
   // Mark the cluster's pending intents (left by a run that died) interrupted; return them.
   Result<std::vector<JournalEntry>> interrupt_pending(std::string_view cluster);
 
+  // API tokens and the audit log of sclman serve (store_serve.cpp)
+  // Store token `t` (its id and created_at are set); a usage error if its name is taken.
+  Result<void> insert_token(Token& t);
+  // Return every token, revoked ones too, by name. A row whose name, role or hash this sclman
+  // would not write is a state error.
+  Result<std::vector<Token>> tokens();
+  // Return the valid (not revoked) token whose hash is `hash`, or nothing.
+  Result<std::optional<Token>> token_by_hash(std::string_view hash);
+  // Revoke token `name` now; return false if it was revoked already, a usage error if there is
+  // no such token.
+  Result<bool> revoke_token(std::string_view name);
+  // Append `row` (ts: now) to the audit log.
+  Result<void> insert_audit(const AuditRow& row);
+  // Return the newest `limit` audit rows, newest first.
+  Result<std::vector<AuditRow>> audit(int limit);
+
   // Run metrics
   // Add `by` to the counter `name` with rendered `labels`.
   Result<void> bump_counter(std::string_view name, std::string_view labels, std::int64_t by = 1);
