@@ -99,8 +99,29 @@ CLI::App* add_command(CLI::App& app,
   return sub;
 }
 
+namespace {
+thread_local std::string* t_capture = nullptr;
+} // namespace
+
+CaptureOut::CaptureOut(std::string& into) : m_previous(t_capture)
+{
+  t_capture = &into;
+}
+
+CaptureOut::~CaptureOut()
+{
+  t_capture = m_previous;
+}
+
 void out(const std::string& text)
 {
+  if (t_capture) {
+    *t_capture += text;
+    if (text.empty() || text.back() != '\n') {
+      *t_capture += '\n';
+    }
+    return;
+  }
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (text.empty() || text.back() != '\n') {
     std::fputc('\n', stdout);

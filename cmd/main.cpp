@@ -20,6 +20,8 @@ void register_set_policy(CLI::App& app);
 void register_protect(CLI::App& app);
 void register_replace(CLI::App& app);
 void register_config(CLI::App& app);
+void register_serve(CLI::App& app);
+void register_token(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -40,6 +42,8 @@ void register_all(CLI::App& app)
   register_protect(app);
   register_replace(app);
   register_config(app);
+  register_serve(app);
+  register_token(app);
 }
 
 } // namespace cmd

@@ -92,7 +92,22 @@ CLI::Validator zero_or_more();
 // Parse argv, run the chosen subcommand, and return the process exit code.
 int main(int argc, char** argv);
 
-// Print `text` (a line or a JSON document) on stdout.
+// Print `text` (a line or a JSON document) on stdout, or while a CaptureOut of this thread
+// lives, append it to that CaptureOut's string.
 void out(const std::string& text);
+
+// Capture what out() prints on this thread while it lives (sclman serve runs a command's code
+// for a request and answers with what it would have printed).
+class CaptureOut
+{
+public:
+  explicit CaptureOut(std::string& into);
+  ~CaptureOut();
+  CaptureOut(const CaptureOut&) = delete;
+  CaptureOut& operator=(const CaptureOut&) = delete;
+
+private:
+  std::string* m_previous;
+};
 
 } // namespace cmd

@@ -22,7 +22,8 @@ apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
   nginx-light sqlite3 jq curl procps util-linux python3 groff-base chromium prometheus prometheus-node-exporter \
   mandoc man-db systemd dpkg-dev clang libclang-rt-14-dev \
   libssl-dev openssl goiardi python3-cryptography openssh-client openssh-server \
-  lintian adduser file binutils zsh tidy python3-selenium chromium-driver
+  lintian adduser file binutils zsh tidy python3-selenium chromium-driver \
+  libcpp-httplib-dev python3-jsonschema
 
 # OpenStack's services (Keystone, Placement, Glance, Neutron, Nova, RabbitMQ; Octavia with
 # MariaDB) for tests/integration/test_openstack_*.sh: about 350 packages, 155 s on a fresh

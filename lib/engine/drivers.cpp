@@ -16,6 +16,7 @@
 #include "metrics/prometheus_config.hpp"
 #include "metrics/sensu.hpp"
 #include "metrics/sensu_config.hpp"
+#include "serve/config.hpp"
 #include "metrics/stub_status.hpp"
 
 #include <fmt/format.h>
@@ -584,6 +585,7 @@ const std::vector<DriverSection>& driver_sections()
     {"CHEF", cm::chef_keys},
     {"OCTAVIA", lb::octavia_keys},
     {"SSH", cm::ssh_keys},
+    {"SERVE", serve::serve_keys},
   };
   return sections;
 }

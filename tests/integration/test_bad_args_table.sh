@@ -60,6 +60,16 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	key '"'"'password'"'"' in section [PROMETHEUS] is a secret: it is not shown	config get PROMETHEUS password
 64	action: set not in {get}	config set MANAGER man_min
 64	key is required	config get MANAGER
+64	--listen: bad address	serve --listen localhost:8470
+64	not expected: --bogus	serve --bogus
+64	action is required	token
+64	token create needs a NAME	token create
+64	token create needs --role viewer, operator or admin	token create ops
+64	--role: root not in	token create ops --role root
+64	token name: invalid cluster name	token create Ops --role viewer
+64	no token named '"'"'nosuch'"'"'	token revoke nosuch
+64	token list takes no NAME	token list ops
+64	--role is for token create	token revoke ops --role admin
 64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
 64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
 64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0
@@ -245,7 +255,13 @@ CHEF	register_timeout	5
 CHEF	request_timeout_ms	0
 TLS	ca_bundle	ca.pem
 TLS	insecure	true
-LOG	level	verbose'
+LOG	level	verbose
+SERVE	listen	localhost:8470
+SERVE	tls_cert	cert.pem
+SERVE	tls_key	key.pem
+SERVE	threads	0
+SERVE	max_body_kib	0
+SERVE	request_timeout	0'
 
 keys=0
 covered=" "

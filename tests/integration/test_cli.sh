@@ -21,8 +21,8 @@ expect_exit 64 statuss --state "$DB"
 [ "$(cat "$T/err")" = "sclman: error: unknown command 'statuss'; did you mean 'status'?" ] || fail "statuss: $(cat "$T/err")"
 expect_exit 64 scale --state "$DB"
 grep -q "unknown command 'scale'; did you mean 'scale-out' or 'scale-in'?" "$T/err" || fail "scale: $(cat "$T/err")"
-expect_exit 64 serve --help
-grep -q "unknown command 'serve'" "$T/err" || fail "serve --help: $(cat "$T/err")"
+expect_exit 64 frobnicate --help
+grep -q "unknown command 'frobnicate'" "$T/err" || fail "frobnicate --help: $(cat "$T/err")"
 expect_exit 64 "$(printf 'x\033[2J')"
 grep -q "unknown command 'x\\\\x1b\[2J'" "$T/err" || fail "a hostile command name is not escaped: $(cat -v "$T/err")"
 "$SCLMAN" list --state "$DB" > /dev/null || fail "the alias list is a command"

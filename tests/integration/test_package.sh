@@ -85,21 +85,25 @@ for f in /usr/bin/sclman /etc/sclman/sclman.conf /etc/cron.d/sclman /usr/share/m
          /usr/share/man/man5/sclman.conf.5.gz /usr/share/bash-completion/completions/sclman \
          /usr/share/zsh/vendor-completions/_sclman /usr/share/doc/sclman/copyright \
          /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
-         /usr/lib/sclman/sclman-chain; do
+         /lib/systemd/system/sclman-serve.service /usr/lib/sclman/sclman-chain; do
   [ -e "$f" ] || fail "package did not install $f"
 done
 [ -x /usr/lib/sclman/sclman-chain ] || fail "the chain is not executable"
 # The units as installed, checked without a running systemd (its ExecStart, man pages, keys).
 if command -v systemd-analyze > /dev/null; then
   systemd-analyze verify /lib/systemd/system/sclman.service /lib/systemd/system/sclman.timer \
-    > "$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify rejects the units"; }
+    /lib/systemd/system/sclman-serve.service > "$T/verify.log" 2>&1 || { cat "$T/verify.log"; fail "systemd-analyze verify rejects the units"; }
   [ ! -s "$T/verify.log" ] || { cat "$T/verify.log"; fail "systemd-analyze verify warns about the units"; }
   # The sandbox, analysed (nothing here runs systemd as PID 1 to run it).
   systemd-analyze security --offline=yes /lib/systemd/system/sclman.service > "$T/security.log" 2>&1 || true
   exposure=$(sed -n 's/.*Overall exposure level for sclman.service: \([0-9.]*\).*/\1/p' "$T/security.log")
   [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' \
     || { cat "$T/security.log"; fail "sclman.service exposure '$exposure' above 2.0"; }
-  pass "systemd-analyze verify accepts sclman.service and sclman.timer; security exposure $exposure"
+  systemd-analyze security --offline=yes /lib/systemd/system/sclman-serve.service > "$T/security.log" 2>&1 || true
+  serve_exposure=$(sed -n 's/.*Overall exposure level for sclman-serve.service: \([0-9.]*\).*/\1/p' "$T/security.log")
+  [ -n "$serve_exposure" ] && awk -v e="$serve_exposure" 'BEGIN { exit !(e <= 2.0) }' \
+    || { cat "$T/security.log"; fail "sclman-serve.service exposure '$serve_exposure' above 2.0"; }
+  pass "systemd-analyze verify accepts sclman.service, sclman.timer and sclman-serve.service; security exposure $exposure and $serve_exposure"
 else
   [ "${CI:-}" != true ] || fail "systemd-analyze missing on CI"
   echo "SKIPPED LOUDLY: no systemd-analyze" >&2
@@ -150,6 +154,24 @@ kill -INT "${LOADGEN_PIDS[0]}"; wait "${LOADGEN_PIDS[0]}" || true
 for k in $(seq 1 25); do minute; [ "$(size)" = 2 ] && break; sleep 1; done
 [ "$(size)" = 2 ] || fail "installed cron lines did not shrink the cluster"
 pass "grew to 3 and shrank to 2 through the installed cron lines"
+
+# sclman serve as the installed unit runs it: its ExecStart, as its User, on a free port.
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/sclman-serve.service)
+unit_user=$(sed -n 's/^User=//p' /lib/systemd/system/sclman-serve.service)
+[ "$unit_user" = sclman ] || fail "sclman-serve.service runs as '$unit_user'"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+token=$(cd / && runuser -u sclman -- /usr/bin/sclman token create pkgtest --role viewer)
+(cd / && exec runuser -u sclman -- $exec_start --listen "127.0.0.1:$port") > "$T/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 100); do grep -q serve.listening "$T/serve.log" && break; sleep 0.05; done
+curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/counters.json" | jq -e '.[0].groupname == "pkgdemo"' > /dev/null \
+  || { cat "$T/serve.log"; fail "the installed sclman serve did not answer"; }
+pgrep -u sclman -f "sclman serve --listen 127.0.0.1:$port" > /dev/null || fail "sclman serve does not run as sclman"
+kill -TERM "$SERVE_PID"  # runuser passes it on to sclman serve
+wait "$SERVE_PID" || true  # runuser ends by the signal it passed on
+grep -q serve.stopped "$T/serve.log" || { cat "$T/serve.log"; fail "sclman serve did not stop cleanly on SIGTERM"; }
+! pgrep -u sclman -f "sclman serve --listen 127.0.0.1:$port" > /dev/null || fail "sclman serve outlived SIGTERM"
+pass "sclman serve, as sclman-serve.service runs it (user sclman), answers /counters.json"
 
 [ -s /var/cache/sclman/www/index.html ] || fail "the cron report line wrote no dashboard"
 [ "$(stat -c %G /var/cache/sclman/www/index.html)" = www-data ] || fail "the dashboard is not group www-data's"

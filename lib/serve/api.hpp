@@ -1,0 +1,99 @@
+// The HTTP API of `sclman serve`, apart from any HTTP library: a request in, a response out.
+// cmd/serve.cpp carries requests between it and cpp-httplib; the unit tests call it directly.
+//
+// Every request opens the state file itself (SQLite in WAL mode: reads go on while a chain run
+// writes). A request is authenticated by its bearer token (sclman token create) and allowed by
+// the token's role; a refused one, and every one that changes something, goes to the audit
+// table with the token's name. Errors are JSON objects {"error": {"kind", "message",
+// "exit_code"}} whose kind and exit code are the command line's for the same error.
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace serve {
+
+struct Request
+{
+  std::string method;  // GET, POST, ...
+  std::string path;    // without the query
+  std::multimap<std::string, std::string> query;  // decoded
+  std::string authorization;  // the Authorization header, "" if none
+  std::string content_type;
+  std::string body;
+};
+
+struct Response
+{
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// Who may call a route: anyone, or a token with at least this role.
+enum class Need { anyone, viewer, operator_, admin };
+
+// A route of the API, as /v1/openapi.json documents it ("{name}" matches one path segment).
+struct RouteInfo
+{
+  std::string method;
+  std::string pattern;
+  Need need = Need::viewer;
+};
+
+// What the API needs from the command line's code: the actions that run now (?now=1) as the
+// command that does them runs, under the same cluster lock, with the same errors.
+struct Actions
+{
+  // Carry out size `to` on cluster `cluster` as `sclman scale-out|scale-in --cluster C --to N`
+  // does, recording decision source `source`; return what the command prints with --json.
+  std::function<core::Result<nlohmann::json>(const std::string& cluster, int to,
+                                             const std::string& source)>
+    resize_now;
+};
+
+struct ApiOptions
+{
+  std::string state_path;
+  core::Config config;
+  Actions actions;
+};
+
+class Api
+{
+public:
+  explicit Api(ApiOptions options);
+
+  // Answer `request`. Never throws: an unexpected error is a 500 with kind internal.
+  Response handle(const Request& request);
+
+  // Return every route, for the OpenAPI document's test.
+  static std::vector<RouteInfo> routes();
+
+  const ApiOptions& options() const { return m_options; }
+  core::Clock& clock() { return m_clock; }
+
+private:
+  ApiOptions m_options;
+  core::SystemClock m_clock;
+};
+
+// Return the OpenAPI 3 document served at /v1/openapi.json (lib/serve/openapi.json).
+std::string_view openapi_document();
+
+// Return the HTTP status of an error of `kind` (usage 400, busy 409, state 500, ...).
+int http_status(core::ErrorKind kind);
+
+// Return the JSON error body for `error` at HTTP status `status`.
+std::string error_body(const core::Error& error);
+
+} // namespace serve

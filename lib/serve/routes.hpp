@@ -1,0 +1,53 @@
+// Inside the API: a request being answered, and the table of routes (api.cpp dispatches,
+// routes_read.cpp and routes_actions.cpp answer).
+#pragma once
+
+#include "serve/api.hpp"
+#include "state/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace serve::detail {
+
+// One request being answered by a route.
+struct Call
+{
+  Api& api;
+  const Request& request;
+  std::vector<std::string> params;  // the path segments "{name}" matched, in order
+  std::optional<state::Token> token;  // who asks (nothing on a route anyone may call)
+  state::Store* store = nullptr;      // opened read-only, or for writing on a writing route
+  bool not_found = false;             // set with the error of a missing cluster: 404
+  std::string audit_detail;           // what the audit row says the request did
+
+  // Return the decision source of this caller: "api:TOKEN".
+  std::string source() const;
+  // Return the live cluster named by the path's {name}; a usage error (and not_found) if none.
+  core::Result<state::Cluster> cluster();
+  // Return query parameter `key` as an integer in [lo, hi], `fallback` when absent; a usage
+  // error names the parameter (its text is never echoed raw).
+  core::Result<int> int_param(const std::string& key, int lo, int hi, int fallback) const;
+  // Return true if query flag `key` is "1" or "true"; a usage error for another value.
+  core::Result<bool> flag_param(const std::string& key) const;
+};
+
+using Handler = std::function<core::Result<Response>(Call&)>;
+
+struct Route
+{
+  RouteInfo info;
+  bool writes = false;  // opens the state file for writing and goes to the audit table
+  Handler handler;
+};
+
+// Return a response with `body` as JSON.
+Response json_response(int status, const nlohmann::json& body);
+
+// The routes of routes_read.cpp (GET) and routes_actions.cpp (POST), and of the seed's
+// /counters.json and /lbmembers.json.
+std::vector<Route> read_routes();
+std::vector<Route> action_routes();
+
+} // namespace serve::detail
