@@ -43,6 +43,11 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                                     60 / env.config.manager.ticks_per_minute));
     const auto decision = policy::decide(history, config, now);
     auto row = engine::decision_row(c, decision, now);
+    // A webhook receiver's hold (sclman serve) restrains the policy while it lasts.
+    TRY_ASSIGN(const auto holds, env.store->active_holds(c.id, now));
+    if (engine::apply_holds(row, holds)) {
+      spdlog::info("decide.held cluster={} reason={}", c.name, core::log_quote(row.reason));
+    }
     if (env.dry_run() == DryRun::no) {
       TRY(engine::record_decision(*env.store, row));
     }

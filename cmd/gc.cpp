@@ -39,11 +39,12 @@ core::Result<void> run_gc(Env& env, const Options& o)
     }
   }
   const auto& counts = report.counts;
-  spdlog::info("gc.done samples_pruned={} decisions_pruned={} decisions_expired={} "
+  spdlog::info("gc.done samples_pruned={} decisions_pruned={} serve_pruned={} decisions_expired={} "
                "instances_cleaned={} orphan_servers={} orphan_processes={} orphan_addresses={} "
                "never_registered={} orphan_registrations={}",
                counts.samples,
                counts.decisions_pruned,
+               counts.serve_pruned,
                counts.decisions_expired,
                counts.instances_cleaned,
                counts.orphan_servers,
@@ -54,6 +55,7 @@ core::Result<void> run_gc(Env& env, const Options& o)
   if (env.common.json) {
     out(envelope(env.command, g.dry_run, {{"samples_pruned", counts.samples},
                        {"decisions_pruned", counts.decisions_pruned},
+                       {"serve_pruned", counts.serve_pruned},
                        {"decisions_expired", counts.decisions_expired},
                        {"instances_cleaned", counts.instances_cleaned},
                        {"orphan_servers", counts.orphan_servers},

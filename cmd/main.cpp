@@ -22,6 +22,7 @@ void register_replace(CLI::App& app);
 void register_config(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_token(CLI::App& app);
+void register_receiver(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -44,6 +45,7 @@ void register_all(CLI::App& app)
   register_config(app);
   register_serve(app);
   register_token(app);
+  register_receiver(app);
 }
 
 } // namespace cmd

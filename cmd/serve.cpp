@@ -80,6 +80,7 @@ serve::Request to_request(const httplib::Request& r)
     out.query.emplace(k, v);
   }
   out.authorization = r.get_header_value("Authorization");
+  out.idempotency_key = r.get_header_value("Idempotency-Key");
   out.content_type = r.get_header_value("Content-Type");
   out.body = r.body;
   return out;

@@ -1,5 +1,7 @@
 #include "engine/decisions.hpp"
 
+#include "core/time.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +33,29 @@ state::DecisionRow decision_row(const state::Cluster& cluster, const policy::Dec
   row.status = decision.action == DecisionAction::hold ? DecisionStatus::noop
                                                        : DecisionStatus::pending;
   return row;
+}
+
+bool apply_holds(state::DecisionRow& row, const std::vector<state::Hold>& holds)
+{
+  for (const auto& h : holds) {
+    if (h.scope == state::HoldScope::all) {
+      // Said also when the policy would hold anyway: why shows the hold while it lasts.
+      row.reason = fmt::format("held by {} until {} (the policy: {} to {}: {})", h.source,
+                               core::iso8601_utc(h.until), policy::to_string(row.action),
+                               row.to_size, row.reason);
+    } else if (row.action == DecisionAction::scale_in) {
+      row.reason = fmt::format("scale-in held by {} while its alert fires (the policy: {} to "
+                               "{}: {})",
+                               h.source, policy::to_string(row.action), row.to_size, row.reason);
+    } else {
+      continue;
+    }
+    row.action = DecisionAction::hold;
+    row.to_size = row.from_size;
+    row.status = DecisionStatus::noop;
+    return true;
+  }
+  return false;
 }
 
 core::Result<void> record_decision(state::Store& store, state::DecisionRow& row)

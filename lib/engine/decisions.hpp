@@ -15,6 +15,12 @@ namespace engine {
 state::DecisionRow decision_row(const state::Cluster& cluster, const policy::Decision& decision,
                                 core::Millis now);
 
+// Apply the cluster's active holds (sql/0021) to the policy's decision `row`: a hold of scope
+// all turns any action into hold (and says so on a hold too); one of scope scale_in turns a
+// scale-in into hold. The reason names the hold's source and what the policy wanted. Return
+// true if a hold applied.
+bool apply_holds(state::DecisionRow& row, const std::vector<state::Hold>& holds);
+
 // Store `row` (filling its id), superseding the cluster's pending decisions if it is pending.
 core::Result<void> record_decision(state::Store& store, state::DecisionRow& row);
 

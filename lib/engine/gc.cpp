@@ -207,6 +207,7 @@ Result<GcReport> collect_garbage(state::Store& store, DriverSet& drivers, core::
   if (!o.dry_run) {
     TRY_ASSIGN(counts.samples, store.prune_samples(now - o.retention));
     TRY_ASSIGN(counts.decisions_pruned, store.prune_decisions(now - o.retention));
+    TRY_ASSIGN(counts.serve_pruned, store.prune_serve(now - o.retention));
     TRY_ASSIGN(counts.decisions_expired, store.expire_decisions(now - o.decision_ttl));
   }
   TRY_ASSIGN(report.busy, for_each_locked(locker(store, o), clusters, [&](Cluster& c) {

@@ -32,6 +32,7 @@ struct GcCounts
 {
   int samples = 0;
   int decisions_pruned = 0;
+  int serve_pruned = 0;  // sclman serve's deliveries, audit rows and holds
   int decisions_expired = 0;
   int instances_cleaned = 0;
   int orphan_servers = 0;

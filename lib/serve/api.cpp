@@ -37,6 +37,9 @@ const std::vector<Route>& route_table()
     for (auto& r : detail::action_routes()) {
       t.push_back(std::move(r));
     }
+    for (auto& r : detail::receiver_routes()) {
+      t.push_back(std::move(r));
+    }
     return t;
   }();
   return table;
@@ -99,6 +102,8 @@ const char* need_name(Need n)
     return "operator";
   case Need::admin:
     return "admin";
+  case Need::receiver:
+    return "receiver";
   }
   return "?";
 }
@@ -176,8 +181,8 @@ Response answer(Api& api, const Request& request, const Route& route,
   if (!store) {
     return error_response(500, store.error());
   }
-  Call call{api, request, std::move(params), std::nullopt, &*store, false, {}};
-  if (route.info.need != Need::anyone) {
+  Call call{api, request, std::move(params), std::nullopt, &*store, 0, {}, {}, {}};
+  if (route.info.need != Need::anyone && route.info.need != Need::receiver) {
     const auto bearer = bearer_token(request.authorization);
     std::optional<state::Token> token;
     if (bearer) {
@@ -210,10 +215,15 @@ Response answer(Api& api, const Request& request, const Route& route,
   }
   auto result = route.handler(call);
   detail = call.audit_detail;
+  if (!call.audit_token.empty()) {
+    token_name = call.audit_token;
+  }
   if (!result) {
     detail = result.error().message;
-    return error_response(call.not_found ? 404 : http_status(result.error().kind),
-                          result.error());
+    auto r = error_response(call.status ? call.status : http_status(result.error().kind),
+                            result.error());
+    r.headers = call.headers;
+    return r;
   }
   return std::move(*result);
 }
@@ -258,7 +268,7 @@ Response Api::handle(const Request& request)
   }
   const bool refused = response.status == 401 || response.status == 403;
   if (route && (route->writes || refused)) {
-    auto store = state::Store::open(m_options.state_path, m_clock, state::Access::read_write);
+    auto store = state::Store::open(m_options.state_path, clock(), state::Access::read_write);
     auto written = store ? store->insert_audit(state::AuditRow{0, 0, token_name, request.method,
                                                                 request.path, response.status,
                                                                 detail})
@@ -290,12 +300,12 @@ core::Result<state::Cluster> Call::cluster()
 {
   const auto& name = params.at(0);
   if (auto valid = core::validate_cluster_name(name); !valid) {
-    not_found = true;
+    status = 404;
     return tl::make_unexpected(valid.error());
   }
   TRY_ASSIGN(auto c, store->find_cluster(name));
   if (!c || !state::is_live(c->status)) {
-    not_found = true;
+    status = 404;
     return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", name));
   }
   return std::move(*c);

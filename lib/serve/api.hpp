@@ -27,6 +27,7 @@ struct Request
   std::string path;    // without the query
   std::multimap<std::string, std::string> query;  // decoded
   std::string authorization;  // the Authorization header, "" if none
+  std::string idempotency_key;  // the Idempotency-Key header, "" if none
   std::string content_type;
   std::string body;
 };
@@ -39,8 +40,9 @@ struct Response
   std::map<std::string, std::string> headers;
 };
 
-// Who may call a route: anyone, or a token with at least this role.
-enum class Need { anyone, viewer, operator_, admin };
+// Who may call a route: anyone, a token with at least this role, or (receiver) the token of
+// the webhook receiver the path names, which the route checks itself.
+enum class Need { anyone, viewer, operator_, admin, receiver };
 
 // A route of the API, as /v1/openapi.json documents it ("{name}" matches one path segment).
 struct RouteInfo
@@ -66,6 +68,7 @@ struct ApiOptions
   std::string state_path;
   core::Config config;
   Actions actions;
+  core::Clock* clock = nullptr;  // the state file's time (a test's); nothing: the system's
 };
 
 class Api
@@ -80,7 +83,7 @@ public:
   static std::vector<RouteInfo> routes();
 
   const ApiOptions& options() const { return m_options; }
-  core::Clock& clock() { return m_clock; }
+  core::Clock& clock() { return m_options.clock ? *m_options.clock : m_clock; }
 
 private:
   ApiOptions m_options;

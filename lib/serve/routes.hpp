@@ -5,6 +5,7 @@
 #include "serve/api.hpp"
 #include "state/store.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,12 +20,14 @@ struct Call
   std::vector<std::string> params;  // the path segments "{name}" matched, in order
   std::optional<state::Token> token;  // who asks (nothing on a route anyone may call)
   state::Store* store = nullptr;      // opened read-only, or for writing on a writing route
-  bool not_found = false;             // set with the error of a missing cluster: 404
+  int status = 0;         // the HTTP status of the error the route fails with, if not its kind's
+  std::map<std::string, std::string> headers;  // headers of that error response (Retry-After)
   std::string audit_detail;           // what the audit row says the request did
+  std::string audit_token;            // who the audit row names when no API token asked
 
   // Return the decision source of this caller: "api:TOKEN".
   std::string source() const;
-  // Return the live cluster named by the path's {name}; a usage error (and not_found) if none.
+  // Return the live cluster named by the path's {name}; a usage error (status 404) if none.
   core::Result<state::Cluster> cluster();
   // Return query parameter `key` as an integer in [lo, hi], `fallback` when absent; a usage
   // error names the parameter (its text is never echoed raw).
@@ -49,5 +52,6 @@ Response json_response(int status, const nlohmann::json& body);
 // /counters.json and /lbmembers.json.
 std::vector<Route> read_routes();
 std::vector<Route> action_routes();
+std::vector<Route> receiver_routes();
 
 } // namespace serve::detail

@@ -20,6 +20,9 @@ constexpr std::array k_state_names = {"requested",
 constexpr std::array k_cluster_status_names = {"creating", "active", "deleting", "deleted",
                                               "failed"};
 constexpr std::array k_token_role_names = {"viewer", "operator", "admin"};
+constexpr std::array k_receiver_kind_names = {"alertmanager", "json"};
+constexpr std::array k_receiver_action_names = {"scale_out", "scale_in", "set_desired", "hold"};
+constexpr std::array k_hold_scope_names = {"scale_in", "all"};
 constexpr std::array k_decision_status_names = {"noop", "pending", "done", "expired",
                                                 "superseded", "failed"};
 constexpr std::array k_rollout_status_names = {"running", "done", "failed", "cancelled"};
@@ -115,9 +118,10 @@ std::optional<std::string> parse_decision_source(std::string_view source)
   if (source == k_source_policy || source == k_source_manual) {
     return std::string(source);
   }
-  constexpr std::string_view api = "api:";
-  if (source.starts_with(api) && core::validate_cluster_name(source.substr(api.size()))) {
-    return std::string(source);
+  for (const std::string_view prefix : {"api:", "webhook:"}) {
+    if (source.starts_with(prefix) && core::validate_cluster_name(source.substr(prefix.size()))) {
+      return std::string(source);
+    }
   }
   return std::nullopt;
 }
@@ -130,6 +134,36 @@ const char* to_string(TokenRole r)
 std::optional<TokenRole> parse_token_role(std::string_view name)
 {
   return parse_name<TokenRole>(k_token_role_names, name);
+}
+
+const char* to_string(ReceiverKind k)
+{
+  return k_receiver_kind_names[static_cast<size_t>(k)];
+}
+
+std::optional<ReceiverKind> parse_receiver_kind(std::string_view name)
+{
+  return parse_name<ReceiverKind>(k_receiver_kind_names, name);
+}
+
+const char* to_string(ReceiverAction a)
+{
+  return k_receiver_action_names[static_cast<size_t>(a)];
+}
+
+std::optional<ReceiverAction> parse_receiver_action(std::string_view name)
+{
+  return parse_name<ReceiverAction>(k_receiver_action_names, name);
+}
+
+const char* to_string(HoldScope s)
+{
+  return k_hold_scope_names[static_cast<size_t>(s)];
+}
+
+std::optional<HoldScope> parse_hold_scope(std::string_view name)
+{
+  return parse_name<HoldScope>(k_hold_scope_names, name);
 }
 
 bool external_source(std::string_view source)

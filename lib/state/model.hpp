@@ -70,7 +70,8 @@ const char* to_string(DecisionStatus s);
 std::optional<DecisionStatus> parse_decision_status(std::string_view name);
 
 // Who asked for a decision (sql/0020): "policy" (decide), "manual" (scale-out or scale-in
-// --to), or "api:NAME" (sclman serve, NAME the token's name).
+// --to), "api:NAME" (sclman serve, NAME the token's name) or "webhook:NAME" (a receiver of
+// sclman serve, sql/0021).
 inline constexpr std::string_view k_source_policy = "policy";
 inline constexpr std::string_view k_source_manual = "manual";
 // Return `source` if it is one of those, with NAME a valid token name; nothing otherwise.
@@ -307,6 +308,49 @@ struct AuditRow
   std::string path;
   int status = 0;
   std::string detail;
+};
+
+// A webhook receiver of sclman serve (sql/0021): bound to a cluster (or to the alert label that
+// names one) and to one action, with a token of its own kept as SHA-256.
+enum class ReceiverKind { alertmanager, json };
+enum class ReceiverAction { scale_out, scale_in, set_desired, hold };
+const char* to_string(ReceiverKind k);
+std::optional<ReceiverKind> parse_receiver_kind(std::string_view name);
+const char* to_string(ReceiverAction a);
+std::optional<ReceiverAction> parse_receiver_action(std::string_view name);
+
+// The largest amount of a receiver: instances, a size, or seconds of a hold (a day).
+inline constexpr int k_max_receiver_amount = 86400;
+
+struct Receiver
+{
+  std::int64_t id = 0;
+  std::string name;           // a valid cluster name
+  ReceiverKind kind = ReceiverKind::json;
+  std::string cluster;        // the cluster it acts on; "" when cluster_label names it
+  std::string cluster_label;  // alertmanager: the alert label whose value is the cluster
+  ReceiverAction action = ReceiverAction::scale_out;
+  int amount = 1;             // 1..k_max_receiver_amount (0 too for set_desired)
+  int rate_per_minute = 6;    // 1..600
+  std::string hash;
+  Millis created_at = 0;
+};
+
+// A hold on a cluster's policy (sql/0021): while active, decide does not scale in, or does
+// nothing at all.
+enum class HoldScope { scale_in, all };
+const char* to_string(HoldScope s);
+std::optional<HoldScope> parse_hold_scope(std::string_view name);
+
+struct Hold
+{
+  std::int64_t id = 0;
+  std::int64_t cluster_id = 0;
+  std::string source;  // webhook:NAME
+  HoldScope scope = HoldScope::scale_in;
+  std::string key;     // the alert's fingerprint, "" for none
+  Millis created_at = 0;
+  Millis until = 0;
 };
 
 } // namespace state

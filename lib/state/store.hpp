@@ -168,6 +168,33 @@ public:
   // Return the newest `limit` audit rows, newest first.
   Result<std::vector<AuditRow>> audit(int limit);
 
+  // Webhook receivers, their deliveries and the holds they make (store_receivers.cpp)
+  // Store receiver `r` (id and created_at set); a usage error if its name is taken.
+  Result<void> insert_receiver(Receiver& r);
+  // Return the receivers not deleted, by name; a row this sclman would not write is a state
+  // error.
+  Result<std::vector<Receiver>> receivers();
+  // Return the receiver named `name` that is not deleted, or nothing.
+  Result<std::optional<Receiver>> find_receiver(std::string_view name);
+  // Delete receiver `name` (its token stops working); a usage error if there is none.
+  Result<void> delete_receiver(std::string_view name);
+  // Record that receiver `receiver_id` took the delivery `key` with `outcome`; return false,
+  // storing nothing, if it took that key before. An empty key records a request: its key is
+  // made unique ('#...'), and requests_since counts it.
+  Result<bool> record_delivery(std::int64_t receiver_id, std::string_view key,
+                               std::string_view outcome);
+  // Return how many requests receiver `receiver_id` took since `since`.
+  Result<int> requests_since(std::int64_t receiver_id, Millis since);
+  // Store hold `h` (id and created_at set).
+  Result<void> insert_hold(Hold& h);
+  // End the cluster's active holds from `source` with key `key`; return how many.
+  Result<int> end_holds(std::int64_t cluster_id, std::string_view source, std::string_view key);
+  // Return the cluster's holds active at `at` (not ended, until after `at`), oldest first.
+  Result<std::vector<Hold>> active_holds(std::int64_t cluster_id, Millis at);
+  // Delete deliveries and audit rows older than `before`, and holds that ended or ran out
+  // before it; return how many rows (gc, with man_retention_days).
+  Result<int> prune_serve(Millis before);
+
   // Run metrics
   // Add `by` to the counter `name` with rendered `labels`.
   Result<void> bump_counter(std::string_view name, std::string_view labels, std::int64_t by = 1);

@@ -70,6 +70,19 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	no token named '"'"'nosuch'"'"'	token revoke nosuch
 64	token list takes no NAME	token list ops
 64	--role is for token create	token revoke ops --role admin
+64	receiver create needs a NAME	receiver create
+64	receiver name: invalid cluster name	receiver create Bad --cluster shop --kind json --action hold --amount 5
+64	one of --cluster NAME and --cluster-label LABEL	receiver create r --kind json --action hold --amount 5
+64	--kind alertmanager or json	receiver create r --cluster shop --action hold --amount 5
+64	--kind: yaml not in	receiver create r --cluster shop --kind yaml --action hold --amount 5
+64	--cluster-label is for --kind alertmanager	receiver create r --cluster-label c --kind json --action hold --amount 5
+64	needs --action	receiver create r --cluster shop --kind json --amount 5
+64	needs --amount	receiver create r --cluster shop --kind json --action hold
+64	--amount 0 is not from 1 to 86400	receiver create r --cluster shop --kind json --action hold --amount 0
+64	--rate: Value 0 not in range 1 to 600	receiver create r --cluster shop --kind json --action hold --amount 5 --rate 0
+64	no cluster named '"'"'nosuch'"'"'	receiver create r --cluster nosuch --kind json --action hold --amount 5
+64	no receiver named '"'"'nosuch'"'"'	receiver delete nosuch
+64	receiver list takes no NAME	receiver list r
 64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
 64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
 64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0

@@ -39,6 +39,7 @@ struct ApiState : state_test::ShopState
     }
     serve::ApiOptions o;
     o.state_path = store->path();
+    o.clock = &clock;
     api.emplace(std::move(o));
   }
 
@@ -143,11 +144,15 @@ TEST_CASE("every route is in /v1/openapi.json with its method and role, and noth
     REQUIRE(doc["paths"].contains(r.pattern));
     REQUIRE(doc["paths"][r.pattern].contains(method));
     const auto& op = doc["paths"][r.pattern][method];
-    const char* roles[] = {"anyone", "viewer", "operator", "admin"};
+    const char* roles[] = {"anyone", "viewer", "operator", "admin", "receiver"};
     CHECK(op["x-sclman-role"] == roles[static_cast<int>(r.need)]);
-    // A route anyone may call says so; the others take the document's bearer scheme.
+    // A route anyone may call says so; a receiver's takes the receiver's token; the others the
+    // document's bearer scheme.
     CHECK((op.contains("security") && op["security"].empty()) == (r.need == serve::Need::anyone));
-    if (r.need != serve::Need::anyone) {
+    CHECK((op.contains("security") && op["security"] == Json::parse(R"([{"receiver":[]}])"))
+          == (r.need == serve::Need::receiver));
+    CHECK(op["responses"].contains("401") == (r.need != serve::Need::anyone));
+    if (r.need != serve::Need::anyone && r.need != serve::Need::receiver) {
       CHECK(op["responses"].contains("401"));
       CHECK(op["responses"].contains("403"));
     }
