@@ -81,6 +81,7 @@ serve::Request to_request(const httplib::Request& r)
   }
   out.authorization = r.get_header_value("Authorization");
   out.idempotency_key = r.get_header_value("Idempotency-Key");
+  out.cookie = r.get_header_value("Cookie");
   out.content_type = r.get_header_value("Content-Type");
   out.body = r.body;
   return out;
@@ -119,6 +120,7 @@ core::Result<void> run_serve(Env& env, const Options& o)
   serve::ApiOptions api_options;
   api_options.state_path = env.store->path();
   api_options.config = env.config;
+  api_options.tls = tls;
   api_options.actions.resize_now = [&env](const std::string& c, int to,
                                           const std::string& source) {
     return resize_now(env, c, to, source);

@@ -40,6 +40,9 @@ const std::vector<Route>& route_table()
     for (auto& r : detail::receiver_routes()) {
       t.push_back(std::move(r));
     }
+    for (auto& r : detail::ui_routes()) {
+      t.push_back(std::move(r));
+    }
     return t;
   }();
   return table;
@@ -104,6 +107,8 @@ const char* need_name(Need n)
     return "admin";
   case Need::receiver:
     return "receiver";
+  case Need::session:
+    return "session";
   }
   return "?";
 }
@@ -163,7 +168,9 @@ std::vector<RouteInfo> Api::routes()
 {
   std::vector<RouteInfo> out;
   for (const auto& r : route_table()) {
-    out.push_back(r.info);
+    if (r.info.need != Need::session) {
+      out.push_back(r.info);
+    }
   }
   return out;
 }
@@ -182,7 +189,8 @@ Response answer(Api& api, const Request& request, const Route& route,
     return error_response(500, store.error());
   }
   Call call{api, request, std::move(params), std::nullopt, &*store, 0, {}, {}, {}};
-  if (route.info.need != Need::anyone && route.info.need != Need::receiver) {
+  if (route.info.need != Need::anyone && route.info.need != Need::receiver
+      && route.info.need != Need::session) {
     const auto bearer = bearer_token(request.authorization);
     std::optional<state::Token> token;
     if (bearer) {

@@ -28,6 +28,7 @@ struct Request
   std::multimap<std::string, std::string> query;  // decoded
   std::string authorization;  // the Authorization header, "" if none
   std::string idempotency_key;  // the Idempotency-Key header, "" if none
+  std::string cookie;           // the Cookie header, "" if none (the pages' session)
   std::string content_type;
   std::string body;
 };
@@ -40,9 +41,10 @@ struct Response
   std::map<std::string, std::string> headers;
 };
 
-// Who may call a route: anyone, a token with at least this role, or (receiver) the token of
-// the webhook receiver the path names, which the route checks itself.
-enum class Need { anyone, viewer, operator_, admin, receiver };
+// Who may call a route: anyone, a token with at least this role, (receiver) the token of the
+// webhook receiver the path names, or (session) a page's session cookie: those two the route
+// checks itself.
+enum class Need { anyone, viewer, operator_, admin, receiver, session };
 
 // A route of the API, as /v1/openapi.json documents it ("{name}" matches one path segment).
 struct RouteInfo
@@ -69,6 +71,7 @@ struct ApiOptions
   core::Config config;
   Actions actions;
   core::Clock* clock = nullptr;  // the state file's time (a test's); nothing: the system's
+  bool tls = false;              // served over HTTPS: the session cookie is Secure
 };
 
 class Api
@@ -79,7 +82,8 @@ public:
   // Answer `request`. Never throws: an unexpected error is a 500 with kind internal.
   Response handle(const Request& request);
 
-  // Return every route, for the OpenAPI document's test.
+  // Return every route of the JSON API (not the pages under /ui), for the OpenAPI document's
+  // test.
   static std::vector<RouteInfo> routes();
 
   const ApiOptions& options() const { return m_options; }

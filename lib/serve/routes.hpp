@@ -45,6 +45,10 @@ struct Route
   Handler handler;
 };
 
+// Resize cluster `c` to `to` for the caller of `call`: checked as scale-out/scale-in --to,
+// then a pending decision (202) or, with `now`, carried out at once (200); the answer as JSON.
+core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now);
+
 // Return a response with `body` as JSON.
 Response json_response(int status, const nlohmann::json& body);
 
@@ -53,5 +57,6 @@ Response json_response(int status, const nlohmann::json& body);
 std::vector<Route> read_routes();
 std::vector<Route> action_routes();
 std::vector<Route> receiver_routes();
+std::vector<Route> ui_routes();
 
 } // namespace serve::detail

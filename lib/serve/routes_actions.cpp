@@ -54,6 +54,14 @@ core::Result<Response> post_action(Call& call)
   TRY_ASSIGN(const auto c, call.cluster());
   TRY_ASSIGN(const bool now, call.flag_param("now"));
   TRY_ASSIGN(const auto resize, parse_action(call.request));
+  return resize_cluster(call, c, resize.to, now);
+}
+
+} // namespace
+
+core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now)
+{
+  const Resize resize{to};
   TRY_ASSIGN(const auto policy, policy::policy_from_json(c.policy));
   if (resize.to == c.desired) {
     call.audit_detail = fmt::format("resize to {}: already so", resize.to);
@@ -106,8 +114,6 @@ core::Result<Response> post_action(Call& call)
               {"decision", report::decision_json(row)},
               {"message", "pending: the chain's next scale-out or scale-in carries it out"}});
 }
-
-} // namespace
 
 std::vector<Route> action_routes()
 {

@@ -6,7 +6,7 @@
 # audit log, HTTPS, and reads answered while a run holds the cluster's lock.
 . "$(dirname "$0")/lib.sh"
 write_config "man_drain_seconds = 1"
-CHECK="python3 $SCLMAN_SOURCE_DIR/tests/support/openapi_check.py"
+CHECK="/usr/bin/python3 $SCLMAN_SOURCE_DIR/tests/support/openapi_check.py"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 

@@ -314,3 +314,68 @@ TEST_CASE("decision sources parse to policy, manual or api:TOKEN only", "[serve]
     CHECK_FALSE(state::parse_decision_source(hostile));
   }
 }
+
+TEST_CASE("the pages: a session cookie, a CSRF field on every form, every value escaped",
+          "[serve]")
+{
+  ApiState s;
+  const auto get = [&](const std::string& path, const std::string& cookie) {
+    serve::Request r;
+    r.method = "GET";
+    r.path = path;
+    r.cookie = cookie;
+    return s.api->handle(r);
+  };
+  const auto post = [&](const std::string& path, const std::string& cookie,
+                        const std::string& body) {
+    serve::Request r;
+    r.method = "POST";
+    r.path = path;
+    r.cookie = cookie;
+    r.body = body;
+    return s.api->handle(r);
+  };
+  CHECK(get("/ui/", "").status == 303);
+  CHECK(get("/ui/", "sclman_session=" + std::string(50, 'x')).status == 303);
+  // Signing in sets an HttpOnly, SameSite=Strict cookie; a wrong token does not.
+  auto r = post("/ui/login", "", "token=" + s.tokens["operator"]);
+  REQUIRE(r.status == 303);
+  CHECK(r.headers["Set-Cookie"].find("HttpOnly; SameSite=Strict") != std::string::npos);
+  CHECK(post("/ui/login", "", "token=sclman_" + std::string(43, 'Z')).status == 401);
+  for (const auto* bad : {"token=%zz", "token=a&token=b", "token=%4"}) {
+    CAPTURE(bad);
+    CHECK(post("/ui/login", "", bad).status == 400);
+  }
+  const auto cookie = "other=1; sclman_session=" + s.tokens["operator"];
+  auto page = get("/ui/clusters/shop", cookie);
+  REQUIRE(page.status == 200);
+  const std::string marker = "name=\"csrf\" value=\"";
+  const auto at = page.body.find(marker);
+  REQUIRE(at != std::string::npos);
+  const auto csrf = page.body.substr(at + marker.size(), 64);
+  // A form without the CSRF field, or with another session's, is refused and changes nothing.
+  CHECK(post("/ui/clusters/shop/resize", cookie, "to=3").status == 403);
+  CHECK(post("/ui/clusters/shop/resize", cookie, "to=3&csrf=" + std::string(64, '0')).status
+        == 403);
+  CHECK(post("/ui/clusters/shop/resize", "", "to=3&csrf=" + csrf).status == 403);
+  CHECK(s.decisions() == 0);
+  CHECK(post("/ui/clusters/shop/resize", cookie, "to=3&csrf=" + csrf).status == 200);
+  CHECK(s.decisions() == 1);
+  // A viewer's session has no form, and its post is refused.
+  const auto viewer = "sclman_session=" + s.tokens["viewer"];
+  page = get("/ui/clusters/shop", viewer);
+  CHECK(page.body.find("id=\"resize\"") == std::string::npos);
+  const auto vat = page.body.find(marker);
+  REQUIRE(vat != std::string::npos);
+  CHECK(post("/ui/clusters/shop/resize", viewer,
+             "to=2&csrf=" + page.body.substr(vat + marker.size(), 64))
+          .status
+        == 403);
+  // A value from outside (an upstream's error text) is shown escaped.
+  REQUIRE(s.store->db().exec(
+    "UPDATE decisions SET error = '<script>alert(1)</script>', status = 'failed'"));
+  page = get("/ui/clusters/shop", cookie);
+  CHECK(page.body.find("<script>") == std::string::npos);
+  CHECK(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(page.headers["Content-Security-Policy"].find("default-src 'none'") != std::string::npos);
+}

@@ -1,0 +1,471 @@
+// The pages of sclman serve under /ui: server-rendered HTML that works without JavaScript. A
+// person signs in with a token (sclman token create); the session is that token in an HttpOnly,
+// SameSite=Strict cookie. Every form carries a CSRF field derived from the session's token
+// (HMAC-SHA256), checked on each POST. Every value on a page is HTML-escaped.
+#include "core/exit_code.hpp"
+#include "core/log.hpp"
+#include "core/names.hpp"
+#include "core/time.hpp"
+#include "report/views.hpp"
+#include "serve/routes.hpp"
+#include "serve/token.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <variant>
+
+namespace serve::detail {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view k_cookie = "sclman_session";
+
+std::string escape(std::string_view text)
+{
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string text_of(const Json& j)
+{
+  return j.is_string() ? j.get<std::string>() : j.is_null() ? std::string("-") : j.dump();
+}
+
+// The session's token from the Cookie header, if it has one of the shape tokens have.
+std::optional<std::string> session_token(const Request& r)
+{
+  std::string_view rest = r.cookie;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    auto part = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') {
+      part.remove_prefix(1);
+    }
+    if (part.starts_with(k_cookie) && part.size() > k_cookie.size()
+        && part[k_cookie.size()] == '=') {
+      const auto value = std::string(part.substr(k_cookie.size() + 1));
+      if (bearer_token("Bearer " + value)) {
+        return value;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The CSRF field of a session: HMAC-SHA256 of a fixed text, keyed by its token, in hex.
+std::string csrf_of(const std::string& token)
+{
+  static constexpr std::string_view message = "sclman serve: csrf";
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned len = 0;
+  HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &len);
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += fmt::format("{:02x}", mac[i]);
+  }
+  return hex;
+}
+
+int hex_value(char c)
+{
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// Parse an application/x-www-form-urlencoded body; a bad escape or a field twice is an error.
+core::Result<std::map<std::string, std::string>> parse_form(std::string_view body)
+{
+  std::map<std::string, std::string> out;
+  const auto decode = [](std::string_view in) -> std::optional<std::string> {
+    std::string s;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '+') {
+        s += ' ';
+      } else if (in[i] == '%') {
+        if (i + 2 >= in.size() + 0 || hex_value(in[i + 1]) < 0 || hex_value(in[i + 2]) < 0) {
+          return std::nullopt;
+        }
+        s += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+        i += 2;
+      } else {
+        s += in[i];
+      }
+    }
+    return s;
+  };
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const auto pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) {
+      continue;
+    }
+    const auto eq = pair.find('=');
+    const auto key = decode(pair.substr(0, eq));
+    const auto value = decode(eq == std::string_view::npos ? std::string_view()
+                                                           : pair.substr(eq + 1));
+    if (!key || !value || !out.emplace(*key, *value).second) {
+      return core::fail(core::ErrorKind::usage, "the form is not well formed");
+    }
+  }
+  return out;
+}
+
+Response page(int status, const std::string& title, const std::string& body,
+              const std::string& user = {})
+{
+  Response r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.headers["Content-Security-Policy"] =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+  r.headers["X-Frame-Options"] = "DENY";
+  r.headers["Referrer-Policy"] = "no-referrer";
+  r.body = fmt::format(
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - sclman</title>"
+    "<style>body{{font-family:sans-serif;margin:2em;max-width:72em}}table{{border-collapse:"
+    "collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.error{{color:"
+    "#a00}}form.inline{{display:inline}}</style></head><body><header><a href=\"/ui/\">sclman"
+    "</a>{}</header><h1>{}</h1>{}</body></html>",
+    escape(title), user.empty() ? std::string() : " &middot; " + user, escape(title), body);
+  return r;
+}
+
+Response redirect(const std::string& to)
+{
+  Response r;
+  r.status = 303;
+  r.content_type = "text/plain";
+  r.headers["Location"] = to;
+  return r;
+}
+
+// Who the session is: its token row and secret, or nothing.
+struct Session
+{
+  state::Token token;
+  std::string secret;
+  std::string csrf;
+};
+
+core::Result<std::optional<Session>> session_of(Call& call)
+{
+  const auto secret = session_token(call.request);
+  if (!secret) {
+    return std::optional<Session>{};
+  }
+  TRY_ASSIGN(auto token, call.store->token_by_hash(token_hash(*secret)));
+  if (!token) {
+    return std::optional<Session>{};
+  }
+  call.audit_token = token->name;
+  return std::optional<Session>{Session{std::move(*token), *secret, csrf_of(*secret)}};
+}
+
+std::string user_line(const Session& s)
+{
+  return fmt::format("{} ({}) <form class=\"inline\" method=\"post\" action=\"/ui/logout\">"
+                     "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out"
+                     "</button></form>",
+                     escape(s.token.name), state::to_string(s.token.role), s.csrf);
+}
+
+// Check a POST's session and CSRF field; the error page, or nothing when both are right.
+core::Result<std::variant<Session, Response>> checked_post(Call& call,
+                                                           std::map<std::string, std::string>& form)
+{
+  TRY_ASSIGN(auto session, session_of(call));
+  if (!session) {
+    call.audit_detail = "no session";
+    return std::variant<Session, Response>(
+      page(403, "Not signed in", "<p><a href=\"/ui/login\">Sign in</a> first.</p>"));
+  }
+  auto parsed = parse_form(call.request.body);
+  if (!parsed) {
+    return tl::make_unexpected(parsed.error());
+  }
+  form = std::move(*parsed);
+  const auto csrf = form.find("csrf");
+  if (csrf == form.end() || csrf->second.size() != session->csrf.size()
+      || CRYPTO_memcmp(csrf->second.data(), session->csrf.data(), session->csrf.size()) != 0) {
+    call.audit_detail = "CSRF check failed";
+    return std::variant<Session, Response>(
+      page(403, "Refused", "<p class=\"error\">This form did not come from a page of this "
+                           "server (its CSRF field is missing or wrong). Nothing was done.</p>"));
+  }
+  return std::variant<Session, Response>(std::move(*session));
+}
+
+core::Result<Response> get_root(Call&)
+{
+  return redirect("/ui/");
+}
+
+core::Result<Response> get_login(Call&)
+{
+  return page(200, "Sign in",
+              "<form method=\"post\" action=\"/ui/login\"><p><label>Token <input type="
+              "\"password\" name=\"token\" id=\"token\" autocomplete=\"off\" size=\"60\">"
+              "</label></p><p><button id=\"sign-in\">Sign in</button></p></form><p>A token "
+              "comes from <code>sclman token create NAME --role viewer|operator|admin</code>."
+              "</p>");
+}
+
+core::Result<Response> post_login(Call& call)
+{
+  TRY_ASSIGN(const auto form, parse_form(call.request.body));
+  const auto it = form.find("token");
+  // bearer_token's answer points into its argument: that must outlive it.
+  const auto header = "Bearer " + (it == form.end() ? std::string() : it->second);
+  const auto bearer = bearer_token(header);
+  std::optional<state::Token> token;
+  if (bearer) {
+    TRY_ASSIGN(token, call.store->token_by_hash(token_hash(*bearer)));
+  }
+  if (!token) {
+    call.audit_detail = "sign-in refused";
+    return page(401, "Sign in",
+                "<p class=\"error\">That is not a valid token.</p><p><a href=\"/ui/login\">"
+                "Try again</a></p>");
+  }
+  call.audit_token = token->name;
+  call.audit_detail = "signed in";
+  auto r = redirect("/ui/");
+  r.headers["Set-Cookie"] = fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", k_cookie,
+                                        std::string(*bearer),
+                                        call.api.options().tls ? "; Secure" : "");
+  return r;
+}
+
+core::Result<Response> post_logout(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_post(call, form));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  call.audit_detail = "signed out";
+  auto r = redirect("/ui/login");
+  r.headers["Set-Cookie"] = fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                                        k_cookie);
+  return r;
+}
+
+core::Result<Response> get_clusters(Call& call)
+{
+  TRY_ASSIGN(const auto session, session_of(call));
+  if (!session) {
+    return redirect("/ui/login");
+  }
+  TRY_ASSIGN(const auto clusters, call.store->clusters());
+  std::string rows;
+  for (const auto& c : clusters) {
+    TRY_ASSIGN(const auto j, report::cluster_json(*call.store, c, false));
+    const auto& last = j["last_decision"];
+    rows += fmt::format(
+      "<tr><td><a href=\"/ui/clusters/{0}\">{0}</a></td><td>{1}</td><td class=\"size\">{2}</td>"
+      "<td>{3}</td><td>{4}&ndash;{5}</td><td>{6}</td><td>{7}</td></tr>",
+      escape(c.name), escape(state::to_string(c.status)), j["size"].get<int>(),
+      j["desired"].get<int>(), j["min"].get<int>(), j["max"].get<int>(),
+      escape(text_of(j["policy"].value("kind", Json(j["policy"].value("preset", Json("-")))))),
+      last.is_null() ? std::string("-")
+                     : escape(fmt::format("{} {}->{} ({}, {})", text_of(last["action"]),
+                                          last["from"].get<int>(), last["to"].get<int>(),
+                                          text_of(last["status"]), text_of(last["reason"]))));
+  }
+  return page(200, "Clusters",
+              "<table id=\"clusters\"><tr><th>Cluster</th><th>Status</th><th>In service</th>"
+              "<th>Desired</th><th>Min&ndash;max</th><th>Policy</th><th>Last decision</th></tr>"
+                + rows + "</table>",
+              user_line(*session));
+}
+
+std::string cluster_body(const Json& j, const Session& session,
+                         const std::vector<state::DecisionRow>& decisions,
+                         const std::string& notice)
+{
+  const auto name = j["name"].get<std::string>();
+  std::string out = notice;
+  out += fmt::format("<p>Status {}; <span id=\"size\">{}</span> in service of <span id="
+                     "\"desired\">{}</span> desired (min {}, max {}); LB {}.</p>",
+                     escape(text_of(j["status"])), j["size"].get<int>(),
+                     j["desired"].get<int>(), j["min"].get<int>(), j["max"].get<int>(),
+                     escape(text_of(j["lb_address"])));
+  out += "<h2>Members</h2><table id=\"members\"><tr><th>Name</th><th>Role</th><th>State</th>"
+         "<th>Health</th><th>Age</th><th>Address</th></tr>";
+  for (const auto& i : j["instances"]) {
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"state\">{}</td><td>{}</td>"
+                       "<td>{}</td><td>{}</td></tr>",
+                       escape(text_of(i["name"])), escape(text_of(i["role"])),
+                       escape(text_of(i["state"])),
+                       i["unhealthy_since"].is_null() ? "ok" : "unhealthy",
+                       escape(core::human_age(i["age_seconds"].get<std::int64_t>() * 1000)),
+                       escape(text_of(i["address"])));
+  }
+  out += "</table>";
+  if (session.token.role != state::TokenRole::viewer) {
+    out += fmt::format(
+      "<h2>Resize</h2><form method=\"post\" action=\"/ui/clusters/{0}/resize\" id=\"resize\">"
+      "<input type=\"hidden\" name=\"csrf\" value=\"{1}\"><label>Size <input type=\"number\" "
+      "name=\"to\" id=\"to\" min=\"{2}\" max=\"{3}\" value=\"{4}\"></label> <label><input "
+      "type=\"checkbox\" name=\"now\" value=\"1\" id=\"now\"> now (else the next tick of the "
+      "chain)</label> <button id=\"resize-button\">Resize</button></form>",
+      escape(name), session.csrf, j["min"].get<int>(), j["max"].get<int>(),
+      j["desired"].get<int>());
+  }
+  out += fmt::format("<h2>Decisions</h2><p><a href=\"/ui/clusters/{}/why\">why</a></p>"
+                     "<table id=\"decisions\"><tr><th>Time</th><th>Action</th><th>Size"
+                     "</th><th>Status</th><th>Source</th><th>Reason</th></tr>",
+                     escape(name));
+  for (const auto& d : decisions) {
+    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}&rarr;{}</td><td>{}</td><td>{}</td>"
+                       "<td>{}</td></tr>",
+                       escape(core::iso8601_utc(d.ts)), escape(policy::to_string(d.action)),
+                       d.from_size, d.to_size, escape(state::to_string(d.status)),
+                       escape(d.source), escape(d.error.empty() ? d.reason : d.error));
+  }
+  return out + "</table>";
+}
+
+core::Result<Response> show_cluster(Call& call, const Session& session, int status,
+                                    const std::string& notice)
+{
+  TRY_ASSIGN(const auto c, call.cluster());
+  TRY_ASSIGN(const auto j, report::cluster_json(*call.store, c, false));
+  TRY_ASSIGN(const auto decisions, call.store->decisions(c.id, 10));
+  return page(status, c.name, cluster_body(j, session, decisions, notice), user_line(session));
+}
+
+core::Result<Response> get_cluster_page(Call& call)
+{
+  TRY_ASSIGN(const auto session, session_of(call));
+  if (!session) {
+    return redirect("/ui/login");
+  }
+  auto shown = show_cluster(call, *session, 200, "");
+  if (!shown && call.status == 404) {
+    return page(404, "No such cluster", "<p><a href=\"/ui/\">All clusters</a></p>",
+                user_line(*session));
+  }
+  return shown;
+}
+
+// The cluster's last decisions as `why --json` gives them.
+core::Result<Response> get_why(Call& call)
+{
+  TRY_ASSIGN(const auto session, session_of(call));
+  if (!session) {
+    return redirect("/ui/login");
+  }
+  TRY_ASSIGN(const auto c, call.cluster());
+  TRY_ASSIGN(const auto rows, call.store->decisions(c.id, 10));
+  TRY_ASSIGN(const auto victims, call.store->victims(c.id, 10));
+  return page(200, "Why: " + c.name,
+              fmt::format("<p><a href=\"/ui/clusters/{0}\">{0}</a></p><pre id=\"why\">{1}</pre>",
+                          escape(c.name),
+                          escape(report::decisions_json(c, rows, victims).dump(2))),
+              user_line(*session));
+}
+
+core::Result<Response> post_resize(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_post(call, form));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  auto& session = std::get<Session>(checked);
+  if (session.token.role == state::TokenRole::viewer) {
+    call.audit_detail = "a viewer may not resize";
+    return page(403, "Refused", "<p class=\"error\">A viewer's token may not act.</p>",
+                user_line(session));
+  }
+  call.token = session.token;
+  TRY_ASSIGN(const auto c, call.cluster());
+  const auto to = form.find("to");
+  auto size = to == form.end() ? core::Result<int>(core::fail(core::ErrorKind::usage, "no size"))
+                               : core::parse_int_in(to->second, 0, 10000);
+  const bool now = form.count("now") && form.at("now") == "1";
+  std::string notice;
+  int status = 200;
+  if (!size) {
+    status = 400;
+    notice = "<p class=\"error\" id=\"notice\">The size must be an integer from 0 to 10000.</p>";
+  } else {
+    auto done = resize_cluster(call, c, *size, now);
+    if (!done) {
+      status = call.status ? call.status : http_status(done.error().kind);
+      notice = fmt::format("<p class=\"error\" id=\"notice\">{} (exit {} as on the command "
+                           "line)</p>",
+                           escape(done.error().message), core::to_exit_code(done.error().kind));
+      call.audit_detail = done.error().message;
+    } else {
+      const auto j = Json::parse(done->body);
+      const auto& d = j["decision"];
+      notice = d.is_null()
+                 ? fmt::format("<p id=\"notice\">{}</p>", escape(text_of(j["message"])))
+                 : fmt::format("<p id=\"notice\">Decision {}: {} {}&rarr;{}, {}. <a href=\"/ui/"
+                               "clusters/{}/why\">why</a></p>",
+                               d["id"].get<std::int64_t>(), escape(text_of(d["action"])),
+                               d["from"].get<int>(), d["to"].get<int>(),
+                               escape(text_of(d["status"])), escape(c.name));
+    }
+  }
+  // What changed is shown on the cluster's page, read again.
+  return show_cluster(call, session, status, notice);
+}
+
+} // namespace
+
+std::vector<Route> ui_routes()
+{
+  return {
+    {{"GET", "/", Need::session}, false, get_root},
+    {{"GET", "/ui/login", Need::session}, false, get_login},
+    {{"POST", "/ui/login", Need::session}, true, post_login},
+    {{"POST", "/ui/logout", Need::session}, true, post_logout},
+    {{"GET", "/ui/", Need::session}, false, get_clusters},
+    {{"GET", "/ui/clusters/{name}", Need::session}, false, get_cluster_page},
+    {{"GET", "/ui/clusters/{name}/why", Need::session}, false, get_why},
+    {{"POST", "/ui/clusters/{name}/resize", Need::session}, true, post_resize},
+  };
+}
+
+} // namespace serve::detail

@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Drive sclman serve's pages in Chromium (Selenium, Debian's chromium-driver) as a person would.
+
+serve_ui.py --url URL --operator TOKEN --viewer TOKEN --evil URL --shots DIR
+
+Signs in (a wrong token first), finds cluster shop on the clusters page, opens it, resizes it to
+3 at once and to 2 as an intent, sends a forged form from another page (refused: no CSRF
+field), signs out, and signs in as a viewer (no resize form). Screenshots go to DIR. Prints one
+line per step; exits 1 naming the first step that failed.
+"""
+import argparse
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--operator", required=True)
+    ap.add_argument("--viewer", required=True)
+    ap.add_argument("--evil", required=True)
+    ap.add_argument("--shots", required=True)
+    a = ap.parse_args()
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1100,1000"):
+        options.add_argument(flag)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    d.set_page_load_timeout(30)
+
+    def check(ok, what):
+        if not ok:
+            d.save_screenshot(f"{a.shots}/serve-failed.png")
+            print(f"FAIL: {what}\n--- page:\n{d.page_source[:3000]}", file=sys.stderr)
+            d.quit()
+            sys.exit(1)
+        print(f"ok: {what}")
+
+    def click(element):
+        """Click `element` and wait until the page it leads to has replaced this one."""
+        old = d.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(d, 20).until(EC.staleness_of(old))
+        WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
+
+    def shot(name):
+        d.save_screenshot(f"{a.shots}/serve-{name}.png")
+
+    def sign_in(token):
+        d.get(a.url + "/ui/login")
+        d.find_element(By.ID, "token").send_keys(token)
+        click(d.find_element(By.ID, "sign-in"))
+
+    try:
+        d.get(a.url + "/ui/")
+        check(d.current_url.endswith("/ui/login"), "the pages ask to sign in first")
+        sign_in("sclman_" + "A" * 43)
+        check("not a valid token" in d.page_source, "a wrong token is refused")
+        sign_in(a.operator)
+        rows = d.find_elements(By.CSS_SELECTOR, "#clusters tr")
+        check(len(rows) == 2 and "shop" in rows[1].text, "the clusters page lists shop")
+        check(rows[1].find_element(By.CSS_SELECTOR, ".size").text == "2", "shop has 2 in service")
+        shot("clusters")
+        click(d.find_element(By.LINK_TEXT, "shop"))
+        members = d.find_elements(By.CSS_SELECTOR, "#members tr")
+        check(len(members) == 4, f"the cluster page shows 3 members ({len(members) - 1})")
+        shot("cluster")
+
+        to = d.find_element(By.ID, "to")
+        to.clear()
+        to.send_keys("3")
+        d.find_element(By.ID, "now").click()
+        click(d.find_element(By.ID, "resize-button"))
+        notice = d.find_element(By.ID, "notice").text
+        check("scale_out 2→3, done" in notice, f"resize to 3 now: {notice}")
+        check(d.find_element(By.ID, "size").text == "3", "the page shows 3 in service")
+        shot("resized-now")
+        click(d.find_element(By.LINK_TEXT, "why"))
+        check('"source": "api:ops"' in d.find_element(By.ID, "why").text,
+              "the decision's why names api:ops")
+        d.get(a.url + "/ui/clusters/shop")
+
+        to = d.find_element(By.ID, "to")
+        to.clear()
+        to.send_keys("2")
+        click(d.find_element(By.ID, "resize-button"))
+        notice = d.find_element(By.ID, "notice").text
+        check("scale_in 3→2, pending" in notice, f"resize to 2 as an intent: {notice}")
+        shot("resized-intent")
+
+        # The browser's own check of min and max stops this form first; with it off, the
+        # server refuses the size itself.
+        d.execute_script("document.getElementById('resize').noValidate = true")
+        to = d.find_element(By.ID, "to")
+        to.clear()
+        to.send_keys("9")
+        click(d.find_element(By.ID, "resize-button"))
+        notice = d.find_element(By.ID, "notice").text
+        check("outside [min 1, max 4]" in notice and "exit 64" in notice,
+              f"a size outside [min, max] is refused with the CLI's words: {notice}")
+
+        # A page elsewhere that posts a form to this server, without the CSRF field.
+        d.get(a.evil)
+        click(d.find_element(By.ID, "go"))
+        check("Refused" in d.page_source and "CSRF" in d.page_source,
+              "a forged form from another page is refused")
+        shot("csrf-refused")
+
+        d.get(a.url + "/ui/clusters/shop")
+        click(d.find_element(By.XPATH, "//button[text()='Sign out']"))
+        check(d.current_url.endswith("/ui/login"), "sign out")
+        d.get(a.url + "/ui/")
+        check(d.current_url.endswith("/ui/login"), "signed out, the pages ask to sign in again")
+
+        sign_in(a.viewer)
+        d.get(a.url + "/ui/clusters/shop")
+        check(not d.find_elements(By.ID, "resize"), "a viewer's page has no resize form")
+        shot("viewer")
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    main()
