@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "core/time.hpp"
+#include "report/dashboard.hpp"
 #include "report/views.hpp"
 #include "serve/routes.hpp"
 #include "serve/token.hpp"
@@ -28,29 +29,7 @@ constexpr std::string_view k_cookie = "sclman_session";
 
 std::string escape(std::string_view text)
 {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
+  return report::html_escape(text);
 }
 
 std::string text_of(const Json& j)
