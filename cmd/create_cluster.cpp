@@ -7,6 +7,7 @@
 #include "policy/policy.hpp"
 #include "policy/schedule.hpp"
 #include "report/views.hpp"
+#include "actions.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -136,6 +137,16 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
 }
 
 } // namespace
+
+core::Result<void> create_cluster(Env& env, const CreateRequest& r)
+{
+  Options o;
+  o.name = r.name;
+  o.web = r.web;
+  o.min = r.min;
+  o.max = r.max;
+  return run_create_cluster(env, o);
+}
 
 void register_create_cluster(CLI::App& app)
 {

@@ -3,6 +3,7 @@
 #include "changes.hpp"
 #include "core/failpoint.hpp"
 #include "core/names.hpp"
+#include "actions.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -87,6 +88,11 @@ core::Result<void> run_delete_cluster(Env& env, const std::string& name)
 }
 
 } // namespace
+
+core::Result<void> delete_cluster(Env& env, const std::string& name)
+{
+  return run_delete_cluster(env, name);
+}
 
 void register_delete_cluster(CLI::App& app)
 {

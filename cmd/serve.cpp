@@ -4,6 +4,7 @@
 // libmicrohttpd: it is C++ with a thread pool, per-request size and time limits and TLS through
 // the OpenSSL sclman already links, and it leaves routing to us (docs/OPERATIONS.md, "sclman
 // serve", compares the three).
+#include "actions.hpp"
 #include "scale.hpp"
 #include "serve/api.hpp"
 #include "serve/config.hpp"
@@ -31,13 +32,13 @@ struct Options
   std::string listen;  // overrides [SERVE] listen
 };
 
-// Carry out size `to` on `cluster` as `sclman scale-out|scale-in --cluster C --to N --json`
-// does, in a run of its own (its own state connection, drivers and deadline), and return what
-// that command prints.
-core::Result<nlohmann::json> resize_now(const Env& base, const std::string& cluster, int to,
-                                        const std::string& source)
+// Run `fn` as command `command` runs on the command line, in a run of its own (its own state
+// connection, drivers and deadline), and return what it prints with --json.
+core::Result<nlohmann::json> run_now(const Env& base, const std::string& command,
+                                     const std::function<core::Result<void>(Env&)>& fn)
 {
   Env run;
+  run.command = command;
   run.common = base.common;
   run.common.json = true;
   run.common.dry_run = false;
@@ -45,30 +46,39 @@ core::Result<nlohmann::json> resize_now(const Env& base, const std::string& clus
   run.deadline = core::steady_now() + core::Millis(run.config.manager.run_deadline) * 1000;
   TRY_ASSIGN(auto store, state::Store::open(base.store->path(), run.clock));
   run.store.emplace(std::move(store));
-  TRY_ASSIGN(const auto found, run.store->find_cluster(cluster));
-  if (!found) {
-    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", cluster));
-  }
-  const auto direction = to >= found->desired ? Direction::out : Direction::in;
-  run.command = direction == Direction::out ? "scale-out" : "scale-in";
   TRY_ASSIGN(const auto owner, run.store->identity());
   TRY_ASSIGN(run.drivers, engine::DriverSet::make(run.config, run.store->directory(), owner,
                                                   run.clock));
-  ScaleOptions o;
-  o.cluster = cluster;
-  o.to = to;
-  o.source = source;
   std::string printed;
   core::Result<void> done;
   {
     CaptureOut capture(printed);
-    done = run_scale(run, direction, o);
+    done = fn(run);
   }
   if (!done) {
     return tl::make_unexpected(done.error());
   }
   auto j = nlohmann::json::parse(printed, nullptr, false);
   return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+// Carry out size `to` on `cluster` as `sclman scale-out|scale-in --cluster C --to N` does.
+core::Result<nlohmann::json> resize_now(const Env& base, const std::string& cluster, int to,
+                                        const std::string& source)
+{
+  core::SystemClock clock;
+  TRY_ASSIGN(auto store, state::Store::open(base.store->path(), clock, state::Access::read_only));
+  TRY_ASSIGN(const auto found, store.find_cluster(cluster));
+  if (!found) {
+    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", cluster));
+  }
+  const auto direction = to >= found->desired ? Direction::out : Direction::in;
+  ScaleOptions o;
+  o.cluster = cluster;
+  o.to = to;
+  o.source = source;
+  return run_now(base, direction == Direction::out ? "scale-out" : "scale-in",
+                 [&](Env& env) { return run_scale(env, direction, o); });
 }
 
 serve::Request to_request(const httplib::Request& r)
@@ -124,6 +134,20 @@ core::Result<void> run_serve(Env& env, const Options& o)
   api_options.actions.resize_now = [&env](const std::string& c, int to,
                                           const std::string& source) {
     return resize_now(env, c, to, source);
+  };
+  api_options.actions.create_now = [&env](const serve::CreateSpec& spec) {
+    return run_now(env, "create-cluster", [&](Env& run) {
+      return create_cluster(run, CreateRequest{spec.name, spec.web, spec.min, spec.max});
+    });
+  };
+  api_options.actions.delete_now = [&env](const std::string& c) {
+    return run_now(env, "delete-cluster", [&](Env& run) { return delete_cluster(run, c); });
+  };
+  api_options.actions.set_policy_now = [&env](const std::string& c,
+                                              const serve::PolicySpec& spec) {
+    return run_now(env, "set-policy", [&](Env& run) {
+      return set_policy(run, PolicyRequest{c, spec.policy, spec.min, spec.max});
+    });
   };
   serve::Api api(std::move(api_options));
 

@@ -4,6 +4,7 @@
 #include "policy/change.hpp"
 #include "policy/policy.hpp"
 #include "policy/schedule.hpp"
+#include "actions.hpp"
 #include "run.hpp"
 
 #include <fmt/format.h>
@@ -107,6 +108,16 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
 }
 
 } // namespace
+
+core::Result<void> set_policy(Env& env, const PolicyRequest& r)
+{
+  Options o;
+  o.name = r.name;
+  o.policy = r.policy;
+  o.integers["min"] = r.min;
+  o.integers["max"] = r.max;
+  return run_set_policy(env, o);
+}
 
 void register_set_policy(CLI::App& app)
 {

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,21 @@ struct RouteInfo
 
 // What the API needs from the command line's code: the actions that run now (?now=1) as the
 // command that does them runs, under the same cluster lock, with the same errors.
+// What a request asks to create (POST /v1/clusters) or to change of a policy.
+struct CreateSpec
+{
+  std::string name;
+  int web = 0;
+  std::optional<int> min;
+  std::optional<int> max;
+};
+struct PolicySpec
+{
+  std::string policy;  // a preset, "" to keep the kind
+  std::optional<int> min;
+  std::optional<int> max;
+};
+
 struct Actions
 {
   // Carry out size `to` on cluster `cluster` as `sclman scale-out|scale-in --cluster C --to N`
@@ -63,6 +79,11 @@ struct Actions
   std::function<core::Result<nlohmann::json>(const std::string& cluster, int to,
                                              const std::string& source)>
     resize_now;
+  // create-cluster, delete-cluster and set-policy as the command line runs them.
+  std::function<core::Result<nlohmann::json>(const CreateSpec&)> create_now;
+  std::function<core::Result<nlohmann::json>(const std::string& cluster)> delete_now;
+  std::function<core::Result<nlohmann::json>(const std::string& cluster, const PolicySpec&)>
+    set_policy_now;
 };
 
 struct ApiOptions

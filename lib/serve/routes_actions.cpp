@@ -3,12 +3,15 @@
 // With ?now=1 it runs as the command line's scale-out or scale-in --to does, under the same
 // cluster lock, and answers with what that run did.
 #include "core/log.hpp"
+#include "core/names.hpp"
 #include "engine/decisions.hpp"
 #include "policy/policy.hpp"
 #include "report/views.hpp"
 #include "serve/routes.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace serve::detail {
 
@@ -55,6 +58,106 @@ core::Result<Response> post_action(Call& call)
   TRY_ASSIGN(const bool now, call.flag_param("now"));
   TRY_ASSIGN(const auto resize, parse_action(call.request));
   return resize_cluster(call, c, resize.to, now);
+}
+
+// Return the integer `key` of `body` in [lo, hi], nothing when absent; a usage error else.
+core::Result<std::optional<int>> int_field(const Json& body, const char* key, int lo, int hi)
+{
+  const auto it = body.find(key);
+  if (it == body.end()) {
+    return std::optional<int>{};
+  }
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' must be an integer from {} to {}", key, lo, hi));
+  }
+  return std::optional<int>{static_cast<int>(it->get<std::int64_t>())};
+}
+
+// Parse a JSON object body whose keys are all in `allowed`; a usage error else.
+core::Result<Json> object_body(const Request& request, std::initializer_list<const char*> allowed)
+{
+  auto body = Json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return core::fail(core::ErrorKind::usage, "the body is not a JSON object");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; })
+        == allowed.end()) {
+      return core::fail(core::ErrorKind::usage,
+                        fmt::format("unknown key '{}'", core::printable(key, 40)));
+    }
+  }
+  return body;
+}
+
+core::Result<Response> post_cluster(Call& call)
+{
+  TRY_ASSIGN(const auto body, object_body(call.request, {"name", "web", "min", "max"}));
+  const auto name = body.find("name");
+  if (name == body.end() || !name->is_string()) {
+    return core::fail(core::ErrorKind::usage, "'name' must be a cluster name");
+  }
+  CreateSpec spec;
+  spec.name = name->get<std::string>();
+  TRY(core::validate_cluster_name(spec.name));
+  TRY_ASSIGN(const auto web, int_field(body, "web", 1, 1000));
+  if (!web) {
+    return core::fail(core::ErrorKind::usage, "'web' must be an integer from 1 to 1000");
+  }
+  spec.web = *web;
+  TRY_ASSIGN(spec.min, int_field(body, "min", 0, 10000));
+  TRY_ASSIGN(spec.max, int_field(body, "max", 1, 10000));
+  const auto& now = call.api.options().actions.create_now;
+  if (!now) {
+    return core::fail(core::ErrorKind::internal, "this server cannot create clusters");
+  }
+  TRY_ASSIGN(const auto ran, now(spec));
+  call.audit_detail = fmt::format("created cluster '{}' with {} web", spec.name, spec.web);
+  TRY_ASSIGN(const auto c, call.store->find_cluster(spec.name));
+  Json view = nullptr;
+  if (c) {
+    TRY_ASSIGN(view, report::cluster_json(*call.store, *c, false));
+  }
+  return json_response(201, Json{{"cluster", view}, {"run", ran}});
+}
+
+core::Result<Response> delete_cluster(Call& call)
+{
+  TRY_ASSIGN(const auto c, call.cluster());
+  const auto& now = call.api.options().actions.delete_now;
+  if (!now) {
+    return core::fail(core::ErrorKind::internal, "this server cannot delete clusters");
+  }
+  TRY_ASSIGN(const auto ran, now(c.name));
+  call.audit_detail = fmt::format("deleted cluster '{}'", c.name);
+  return json_response(200, Json{{"cluster", c.name}, {"run", ran}});
+}
+
+core::Result<Response> put_policy(Call& call)
+{
+  TRY_ASSIGN(const auto c, call.cluster());
+  TRY_ASSIGN(const auto body, object_body(call.request, {"policy", "min", "max"}));
+  PolicySpec spec;
+  if (const auto p = body.find("policy"); p != body.end()) {
+    if (!p->is_string() || !core::is_printable(p->get<std::string>(), 40)
+        || p->get<std::string>().empty()) {
+      return core::fail(core::ErrorKind::usage, "'policy' must be the name of a preset");
+    }
+    spec.policy = p->get<std::string>();
+  }
+  TRY_ASSIGN(spec.min, int_field(body, "min", 0, 10000));
+  TRY_ASSIGN(spec.max, int_field(body, "max", 1, 10000));
+  if (spec.policy.empty() && !spec.min && !spec.max) {
+    return core::fail(core::ErrorKind::usage, "give one of 'policy', 'min' and 'max'");
+  }
+  const auto& now = call.api.options().actions.set_policy_now;
+  if (!now) {
+    return core::fail(core::ErrorKind::internal, "this server cannot change policies");
+  }
+  TRY_ASSIGN(const auto ran, now(c.name, spec));
+  call.audit_detail = fmt::format("policy of '{}' set", c.name);
+  return json_response(200, ran);
 }
 
 } // namespace
@@ -119,6 +222,9 @@ std::vector<Route> action_routes()
 {
   return {
     {{"POST", "/v1/clusters/{name}/actions", Need::operator_}, true, post_action},
+    {{"POST", "/v1/clusters", Need::operator_}, true, post_cluster},
+    {{"DELETE", "/v1/clusters/{name}", Need::admin}, true, delete_cluster},
+    {{"PUT", "/v1/clusters/{name}/policy", Need::operator_}, true, put_policy},
   };
 }
 

@@ -267,6 +267,51 @@ core::Result<Response> post_logout(Call& call)
   return r;
 }
 
+std::string create_form(const Session& session)
+{
+  if (session.token.role == state::TokenRole::viewer) {
+    return {};
+  }
+  return fmt::format(
+    "<h2>New cluster</h2><form method=\"post\" action=\"/ui/clusters\" id=\"create\">"
+    "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>Name <input name=\"name\" "
+    "id=\"new-name\" pattern=\"[a-z][a-z0-9-]{{0,30}}\" required></label> <label>Web "
+    "instances <input type=\"number\" name=\"web\" id=\"new-web\" min=\"1\" value=\"1\">"
+    "</label> <label>Min <input type=\"number\" name=\"min\" id=\"new-min\" min=\"0\">"
+    "</label> <label>Max <input type=\"number\" name=\"max\" id=\"new-max\" min=\"1\">"
+    "</label> <button id=\"create-button\">Create</button></form>",
+    session.csrf);
+}
+
+// Return the optional integer field `key` of a form ("" is absent); nothing in `bad` if fine.
+std::optional<int> form_int(const std::map<std::string, std::string>& form, const char* key,
+                            int lo, int hi, std::string& bad)
+{
+  const auto it = form.find(key);
+  if (it == form.end() || it->second.empty()) {
+    return std::nullopt;
+  }
+  auto v = core::parse_int_in(it->second, lo, hi);
+  if (!v) {
+    bad = fmt::format("{} must be an integer from {} to {}", key, lo, hi);
+    return std::nullopt;
+  }
+  return *v;
+}
+
+// The notice of an action that ran now: what the command said, or its error.
+std::string notice_of(Call& call, const core::Result<Json>& ran, const std::string& done)
+{
+  if (!ran) {
+    call.audit_detail = ran.error().message;
+    return fmt::format("<p class=\"error\" id=\"notice\">{} (exit {} as on the command line)"
+                       "</p>",
+                       escape(ran.error().message), core::to_exit_code(ran.error().kind));
+  }
+  call.audit_detail = done;
+  return fmt::format("<p id=\"notice\">{}</p>", escape(done));
+}
+
 core::Result<Response> get_clusters(Call& call)
 {
   TRY_ASSIGN(const auto session, session_of(call));
@@ -292,7 +337,7 @@ core::Result<Response> get_clusters(Call& call)
   return page(200, "Clusters",
               "<table id=\"clusters\"><tr><th>Cluster</th><th>Status</th><th>In service</th>"
               "<th>Desired</th><th>Min&ndash;max</th><th>Policy</th><th>Last decision</th></tr>"
-                + rows + "</table>",
+                + rows + "</table>" + create_form(*session),
               user_line(*session));
 }
 
@@ -328,6 +373,26 @@ std::string cluster_body(const Json& j, const Session& session,
       "chain)</label> <button id=\"resize-button\">Resize</button></form>",
       escape(name), session.csrf, j["min"].get<int>(), j["max"].get<int>(),
       j["desired"].get<int>());
+  }
+  if (session.token.role != state::TokenRole::viewer) {
+    out += fmt::format(
+      "<h2>Policy</h2><form method=\"post\" action=\"/ui/clusters/{0}/policy\" id=\"policy\">"
+      "<input type=\"hidden\" name=\"csrf\" value=\"{1}\"><label>Preset <input name=\"policy\""
+      " id=\"preset\" placeholder=\"{2}\"></label> <label>Min <input type=\"number\" name="
+      "\"min\" id=\"policy-min\" value=\"{3}\"></label> <label>Max <input type=\"number\" "
+      "name=\"max\" id=\"policy-max\" value=\"{4}\"></label> <button id=\"policy-button\">"
+      "Change</button></form>",
+      escape(name), session.csrf,
+      escape(text_of(j["policy"].value("kind", Json(j["policy"].value("preset", Json("")))))),
+      j["min"].get<int>(), j["max"].get<int>());
+  }
+  if (session.token.role == state::TokenRole::admin) {
+    out += fmt::format(
+      "<h2>Delete</h2><form method=\"post\" action=\"/ui/clusters/{0}/delete\" id=\"delete\">"
+      "<input type=\"hidden\" name=\"csrf\" value=\"{1}\"><label>Type the cluster's name, "
+      "<b>{0}</b>, to delete it and every instance <input name=\"confirm\" id=\"confirm\" "
+      "autocomplete=\"off\"></label> <button id=\"delete-button\">Delete {0}</button></form>",
+      escape(name), session.csrf);
   }
   out += fmt::format("<h2>Decisions</h2><p><a href=\"/ui/clusters/{}/why\">why</a></p>"
                      "<table id=\"decisions\"><tr><th>Time</th><th>Action</th><th>Size"
@@ -431,6 +496,121 @@ core::Result<Response> post_resize(Call& call)
   return show_cluster(call, session, status, notice);
 }
 
+// Check a POST as checked_post does, and that the session's role is at least `role`.
+core::Result<std::variant<Session, Response>> checked_action(Call& call,
+                                                             std::map<std::string, std::string>& form,
+                                                             state::TokenRole role)
+{
+  TRY_ASSIGN(auto checked, checked_post(call, form));
+  if (auto* session = std::get_if<Session>(&checked);
+      session && static_cast<int>(session->token.role) < static_cast<int>(role)) {
+    call.audit_detail = fmt::format("role {} needs {}", state::to_string(session->token.role),
+                                    state::to_string(role));
+    return std::variant<Session, Response>(
+      page(403, "Refused",
+           fmt::format("<p class=\"error\">This needs a token of role {}.</p>",
+                       state::to_string(role)),
+           user_line(*session)));
+  }
+  if (auto* session = std::get_if<Session>(&checked)) {
+    call.token = session->token;
+  }
+  return checked;
+}
+
+core::Result<Response> post_create(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  const auto& session = std::get<Session>(checked);
+  CreateSpec spec;
+  spec.name = form.count("name") ? form.at("name") : std::string();
+  std::string bad;
+  const auto web = form_int(form, "web", 1, 1000, bad);
+  spec.min = form_int(form, "min", 0, 10000, bad);
+  spec.max = form_int(form, "max", 1, 10000, bad);
+  if (auto valid = core::validate_cluster_name(spec.name); !valid) {
+    bad = valid.error().message;
+  } else if (!web && bad.empty()) {
+    bad = "web must be an integer from 1 to 1000";
+  }
+  core::Result<Json> ran = core::fail(core::ErrorKind::usage, bad);
+  if (bad.empty()) {
+    spec.web = *web;
+    const auto& now = call.api.options().actions.create_now;
+    ran = now ? now(spec) : core::Result<Json>(core::fail(core::ErrorKind::internal,
+                                                          "this server cannot create clusters"));
+  }
+  const auto notice = notice_of(call, ran, fmt::format("created cluster '{}'", spec.name));
+  if (!ran) {
+    return page(http_status(ran.error().kind), "Clusters",
+                notice + "<p><a href=\"/ui/\">All clusters</a></p>" + create_form(session),
+                user_line(session));
+  }
+  call.params = {spec.name};
+  return show_cluster(call, session, 200, notice);
+}
+
+core::Result<Response> post_policy(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  const auto& session = std::get<Session>(checked);
+  TRY_ASSIGN(const auto c, call.cluster());
+  PolicySpec spec;
+  std::string bad;
+  spec.policy = form.count("policy") ? form.at("policy") : std::string();
+  if (!core::is_printable(spec.policy, 40)) {
+    bad = "the preset is not a preset's name";
+  }
+  spec.min = form_int(form, "min", 0, 10000, bad);
+  spec.max = form_int(form, "max", 1, 10000, bad);
+  core::Result<Json> ran = core::fail(core::ErrorKind::usage, bad);
+  if (bad.empty()) {
+    const auto& now = call.api.options().actions.set_policy_now;
+    ran = now ? now(c.name, spec)
+              : core::Result<Json>(core::fail(core::ErrorKind::internal,
+                                              "this server cannot change policies"));
+  }
+  const auto changed = ran && ran->value("changed", false);
+  const auto notice = notice_of(call, ran, changed ? "policy changed" : "policy unchanged");
+  return show_cluster(call, session, ran ? 200 : http_status(ran.error().kind), notice);
+}
+
+core::Result<Response> post_delete(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::admin));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  const auto& session = std::get<Session>(checked);
+  TRY_ASSIGN(const auto c, call.cluster());
+  if (!form.count("confirm") || form.at("confirm") != c.name) {
+    call.audit_detail = "delete not confirmed";
+    return show_cluster(call, session, 400,
+                        fmt::format("<p class=\"error\" id=\"notice\">Type the cluster's name, "
+                                    "{}, to delete it. Nothing was done.</p>",
+                                    escape(c.name)));
+  }
+  const auto& now = call.api.options().actions.delete_now;
+  const auto ran = now ? now(c.name)
+                       : core::Result<Json>(core::fail(core::ErrorKind::internal,
+                                                       "this server cannot delete clusters"));
+  const auto notice = notice_of(call, ran, fmt::format("deleted cluster '{}'", c.name));
+  if (!ran) {
+    return show_cluster(call, session, http_status(ran.error().kind), notice);
+  }
+  return page(200, "Clusters", notice + "<p><a href=\"/ui/\">All clusters</a></p>",
+              user_line(session));
+}
+
 } // namespace
 
 std::vector<Route> ui_routes()
@@ -444,6 +624,9 @@ std::vector<Route> ui_routes()
     {{"GET", "/ui/clusters/{name}", Need::session}, false, get_cluster_page},
     {{"GET", "/ui/clusters/{name}/why", Need::session}, false, get_why},
     {{"POST", "/ui/clusters/{name}/resize", Need::session}, true, post_resize},
+    {{"POST", "/ui/clusters", Need::session}, true, post_create},
+    {{"POST", "/ui/clusters/{name}/policy", Need::session}, true, post_policy},
+    {{"POST", "/ui/clusters/{name}/delete", Need::session}, true, post_delete},
   };
 }
 

@@ -150,6 +150,30 @@ LB=$(lb_address shop)
 serves_through "$LB" shop-web-1 shop-web-2 shop-web-3 shop-web-4
 pass "?now=1 runs scale-out --to 4 at once (decision done, source api:ops); the LB serves all 4"
 
+# Create, change the policy of and delete a cluster, as the command line does.
+expect "$OPERATOR" POST /v1/clusters 201 '{"name":"blog","web":1,"max":3}'
+jq -e '.cluster.name == "blog" and .cluster.size == 1 and .cluster.max == 3' "$T/body" > /dev/null \
+  || fail "create: $(cat "$T/body")"
+curl -fsS "http://$(lb_address blog)/" | grep -q "sclman web instance blog-web-1" || fail "blog does not serve"
+expect "$OPERATOR" POST /v1/clusters 400 '{"name":"blog","web":1}'
+grep -q "already exists" "$T/body" || fail "a second blog: $(cat "$T/body")"
+for body in '{"name":"Blog","web":1}' '{"name":"x","web":0}' '{"name":"x","web":"1"}' \
+            '{"name":"x","web":1,"provider":"openstack"}' '{"web":1}' '{"name":["x"],"web":1}'; do
+  expect "$OPERATOR" POST /v1/clusters 400 "$body"
+done
+expect "$OPERATOR" PUT /v1/clusters/blog/policy 200 '{"min":1,"max":2}'
+jq -e '.changed and .new.max == 2' "$T/body" > /dev/null || fail "set policy: $(cat "$T/body")"
+for body in '{}' '{"max":0}' '{"policy":"nosuch"}' '{"min":3,"max":2}' '{"cooldown":5}' '{"policy":""}'; do
+  expect "$OPERATOR" PUT /v1/clusters/blog/policy 400 "$body"
+done
+expect "$VIEWER" PUT /v1/clusters/blog/policy 403 '{"max":3}'
+expect "$OPERATOR" DELETE /v1/clusters/blog 403
+expect "$ADMIN" DELETE /v1/clusters/blog 200
+[ "$(sqlite3 "$DB" "SELECT status FROM clusters WHERE name = 'blog'")" = deleted ] || fail "blog not deleted"
+[ ! -e "$T/instances/blog-lb-1" ] || fail "blog's LB was left on disk"
+expect "$ADMIN" DELETE /v1/clusters/blog 404
+pass "POST /v1/clusters, PUT .../policy and DELETE (admin) run create-cluster, set-policy and delete-cluster; hostile bodies 400"
+
 # A failed run now: the CLI's error kind and exit code, a failed decision, nothing else.
 kill "$SERVE_PID"; wait "$SERVE_PID" || true
 SCLMAN_FAILPOINTS=drain.before_lb=auth start_serve --listen "127.0.0.1:$PORT"

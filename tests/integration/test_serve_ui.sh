@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The pages of sclman serve in Chromium (Selenium) against a real local cluster: sign in with a
 # token, the clusters and cluster pages, a resize now and one as an intent that the chain
-# carries out, a size outside [min, max], a forged form from another page (refused by its
-# missing CSRF field, and audited), sign out, a viewer without actions. Screenshots are kept in
+# carries out, a size outside [min, max], a cluster created from the form that comes into
+# service, its policy changed, deleted by an admin once its name is typed, a forged form from
+# another page (refused by its missing CSRF field, and audited), sign out, a viewer without
+# actions. Screenshots are kept in
 # the test artifacts.
 . "$(dirname "$0")/lib.sh"
 write_config "man_drain_seconds = 1"
@@ -17,6 +19,7 @@ PORT=$(free_port); EVIL=$(free_port)
 sc create-cluster shop --web 2 --min 1 --max 4 > /dev/null
 OPERATOR=$(sc token create ops --role operator)
 VIEWER=$(sc token create watcher --role viewer)
+ADMIN=$(sc token create boss --role admin)
 "$SCLMAN" serve --state "$DB" --listen "127.0.0.1:$PORT" > /dev/null 2> "$T/serve.log" &
 SERVICE_PIDS+=($!)
 # Another site's page with a form that posts to this server.
@@ -31,7 +34,7 @@ SERVICE_PIDS+=($!)
 for _ in $(seq 100); do grep -q serve.listening "$T/serve.log" && curl -fsS "http://127.0.0.1:$EVIL/" > /dev/null 2>&1 && break; sleep 0.05; done
 
 timeout 300 /usr/bin/python3 "$SCLMAN_SOURCE_DIR/tests/support/serve_ui.py" --url "http://127.0.0.1:$PORT" \
-  --operator "$OPERATOR" --viewer "$VIEWER" --evil "http://127.0.0.1:$EVIL/" --shots "$ARTIFACTS" \
+  --operator "$OPERATOR" --viewer "$VIEWER" --admin "$ADMIN" --evil "http://127.0.0.1:$EVIL/" --shots "$ARTIFACTS" \
   || { tail -20 "$T/serve.log" >&2; fail "the browser test failed (screenshot in $ARTIFACTS)"; }
 
 desired() { sqlite3 "$DB" "SELECT desired FROM clusters WHERE name = 'shop'"; }
@@ -40,7 +43,9 @@ sc scale-in --wait > /dev/null
 [ "$(desired)" = 2 ] && [ "$(web_in_service shop)" = 2 ] || fail "the chain did not carry out the page's intent"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE token = 'ops' AND status = 403 AND detail = 'CSRF check failed'")" = 1 ] \
   || fail "the forged form is not in the audit log: $(sqlite3 "$DB" "SELECT * FROM audit")"
-for t in "$OPERATOR" "$VIEWER"; do
+[ "$(sqlite3 "$DB" "SELECT status FROM clusters WHERE name = 'blog'")" = deleted ] || fail "blog was not deleted"
+[ ! -e "$T/instances/blog-lb-1" ] || fail "blog's LB was left on disk"
+for t in "$OPERATOR" "$VIEWER" "$ADMIN"; do
   ! grep -qF "$t" "$T/serve.log" || fail "a token is in the server's log"
 done
-pass "pages in Chromium: sign in, resize now and as an intent (carried out by the chain), CSRF refused and audited; screenshots in $ARTIFACTS"
+pass "pages in Chromium: sign in, resize now and as an intent (carried out by the chain), create a cluster, change its policy, delete it (name typed), CSRF refused and audited; screenshots in $ARTIFACTS"

@@ -10,6 +10,7 @@ line per step; exits 1 naming the first step that failed.
 """
 import argparse
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -23,6 +24,7 @@ def main():
     ap.add_argument("--url", required=True)
     ap.add_argument("--operator", required=True)
     ap.add_argument("--viewer", required=True)
+    ap.add_argument("--admin", required=True)
     ap.add_argument("--evil", required=True)
     ap.add_argument("--shots", required=True)
     a = ap.parse_args()
@@ -107,6 +109,36 @@ def main():
         check("outside [min 1, max 4]" in notice and "exit 64" in notice,
               f"a size outside [min, max] is refused with the CLI's words: {notice}")
 
+        # A new cluster from the form; it comes into service; its policy changed.
+        d.get(a.url + "/ui/")
+        d.find_element(By.ID, "new-name").send_keys("blog")
+        web = d.find_element(By.ID, "new-web")
+        web.clear()
+        web.send_keys("2")
+        d.find_element(By.ID, "new-max").send_keys("4")
+        click(d.find_element(By.ID, "create-button"))
+        check("created cluster 'blog'" in d.find_element(By.ID, "notice").text,
+              f"create blog from the form: {d.find_element(By.ID, 'notice').text}")
+        for _ in range(60):
+            if d.find_element(By.ID, "size").text == "2":
+                break
+            time.sleep(0.5)
+            d.get(a.url + "/ui/clusters/blog")
+        check(d.find_element(By.ID, "size").text == "2", "blog comes into service with 2")
+        shot("created")
+        maximum = d.find_element(By.ID, "policy-max")
+        maximum.clear()
+        maximum.send_keys("3")
+        click(d.find_element(By.ID, "policy-button"))
+        check(d.find_element(By.ID, "notice").text == "policy changed"
+              and d.find_element(By.ID, "policy-max").get_attribute("value") == "3",
+              "the policy form sets max 3")
+        d.find_element(By.ID, "preset").send_keys("nosuch")
+        click(d.find_element(By.ID, "policy-button"))
+        check("unknown policy" in d.find_element(By.ID, "notice").text,
+              f"an unknown preset is refused: {d.find_element(By.ID, 'notice').text}")
+        check(not d.find_elements(By.ID, "delete"), "an operator's page has no delete form")
+
         # A page elsewhere that posts a form to this server, without the CSRF field.
         d.get(a.evil)
         click(d.find_element(By.ID, "go"))
@@ -120,9 +152,25 @@ def main():
         d.get(a.url + "/ui/")
         check(d.current_url.endswith("/ui/login"), "signed out, the pages ask to sign in again")
 
+        # An admin deletes blog, once its name is typed.
+        sign_in(a.admin)
+        d.get(a.url + "/ui/clusters/blog")
+        d.find_element(By.ID, "confirm").send_keys("shop")
+        click(d.find_element(By.ID, "delete-button"))
+        check("Nothing was done" in d.find_element(By.ID, "notice").text,
+              "delete with another name typed does nothing")
+        d.find_element(By.ID, "confirm").send_keys("blog")
+        shot("delete-confirm")
+        click(d.find_element(By.ID, "delete-button"))
+        check("deleted cluster 'blog'" in d.find_element(By.ID, "notice").text, "blog deleted")
+        d.get(a.url + "/ui/")
+        check("blog" not in d.find_element(By.ID, "clusters").text, "blog is gone from the list")
+        click(d.find_element(By.XPATH, "//button[text()='Sign out']"))
+
         sign_in(a.viewer)
         d.get(a.url + "/ui/clusters/shop")
-        check(not d.find_elements(By.ID, "resize"), "a viewer's page has no resize form")
+        check(not d.find_elements(By.ID, "resize") and not d.find_elements(By.ID, "policy"),
+              "a viewer's page has no resize or policy form")
         shot("viewer")
     finally:
         d.quit()
