@@ -33,4 +33,8 @@ struct PolicyRequest
 };
 core::Result<void> set_policy(Env& env, const PolicyRequest& r);
 
+// remove CLUSTER INSTANCE, recording the decision with `source` ("manual", "api:NAME").
+core::Result<void> remove_member(Env& env, const std::string& cluster,
+                                 const std::string& instance, const std::string& source);
+
 } // namespace cmd

@@ -23,6 +23,7 @@ void register_config(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_token(CLI::App& app);
 void register_receiver(CLI::App& app);
+void register_remove(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -46,6 +47,7 @@ void register_all(CLI::App& app)
   register_serve(app);
   register_token(app);
   register_receiver(app);
+  register_remove(app);
 }
 
 } // namespace cmd

@@ -143,6 +143,11 @@ core::Result<void> run_serve(Env& env, const Options& o)
   api_options.actions.delete_now = [&env](const std::string& c) {
     return run_now(env, "delete-cluster", [&](Env& run) { return delete_cluster(run, c); });
   };
+  api_options.actions.remove_now = [&env](const std::string& c, const std::string& instance,
+                                          const std::string& source) {
+    return run_now(env, "remove",
+                   [&](Env& run) { return remove_member(run, c, instance, source); });
+  };
   api_options.actions.set_policy_now = [&env](const std::string& c,
                                               const serve::PolicySpec& spec) {
     return run_now(env, "set-policy", [&](Env& run) {

@@ -430,6 +430,22 @@ Result<std::vector<std::string>> Engine::drain_excess(Cluster& cluster, const Ro
   return victims;
 }
 
+Result<void> Engine::drain_chosen(Cluster& cluster, const std::string& name,
+                                  const std::string& why)
+{
+  TRY_ASSIGN(auto all, m_store.instances(cluster.id));
+  const auto it = std::find_if(all.begin(), all.end(), [&](const Instance& i) {
+    return i.name == name && state::is_live_web(i);
+  });
+  if (it == all.end()) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is not a web instance of '{}' booting or in service",
+                                  name, cluster.name));
+  }
+  TRY(drain_victim(cluster, *it, "by hand", why));
+  return sync_lb(cluster);
+}
+
 Result<void> Engine::drain_victim(Cluster& cluster, Instance& i, const std::string& victim_policy,
                                   const std::string& why)
 {

@@ -76,6 +76,11 @@ public:
   // (core::Endpoint); the others, and nodes the balancer itself rejects, are recorded as
   // rejected backends and logged.
   core::Result<void> sync_lb(state::Cluster& cluster);
+  // Drain web instance `name` of `cluster`, chosen by hand (`why` is recorded as its victim
+  // reason), then sync the LB; the chain's scale-in deletes it once drained. A usage error if
+  // it is not a web instance booting or in service.
+  core::Result<void> drain_chosen(state::Cluster& cluster, const std::string& name,
+                                  const std::string& why);
   // Give the cluster's LB in service its floating IP from the cluster's floating network, if it
   // has one and the LB has none yet (each run until it has).
   core::Result<void> ensure_public_address(const state::Cluster& cluster);

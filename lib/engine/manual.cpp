@@ -67,6 +67,51 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   return done;
 }
 
+core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
+                                 const std::string& name, const std::string& source,
+                                 const MakeEngine& make, bool write)
+{
+  TRY_ASSIGN(const auto instances, store.instances(cluster.id));
+  const auto it = std::find_if(instances.begin(), instances.end(),
+                               [&](const state::Instance& i) { return i.name == name; });
+  if (it == instances.end()) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("cluster '{}' has no instance '{}'", cluster.name, name));
+  }
+  if (it->role != state::Role::web) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is the load balancer: only web instances can be removed "
+                                  "(delete-cluster removes the whole cluster)",
+                                  name));
+  }
+  if (!state::is_live_web(*it)) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is {}: only an instance booting or in service can be "
+                                  "removed",
+                                  name, state::to_string(it->state)));
+  }
+  if (it->protected_from_scale_in) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("'{}' is protected from scale-in: sclman unprotect {} {} "
+                                  "first",
+                                  name, cluster.name, name));
+  }
+  TRY_ASSIGN(const auto policy, policy::policy_from_json(cluster.policy));
+  if (cluster.desired - 1 < policy.min_size) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("removing '{}' would take cluster '{}' to {}, below its "
+                                  "minimum {} (set-policy --min lowers it)",
+                                  name, cluster.name, cluster.desired - 1, policy.min_size));
+  }
+  if (!write) {
+    return {};
+  }
+  const auto why = fmt::format("removed by hand ({})", source);
+  return act_by_hand(store, cluster,
+                     {state::DecisionAction::scale_in, cluster.desired - 1, source}, make,
+                     [&](Engine& e) { return e.drain_chosen(cluster, name, why); });
+}
+
 core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,
                                   const std::string& name, bool protect, bool write)
 {

@@ -35,6 +35,15 @@ core::Result<std::map<std::int64_t, state::InstanceState>> instance_states(state
 core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
                                const ByHand& by_hand, const MakeEngine& make, const Act& act);
 
+// Remove web instance `name` from `cluster` by hand, for `source` ("manual", "api:NAME"): it
+// must be a web instance booting or in service, not protected, and the desired size above the
+// policy's minimum (usage errors otherwise). Then act_by_hand a scale-in to the desired size
+// less one whose act drains that instance (Engine::drain_chosen); the chain's scale-in deletes
+// it once drained. With `write` false (a dry run) only check.
+core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
+                                 const std::string& name, const std::string& source,
+                                 const MakeEngine& make, bool write = true);
+
 // Protect web instance `name` of `cluster` from scale-in (`protect`), or lift the protection:
 // a protected instance is never a scale-in victim (Engine::drain_excess), and scale-in --to
 // below the number of protected instances is refused. Return false if it was so already.

@@ -84,6 +84,11 @@ struct Actions
   std::function<core::Result<nlohmann::json>(const std::string& cluster)> delete_now;
   std::function<core::Result<nlohmann::json>(const std::string& cluster, const PolicySpec&)>
     set_policy_now;
+  // remove CLUSTER INSTANCE, the decision's source `source`.
+  std::function<core::Result<nlohmann::json>(const std::string& cluster,
+                                             const std::string& instance,
+                                             const std::string& source)>
+    remove_now;
 };
 
 struct ApiOptions

@@ -49,6 +49,11 @@ struct Route
 // then a pending decision (202) or, with `now`, carried out at once (200); the answer as JSON.
 core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now);
 
+// Remove web instance `instance` of `c` for the caller of `call`, as `sclman remove` does; the
+// answer carries the decision and the run as JSON.
+core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
+                                       const std::string& instance);
+
 // Return a response with `body` as JSON.
 Response json_response(int status, const nlohmann::json& body);
 

@@ -81,7 +81,8 @@ core::Result<Json> object_body(const Request& request, std::initializer_list<con
   if (body.is_discarded() || !body.is_object()) {
     return core::fail(core::ErrorKind::usage, "the body is not a JSON object");
   }
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string key = item.key();
     if (std::find_if(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; })
         == allowed.end()) {
       return core::fail(core::ErrorKind::usage,
@@ -160,7 +161,37 @@ core::Result<Response> put_policy(Call& call)
   return json_response(200, ran);
 }
 
+core::Result<Response> post_remove(Call& call)
+{
+  TRY_ASSIGN(const auto c, call.cluster());
+  const auto& instance = call.params.at(1);
+  if (auto valid = core::validate_instance_name(instance); !valid) {
+    call.status = 404;
+    return tl::make_unexpected(valid.error());
+  }
+  return remove_instance(call, c, instance);
+}
+
 } // namespace
+
+core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
+                                       const std::string& instance)
+{
+  const auto& now = call.api.options().actions.remove_now;
+  if (!now) {
+    return core::fail(core::ErrorKind::internal, "this server cannot remove instances");
+  }
+  auto ran = now(c.name, instance, call.source());
+  TRY_ASSIGN(const auto rows, call.store->decisions(c.id, 1));
+  call.audit_detail = fmt::format("remove {}: {}", instance, ran ? "done" : ran.error().message);
+  if (!ran) {
+    return tl::make_unexpected(ran.error());
+  }
+  return json_response(
+    200, Json{{"cluster", c.name},
+              {"decision", rows.empty() ? Json(nullptr) : report::decision_json(rows.front())},
+              {"run", *ran}});
+}
 
 core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now)
 {
@@ -225,6 +256,8 @@ std::vector<Route> action_routes()
     {{"POST", "/v1/clusters", Need::operator_}, true, post_cluster},
     {{"DELETE", "/v1/clusters/{name}", Need::admin}, true, delete_cluster},
     {{"PUT", "/v1/clusters/{name}/policy", Need::operator_}, true, put_policy},
+    {{"POST", "/v1/clusters/{name}/instances/{instance}/remove", Need::operator_}, true,
+     post_remove},
   };
 }
 

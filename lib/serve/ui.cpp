@@ -352,16 +352,27 @@ std::string cluster_body(const Json& j, const Session& session,
                      escape(text_of(j["status"])), j["size"].get<int>(),
                      j["desired"].get<int>(), j["min"].get<int>(), j["max"].get<int>(),
                      escape(text_of(j["lb_address"])));
+  const bool acts = session.token.role != state::TokenRole::viewer;
   out += "<h2>Members</h2><table id=\"members\"><tr><th>Name</th><th>Role</th><th>State</th>"
-         "<th>Health</th><th>Age</th><th>Address</th></tr>";
+         "<th>Health</th><th>Age</th><th>Address</th><th></th></tr>";
   for (const auto& i : j["instances"]) {
+    const auto state = text_of(i["state"]);
+    std::string remove;
+    if (acts && text_of(i["role"]) == "web" && (state == "in_service" || state == "requested"
+                                                || state == "building" || state == "active"
+                                                || state == "bootstrapping")) {
+      remove = fmt::format(
+        "<form class=\"inline\" method=\"post\" action=\"/ui/clusters/{}/remove\"><input "
+        "type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"instance\" "
+        "value=\"{}\"><button class=\"remove\">Remove (drain first)</button></form>",
+        escape(name), session.csrf, escape(text_of(i["name"])));
+    }
     out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"state\">{}</td><td>{}</td>"
-                       "<td>{}</td><td>{}</td></tr>",
-                       escape(text_of(i["name"])), escape(text_of(i["role"])),
-                       escape(text_of(i["state"])),
+                       "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                       escape(text_of(i["name"])), escape(text_of(i["role"])), escape(state),
                        i["unhealthy_since"].is_null() ? "ok" : "unhealthy",
                        escape(core::human_age(i["age_seconds"].get<std::int64_t>() * 1000)),
-                       escape(text_of(i["address"])));
+                       escape(text_of(i["address"])), remove);
   }
   out += "</table>";
   if (session.token.role != state::TokenRole::viewer) {
@@ -611,6 +622,36 @@ core::Result<Response> post_delete(Call& call)
               user_line(session));
 }
 
+core::Result<Response> post_remove_page(Call& call)
+{
+  std::map<std::string, std::string> form;
+  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
+  if (auto* refused = std::get_if<Response>(&checked)) {
+    return std::move(*refused);
+  }
+  const auto& session = std::get<Session>(checked);
+  TRY_ASSIGN(const auto c, call.cluster());
+  const auto instance = form.count("instance") ? form.at("instance") : std::string();
+  core::Result<Response> done = core::fail(core::ErrorKind::usage, "no such instance");
+  if (core::validate_instance_name(instance)) {
+    done = remove_instance(call, c, instance);
+  }
+  std::string notice;
+  if (!done) {
+    call.audit_detail = done.error().message;
+    notice = fmt::format("<p class=\"error\" id=\"notice\">{} (exit {} as on the command "
+                         "line)</p>",
+                         escape(done.error().message), core::to_exit_code(done.error().kind));
+  } else {
+    notice = fmt::format("<p id=\"notice\">Removing {}: draining, desired {}. <a href=\"/ui/"
+                         "clusters/{}/why\">why</a></p>",
+                         escape(instance), c.desired - 1, escape(c.name));
+  }
+  return show_cluster(call, session,
+                      done ? 200 : (call.status ? call.status : http_status(done.error().kind)),
+                      notice);
+}
+
 } // namespace
 
 std::vector<Route> ui_routes()
@@ -627,6 +668,7 @@ std::vector<Route> ui_routes()
     {{"POST", "/ui/clusters", Need::session}, true, post_create},
     {{"POST", "/ui/clusters/{name}/policy", Need::session}, true, post_policy},
     {{"POST", "/ui/clusters/{name}/delete", Need::session}, true, post_delete},
+    {{"POST", "/ui/clusters/{name}/remove", Need::session}, true, post_remove_page},
   };
 }
 

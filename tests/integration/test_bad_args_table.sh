@@ -83,6 +83,12 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	no cluster named '"'"'nosuch'"'"'	receiver create r --cluster nosuch --kind json --action hold --amount 5
 64	no receiver named '"'"'nosuch'"'"'	receiver delete nosuch
 64	receiver list takes no NAME	receiver list r
+64	cluster is required	remove
+64	instance is required	remove shop
+64	no active cluster named '"'"'nosuch'"'"'	remove nosuch nosuch-web-1
+64	invalid instance name	remove shop shop-web-1;x
+64	cluster '"'"'shop'"'"' has no instance '"'"'shop-web-9'"'"'	remove shop shop-web-9
+64	is the load balancer	remove shop shop-lb-1
 64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
 64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
 64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0

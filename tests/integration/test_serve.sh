@@ -186,6 +186,36 @@ stop_serve
 start_serve --listen "127.0.0.1:$PORT"
 pass "a run now that fails (auth, 77): 502 with kind upstream_auth, a failed decision, nothing else"
 
+# Remove one member (drained first), by the API and by the command line.
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-web-1/remove 200 "{}"
+jq -e '.decision | .action == "scale_in" and .from == 4 and .to == 3 and .status == "done" and .source == "api:ops"' \
+  "$T/body" > /dev/null || fail "remove: $(cat "$T/body")"
+[ "$(sqlite3 "$DB" "SELECT state FROM instances WHERE name = 'shop-web-1'")" = draining ] || fail "shop-web-1 is not draining"
+! lb_applied shop-lb-1 | grep -qF "$(sqlite3 "$DB" "SELECT address FROM instances WHERE name = 'shop-web-1'")" \
+  || fail "the LB still forwards to shop-web-1"
+sc scale-in --wait > /dev/null
+[ "$(sqlite3 "$DB" "SELECT state FROM instances WHERE name = 'shop-web-1'")" = gone ] && [ "$(desired)" = 3 ] \
+  && [ "$(web_in_service shop)" = 3 ] || fail "scale-in did not finish the removal: desired $(desired)"
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-lb-1/remove 400 "{}"
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-web-1/remove 400 "{}"
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-web-9/remove 400 "{}"
+expect "$OPERATOR" POST "/v1/clusters/shop/instances/x;y/remove" 404 "{}"
+expect "$VIEWER" POST /v1/clusters/shop/instances/shop-web-2/remove 403 "{}"
+sc protect shop shop-web-2 > /dev/null
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-web-2/remove 400 "{}"
+grep -q "protected from scale-in" "$T/body" || fail "removing a protected instance: $(cat "$T/body")"
+sc unprotect shop shop-web-2 > /dev/null
+sc remove shop shop-web-2 > /dev/null
+[ "$(desired)" = 2 ] && [ "$(sqlite3 "$DB" "SELECT source FROM decisions ORDER BY id DESC LIMIT 1")" = manual ] \
+  || fail "sclman remove: desired $(desired)"
+sc set-policy shop --min 2 > /dev/null
+expect_exit 64 remove shop shop-web-3 --state "$DB"
+grep -q "below its minimum 2" "$T/err" || fail "remove below min: $(cat "$T/err")"
+sc set-policy shop --min 1 > /dev/null
+sc scale-in --wait > /dev/null
+[ "$(web_in_service shop)" = 2 ] || fail "shop-web-2 was not deleted"
+pass "remove (API and CLI): drained at once, out of the LB, desired one less, deleted by scale-in; LB, gone, protected, below-min refused"
+
 # The audit log: each action and each refusal, with the token's name; never a token.
 expect "$ADMIN" GET "/v1/audit?limit=1000" 200
 jq -e '[.[] | select(.token == "ops" and .method == "POST" and .status == 202)] | length == 1' "$T/body" > /dev/null \

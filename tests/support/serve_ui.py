@@ -126,6 +126,9 @@ def main():
             d.get(a.url + "/ui/clusters/blog")
         check(d.find_element(By.ID, "size").text == "2", "blog comes into service with 2")
         shot("created")
+        minimum = d.find_element(By.ID, "policy-min")
+        minimum.clear()
+        minimum.send_keys("1")
         maximum = d.find_element(By.ID, "policy-max")
         maximum.clear()
         maximum.send_keys("3")
@@ -138,6 +141,17 @@ def main():
         check("unknown policy" in d.find_element(By.ID, "notice").text,
               f"an unknown preset is refused: {d.find_element(By.ID, 'notice').text}")
         check(not d.find_elements(By.ID, "delete"), "an operator's page has no delete form")
+
+        # Remove one member of blog (drained first).
+        d.get(a.url + "/ui/clusters/blog")
+        row = [r for r in d.find_elements(By.CSS_SELECTOR, "#members tr") if "blog-web-1" in r.text][0]
+        click(row.find_element(By.CSS_SELECTOR, "button.remove"))
+        notice = d.find_element(By.ID, "notice").text
+        check("Removing blog-web-1: draining, desired 1" in notice, f"remove a member: {notice}")
+        states = {r.find_elements(By.TAG_NAME, "td")[0].text: r.find_element(By.CSS_SELECTOR, ".state").text
+                  for r in d.find_elements(By.CSS_SELECTOR, "#members tr")[1:]}
+        check(states.get("blog-web-1") in ("draining", "deleting"), f"blog-web-1 drains: {states}")
+        shot("removed")
 
         # A page elsewhere that posts a form to this server, without the CSRF field.
         d.get(a.evil)
