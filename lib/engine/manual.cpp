@@ -67,11 +67,14 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   return done;
 }
 
-core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
-                                 const std::string& name, const std::string& source,
-                                 const MakeEngine& make, bool write)
+namespace {
+
+// Return web instance `name` among `instances` of `cluster`; a usage error if there is none, or
+// if it is the LB ("only web instances `what`").
+core::Result<std::vector<state::Instance>::const_iterator>
+web_instance_named(const std::vector<state::Instance>& instances, const state::Cluster& cluster,
+                   const std::string& name, std::string_view what)
 {
-  TRY_ASSIGN(const auto instances, store.instances(cluster.id));
   const auto it = std::find_if(instances.begin(), instances.end(),
                                [&](const state::Instance& i) { return i.name == name; });
   if (it == instances.end()) {
@@ -80,10 +83,22 @@ core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
   }
   if (it->role != state::Role::web) {
     return core::fail(core::ErrorKind::usage,
-                      fmt::format("'{}' is the load balancer: only web instances can be removed "
-                                  "(delete-cluster removes the whole cluster)",
-                                  name));
+                      fmt::format("'{}' is the load balancer: only web instances {}", name,
+                                  what));
   }
+  return it;
+}
+
+} // namespace
+
+core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
+                                 const std::string& name, const std::string& source,
+                                 const MakeEngine& make, bool write)
+{
+  TRY_ASSIGN(const auto instances, store.instances(cluster.id));
+  TRY_ASSIGN(const auto it, web_instance_named(instances, cluster, name,
+                                               "can be removed (delete-cluster removes the "
+                                               "whole cluster)"));
   if (!state::is_live_web(*it)) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("'{}' is {}: only an instance booting or in service can be "
@@ -116,18 +131,7 @@ core::Result<bool> set_protection(state::Store& store, const state::Cluster& clu
                                   const std::string& name, bool protect, bool write)
 {
   TRY_ASSIGN(const auto instances, store.instances(cluster.id, true));
-  const auto it = std::find_if(instances.begin(), instances.end(),
-                               [&](const state::Instance& i) { return i.name == name; });
-  if (it == instances.end()) {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("cluster '{}' has no instance '{}'", cluster.name, name));
-  }
-  if (it->role != state::Role::web) {
-    return core::fail(core::ErrorKind::usage,
-                      fmt::format("'{}' is the load balancer: only web instances are scale-in "
-                                  "victims",
-                                  name));
-  }
+  TRY_ASSIGN(const auto it, web_instance_named(instances, cluster, name, "are scale-in victims"));
   if (protect && !state::counts_toward_size(it->state)) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("'{}' is {}: only an instance that is booting or in service "

@@ -172,6 +172,22 @@ core::Result<Response> post_remove(Call& call)
   return remove_instance(call, c, instance);
 }
 
+// Answer an action on `c` that ran now (`ran`, what `what` names): the cluster's newest
+// decision and the run's output, or the run's error.
+core::Result<Response> ran_now(Call& call, const state::Cluster& c,
+                               const core::Result<Json>& ran, const std::string& what)
+{
+  TRY_ASSIGN(const auto rows, call.store->decisions(c.id, 1));
+  call.audit_detail = fmt::format("{}: {}", what, ran ? "done" : ran.error().message);
+  if (!ran) {
+    return tl::make_unexpected(ran.error());
+  }
+  return json_response(
+    200, Json{{"cluster", c.name},
+              {"decision", rows.empty() ? Json(nullptr) : report::decision_json(rows.front())},
+              {"run", *ran}});
+}
+
 } // namespace
 
 core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
@@ -181,16 +197,8 @@ core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
   if (!now) {
     return core::fail(core::ErrorKind::internal, "this server cannot remove instances");
   }
-  auto ran = now(c.name, instance, call.source());
-  TRY_ASSIGN(const auto rows, call.store->decisions(c.id, 1));
-  call.audit_detail = fmt::format("remove {}: {}", instance, ran ? "done" : ran.error().message);
-  if (!ran) {
-    return tl::make_unexpected(ran.error());
-  }
-  return json_response(
-    200, Json{{"cluster", c.name},
-              {"decision", rows.empty() ? Json(nullptr) : report::decision_json(rows.front())},
-              {"run", *ran}});
+  return ran_now(call, c, now(c.name, instance, call.source()),
+                 fmt::format("remove {}", instance));
 }
 
 core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now)
@@ -218,17 +226,8 @@ core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int t
     if (!run_now) {
       return core::fail(core::ErrorKind::internal, "this server cannot act now");
     }
-    auto ran = run_now(c.name, resize.to, call.source());
-    TRY_ASSIGN(const auto rows, call.store->decisions(c.id, 1));
-    call.audit_detail = fmt::format("resize to {} now: {}", resize.to,
-                                    ran ? "done" : ran.error().message);
-    if (!ran) {
-      return tl::make_unexpected(ran.error());
-    }
-    return json_response(
-      200, Json{{"cluster", c.name},
-                {"decision", rows.empty() ? Json(nullptr) : report::decision_json(rows.front())},
-                {"run", *ran}});
+    return ran_now(call, c, run_now(c.name, resize.to, call.source()),
+                   fmt::format("resize to {} now", resize.to));
   }
   state::DecisionRow row;
   row.cluster_id = c.id;

@@ -212,6 +212,45 @@ core::Result<std::variant<Session, Response>> checked_post(Call& call,
   return std::variant<Session, Response>(std::move(*session));
 }
 
+// Check a POST as checked_post does, and that the session's role is at least `role`.
+core::Result<std::variant<Session, Response>> checked_action(Call& call,
+                                                             std::map<std::string, std::string>& form,
+                                                             state::TokenRole role)
+{
+  TRY_ASSIGN(auto checked, checked_post(call, form));
+  if (auto* session = std::get_if<Session>(&checked);
+      session && static_cast<int>(session->token.role) < static_cast<int>(role)) {
+    call.audit_detail = fmt::format("role {} needs {}", state::to_string(session->token.role),
+                                    state::to_string(role));
+    return std::variant<Session, Response>(
+      page(403, "Refused",
+           fmt::format("<p class=\"error\">This needs a token of role {}.</p>",
+                       state::to_string(role)),
+           user_line(*session)));
+  }
+  if (auto* session = std::get_if<Session>(&checked)) {
+    call.token = session->token;
+  }
+  return checked;
+}
+
+using Form = std::map<std::string, std::string>;
+using Act = core::Result<Response> (*)(Call&, const Session&, const Form&);
+
+// Return the handler of a form: it checks the session, its role (at least `role`) and the CSRF
+// field (checked_action), then calls `act`.
+Handler acting(state::TokenRole role, Act act)
+{
+  return [role, act](Call& call) -> core::Result<Response> {
+    Form form;
+    TRY_ASSIGN(auto checked, checked_action(call, form, role));
+    if (auto* refused = std::get_if<Response>(&checked)) {
+      return std::move(*refused);
+    }
+    return act(call, std::get<Session>(checked), form);
+  };
+}
+
 core::Result<Response> get_root(Call&)
 {
   return redirect("/ui/");
@@ -253,13 +292,8 @@ core::Result<Response> post_login(Call& call)
   return r;
 }
 
-core::Result<Response> post_logout(Call& call)
+core::Result<Response> post_logout(Call& call, const Session&, const Form&)
 {
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_post(call, form));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
   call.audit_detail = "signed out";
   auto r = redirect("/ui/login");
   r.headers["Set-Cookie"] = fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
@@ -459,20 +493,8 @@ core::Result<Response> get_why(Call& call)
               user_line(*session));
 }
 
-core::Result<Response> post_resize(Call& call)
+core::Result<Response> post_resize(Call& call, const Session& session, const Form& form)
 {
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_post(call, form));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
-  auto& session = std::get<Session>(checked);
-  if (session.token.role == state::TokenRole::viewer) {
-    call.audit_detail = "a viewer may not resize";
-    return page(403, "Refused", "<p class=\"error\">A viewer's token may not act.</p>",
-                user_line(session));
-  }
-  call.token = session.token;
   TRY_ASSIGN(const auto c, call.cluster());
   const auto to = form.find("to");
   auto size = to == form.end() ? core::Result<int>(core::fail(core::ErrorKind::usage, "no size"))
@@ -507,36 +529,8 @@ core::Result<Response> post_resize(Call& call)
   return show_cluster(call, session, status, notice);
 }
 
-// Check a POST as checked_post does, and that the session's role is at least `role`.
-core::Result<std::variant<Session, Response>> checked_action(Call& call,
-                                                             std::map<std::string, std::string>& form,
-                                                             state::TokenRole role)
+core::Result<Response> post_create(Call& call, const Session& session, const Form& form)
 {
-  TRY_ASSIGN(auto checked, checked_post(call, form));
-  if (auto* session = std::get_if<Session>(&checked);
-      session && static_cast<int>(session->token.role) < static_cast<int>(role)) {
-    call.audit_detail = fmt::format("role {} needs {}", state::to_string(session->token.role),
-                                    state::to_string(role));
-    return std::variant<Session, Response>(
-      page(403, "Refused",
-           fmt::format("<p class=\"error\">This needs a token of role {}.</p>",
-                       state::to_string(role)),
-           user_line(*session)));
-  }
-  if (auto* session = std::get_if<Session>(&checked)) {
-    call.token = session->token;
-  }
-  return checked;
-}
-
-core::Result<Response> post_create(Call& call)
-{
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
-  const auto& session = std::get<Session>(checked);
   CreateSpec spec;
   spec.name = form.count("name") ? form.at("name") : std::string();
   std::string bad;
@@ -565,14 +559,8 @@ core::Result<Response> post_create(Call& call)
   return show_cluster(call, session, 200, notice);
 }
 
-core::Result<Response> post_policy(Call& call)
+core::Result<Response> post_policy(Call& call, const Session& session, const Form& form)
 {
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
-  const auto& session = std::get<Session>(checked);
   TRY_ASSIGN(const auto c, call.cluster());
   PolicySpec spec;
   std::string bad;
@@ -594,14 +582,8 @@ core::Result<Response> post_policy(Call& call)
   return show_cluster(call, session, ran ? 200 : http_status(ran.error().kind), notice);
 }
 
-core::Result<Response> post_delete(Call& call)
+core::Result<Response> post_delete(Call& call, const Session& session, const Form& form)
 {
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::admin));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
-  const auto& session = std::get<Session>(checked);
   TRY_ASSIGN(const auto c, call.cluster());
   if (!form.count("confirm") || form.at("confirm") != c.name) {
     call.audit_detail = "delete not confirmed";
@@ -622,14 +604,8 @@ core::Result<Response> post_delete(Call& call)
               user_line(session));
 }
 
-core::Result<Response> post_remove_page(Call& call)
+core::Result<Response> post_remove_page(Call& call, const Session& session, const Form& form)
 {
-  std::map<std::string, std::string> form;
-  TRY_ASSIGN(auto checked, checked_action(call, form, state::TokenRole::operator_));
-  if (auto* refused = std::get_if<Response>(&checked)) {
-    return std::move(*refused);
-  }
-  const auto& session = std::get<Session>(checked);
   TRY_ASSIGN(const auto c, call.cluster());
   const auto instance = form.count("instance") ? form.at("instance") : std::string();
   core::Result<Response> done = core::fail(core::ErrorKind::usage, "no such instance");
@@ -660,15 +636,27 @@ std::vector<Route> ui_routes()
     {{"GET", "/", Need::session}, false, get_root},
     {{"GET", "/ui/login", Need::session}, false, get_login},
     {{"POST", "/ui/login", Need::session}, true, post_login},
-    {{"POST", "/ui/logout", Need::session}, true, post_logout},
+    {{"POST", "/ui/logout", Need::session},
+     true,
+     acting(state::TokenRole::viewer, post_logout)},
     {{"GET", "/ui/", Need::session}, false, get_clusters},
     {{"GET", "/ui/clusters/{name}", Need::session}, false, get_cluster_page},
     {{"GET", "/ui/clusters/{name}/why", Need::session}, false, get_why},
-    {{"POST", "/ui/clusters/{name}/resize", Need::session}, true, post_resize},
-    {{"POST", "/ui/clusters", Need::session}, true, post_create},
-    {{"POST", "/ui/clusters/{name}/policy", Need::session}, true, post_policy},
-    {{"POST", "/ui/clusters/{name}/delete", Need::session}, true, post_delete},
-    {{"POST", "/ui/clusters/{name}/remove", Need::session}, true, post_remove_page},
+    {{"POST", "/ui/clusters/{name}/resize", Need::session},
+     true,
+     acting(state::TokenRole::operator_, post_resize)},
+    {{"POST", "/ui/clusters", Need::session},
+     true,
+     acting(state::TokenRole::operator_, post_create)},
+    {{"POST", "/ui/clusters/{name}/policy", Need::session},
+     true,
+     acting(state::TokenRole::operator_, post_policy)},
+    {{"POST", "/ui/clusters/{name}/delete", Need::session},
+     true,
+     acting(state::TokenRole::admin, post_delete)},
+    {{"POST", "/ui/clusters/{name}/remove", Need::session},
+     true,
+     acting(state::TokenRole::operator_, post_remove_page)},
   };
 }
 

@@ -15,7 +15,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -47,11 +47,26 @@ def main():
         print(f"ok: {what}")
 
     def click(element):
-        """Click `element` and wait until the page it leads to has replaced this one."""
+        """Click `element` and wait until the page it leads to has replaced this one and loaded.
+        While the next page loads (a cluster created, nginx started), the browser may answer
+        a question about the old one with an error other than 'stale': wait on."""
         old = d.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(d, 20).until(EC.staleness_of(old))
-        WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
+
+        def loaded(drv):
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                pass
+            except WebDriverException:
+                return False
+            try:
+                return drv.execute_script("return document.readyState") == "complete"
+            except WebDriverException:
+                return False
+
+        WebDriverWait(d, 60).until(loaded)
 
     def shot(name):
         d.save_screenshot(f"{a.shots}/serve-{name}.png")
