@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <cstring>
+#include <sys/stat.h>
 
 namespace state {
 
@@ -210,6 +212,42 @@ std::string file_uri(const std::string& path)
     }
   }
   return out;
+}
+
+core::Result<void> check_file_type(const std::string& path)
+{
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("state file '{}' is not a regular file", path));
+  }
+  return {};
+}
+
+core::Result<void> check_header(Db& db, const std::string& path)
+{
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
+      || !file || !file->pMethods) {
+    return core::fail(core::ErrorKind::state, fmt::format("cannot open state file '{}'", path));
+  }
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) {
+    return core::fail(core::ErrorKind::state, fmt::format("cannot read state file '{}'", path));
+  }
+  if (size == 0) {
+    return {};
+  }
+  char header[16] = {};
+  if (size < 16 || file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK
+      || std::memcmp(header, "SQLite format 3\0", 16) != 0) {
+    return core::fail(core::ErrorKind::state,
+                      fmt::format("state file '{}' is not an SQLite database", path));
+  }
+  return {};
 }
 
 } // namespace state

@@ -107,6 +107,17 @@ private:
 // a busy timeout; the error names the state file `path`.
 core::Result<Db> connect(const std::string& name, int flags, const std::string& path);
 
+// Fail (state) unless `path` is a regular file or absent. Its contents are checked once SQLite
+// has it open (check_header): a process that holds a connection to the file must not open and
+// close it itself, for close() drops every POSIX lock the process holds on it, the ones that
+// connection's WAL depends on among them (sclman serve runs several connections at once).
+core::Result<void> check_file_type(const std::string& path);
+
+// Fail (state) unless the file `db` opened is empty or starts with SQLite's header, read
+// through SQLite's own file handle before anything reads or writes it (SQLite would take a
+// short, headerless file for an empty database and write into it).
+core::Result<void> check_header(Db& db, const std::string& path);
+
 // Return `path` as a file: URI (RFC 3986: what is not unreserved or '/' is percent-encoded).
 std::string file_uri(const std::string& path);
 

@@ -29,47 +29,6 @@ using core::fail;
 namespace {
 
 // Return nothing if `path` is absent, empty, or starts with the SQLite header.
-// Fail unless `path` is a regular file (or absent). Its contents are checked once SQLite has
-// it open (check_header below): a process that holds a connection to the file must not open and
-// close it itself, for close() drops every POSIX lock the process holds on it, the ones that
-// connection's WAL depends on among them (sclman serve runs several connections at once).
-Result<void> check_file_type(const std::string& path)
-{
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return {};
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return fail(ErrorKind::state, fmt::format("state file '{}' is not a regular file", path));
-  }
-  return {};
-}
-
-// Fail unless the file `db` opened is empty or starts with SQLite's header, read through
-// SQLite's own file handle before anything reads or writes it (SQLite would take a short,
-// headerless file for an empty database and write into it).
-Result<void> check_header(Db& db, const std::string& path)
-{
-  sqlite3_file* file = nullptr;
-  if (sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
-      || !file || !file->pMethods) {
-    return fail(ErrorKind::state, fmt::format("cannot open state file '{}'", path));
-  }
-  sqlite3_int64 size = 0;
-  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) {
-    return fail(ErrorKind::state, fmt::format("cannot read state file '{}'", path));
-  }
-  if (size == 0) {
-    return {};
-  }
-  char header[16] = {};
-  if (size < 16 || file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK
-      || std::memcmp(header, "SQLite format 3\0", 16) != 0) {
-    return fail(ErrorKind::state, fmt::format("state file '{}' is not an SQLite database", path));
-  }
-  return {};
-}
-
 // Return the value `parse` makes of column `column` of row `id` in `table`; a text it does not
 // know is a state error naming them (the state file is not trusted).
 template <typename Parse>
