@@ -14,7 +14,7 @@ start_serve() {
   "$SCLMAN" serve --state "$DB" "$@" > "$T/serve.out" 2> "$T/serve.log" &
   SERVE_PID=$!
   SERVICE_PIDS+=($SERVE_PID)
-  for _ in $(seq 100); do grep -q serve.listening "$T/serve.log" && return; sleep 0.05; done
+  for _ in $(seq 600); do grep -q serve.listening "$T/serve.log" && return; sleep 0.05; done
   cat "$T/serve.log" >&2
   fail "sclman serve did not start"
 }

@@ -31,7 +31,7 @@ cat > "$T/evil/index.html" <<HTML
 HTML
 (cd "$T/evil" && exec python3 -m http.server --bind 127.0.0.1 "$EVIL") > /dev/null 2>&1 &
 SERVICE_PIDS+=($!)
-for _ in $(seq 100); do grep -q serve.listening "$T/serve.log" && curl -fsS "http://127.0.0.1:$EVIL/" > /dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q serve.listening "$T/serve.log" && curl -fsS "http://127.0.0.1:$EVIL/" > /dev/null 2>&1 && break; sleep 0.05; done
 
 timeout 300 /usr/bin/python3 "$SCLMAN_SOURCE_DIR/tests/support/serve_ui.py" --url "http://127.0.0.1:$PORT" \
   --operator "$OPERATOR" --viewer "$VIEWER" --admin "$ADMIN" --evil "http://127.0.0.1:$EVIL/" --shots "$ARTIFACTS" \
