@@ -62,17 +62,14 @@ core::Result<nlohmann::json> run_now(const Env& base, const std::string& command
   return j.is_discarded() ? nlohmann::json::object() : j;
 }
 
-// Carry out size `to` on `cluster` as `sclman scale-out|scale-in --cluster C --to N` does.
-core::Result<nlohmann::json> resize_now(const Env& base, const std::string& cluster, int to,
+// Carry out size `to` on `cluster` as `sclman scale-out|scale-in --cluster C --to N` does
+// (`action`: which of the two, as the caller's check chose it).
+core::Result<nlohmann::json> resize_now(const Env& base, const std::string& cluster,
+                                        state::DecisionAction action, int to,
                                         const std::string& source)
 {
-  core::SystemClock clock;
-  TRY_ASSIGN(auto store, state::Store::open(base.store->path(), clock, state::Access::read_only));
-  TRY_ASSIGN(const auto found, store.find_cluster(cluster));
-  if (!found) {
-    return core::fail(core::ErrorKind::usage, fmt::format("no cluster named '{}'", cluster));
-  }
-  const auto direction = to >= found->desired ? Direction::out : Direction::in;
+  const auto direction = action == state::DecisionAction::scale_out ? Direction::out
+                                                                     : Direction::in;
   ScaleOptions o;
   o.cluster = cluster;
   o.to = to;
@@ -131,9 +128,9 @@ core::Result<void> run_serve(Env& env, const Options& o)
   api_options.state_path = env.store->path();
   api_options.config = env.config;
   api_options.tls = tls;
-  api_options.actions.resize_now = [&env](const std::string& c, int to,
-                                          const std::string& source) {
-    return resize_now(env, c, to, source);
+  api_options.actions.resize_now = [&env](const std::string& c, state::DecisionAction action,
+                                          int to, const std::string& source) {
+    return resize_now(env, c, action, to, source);
   };
   api_options.actions.create_now = [&env](const serve::CreateSpec& spec) {
     return run_now(env, "create-cluster", [&](Env& run) {

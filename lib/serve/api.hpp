@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "state/model.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -75,8 +76,10 @@ struct PolicySpec
 struct Actions
 {
   // Carry out size `to` on cluster `cluster` as `sclman scale-out|scale-in --cluster C --to N`
-  // does, recording decision source `source`; return what the command prints with --json.
-  std::function<core::Result<nlohmann::json>(const std::string& cluster, int to,
+  // (`action` says which) does, recording decision source `source`; return what the command
+  // prints with --json.
+  std::function<core::Result<nlohmann::json>(const std::string& cluster,
+                                             state::DecisionAction action, int to,
                                              const std::string& source)>
     resize_now;
   // create-cluster, delete-cluster and set-policy as the command line runs them.

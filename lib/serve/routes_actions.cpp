@@ -226,7 +226,7 @@ core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int t
     if (!run_now) {
       return core::fail(core::ErrorKind::internal, "this server cannot act now");
     }
-    return ran_now(call, c, run_now(c.name, resize.to, call.source()),
+    return ran_now(call, c, run_now(c.name, take.action, resize.to, call.source()),
                    fmt::format("resize to {} now", resize.to));
   }
   state::DecisionRow row;
