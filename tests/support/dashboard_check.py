@@ -27,9 +27,9 @@ import json
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+import chromium  # tests/support/chromium.py
 
 # Computed in the page: each visible text's color against the first opaque background behind
 # it (walking up the tree; an SVG's background is its own), as WCAG defines contrast.
@@ -94,13 +94,7 @@ def main():
     ap.add_argument("--mark-name", action="append", default=[])
     a = ap.parse_args()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1000,1400"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium.driver(1000, 1400)
     failures = []
     try:
         driver.set_page_load_timeout(60)

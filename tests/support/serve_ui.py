@@ -12,11 +12,11 @@ import argparse
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
+
+import chromium  # tests/support/chromium.py
 
 
 def main():
@@ -29,13 +29,7 @@ def main():
     ap.add_argument("--shots", required=True)
     a = ap.parse_args()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1100,1000"):
-        options.add_argument(flag)
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    d = chromium.driver(1100, 1000)
     d.set_page_load_timeout(30)
 
     def check(ok, what):
