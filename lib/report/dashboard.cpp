@@ -341,6 +341,51 @@ std::string render_chart(const std::vector<Series>& series,
   return svg + legend;
 }
 
+std::string chart_css()
+{
+  return R"(svg.chart { display: block; margin: .5em 0 0; background: #fafafa; max-width: 100%; height: auto; }
+svg .title { font-size: 12px; font-weight: bold; }
+svg .axis { font-size: 10px; fill: #555; }
+svg .grid { stroke: #ddd; }
+.series { fill: none; stroke-width: 1.8; }
+.series.load { stroke: #1f5fc4; }
+.series.in_service { stroke: #6f42c1; stroke-width: 2.2; }
+.series.desired { stroke: #222; stroke-dasharray: 6 3; }
+.series.booting { stroke: #a14f00; stroke-dasharray: 2 2; }
+.ref { stroke: #8a1c1c; stroke-width: 1.2; stroke-dasharray: 8 4; }
+svg .ref-label { font-size: 10px; fill: #8a1c1c; }
+.mark .rule { stroke-width: 1.5; stroke-dasharray: 3 2; }
+.mark .hit { stroke: transparent; stroke-width: 10; }
+.mark.scale_out .rule, .mark.scale_out .glyph { stroke: #1a7f37; fill: #1a7f37; }
+.mark.scale_in .rule, .mark.scale_in .glyph { stroke: #a14f00; fill: #a14f00; }
+.mark:hover .rule, .mark:focus .rule { stroke-width: 3; stroke-dasharray: none; }
+.mark:focus { outline: none; }
+.mark:focus .glyph { stroke: #000; stroke-width: 2; }
+svg .empty { font-size: 12px; fill: #666; }
+ul.legend { list-style: none; padding: 0; margin: .2em 0 .8em; font-size: .85em; }
+ul.legend li { display: inline-block; margin-right: 1.2em; }
+svg.key { vertical-align: middle; margin-right: .3em; }
+)";
+}
+
+std::string render_cluster_charts(const ClusterView& c, Millis from, Millis now)
+{
+  std::string html =
+    render_chart({{"load per instance (mean of the polled)", "load", c.load, false}},
+                 c.load_references, from, now, "load per instance", "load", c.decisions);
+  // In service as polled, then as the state file says now (a scale-in since the last poll).
+  auto in_service = c.size_history;
+  if (!in_service.empty() && in_service.back().value != c.size) {
+    in_service.push_back({now, static_cast<double>(c.size)});
+  }
+  html += render_chart({{"in service", "in_service", in_service, true},
+                        {"desired", "desired", c.desired_history, true},
+                        {"booting", "booting", c.booting_history, true}},
+                       {{"min", static_cast<double>(c.min)}, {"max", static_cast<double>(c.max)}},
+                       from, now, "web instances", "size", c.decisions);
+  return html;
+}
+
 std::string render_html(const std::vector<ClusterView>& clusters,
                         const ChainHealth& chain,
                         Millis from,
@@ -366,29 +411,7 @@ td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #eee; fon
 .badge { display: inline-block; background: #b3261e; color: #fff; border-radius: 3px;
   padding: 0 .4em; font-size: .85em; font-weight: bold; }
 .running { color: #1a6b32; font-weight: bold; }
-svg.chart { display: block; margin: .5em 0 0; background: #fafafa; max-width: 100%; height: auto; }
-svg .title { font-size: 12px; font-weight: bold; }
-svg .axis { font-size: 10px; fill: #555; }
-svg .grid { stroke: #ddd; }
-.series { fill: none; stroke-width: 1.8; }
-.series.load { stroke: #1f5fc4; }
-.series.in_service { stroke: #6f42c1; stroke-width: 2.2; }
-.series.desired { stroke: #222; stroke-dasharray: 6 3; }
-.series.booting { stroke: #a14f00; stroke-dasharray: 2 2; }
-.ref { stroke: #8a1c1c; stroke-width: 1.2; stroke-dasharray: 8 4; }
-svg .ref-label { font-size: 10px; fill: #8a1c1c; }
-.mark .rule { stroke-width: 1.5; stroke-dasharray: 3 2; }
-.mark .hit { stroke: transparent; stroke-width: 10; }
-.mark.scale_out .rule, .mark.scale_out .glyph { stroke: #1a7f37; fill: #1a7f37; }
-.mark.scale_in .rule, .mark.scale_in .glyph { stroke: #a14f00; fill: #a14f00; }
-.mark:hover .rule, .mark:focus .rule { stroke-width: 3; stroke-dasharray: none; }
-.mark:focus { outline: none; }
-.mark:focus .glyph { stroke: #000; stroke-width: 2; }
-svg .empty { font-size: 12px; fill: #666; }
-ul.legend { list-style: none; padding: 0; margin: .2em 0 .8em; font-size: .85em; }
-ul.legend li { display: inline-block; margin-right: 1.2em; }
-svg.key { vertical-align: middle; margin-right: .3em; }
-.state-error, .state-unhealthy { color: #b3261e; font-weight: bold; }
+)" + chart_css() + R"(.state-error, .state-unhealthy { color: #b3261e; font-weight: bold; }
 </style>
 </head>
 <body>
@@ -459,18 +482,7 @@ svg.key { vertical-align: middle; margin-right: .3em; }
                           ? std::string()
                           : " (public <code>" + html_escape(c.public_address) + "</code>)",
                         c.booting);
-    html += render_chart({{"load per instance (mean of the polled)", "load", c.load, false}},
-                         c.load_references, from, now, "load per instance", "load", c.decisions);
-    // In service as polled, then as the state file says now (a scale-in since the last poll).
-    auto in_service = c.size_history;
-    if (!in_service.empty() && in_service.back().value != c.size) {
-      in_service.push_back({now, static_cast<double>(c.size)});
-    }
-    html += render_chart({{"in service", "in_service", in_service, true},
-                          {"desired", "desired", c.desired_history, true},
-                          {"booting", "booting", c.booting_history, true}},
-                         {{"min", static_cast<double>(c.min)}, {"max", static_cast<double>(c.max)}},
-                         from, now, "web instances", "size", c.decisions);
+    html += render_cluster_charts(c, from, now);
     html += fmt::format("<table class=\"members\">\n<caption>Members of {}</caption>\n"
                         "<thead><tr><th scope=\"col\">name</th><th scope=\"col\">role</th>"
                         "<th scope=\"col\">address</th><th scope=\"col\">state</th>"

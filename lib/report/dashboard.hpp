@@ -55,6 +55,7 @@ struct Member
   Millis age_ms = 0;
   std::string error;
   bool unhealthy = false;  // in service but out of the balancer: failing its health checks
+  std::optional<double> load;  // its value at the cluster's last poll; nothing if none
 };
 
 struct ClusterView
@@ -126,6 +127,13 @@ std::string render_chart(const std::vector<Series>& series,
                          const std::string& title,
                          const std::string& css_class,
                          const std::vector<DecisionMark>& marks);
+
+// Return the CSS rules of render_chart's charts and legends.
+std::string chart_css();
+
+// Return cluster `c`'s two charts over [from, now]: its load per instance with the policy's
+// references, and its web instances (in service, desired, booting) between min and max.
+std::string render_cluster_charts(const ClusterView& c, Millis from, Millis now);
 
 // Return the whole page for `clusters` and the chain's health at time `now`; the charts span
 // [from, now].

@@ -144,14 +144,59 @@ core::Result<ClusterView> view_of(state::Store& store, const state::Cluster& c,
          state::to_string(it->status)});
     }
   }
+  // Each instance's value at the cluster's last poll.
+  std::map<std::string, double> last_load;
+  if (!samples.empty()) {
+    const auto last_poll = samples.back().ts;
+    for (const auto& i : all_instances) {
+      for (auto s = samples.rbegin(); s != samples.rend() && s->ts == last_poll; ++s) {
+        if (s->instance_id == i.id && s->value) {
+          last_load[i.name] = *s->value;
+        }
+      }
+    }
+  }
   for (const auto& i : status["instances"]) {
-    v.members.push_back({i["name"].get<std::string>(), i["role"].get<std::string>(),
-                         i["address"].get<std::string>(), i["state"].get<std::string>(),
+    const auto name = i["name"].get<std::string>();
+    const auto last = last_load.find(name);
+    v.members.push_back({name, i["role"].get<std::string>(), i["address"].get<std::string>(),
+                         i["state"].get<std::string>(),
                          i["age_seconds"].get<core::Millis>() * 1000, i.value("error", ""),
-                         !i["unhealthy_since"].is_null()});
+                         !i["unhealthy_since"].is_null(),
+                         last == last_load.end() ? std::nullopt
+                                                 : std::optional<double>(last->second)});
   }
   return v;
 }
+
+} // namespace
+
+Millis charts_from(const std::vector<ClusterView>& views, Millis now, Millis window)
+{
+  // The charts start at the oldest data within the window, so a young cluster fills them.
+  Millis from = now;
+  for (const auto& v : views) {
+    if (!v.load.empty()) {
+      from = std::min(from, v.load.front().ts);
+    }
+    if (!v.decisions.empty()) {
+      from = std::min(from, v.decisions.front().ts);
+    }
+    if (v.booting_history.size() > 1) {
+      from = std::min(from, v.booting_history[1].ts);
+    }
+  }
+  return std::max(now - window, from - (now - from) / 20 - 1000);
+}
+
+core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
+                                       core::Millis now, const SiteOptions& o)
+{
+  TRY_ASSIGN(const auto s, cluster_json(store, c, false));
+  return view_of(store, c, s, now - o.window, now, o);
+}
+
+namespace {
 
 nlohmann::json history_json(const ClusterView& v)
 {
@@ -225,20 +270,7 @@ core::Result<Site> assemble_site(state::Store& store, Millis now, const SiteOpti
   }
   site.history =
     nlohmann::json{{"generated", now}, {"chain", chain_json(chain)}, {"clusters", history}};
-  // The charts start at the oldest data within the window, so a young cluster fills them.
-  Millis from = now;
-  for (const auto& v : views) {
-    if (!v.load.empty()) {
-      from = std::min(from, v.load.front().ts);
-    }
-    if (!v.decisions.empty()) {
-      from = std::min(from, v.decisions.front().ts);
-    }
-    if (v.booting_history.size() > 1) {
-      from = std::min(from, v.booting_history[1].ts);
-    }
-  }
-  from = std::max(now - window, from - (now - from) / 20 - 1000);
+  const Millis from = charts_from(views, now, window);
   site.html = render_html(views, chain, from, now);
   site.clusters = views.size();
   return site;

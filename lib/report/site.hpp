@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "report/dashboard.hpp"
 #include "state/store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,5 +36,14 @@ struct Site
 // other than hold. The charts start at the oldest data within the window. The header says how
 // the chain's steps last ended (the state file's runs).
 core::Result<Site> assemble_site(state::Store& store, core::Millis now, const SiteOptions& o);
+
+// Return the view of cluster `c` that the dashboard draws, with charts of the last `o.window` ms.
+core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
+                                       core::Millis now, const SiteOptions& o);
+
+// Return where the charts of `views` start: at the oldest data within the window that ends at
+// `now`, so a young cluster fills them.
+core::Millis charts_from(const std::vector<ClusterView>& views, core::Millis now,
+                         core::Millis window);
 
 } // namespace report

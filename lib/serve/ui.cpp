@@ -7,6 +7,7 @@
 #include "core/names.hpp"
 #include "core/time.hpp"
 #include "report/dashboard.hpp"
+#include "report/site.hpp"
 #include "report/views.hpp"
 #include "serve/routes.hpp"
 #include "serve/token.hpp"
@@ -26,6 +27,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view k_cookie = "sclman_session";
+// A cluster page's charts span the last six hours (sclman report's default is a day).
+constexpr core::Millis k_chart_window = 6 * 3'600'000;
 
 std::string escape(std::string_view text)
 {
@@ -141,9 +144,10 @@ Response page(int status, const std::string& title, const std::string& body,
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - sclman</title>"
     "<style>body{{font-family:sans-serif;margin:2em;max-width:72em}}table{{border-collapse:"
     "collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.error{{color:"
-    "#a00}}form.inline{{display:inline}}</style></head><body><header><a href=\"/ui/\">sclman"
+    "#a00}}form.inline{{display:inline}}{}</style></head><body><header><a href=\"/ui/\">sclman"
     "</a>{}</header><h1>{}</h1>{}</body></html>",
-    escape(title), user.empty() ? std::string() : " &middot; " + user, escape(title), body);
+    escape(title), report::chart_css(), user.empty() ? std::string() : " &middot; " + user,
+    escape(title), body);
   return r;
 }
 
@@ -375,8 +379,27 @@ core::Result<Response> get_clusters(Call& call)
               user_line(*session));
 }
 
+// What a cluster's page shows beyond its status: its dashboard view and the charts' span.
+struct Charts
+{
+  report::ClusterView view;
+  core::Millis from = 0;
+  core::Millis now = 0;
+};
+
+// Return member `name`'s load at the cluster's last poll, as the page shows it.
+std::string load_of(const report::ClusterView& view, const std::string& name)
+{
+  for (const auto& m : view.members) {
+    if (m.name == name && m.load) {
+      return fmt::format("{:.2f}", *m.load);
+    }
+  }
+  return "-";
+}
+
 std::string cluster_body(const Json& j, const Session& session,
-                         const std::vector<state::DecisionRow>& decisions,
+                         const std::vector<state::DecisionRow>& decisions, const Charts& charts,
                          const std::string& notice)
 {
   const auto name = j["name"].get<std::string>();
@@ -386,9 +409,11 @@ std::string cluster_body(const Json& j, const Session& session,
                      escape(text_of(j["status"])), j["size"].get<int>(),
                      j["desired"].get<int>(), j["min"].get<int>(), j["max"].get<int>(),
                      escape(text_of(j["lb_address"])));
+  out += "<div id=\"charts\">" + report::render_cluster_charts(charts.view, charts.from, charts.now)
+         + "</div>";
   const bool acts = session.token.role != state::TokenRole::viewer;
   out += "<h2>Members</h2><table id=\"members\"><tr><th>Name</th><th>Role</th><th>State</th>"
-         "<th>Health</th><th>Age</th><th>Address</th><th></th></tr>";
+         "<th>Health</th><th>Age</th><th>Load</th><th>Address</th><th></th></tr>";
   for (const auto& i : j["instances"]) {
     const auto state = text_of(i["state"]);
     std::string remove;
@@ -402,11 +427,12 @@ std::string cluster_body(const Json& j, const Session& session,
         escape(name), session.csrf, escape(text_of(i["name"])));
     }
     out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"state\">{}</td><td>{}</td>"
-                       "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                       "<td>{}</td><td class=\"load\">{}</td><td>{}</td><td>{}</td></tr>",
                        escape(text_of(i["name"])), escape(text_of(i["role"])), escape(state),
                        i["unhealthy_since"].is_null() ? "ok" : "unhealthy",
                        escape(core::human_age(i["age_seconds"].get<std::int64_t>() * 1000)),
-                       escape(text_of(i["address"])), remove);
+                       load_of(charts.view, text_of(i["name"])), escape(text_of(i["address"])),
+                       remove);
   }
   out += "</table>";
   if (session.token.role != state::TokenRole::viewer) {
@@ -459,7 +485,15 @@ core::Result<Response> show_cluster(Call& call, const Session& session, int stat
   TRY_ASSIGN(const auto c, call.cluster());
   TRY_ASSIGN(const auto j, report::cluster_json(*call.store, c, false));
   TRY_ASSIGN(const auto decisions, call.store->decisions(c.id, 10));
-  return page(status, c.name, cluster_body(j, session, decisions, notice), user_line(session));
+  // The static dashboard's charts, as of this request.
+  report::SiteOptions o;
+  o.window = k_chart_window;
+  Charts charts;
+  charts.now = call.store->now();
+  TRY_ASSIGN(charts.view, report::cluster_view(*call.store, c, charts.now, o));
+  charts.from = report::charts_from({charts.view}, charts.now, o.window);
+  return page(status, c.name, cluster_body(j, session, decisions, charts, notice),
+              user_line(session));
 }
 
 core::Result<Response> get_cluster_page(Call& call)

@@ -170,10 +170,10 @@ TEST_CASE("a cluster with unhealthy or failed instances or failed actions needs 
           "[report]")
 {
   report::ClusterView c;
-  c.members = {{"a", "web", "", "in_service", 0, "", false}};
+  c.members = {{"a", "web", "", "in_service", 0, "", false, {}}};
   CHECK(report::attention(c).empty());
-  c.members.push_back({"b", "web", "", "in_service", 0, "status 502", true});
-  c.members.push_back({"c", "web", "", "error", 0, "boot timeout", false});
+  c.members.push_back({"b", "web", "", "in_service", 0, "status 502", true, {}});
+  c.members.push_back({"c", "web", "", "error", 0, "boot timeout", false, {}});
   c.failures = 1;
   c.failure_budget = 3;
   CHECK(report::attention(c)
@@ -199,8 +199,9 @@ TEST_CASE("the page lists each cluster, its members, its decisions and the chain
   c.size_history = {{1000, 2}};
   c.desired_history = {{0, 1}, {1000, 2}};
   c.booting_history = {{0, 0}};
-  c.members = {{"shop-web-1", "web", "127.0.0.1:9000", "in_service", 60'000, ""},
-               {"shop-web-2", "web", "127.0.0.1:9001", "error", 5'000, "service <died>"}};
+  c.members = {{"shop-web-1", "web", "127.0.0.1:9000", "in_service", 60'000, "", false, {}},
+               {"shop-web-2", "web", "127.0.0.1:9001", "error", 5'000, "service <died>", false,
+                {}}};
   c.decisions = {{1000, "scale_out", 1, 2, "load_above_high", "done"}};
   report::ClusterView calm = c;
   calm.name = "calm";

@@ -379,3 +379,42 @@ TEST_CASE("the pages: a session cookie, a CSRF field on every form, every value 
   CHECK(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
   CHECK(page.headers["Content-Security-Policy"].find("default-src 'none'") != std::string::npos);
 }
+
+TEST_CASE("a cluster's page draws the dashboard's charts and each member's load at the last poll",
+          "[serve]")
+{
+  ApiState s;
+  constexpr core::Millis k_minute = 60'000;
+  std::vector<state::Instance> web(2);
+  for (auto& i : web) {
+    i.cluster_id = s.cluster.id;
+    i.role = state::Role::web;
+    REQUIRE(s.store->insert_instance(i, s.cluster.name));
+    i.state = state::InstanceState::in_service;
+    i.in_service_since = s.clock.t;
+    REQUIRE(s.store->update_instance(i));
+  }
+  // The second one answered the older poll only: it has no load at the last one.
+  REQUIRE(s.store->insert_samples({
+    {web[0].id, s.cluster.id, s.clock.t - 2 * k_minute, 10.0, std::nullopt},
+    {web[1].id, s.cluster.id, s.clock.t - 2 * k_minute, 30.0, std::nullopt},
+    {web[0].id, s.cluster.id, s.clock.t - k_minute, 0.75, std::nullopt},
+    {web[1].id, s.cluster.id, s.clock.t - k_minute, std::nullopt, std::nullopt},
+  }));
+  serve::Request r;
+  r.method = "GET";
+  r.path = "/ui/clusters/shop";
+  r.cookie = "sclman_session=" + s.tokens["viewer"];
+  const auto page = s.api->handle(r);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<svg class=\"chart load\"") != std::string::npos);
+  CHECK(page.body.find("<svg class=\"chart size\"") != std::string::npos);
+  CHECK(page.body.find("svg.chart {") != std::string::npos);  // their style
+  const auto row = [&](const state::Instance& i) {
+    const auto at = page.body.find("<td>" + i.name + "</td>");
+    REQUIRE(at != std::string::npos);
+    return page.body.substr(at, page.body.find("</tr>", at) - at);
+  };
+  CHECK(row(web[0]).find("<td class=\"load\">0.75</td>") != std::string::npos);
+  CHECK(row(web[1]).find("<td class=\"load\">-</td>") != std::string::npos);
+}
