@@ -37,4 +37,8 @@ core::Result<void> set_policy(Env& env, const PolicyRequest& r);
 core::Result<void> remove_member(Env& env, const std::string& cluster,
                                  const std::string& instance, const std::string& source);
 
+// replace CLUSTER --instance INSTANCE: start the rollout of that one web instance.
+core::Result<void> replace_member(Env& env, const std::string& cluster,
+                                  const std::string& instance);
+
 } // namespace cmd

@@ -1,7 +1,8 @@
 // cmd/replace.cpp: `sclman replace CLUSTER`: a rolling replacement of the cluster's web
-// instances with ones on a new image or flavor (or the same ones: a refresh), one batch at a
-// time through the normal states. The command starts it; every run of the chain carries it on
-// (Engine::step_rollout); `status` shows it.
+// instances (or, with --instance, of one) with ones on a new image or flavor (or the same ones:
+// a refresh), one batch at a time through the normal states. The command starts it; every run
+// of the chain carries it on (Engine::step_rollout); `status` shows it.
+#include "actions.hpp"
 #include "changes.hpp"
 #include "core/log.hpp"
 #include "core/names.hpp"
@@ -26,8 +27,10 @@ core::Result<void> print_rollout(Env& env, const state::Cluster& c, const state:
   auto view = report::rollout_json(r, instances);
   if (r.id == 0) {
     // Not started: it would replace every live web instance.
-    const auto total = std::count_if(instances.begin(), instances.end(),
-                                     [](const state::Instance& i) { return state::is_live_web(i); });
+    const auto total =
+      std::count_if(instances.begin(), instances.end(), [&](const state::Instance& i) {
+        return state::is_live_web(i) && (!r.instance || i.name == *r.instance);
+      });
     view["id"] = nullptr;
     view["total"] = total;
     view["left"] = total;
@@ -43,6 +46,7 @@ struct Options
   std::string cluster;
   std::optional<std::string> image;
   std::optional<std::string> flavor;
+  std::optional<std::string> instance;
   int batch = 1;
   std::optional<int> min_in_service;
   int pause_s = 0;
@@ -82,6 +86,7 @@ core::Result<void> cancel(Env& env, state::Cluster& c)
 core::Result<state::Rollout> plan(const state::Cluster& c, const Options& o)
 {
   state::Rollout r;
+  r.instance = o.instance;
   r.cluster_id = c.id;
   r.from_image = c.image;
   r.from_flavor = c.flavor;
@@ -134,6 +139,10 @@ core::Result<void> run_replace(Env& env, const Options& o)
                                   "active",
                                   c.name));
   }
+  if (o.instance) {
+    TRY(core::validate_instance_name(*o.instance));
+    TRY(engine::check_member(*env.store, c, *o.instance, "replaced"));
+  }
   TRY_ASSIGN(auto r, plan(c, o));
   TRY_ASSIGN(const auto already, env.store->running_rollout(c.id));
   if (already) {
@@ -146,8 +155,9 @@ core::Result<void> run_replace(Env& env, const Options& o)
     return print_rollout(env, c, r);
   }
   if (env.dry_run() == DryRun::yes) {
-    out(fmt::format("would replace the web instances of '{}' with image '{}' and flavor '{}', "
-                    "{} per batch, at least {} in service, {} s between batches",
+    out(fmt::format("would replace {} of '{}' with image '{}' and flavor '{}', {} per batch, "
+                    "at least {} in service, {} s between batches",
+                    r.instance ? "'" + *r.instance + "'" : std::string("the web instances"),
                     c.name, core::printable(r.to_image, 64), core::printable(r.to_flavor, 64),
                     r.batch, r.min_in_service, r.pause_s));
     return {};
@@ -156,9 +166,10 @@ core::Result<void> run_replace(Env& env, const Options& o)
   TRY(env.store->start_rollout(r));
   c.image = r.to_image;
   c.flavor = r.to_flavor;
-  spdlog::info("rollout.started cluster={} rollout={} instances={} from_image={} to_image={} "
+  spdlog::info("rollout.started cluster={} rollout={} instances={}{} from_image={} to_image={} "
                "from_flavor={} to_flavor={} batch={} min_in_service={} pause_s={}",
-               c.name, r.id, r.total, core::log_quote(r.from_image), core::log_quote(r.to_image),
+               c.name, r.id, r.total, r.instance ? " instance=" + *r.instance : std::string(),
+               core::log_quote(r.from_image), core::log_quote(r.to_image),
                core::log_quote(r.from_flavor), core::log_quote(r.to_flavor), r.batch,
                r.min_in_service, r.pause_s);
   auto engine = env.engine_for(c);
@@ -203,10 +214,10 @@ core::Result<void> run_replace(Env& env, const Options& o)
   if (env.common.json && now) {
     return print_rollout(env, c, *now);
   }
-  out(fmt::format("rollout {} of '{}': {} web instances to image '{}' and flavor '{}', {} per "
-                  "batch: {}",
-                  r.id, c.name, r.total, core::printable(r.to_image, 64),
-                  core::printable(r.to_flavor, 64), r.batch,
+  out(fmt::format("rollout {} of '{}': {} to image '{}' and flavor '{}', {} per batch: {}",
+                  r.id, c.name,
+                  r.instance ? "'" + *r.instance + "'" : fmt::format("{} web instances", r.total),
+                  core::printable(r.to_image, 64), core::printable(r.to_flavor, 64), r.batch,
                   now && now->id == r.id && now->status == state::RolloutStatus::done
                     ? "done"
                     : "running (the chain carries it on; sclman status shows it)"));
@@ -214,6 +225,15 @@ core::Result<void> run_replace(Env& env, const Options& o)
 }
 
 } // namespace
+
+core::Result<void> replace_member(Env& env, const std::string& cluster,
+                                  const std::string& instance)
+{
+  Options o;
+  o.cluster = cluster;
+  o.instance = instance;
+  return run_replace(env, o);
+}
 
 void register_replace(CLI::App& app)
 {
@@ -226,6 +246,8 @@ void register_replace(CLI::App& app)
   sub->add_option("cluster", o->cluster, "Cluster name")->required();
   sub->add_option("--image", o->image, "The new instances' image (default: the cluster's)");
   sub->add_option("--flavor", o->flavor, "The new instances' flavor (default: the cluster's)");
+  sub->add_option("--instance", o->instance,
+                  "Replace only this web instance: its replacement boots first, then it drains");
   sub->add_option("--batch", o->batch, "Instances replaced per batch (default 1)")
     ->check(CLI::Range(1, state::k_max_rollout_batch));
   sub->add_option("--min-in-service", o->min_in_service,
@@ -239,6 +261,7 @@ void register_replace(CLI::App& app)
                                       "flavor come back")
     ->excludes("--image")
     ->excludes("--flavor")
+    ->excludes("--instance")
     ->excludes("--batch")
     ->excludes("--min-in-service")
     ->excludes("--pause")

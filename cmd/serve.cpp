@@ -145,6 +145,9 @@ core::Result<void> run_serve(Env& env, const Options& o)
     return run_now(env, "remove",
                    [&](Env& run) { return remove_member(run, c, instance, source); });
   };
+  api_options.actions.replace_now = [&env](const std::string& c, const std::string& instance) {
+    return run_now(env, "replace", [&](Env& run) { return replace_member(run, c, instance); });
+  };
   api_options.actions.set_policy_now = [&env](const std::string& c,
                                               const serve::PolicySpec& spec) {
     return run_now(env, "set-policy", [&](Env& run) {

@@ -286,7 +286,10 @@ Result<int> Engine::fill_to_desired(Cluster& cluster, const RolloutStep& rollout
   if (missing <= 0) {
     return added;
   }
-  TRY_ASSIGN(const int reclaimed, reclaim_draining(cluster, all, missing, rollout));
+  // A rollout's surge is new instances: only what the desired size lacks is taken back from
+  // those draining.
+  const int lacking = std::clamp(cluster.desired - live_web(all), 0, missing);
+  TRY_ASSIGN(const int reclaimed, reclaim_draining(cluster, all, lacking, rollout));
   missing -= reclaimed;
   if (missing <= 0) {
     return added;

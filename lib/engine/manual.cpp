@@ -91,19 +91,18 @@ web_instance_named(const std::vector<state::Instance>& instances, const state::C
 
 } // namespace
 
-core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
-                                 const std::string& name, const std::string& source,
-                                 const MakeEngine& make, bool write)
+core::Result<void> check_member(state::Store& store, const state::Cluster& cluster,
+                                const std::string& name, std::string_view what)
 {
   TRY_ASSIGN(const auto instances, store.instances(cluster.id));
   TRY_ASSIGN(const auto it, web_instance_named(instances, cluster, name,
-                                               "can be removed (delete-cluster removes the "
-                                               "whole cluster)"));
+                                               fmt::format("can be {} (delete-cluster removes "
+                                                           "the whole cluster)",
+                                                           what)));
   if (!state::is_live_web(*it)) {
     return core::fail(core::ErrorKind::usage,
-                      fmt::format("'{}' is {}: only an instance booting or in service can be "
-                                  "removed",
-                                  name, state::to_string(it->state)));
+                      fmt::format("'{}' is {}: only an instance booting or in service can be {}",
+                                  name, state::to_string(it->state), what));
   }
   if (it->protected_from_scale_in) {
     return core::fail(core::ErrorKind::usage,
@@ -111,6 +110,14 @@ core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
                                   "first",
                                   name, cluster.name, name));
   }
+  return {};
+}
+
+core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
+                                 const std::string& name, const std::string& source,
+                                 const MakeEngine& make, bool write)
+{
+  TRY(check_member(store, cluster, name, "removed"));
   TRY_ASSIGN(const auto policy, policy::policy_from_json(cluster.policy));
   if (cluster.desired - 1 < policy.min_size) {
     return core::fail(core::ErrorKind::usage,

@@ -35,6 +35,12 @@ core::Result<std::map<std::int64_t, state::InstanceState>> instance_states(state
 core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
                                const ByHand& by_hand, const MakeEngine& make, const Act& act);
 
+// Check that `name` is a web instance of `cluster` a hand action can take (`what`: "removed",
+// "replaced"): booting or in service, and not protected from scale-in; usage errors otherwise
+// (no such instance, the LB, one leaving, one protected).
+core::Result<void> check_member(state::Store& store, const state::Cluster& cluster,
+                                const std::string& name, std::string_view what);
+
 // Remove web instance `name` from `cluster` by hand, for `source` ("manual", "api:NAME"): it
 // must be a web instance booting or in service, not protected, and the desired size above the
 // policy's minimum (usage errors otherwise). Then act_by_hand a scale-in to the desired size

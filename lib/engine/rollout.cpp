@@ -24,7 +24,7 @@ namespace {
 // A web instance the rollout made: created since it started.
 bool made_by(const Instance& i, const state::Rollout& r)
 {
-  return i.role == state::Role::web && !state::replaced_by(i, r);
+  return i.role == state::Role::web && i.serial > r.last_old_serial;
 }
 
 } // namespace

@@ -55,6 +55,7 @@ nlohmann::json rollout_json(const std::optional<state::Rollout>& r,
     {"batch_ended_at", millis_or_null(r->batch_ended_at)},
     {"ended_at", millis_or_null(r->ended_at)},
     {"error", text_or_null(r->error)},
+    {"instance", r->instance ? nlohmann::json(*r->instance) : nlohmann::json(nullptr)},
   };
 }
 
@@ -254,9 +255,13 @@ std::string clusters_table(const nlohmann::json& report, bool with_instances)
     if (const auto r = c.value("rollout", nlohmann::json(nullptr)); !r.is_null()) {
       const auto status = r["status"].get<std::string>();
       text += fmt::format(
-        "  rollout {} {}: image '{}' -> '{}', flavor '{}' -> '{}', {} of {} left, batch {} ({} "
-        "per batch){}\n",
-        r["id"].get<std::int64_t>(), status, r["from"]["image"].get<std::string>(),
+        "  rollout {} {}{}: image '{}' -> '{}', flavor '{}' -> '{}', {} of {} left, batch {} "
+        "({} per batch){}\n",
+        r["id"].get<std::int64_t>(), status,
+        r.value("instance", nlohmann::json(nullptr)).is_null()
+          ? std::string()
+          : " of " + r["instance"].get<std::string>(),
+        r["from"]["image"].get<std::string>(),
         r["to"]["image"].get<std::string>(), r["from"]["flavor"].get<std::string>(),
         r["to"]["flavor"].get<std::string>(), r["left"].get<int>(), r["total"].get<int>(),
         r["batches"].get<int>(), r["batch"].get<int>(),

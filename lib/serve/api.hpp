@@ -92,6 +92,10 @@ struct Actions
                                              const std::string& instance,
                                              const std::string& source)>
     remove_now;
+  // replace CLUSTER --instance INSTANCE: the rollout of that instance starts.
+  std::function<core::Result<nlohmann::json>(const std::string& cluster,
+                                             const std::string& instance)>
+    replace_now;
 };
 
 struct ApiOptions

@@ -54,6 +54,11 @@ core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int t
 core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
                                        const std::string& instance);
 
+// Replace web instance `instance` of `c` for the caller of `call`, as `sclman replace --instance`
+// does: the rollout starts (202) and the chain carries it on; the answer carries it as JSON.
+core::Result<Response> replace_instance(Call& call, const state::Cluster& c,
+                                        const std::string& instance);
+
 // Return a response with `body` as JSON.
 Response json_response(int status, const nlohmann::json& body);
 

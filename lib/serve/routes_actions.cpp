@@ -161,7 +161,8 @@ core::Result<Response> put_policy(Call& call)
   return json_response(200, ran);
 }
 
-core::Result<Response> post_remove(Call& call)
+// POST /v1/clusters/{name}/instances/{instance}/remove and .../replace: `act` on the instance.
+template <class Act> core::Result<Response> on_instance(Call& call, Act act)
 {
   TRY_ASSIGN(const auto c, call.cluster());
   const auto& instance = call.params.at(1);
@@ -169,7 +170,17 @@ core::Result<Response> post_remove(Call& call)
     call.status = 404;
     return tl::make_unexpected(valid.error());
   }
-  return remove_instance(call, c, instance);
+  return act(call, c, instance);
+}
+
+core::Result<Response> post_remove(Call& call)
+{
+  return on_instance(call, remove_instance);
+}
+
+core::Result<Response> post_replace(Call& call)
+{
+  return on_instance(call, replace_instance);
 }
 
 // Answer an action on `c` that ran now (`ran`, what `what` names): the cluster's newest
@@ -199,6 +210,27 @@ core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
   }
   return ran_now(call, c, now(c.name, instance, call.source()),
                  fmt::format("remove {}", instance));
+}
+
+core::Result<Response> replace_instance(Call& call, const state::Cluster& c,
+                                        const std::string& instance)
+{
+  const auto& now = call.api.options().actions.replace_now;
+  if (!now) {
+    return core::fail(core::ErrorKind::internal, "this server cannot replace instances");
+  }
+  const auto ran = now(c.name, instance);
+  call.audit_detail =
+    fmt::format("replace {}: {}", instance, ran ? "rollout started" : ran.error().message);
+  if (!ran) {
+    return tl::make_unexpected(ran.error());
+  }
+  return json_response(202, Json{{"cluster", c.name},
+                                 {"instance", instance},
+                                 {"rollout", ran->value("rollout", Json(nullptr))},
+                                 {"message", "the replacement boots; once it is in service the "
+                                             "instance drains (the chain carries it on)"},
+                                 {"run", *ran}});
 }
 
 core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now)
@@ -257,6 +289,8 @@ std::vector<Route> action_routes()
     {{"PUT", "/v1/clusters/{name}/policy", Need::operator_}, true, put_policy},
     {{"POST", "/v1/clusters/{name}/instances/{instance}/remove", Need::operator_}, true,
      post_remove},
+    {{"POST", "/v1/clusters/{name}/instances/{instance}/replace", Need::operator_}, true,
+     post_replace},
   };
 }
 

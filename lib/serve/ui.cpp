@@ -409,6 +409,17 @@ std::string cluster_body(const Json& j, const Session& session,
                      escape(text_of(j["status"])), j["size"].get<int>(),
                      j["desired"].get<int>(), j["min"].get<int>(), j["max"].get<int>(),
                      escape(text_of(j["lb_address"])));
+  if (const auto r = j.value("rollout", Json(nullptr)); !r.is_null()) {
+    out += fmt::format("<p id=\"rollout\">Rollout {} <b class=\"rollout-status\">{}</b>{}: image "
+                       "{}, flavor {}; {} of {} left{}.</p>",
+                       r["id"].get<std::int64_t>(), escape(text_of(r["status"])),
+                       r.value("instance", Json(nullptr)).is_null()
+                         ? std::string()
+                         : " of " + escape(text_of(r["instance"])),
+                       escape(text_of(r["to"]["image"])), escape(text_of(r["to"]["flavor"])),
+                       r["left"].get<int>(), r["total"].get<int>(),
+                       r["error"].is_null() ? std::string() : ": " + escape(text_of(r["error"])));
+  }
   out += "<div id=\"charts\">" + report::render_cluster_charts(charts.view, charts.from, charts.now)
          + "</div>";
   const bool acts = session.token.role != state::TokenRole::viewer;
@@ -424,6 +435,14 @@ std::string cluster_body(const Json& j, const Session& session,
         "<form class=\"inline\" method=\"post\" action=\"/ui/clusters/{}/remove\"><input "
         "type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"instance\" "
         "value=\"{}\"><button class=\"remove\">Remove (drain first)</button></form>",
+        escape(name), session.csrf, escape(text_of(i["name"])));
+    }
+    if (acts && text_of(i["role"]) == "web" && state == "in_service"
+        && !i.value("protected", false)) {
+      remove += fmt::format(
+        " <form class=\"inline\" method=\"post\" action=\"/ui/clusters/{}/replace\"><input "
+        "type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"instance\" "
+        "value=\"{}\"><button class=\"replace\">Replace (new one first)</button></form>",
         escape(name), session.csrf, escape(text_of(i["name"])));
     }
     out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"state\">{}</td><td>{}</td>"
@@ -638,13 +657,17 @@ core::Result<Response> post_delete(Call& call, const Session& session, const For
               user_line(session));
 }
 
-core::Result<Response> post_remove_page(Call& call, const Session& session, const Form& form)
+// A member's button (Remove, Replace): `act` on the form's instance as the API does; the page
+// again with what came of it, `done(cluster, instance)` when it succeeded.
+template <class Act, class Done>
+core::Result<Response> member_action(Call& call, const Session& session, const Form& form,
+                                     Act act, Done done_notice)
 {
   TRY_ASSIGN(const auto c, call.cluster());
   const auto instance = form.count("instance") ? form.at("instance") : std::string();
   core::Result<Response> done = core::fail(core::ErrorKind::usage, "no such instance");
   if (core::validate_instance_name(instance)) {
-    done = remove_instance(call, c, instance);
+    done = act(call, c, instance);
   }
   std::string notice;
   if (!done) {
@@ -653,13 +676,32 @@ core::Result<Response> post_remove_page(Call& call, const Session& session, cons
                          "line)</p>",
                          escape(done.error().message), core::to_exit_code(done.error().kind));
   } else {
-    notice = fmt::format("<p id=\"notice\">Removing {}: draining, desired {}. <a href=\"/ui/"
-                         "clusters/{}/why\">why</a></p>",
-                         escape(instance), c.desired - 1, escape(c.name));
+    notice = done_notice(c, instance);
   }
   return show_cluster(call, session,
                       done ? 200 : (call.status ? call.status : http_status(done.error().kind)),
                       notice);
+}
+
+core::Result<Response> post_remove_page(Call& call, const Session& session, const Form& form)
+{
+  return member_action(call, session, form, remove_instance,
+                       [](const state::Cluster& c, const std::string& instance) {
+                         return fmt::format("<p id=\"notice\">Removing {}: draining, desired {}. "
+                                            "<a href=\"/ui/clusters/{}/why\">why</a></p>",
+                                            escape(instance), c.desired - 1, escape(c.name));
+                       });
+}
+
+core::Result<Response> post_replace_page(Call& call, const Session& session, const Form& form)
+{
+  return member_action(call, session, form, replace_instance,
+                       [](const state::Cluster&, const std::string& instance) {
+                         return fmt::format("<p id=\"notice\">Replacing {}: its replacement "
+                                            "boots; once it is in service {} drains. The chain "
+                                            "carries it on; the rollout shows below.</p>",
+                                            escape(instance), escape(instance));
+                       });
 }
 
 } // namespace
@@ -691,6 +733,9 @@ std::vector<Route> ui_routes()
     {{"POST", "/ui/clusters/{name}/remove", Need::session},
      true,
      acting(state::TokenRole::operator_, post_remove_page)},
+    {{"POST", "/ui/clusters/{name}/replace", Need::session},
+     true,
+     acting(state::TokenRole::operator_, post_replace_page)},
   };
 }
 

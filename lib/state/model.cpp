@@ -183,7 +183,8 @@ std::optional<RolloutStatus> parse_rollout_status(std::string_view name)
 
 bool replaced_by(const Instance& i, const Rollout& r)
 {
-  return i.role == Role::web && i.serial <= r.last_old_serial;
+  return i.role == Role::web && i.serial <= r.last_old_serial
+         && (!r.instance || i.name == *r.instance);
 }
 
 } // namespace state

@@ -251,6 +251,8 @@ struct Rollout
   // It replaces the web instances with a serial up to this one (those that existed when it
   // started); `total` of them were booting or in service then.
   long last_old_serial = 0;
+  // Only this web instance (one that existed when it started); nothing: all of them.
+  std::optional<std::string> instance;
   int total = 0;
   int batches = 0;         // batches started
   int surge = 0;           // the running batch's web instances above the desired size
@@ -261,7 +263,8 @@ struct Rollout
   std::string error;       // why it failed
 };
 
-// Return true if web instance `i` is one `r` replaces: it existed when `r` started.
+// Return true if web instance `i` is one `r` replaces: it existed when `r` started (and is the
+// one `r` names, if it names one).
 bool replaced_by(const Instance& i, const Rollout& r);
 
 struct Counter

@@ -1,5 +1,6 @@
 // Rolling replacements (sql/0017), for `sclman replace` and the engine that carries them on.
 #include "core/log.hpp"
+#include "core/names.hpp"
 #include "state/sqlite.hpp"
 #include "state/store.hpp"
 
@@ -15,7 +16,7 @@ using core::fail;
 constexpr const char* k_rollout_columns =
   "id, cluster_id, status, from_image, from_flavor, to_image, to_flavor, batch, min_in_service, "
   "pause_s, last_old_serial, total, batches, surge, started_at, batch_started_at, "
-  "batch_ended_at, ended_at, error";
+  "batch_ended_at, ended_at, error, instance";
 
 // Return column `index` of rollout row `id` as an integer from `lo` to `hi`, or a state error
 // naming it.
@@ -68,6 +69,16 @@ Result<Rollout> read_rollout(const Stmt& s)
   r.batch_ended_at = s.column_opt_int(16);
   r.ended_at = s.column_opt_int(17);
   r.error = s.column_text(18);
+  if (!s.column_is_null(19)) {
+    const auto instance = s.column_text(19);
+    // Compared with instance names, and shown.
+    if (!core::validate_instance_name(instance)) {
+      return fail(ErrorKind::state, fmt::format("table 'rollouts' row {} has instance '{}': "
+                                                "not an instance name",
+                                                r.id, core::printable(instance, 40)));
+    }
+    r.instance = instance;
+  }
   if ((r.status == RolloutStatus::running) == r.ended_at.has_value()) {
     return fail(ErrorKind::state, fmt::format("table 'rollouts' row {} is {} with ended_at {}",
                                               r.id, to_string(r.status),
@@ -113,9 +124,10 @@ Result<void> Store::start_rollout(Rollout& r)
   }
   TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT COALESCE(MAX(serial), 0), "
                                          "COUNT(CASE WHEN state IN ('requested', 'building', "
-                                         "'active', 'bootstrapping', 'in_service') THEN 1 END) "
-                                         "FROM instances WHERE cluster_id = ? AND role = 'web'"));
-  q.bind(1, r.cluster_id);
+                                         "'active', 'bootstrapping', 'in_service') AND (?2 IS "
+                                         "NULL OR name = ?2) THEN 1 END) FROM instances WHERE "
+                                         "cluster_id = ?1 AND role = 'web'"));
+  q.bind(1, r.cluster_id).bind(2, r.instance);
   TRY(q.step());
   r.last_old_serial = static_cast<long>(q.column_int(0));
   r.total = static_cast<int>(q.column_int(1));
@@ -125,8 +137,8 @@ Result<void> Store::start_rollout(Rollout& r)
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db, "INSERT INTO rollouts (cluster_id, status, from_image, "
                                  "from_flavor, to_image, to_flavor, batch, min_in_service, "
-                                 "pause_s, last_old_serial, total, started_at) VALUES "
-                                 "(?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                 "pause_s, last_old_serial, total, started_at, instance) "
+                                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, r.cluster_id)
     .bind(2, to_string(r.status))
     .bind(3, r.from_image)
@@ -138,7 +150,8 @@ Result<void> Store::start_rollout(Rollout& r)
     .bind(9, r.pause_s)
     .bind(10, std::int64_t{r.last_old_serial})
     .bind(11, r.total)
-    .bind(12, r.started_at);
+    .bind(12, r.started_at)
+    .bind(13, r.instance);
   TRY(s.run());
   r.id = m_db.last_insert_id();
   TRY(set_cluster_spec(m_db, r.cluster_id, r.to_image, r.to_flavor));

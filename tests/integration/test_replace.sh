@@ -4,7 +4,8 @@
 # image, batch by batch through the chain; the LB never forwards to fewer than the desired size;
 # status and status --json show the progress; a second replace while one runs, --cancel with
 # none, and bad arguments are exit 64 and change nothing; --dry-run changes nothing; SIGKILL in
-# the middle of a replace, then the chain resumes it and finishes it.
+# the middle of a replace, then the chain resumes it and finishes it; --instance replaces one
+# instance and refuses the LB, an unknown or protected one.
 . "$(dirname "$0")/lib.sh"
 write_config "man_drain_seconds = 2
 man_sensitivity = 1000"
@@ -91,6 +92,32 @@ grep -q "rollout 3 of 'shop' cancelled after 1 batches: new instances get image 
 for tick in 1 2 3 4 5 6; do chain > /dev/null 2>&1; sleep 0.5; done
 [ "$(web_in_service shop)" = 4 ] || fail "$(web_in_service shop) in service after the cancel, not 4"
 pass "replace --cancel: the cluster's image is v3 again, 4 in service"
+
+# --instance: only that web instance is replaced; its replacement serves before it drains.
+one=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' ORDER BY serial LIMIT 1")
+before=$(state_dump)
+expect_exit 64 replace shop --instance shop-lb-1 --state "$DB"
+grep -q "'shop-lb-1' is the load balancer: only web instances can be replaced" "$T/err" || fail "--instance of the LB: $(cat "$T/err")"
+expect_exit 64 replace shop --instance shop-web-99 --state "$DB"
+grep -q "cluster 'shop' has no instance 'shop-web-99'" "$T/err" || fail "--instance unknown: $(cat "$T/err")"
+expect_exit 64 replace shop --instance "../$one" --state "$DB"
+sc protect shop "$one" > /dev/null || fail "protect $one"
+before=$(state_dump)
+expect_exit 64 replace shop --instance "$one" --state "$DB"
+grep -q "'$one' is protected from scale-in" "$T/err" || fail "--instance of a protected one: $(cat "$T/err")"
+[ "$before" = "$(state_dump)" ] || fail "a refused replace --instance changed the state file"
+sc unprotect shop "$one" > /dev/null || fail "unprotect $one"
+kept=$(images | tr ' ' '\n' | grep -v "^$one=" | grep -v '^$' | tr '\n' ' ')
+sc replace shop --instance "$one" > "$T/out" 2> "$T/replace.err" || { cat "$T/replace.err" >&2; fail "replace --instance"; }
+grep -q "rollout 4 of 'shop': '$one' to image 'v3'" "$T/out" || fail "replace --instance said: $(cat "$T/out")"
+[ "$(rollout_q .instance)" = "$one" ] && [ "$(rollout_q .total)" = 1 ] || fail "status --json rollout: $(status_q '.[0].rollout')"
+until_rollout_ends
+[ "$(rollout_q .status)" = done ] || fail "the one-instance rollout did not end: $(status_q '.[0].rollout') $(images)"
+[ "$(sqlite3 "$DB" "SELECT state FROM instances WHERE name = '$one'")" = gone ] || fail "$one is not gone: $(images)"
+after=$(images)
+case "$after" in "$kept"*) ;; *) fail "other instances changed: before '$kept', after '$after'" ;; esac
+[ "$(web_in_service shop)" = 4 ] && [ "$fewest" -ge 4 ] || fail "$(web_in_service shop) in service, the LB kept >= $fewest"
+pass "replace --instance $one: only it was replaced (now $after), the LB kept >= $fewest; the LB, unknown, hostile and protected names refused"
 
 # delete-cluster ends a running rollout with the cluster.
 sc replace shop --image v5 > /dev/null 2>&1 || fail "replace --image v5"

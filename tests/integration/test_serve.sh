@@ -3,7 +3,8 @@
 # checked against /v1/openapi.json (status and schema), the seed's /counters.json and
 # /lbmembers.json, a resize asked for as an intent that the cron chain carries out and one run
 # now (?now=1), hostile requests refused with the CLI's error kinds and nothing stored, the
-# audit log, HTTPS, and reads answered while a run holds the cluster's lock.
+# audit log, remove and replace of one member, HTTPS, and reads answered while a run holds the
+# cluster's lock.
 . "$(dirname "$0")/lib.sh"
 write_config "man_drain_seconds = 1"
 CHECK="/usr/bin/python3 $SCLMAN_SOURCE_DIR/tests/support/openapi_check.py"
@@ -229,6 +230,32 @@ for t in "$VIEWER" "$OPERATOR" "$ADMIN"; do
   ! grep -qF "$t" "$T/body" "$T/serve.log" || fail "a token appears in the audit log or the server's log"
 done
 pass "the audit log has every action and refusal with its token's name, and no token"
+
+# Replace one member through the API: its replacement boots first, then it drains.
+old=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' ORDER BY serial LIMIT 1")
+expect "$VIEWER" POST "/v1/clusters/shop/instances/$old/replace" 403 "{}"
+expect "$OPERATOR" POST /v1/clusters/shop/instances/shop-lb-1/replace 400 "{}"
+expect "$OPERATOR" POST "/v1/clusters/shop/instances/x;y/replace" 404 "{}"
+[ -z "$(sqlite3 "$DB" "SELECT id FROM rollouts")" ] || fail "a refused replace started a rollout"
+expect "$OPERATOR" POST "/v1/clusters/shop/instances/$old/replace" 202 "{}"
+jq -e --arg old "$old" '.rollout | .instance == $old and .status == "running" and .total == 1' "$T/body" > /dev/null \
+  || fail "replace: $(cat "$T/body")"
+expect "$OPERATOR" POST "/v1/clusters/shop/instances/$old/replace" 400 "{}"
+grep -q "rollout 1 of 'shop' is running" "$T/body" || fail "a second replace: $(cat "$T/body")"
+for _ in $(seq 30); do
+  [ "$(sqlite3 "$DB" "SELECT status FROM rollouts WHERE id = 1")" = running ] || break
+  sc scale-out > /dev/null 2>&1; sc scale-in > /dev/null 2>&1; sleep 0.3
+done
+[ "$(sqlite3 "$DB" "SELECT status FROM rollouts WHERE id = 1")" = done ] || fail "the rollout did not end: $(sqlite3 "$DB" "SELECT * FROM rollouts")"
+[ "$(sqlite3 "$DB" "SELECT state FROM instances WHERE name = '$old'")" = gone ] && [ "$(web_in_service shop)" = 2 ] \
+  && [ "$(desired)" = 2 ] || fail "after the replacement: $(sqlite3 "$DB" "SELECT name, state FROM instances")"
+# The new instance was in service before the old one was chosen to drain.
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM instances i, scale_in_victims v WHERE v.instance = '$old' AND i.role = 'web' AND i.name <> '$old' AND i.state = 'in_service' AND i.in_service_since <= v.ts AND i.created_at > (SELECT started_at FROM rollouts WHERE id = 1)")" = 1 ] \
+  || fail "the replacement was not in service before $old drained: $(sqlite3 "$DB" "SELECT * FROM scale_in_victims; SELECT name, created_at, in_service_since FROM instances")"
+expect "$ADMIN" GET "/v1/audit?limit=5" 200
+jq -e --arg d "replace $old: rollout started" '[.[] | select(.detail == $d and .token == "ops")] | length == 1' "$T/body" > /dev/null \
+  || fail "the audit log lacks the replacement: $(cat "$T/body")"
+pass "replace (API): $old replaced by a new instance that served first, 2 in service; viewer, LB, bad name and a second one refused"
 
 # Reads go on while a run holds the cluster's lock; an action now meets busy (409, exit 75).
 sqlite3 "$DB" "INSERT INTO locks (name, pid, host, acquired_at) VALUES ('cluster:shop', $$, '$(hostname)', $(date +%s%3N))"

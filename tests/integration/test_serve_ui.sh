@@ -2,7 +2,8 @@
 # The pages of sclman serve in Chromium (Selenium) against a real local cluster: sign in with a
 # token, the clusters and cluster pages, a resize now and one as an intent that the chain
 # carries out, a size outside [min, max], a cluster created from the form that comes into
-# service, its policy changed, deleted by an admin once its name is typed, a forged form from
+# service, its policy changed, a member removed and one replaced, the dashboard's charts,
+# deleted by an admin once its name is typed, a forged form from
 # another page (refused by its missing CSRF field, and audited), sign out, a viewer without
 # actions. Screenshots are kept in
 # the test artifacts.
@@ -45,7 +46,9 @@ sc scale-in --wait > /dev/null
   || fail "the forged form is not in the audit log: $(sqlite3 "$DB" "SELECT * FROM audit")"
 [ "$(sqlite3 "$DB" "SELECT status FROM clusters WHERE name = 'blog'")" = deleted ] || fail "blog was not deleted"
 [ ! -e "$T/instances/blog-lb-1" ] || fail "blog's LB was left on disk"
+[ "$(sqlite3 "$DB" "SELECT instance || ':' || status FROM rollouts")" = "blog-web-2:cancelled" ] \
+  || fail "the page's replacement of blog-web-2: $(sqlite3 "$DB" "SELECT * FROM rollouts")"
 for t in "$OPERATOR" "$VIEWER" "$ADMIN"; do
   ! grep -qF "$t" "$T/serve.log" || fail "a token is in the server's log"
 done
-pass "pages in Chromium: sign in, resize now and as an intent (carried out by the chain), create a cluster, change its policy, delete it (name typed), CSRF refused and audited; screenshots in $ARTIFACTS"
+pass "pages in Chromium: sign in, resize now and as an intent (carried out by the chain), create a cluster, change its policy, remove and replace a member, delete it (name typed), CSRF refused and audited; screenshots in $ARTIFACTS"

@@ -162,6 +162,19 @@ def main():
         check(states.get("blog-web-1") in ("draining", "deleting"), f"blog-web-1 drains: {states}")
         shot("removed")
 
+        # Replace the other member of blog: its replacement boots first; the page shows the
+        # rollout, and its charts.
+        row = [r for r in d.find_elements(By.CSS_SELECTOR, "#members tr") if "blog-web-2" in r.text][0]
+        click(row.find_element(By.CSS_SELECTOR, "button.replace"))
+        notice = d.find_element(By.ID, "notice").text
+        check("Replacing blog-web-2: its replacement boots" in notice, f"replace a member: {notice}")
+        rollout = d.find_element(By.ID, "rollout").text
+        check("running" in rollout and "of blog-web-2" in rollout and "1 of 1 left" in rollout,
+              f"the page shows the rollout: {rollout}")
+        check(len(d.find_elements(By.CSS_SELECTOR, "#charts svg.chart")) == 2,
+              "the cluster's page has the dashboard's two charts")
+        shot("replacing")
+
         # A page elsewhere that posts a form to this server, without the CSRF field.
         d.get(a.evil)
         click(d.find_element(By.ID, "go"))

@@ -1198,6 +1198,19 @@ state::Rollout start_rollout(World& w, const std::string& image, int batch, int 
   return r;
 }
 
+// Start a rollout of web instance `name` of w's cluster, as sclman replace --instance does.
+state::Rollout start_rollout_of(World& w, const std::string& name, int min_in_service)
+{
+  state::Rollout r;
+  r.cluster_id = w.cluster.id;
+  r.from_image = r.to_image = w.cluster.image;
+  r.from_flavor = r.to_flavor = w.cluster.flavor;
+  r.min_in_service = min_in_service;
+  r.instance = name;
+  REQUIRE(w.store->start_rollout(r));
+  return r;
+}
+
 // Return the web instances of `w` in service and healthy.
 int serving(World& w)
 {
@@ -1269,6 +1282,45 @@ TEST_CASE("a rollout replaces every web instance a batch at a time, booting befo
   REQUIRE(victims);
   REQUIRE(victims->size() == 4);
   CHECK(victims->front().reason.find("replaced by rollout 1") == 0);
+}
+
+TEST_CASE("a rollout of one instance replaces only it: its replacement serves before it drains",
+          "[engine][rollout]")
+{
+  World w(3);
+  w.cluster.image = "img-1";
+  REQUIRE(w.reconcile());
+  REQUIRE(serving(w) == 3);
+  CHECK(start_rollout_of(w, "shop-web-2", 2).total == 1);
+  const auto last = run_rollout(w, 3);
+  CHECK(last.status == state::RolloutStatus::done);
+  CHECK(last.instance == "shop-web-2");
+  CHECK(last.batches == 1);
+  CHECK(w.names_in(InstanceState::gone) == names({"shop-web-2"}));
+  CHECK(live_images(w)
+        == std::map<std::string, std::string>{{"shop-web-1", "img-1"}, {"shop-web-3", "img-1"},
+                                              {"shop-web-4", "img-1"}});
+  CHECK(w.rec.first("out_of_service shop-web-2") > w.rec.first("in_service shop-web-4"));
+  CHECK(w.rec.unjournaled.empty());
+}
+
+TEST_CASE("a rollout of one instance boots its replacement, not a draining one taken back",
+          "[engine][rollout]")
+{
+  World w(3);
+  REQUIRE(w.reconcile());
+  // shop-web-1 was removed by hand: draining, the desired size one less.
+  auto removed = w.instance("shop-web-1");
+  removed.state = InstanceState::draining;
+  REQUIRE(w.store->update_instance(removed));
+  w.cluster.desired = 2;
+  REQUIRE(w.store->set_desired(w.cluster.id, 2));
+  start_rollout_of(w, "shop-web-2", 1);
+  const auto last = run_rollout(w, 2);
+  CHECK(last.status == state::RolloutStatus::done);
+  CHECK(w.names_in(InstanceState::gone) == names({"shop-web-1", "shop-web-2"}));
+  CHECK(live_images(w).size() == 2);
+  CHECK(live_images(w).count("shop-web-4") == 1);
 }
 
 TEST_CASE("a rollout with no room above the desired size drains first, keeping min-in-service",

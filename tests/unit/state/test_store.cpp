@@ -662,7 +662,9 @@ TEST_CASE("a rollout starts once per cluster, gives the old image back when it f
         "UPDATE rollouts SET batch = 0", "UPDATE rollouts SET batch = 101",
         "UPDATE rollouts SET pause_s = -1", "UPDATE rollouts SET to_image = 'img' || char(27)",
         "UPDATE rollouts SET from_flavor = printf('%.300c', 'f')",
-        "UPDATE rollouts SET ended_at = 7", "UPDATE rollouts SET min_in_service = -2"}) {
+        "UPDATE rollouts SET ended_at = 7", "UPDATE rollouts SET min_in_service = -2",
+        "UPDATE rollouts SET instance = '../shop-web-1'", "UPDATE rollouts SET instance = ''",
+        "UPDATE rollouts SET instance = 'shop-web-1' || char(10) || 'x'"}) {
     auto save = state::Stmt::prepare(st.store->db(), "SAVEPOINT hostile");
     REQUIRE(save);
     REQUIRE(save->run());
