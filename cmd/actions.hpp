@@ -33,9 +33,11 @@ struct PolicyRequest
 };
 core::Result<void> set_policy(Env& env, const PolicyRequest& r);
 
-// remove CLUSTER INSTANCE, recording the decision with `source` ("manual", "api:NAME").
+// remove CLUSTER INSTANCE [--force], recording the decision with `source` ("manual",
+// "api:NAME").
 core::Result<void> remove_member(Env& env, const std::string& cluster,
-                                 const std::string& instance, const std::string& source);
+                                 const std::string& instance, const std::string& source,
+                                 bool force = false);
 
 // replace CLUSTER --instance INSTANCE: start the rollout of that one web instance.
 core::Result<void> replace_member(Env& env, const std::string& cluster,

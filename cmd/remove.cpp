@@ -18,12 +18,14 @@ struct Target
 {
   std::string cluster;
   std::string instance;
+  bool force = false;
 };
 
 } // namespace
 
 core::Result<void> remove_member(Env& env, const std::string& cluster_name,
-                                 const std::string& instance, const std::string& source)
+                                 const std::string& instance, const std::string& source,
+                                 bool force)
 {
   TRY(core::validate_cluster_name(cluster_name));
   TRY(core::validate_instance_name(instance));
@@ -38,7 +40,7 @@ core::Result<void> remove_member(Env& env, const std::string& cluster_name,
   const bool dry = env.dry_run() == DryRun::yes;
   TRY_ASSIGN(const auto was, env.store->instances(cluster.id, true));
   TRY(engine::remove_member(*env.store, cluster, instance, source,
-                            [&] { return env.engine_for(cluster); }, !dry));
+                            [&] { return env.engine_for(cluster); }, !dry, force));
   if (env.common.json) {
     TRY_ASSIGN(const auto now, env.store->instances(cluster.id, true));
     out(envelope(env.command, dry,
@@ -63,10 +65,13 @@ void register_remove(CLI::App& app)
                                          "by one (scale-in deletes it once drained)",
                           Traits{true, true, Needs::state}, [t](Env& env) {
                             return remove_member(env, t->cluster, t->instance,
-                                                 std::string(state::k_source_manual));
+                                                 std::string(state::k_source_manual), t->force);
                           });
   sub->add_option("cluster", t->cluster, "Cluster name")->required();
   sub->add_option("instance", t->instance, "Web instance name, as status shows it")->required();
+  sub->add_flag("--force", t->force,
+                "Below the policy's minimum: lower it by one with the size (stored once the run "
+                "succeeds)");
 }
 
 } // namespace cmd

@@ -79,11 +79,23 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
   take.action = direction == Direction::out ? state::DecisionAction::scale_out
                                             : state::DecisionAction::scale_in;
   take.to = o.to;
+  take.force = o.force;
   take.ttl = core::Millis(env.config.manager.decision_ttl) * 1000;
   // A size given by hand is stored only once carried out (engine::act_by_hand).
   take.write = env.dry_run() == DryRun::no && !o.to;
   TRY_ASSIGN(const auto to, engine::take_decision(*env.store, c, policy, take, env.clock.now()));
   const bool by_hand = o.to && to && *to != c.desired;
+  std::string forced_policy;  // the policy with its bound moved to the size (--force)
+  if (by_hand && o.force) {
+    TRY_ASSIGN(const auto wide, engine::widened(policy, *to, env.config.manager.max_instances));
+    if (wide) {
+      forced_policy = policy::to_json(*wide);
+      if (!env.common.cron && !env.common.json) {
+        out(fmt::format("{}: --force moves the policy to [min {}, max {}]", c.name,
+                        wide->min_size, wide->max_size));
+      }
+    }
+  }
   if (to && *to != c.desired) {
     spdlog::info("{}.apply cluster={} from={} to={}", env.command, c.name, c.desired, *to);
     if (env.dry_run() == DryRun::no && !by_hand) {
@@ -116,7 +128,8 @@ core::Result<void> scale_cluster(Env& env, state::Cluster& c, Direction directio
   auto make = [&] { return env.engine_for(c); };
   core::Result<void> done;
   if (by_hand) {
-    done = engine::act_by_hand(*env.store, c, {take.action, *to, o.source}, make, act);
+    done = engine::act_by_hand(*env.store, c, {take.action, *to, o.source, forced_policy}, make,
+                               act);
   } else {
     TRY_ASSIGN(auto engine, make());
     done = act(engine);
@@ -140,6 +153,9 @@ core::Result<void> run_scale(Env& env, Direction direction, const ScaleOptions& 
   TRY_ASSIGN(auto clusters, env.select_clusters(o.cluster));
   if (o.to && o.cluster.empty()) {
     return core::fail(core::ErrorKind::usage, "--to needs --cluster");
+  }
+  if (o.force && !o.to) {
+    return core::fail(core::ErrorKind::usage, "--force needs --to");
   }
   std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
   auto entries = nlohmann::json::array();

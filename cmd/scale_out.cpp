@@ -13,6 +13,9 @@ void register_scale_out(CLI::App& app)
                           [o](Env& env) { return run_scale(env, Direction::out, *o); });
   sub->add_option("--cluster", o->cluster, "Only this cluster");
   sub->add_option("--to", o->to, "Grow to this many web instances now (by hand)");
+  sub->add_flag("--force", o->force,
+                "With --to outside the policy's [min, max]: move the bound to it (stored once the "
+                "run succeeds)");
 }
 
 } // namespace cmd

@@ -66,7 +66,7 @@ core::Result<nlohmann::json> run_now(const Env& base, const std::string& command
 // (`action`: which of the two, as the caller's check chose it).
 core::Result<nlohmann::json> resize_now(const Env& base, const std::string& cluster,
                                         state::DecisionAction action, int to,
-                                        const std::string& source)
+                                        const std::string& source, bool force)
 {
   const auto direction = action == state::DecisionAction::scale_out ? Direction::out
                                                                      : Direction::in;
@@ -74,6 +74,7 @@ core::Result<nlohmann::json> resize_now(const Env& base, const std::string& clus
   o.cluster = cluster;
   o.to = to;
   o.source = source;
+  o.force = force;
   return run_now(base, direction == Direction::out ? "scale-out" : "scale-in",
                  [&](Env& env) { return run_scale(env, direction, o); });
 }
@@ -129,8 +130,8 @@ core::Result<void> run_serve(Env& env, const Options& o)
   api_options.config = env.config;
   api_options.tls = tls;
   api_options.actions.resize_now = [&env](const std::string& c, state::DecisionAction action,
-                                          int to, const std::string& source) {
-    return resize_now(env, c, action, to, source);
+                                          int to, const std::string& source, bool force) {
+    return resize_now(env, c, action, to, source, force);
   };
   api_options.actions.create_now = [&env](const serve::CreateSpec& spec) {
     return run_now(env, "create-cluster", [&](Env& run) {
@@ -141,9 +142,9 @@ core::Result<void> run_serve(Env& env, const Options& o)
     return run_now(env, "delete-cluster", [&](Env& run) { return delete_cluster(run, c); });
   };
   api_options.actions.remove_now = [&env](const std::string& c, const std::string& instance,
-                                          const std::string& source) {
+                                          const std::string& source, bool force) {
     return run_now(env, "remove",
-                   [&](Env& run) { return remove_member(run, c, instance, source); });
+                   [&](Env& run) { return remove_member(run, c, instance, source, force); });
   };
   api_options.actions.replace_now = [&env](const std::string& c, const std::string& instance) {
     return run_now(env, "replace", [&](Env& run) { return replace_member(run, c, instance); });

@@ -1,5 +1,6 @@
-// cmd/token.cpp: `sclman token create NAME --role ROLE | list | revoke NAME`: the bearer tokens
-// of sclman serve. A token is printed once, when made; the state file keeps only its SHA-256.
+// cmd/token.cpp: `sclman token create NAME --role ROLE [--force] | list | revoke NAME`: the
+// bearer tokens of sclman serve. A token is printed once, when made; the state file keeps only
+// its SHA-256.
 #include "core/names.hpp"
 #include "core/time.hpp"
 #include "run.hpp"
@@ -16,6 +17,7 @@ struct Options
   std::string action;
   std::string name;
   std::string role;
+  bool force = false;
 };
 
 core::Result<void> create_token(Env& env, const Options& o)
@@ -37,9 +39,11 @@ core::Result<void> create_token(Env& env, const Options& o)
   t.name = o.name;
   t.role = *role;
   t.hash = serve::token_hash(secret);
+  t.force = o.force;
   TRY(env.store->insert_token(t));
   if (env.common.json) {
-    out(nlohmann::json{{"name", t.name}, {"role", state::to_string(t.role)}, {"token", secret}}
+    out(nlohmann::json{
+      {"name", t.name}, {"role", state::to_string(t.role)}, {"force", t.force}, {"token", secret}}
           .dump(2));
   } else {
     out(secret);
@@ -55,6 +59,7 @@ core::Result<void> list_tokens(Env& env)
     for (const auto& t : tokens) {
       list.push_back({{"name", t.name},
                       {"role", state::to_string(t.role)},
+                      {"force", t.force},
                       {"created", core::iso8601_utc(t.created_at)},
                       {"revoked", t.revoked_at ? nlohmann::json(core::iso8601_utc(*t.revoked_at))
                                                : nlohmann::json(nullptr)}});
@@ -62,10 +67,11 @@ core::Result<void> list_tokens(Env& env)
     out(list.dump(2));
     return {};
   }
-  out(fmt::format("{:<32} {:<9} {:<24} {}", "NAME", "ROLE", "CREATED", "REVOKED"));
+  out(fmt::format("{:<32} {:<9} {:<5} {:<24} {}", "NAME", "ROLE", "FORCE", "CREATED",
+                  "REVOKED"));
   for (const auto& t : tokens) {
-    out(fmt::format("{:<32} {:<9} {:<24} {}", t.name, state::to_string(t.role),
-                    core::iso8601_utc(t.created_at),
+    out(fmt::format("{:<32} {:<9} {:<5} {:<24} {}", t.name, state::to_string(t.role),
+                    t.force ? "yes" : "no", core::iso8601_utc(t.created_at),
                     t.revoked_at ? core::iso8601_utc(*t.revoked_at) : "-"));
   }
   return {};
@@ -91,8 +97,8 @@ core::Result<void> run_token(Env& env, const Options& o)
   if (o.action == "create") {
     return create_token(env, o);
   }
-  if (!o.role.empty()) {
-    return core::fail(core::ErrorKind::usage, "--role is for token create");
+  if (!o.role.empty() || o.force) {
+    return core::fail(core::ErrorKind::usage, "--role and --force are for token create");
   }
   if (o.action == "list") {
     if (!o.name.empty()) {
@@ -119,6 +125,9 @@ void register_token(CLI::App& app)
   sub->add_option("--role", o->role, "create: viewer (reads), operator (actions) or admin "
                                      "(everything)")
     ->check(CLI::IsMember({"viewer", "operator", "admin"}));
+  sub->add_flag("--force", o->force,
+                "create: its resize and remove may go outside the policy's [min, max], moving "
+                "the bound (operator or admin)");
 }
 
 } // namespace cmd

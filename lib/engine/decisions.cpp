@@ -1,6 +1,7 @@
 #include "engine/decisions.hpp"
 
 #include "core/time.hpp"
+#include "policy/schedule.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -75,7 +76,7 @@ core::Result<std::optional<int>> take_manual(state::Store& store, const state::C
                                              const TakeOptions& o, core::Millis now)
 {
   const int to = *o.to;
-  if (to < policy.min_size || to > policy.max_size) {
+  if (!o.force && (to < policy.min_size || to > policy.max_size)) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("--to {} is outside [min {}, max {}] of cluster '{}'", to,
                                   policy.min_size, policy.max_size, c.name));
@@ -119,6 +120,22 @@ core::Result<std::optional<int>> take_manual(state::Store& store, const state::C
 }
 
 } // namespace
+
+core::Result<std::optional<policy::PolicyConfig>> widened(const policy::PolicyConfig& policy,
+                                                          int to, int ceiling)
+{
+  if (to >= policy.min_size && to <= policy.max_size) {
+    return std::optional<policy::PolicyConfig>{};
+  }
+  auto wide = policy;
+  wide.min_size = std::min(wide.min_size, to);
+  wide.max_size = std::max(wide.max_size, to);
+  if (auto fits = policy::check_ceiling(wide, ceiling); !fits) {
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("--force to {}: {}", to, fits.error().message));
+  }
+  return std::optional<policy::PolicyConfig>{std::move(wide)};
+}
 
 core::Result<std::optional<int>> take_decision(state::Store& store,
                                                const state::Cluster& c,

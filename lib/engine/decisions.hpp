@@ -31,7 +31,15 @@ struct TakeOptions
   std::optional<int> to;      // a size given by hand (--to)
   core::Millis ttl = 0;       // a pending decision older than this expires unused
   bool write = true;          // false for --dry-run: decide, store nothing
+  // --force: a --to outside [min, max] is taken; the caller moves the bound (widened) with it.
+  bool force = false;
 };
+
+// Return `policy` with its bounds moved just enough to hold size `to` (--force): max raised to
+// it or min lowered to it, and checked against the config's cap `ceiling` (man_max_instances,
+// which force does not lift: a usage error); nothing when `to` is within them.
+core::Result<std::optional<policy::PolicyConfig>> widened(const policy::PolicyConfig& policy,
+                                                          int to, int ceiling);
 
 // Return the desired size `cluster` should now have, from a size given by hand (recorded as a
 // manual decision, done) or the cluster's pending decision of the same action (marked done, or

@@ -1,11 +1,13 @@
 #include "engine/manual.hpp"
 
 #include "core/log.hpp"
+#include "engine/decisions.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace engine {
@@ -29,6 +31,10 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   // (why --json gives each decision the victims chosen from its time on).
   const auto decided_at = store.now();
   TRY_ASSIGN(const auto was, instance_states(store, cluster.id));
+  const auto old_policy = cluster.policy;
+  if (!by_hand.policy.empty()) {
+    cluster.policy = by_hand.policy;  // the engine keeps the size within the moved bound
+  }
   auto engine = make();
   cluster.desired = by_hand.to;
   auto done = engine ? act(*engine) : core::Result<void>(tl::make_unexpected(engine.error()));
@@ -44,12 +50,19 @@ core::Result<void> act_by_hand(state::Store& store, state::Cluster& cluster,
   row.done_at = store.now();
   if (done) {
     row.status = state::DecisionStatus::done;
+    if (!by_hand.policy.empty()) {
+      TRY(store.set_policy(cluster.id, by_hand.policy));
+      spdlog::warn("manual.forced cluster={} to={} policy={}", cluster.name, by_hand.to,
+                   by_hand.policy);
+      row.reason = "manual (forced: the policy's bound moved)";
+    }
     TRY(store.set_desired(cluster.id, by_hand.to));
     TRY(store.supersede_pending(cluster.id));
     TRY(store.insert_decision(row));
     return {};
   }
   cluster.desired = from;
+  cluster.policy = old_policy;
   row.status = state::DecisionStatus::failed;
   row.error = done.error().message;
   spdlog::error("manual.failed cluster={} action={} from={} to={} error={}", cluster.name,
@@ -115,23 +128,28 @@ core::Result<void> check_member(state::Store& store, const state::Cluster& clust
 
 core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
                                  const std::string& name, const std::string& source,
-                                 const MakeEngine& make, bool write)
+                                 const MakeEngine& make, bool write, bool force)
 {
   TRY(check_member(store, cluster, name, "removed"));
   TRY_ASSIGN(const auto policy, policy::policy_from_json(cluster.policy));
-  if (cluster.desired - 1 < policy.min_size) {
+  const int to = cluster.desired - 1;
+  std::string forced_policy;
+  if (to < policy.min_size && (!force || to < 0)) {
     return core::fail(core::ErrorKind::usage,
                       fmt::format("removing '{}' would take cluster '{}' to {}, below its "
                                   "minimum {} (set-policy --min lowers it)",
-                                  name, cluster.name, cluster.desired - 1, policy.min_size));
+                                  name, cluster.name, to, policy.min_size));
+  }
+  if (to < policy.min_size) {
+    TRY_ASSIGN(const auto wide, widened(policy, to, std::numeric_limits<int>::max()));
+    forced_policy = policy::to_json(*wide);
   }
   if (!write) {
     return {};
   }
   const auto why = fmt::format("removed by hand ({})", source);
-  return act_by_hand(store, cluster,
-                     {state::DecisionAction::scale_in, cluster.desired - 1, source}, make,
-                     [&](Engine& e) { return e.drain_chosen(cluster, name, why); });
+  return act_by_hand(store, cluster, {state::DecisionAction::scale_in, to, source, forced_policy},
+                     make, [&](Engine& e) { return e.drain_chosen(cluster, name, why); });
 }
 
 core::Result<bool> set_protection(state::Store& store, const state::Cluster& cluster,

@@ -17,6 +17,9 @@ struct ByHand
   state::DecisionAction action = state::DecisionAction::scale_out;
   int to = 0;
   std::string source = std::string(state::k_source_manual);  // the decision's source
+  // --force: the policy (JSON) with its bound moved to `to`, stored with the size once the run
+  // succeeds; empty: the policy stays.
+  std::string policy;
 };
 
 // Make the cluster's engine (env.engine_for), and carry out its size (reconcile).
@@ -45,10 +48,11 @@ core::Result<void> check_member(state::Store& store, const state::Cluster& clust
 // must be a web instance booting or in service, not protected, and the desired size above the
 // policy's minimum (usage errors otherwise). Then act_by_hand a scale-in to the desired size
 // less one whose act drains that instance (Engine::drain_chosen); the chain's scale-in deletes
-// it once drained. With `write` false (a dry run) only check.
+// it once drained. With `write` false (a dry run) only check. With `force`, a removal below the
+// minimum lowers it by one with the size (ByHand::policy).
 core::Result<void> remove_member(state::Store& store, state::Cluster& cluster,
                                  const std::string& name, const std::string& source,
-                                 const MakeEngine& make, bool write = true);
+                                 const MakeEngine& make, bool write = true, bool force = false);
 
 // Protect web instance `name` of `cluster` from scale-in (`protect`), or lift the protection:
 // a protected instance is never a scale-in victim (Engine::drain_excess), and scale-in --to

@@ -75,22 +75,22 @@ struct PolicySpec
 
 struct Actions
 {
-  // Carry out size `to` on cluster `cluster` as `sclman scale-out|scale-in --cluster C --to N`
-  // (`action` says which) does, recording decision source `source`; return what the command
-  // prints with --json.
+  // Carry out size `to` on cluster `cluster` as `sclman scale-out|scale-in --cluster C --to N
+  // [--force]` (`action` says which) does, recording decision source `source`; return what the
+  // command prints with --json.
   std::function<core::Result<nlohmann::json>(const std::string& cluster,
                                              state::DecisionAction action, int to,
-                                             const std::string& source)>
+                                             const std::string& source, bool force)>
     resize_now;
   // create-cluster, delete-cluster and set-policy as the command line runs them.
   std::function<core::Result<nlohmann::json>(const CreateSpec&)> create_now;
   std::function<core::Result<nlohmann::json>(const std::string& cluster)> delete_now;
   std::function<core::Result<nlohmann::json>(const std::string& cluster, const PolicySpec&)>
     set_policy_now;
-  // remove CLUSTER INSTANCE, the decision's source `source`.
+  // remove CLUSTER INSTANCE [--force], the decision's source `source`.
   std::function<core::Result<nlohmann::json>(const std::string& cluster,
                                              const std::string& instance,
-                                             const std::string& source)>
+                                             const std::string& source, bool force)>
     remove_now;
   // replace CLUSTER --instance INSTANCE: the rollout of that instance starts.
   std::function<core::Result<nlohmann::json>(const std::string& cluster,

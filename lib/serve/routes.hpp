@@ -47,10 +47,13 @@ struct Route
 
 // Resize cluster `c` to `to` for the caller of `call`: checked as scale-out/scale-in --to,
 // then a pending decision (202) or, with `now`, carried out at once (200); the answer as JSON.
-core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now);
+// `force` (with `now`, and a token that may force) moves the policy's bound with the size.
+core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now,
+                                      bool force = false);
 
-// Remove web instance `instance` of `c` for the caller of `call`, as `sclman remove` does; the
-// answer carries the decision and the run as JSON.
+// Remove web instance `instance` of `c` for the caller of `call`, as `sclman remove` does
+// (?force=1, with a token that may force: below the minimum too); the answer carries the
+// decision and the run as JSON.
 core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
                                        const std::string& instance);
 

@@ -22,11 +22,12 @@ using Json = nlohmann::json;
 struct Resize
 {
   int to = 0;
+  bool force = false;
 };
 
-// Parse the body of POST /v1/clusters/{name}/actions: {"action": "resize", "to": N}. The body
-// is untrusted: anything else (another action, another key, a size that is not an integer
-// from 0 to 10000) is a usage error that does not echo it.
+// Parse the body of POST /v1/clusters/{name}/actions: {"action": "resize", "to": N} and an
+// optional "force": true|false. The body is untrusted: anything else (another action, another
+// key, a size that is not an integer from 0 to 10000) is a usage error that does not echo it.
 core::Result<Resize> parse_action(const Request& request)
 {
   const auto body = Json::parse(request.body, nullptr, false);
@@ -34,9 +35,9 @@ core::Result<Resize> parse_action(const Request& request)
     return core::fail(core::ErrorKind::usage, "the body is not a JSON object");
   }
   for (const auto& [key, value] : body.items()) {
-    if (key != "action" && key != "to") {
+    if (key != "action" && key != "to" && key != "force") {
       return core::fail(core::ErrorKind::usage,
-                        fmt::format("unknown key '{}' (an action has 'action' and 'to')",
+                        fmt::format("unknown key '{}' (an action has 'action', 'to' and 'force')",
                                     core::printable(key, 40)));
     }
   }
@@ -49,7 +50,12 @@ core::Result<Resize> parse_action(const Request& request)
       || to->get<std::int64_t>() > 10000) {
     return core::fail(core::ErrorKind::usage, "'to' must be an integer from 0 to 10000");
   }
-  return Resize{static_cast<int>(to->get<std::int64_t>())};
+  const auto force = body.find("force");
+  if (force != body.end() && !force->is_boolean()) {
+    return core::fail(core::ErrorKind::usage, "'force' must be true or false");
+  }
+  return Resize{static_cast<int>(to->get<std::int64_t>()),
+                force != body.end() && force->get<bool>()};
 }
 
 core::Result<Response> post_action(Call& call)
@@ -57,7 +63,7 @@ core::Result<Response> post_action(Call& call)
   TRY_ASSIGN(const auto c, call.cluster());
   TRY_ASSIGN(const bool now, call.flag_param("now"));
   TRY_ASSIGN(const auto resize, parse_action(call.request));
-  return resize_cluster(call, c, resize.to, now);
+  return resize_cluster(call, c, resize.to, now, resize.force);
 }
 
 // Return the integer `key` of `body` in [lo, hi], nothing when absent; a usage error else.
@@ -199,17 +205,33 @@ core::Result<Response> ran_now(Call& call, const state::Cluster& c,
               {"run", *ran}});
 }
 
+// Refuse `force` (403) unless the caller's token may force.
+core::Result<void> check_force(Call& call, bool force)
+{
+  if (force && !(call.token && call.token->force)) {
+    call.status = 403;
+    return core::fail(core::ErrorKind::usage,
+                      fmt::format("token '{}' may not force (outside the policy's [min, max]); "
+                                  "sclman token create NAME --role operator --force makes one "
+                                  "that may",
+                                  call.token ? call.token->name : std::string()));
+  }
+  return {};
+}
+
 } // namespace
 
 core::Result<Response> remove_instance(Call& call, const state::Cluster& c,
                                        const std::string& instance)
 {
+  TRY_ASSIGN(const bool force, call.flag_param("force"));
+  TRY(check_force(call, force));
   const auto& now = call.api.options().actions.remove_now;
   if (!now) {
     return core::fail(core::ErrorKind::internal, "this server cannot remove instances");
   }
-  return ran_now(call, c, now(c.name, instance, call.source()),
-                 fmt::format("remove {}", instance));
+  return ran_now(call, c, now(c.name, instance, call.source(), force),
+                 fmt::format("remove {}{}", instance, force ? " (forced)" : ""));
 }
 
 core::Result<Response> replace_instance(Call& call, const state::Cluster& c,
@@ -233,9 +255,15 @@ core::Result<Response> replace_instance(Call& call, const state::Cluster& c,
                                  {"run", *ran}});
 }
 
-core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now)
+core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int to, bool now,
+                                      bool force)
 {
-  const Resize resize{to};
+  TRY(check_force(call, force));
+  if (force && !now) {
+    return core::fail(core::ErrorKind::usage,
+                      "'force' acts at once: add ?now=1 (an intent stays within the policy)");
+  }
+  const Resize resize{to, force};
   TRY_ASSIGN(const auto policy, policy::policy_from_json(c.policy));
   if (resize.to == c.desired) {
     call.audit_detail = fmt::format("resize to {}: already so", resize.to);
@@ -250,6 +278,7 @@ core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int t
                                       : state::DecisionAction::scale_in;
   take.to = resize.to;
   take.write = false;
+  take.force = resize.force;
   // The same checks as scale-out or scale-in --to: within [min, max], and not below the
   // instances protected from scale-in.
   TRY(engine::take_decision(*call.store, c, policy, take, call.store->now()));
@@ -258,8 +287,8 @@ core::Result<Response> resize_cluster(Call& call, const state::Cluster& c, int t
     if (!run_now) {
       return core::fail(core::ErrorKind::internal, "this server cannot act now");
     }
-    return ran_now(call, c, run_now(c.name, take.action, resize.to, call.source()),
-                   fmt::format("resize to {} now", resize.to));
+    return ran_now(call, c, run_now(c.name, take.action, resize.to, call.source(), force),
+                   fmt::format("resize to {} now{}", resize.to, force ? " (forced)" : ""));
   }
   state::DecisionRow row;
   row.cluster_id = c.id;

@@ -297,6 +297,7 @@ struct Token
   std::string name;  // a valid cluster name (core::validate_cluster_name)
   TokenRole role = TokenRole::viewer;
   std::string hash;  // 64 lowercase hex digits
+  bool force = false;  // its actions may go outside the policy's [min, max] (never a viewer's)
   Millis created_at = 0;
   std::optional<Millis> revoked_at;
 };

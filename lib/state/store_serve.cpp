@@ -19,7 +19,8 @@ bool hex_digest(std::string_view h)
          });
 }
 
-constexpr const char* k_token_columns = "id, name, role, hash, created_at, revoked_at";
+constexpr const char* k_token_columns =
+  "id, name, role, hash, created_at, revoked_at, can_force";
 
 // Read a tokens row as k_token_columns selects it; every column is checked.
 Result<Token> read_token(const Stmt& s)
@@ -47,6 +48,11 @@ Result<Token> read_token(const Stmt& s)
   if (!hex_digest(t.hash)) {
     return bad("hash", t.hash);
   }
+  const auto force = s.column_text(6);
+  if ((force != "0" && force != "1") || (force == "1" && t.role == TokenRole::viewer)) {
+    return bad("can_force", force);
+  }
+  t.force = force == "1";
   return t;
 }
 
@@ -58,6 +64,9 @@ Result<void> Store::insert_token(Token& t)
   if (!hex_digest(t.hash)) {
     return core::fail(core::ErrorKind::internal, "a token hash is 64 lowercase hex digits");
   }
+  if (t.force && t.role == TokenRole::viewer) {
+    return core::fail(core::ErrorKind::usage, "a viewer's token cannot force: it has no actions");
+  }
   TRY_ASSIGN(auto find, Stmt::prepare(m_db, "SELECT 1 FROM tokens WHERE name = ?"));
   find.bind(1, t.name);
   TRY_ASSIGN(const bool taken, find.step());
@@ -68,9 +77,10 @@ Result<void> Store::insert_token(Token& t)
                                   t.name));
   }
   t.created_at = now();
-  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "INSERT INTO tokens (name, role, hash, created_at) "
-                                         "VALUES (?, ?, ?, ?)"));
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "INSERT INTO tokens (name, role, hash, created_at, "
+                                         "can_force) VALUES (?, ?, ?, ?, ?)"));
   s.bind(1, t.name).bind(2, std::string(to_string(t.role))).bind(3, t.hash).bind(4, t.created_at);
+  s.bind(5, t.force ? 1 : 0);
   TRY(s.run());
   t.id = m_db.last_insert_id();
   return {};

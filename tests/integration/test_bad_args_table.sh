@@ -69,7 +69,11 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	token name: invalid cluster name	token create Ops --role viewer
 64	no token named '"'"'nosuch'"'"'	token revoke nosuch
 64	token list takes no NAME	token list ops
-64	--role is for token create	token revoke ops --role admin
+64	--role and --force are for token create	token revoke ops --role admin
+64	--role and --force are for token create	token list --force
+64	a viewer'"'"'s token cannot force	token create peek --role viewer --force
+64	--force needs --to	scale-out --cluster shop --force
+64	--force needs --to	scale-in --cluster shop --force
 64	receiver create needs a NAME	receiver create
 64	receiver name: invalid cluster name	receiver create Bad --cluster shop --kind json --action hold --amount 5
 64	one of --cluster NAME and --cluster-label LABEL	receiver create r --kind json --action hold --amount 5

@@ -103,7 +103,7 @@ pass "no token, a forged or revoked one: 401; a viewer on an action or the audit
 before=$(decisions)
 for body in 'not json' '[]' '{"action":"resize"}' '{"action":"resize","to":"3"}' \
             '{"action":"resize","to":-1}' '{"action":"resize","to":1e9}' '{"action":"resize","to":3.5}' \
-            '{"action":"resize","to":3,"force":true}' '{"action":"rm -rf","to":3}' \
+            '{"action":"resize","to":3,"force":"yes"}' '{"action":"rm -rf","to":3}' \
             '{"action":"resize","to":99}' '{"action":"resize","to":0}'; do
   expect "$OPERATOR" POST /v1/clusters/shop/actions 400 "$body"
   jq -e '.error.kind == "usage" and .error.exit_code == 64' "$T/body" > /dev/null || fail "body $body: $(cat "$T/body")"
@@ -257,6 +257,43 @@ jq -e --arg d "replace $old: rollout started" '[.[] | select(.detail == $d and .
   || fail "the audit log lacks the replacement: $(cat "$T/body")"
 pass "replace (API): $old replaced by a new instance that served first, 2 in service; viewer, LB, bad name and a second one refused"
 
+# force: a token made with --force may act outside [min, max]; the bound moves with the size,
+# stored only once the run succeeds. The command line's --force does the same.
+policy_q() { sqlite3 "$DB" "SELECT json_extract(policy, '\$.$1') FROM clusters WHERE name = 'shop'"; }
+FORCER=$(sc token create breakglass --role operator --force)
+sc token list | grep -q "^breakglass  *operator  *yes" || fail "token list: $(sc token list)"
+expect_exit 64 token create peeker --role viewer --force --state "$DB"
+before=$(state_dump)
+expect "$OPERATOR" POST "/v1/clusters/shop/actions?now=1" 403 '{"action":"resize","to":5,"force":true}'
+expect "$ADMIN" POST "/v1/clusters/shop/instances/$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' LIMIT 1")/remove?force=1" 403 "{}"
+expect "$FORCER" POST /v1/clusters/shop/actions 400 '{"action":"resize","to":5,"force":true}'
+expect "$FORCER" POST "/v1/clusters/shop/actions?now=1" 400 '{"action":"resize","to":5}'
+[ "$(state_dump)" = "$before" ] || fail "a refused force changed the state file"
+expect "$FORCER" POST "/v1/clusters/shop/actions?now=1" 200 '{"action":"resize","to":5,"force":true}'
+jq -e '.decision | .status == "done" and .source == "api:breakglass" and .to == 5' "$T/body" > /dev/null \
+  || fail "forced resize: $(cat "$T/body")"
+[ "$(policy_q max)" = 5 ] && [ "$(desired)" = 5 ] && [ "$(web_in_service shop)" = 5 ] \
+  || fail "after a forced resize to 5: max $(policy_q max), desired $(desired), $(web_in_service shop) in service"
+# A forced run that fails stores no policy: only its failed decision.
+rc=0
+SCLMAN_FAILPOINTS=create_server.before=auth "$SCLMAN" scale-out --cluster shop --to 7 --force --state "$DB" > /dev/null 2> "$T/err" || rc=$?
+[ $rc = 77 ] && [ "$(policy_q max)" = 5 ] && [ "$(desired)" = 5 ] \
+  || fail "a failed forced scale-out: exit $rc, max $(policy_q max), desired $(desired)"
+[ "$(sqlite3 "$DB" "SELECT status FROM decisions ORDER BY id DESC LIMIT 1")" = failed ] || fail "no failed decision"
+expect_exit 64 scale-out --cluster shop --to 7 --state "$DB"
+expect_exit 64 scale-out --cluster shop --force --state "$DB"
+sc set-policy shop --min 5 > /dev/null
+victim=$(sqlite3 "$DB" "SELECT name FROM instances WHERE role = 'web' AND state = 'in_service' ORDER BY serial LIMIT 1")
+expect "$FORCER" POST "/v1/clusters/shop/instances/$victim/remove" 400 "{}"
+expect "$FORCER" POST "/v1/clusters/shop/instances/$victim/remove?force=1" 200 "{}"
+[ "$(policy_q min)" = 4 ] && [ "$(desired)" = 4 ] || fail "forced remove: min $(policy_q min), desired $(desired)"
+sc scale-in --cluster shop --to 3 --force > /dev/null || fail "scale-in --to 3 --force"
+[ "$(policy_q min)" = 3 ] && [ "$(desired)" = 3 ] || fail "scale-in --force: min $(policy_q min), desired $(desired)"
+sc scale-in --wait > /dev/null
+sc set-policy shop --min 1 --max 4 > /dev/null
+[ "$(web_in_service shop)" = 3 ] || fail "$(web_in_service shop) in service after the forced actions, not 3"
+pass "force: 403 without the capability, never an intent; with it resize to 5 and remove below min move the bound; a failed forced run stores no policy; CLI --force the same"
+
 # Reads go on while a run holds the cluster's lock; an action now meets busy (409, exit 75).
 sqlite3 "$DB" "INSERT INTO locks (name, pid, host, acquired_at) VALUES ('cluster:shop', $$, '$(hostname)', $(date +%s%3N))"
 slow=0
@@ -266,7 +303,7 @@ for _ in $(seq 50); do
   [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1000 ] || slow=$((slow + 1))
 done
 [ "$slow" = 0 ] || fail "$slow reads took a second or more while the lock was held"
-expect "$OPERATOR" POST "/v1/clusters/shop/actions?now=1" 409 '{"action":"resize","to":3}'
+expect "$OPERATOR" POST "/v1/clusters/shop/actions?now=1" 409 '{"action":"resize","to":2}'
 jq -e '.error.kind == "busy" and .error.exit_code == 75' "$T/body" > /dev/null || fail "busy: $(cat "$T/body")"
 sqlite3 "$DB" "DELETE FROM locks WHERE name = 'cluster:shop'"
 pass "50 reads under 1 s each while a run holds the lock; an action now gets 409 busy"

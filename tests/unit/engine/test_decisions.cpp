@@ -161,3 +161,35 @@ TEST_CASE("scale-in --to below the number of protected web instances is refused,
   CHECK_THAT(to.error().message, Catch::Contains("2 web instances") && Catch::Contains("protected"));
   CHECK(s.store->decisions(s.cluster.id, 10)->size() == before->size());
 }
+
+TEST_CASE("--force moves one bound just to the size, never above man_max_instances",
+          "[engine][decisions]")
+{
+  auto policy = policy::policy_from_json(R"({"min":2,"max":5})");
+  REQUIRE(policy);
+  const auto within = engine::widened(*policy, 3, 20);
+  REQUIRE(within);
+  CHECK_FALSE(*within);
+  const auto up = engine::widened(*policy, 8, 20);
+  REQUIRE(up);
+  REQUIRE(*up);
+  CHECK(((*up)->min_size == 2 && (*up)->max_size == 8));
+  const auto down = engine::widened(*policy, 0, 20);
+  REQUIRE(down);
+  REQUIRE(*down);
+  CHECK(((*down)->min_size == 0 && (*down)->max_size == 5));
+  const auto over = engine::widened(*policy, 21, 20);
+  REQUIRE_FALSE(over);
+  CHECK(over.error().kind == core::ErrorKind::usage);
+  // Without --force a size outside [min, max] is refused; with it, taken.
+  state_test::ShopState shop;
+  shop.cluster.desired = 3;
+  engine::TakeOptions take;
+  take.to = 8;
+  take.write = false;
+  CHECK_FALSE(engine::take_decision(*shop.store, shop.cluster, *policy, take, 0));
+  take.force = true;
+  const auto taken = engine::take_decision(*shop.store, shop.cluster, *policy, take, 0);
+  REQUIRE(taken);
+  CHECK(*taken == 8);
+}

@@ -234,7 +234,8 @@ TEST_CASE("hostile requests are refused with the CLI's error kinds and store not
         R"({"action":"resize","to":"3"})", R"({"action":"resize","to":3.0})",
         R"({"action":"resize","to":-1})", R"({"action":"resize","to":10001})",
         R"({"action":"resize","to":18446744073709551615})", R"({"action":"RESIZE","to":3})",
-        R"({"action":"resize","to":3,"force":true})", R"({"action":["resize"],"to":3})",
+        R"({"action":"resize","to":3,"force":1})", R"({"action":"resize","to":3,"force":"true"})",
+        R"({"action":"resize","to":3,"x":true})", R"({"action":["resize"],"to":3})",
         R"({"action":"resize","to":5})", R"({"action":"resize","to":0})"}) {
     CAPTURE(body);
     auto r = s.call("admin", "POST", "/v1/clusters/shop/actions", body);
@@ -417,4 +418,85 @@ TEST_CASE("a cluster's page draws the dashboard's charts and each member's load 
   };
   CHECK(row(web[0]).find("<td class=\"load\">0.75</td>") != std::string::npos);
   CHECK(row(web[1]).find("<td class=\"load\">-</td>") != std::string::npos);
+}
+
+TEST_CASE("force: only a token made with --force, only at once; it reaches the command",
+          "[serve]")
+{
+  ApiState s;
+  // A token that may force, and actions that record what the command would be given.
+  auto secret = serve::new_token();
+  REQUIRE(secret);
+  state::Token t;
+  t.name = "t-breakglass";
+  t.role = state::TokenRole::operator_;
+  t.force = true;
+  t.hash = serve::token_hash(*secret);
+  REQUIRE(s.store->insert_token(t));
+  s.tokens["forcer"] = *secret;
+  std::vector<std::string> ran;
+  serve::ApiOptions o;
+  o.state_path = s.store->path();
+  o.clock = &s.clock;
+  o.actions.resize_now = [&](const std::string& c, state::DecisionAction, int to,
+                             const std::string& source, bool force) {
+    ran.push_back(fmt::format("resize {} {} {} {}", c, to, source, force));
+    return core::Result<Json>(Json::object());
+  };
+  o.actions.remove_now = [&](const std::string& c, const std::string& instance,
+                             const std::string& source, bool force) {
+    ran.push_back(fmt::format("remove {} {} {} {}", c, instance, source, force));
+    return core::Result<Json>(Json::object());
+  };
+  s.api.emplace(std::move(o));
+  const std::string forced = R"({"action":"resize","to":6,"force":true})";
+  // Without the capability: 403, for an operator and an admin alike; nothing runs.
+  for (const auto* role : {"operator", "admin"}) {
+    CAPTURE(role);
+    auto r = s.call(role, "POST", "/v1/clusters/shop/actions", forced, {{"now", "1"}});
+    CHECK(r.status == 403);
+    CHECK(body_of(r)["error"]["message"].get<std::string>().find("may not force")
+          != std::string::npos);
+    CHECK(s.call(role, "POST", "/v1/clusters/shop/instances/shop-web-1/remove", "{}",
+                 {{"force", "1"}})
+            .status
+          == 403);
+  }
+  // Force is never an intent, and a size outside [1, 4] without it is refused as before.
+  CHECK(s.call("forcer", "POST", "/v1/clusters/shop/actions", forced).status == 400);
+  CHECK(s.call("forcer", "POST", "/v1/clusters/shop/actions", R"({"action":"resize","to":6})",
+               {{"now", "1"}})
+          .status
+        == 400);
+  CHECK(ran.empty());
+  CHECK(s.decisions() == 0);
+  // With it: the command runs with --force.
+  CHECK(s.call("forcer", "POST", "/v1/clusters/shop/actions", forced, {{"now", "1"}}).status
+        == 200);
+  CHECK(s.call("forcer", "POST", "/v1/clusters/shop/instances/shop-web-1/remove", "{}",
+               {{"force", "1"}})
+          .status
+        == 200);
+  CHECK(ran
+        == std::vector<std::string>{"resize shop 6 api:t-breakglass true",
+                                    "remove shop shop-web-1 api:t-breakglass true"});
+  // A viewer's token cannot force, made or read back.
+  state::Token v;
+  v.name = "t-peek";
+  v.role = state::TokenRole::viewer;
+  v.force = true;
+  v.hash = std::string(64, 'a');
+  CHECK_FALSE(s.store->insert_token(v));
+  for (const char* hostile : {"UPDATE tokens SET can_force = 1 WHERE name = 't-viewer'",
+                              "UPDATE tokens SET can_force = 2 WHERE name = 't-breakglass'",
+                              "UPDATE tokens SET can_force = 'yes' WHERE name = 't-breakglass'"}) {
+    CAPTURE(hostile);
+    REQUIRE(s.store->db().exec("SAVEPOINT hostile"));
+    REQUIRE(s.store->db().exec(hostile));
+    const auto read = s.store->tokens();
+    REQUIRE_FALSE(read);
+    CHECK(read.error().kind == core::ErrorKind::state);
+    REQUIRE(s.store->db().exec("ROLLBACK TO hostile"));
+    REQUIRE(s.store->db().exec("RELEASE hostile"));
+  }
 }
