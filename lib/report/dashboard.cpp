@@ -386,6 +386,36 @@ std::string render_cluster_charts(const ClusterView& c, Millis from, Millis now)
   return html;
 }
 
+std::string render_chain(const ChainHealth& chain, Millis now)
+{
+  std::string html;
+  // The chain: when it last ran and succeeded, and a warning when that is too long ago.
+  html += fmt::format("<section class=\"chain {}\" aria-labelledby=\"chain-heading\">\n"
+                      "<h2 id=\"chain-heading\">Chain</h2>\n",
+                      chain.stale ? "stale" : "ok");
+  html += fmt::format("<p>Last ran: {}. Every step last succeeded at or after: {}.{}</p>\n",
+                      when(chain.last_run, now), when(chain.last_success, now),
+                      chain.stale ? "" : " <span class=\"running\">Running.</span>");
+  if (chain.stale) {
+    html += fmt::format("<p class=\"warning\" role=\"alert\"><strong>Warning:</strong> {}</p>\n",
+                        html_escape(chain.warning));
+  }
+  if (!chain.steps.empty()) {
+    html += "<table class=\"steps\">\n<caption>Last run of each step of the chain</caption>\n"
+            "<thead><tr><th scope=\"col\">step</th><th scope=\"col\">ended</th>"
+            "<th scope=\"col\">exit code</th><th scope=\"col\">last success</th></tr></thead>"
+            "\n<tbody>\n";
+    for (const auto& s : chain.steps) {
+      html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          s.exit_code == 0 ? "step-ok" : "state-error", html_escape(s.command),
+                          when(s.ts, now), s.exit_code, when(s.last_success, now));
+    }
+    html += "</tbody>\n</table>\n";
+  }
+  html += "</section>\n";
+  return html;
+}
+
 std::string render_html(const std::vector<ClusterView>& clusters,
                         const ChainHealth& chain,
                         Millis from,
@@ -425,30 +455,7 @@ td, th { padding: 2px 10px; text-align: left; border-bottom: 1px solid #eee; fon
     "<button type=\"button\" id=\"pause\" aria-pressed=\"false\" hidden>Pause "
     "auto-refresh</button></p>\n",
     utc_full(now), utc_full(from));
-  // The chain: when it last ran and succeeded, and a warning when that is too long ago.
-  html += fmt::format("<section class=\"chain {}\" aria-labelledby=\"chain-heading\">\n"
-                      "<h2 id=\"chain-heading\">Chain</h2>\n",
-                      chain.stale ? "stale" : "ok");
-  html += fmt::format("<p>Last ran: {}. Every step last succeeded at or after: {}.{}</p>\n",
-                      when(chain.last_run, now), when(chain.last_success, now),
-                      chain.stale ? "" : " <span class=\"running\">Running.</span>");
-  if (chain.stale) {
-    html += fmt::format("<p class=\"warning\" role=\"alert\"><strong>Warning:</strong> {}</p>\n",
-                        html_escape(chain.warning));
-  }
-  if (!chain.steps.empty()) {
-    html += "<table class=\"steps\">\n<caption>Last run of each step of the chain</caption>\n"
-            "<thead><tr><th scope=\"col\">step</th><th scope=\"col\">ended</th>"
-            "<th scope=\"col\">exit code</th><th scope=\"col\">last success</th></tr></thead>"
-            "\n<tbody>\n";
-    for (const auto& s : chain.steps) {
-      html += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                          s.exit_code == 0 ? "step-ok" : "state-error", html_escape(s.command),
-                          when(s.ts, now), s.exit_code, when(s.last_success, now));
-    }
-    html += "</tbody>\n</table>\n";
-  }
-  html += "</section>\n";
+  html += render_chain(chain, now);
   if (!clusters.empty()) {
     html += "<nav aria-label=\"clusters\"><ul>\n";
     for (const auto& c : clusters) {

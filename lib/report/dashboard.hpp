@@ -135,6 +135,10 @@ std::string chart_css();
 // references, and its web instances (in service, desired, booting) between min and max.
 std::string render_cluster_charts(const ClusterView& c, Millis from, Millis now);
 
+// Return the chain's section of a page: when it last ran and succeeded, a warning when that is
+// too long ago, and how each step last ended, as of `now`.
+std::string render_chain(const ChainHealth& chain, Millis now);
+
 // Return the whole page for `clusters` and the chain's health at time `now`; the charts span
 // [from, now].
 std::string render_html(const std::vector<ClusterView>& clusters,

@@ -189,6 +189,17 @@ Millis charts_from(const std::vector<ClusterView>& views, Millis now, Millis win
   return std::max(now - window, from - (now - from) / 20 - 1000);
 }
 
+core::Result<ChainHealth> store_chain_health(state::Store& store, core::Millis now,
+                                             core::Millis tick_ms)
+{
+  TRY_ASSIGN(const auto runs, store.runs());
+  std::vector<StepRun> steps;
+  for (const auto& r : runs) {
+    steps.push_back({r.command, r.ts, r.exit_code, r.last_success});
+  }
+  return chain_health(steps, now, tick_ms);
+}
+
 core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
                                        core::Millis now, const SiteOptions& o)
 {
@@ -251,12 +262,7 @@ core::Result<Site> assemble_site(state::Store& store, Millis now, const SiteOpti
 {
   const Millis window = o.window;
   TRY_ASSIGN(const auto clusters, store.clusters());
-  TRY_ASSIGN(const auto runs, store.runs());
-  std::vector<StepRun> steps;
-  for (const auto& r : runs) {
-    steps.push_back({r.command, r.ts, r.exit_code, r.last_success});
-  }
-  const auto chain = chain_health(steps, now, o.tick_ms);
+  TRY_ASSIGN(const auto chain, store_chain_health(store, now, o.tick_ms));
   Site site;
   site.status = nlohmann::json::array();
   nlohmann::json history = nlohmann::json::array();

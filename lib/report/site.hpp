@@ -37,6 +37,10 @@ struct Site
 // the chain's steps last ended (the state file's runs).
 core::Result<Site> assemble_site(state::Store& store, core::Millis now, const SiteOptions& o);
 
+// Return the chain's health at `now` from the runs the state file records, ticks `tick_ms` apart.
+core::Result<ChainHealth> store_chain_health(state::Store& store, core::Millis now,
+                                             core::Millis tick_ms);
+
 // Return the view of cluster `c` that the dashboard draws, with charts of the last `o.window` ms.
 core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
                                        core::Millis now, const SiteOptions& o);

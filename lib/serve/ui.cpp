@@ -144,7 +144,8 @@ Response page(int status, const std::string& title, const std::string& body,
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} - sclman</title>"
     "<style>body{{font-family:sans-serif;margin:2em;max-width:72em}}table{{border-collapse:"
     "collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.error{{color:"
-    "#a00}}form.inline{{display:inline}}{}</style></head><body><header><a href=\"/ui/\">sclman"
+    "#a00}}.warning{{border:2px solid #b3261e;padding:.5em}}form.inline{{display:inline}}{}"
+    "</style></head><body><header><a href=\"/ui/\">sclman"
     "</a>{}</header><h1>{}</h1>{}</body></html>",
     escape(title), report::chart_css(), user.empty() ? std::string() : " &middot; " + user,
     escape(title), body);
@@ -372,9 +373,13 @@ core::Result<Response> get_clusters(Call& call)
                                           last["from"].get<int>(), last["to"].get<int>(),
                                           text_of(last["status"]), text_of(last["reason"]))));
   }
+  // The chain runs each minute (cron/sclman-chain).
+  const auto now = call.store->now();
+  TRY_ASSIGN(const auto chain, report::store_chain_health(*call.store, now, 60'000));
   return page(200, "Clusters",
-              "<table id=\"clusters\"><tr><th>Cluster</th><th>Status</th><th>In service</th>"
-              "<th>Desired</th><th>Min&ndash;max</th><th>Policy</th><th>Last decision</th></tr>"
+              report::render_chain(chain, now)
+                + "<table id=\"clusters\"><tr><th>Cluster</th><th>Status</th><th>In service</th>"
+                  "<th>Desired</th><th>Min&ndash;max</th><th>Policy</th><th>Last decision</th></tr>"
                 + rows + "</table>" + create_form(*session),
               user_line(*session));
 }

@@ -2,6 +2,7 @@
 // real state file (authentication, roles, intents, hostile requests, hostile rows).
 #include "../state/temp_store.hpp"
 #include "core/config.hpp"
+#include "report/dashboard.hpp"
 #include "serve/api.hpp"
 #include "serve/config.hpp"
 #include "serve/token.hpp"
@@ -499,4 +500,25 @@ TEST_CASE("force: only a token made with --force, only at once; it reaches the c
     REQUIRE(s.store->db().exec("ROLLBACK TO hostile"));
     REQUIRE(s.store->db().exec("RELEASE hostile"));
   }
+}
+
+TEST_CASE("the clusters page says whether the chain runs: stale until every step ran lately",
+          "[serve]")
+{
+  ApiState s;
+  serve::Request r;
+  r.method = "GET";
+  r.path = "/ui/";
+  r.cookie = "sclman_session=" + s.tokens["viewer"];
+  auto page = s.api->handle(r);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("class=\"chain stale\"") != std::string::npos);
+  CHECK(page.body.find("<strong>Warning:</strong>") != std::string::npos);
+  for (const auto& step : report::chain_steps()) {
+    REQUIRE(s.store->record_run({step, s.clock.t - 30'000, 0, 800, s.clock.t - 30'000}));
+  }
+  page = s.api->handle(r);
+  CHECK(page.body.find("class=\"chain ok\"") != std::string::npos);
+  CHECK(page.body.find("<strong>Warning:</strong>") == std::string::npos);
+  CHECK(page.body.find("<td>decide</td>") != std::string::npos);
 }
