@@ -198,14 +198,20 @@ core::Result<void> run_serve(Env& env, const Options& o)
     }
   }
   // What cpp-httplib refuses before a handler runs (a body over max_body_kib: 413, a bad
-  // request line: 400) gets the API's JSON error too.
-  server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  // request line or a body it cannot read: 400) gets the API's JSON error too. A POST, PUT or
+  // PATCH without Content-Length (curl -X POST without data) is read to the connection's end,
+  // which a client that keeps the connection open never sends: say so.
+  server->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) {
       return;
     }
-    const auto message = res.status == 413 ? "the request body is larger than [SERVE] "
-                                             "max_body_kib allows"
-                                           : "the request was refused";
+    const bool has_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    const auto message =
+      res.status == 413 ? "the request body is larger than [SERVE] max_body_kib allows"
+      : has_body && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")
+        ? "a POST, PUT or PATCH needs a body with Content-Length (send {} when there is "
+          "nothing to say, as curl --data '{}' does)"
+        : "the request was refused";
     res.set_content(serve::error_body(core::fail(core::ErrorKind::usage, message).value()),
                     "application/json");
   });

@@ -318,6 +318,7 @@ cat >> "$SCLMAN_CONFIG" <<CONF
 listen = 127.0.0.1:$PORT
 tls_cert = $T/cert.pem
 tls_key = $T/key.pem
+request_timeout = 2
 CONF
 expect_exit 78 serve --state "$DB"
 grep -q "TLS key" "$T/err" || fail "a readable TLS key: $(cat "$T/err")"
@@ -328,5 +329,8 @@ curl -fsS --cacert "$T/cert.pem" -H "Authorization: Bearer $VIEWER" "$URL/counte
   || fail "no answer over HTTPS"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/counters.json" 2> /dev/null || true)
 [ "$code" != 200 ] || fail "plain HTTP answered on the HTTPS port"
+# A POST without a body (no Content-Length) is read until request_timeout, then refused saying why.
+code=$(curl -sS -m 20 --cacert "$T/cert.pem" -o "$T/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $OPERATOR" "$URL/v1/clusters/shop/actions")
+[ "$code" = 400 ] && grep -q "needs a body with Content-Length" "$T/body" || fail "a POST without a body: $code $(cat "$T/body")"
 stop_serve
-pass "HTTPS with [SERVE] tls_cert and tls_key; a key others may read is refused (78)"
+pass "HTTPS with [SERVE] tls_cert and tls_key; a key others may read is refused (78); a POST without a body is told it needs Content-Length"
