@@ -201,10 +201,10 @@ core::Result<ChainHealth> store_chain_health(state::Store& store, core::Millis n
 }
 
 core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
-                                       core::Millis now, const SiteOptions& o)
+                                       const nlohmann::json& status, core::Millis now,
+                                       const SiteOptions& o)
 {
-  TRY_ASSIGN(const auto s, cluster_json(store, c, false));
-  return view_of(store, c, s, now - o.window, now, o);
+  return view_of(store, c, status, now - o.window, now, o);
 }
 
 namespace {
@@ -269,7 +269,7 @@ core::Result<Site> assemble_site(state::Store& store, Millis now, const SiteOpti
   std::vector<ClusterView> views;
   for (const auto& c : clusters) {
     TRY_ASSIGN(auto s, cluster_json(store, c, false));
-    TRY_ASSIGN(auto v, view_of(store, c, s, now - window, now, o));
+    TRY_ASSIGN(auto v, cluster_view(store, c, s, now, o));
     history.push_back(history_json(v));
     site.status.push_back(std::move(s));
     views.push_back(std::move(v));

@@ -41,9 +41,11 @@ core::Result<Site> assemble_site(state::Store& store, core::Millis now, const Si
 core::Result<ChainHealth> store_chain_health(state::Store& store, core::Millis now,
                                              core::Millis tick_ms);
 
-// Return the view of cluster `c` that the dashboard draws, with charts of the last `o.window` ms.
+// Return the view of cluster `c` that the dashboard draws, with charts of the last `o.window` ms;
+// `status` is its cluster_json (without decisions), which the caller has already.
 core::Result<ClusterView> cluster_view(state::Store& store, const state::Cluster& c,
-                                       core::Millis now, const SiteOptions& o);
+                                       const nlohmann::json& status, core::Millis now,
+                                       const SiteOptions& o);
 
 // Return where the charts of `views` start: at the oldest data within the window that ends at
 // `now`, so a young cluster fills them.

@@ -514,7 +514,7 @@ core::Result<Response> show_cluster(Call& call, const Session& session, int stat
   o.window = k_chart_window;
   Charts charts;
   charts.now = call.store->now();
-  TRY_ASSIGN(charts.view, report::cluster_view(*call.store, c, charts.now, o));
+  TRY_ASSIGN(charts.view, report::cluster_view(*call.store, c, j, charts.now, o));
   charts.from = report::charts_from({charts.view}, charts.now, o.window);
   return page(status, c.name, cluster_body(j, session, decisions, charts, notice),
               user_line(session));
