@@ -1,12 +1,16 @@
 // The making of a command's Env, and what it offers commands: their engine and their clusters.
 #include "shell.hpp"
 
+#include "core/file.hpp"
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "core/privileges.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace cmd {
 
@@ -18,6 +22,30 @@ void setup_logging(const Env& env, const std::string& level)
                                                  : core::LogTarget::stderr_text,
                       env.common.log_format == "json" ? core::LogFormat::json
                                                       : core::LogFormat::text);
+}
+
+core::Result<state::Location> state_location(const Env& env)
+{
+  state::Location where;
+  where.path = core::resolve_state_path(env.common.state_path, env.config);
+  where.url = env.config.state.url;
+  if (where.url.empty()) {
+    return where;
+  }
+  TRY(state::check_database_url(where.url));
+  if (const auto& file = env.config.state.password_file; !file.empty()) {
+    const auto perms = env.common.insecure_perms ? core::Perms::insecure : core::Perms::strict;
+    TRY(core::check_file_mode(file, "[STATE] password_file", 077, perms));
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return core::fail(core::ErrorKind::config,
+                        fmt::format("cannot read [STATE] password_file '{}'", file));
+    }
+    TRY_ASSIGN(where.password, state::parse_password_file(text.str(), file));
+  }
+  return where;
 }
 
 core::Result<void> prepare(Env& env, const Traits& traits)
@@ -33,13 +61,13 @@ core::Result<void> prepare(Env& env, const Traits& traits)
   if (traits.needs == Needs::nothing) {
     return {};
   }
-  const auto path = core::resolve_state_path(env.common.state_path, env.config);
-  TRY_ASSIGN(const auto became, core::become_state_owner(path));
+  TRY_ASSIGN(const auto where, state_location(env));
+  TRY_ASSIGN(const auto became, core::become_state_owner(where.path));
   if (became) {
     spdlog::debug("run.user user={} reason=\"owns the state directory\"", *became);
   }
   TRY_ASSIGN(auto store,
-             state::Store::open(path, env.clock,
+             state::Store::open(where, env.clock,
                                 traits.needs == Needs::read_state ? state::Access::read_only
                                                                   : state::Access::read_write));
   env.store.emplace(std::move(store));

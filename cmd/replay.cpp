@@ -1,4 +1,5 @@
 #include "replay.hpp"
+#include "shell.hpp"
 
 #include "core/names.hpp"
 #include "engine/history.hpp"
@@ -15,8 +16,8 @@ core::Result<ClusterReplay> cluster_replay(Env& env, const std::string& name, in
                       fmt::format("--days {} must be from 1 to 366", days));
   }
   if (!env.store) {
-    const auto path = core::resolve_state_path(env.common.state_path, env.config);
-    TRY_ASSIGN(auto store, state::Store::open(path, env.clock, state::Access::read_only));
+    TRY_ASSIGN(const auto where, state_location(env));
+    TRY_ASSIGN(auto store, state::Store::open(where, env.clock, state::Access::read_only));
     env.store.emplace(std::move(store));
   }
   TRY_ASSIGN(const auto clusters, env.select_clusters(name));

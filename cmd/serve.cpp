@@ -44,7 +44,7 @@ core::Result<nlohmann::json> run_now(const Env& base, const std::string& command
   run.common.dry_run = false;
   run.config = base.config;
   run.deadline = core::steady_now() + core::Millis(run.config.manager.run_deadline) * 1000;
-  TRY_ASSIGN(auto store, state::Store::open(base.store->path(), run.clock));
+  TRY_ASSIGN(auto store, state::Store::open(base.store->location(), run.clock));
   run.store.emplace(std::move(store));
   TRY_ASSIGN(const auto owner, run.store->identity());
   TRY_ASSIGN(run.drivers, engine::DriverSet::make(run.config, run.store->directory(), owner,
@@ -126,7 +126,7 @@ core::Result<void> run_serve(Env& env, const Options& o)
     TRY(core::check_file_mode(settings.tls_key, "TLS key", 077, env.config.perms));
   }
   serve::ApiOptions api_options;
-  api_options.state_path = env.store->path();
+  api_options.state = env.store->location();
   api_options.config = env.config;
   api_options.tls = tls;
   api_options.actions.resize_now = [&env](const std::string& c, state::DecisionAction action,

@@ -28,6 +28,10 @@ void register_all(CLI::App& app);
 // --cron and --verbose make it: core::log_level_for).
 void setup_logging(const Env& env, const std::string& level);
 
+// Return where the config and --state put the state: the file, or the database ([STATE] url,
+// checked, with the password [STATE] password_file holds); a config error otherwise.
+core::Result<state::Location> state_location(const Env& env);
+
 // Make `env` ready for its command: load the config, set up logging, set the deadline and, if
 // the command needs it, open the state file and make the drivers.
 core::Result<void> prepare(Env& env, const Traits& traits);

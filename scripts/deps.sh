@@ -23,7 +23,7 @@ apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends \
   mandoc man-db systemd dpkg-dev clang libclang-rt-14-dev \
   libssl-dev openssl goiardi python3-cryptography openssh-client openssh-server \
   lintian adduser file binutils zsh tidy python3-selenium chromium-driver \
-  libcpp-httplib-dev python3-jsonschema prometheus-alertmanager wrk
+  libcpp-httplib-dev python3-jsonschema prometheus-alertmanager wrk libpq-dev postgresql-15
 
 # OpenStack's services (Keystone, Placement, Glance, Neutron, Nova, RabbitMQ; Octavia with
 # MariaDB) for tests/integration/test_openstack_*.sh: about 350 packages, 155 s on a fresh

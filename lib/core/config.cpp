@@ -160,6 +160,8 @@ std::vector<KeyDef> core_keys()
     {"MANAGER", "man_retention_days", int_in(&M::retention_days, 1, 3650)},
     {"MANAGER", "man_max_instances", int_in(&M::max_instances, 1, 100000)},
     {"STATE", "path", path(&StateConfig::path)},
+    {"STATE", "url", text(&StateConfig::url)},
+    {"STATE", "password_file", path(&StateConfig::password_file)},
     {"LOCAL", "health_timeout_ms", int_in(&LocalConfig::health_timeout_ms, 1, 60000)},
     {"LOCAL", "worker_connections", int_in(&LocalConfig::worker_connections, 16, 65536)},
     {"HEALTH", "path", url_path(&HealthConfig::path)},

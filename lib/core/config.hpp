@@ -39,6 +39,10 @@ struct ManagerConfig
 struct StateConfig
 {
   std::string path;  // the state file; empty means the default location
+  // A PostgreSQL database shared by several hosts (libpq connection string or URI, checked
+  // by state::check_database_url when a command opens it); empty: the SQLite file at path.
+  std::string url;
+  std::string password_file;  // the database password, on its first line
 };
 
 // [LOCAL]: the local provider's timings; the driver registry adds the keys that name its

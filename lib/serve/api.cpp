@@ -182,7 +182,7 @@ Response answer(Api& api, const Request& request, const Route& route,
                 std::vector<std::string> params, std::string& token_name, std::string& detail)
 {
   const auto& o = api.options();
-  auto store = state::Store::open(o.state_path, api.clock(),
+  auto store = state::Store::open(o.state, api.clock(),
                                   route.writes ? state::Access::read_write
                                                : state::Access::read_only);
   if (!store) {
@@ -276,7 +276,7 @@ Response Api::handle(const Request& request)
   }
   const bool refused = response.status == 401 || response.status == 403;
   if (route && (route->writes || refused)) {
-    auto store = state::Store::open(m_options.state_path, clock(), state::Access::read_write);
+    auto store = state::Store::open(m_options.state, clock(), state::Access::read_write);
     auto written = store ? store->insert_audit(state::AuditRow{0, 0, token_name, request.method,
                                                                 request.path, response.status,
                                                                 detail})

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "state/location.hpp"
 #include "state/model.hpp"
 
 #include <nlohmann/json.hpp>
@@ -100,7 +101,7 @@ struct Actions
 
 struct ApiOptions
 {
-  std::string state_path;
+  state::Location state;  // where each request opens the state (Store::location())
   core::Config config;
   Actions actions;
   core::Clock* clock = nullptr;  // the state file's time (a test's); nothing: the system's

@@ -259,7 +259,8 @@ core::Result<Response> post_receiver(Call& call)
   }
   auto out = Json::array();
   std::string summary;
-  TRY(store.db().exec("BEGIN IMMEDIATE"));
+  // One transaction: a delivery is taken, and acted on, whole or not at all.
+  TRY_ASSIGN(auto tx, state::Transaction::begin(store.db()));
   for (const auto& item : items) {
     std::string cluster;
     std::string outcome;
@@ -272,7 +273,6 @@ core::Result<Response> post_receiver(Call& call)
     } else {
       auto acted = act(call, r, item, cluster);
       if (!acted) {
-        (void)store.db().exec("ROLLBACK");
         return tl::make_unexpected(acted.error());
       }
       outcome = *acted;
@@ -282,7 +282,7 @@ core::Result<Response> post_receiver(Call& call)
                    {"outcome", outcome}});
     summary += (summary.empty() ? "" : "; ") + outcome;
   }
-  TRY(store.db().exec("COMMIT"));
+  TRY(tx.commit());
   call.audit_detail = summary.substr(0, 500);
   return json_response(200, Json{{"receiver", r.name}, {"deliveries", std::move(out)}});
 }

@@ -1,8 +1,9 @@
-// Schema migrations from sql/NNNN_*.sql, embedded at build time, tracked by PRAGMA user_version.
+// Schema migrations from sql/NNNN_*.sql (SQLite, tracked by PRAGMA user_version) and
+// sql/postgresql/NNNN_*.sql (PostgreSQL, tracked in table sclman_schema), embedded at build time.
 #pragma once
 
 #include "core/result.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 
 #include <vector>
 
@@ -15,16 +16,16 @@ struct Migration
   const char* sql;
 };
 
-// Return every migration this build knows, in order.
-const std::vector<Migration>& migrations();
+// Return every migration this build knows for `backend`, in order.
+const std::vector<Migration>& migrations(Backend backend = Backend::sqlite);
 
 // Return the schema version this build writes (the last migration's number).
-int latest_schema_version();
+int latest_schema_version(Backend backend = Backend::sqlite);
 
-// Return the schema version of `db` (PRAGMA user_version).
+// Return the schema version of `db`.
 core::Result<int> schema_version(Db& db);
 
-// Apply every migration newer than the file's version, all in one transaction.
+// Apply every migration newer than the database's version, all in one transaction.
 core::Result<void> migrate(Db& db);
 
 } // namespace state

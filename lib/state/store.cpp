@@ -268,22 +268,47 @@ constexpr const char* k_decision_columns =
   "id, cluster_id, ts, action, from_size, to_size, reason, inputs, status, done_at, explanation, "
   "error, source";
 
-// Return the schema version of `db`; a version newer than this sclman's is a state error.
-Result<int> checked_version(Db& db, const std::string& path)
+// Return the schema version of `db` (named `shown` in errors: "state file 'PATH'"); a version
+// newer than this sclman's is a state error.
+Result<int> checked_version(Db& db, const std::string& shown)
 {
   auto version = schema_version(db);
   if (!version) {
     return fail(ErrorKind::state,
-                fmt::format("cannot read state file '{}': {}", path, version.error().message));
+                fmt::format("cannot read {}: {}", shown, version.error().message));
   }
-  if (*version > latest_schema_version()) {
+  if (*version > latest_schema_version(db.backend())) {
     return fail(ErrorKind::state,
-                fmt::format("state file '{}' has schema version {}, newer than this sclman's {}",
-                            path,
+                fmt::format("{} has schema version {}, newer than this sclman's {}",
+                            shown,
                             *version,
-                            latest_schema_version()));
+                            latest_schema_version(db.backend())));
   }
   return version;
+}
+
+std::string file_shown(const std::string& path)
+{
+  return fmt::format("state file '{}'", path);
+}
+
+// Open the PostgreSQL database at `where.url`, migrating it unless `access` is read-only and
+// its schema is the latest (then every transaction of the connection is read-only).
+Result<Db> open_database(const Location& where, Access access)
+{
+  TRY_ASSIGN(const auto named, check_database_url(where.url));
+  const auto shown = "state database " + named;
+  TRY_ASSIGN(auto db, connect_pg(where.url, where.password, shown));
+  TRY_ASSIGN(const int version, checked_version(db, shown));
+  if (version < latest_schema_version(Backend::postgresql)) {
+    if (auto migrated = migrate(db); !migrated) {
+      return fail(migrated.error().kind,
+                  fmt::format("cannot migrate {}: {}", shown, migrated.error().message));
+    }
+  } else if (access == Access::read_only) {
+    TRY(db.exec("SET default_transaction_read_only = on"));
+  }
+  return db;
 }
 
 // Return a read-only connection to the state file at `path`, or nothing when it must be
@@ -313,7 +338,7 @@ Result<std::optional<Db>> open_read_only(const std::string& path)
     }
     TRY_ASSIGN(db, connect(uri + "?immutable=1", flags, path));
   }
-  TRY_ASSIGN(const int current, checked_version(db, path));
+  TRY_ASSIGN(const int current, checked_version(db, file_shown(path)));
   if (current < latest_schema_version()) {
     return std::optional<Db>{};
   }
@@ -336,11 +361,21 @@ const char* const k_actions_since =
 
 Result<Store> Store::open(const std::string& path, core::Clock& clock, Access access)
 {
+  return open(Location{path, {}, {}}, clock, access);
+}
+
+Result<Store> Store::open(const Location& where, core::Clock& clock, Access access)
+{
+  if (!where.url.empty()) {
+    TRY_ASSIGN(auto db, open_database(where, access));
+    return Store(std::move(db), where, clock, access);
+  }
+  const auto& path = where.path;
   TRY(check_file_type(path));
   if (access == Access::read_only) {
     TRY_ASSIGN(auto db, open_read_only(path));
     if (db) {
-      return Store(std::move(*db), path, clock, Access::read_only);
+      return Store(std::move(*db), where, clock, Access::read_only);
     }
   }
   std::error_code ec;
@@ -368,7 +403,7 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock, Access ac
   TRY_ASSIGN(auto db, connect(path, SQLITE_OPEN_READWRITE, path));
   TRY(check_header(db, path));
   // Read the version before anything writes: a newer file must stay untouched.
-  TRY_ASSIGN(const int version, checked_version(db, path));
+  TRY_ASSIGN(const int version, checked_version(db, file_shown(path)));
   TRY(db.exec("PRAGMA journal_mode = WAL"));
   TRY(db.exec("PRAGMA synchronous = NORMAL"));
   // Migrations run with foreign keys off: a table made again (SQLite's way to change a CHECK)
@@ -377,12 +412,12 @@ Result<Store> Store::open(const std::string& path, core::Clock& clock, Access ac
     TRY(migrate(db));
   }
   TRY(db.exec("PRAGMA foreign_keys = ON"));
-  return Store(std::move(db), path, clock, Access::read_write);
+  return Store(std::move(db), where, clock, Access::read_write);
 }
 
 std::string Store::directory() const
 {
-  auto parent = fs::absolute(fs::path(m_path)).parent_path();
+  auto parent = fs::absolute(fs::path(m_where.path)).parent_path();
   return parent.string();
 }
 
@@ -397,9 +432,10 @@ Result<std::string> Store::identity()
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
   });
   if (!valid) {
-    return fail(ErrorKind::state, fmt::format("state file '{}' has no valid identity in table "
-                                              "'state_identity' ('{}')",
-                                              m_path, core::printable(uuid)));
+    return fail(ErrorKind::state,
+                fmt::format("{} has no valid identity in table 'state_identity' ('{}')",
+                            m_where.url.empty() ? file_shown(path()) : "the state database",
+                            core::printable(uuid)));
   }
   return uuid;
 }
@@ -672,8 +708,10 @@ Result<void> Store::insert_samples(const std::vector<Sample>& samples)
   TRY_ASSIGN(auto tx, Transaction::begin(m_db));
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "INSERT OR REPLACE INTO load_samples (instance_id, cluster_id, ts, "
-                           "value, raw, missing) VALUES (?,?,?,?,?,?)"));
+                           "INSERT INTO load_samples (instance_id, cluster_id, ts, value, raw, "
+                           "missing) VALUES (?,?,?,?,?,?) ON CONFLICT (instance_id, ts) DO "
+                           "UPDATE SET cluster_id = excluded.cluster_id, value = excluded.value, "
+                           "raw = excluded.raw, missing = excluded.missing"));
   for (const auto& sample : samples) {
     s.bind(1, sample.instance_id)
       .bind(2, sample.cluster_id)

@@ -5,7 +5,8 @@
 #include "core/result.hpp"
 #include "policy/policy.hpp"
 #include "state/model.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
+#include "state/location.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -41,9 +42,16 @@ public:
   // is not SQLite or has a newer schema is a state error and is left untouched.
   static Result<Store> open(const std::string& path, core::Clock& clock,
                             Access access = Access::read_write);
+  // Open the state at `where`: its file, or with a url the PostgreSQL database, made or
+  // migrated to this sclman's schema unless read-only at the latest one; a database with a
+  // newer schema is a state error and is left untouched.
+  static Result<Store> open(const Location& where, core::Clock& clock,
+                            Access access = Access::read_write);
 
   Db& db() { return m_db; }
-  const std::string& path() const { return m_path; }
+  // The state file (SQLite), or the file whose directory is the state directory (PostgreSQL).
+  const std::string& path() const { return m_where.path; }
+  const Location& location() const { return m_where; }
   Access access() const { return m_access; }
   // Return the directory that holds the state file (local instances live below it).
   std::string directory() const;
@@ -215,12 +223,12 @@ public:
   core::Clock& clock() const { return *m_clock; }
 
 private:
-  Store(Db db, std::string path, core::Clock& clock, Access access)
-    : m_db(std::move(db)), m_path(std::move(path)), m_clock(&clock), m_access(access)
+  Store(Db db, Location where, core::Clock& clock, Access access)
+    : m_db(std::move(db)), m_where(std::move(where)), m_clock(&clock), m_access(access)
   {
   }
   Db m_db;
-  std::string m_path;
+  Location m_where;
   core::Clock* m_clock;
   Access m_access;
 };

@@ -1,5 +1,5 @@
 // The journal of intents, the counters and the run records of the state file.
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>
@@ -46,7 +46,7 @@ Result<void> Store::bump_counter(std::string_view name, std::string_view labels,
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) ON "
-                           "CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value"));
+                           "CONFLICT (name, labels) DO UPDATE SET value = counters.value + excluded.value"));
   s.bind(1, name).bind(2, labels).bind(3, by);
   return s.run();
 }

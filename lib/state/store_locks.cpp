@@ -1,6 +1,6 @@
 // Store's cluster locks: a row per lock naming its holder (pid and host); a holder gone from
 // this host, or older than the staleness bound, is taken over.
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>
@@ -60,8 +60,9 @@ Result<void> Store::lock(const std::string& name, Millis stale_after)
   }
   TRY_ASSIGN(auto w,
              Stmt::prepare(m_db,
-                           "INSERT OR REPLACE INTO locks (name, pid, host, acquired_at) VALUES "
-                           "(?,?,?,?)"));
+                           "INSERT INTO locks (name, pid, host, acquired_at) VALUES (?,?,?,?) "
+                           "ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = "
+                           "excluded.host, acquired_at = excluded.acquired_at"));
   w.bind(1, name).bind(2, me).bind(3, host).bind(4, now());
   TRY(w.run());
   return tx.commit();

@@ -1,12 +1,13 @@
 // Webhook receivers of sclman serve, their deliveries and the holds they make (sql/0021).
 #include "core/log.hpp"
 #include "core/names.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 
 namespace state {
 
@@ -158,14 +159,14 @@ Result<bool> Store::record_delivery(std::int64_t receiver_id, std::string_view k
                                     std::string_view outcome)
 {
   // A request (no key) gets a key no other can have: '#' and 16 random hex digits.
-  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "INSERT OR IGNORE INTO deliveries (receiver_id, key, "
-                                         "ts, outcome) VALUES (?, CASE WHEN ? = '' THEN '#' || "
-                                         "lower(hex(randomblob(8))) ELSE ? END, ?, ?)"));
-  s.bind(1, receiver_id)
-    .bind(2, std::string(key))
-    .bind(3, std::string(key))
-    .bind(4, now())
-    .bind(5, std::string(outcome));
+  std::string stored(key);
+  if (stored.empty()) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    stored = fmt::format("#{:016x}", random());
+  }
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "INSERT INTO deliveries (receiver_id, key, ts, outcome) "
+                                         "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+  s.bind(1, receiver_id).bind(2, stored).bind(3, now()).bind(4, std::string(outcome));
   TRY(s.run());
   return m_db.changes() == 1;
 }

@@ -1,4 +1,4 @@
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 namespace state {
@@ -13,8 +13,9 @@ Result<void> Store::replace_rejected(std::int64_t cluster_id,
   TRY(wipe.run());
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
-                           "INSERT OR REPLACE INTO rejected_backends (cluster_id, name, reason, "
-                           "since) VALUES (?, ?, ?, ?)"));
+                           "INSERT INTO rejected_backends (cluster_id, name, reason, since) "
+                           "VALUES (?, ?, ?, ?) ON CONFLICT (cluster_id, name) DO UPDATE SET "
+                           "reason = excluded.reason, since = excluded.since"));
   for (const auto& r : rejected) {
     Millis since = now();
     for (const auto& b : before) {

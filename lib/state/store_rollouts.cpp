@@ -1,7 +1,7 @@
 // Rolling replacements (sql/0017), for `sclman replace` and the engine that carries them on.
 #include "core/log.hpp"
 #include "core/names.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>
@@ -124,8 +124,9 @@ Result<void> Store::start_rollout(Rollout& r)
   }
   TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT COALESCE(MAX(serial), 0), "
                                          "COUNT(CASE WHEN state IN ('requested', 'building', "
-                                         "'active', 'bootstrapping', 'in_service') AND (?2 IS "
-                                         "NULL OR name = ?2) THEN 1 END) FROM instances WHERE "
+                                         "'active', 'bootstrapping', 'in_service') AND "
+                                         "(CAST(?2 AS TEXT) IS NULL OR name = ?2) THEN 1 END) "
+                                         "FROM instances WHERE "
                                          "cluster_id = ?1 AND role = 'web'"));
   q.bind(1, r.cluster_id).bind(2, r.instance);
   TRY(q.step());

@@ -1,7 +1,7 @@
 // API tokens and the audit log of sclman serve (sql/0020).
 #include "core/log.hpp"
 #include "core/names.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>

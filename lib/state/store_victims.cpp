@@ -2,7 +2,7 @@
 #include "core/log.hpp"
 #include "core/names.hpp"
 #include "policy/policy.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "state/store.hpp"
 
 #include <fmt/format.h>

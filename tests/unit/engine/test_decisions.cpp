@@ -27,7 +27,9 @@ void pending(state_test::ShopState& s, DecisionAction action, int to, core::Mill
   d.to = to;
   d.reason = "test";
   auto row = engine::decision_row(s.cluster, d, s.clock.t - age);
-  REQUIRE(engine::record_decision(*s.store, row));
+  auto recorded = engine::record_decision(*s.store, row);
+  INFO((recorded ? std::string() : recorded.error().message));
+  REQUIRE(recorded);
 }
 
 } // namespace

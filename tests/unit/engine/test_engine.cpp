@@ -3,7 +3,7 @@
 // every call in one log, in order.
 #include "engine/engine.hpp"
 #include "engine/manual.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "../core/fake_clock.hpp"
 #include "../http/one_at_a_time.hpp"
 #include "../state/temp_store.hpp"
@@ -312,7 +312,7 @@ struct World
 
   explicit World(int desired = 1)
   {
-    auto opened = state::Store::open((dir.path / "s.db").string(), clock);
+    auto opened = state_test::open_store((dir.path / "s.db").string(), clock);
     REQUIRE(opened);
     store.emplace(std::move(*opened));
     rec.store = &*store;
@@ -1193,7 +1193,9 @@ state::Rollout start_rollout(World& w, const std::string& image, int batch, int 
   r.to_flavor = w.cluster.flavor;
   r.batch = batch;
   r.min_in_service = min_in_service;
-  REQUIRE(w.store->start_rollout(r));
+  auto started = w.store->start_rollout(r);
+  INFO((started ? std::string() : started.error().message));
+  REQUIRE(started);
   w.cluster.image = image;
   return r;
 }
@@ -1207,7 +1209,9 @@ state::Rollout start_rollout_of(World& w, const std::string& name, int min_in_se
   r.from_flavor = r.to_flavor = w.cluster.flavor;
   r.min_in_service = min_in_service;
   r.instance = name;
-  REQUIRE(w.store->start_rollout(r));
+  auto started = w.store->start_rollout(r);
+  INFO((started ? std::string() : started.error().message));
+  REQUIRE(started);
   return r;
 }
 

@@ -1,5 +1,5 @@
 #include "engine/gc.hpp"
-#include "state/sqlite.hpp"
+#include "state/db.hpp"
 #include "../state/temp_store.hpp"
 
 #include <catch2/catch.hpp>

@@ -102,7 +102,7 @@ TEST_CASE("the predictive policy decides the same on its spans as on its whole w
 {
   TempDir dir;
   FixedClock clock;
-  auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+  auto store = *state_test::open_store((dir.path / "s.db").string(), clock);
   auto config = *policy::preset("predictive");
   config.max_size = 50;
   const core::Millis end = clock.t;
@@ -174,7 +174,7 @@ TEST_CASE("decide on the state file makes the decision simulate made from the sa
       TempDir dir;
       FixedClock clock;
       clock.t = now;
-      auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+      auto store = *state_test::open_store((dir.path / "s.db").string(), clock);
       auto cluster = make_cluster(store, config, h.desired);
       // The instances: those that reported in the newest poll are in service; the rest of the
       // in-service count and the booting ones have no samples; older ones are gone.
@@ -320,7 +320,7 @@ TEST_CASE("the history carries the chain's poll period: a predictive horizon fro
 {
   TempDir dir;
   FixedClock clock;
-  auto store = *state::Store::open((dir.path / "s.db").string(), clock);
+  auto store = *state_test::open_store((dir.path / "s.db").string(), clock);
   const auto config = *policy::preset("predictive");
   REQUIRE(config.horizon_s == 0);  // left to the boot time
   const auto c = make_cluster(store, config, 1);

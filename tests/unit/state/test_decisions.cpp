@@ -50,11 +50,11 @@ TEST_CASE("a decision is stored with its explanation and read back", "[state]")
   CHECK((*rows)[1].explanation == R"({"rule":"threshold_high"})");
 }
 
-TEST_CASE("decide's window queries use an index", "[state]")
+TEST_CASE("decide's window queries use an index", "[state][sqlite]")
 {
   TempDir dir;
   FixedClock clock;
-  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  auto store = state_test::open_store((dir.path / "s.db").string(), clock);
   REQUIRE(store);
   const auto samples = plan(*store, state::query::k_samples_between);
   CHECK_THAT(samples, Catch::Contains("USING INDEX load_samples_cluster_ts (cluster_id=? AND ts>? AND ts<?)"));

@@ -13,7 +13,7 @@ TEST_CASE("rejected backends are replaced per sync, keep their first time, and l
 {
   TempDir dir;
   FixedClock clock;
-  auto store = state::Store::open((dir.path / "s.db").string(), clock);
+  auto store = state_test::open_store((dir.path / "s.db").string(), clock);
   REQUIRE(store);
   state::Cluster c;
   c.name = "shop";

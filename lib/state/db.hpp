@@ -1,31 +1,44 @@
-// A thin RAII layer over the SQLite C API; SQLite failures become core::Error (kind state,
-// or busy for SQLITE_BUSY/SQLITE_LOCKED).
+// A thin RAII layer over the two state backends: SQLite (the embedded default, db_sqlite.cpp)
+// and PostgreSQL through libpq (db_postgres.cpp). The store's SQL is written once, with '?' or
+// '?N' placeholders, in the dialect both accept; failures become core::Error (kind busy when
+// another writer holds a lock past the timeout, else state).
 #pragma once
 
 #include "core/result.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct pg_conn;
+struct pg_result;
 
 namespace state {
+
+enum class Backend { sqlite, postgresql };
 
 class Db
 {
 public:
   Db() = default;
   explicit Db(sqlite3* handle) : m_db(handle) {}
-  Db(Db&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
+  explicit Db(pg_conn* handle) : m_pg(handle) {}
+  Db(Db&& other) noexcept;
   Db& operator=(Db&& other) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   ~Db();
 
+  Backend backend() const { return m_pg ? Backend::postgresql : Backend::sqlite; }
+  // The SQLite handle (nullptr on PostgreSQL).
   sqlite3* get() const { return m_db; }
+  // The libpq connection (nullptr on SQLite).
+  pg_conn* pg() const { return m_pg; }
 
   // Run one or more statements without results.
   core::Result<void> exec(std::string_view sql);
@@ -36,9 +49,25 @@ public:
   std::int64_t last_insert_id() const;
   int changes() const;
 
+  // PostgreSQL: remember how the statement that produced `result` ended (rows it changed, or
+  // its error for error()); return false if it failed.
+  bool take_result(pg_result* result) const;
+
 private:
+  // db_postgres.cpp
+  core::Result<void> exec_pg(std::string_view sql);
+  core::Error error_pg(std::string_view what) const;
+  std::int64_t last_insert_id_pg() const;
+
   sqlite3* m_db = nullptr;
+  pg_conn* m_pg = nullptr;
+  // PostgreSQL: the last statement's changed rows, and its error (SQLSTATE and message).
+  mutable int m_pg_changes = 0;
+  mutable std::string m_pg_state;
+  mutable std::string m_pg_message;
 };
+
+struct PgQuery;
 
 class Stmt
 {
@@ -61,7 +90,17 @@ public:
   Stmt& bind_null(int index);
   template <class T> Stmt& bind(int index, const std::optional<T>& value)
   {
-    return value ? bind(index, *value) : bind_null(index);
+    if (value) {
+      return bind(index, *value);
+    }
+    // PostgreSQL must know a NULL parameter's type where the query does not say it.
+    if constexpr (std::is_integral_v<T>) {
+      return bind_null(index, NullOf::integer);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return bind_null(index, NullOf::real);
+    } else {
+      return bind_null(index, NullOf::text);
+    }
   }
 
   // Step once: true for a row, false when done.
@@ -79,9 +118,21 @@ public:
   std::optional<double> column_opt_double(int index) const;
 
 private:
-  Stmt(const Db& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
+  enum class NullOf { text, integer, real };
+  Stmt& bind_null(int index, NullOf type);
+  Stmt(const Db& db, sqlite3_stmt* stmt);
+  Stmt(const Db& db, std::unique_ptr<PgQuery> query);
+
+  // db_postgres.cpp
+  static core::Result<Stmt> prepare_pg(const Db& db, std::string_view sql);
+  void bind_pg(int index, std::optional<std::string> text, unsigned type);
+  core::Result<bool> step_pg();
+  void reset_pg();
+  const char* value_pg(int index) const;
+
   const Db* m_db;
-  sqlite3_stmt* m_stmt;
+  sqlite3_stmt* m_stmt = nullptr;
+  std::unique_ptr<PgQuery> m_pg;
 };
 
 // A transaction rolled back unless committed. Any store call that reads and then writes must run
@@ -102,6 +153,12 @@ private:
   explicit Transaction(Db& db) : m_db(&db) {}
   Db* m_db;
 };
+
+// Return a connection to PostgreSQL at `url` (a libpq connection string or URI), with
+// `password` ("": none, or what the URL's passfile or PGPASSFILE gives); errors name the
+// database by `shown` ("state database 'DB' on HOST:PORT as USER", never the password).
+core::Result<Db> connect_pg(const std::string& url, const std::string& password,
+                            const std::string& shown);
 
 // Return a connection to `name` (a path, or a file: URI with SQLITE_OPEN_URI in `flags`), with
 // a busy timeout; the error names the state file `path`.

@@ -1,20 +1,31 @@
-#include "state/sqlite.hpp"
+// Db, Stmt and Transaction: the SQLite side, and the dispatch to db_postgres.cpp.
+#include "state/db.hpp"
+
+#include "state/db_internal.hpp"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <sys/stat.h>
 
 namespace state {
 
+Db::Db(Db&& other) noexcept
+  : m_db(other.m_db), m_pg(other.m_pg), m_pg_changes(other.m_pg_changes),
+    m_pg_state(std::move(other.m_pg_state)), m_pg_message(std::move(other.m_pg_message))
+{
+  other.m_db = nullptr;
+  other.m_pg = nullptr;
+}
+
 Db& Db::operator=(Db&& other) noexcept
 {
   if (this != &other) {
-    sqlite3_close_v2(m_db);
-    m_db = other.m_db;
-    other.m_db = nullptr;
+    this->~Db();
+    new (this) Db(std::move(other));
   }
   return *this;
 }
@@ -22,10 +33,16 @@ Db& Db::operator=(Db&& other) noexcept
 Db::~Db()
 {
   sqlite3_close_v2(m_db);
+  m_db = nullptr;
+  close_pg(m_pg);
+  m_pg = nullptr;
 }
 
 core::Result<void> Db::exec(std::string_view sql)
 {
+  if (m_pg) {
+    return exec_pg(sql);
+  }
   const std::string text(sql);
   if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return tl::make_unexpected(error("cannot update state file"));
@@ -35,6 +52,9 @@ core::Result<void> Db::exec(std::string_view sql)
 
 core::Error Db::error(std::string_view what) const
 {
+  if (m_pg) {
+    return error_pg(what);
+  }
   const int code = sqlite3_extended_errcode(m_db);
   const int primary = code & 0xff;
   const auto kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? core::ErrorKind::busy
@@ -44,16 +64,22 @@ core::Error Db::error(std::string_view what) const
 
 std::int64_t Db::last_insert_id() const
 {
+  if (m_pg) {
+    return last_insert_id_pg();
+  }
   return sqlite3_last_insert_rowid(m_db);
 }
 
 int Db::changes() const
 {
-  return sqlite3_changes(m_db);
+  return m_pg ? m_pg_changes : sqlite3_changes(m_db);
 }
 
 core::Result<Stmt> Stmt::prepare(const Db& db, std::string_view sql)
 {
+  if (db.pg()) {
+    return prepare_pg(db, sql);
+  }
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr)
       != SQLITE_OK) {
@@ -62,7 +88,10 @@ core::Result<Stmt> Stmt::prepare(const Db& db, std::string_view sql)
   return Stmt(db, stmt);
 }
 
-Stmt::Stmt(Stmt&& other) noexcept : m_db(other.m_db), m_stmt(other.m_stmt)
+Stmt::Stmt(const Db& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
+
+Stmt::Stmt(Stmt&& other) noexcept
+  : m_db(other.m_db), m_stmt(other.m_stmt), m_pg(std::move(other.m_pg))
 {
   other.m_stmt = nullptr;
 }
@@ -74,18 +103,33 @@ Stmt::~Stmt()
 
 Stmt& Stmt::bind(int index, std::int64_t value)
 {
+  if (m_pg) {
+    bind_pg(index, std::to_string(value), k_pg_int8);
+    return *this;
+  }
   sqlite3_bind_int64(m_stmt, index, value);
   return *this;
 }
 
 Stmt& Stmt::bind(int index, double value)
 {
+  if (m_pg) {
+    // Shortest text that reads back as the same double.
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
+    bind_pg(index, std::string(buf, r.ptr), k_pg_float8);
+    return *this;
+  }
   sqlite3_bind_double(m_stmt, index, value);
   return *this;
 }
 
 Stmt& Stmt::bind(int index, std::string_view value)
 {
+  if (m_pg) {
+    bind_pg(index, std::string(value), 0);
+    return *this;
+  }
   // An empty view may have no data pointer, which SQLite would store as NULL.
   sqlite3_bind_text(m_stmt,
                     index,
@@ -97,12 +141,33 @@ Stmt& Stmt::bind(int index, std::string_view value)
 
 Stmt& Stmt::bind_null(int index)
 {
+  if (m_pg) {
+    bind_pg(index, std::nullopt, 0);
+    return *this;
+  }
+  sqlite3_bind_null(m_stmt, index);
+  return *this;
+}
+
+Stmt& Stmt::bind_null(int index, NullOf type)
+{
+  if (m_pg) {
+    bind_pg(index,
+            std::nullopt,
+            type == NullOf::integer ? k_pg_int8
+            : type == NullOf::real  ? k_pg_float8
+                                    : k_pg_text);
+    return *this;
+  }
   sqlite3_bind_null(m_stmt, index);
   return *this;
 }
 
 core::Result<bool> Stmt::step()
 {
+  if (m_pg) {
+    return step_pg();
+  }
   const int rc = sqlite3_step(m_stmt);
   if (rc == SQLITE_ROW) {
     return true;
@@ -125,28 +190,45 @@ core::Result<void> Stmt::run()
 
 void Stmt::reset()
 {
+  if (m_pg) {
+    reset_pg();
+    return;
+  }
   sqlite3_reset(m_stmt);
   sqlite3_clear_bindings(m_stmt);
 }
 
 std::int64_t Stmt::column_int(int index) const
 {
+  if (m_pg) {
+    return int_of_pg(value_pg(index));
+  }
   return sqlite3_column_int64(m_stmt, index);
 }
 
 double Stmt::column_double(int index) const
 {
+  if (m_pg) {
+    return double_of_pg(value_pg(index));
+  }
   return sqlite3_column_double(m_stmt, index);
 }
 
 std::string Stmt::column_text(int index) const
 {
+  if (m_pg) {
+    const char* text = value_pg(index);
+    return text ? std::string(text) : std::string();
+  }
   const auto* text = sqlite3_column_text(m_stmt, index);
   return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
 }
 
 bool Stmt::column_is_null(int index) const
 {
+  if (m_pg) {
+    return value_pg(index) == nullptr;
+  }
   return sqlite3_column_type(m_stmt, index) == SQLITE_NULL;
 }
 
@@ -168,6 +250,13 @@ std::optional<double> Stmt::column_opt_double(int index) const
 
 core::Result<Transaction> Transaction::begin(Db& db, bool immediate)
 {
+  if (db.pg()) {
+    if (auto begun = db.exec(immediate ? k_pg_begin_immediate : k_pg_begin_deferred); !begun) {
+      (void)db.exec("ROLLBACK");  // BEGIN ran, the lock did not come
+      return tl::make_unexpected(begun.error());
+    }
+    return Transaction(db);
+  }
   TRY(db.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
   return Transaction(db);
 }
@@ -175,7 +264,7 @@ core::Result<Transaction> Transaction::begin(Db& db, bool immediate)
 Transaction::~Transaction()
 {
   if (m_db) {
-    sqlite3_exec(m_db->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    (void)m_db->exec("ROLLBACK");
   }
 }
 
