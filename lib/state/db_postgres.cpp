@@ -133,7 +133,8 @@ core::Result<void> Db::exec_pg(std::string_view sql)
 core::Error Db::error_pg(std::string_view what) const
 {
   if (PQstatus(m_pg) != CONNECTION_OK) {
-    return core::make_error(core::ErrorKind::state,
+    // The server went away (a restart, a failover): the next tick may find it again.
+    return core::make_error(core::ErrorKind::upstream_transient,
                             fmt::format("{}: lost the connection to the state database: {}",
                                         what, one_line(PQerrorMessage(m_pg))),
                             "postgresql");
@@ -239,9 +240,14 @@ core::Result<Db> connect_pg(const std::string& url, const std::string& password,
                       fmt::format("cannot connect to {}: out of memory", shown));
   }
   if (PQstatus(db.pg()) != CONNECTION_OK) {
-    return core::fail(core::ErrorKind::state,
-                      fmt::format("cannot connect to {}: {}", shown,
-                                  one_line(PQerrorMessage(db.pg()))));
+    // libpq's message names the host and port, and the user, never the password. A refused
+    // password is the operator's to fix (auth); an unreachable server may be back next tick.
+    const std::string why = one_line(PQerrorMessage(db.pg()));
+    const bool refused = PQconnectionNeedsPassword(db.pg()) != 0
+                         || why.find("password authentication failed") != std::string::npos;
+    return tl::make_unexpected(core::make_error(
+      refused ? core::ErrorKind::upstream_auth : core::ErrorKind::upstream_transient,
+      fmt::format("cannot connect to {}: {}", shown, why), "postgresql"));
   }
   PQsetNoticeProcessor(db.pg(), quiet_notice, nullptr);
   // As SQLite's busy timeout: wait up to 10 s for another writer's lock, then fail busy.

@@ -78,10 +78,11 @@ pg_psql() {
   "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$db" "$@"
 }
 
-# pg_createdb NAME: make database NAME, owned by sclman; print its connection string.
+# pg_createdb NAME [OWNER]: make database NAME, owned by OWNER (sclman); print its connection
+# string (as OWNER).
 pg_createdb() {
-  pg_psql postgres -c "CREATE DATABASE \"$1\" OWNER sclman" > /dev/null || return 1
-  echo "host=127.0.0.1 port=$PG_PORT dbname=$1 user=sclman"
+  pg_psql postgres -c "CREATE DATABASE \"$1\" OWNER ${2:-sclman}" > /dev/null || return 1
+  echo "host=127.0.0.1 port=$PG_PORT dbname=$1 user=${2:-sclman}"
 }
 
 # pg_stop: stop the server started above (fast shutdown, then KILL after 20 s), if it runs.

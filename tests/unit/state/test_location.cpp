@@ -93,7 +93,8 @@ TEST_CASE("both backends' migrations end at the same schema version", "[state]")
   CHECK_FALSE(state::migrations(state::Backend::postgresql).empty());
 }
 
-TEST_CASE("a database that cannot be reached is a state error naming it, without the password",
+TEST_CASE("a database that cannot be reached is a transient error naming it, without the "
+          "password",
           "[state]")
 {
   state_test::FixedClock clock;
@@ -105,7 +106,7 @@ TEST_CASE("a database that cannot be reached is a state error naming it, without
   where.password = "s3cret";
   auto store = state::Store::open(where, clock);
   REQUIRE_FALSE(store);
-  CHECK(store.error().kind == core::ErrorKind::state);
+  CHECK(store.error().kind == core::ErrorKind::upstream_transient);
   CHECK_THAT(store.error().message,
              Catch::StartsWith("cannot connect to state database 'nowhere' on 127.0.0.1:1 as u"));
   CHECK_THAT(store.error().message, !Catch::Contains("s3cret"));
