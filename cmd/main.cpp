@@ -24,6 +24,7 @@ void register_serve(CLI::App& app);
 void register_token(CLI::App& app);
 void register_receiver(CLI::App& app);
 void register_remove(CLI::App& app);
+void register_migrate_state(CLI::App& app);
 
 void register_all(CLI::App& app)
 {
@@ -48,6 +49,7 @@ void register_all(CLI::App& app)
   register_token(app);
   register_receiver(app);
   register_remove(app);
+  register_migrate_state(app);
 }
 
 } // namespace cmd

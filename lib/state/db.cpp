@@ -248,6 +248,31 @@ std::optional<double> Stmt::column_opt_double(int index) const
   return column_double(index);
 }
 
+int Stmt::column_count() const
+{
+  if (m_pg) {
+    return m_pg->result ? pg_field_count(m_pg->result) : 0;
+  }
+  return sqlite3_column_count(m_stmt);
+}
+
+Stmt::Type Stmt::column_type(int index) const
+{
+  if (m_pg) {
+    return value_pg(index) ? Type::text : Type::null;
+  }
+  switch (sqlite3_column_type(m_stmt, index)) {
+  case SQLITE_INTEGER:
+    return Type::integer;
+  case SQLITE_FLOAT:
+    return Type::real;
+  case SQLITE_NULL:
+    return Type::null;
+  default:
+    return Type::text;
+  }
+}
+
 core::Result<Transaction> Transaction::begin(Db& db, bool immediate)
 {
   if (db.pg()) {
@@ -272,6 +297,28 @@ core::Result<void> Transaction::commit()
 {
   TRY(m_db->exec("COMMIT"));
   m_db = nullptr;
+  return {};
+}
+
+core::Result<void> snapshot_file(const std::string& path, const std::string& to)
+{
+  TRY(check_file_type(path));
+  TRY_ASSIGN(auto from, connect(file_uri(path) + "?mode=ro", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                                path));
+  TRY(check_header(from, path));
+  TRY_ASSIGN(auto copy, connect(to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, to));
+  sqlite3_backup* backup = sqlite3_backup_init(copy.get(), "main", from.get(), "main");
+  if (!backup) {
+    return tl::make_unexpected(copy.error(fmt::format("cannot copy state file '{}'", path)));
+  }
+  // One step copies every page under one read transaction of the source: one snapshot.
+  const int stepped = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (stepped != SQLITE_DONE) {
+    return core::fail(stepped == SQLITE_BUSY || stepped == SQLITE_LOCKED ? core::ErrorKind::busy
+                                                                         : core::ErrorKind::state,
+                      fmt::format("cannot copy state file '{}': {}", path, sqlite3_errstr(stepped)));
+  }
   return {};
 }
 

@@ -116,6 +116,11 @@ public:
   bool column_is_null(int index) const;
   std::optional<std::int64_t> column_opt_int(int index) const;
   std::optional<double> column_opt_double(int index) const;
+  // The columns of the statement's rows, and the type of a value in the current row as the
+  // backend holds it (PostgreSQL's text format gives text or NULL only).
+  enum class Type { null, integer, real, text };
+  int column_count() const;
+  Type column_type(int index) const;
 
 private:
   enum class NullOf { text, integer, real };
@@ -153,6 +158,10 @@ private:
   explicit Transaction(Db& db) : m_db(&db) {}
   Db* m_db;
 };
+
+// Copy the SQLite state file at `path` into a new file `to`, read-only and as one consistent
+// snapshot (SQLite's online backup), whatever runs write meanwhile; `path` is left untouched.
+core::Result<void> snapshot_file(const std::string& path, const std::string& to);
 
 // Return a connection to PostgreSQL at `url` (a libpq connection string or URI), with
 // `password` ("": none, or what the URL's passfile or PGPASSFILE gives); errors name the

@@ -83,6 +83,11 @@ void close_pg(pg_conn* conn)
   }
 }
 
+int pg_field_count(const pg_result* result)
+{
+  return PQnfields(result);
+}
+
 std::int64_t int_of_pg(const char* text)
 {
   if (!text) {

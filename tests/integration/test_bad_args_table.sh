@@ -87,6 +87,10 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	no cluster named '"'"'nosuch'"'"'	receiver create r --cluster nosuch --kind json --action hold --amount 5
 64	no receiver named '"'"'nosuch'"'"'	receiver delete nosuch
 64	receiver list takes no NAME	receiver list r
+64	--from is required	migrate-state --to host=127.0.0.1
+64	--to is required	migrate-state --from sqlite:/nonexistent.db
+64	--from must be sqlite:PATH (a state file)	migrate-state --from /x.db --to host=127.0.0.1
+64	--from: no state file at '"'"'/nonexistent.db'"'"'	migrate-state --from sqlite:/nonexistent.db --to host=127.0.0.1
 64	cluster is required	remove
 64	instance is required	remove shop
 64	no active cluster named '"'"'nosuch'"'"'	remove nosuch nosuch-web-1
@@ -193,6 +197,8 @@ MANAGER	man_ticks_per_minute	7
 MANAGER	man_retention_days	0
 MANAGER	man_max_instances	100001
 STATE	path	relative/sclman.db
+STATE	url	''
+STATE	password_file	db-password
 LOCAL	nginx	nginx
 LOCAL	health_timeout_ms	0
 LOCAL	worker_connections	0
