@@ -12,7 +12,8 @@
 namespace state {
 
 // The tables a copy carries, parents first (their foreign keys point back). Not copied: locks
-// (held by the processes of one host) and the schema version (each backend's own); the state's
+// and their fencing numbers (held by the processes of one host; nothing runs during the copy)
+// and the schema version (each backend's own); the state's
 // identity is carried over, so that the local instances it made stay its own.
 const std::vector<std::string>& copied_tables();
 

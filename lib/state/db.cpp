@@ -70,6 +70,11 @@ std::int64_t Db::last_insert_id() const
   return sqlite3_last_insert_rowid(m_db);
 }
 
+bool Db::in_transaction() const
+{
+  return m_pg ? in_transaction_pg(m_pg) : sqlite3_get_autocommit(m_db) == 0;
+}
+
 int Db::changes() const
 {
   return m_pg ? m_pg_changes : sqlite3_changes(m_db);

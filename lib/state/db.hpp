@@ -48,6 +48,8 @@ public:
 
   std::int64_t last_insert_id() const;
   int changes() const;
+  // True while a transaction is open on this connection.
+  bool in_transaction() const;
 
   // PostgreSQL: remember how the statement that produced `result` ended (rows it changed, or
   // its error for error()); return false if it failed.

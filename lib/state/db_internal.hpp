@@ -52,6 +52,7 @@ struct PgQuery
 std::string number_placeholders(std::string_view sql, int& params);
 
 void close_pg(pg_conn* conn);
+bool in_transaction_pg(pg_conn* conn);
 // The columns of `result` (PQnfields), for db.cpp, which does not include libpq-fe.h.
 int pg_field_count(const pg_result* result);
 // The value of a column as PostgreSQL's text format gives it: integers, and booleans ('t',

@@ -83,6 +83,11 @@ void close_pg(pg_conn* conn)
   }
 }
 
+bool in_transaction_pg(pg_conn* conn)
+{
+  return PQtransactionStatus(conn) != PQTRANS_IDLE;
+}
+
 int pg_field_count(const pg_result* result)
 {
   return PQnfields(result);

@@ -628,6 +628,16 @@ Result<void> Store::insert_instance(Instance& i, std::string_view cluster_name)
 
 Result<void> Store::update_instance(const Instance& i)
 {
+  // Refused, as begin_intent, once another run took this instance's cluster over.
+  std::optional<Transaction> tx;
+  TRY_ASSIGN(const auto lock, held_cluster_lock(i.cluster_id));
+  if (!lock.empty()) {
+    if (!m_db.in_transaction()) {
+      TRY_ASSIGN(auto begun, Transaction::begin(m_db));
+      tx.emplace(std::move(begun));
+    }
+    TRY(check_fence(lock));
+  }
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "UPDATE instances SET cloud_id = ?, address = ?, state = ?, error = ?, "
@@ -644,7 +654,11 @@ Result<void> Store::update_instance(const Instance& i)
                            : std::nullopt)
     .bind(9, i.connections ? i.connections_at : std::nullopt)
     .bind(10, i.id);
-  return s.run();
+  TRY(s.run());
+  if (tx) {
+    TRY(tx->commit());
+  }
+  return {};
 }
 
 Result<void> Store::set_lb_status(std::int64_t instance_id, std::optional<core::Operating> status)

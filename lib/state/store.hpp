@@ -9,6 +9,7 @@
 #include "state/location.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -214,8 +215,12 @@ public:
   // Locks
   // Take the lock named `name` for this process, or fail with kind busy naming the holder.
   // A lock whose holder process is gone (same host) or is older than `stale_after` is taken over.
-  Result<void> lock(const std::string& name, Millis stale_after);
-  // Release the lock if this process holds it.
+  // Each taking gets the next fencing number of `name` (returned; sql/0024): while this store
+  // holds the lock "cluster:NAME", its begin_intent for NAME and update_instance of NAME's
+  // instances are refused (busy) once the lock's row shows another number, that is once another
+  // run took the lock over, as it does when this one was stopped past `stale_after`.
+  Result<std::int64_t> lock(const std::string& name, Millis stale_after);
+  // Release the lock if this process holds it (with this store's number).
   void unlock(const std::string& name);
 
   Millis now() const { return m_clock->now(); }
@@ -227,8 +232,15 @@ private:
     : m_db(std::move(db)), m_where(std::move(where)), m_clock(&clock), m_access(access)
   {
   }
+  // Fail (busy) if this store holds lock `name` and the lock's row no longer shows its
+  // fencing number; nothing if it does not hold it. Run inside the write's transaction.
+  Result<void> check_fence(const std::string& name);
+  // Return the name of the lock of cluster `cluster_id` if this store holds it, else "".
+  Result<std::string> held_cluster_lock(std::int64_t cluster_id);
+
   Db m_db;
   Location m_where;
+  std::map<std::string, std::int64_t> m_fences;  // the locks this store holds, and their numbers
   core::Clock* m_clock;
   Access m_access;
 };

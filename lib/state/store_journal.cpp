@@ -11,13 +11,26 @@ Result<std::int64_t> Store::begin_intent(std::string_view cluster,
                                          std::string_view op,
                                          std::string_view detail)
 {
+  // The write before every side effect on the cloud: refused once another run took the
+  // cluster's lock over from this one (its fencing number), checked under the write lock.
+  const auto lock = "cluster:" + std::string(cluster);
+  std::optional<Transaction> tx;
+  if (m_fences.count(lock) && !m_db.in_transaction()) {
+    TRY_ASSIGN(auto begun, Transaction::begin(m_db));
+    tx.emplace(std::move(begun));
+  }
+  TRY(check_fence(lock));
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO journal (ts, cluster, instance, op, detail, status) "
                            "VALUES (?,?,?,?,?,'pending')"));
   s.bind(1, now()).bind(2, cluster).bind(3, instance).bind(4, op).bind(5, detail);
   TRY(s.run());
-  return m_db.last_insert_id();
+  const auto id = m_db.last_insert_id();
+  if (tx) {
+    TRY(tx->commit());
+  }
+  return id;
 }
 
 Result<void> Store::finish_intent(std::int64_t id, bool ok, std::string_view outcome)

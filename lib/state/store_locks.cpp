@@ -35,14 +35,16 @@ bool process_alive(std::int64_t pid)
 
 } // namespace
 
-Result<void> Store::lock(const std::string& name, Millis stale_after)
+Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
 {
   const auto me = static_cast<std::int64_t>(getpid());
   const auto host = hostname();
   TRY_ASSIGN(auto tx, Transaction::begin(m_db));
-  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at FROM locks WHERE name = ?"));
+  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at, fence FROM locks WHERE "
+                                         "name = ?"));
   q.bind(1, name);
   TRY_ASSIGN(const bool row, q.step());
+  std::optional<std::int64_t> kept;
   if (row) {
     const auto pid = q.column_int(0);
     const auto holder_host = q.column_text(1);
@@ -57,24 +59,93 @@ Result<void> Store::lock(const std::string& name, Millis stale_after)
                               pid,
                               holder_host));
     }
+    // This store taking its own lock again keeps its number; anyone else gets the next one.
+    if (const auto held = m_fences.find(name);
+        mine && held != m_fences.end() && held->second == q.column_int(3)) {
+      kept = held->second;
+    }
+  }
+  q.reset();
+  std::int64_t fence = 0;
+  if (kept) {
+    fence = *kept;
+  } else {
+    TRY_ASSIGN(auto next, Stmt::prepare(m_db, "INSERT INTO lock_fences (name, fence) VALUES "
+                                              "(?, 1) ON CONFLICT (name) DO UPDATE SET fence = "
+                                              "lock_fences.fence + 1"));
+    next.bind(1, name);
+    TRY(next.run());
+    TRY_ASSIGN(auto read, Stmt::prepare(m_db, "SELECT fence FROM lock_fences WHERE name = ?"));
+    read.bind(1, name);
+    TRY(read.step());
+    fence = read.column_int(0);
   }
   TRY_ASSIGN(auto w,
              Stmt::prepare(m_db,
-                           "INSERT INTO locks (name, pid, host, acquired_at) VALUES (?,?,?,?) "
-                           "ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, host = "
-                           "excluded.host, acquired_at = excluded.acquired_at"));
-  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now());
+                           "INSERT INTO locks (name, pid, host, acquired_at, fence) VALUES "
+                           "(?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, "
+                           "host = excluded.host, acquired_at = excluded.acquired_at, "
+                           "fence = excluded.fence"));
+  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, fence);
   TRY(w.run());
-  return tx.commit();
+  TRY(tx.commit());
+  m_fences[name] = fence;
+  return fence;
 }
 
 void Store::unlock(const std::string& name)
 {
-  auto s = Stmt::prepare(m_db, "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ?");
+  const auto held = m_fences.find(name);
+  if (held == m_fences.end()) {
+    return;
+  }
+  const auto fence = held->second;
+  m_fences.erase(held);
+  auto s = Stmt::prepare(m_db, "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ? AND "
+                               "fence = ?");
   if (s) {
-    s->bind(1, name).bind(2, static_cast<std::int64_t>(getpid())).bind(3, hostname());
+    s->bind(1, name)
+      .bind(2, static_cast<std::int64_t>(getpid()))
+      .bind(3, hostname())
+      .bind(4, fence);
     (void)s->run();
   }
+}
+
+Result<void> Store::check_fence(const std::string& name)
+{
+  const auto held = m_fences.find(name);
+  if (held == m_fences.end()) {
+    return {};
+  }
+  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, fence FROM locks WHERE name = ?"));
+  q.bind(1, name);
+  TRY_ASSIGN(const bool row, q.step());
+  if (row && q.column_int(2) == held->second) {
+    return {};
+  }
+  const auto by = row ? fmt::format("pid {} on host '{}' with fencing number {}",
+                                    q.column_int(0), q.column_text(1), q.column_int(2))
+                      : std::string("nobody (released)");
+  return fail(ErrorKind::busy,
+              fmt::format("cluster lock '{}' was taken over by {} while this run (fencing "
+                          "number {}) held it: this run's writes for it are refused",
+                          name, by, held->second));
+}
+
+Result<std::string> Store::held_cluster_lock(std::int64_t cluster_id)
+{
+  if (m_fences.empty()) {
+    return std::string();
+  }
+  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT name FROM clusters WHERE id = ?"));
+  q.bind(1, cluster_id);
+  TRY_ASSIGN(const bool row, q.step());
+  if (!row) {
+    return std::string();
+  }
+  auto name = "cluster:" + q.column_text(0);
+  return m_fences.count(name) ? name : std::string();
 }
 
 } // namespace state

@@ -113,7 +113,7 @@ expect_one_line "is not a regular file"
 pass "bad state files rejected with 74 and left untouched"
 
 # A held lock: 75 naming the holder, or 0 under --cron.
-sqlite3 "$DB" "INSERT INTO locks VALUES ('cluster:shop', $$, '$(hostname)', $(date +%s)000)"
+sqlite3 "$DB" "INSERT INTO locks (name, pid, host, acquired_at) VALUES ('cluster:shop', $$, '$(hostname)', $(date +%s)000)"
 expect_exit 75 scale-out --state "$DB"
 expect_one_line "cluster lock 'cluster:shop' is held by pid $$"
 expect_exit 0 scale-out --cron --state "$DB"

@@ -228,6 +228,71 @@ TEST_CASE("a cluster lock held by a live process is busy and names the holder", 
   CHECK(store->lock("cluster:shop", 60'000));
 }
 
+TEST_CASE("a run whose cluster lock was taken over has its writes for the cluster refused",
+          "[state]")
+{
+  state_test::ShopState a;
+  state::Instance web;
+  web.cluster_id = a.cluster.id;
+  REQUIRE(a.store->insert_instance(web, "shop"));
+  const auto first = a.store->lock("cluster:shop", 60'000);
+  REQUIRE(first);
+  REQUIRE(a.store->begin_intent("shop", web.name, "create_server"));
+  web.address = "10.0.0.1";
+  REQUIRE(a.store->update_instance(web));
+  // Taking its own lock again keeps the number.
+  CHECK(*a.store->lock("cluster:shop", 60'000) == *first);
+
+  // Another run takes the lock over: here a store of the same process (which counts as the
+  // holder); across hosts, a lock older than the staleness bound (below).
+  auto b = state_test::open_store(a.store->path(), a.clock);
+  REQUIRE(b);
+  const auto second = b->lock("cluster:shop", 60'000);
+  REQUIRE(second);
+  CHECK(*second == *first + 1);
+
+  auto intent = a.store->begin_intent("shop", web.name, "delete_server");
+  REQUIRE_FALSE(intent);
+  CHECK(intent.error().kind == core::ErrorKind::busy);
+  CHECK_THAT(intent.error().message,
+             Catch::Contains("cluster lock 'cluster:shop' was taken over by pid")
+               && Catch::Contains(fmt::format("fencing number {}", *second))
+               && Catch::Contains(fmt::format("this run (fencing number {})", *first)));
+  web.address = "10.0.0.66";
+  auto updated = a.store->update_instance(web);
+  REQUIRE_FALSE(updated);
+  CHECK(updated.error().kind == core::ErrorKind::busy);
+  CHECK(b->instances(a.cluster.id)->front().address == "10.0.0.1");
+  // Nothing of the refused writes is stored; the holder's go on.
+  auto pending = b->interrupt_pending("shop");
+  REQUIRE(pending);
+  CHECK(pending->size() == 1);  // the create_server intent written while a held the lock
+  REQUIRE(b->begin_intent("shop", web.name, "delete_server"));
+  // The old holder's unlock leaves the new holder's lock alone.
+  a.store->unlock("cluster:shop");
+  REQUIRE(b->begin_intent("shop", web.name, "delete_server"));
+  // Writes for a cluster whose lock a store does not hold are not fenced.
+  CHECK(a.store->begin_intent("blog", "blog-web-1", "create_server"));
+
+  // Numbers only grow, across a release.
+  b->unlock("cluster:shop");
+  const auto third = b->lock("cluster:shop", 60'000);
+  REQUIRE(third);
+  CHECK(*third == *second + 1);
+  // A lock of another host is taken over only once it is stale, with the next number.
+  auto other = state::Stmt::prepare(b->db(), "UPDATE locks SET host = 'elsewhere', pid = 1");
+  REQUIRE(other);
+  REQUIRE(other->run());
+  auto busy = a.store->lock("cluster:shop", 60'000);
+  REQUIRE_FALSE(busy);
+  CHECK_THAT(busy.error().message, Catch::Contains("held by pid 1 on host 'elsewhere'"));
+  a.clock.t += 60'001;
+  const auto fourth = a.store->lock("cluster:shop", 60'000);
+  REQUIRE(fourth);
+  CHECK(*fourth == *third + 1);
+  CHECK_FALSE(b->begin_intent("shop", web.name, "create_server"));
+}
+
 TEST_CASE("pending intents of a dead run are marked interrupted", "[state]")
 {
   TempDir dir;
