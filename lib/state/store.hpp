@@ -235,6 +235,10 @@ private:
   // Fail (busy) if this store holds lock `name` and the lock's row no longer shows its
   // fencing number; nothing if it does not hold it. Run inside the write's transaction.
   Result<void> check_fence(const std::string& name);
+  // Before a write fenced by lock `name` ("": none): when this store holds it, check the fence
+  // under the write lock, in the transaction returned (nothing when one is open already, or
+  // when the store does not hold it); the caller commits it after the write.
+  Result<std::optional<Transaction>> fenced(const std::string& name);
   // Return the name of the lock of cluster `cluster_id` if this store holds it, else "".
   Result<std::string> held_cluster_lock(std::int64_t cluster_id);
 

@@ -133,6 +133,20 @@ Result<void> Store::check_fence(const std::string& name)
                           name, by, held->second));
 }
 
+Result<std::optional<Transaction>> Store::fenced(const std::string& name)
+{
+  std::optional<Transaction> tx;
+  if (!m_fences.count(name)) {
+    return tx;
+  }
+  if (!m_db.in_transaction()) {
+    TRY_ASSIGN(auto begun, Transaction::begin(m_db));
+    tx.emplace(std::move(begun));
+  }
+  TRY(check_fence(name));
+  return tx;
+}
+
 Result<std::string> Store::held_cluster_lock(std::int64_t cluster_id)
 {
   if (m_fences.empty()) {
