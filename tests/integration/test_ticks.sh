@@ -65,16 +65,21 @@ for t in $(awk '$2 == "poll-load" {print $1}' "$T/calls"); do
   [ "$off" -ge -300 ] && [ "$off" -le 1000 ] || fail "tick $k started $off ms off its slot: $(cat "$T/calls")"
   k=$((k + 1))
 done
-# The state file: four polls (their samples' timestamps) about 15 s apart, four decisions.
+# The state file: four polls, each sample taken during its own tick's poll-load (from its start
+# to at most 3 s later), so they are as far apart as the ticks checked above; from tick 1 on
+# (slots anchored on the chain's start, not on a late tick 0) 15 s apart within 1 s.
 polls=$(sqlite3 "$DB" "SELECT DISTINCT ts FROM load_samples ORDER BY ts")
 [ "$(wc -l <<< "$polls")" = 4 ] || fail "polls in the state file: $polls"
-prev=
-for ts in $polls; do
-  if [ -n "$prev" ]; then
-    gap=$((ts - prev))
+read -ra samples <<< "$(tr '\n' ' ' <<< "$polls")"
+read -ra starts <<< "$(awk '$2 == "poll-load" {print $1}' "$T/calls" | tr '\n' ' ')"
+for k in 0 1 2 3; do
+  off=$((samples[k] - starts[k]))
+  [ "$off" -ge 0 ] && [ "$off" -le 3000 ] \
+    || fail "tick $k's sample at $off ms from its poll-load's start: $polls / $(cat "$T/calls")"
+  if [ "$k" -ge 2 ]; then
+    gap=$((samples[k] - samples[k - 1]))
     [ "$gap" -ge 14000 ] && [ "$gap" -le 16000 ] || fail "polls $gap ms apart: $polls"
   fi
-  prev=$ts
 done
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM decisions WHERE reason != 'manual'")" = 4 ] \
   || fail "decisions: $(sqlite3 "$DB" "SELECT ts, action, reason FROM decisions")"
