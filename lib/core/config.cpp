@@ -164,6 +164,7 @@ std::vector<KeyDef> core_keys()
     {"STATE", "password_file", path(&StateConfig::password_file)},
     {"LOCAL", "health_timeout_ms", int_in(&LocalConfig::health_timeout_ms, 1, 60000)},
     {"LOCAL", "worker_connections", int_in(&LocalConfig::worker_connections, 16, 65536)},
+    {"LOCAL", "instances_dir", path(&LocalConfig::instances_dir)},
     {"HEALTH", "path", url_path(&HealthConfig::path)},
     {"HEALTH", "interval", int_in(&HealthConfig::interval, 0, 60)},
     {"HEALTH", "timeout", int_in(&HealthConfig::timeout, 1, 60)},

@@ -51,6 +51,7 @@ struct LocalConfig
 {
   int health_timeout_ms = 2000;           // per-request timeout of health checks and polls
   int worker_connections = 1024;          // worker_connections of each web server
+  std::string instances_dir;              // where local instances live; empty: <state dir>/instances
 };
 
 // [HEALTH]: the HTTP check of every in-service web instance, run by each scale-out (once a

@@ -11,6 +11,7 @@
 #include "lb/chef_search.hpp"
 #include "lb/nginx.hpp"
 #include "lb/ssh_push.hpp"
+#include "local/instance_dir.hpp"
 #include "local/nginx_config.hpp"
 #include "metrics/prometheus.hpp"
 #include "metrics/prometheus_config.hpp"
@@ -597,7 +598,7 @@ DriverSet::make(const core::Config& config, const std::string& state_dir,
   const auto& nginx = config.section<local::NginxConfig>().nginx;
   const auto& sensu = config.section<metrics::SensuConfig>();
   auto set = std::make_unique<DriverSet>();
-  set->m_local_root = state_dir + "/instances";
+  TRY_ASSIGN(set->m_local_root, local::instances_root(config.local.instances_dir, state_dir));
   set->http = std::make_unique<http::CurlTransport>(
     http::TlsOptions{config.tls.ca_bundle, config.tls.insecure == "yes", {}, {}});
   set->local_provider =

@@ -6,11 +6,57 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace local {
 
 namespace fs = std::filesystem;
+
+core::Result<std::string> instances_root(const std::string& configured, const std::string& state_dir)
+{
+  if (configured.empty()) {
+    return state_dir + "/instances";
+  }
+  const auto refuse = [&](std::string_view why) {
+    return core::fail(core::ErrorKind::config,
+                      fmt::format("[LOCAL] instances_dir '{}' {}", core::printable(configured), why));
+  };
+  struct stat st {};
+  if (::lstat(configured.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return refuse(fmt::format("cannot be read: {}", std::strerror(errno)));
+    }
+    std::error_code ec;
+    fs::create_directories(configured, ec);
+    if (ec) {
+      return refuse(fmt::format("cannot be made: {}", ec.message()));
+    }
+    fs::permissions(configured, fs::perms::owner_all, ec);
+    if (::lstat(configured.c_str(), &st) != 0) {
+      return refuse(fmt::format("cannot be read: {}", std::strerror(errno)));
+    }
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return refuse("is a symbolic link; name the directory itself");
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return refuse("is not a directory");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return refuse(fmt::format("belongs to uid {}, not to uid {} that runs sclman", st.st_uid,
+                              ::geteuid()));
+  }
+  if ((st.st_mode & 0022) != 0) {
+    return refuse(fmt::format("has mode {:04o}: others could replace the configs of the nginx "
+                              "processes it holds (chmod go-w)",
+                              st.st_mode & 07777));
+  }
+  return configured;
+}
 
 core::Result<std::string> instance_dir(const std::string& root, std::string_view name)
 {

@@ -12,6 +12,13 @@
 
 namespace local {
 
+// Return the root of local instances: `configured` ([LOCAL] instances_dir, an absolute path) or,
+// when it is empty, <state_dir>/instances. A configured root that is missing is made (mode
+// 0700); one that is a symlink or not a directory, belongs to another user, or may be written by
+// its group or others is a config error naming it: nginx configs and pid files are written and
+// processes signalled below it.
+core::Result<std::string> instances_root(const std::string& configured, const std::string& state_dir);
+
 // Return the directory of instance `name` below `root`: the one place such a path is built. A
 // name that is not an instance name (core::validate_instance_name), or an entry there that is
 // not a directory (a symlink out of the root), is a state error naming it, so that nothing

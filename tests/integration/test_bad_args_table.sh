@@ -202,6 +202,7 @@ STATE	password_file	db-password
 LOCAL	nginx	nginx
 LOCAL	health_timeout_ms	0
 LOCAL	worker_connections	0
+LOCAL	instances_dir	instances
 HEALTH	path	/a b
 HEALTH	interval	61
 HEALTH	timeout	0
