@@ -29,6 +29,9 @@ core::Result<void> run_gc(Env& env, const Options& o)
   g.decision_ttl = core::Millis(env.config.manager.decision_ttl) * 1000;
   // A lock older than three deadlines belongs to a run that cannot still be acting.
   g.lock_stale = core::Millis(env.config.manager.run_deadline) * 3000;
+  const auto locker = env.locker();
+  g.tick = locker.tick;
+  g.host = locker.host;
   g.deadline = env.deadline;
   g.engine_for = [&env](const state::Cluster& c) { return env.engine_for(c); };
   TRY_ASSIGN(const auto report,

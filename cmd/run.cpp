@@ -138,7 +138,14 @@ std::string unknown_command(CLI::App& app, const std::vector<std::string>& args)
 engine::Locker Env::locker()
 {
   // A lock older than three deadlines belongs to a run that cannot still be acting.
-  return engine::Locker{&*store, core::Millis(config.manager.run_deadline) * 3000, command};
+  engine::Locker locker{&*store, core::Millis(config.manager.run_deadline) * 3000, command, 0,
+                        {}};
+  if (common.cron && !common.dry_run) {
+    // The chain's steps: the hosts of one database share each tick's clusters.
+    locker.tick = 60'000 / config.manager.ticks_per_minute;
+    locker.host = store->host_id();
+  }
+  return locker;
 }
 
 core::Result<state::LockGuard> Env::lock_cluster(const std::string& name)

@@ -65,6 +65,14 @@ void failpoint(const char* name)
   const std::string plain = "," + std::string(name) + ",";
   const std::string killed = "," + std::string(name) + "=kill,";
   const std::string aborted = "," + std::string(name) + "=abort,";
+  const std::string stopped = "," + std::string(name) + "=stop,";
+  if (spec.find(stopped) != std::string::npos) {
+    // As a long GC pause or SIGSTOP would: the process waits here until it gets SIGCONT.
+    std::fprintf(stderr, "failpoint %s: stop\n", name);
+    std::fflush(stderr);
+    std::raise(SIGSTOP);
+    return;
+  }
   if (spec.find(aborted) != std::string::npos) {
     std::fprintf(stderr, "failpoint %s: abort\n", name);
     std::abort();

@@ -1,7 +1,8 @@
 // Named failpoints for crash-consistency tests: compiled into test builds, off by default. The environment
-// variable SCLMAN_FAILPOINTS lists `name` or `name=kill|abort` entries separated by commas; when
-// a run reaches a listed failpoint the process dies there (SIGKILL by default), exactly as a
-// crash or an OOM kill would, between an intent, its side effect and its recording.
+// variable SCLMAN_FAILPOINTS lists `name` or `name=kill|abort|stop` entries separated by commas;
+// when a run reaches a listed failpoint the process dies there (SIGKILL by default), exactly as a
+// crash or an OOM kill would, between an intent, its side effect and its recording; with `stop`
+// it stops itself (SIGSTOP) there and goes on when it gets SIGCONT, as after a long pause.
 // A failpoint reached through SCLMAN_FAILPOINT_TRY may instead fail as an upstream would:
 // `name=auth`, `name=transient` or `name=rejected` make it return that error (exit 77, 75 or
 // 76) every time it is reached, and `name=MODE@N` from the Nth time on, so that tests see how

@@ -133,6 +133,9 @@ Result<void> Engine::count_failure(Cluster& cluster, Instance& i, const std::str
 
 Result<void> Engine::sync_lb(Cluster& cluster)
 {
+  // A run whose cluster lock was taken over (it was stopped past the lock's staleness) applies
+  // nothing: the balancer is the new holder's to set.
+  TRY(m_store.check_cluster_fence(cluster.name));
   TRY_ASSIGN(auto all, m_store.instances(cluster.id));
   const Instance* lb = nullptr;
   std::vector<lb::Backend> backends;
@@ -526,6 +529,7 @@ Result<bool> Engine::advance_requested(Cluster& cluster, Instance& i)
     m_store, {cluster.name, i.name, "create_server"},
     [&]() -> Result<cloud::Server> {
       SCLMAN_FAILPOINT_TRY("create_server.before");
+      TRY(m_store.check_cluster_fence(cluster.name));
       auto created = m_drivers.provider->create(spec);
       SCLMAN_FAILPOINT("create_server.after");
       return created;
@@ -593,6 +597,7 @@ Result<bool> Engine::advance_bootstrapping(Cluster& cluster, Instance& i)
   const bool late = timed_out(i);
   auto done = journaled(m_store, {cluster.name, i.name, "bootstrap"}, [&]() -> Result<bool> {
     SCLMAN_FAILPOINT_TRY("bootstrap.before");
+    TRY(m_store.check_cluster_fence(cluster.name));
     auto booted = m_drivers.bootstrapper->bootstrap(ref(cluster, i));
     SCLMAN_FAILPOINT("bootstrap.after");
     return booted;
@@ -726,8 +731,11 @@ Result<bool> Engine::advance_draining(Cluster& cluster, Instance& i)
 
 Result<bool> Engine::advance_deleting(Cluster& cluster, Instance& i)
 {
-  TRY(journaled(m_store, {cluster.name, i.name, "delete_server"}, [&] {
+  TRY(journaled(m_store, {cluster.name, i.name, "delete_server"}, [&]() -> Result<void> {
     SCLMAN_FAILPOINT("delete_server.before");
+    if (auto ours = m_store.check_cluster_fence(cluster.name); !ours) {
+      return ours;
+    }
     auto removed = m_drivers.bootstrapper->decommission(ref(cluster, i));
     if (removed) {
       removed = m_drivers.provider->remove(ref(cluster, i));

@@ -32,7 +32,7 @@ bool out_of_time(const GcOptions& o, std::string_view where)
 
 Locker locker(state::Store& store, const GcOptions& o)
 {
-  return Locker{&store, o.lock_stale, "gc"};
+  return Locker{&store, o.lock_stale, "gc", o.tick, o.host};
 }
 
 // Mark booting instances whose registration never came within the deadline as error (the
@@ -184,8 +184,11 @@ Result<void> sweep_orphans(state::Store& store, core::Clock& clock,
       if (o.dry_run) {
         continue;
       }
-      TRY(journaled(store, {s.cluster, s.name, "delete_orphan"}, [&] {
+      TRY(journaled(store, {s.cluster, s.name, "delete_orphan"}, [&]() -> Result<void> {
         SCLMAN_FAILPOINT("gc_orphan.before");
+        if (auto ours = store.check_cluster_fence(s.cluster); !ours) {
+          return ours;
+        }
         return sweep.provider->remove(
           core::InstanceRef{s.cluster, s.name, s.role, cloud::address_text(s), s.id});
       }));
@@ -209,6 +212,7 @@ Result<GcReport> collect_garbage(state::Store& store, DriverSet& drivers, core::
     TRY_ASSIGN(counts.decisions_pruned, store.prune_decisions(now - o.retention));
     TRY_ASSIGN(counts.serve_pruned, store.prune_serve(now - o.retention));
     TRY_ASSIGN(counts.decisions_expired, store.expire_decisions(now - o.decision_ttl));
+    TRY(store.prune_tick_claims(now - 86'400'000));
   }
   TRY_ASSIGN(report.busy, for_each_locked(locker(store, o), clusters, [&](Cluster& c) {
     return clean_cluster(store, drivers, c, o, report);

@@ -23,6 +23,8 @@ struct GcOptions
   core::Millis retention = 0;     // samples and decisions older than this go
   core::Millis decision_ttl = 0;  // pending decisions older than this expire
   core::Millis lock_stale = 0;    // a cluster lock older than this belongs to no live run
+  core::Millis tick = 0;          // the cron chain's tick, shared between hosts (Locker::tick)
+  std::string host;               // this host in tick claims (Store::host_id)
   core::Millis deadline = 0;      // steady-clock ms after which no new delete starts (0: none)
   // Return the engine that checks and destroys the instances of a cluster.
   std::function<core::Result<Engine>(const state::Cluster&)> engine_for;

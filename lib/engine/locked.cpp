@@ -2,11 +2,29 @@
 
 #include "core/log.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 namespace engine {
+
+std::uint64_t rendezvous_rank(std::string_view host, std::string_view cluster)
+{
+  std::uint64_t h = 14695981039346656037ULL;
+  const auto mix = [&h](std::string_view text) {
+    for (const char ch : text) {
+      h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ULL;
+    }
+  };
+  mix(host);
+  mix(std::string_view("\0", 1));
+  mix(cluster);
+  // SplitMix64's finalizer: names that differ in their last byte rank far apart.
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
 
 core::Result<state::LockGuard> lock_cluster(const Locker& locker, const std::string& name)
 {
@@ -21,7 +39,43 @@ for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
                 std::vector<state::LockGuard>* keep)
 {
   std::optional<core::Error> first;
-  for (auto& c : clusters) {
+  // The cron chain's steps: this host's clusters of the tick, claimed at once (Locker::tick).
+  std::vector<std::string> first_hosts;
+  std::vector<std::optional<state::TickClaim>> claims;
+  std::int64_t slot = 0;
+  if (locker.tick > 0) {
+    TRY_ASSIGN(auto hosts, locker.store->tick_hosts(locker.host,
+                                                    locker.store->now() - 3 * locker.tick));
+    if (hosts.empty()) {
+      hosts.push_back(locker.host);
+    }
+    // A host ranked first claims the cluster's tick; another one only finishes a tick it
+    // claimed before it saw the host that now ranks first.
+    std::vector<std::pair<std::string, bool>> wanted;
+    for (const auto& c : clusters) {
+      first_hosts.push_back(*std::max_element(
+        hosts.begin(), hosts.end(), [&](const std::string& a, const std::string& b) {
+          return std::pair(rendezvous_rank(a, c.name), std::string_view(a))
+                 < std::pair(rendezvous_rank(b, c.name), std::string_view(b));
+        }));
+      wanted.emplace_back(c.name, first_hosts.back() == locker.host);
+    }
+    slot = locker.store->now() / locker.tick;
+    TRY_ASSIGN(claims, locker.store->claim_ticks(wanted, slot, locker.host));
+  }
+  for (std::size_t k = 0; k < clusters.size(); ++k) {
+    auto& c = clusters[k];
+    if (locker.tick > 0) {
+      const auto& claim = claims[k];
+      if (!claim || claim->slot != slot || claim->host != locker.host) {
+        const auto why = claim && (first_hosts[k] == locker.host || claim->slot >= slot)
+                           ? fmt::format("tick {} is host '{}'s", claim->slot, claim->host)
+                           : fmt::format("host '{}' ranks first for it", first_hosts[k]);
+        spdlog::debug("{}.skipped cluster={} reason={}", locker.command, c.name,
+                      core::log_quote(why));
+        continue;
+      }
+    }
     auto lock = lock_cluster(locker, c.name);
     if (!lock) {
       spdlog::debug("{}.skipped cluster={} reason={}", locker.command, c.name,

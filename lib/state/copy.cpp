@@ -69,7 +69,8 @@ Result<void> check_known_tables(Db& from)
       return {};
     }
     const auto name = s.column_text(0);
-    if (name != "locks" && name != "lock_fences" && name != "state_identity"
+    if (name != "locks" && name != "lock_fences" && name != "tick_claims" && name != "tick_hosts"
+        && name != "state_identity"
         && std::find(copied.begin(), copied.end(), name) == copied.end()) {
       return fail(ErrorKind::internal,
                   fmt::format("the state file has table '{}', which migrate-state does not know",

@@ -14,7 +14,8 @@
 namespace state {
 
 Db::Db(Db&& other) noexcept
-  : m_db(other.m_db), m_pg(other.m_pg), m_pg_changes(other.m_pg_changes),
+  : m_db(other.m_db), m_pg(other.m_pg), m_shown(std::move(other.m_shown)),
+    m_pg_changes(other.m_pg_changes),
     m_pg_state(std::move(other.m_pg_state)), m_pg_message(std::move(other.m_pg_message))
 {
   other.m_db = nullptr;

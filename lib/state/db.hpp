@@ -27,7 +27,8 @@ class Db
 public:
   Db() = default;
   explicit Db(sqlite3* handle) : m_db(handle) {}
-  explicit Db(pg_conn* handle) : m_pg(handle) {}
+  // `shown` names the database in errors ("state database 'DB' on HOST:PORT as USER").
+  Db(pg_conn* handle, std::string shown) : m_pg(handle), m_shown(std::move(shown)) {}
   Db(Db&& other) noexcept;
   Db& operator=(Db&& other) noexcept;
   Db(const Db&) = delete;
@@ -63,6 +64,7 @@ private:
 
   sqlite3* m_db = nullptr;
   pg_conn* m_pg = nullptr;
+  std::string m_shown;
   // PostgreSQL: the last statement's changed rows, and its error (SQLSTATE and message).
   mutable int m_pg_changes = 0;
   mutable std::string m_pg_state;

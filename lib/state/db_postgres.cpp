@@ -145,8 +145,8 @@ core::Error Db::error_pg(std::string_view what) const
   if (PQstatus(m_pg) != CONNECTION_OK) {
     // The server went away (a restart, a failover): the next tick may find it again.
     return core::make_error(core::ErrorKind::upstream_transient,
-                            fmt::format("{}: lost the connection to the state database: {}",
-                                        what, one_line(PQerrorMessage(m_pg))),
+                            fmt::format("{}: lost the connection to {}: {}", what, m_shown,
+                                        one_line(PQerrorMessage(m_pg))),
                             "postgresql");
   }
   // Serialization failure, deadlock, lock not available (lock_timeout): another writer.
@@ -244,7 +244,7 @@ core::Result<Db> connect_pg(const std::string& url, const std::string& password,
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  Db db(PQconnectdbParams(keys.data(), values.data(), 1));
+  Db db(PQconnectdbParams(keys.data(), values.data(), 1), shown);
   if (!db.pg()) {
     return core::fail(core::ErrorKind::state,
                       fmt::format("cannot connect to {}: out of memory", shown));

@@ -274,6 +274,13 @@ struct Counter
   std::int64_t value = 0;
 };
 
+// The latest claim of a cluster's tick (Store::claim_ticks): its slot and the host that has it.
+struct TickClaim
+{
+  std::int64_t slot = 0;
+  std::string host;
+};
+
 struct RunRecord
 {
   std::string command;

@@ -222,6 +222,27 @@ public:
   Result<std::int64_t> lock(const std::string& name, Millis stale_after);
   // Release the lock if this process holds it (with this store's number).
   void unlock(const std::string& name);
+  // Right before an action on the cloud for cluster `cluster`: fail (busy, naming the new
+  // holder) if this store held the cluster's lock and another run has taken it over since.
+  Result<void> check_cluster_fence(const std::string& cluster);
+
+  // Ticks shared by hosts (sql/0025)
+  // This host's name in tick claims: the host name and the absolute state directory, so that
+  // two sclman installations on one machine are two hosts.
+  std::string host_id() const;
+  // For each (cluster, take) of `clusters`, in one transaction: with `take`, claim the cluster
+  // for tick `slot` for host `host`, unless a host has claimed it for this slot or a later one.
+  // Return each cluster's claim as it stands, in order (this one when it won or was this
+  // host's already; nothing when it has none).
+  Result<std::vector<std::optional<TickClaim>>>
+  claim_ticks(const std::vector<std::pair<std::string, bool>>& clusters, std::int64_t slot,
+              const std::string& host);
+  // Note that host `host` runs the chain now; return the hosts seen at `since` or later (with
+  // `host`), sorted.
+  Result<std::vector<std::string>> tick_hosts(const std::string& host, Millis since);
+  // Delete the tick claims of clusters that are gone (deleted or no longer in the state) and
+  // the hosts not seen since `hosts_before`; return how many rows.
+  Result<std::int64_t> prune_tick_claims(Millis hosts_before);
 
   Millis now() const { return m_clock->now(); }
   // Return the clock the store dates its rows with (the engine's waits go through it too).

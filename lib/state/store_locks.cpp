@@ -112,6 +112,89 @@ void Store::unlock(const std::string& name)
   }
 }
 
+std::string Store::host_id() const
+{
+  return hostname() + ":" + directory();
+}
+
+Result<std::vector<std::optional<TickClaim>>>
+Store::claim_ticks(const std::vector<std::pair<std::string, bool>>& clusters, std::int64_t slot,
+                   const std::string& host)
+{
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  // The row moves on to a later slot only: a host late for a slot another one has moved past
+  // finds the later one and skips.
+  TRY_ASSIGN(auto claim,
+             Stmt::prepare(m_db, "INSERT INTO tick_claims (cluster, slot, host, claimed_at) "
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT (cluster) DO UPDATE SET slot "
+                                 "= excluded.slot, host = excluded.host, claimed_at = "
+                                 "excluded.claimed_at WHERE tick_claims.slot < excluded.slot"));
+  TRY_ASSIGN(auto read, Stmt::prepare(m_db, "SELECT slot, host FROM tick_claims WHERE "
+                                            "cluster = ?"));
+  std::vector<std::optional<TickClaim>> held;
+  held.reserve(clusters.size());
+  for (const auto& [cluster, take] : clusters) {
+    if (take) {
+      claim.bind(1, cluster).bind(2, slot).bind(3, host).bind(4, now());
+      TRY(claim.run());
+      claim.reset();
+    }
+    read.bind(1, cluster);
+    TRY_ASSIGN(const bool row, read.step());
+    held.emplace_back();
+    if (row) {
+      held.back() = TickClaim{read.column_int(0), read.column_text(1)};
+    }
+    read.reset();
+  }
+  TRY(tx.commit());
+  return held;
+}
+
+Result<std::vector<std::string>> Store::tick_hosts(const std::string& host, Millis since)
+{
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  TRY_ASSIGN(auto seen, Stmt::prepare(m_db, "INSERT INTO tick_hosts (host, seen_at) VALUES (?, ?) "
+                                            "ON CONFLICT (host) DO UPDATE SET seen_at = "
+                                            "excluded.seen_at"));
+  seen.bind(1, host).bind(2, now());
+  TRY(seen.run());
+  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT host FROM tick_hosts WHERE seen_at >= ? ORDER "
+                                         "BY host"));
+  q.bind(1, since);
+  std::vector<std::string> hosts;
+  for (;;) {
+    TRY_ASSIGN(const bool row, q.step());
+    if (!row) {
+      break;
+    }
+    hosts.push_back(q.column_text(0));
+  }
+  q.reset();
+  TRY(tx.commit());
+  return hosts;
+}
+
+Result<std::int64_t> Store::prune_tick_claims(Millis hosts_before)
+{
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  TRY_ASSIGN(auto s, Stmt::prepare(m_db, "DELETE FROM tick_claims WHERE cluster NOT IN (SELECT "
+                                         "name FROM clusters WHERE status != 'deleted')"));
+  TRY(s.run());
+  std::int64_t pruned = m_db.changes();
+  TRY_ASSIGN(auto h, Stmt::prepare(m_db, "DELETE FROM tick_hosts WHERE seen_at < ?"));
+  h.bind(1, hosts_before);
+  TRY(h.run());
+  pruned += m_db.changes();
+  TRY(tx.commit());
+  return pruned;
+}
+
+Result<void> Store::check_cluster_fence(const std::string& cluster)
+{
+  return check_fence("cluster:" + cluster);
+}
+
 Result<void> Store::check_fence(const std::string& name)
 {
   const auto held = m_fences.find(name);

@@ -1,8 +1,9 @@
 # Start and stop a private PostgreSQL 15 (Debian's) for the tests: its own initdb in a fresh
-# directory, TCP on 127.0.0.1 only, fsync off (test data). Stops only the process it started,
+# directory, TCP on 127.0.0.1 only, fsync off (test data; PG_DURABLE=1 keeps it on). Stops only the process it started,
 # by pid. As root, the server runs as the postgres user (it refuses to run as root).
 #
-# Source it, then: pg_start DIR; pg_createdb NAME (prints a libpq connection string); pg_stop.
+# Source it, then: pg_start DIR; pg_createdb NAME (prints a libpq connection string);
+# pg_restart DIR; pg_stop.
 # Sets PG_PORT, PG_PID and PG_DATA. Or run it (ctest's postgresql fixture, one server for every
 # test that needs one):
 #   bash postgresql.sh start DIR   starts a server that outlives the script; DIR/url holds the
@@ -43,12 +44,26 @@ local all all trust
 host all sclman_pw 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
 HBA
+  pg_run "$dir" || return 1
+  pg_psql postgres -c "CREATE ROLE sclman LOGIN SUPERUSER" \
+    -c "CREATE ROLE sclman_pw LOGIN PASSWORD 'pw-$PG_PORT-$$'" \
+    -c "CREATE DATABASE sclman OWNER sclman" > /dev/null || return 1
+  pg_psql sclman -c "GRANT ALL ON SCHEMA public TO sclman_pw" > /dev/null || return 1
+  echo "pw-$PG_PORT-$$" > "$dir/password"
+}
+
+# pg_run DIR: start the server of DIR/data on PG_PORT in the background and wait until it
+# answers (at most 30 s); PG_PID is then the postmaster's pid.
+pg_run() {
+  local dir=$1
   # setsid: the server is not in the caller's process group (ctest's kill of a timed-out
   # test, a ^C), and it is stopped by its pid.
+  # Test data needs no durability; PG_DURABLE=1 (the benchmarks) keeps PostgreSQL's defaults.
+  local fast=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+  [ "${PG_DURABLE:-0}" != 1 ] || fast=()
   pg_as_owner setsid "$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
-    -c unix_socket_directories="$dir" -c fsync=off -c synchronous_commit=off \
-    -c full_page_writes=off -c max_connections=300 -c log_min_messages=warning \
-    > "$dir/postgres.log" 2>&1 < /dev/null &
+    -c unix_socket_directories="$dir" "${fast[@]}" -c max_connections=300 \
+    -c log_min_messages=warning >> "$dir/postgres.log" 2>&1 < /dev/null &
   PG_PID=$!
   local k
   for k in $(seq 1 300); do
@@ -56,11 +71,6 @@ HBA
        && pg_as_owner "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
       # The postmaster's own pid (runuser forks it as a child).
       PG_PID=$(head -1 "$PG_DATA/postmaster.pid")
-      pg_psql postgres -c "CREATE ROLE sclman LOGIN SUPERUSER" \
-        -c "CREATE ROLE sclman_pw LOGIN PASSWORD 'pw-$PG_PORT-$$'" \
-        -c "CREATE DATABASE sclman OWNER sclman" > /dev/null || return 1
-      pg_psql sclman -c "GRANT ALL ON SCHEMA public TO sclman_pw" > /dev/null || return 1
-      echo "pw-$PG_PORT-$$" > "$dir/password"
       return 0
     fi
     kill -0 "$PG_PID" 2>/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
@@ -69,6 +79,13 @@ HBA
   echo "PostgreSQL did not answer on 127.0.0.1:$PG_PORT within 30 s" >&2
   cat "$dir/postgres.log" >&2
   return 1
+}
+
+# pg_restart DIR: stop the server started above (a fast shutdown: every session is cut) and
+# start it again on the same data and port, as a restart or a failover looks to its clients.
+pg_restart() {
+  pg_stop
+  pg_run "$1"
 }
 
 # pg_psql DB ARGS...: psql as the superuser, on the server started above.
