@@ -17,12 +17,6 @@ using core::ErrorKind;
 using core::fail;
 using nlohmann::json;
 
-namespace {
-
-constexpr const char* k_service = "chef";
-
-} // namespace
-
 std::vector<std::string> parse_run_list(std::string_view text)
 {
   std::vector<std::string> out;
@@ -100,7 +94,7 @@ core::Result<std::optional<json>> ChefBootstrapper::get_node(const std::string& 
                 fmt::format("chef server answered GET '/nodes/{}' with a {}, not a node object",
                             name,
                             node->type_name()),
-                k_service);
+                k_chef_service);
   }
   return node;
 }
@@ -129,7 +123,7 @@ core::Result<void> ChefBootstrapper::prepare_cluster(const std::string& cluster)
                                 m_chef.options().url,
                                 list == &m_settings.lb_run_list ? "lb" : "web",
                                 role),
-                    k_service);
+                    k_chef_service);
       }
     }
   }
@@ -175,7 +169,7 @@ core::Result<std::string> ChefBootstrapper::ensure_client_key(const core::Instan
                                        fmt::format("chef client '{}' vanished while its key was "
                                                    "renewed",
                                                    i.name),
-                                       k_service);
+                                       k_chef_service);
                          }
                          return *j;
                        }));
@@ -263,7 +257,7 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
     }
     TRY_ASSIGN(const auto late, registration_overdue(i));
     if (late) {
-      return fail(ErrorKind::upstream_rejected, *late, k_service);
+      return fail(ErrorKind::upstream_rejected, *late, k_chef_service);
     }
     return false;
   }
@@ -281,7 +275,8 @@ core::Result<bool> ChefBootstrapper::bootstrap(const core::InstanceRef& i)
     TRY_ASSIGN(const auto put, m_chef.put("/nodes/" + i.name, node));
     if (!put) {
       return fail(ErrorKind::upstream_transient,
-                  fmt::format("chef node '{}' vanished while it registered", i.name), k_service);
+                  fmt::format("chef node '{}' vanished while it registered", i.name),
+                  k_chef_service);
     }
     spdlog::info("chef.node_registered cluster={} node={} address={}", i.cluster, i.name,
                  i.address);
@@ -303,7 +298,8 @@ core::Result<void> ChefBootstrapper::set_in_service(const core::InstanceRef& i, 
       return {};  // gone: out of every search already
     }
     return fail(ErrorKind::upstream_rejected,
-                fmt::format("cannot put '{}' in service: chef node not found", i.name), k_service);
+                fmt::format("cannot put '{}' in service: chef node not found", i.name),
+                k_chef_service);
   }
   if (!chef_node_set_in_service(*node, in_service)) {
     return {};

@@ -20,7 +20,6 @@ using chef_json::member;
 
 namespace {
 
-constexpr const char* k_service = "chef";
 
 bool transient(const core::Error& e)
 {
@@ -38,7 +37,7 @@ core::Result<json> parse_chef_body(std::string_view body, const std::string& wha
     return json::parse(body);
   } catch (const json::exception&) {
     return fail(ErrorKind::upstream_rejected,
-                fmt::format("cannot parse the chef server's answer to {}", what), k_service);
+                fmt::format("cannot parse the chef server's answer to {}", what), k_chef_service);
   }
 }
 
@@ -48,7 +47,7 @@ core::Result<ChefSearchPage> parse_chef_search_page(const json& answer, const st
   const auto* total = member(answer, "total");
   if (!rows || !rows->is_array() || (total && !total->is_number_integer())) {
     return fail(ErrorKind::upstream_rejected,
-                fmt::format("cannot parse the chef search for '{}'", query), k_service);
+                fmt::format("cannot parse the chef search for '{}'", query), k_chef_service);
   }
   ChefSearchPage out;
   out.rows.assign(rows->begin(), rows->end());
@@ -60,7 +59,7 @@ core::Result<std::string> chef_client_key(const json& answer, const std::string&
 {
   if (!answer.contains("private_key") || !answer["private_key"].is_string()) {
     return fail(ErrorKind::upstream_rejected,
-                fmt::format("chef server returned no key for client '{}'", client), k_service);
+                fmt::format("chef server returned no key for client '{}'", client), k_chef_service);
   }
   return answer["private_key"].get<std::string>();
 }
@@ -105,7 +104,7 @@ core::Error chef_status_error(const http::HttpResponse& r,
 {
   const auto text = chef_error_text(r.body);
   core::Error e;
-  e.service = k_service;
+  e.service = k_chef_service;
   e.http_status = static_cast<int>(r.status);
   if (r.status == 401) {
     e.kind = ErrorKind::upstream_auth;
@@ -220,7 +219,7 @@ core::Result<http::HttpResponse> ChefClient::send(const std::string& method,
       error = chef_status_error(*response, what, m_options.user_id);
     } else {
       error = response.error();
-      error.service = k_service;
+      error.service = k_chef_service;
       error.message = fmt::format("cannot reach chef server for {}: {}", what, error.message);
     }
     if (!transient(error)) {
@@ -298,7 +297,7 @@ core::Result<std::vector<json>> ChefClient::search_nodes(const std::string& quer
     TRY_ASSIGN(const auto found, get(path));
     if (!found) {
       return fail(ErrorKind::upstream_rejected, "chef server has no node search index",
-                  k_service);
+                  k_chef_service);
     }
     TRY_ASSIGN(auto page, parse_chef_search_page(*found, query));
     const bool last = page.rows.empty();

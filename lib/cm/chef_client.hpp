@@ -16,6 +16,9 @@
 
 namespace cm {
 
+// The service that errors from the Chef server name (core::Error::service).
+inline constexpr const char* k_chef_service = "chef";
+
 struct ChefServerOptions
 {
   std::string url;      // http(s)://host[:port][/organizations/ORG]

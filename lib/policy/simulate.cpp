@@ -15,7 +15,6 @@ namespace policy {
 namespace {
 
 constexpr std::string_view k_header = "t_seconds,requests_per_second";
-constexpr Millis k_ms = 1000;
 
 core::Result<Trace> bad_trace(const std::string& origin, size_t line, std::string what)
 {
@@ -252,7 +251,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
                       fmt::format("a sync period of {} s does not divide the tick of {} s",
                                   o.sync_s, o.tick_s));
   }
-  const Millis sync_ms = Millis(o.tick_s / syncs) * k_ms;
+  const Millis sync_ms = Millis(o.tick_s / syncs) * detail::k_ms;
   // A predictive horizon left to the boot time covers the boot delay and one tick.
   const BootTime boot{o.boot_delay_s, "given", 0, "simulate --boot-delay", o.tick_s};
   PolicyConfig config = with_boot_time(policy_config, boot);
@@ -261,9 +260,9 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   TRY(validate(config));
 
   const auto demand = demand_of(rates, o.capacity);
-  const Millis tick_ms = Millis(o.tick_s) * k_ms;
-  const Millis boot_ms = Millis(o.boot_delay_s) * k_ms;
-  const Millis drain_ms = Millis(o.drain_s) * k_ms;
+  const Millis tick_ms = Millis(o.tick_s) * detail::k_ms;
+  const Millis boot_ms = Millis(o.boot_delay_s) * detail::k_ms;
+  const Millis drain_ms = Millis(o.drain_s) * detail::k_ms;
   const Millis window = history_window(config);
   std::vector<int> supply;
   std::vector<int> billed;
@@ -376,7 +375,7 @@ core::Result<SimResult> simulate(const std::vector<double>& rates,
   r.config = to_json(config);
   r.boots = boots;
   r.reclaimed = reclaimed;
-  r.sync_s = int(sync_ms / k_ms);
+  r.sync_s = int(sync_ms / detail::k_ms);
   return r;
 }
 
