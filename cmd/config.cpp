@@ -7,14 +7,14 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct ConfigOptions
 {
   std::string action;
   std::string section;
   std::string key;
 };
 
-core::Result<void> run_config(Env& env, const Options& o)
+core::Result<void> run_config(Env& env, const ConfigOptions& o)
 {
   TRY_ASSIGN(const auto value, core::config_value(env.config, o.section, o.key));
   out(value);
@@ -25,7 +25,7 @@ core::Result<void> run_config(Env& env, const Options& o)
 
 void register_config(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ConfigOptions>();
   auto* sub = add_command(app, "config", "Print a config value as sclman reads it (config get "
                                          "SECTION KEY)",
                           Traits{false, false, Needs::nothing},

@@ -19,7 +19,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct CreateClusterOptions
 {
   std::string name;
   int web = 0;
@@ -34,7 +34,8 @@ struct Options
   engine::DriverChoice drivers;
 };
 
-core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Config& config)
+core::Result<policy::PolicyConfig> policy_from(const CreateClusterOptions& o,
+                                               const core::Config& config)
 {
   policy::PolicyConfig p;
   p.kind = policy::Kind::threshold;
@@ -54,7 +55,7 @@ core::Result<policy::PolicyConfig> policy_from(const Options& o, const core::Con
   return p;
 }
 
-core::Result<void> run_create_cluster(Env& env, const Options& o)
+core::Result<void> run_create_cluster(Env& env, const CreateClusterOptions& o)
 {
   TRY(core::validate_cluster_name(o.name));
   if (o.web < 1) {
@@ -140,7 +141,7 @@ core::Result<void> run_create_cluster(Env& env, const Options& o)
 
 core::Result<void> create_cluster(Env& env, const CreateRequest& r)
 {
-  Options o;
+  CreateClusterOptions o;
   o.name = r.name;
   o.web = r.web;
   o.min = r.min;
@@ -150,7 +151,7 @@ core::Result<void> create_cluster(Env& env, const CreateRequest& r)
 
 void register_create_cluster(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<CreateClusterOptions>();
   auto* sub = add_command(app, "create-cluster", "Create a cluster: one LB and N web instances",
                           Traits{true, true, Needs::state},
                           [o](Env& env) { return run_create_cluster(env, *o); });

@@ -12,13 +12,13 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct GcOptions
 {
   std::string cluster;
   bool clear_failures = false;
 };
 
-core::Result<void> run_gc(Env& env, const Options& o)
+core::Result<void> run_gc(Env& env, const GcOptions& o)
 {
   TRY_ASSIGN(auto clusters, env.select_clusters(o.cluster));
   engine::GcOptions g;
@@ -79,7 +79,7 @@ core::Result<void> run_gc(Env& env, const Options& o)
 
 void register_gc(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<GcOptions>();
   auto* sub = add_command(app, "gc",
                           "Prune history, clean up failed instances, repair orphans",
                           Traits{true, true, Needs::state},

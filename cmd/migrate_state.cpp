@@ -17,7 +17,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct MigrateStateOptions
 {
   std::string from;
   std::string to;
@@ -45,7 +45,7 @@ struct ScratchDir
   }
 };
 
-core::Result<void> run_migrate_state(Env& env, const Options& o)
+core::Result<void> run_migrate_state(Env& env, const MigrateStateOptions& o)
 {
   const std::string scheme = "sqlite:";
   if (o.from.rfind(scheme, 0) != 0 || o.from.size() == scheme.size()) {
@@ -98,7 +98,7 @@ core::Result<void> run_migrate_state(Env& env, const Options& o)
 
 void register_migrate_state(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<MigrateStateOptions>();
   auto* sub = add_command(app, "migrate-state",
                           "Copy a state file into an empty PostgreSQL database (then set "
                           "[STATE] url)",

@@ -15,7 +15,7 @@ namespace cmd {
 
 namespace {
 
-struct Target
+struct PollLoadTarget
 {
   state::Cluster cluster;
   state::Instance instance;
@@ -26,14 +26,14 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
   TRY_ASSIGN(auto clusters, env.select_clusters(only));
   const auto ts = env.clock.now();
   std::vector<state::LockGuard> locks;
-  std::map<metrics::MetricsSource*, std::vector<Target>> by_source;
+  std::map<metrics::MetricsSource*, std::vector<PollLoadTarget>> by_source;
   std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
   const auto collect = [&](state::Cluster& c) -> core::Result<void> {
     TRY_ASSIGN(const auto drivers, env.drivers->for_cluster(c));
     TRY_ASSIGN(const auto instances, env.store->instances(c.id));
     for (const auto& i : instances) {
       if (i.role == state::Role::web && i.state == state::InstanceState::in_service) {
-        by_source[drivers.metrics].push_back(Target{c, i});
+        by_source[drivers.metrics].push_back(PollLoadTarget{c, i});
       }
     }
     return {};

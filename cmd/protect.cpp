@@ -11,13 +11,13 @@ namespace cmd {
 
 namespace {
 
-struct Target
+struct ProtectTarget
 {
   std::string cluster;
   std::string instance;
 };
 
-core::Result<void> run_protect(Env& env, const Target& t, bool protect)
+core::Result<void> run_protect(Env& env, const ProtectTarget& t, bool protect)
 {
   TRY(core::validate_cluster_name(t.cluster));
   TRY(core::validate_instance_name(t.instance));
@@ -46,7 +46,7 @@ core::Result<void> run_protect(Env& env, const Target& t, bool protect)
 
 void add_protect(CLI::App& app, const char* name, const char* help, bool protect)
 {
-  auto t = std::make_shared<Target>();
+  auto t = std::make_shared<ProtectTarget>();
   auto* sub = add_command(app, name, help, Traits{true, false, Needs::state},
                           [t, protect](Env& env) { return run_protect(env, *t, protect); });
   sub->add_option("cluster", t->cluster, "Cluster name")->required();

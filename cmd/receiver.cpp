@@ -14,7 +14,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct ReceiverOptions
 {
   std::string action;
   std::string name;
@@ -26,7 +26,7 @@ struct Options
   int rate = 6;
 };
 
-core::Result<void> create_receiver(Env& env, const Options& o)
+core::Result<void> create_receiver(Env& env, const ReceiverOptions& o)
 {
   if (o.name.empty()) {
     return core::fail(core::ErrorKind::usage, "receiver create needs a NAME");
@@ -115,7 +115,7 @@ core::Result<void> list_receivers(Env& env)
   return {};
 }
 
-core::Result<void> run_receiver(Env& env, const Options& o)
+core::Result<void> run_receiver(Env& env, const ReceiverOptions& o)
 {
   if (o.action == "create") {
     return create_receiver(env, o);
@@ -145,7 +145,7 @@ core::Result<void> run_receiver(Env& env, const Options& o)
 
 void register_receiver(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ReceiverOptions>();
   auto* sub = add_command(app, "receiver", "Make, list or delete the webhook receivers of "
                                            "sclman serve (receiver create NAME ..., list, "
                                            "delete NAME)",

@@ -17,7 +17,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct RecommendOptions
 {
   std::string cluster;
   int days = 7;
@@ -56,7 +56,7 @@ std::string set_policy_command(const std::string& cluster, const std::string& pr
   return cmd;
 }
 
-core::Result<void> run_recommend(Env& env, const Options& o)
+core::Result<void> run_recommend(Env& env, const RecommendOptions& o)
 {
   TRY_ASSIGN(const auto replay, cluster_replay(env, o.cluster, o.days, o.capacity));
   TRY_ASSIGN(const auto instances, env.store->instances(replay.cluster_id, true));
@@ -169,7 +169,7 @@ core::Result<void> run_recommend(Env& env, const Options& o)
 
 void register_recommend(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RecommendOptions>();
   auto* sub = add_command(app, "recommend",
                           "Replay a cluster's history through other policies and recommend the "
                           "cheapest within a tau_U budget (changes nothing)",

@@ -14,7 +14,7 @@ namespace cmd {
 
 namespace {
 
-struct Target
+struct RemoveTarget
 {
   std::string cluster;
   std::string instance;
@@ -60,7 +60,7 @@ core::Result<void> remove_member(Env& env, const std::string& cluster_name,
 
 void register_remove(CLI::App& app)
 {
-  auto t = std::make_shared<Target>();
+  auto t = std::make_shared<RemoveTarget>();
   auto* sub = add_command(app, "remove", "Drain one web instance now and lower the desired size "
                                          "by one (scale-in deletes it once drained)",
                           Traits{true, true, Needs::state}, [t](Env& env) {

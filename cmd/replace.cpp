@@ -41,7 +41,7 @@ core::Result<void> print_rollout(Env& env, const state::Cluster& c, const state:
   return {};
 }
 
-struct Options
+struct ReplaceOptions
 {
   std::string cluster;
   std::optional<std::string> image;
@@ -83,7 +83,7 @@ core::Result<void> cancel(Env& env, state::Cluster& c)
 }
 
 // Check what the options ask of cluster `c`; return the rollout to start.
-core::Result<state::Rollout> plan(const state::Cluster& c, const Options& o)
+core::Result<state::Rollout> plan(const state::Cluster& c, const ReplaceOptions& o)
 {
   state::Rollout r;
   r.instance = o.instance;
@@ -121,7 +121,7 @@ core::Result<bool> running(Env& env, const state::Cluster& c, std::int64_t id)
   return r && r->id == id;
 }
 
-core::Result<void> run_replace(Env& env, const Options& o)
+core::Result<void> run_replace(Env& env, const ReplaceOptions& o)
 {
   TRY(core::validate_cluster_name(o.cluster));
   TRY_ASSIGN(auto lock, env.lock_cluster(o.cluster));
@@ -229,7 +229,7 @@ core::Result<void> run_replace(Env& env, const Options& o)
 core::Result<void> replace_member(Env& env, const std::string& cluster,
                                   const std::string& instance)
 {
-  Options o;
+  ReplaceOptions o;
   o.cluster = cluster;
   o.instance = instance;
   return run_replace(env, o);
@@ -237,7 +237,7 @@ core::Result<void> replace_member(Env& env, const std::string& cluster,
 
 void register_replace(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ReplaceOptions>();
   auto* sub = add_command(app, "replace",
                           "Replace a cluster's web instances, a batch at a time (new image or "
                           "flavor, or a refresh)",

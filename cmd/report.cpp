@@ -17,13 +17,13 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct ReportOptions
 {
   std::string output;
   int hours = 24;
 };
 
-core::Result<void> run_report(Env& env, const Options& o)
+core::Result<void> run_report(Env& env, const ReportOptions& o)
 {
   if (o.output.empty()) {
     return core::fail(core::ErrorKind::usage, "--output DIR is required");
@@ -72,7 +72,7 @@ core::Result<void> run_report(Env& env, const Options& o)
 
 void register_report(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ReportOptions>();
   auto* sub = add_command(app, "report",
                           "Write the static dashboard and status.json/history.json to a directory",
                           Traits{true, false, Needs::read_state},

@@ -27,7 +27,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct ServeOptions
 {
   std::string listen;  // overrides [SERVE] listen
 };
@@ -102,11 +102,11 @@ void set_response(const serve::Response& from, httplib::Response& to)
     to.set_header(k, v);
   }
   to.set_header("Cache-Control", "no-store");
-  to.set_header("X-Content-Type-Options", "nosniff");
+  to.set_header("X-Content-Type-ServeOptions", "nosniff");
   to.set_content(from.body, from.content_type.c_str());
 }
 
-core::Result<void> run_serve(Env& env, const Options& o)
+core::Result<void> run_serve(Env& env, const ServeOptions& o)
 {
   auto settings = env.config.section<serve::ServeConfig>();
   if (!o.listen.empty()) {
@@ -260,7 +260,7 @@ core::Result<void> run_serve(Env& env, const Options& o)
 
 void register_serve(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<ServeOptions>();
   auto* sub = add_command(app, "serve", "Serve the JSON API (and the seed's /counters.json and "
                                         "/lbmembers.json) until SIGTERM",
                           Traits{false, false, Needs::state},

@@ -17,7 +17,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct SetPolicyOptions
 {
   std::string name;
   std::string policy;
@@ -29,7 +29,7 @@ struct Options
 };
 
 // Return the change `o` asks for, with the marks threshold and step take from `config`.
-core::Result<policy::Change> change_of(const Options& o, const core::Config& config)
+core::Result<policy::Change> change_of(const SetPolicyOptions& o, const core::Config& config)
 {
   const auto& m = config.manager;
   policy::Change change{o.policy, m.sensitivity, m.high_load, m.low_load, m.cooldown, {}};
@@ -50,7 +50,7 @@ core::Result<policy::Change> change_of(const Options& o, const core::Config& con
   return change;
 }
 
-core::Result<void> run_set_policy(Env& env, const Options& o)
+core::Result<void> run_set_policy(Env& env, const SetPolicyOptions& o)
 {
   TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
   auto c = clusters.front();
@@ -111,7 +111,7 @@ core::Result<void> run_set_policy(Env& env, const Options& o)
 
 core::Result<void> set_policy(Env& env, const PolicyRequest& r)
 {
-  Options o;
+  SetPolicyOptions o;
   o.name = r.name;
   o.policy = r.policy;
   o.integers["min"] = r.min;
@@ -121,7 +121,7 @@ core::Result<void> set_policy(Env& env, const PolicyRequest& r)
 
 void register_set_policy(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<SetPolicyOptions>();
   auto* sub = add_command(app, "set-policy", "Change the scaling policy of a cluster",
                           Traits{true, true, Needs::state},
                           [o](Env& env) { return run_set_policy(env, *o); });

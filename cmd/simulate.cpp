@@ -21,7 +21,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct SimulateOptions
 {
   std::string trace;
   std::string cluster;  // replay this cluster's polls instead of a trace
@@ -67,7 +67,7 @@ core::Result<void> write_series(const std::string& path, const std::string& text
   return {};
 }
 
-core::Result<void> run_simulate(Env& env, const Options& o)
+core::Result<void> run_simulate(Env& env, const SimulateOptions& o)
 {
   if (o.trace.empty() == o.cluster.empty()) {
     return core::fail(core::ErrorKind::usage, "give one of --trace FILE and --cluster NAME");
@@ -228,7 +228,7 @@ core::Result<void> run_simulate(Env& env, const Options& o)
 
 void register_simulate(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<SimulateOptions>();
   auto* sub = add_command(app, "simulate", "Replay a load trace through a policy and measure it",
                           Traits{false, true, Needs::nothing},
                           [o](Env& env) { return run_simulate(env, *o); });

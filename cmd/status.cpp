@@ -6,7 +6,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct StatusOptions
 {
   std::string name;
   bool all = false;
@@ -14,7 +14,7 @@ struct Options
   bool names = false;
 };
 
-core::Result<void> run_status(Env& env, const Options& o)
+core::Result<void> run_status(Env& env, const StatusOptions& o)
 {
   TRY_ASSIGN(const auto clusters, env.select_clusters(o.name));
   if (o.names) {
@@ -40,7 +40,7 @@ core::Result<void> run_status(Env& env, const Options& o)
 
 void register_status(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<StatusOptions>();
   auto* sub = add_command(app, "status", "Show clusters, their instances and last decisions",
                           Traits{false, true, Needs::read_state},
                           [o](Env& env) { return run_status(env, *o); });

@@ -12,7 +12,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct TokenOptions
 {
   std::string action;
   std::string name;
@@ -20,7 +20,7 @@ struct Options
   bool force = false;
 };
 
-core::Result<void> create_token(Env& env, const Options& o)
+core::Result<void> create_token(Env& env, const TokenOptions& o)
 {
   if (o.name.empty()) {
     return core::fail(core::ErrorKind::usage, "token create needs a NAME");
@@ -77,7 +77,7 @@ core::Result<void> list_tokens(Env& env)
   return {};
 }
 
-core::Result<void> revoke_token(Env& env, const Options& o)
+core::Result<void> revoke_token(Env& env, const TokenOptions& o)
 {
   if (o.name.empty()) {
     return core::fail(core::ErrorKind::usage, "token revoke needs a NAME");
@@ -92,7 +92,7 @@ core::Result<void> revoke_token(Env& env, const Options& o)
   return {};
 }
 
-core::Result<void> run_token(Env& env, const Options& o)
+core::Result<void> run_token(Env& env, const TokenOptions& o)
 {
   if (o.action == "create") {
     return create_token(env, o);
@@ -113,7 +113,7 @@ core::Result<void> run_token(Env& env, const Options& o)
 
 void register_token(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<TokenOptions>();
   auto* sub = add_command(app, "token", "Make, list or revoke the API tokens of sclman serve "
                                         "(token create NAME --role ROLE, list, revoke NAME)",
                           Traits{false, true, Needs::state},

@@ -15,7 +15,7 @@ namespace cmd {
 
 namespace {
 
-struct Options
+struct WhyOptions
 {
   std::string name;
   int last = 5;
@@ -44,7 +44,7 @@ std::string decision_text(const state::DecisionRow& d, const nlohmann::json& exp
   return text + policy::explain_text(*decision);
 }
 
-core::Result<void> run_why(Env& env, const Options& o)
+core::Result<void> run_why(Env& env, const WhyOptions& o)
 {
   if (o.last < 1) {
     return core::fail(core::ErrorKind::usage,
@@ -95,7 +95,7 @@ core::Result<void> run_why(Env& env, const Options& o)
 
 void register_why(CLI::App& app)
 {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<WhyOptions>();
   auto* sub = add_command(app, "why", "Explain a cluster's last decisions",
                           Traits{false, true, Needs::read_state},
                           [o](Env& env) { return run_why(env, *o); });

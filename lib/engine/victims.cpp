@@ -14,7 +14,7 @@ namespace {
 using state::Instance;
 
 // 0: booting, 1: unhealthy (both serve nothing), 2: in service.
-int group_of(const Instance& i)
+int victim_group(const Instance& i)
 {
   if (state::is_booting(i.state)) {
     return 0;
@@ -53,7 +53,8 @@ std::string outdated_reason(const Instance& i, const LaunchSpec& current)
                      i.serial);
 }
 
-// Order the in-service candidates `c` (each group_of 2) by `policy`, and say why each is first.
+// Order the in-service candidates `c` (victim_group 2 each) by `policy`, and say why each is
+// first.
 std::vector<Victim> rank_serving(policy::Victim policy, std::vector<VictimCandidate> c,
                                  const LaunchSpec& current)
 {
@@ -160,11 +161,11 @@ std::vector<Victim> rank_victims(policy::Victim policy, std::vector<VictimCandid
   std::vector<VictimCandidate> idle;
   std::vector<VictimCandidate> serving;
   for (const auto& c : candidates) {
-    (group_of(*c.instance) == 2 ? serving : idle).push_back(c);
+    (victim_group(*c.instance) == 2 ? serving : idle).push_back(c);
   }
   std::stable_sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
-    const int ga = group_of(*a.instance);
-    const int gb = group_of(*b.instance);
+    const int ga = victim_group(*a.instance);
+    const int gb = victim_group(*b.instance);
     return ga != gb ? ga < gb : newer(a, b);
   });
   std::vector<Victim> out;

@@ -18,7 +18,7 @@ constexpr int k_max_pages = 10000;
 // body and `WWW-Authenticate: Basic realm="Restricted Area"` (lib/sensu/api/http_handler.rb);
 // Sensu Go answers 401 with the text "Request unauthorized" and other errors with
 // {"Code":N,"Message":"..."} or {"code":N,"message":"..."} (backend/apid).
-core::Error answer_error(long http_status, std::string_view body, const char* service)
+core::Error sensu_answer_error(long http_status, std::string_view body, const char* service)
 {
   std::string detail;
   const auto doc = nlohmann::json::parse(body, nullptr, false);
@@ -98,7 +98,7 @@ std::string text_of(const nlohmann::json& obj, const char* key)
   return {};
 }
 
-core::Error malformed(const char* service, const char* what)
+core::Error sensu_malformed(const char* service, const char* what)
 {
   return core::make_error(core::ErrorKind::upstream_rejected,
                           fmt::format("malformed {} answer: {}", service, what), service);
@@ -114,20 +114,20 @@ core::Result<std::vector<CheckResult>> parse_sensu_results(std::string_view body
   // api/results): [{"client":"i-424242","check":{"name":"...","output":"...","status":1,
   // "issued":1389374667,"executed":1389374667,...}}], times in Unix seconds.
   if (http_status != 200) {
-    return tl::make_unexpected(answer_error(http_status, body, "sensu"));
+    return tl::make_unexpected(sensu_answer_error(http_status, body, "sensu"));
   }
   const auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_array()) {
-    return tl::make_unexpected(malformed("sensu", "not a JSON array"));
+    return tl::make_unexpected(sensu_malformed("sensu", "not a JSON array"));
   }
   std::vector<CheckResult> out;
   for (const auto& item : doc) {
     if (!item.is_object()) {
-      return tl::make_unexpected(malformed("sensu", "a result is not an object"));
+      return tl::make_unexpected(sensu_malformed("sensu", "a result is not an object"));
     }
     const auto c = item.find("check");
     if (c == item.end() || !c->is_object()) {
-      return tl::make_unexpected(malformed("sensu", "a result has no check"));
+      return tl::make_unexpected(sensu_malformed("sensu", "a result has no check"));
     }
     if (text_of(*c, "name") != check) {
       continue;
@@ -171,16 +171,16 @@ core::Result<std::vector<CheckResult>> parse_sensu_go_events(std::string_view bo
   // "metrics":{"points":[{"name":"...","value":0.4,"timestamp":...,"tags":[]}]},
   // "timestamp":1620313666}]. metrics appears only for metric checks.
   if (http_status != 200) {
-    return tl::make_unexpected(answer_error(http_status, body, "sensu_go"));
+    return tl::make_unexpected(sensu_answer_error(http_status, body, "sensu_go"));
   }
   const auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_array()) {
-    return tl::make_unexpected(malformed("sensu_go", "not a JSON array"));
+    return tl::make_unexpected(sensu_malformed("sensu_go", "not a JSON array"));
   }
   std::vector<CheckResult> out;
   for (const auto& event : doc) {
     if (!event.is_object()) {
-      return tl::make_unexpected(malformed("sensu_go", "an event is not an object"));
+      return tl::make_unexpected(sensu_malformed("sensu_go", "an event is not an object"));
     }
     const auto c = event.find("check");
     const auto entity = event.find("entity");
@@ -190,7 +190,7 @@ core::Result<std::vector<CheckResult>> parse_sensu_go_events(std::string_view bo
     const auto cm = c->find("metadata");
     const auto em = entity->find("metadata");
     if (cm == c->end() || !cm->is_object() || em == entity->end() || !em->is_object()) {
-      return tl::make_unexpected(malformed("sensu_go", "an event has no metadata"));
+      return tl::make_unexpected(sensu_malformed("sensu_go", "an event has no metadata"));
     }
     if (text_of(*cm, "name") != check) {
       continue;

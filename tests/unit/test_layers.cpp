@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_layers {
+
 namespace fs = std::filesystem;
 
 TEST_CASE("cmd/ and lib/core/ name no vendor")
@@ -43,3 +46,5 @@ TEST_CASE("cmd/ and lib/core/ name no vendor")
   }
   CHECK(files > 10);
 }
+
+} // namespace unit_test_layers

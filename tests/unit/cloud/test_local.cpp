@@ -9,6 +9,9 @@
 
 #include <stdlib.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_local {
+
 namespace {
 
 constexpr const char* k_a = "11111111-1111-4111-8111-111111111111";
@@ -118,3 +121,5 @@ TEST_CASE("a local server's recorded port is parsed, and a bad one makes it an e
   }
   std::filesystem::remove_all(root);
 }
+
+} // namespace unit_test_local

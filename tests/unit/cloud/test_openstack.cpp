@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_openstack {
+
 using cloud::OpenStackOptions;
 using cloud::OpenStackProvider;
 
@@ -273,3 +276,5 @@ TEST_CASE("offers says whether the token's catalog has a service, for the config
   OpenStackProvider q(keystone, clock, internal);
   CHECK_FALSE(q.offers("compute").value());
 }
+
+} // namespace unit_test_openstack

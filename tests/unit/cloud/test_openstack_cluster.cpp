@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_openstack_cluster {
+
 using engine::OpenStackBootstrapper;
 using cloud::Server;
 using cloud::ServerStatus;
@@ -405,3 +408,5 @@ TEST_CASE("a cluster keeps the cloud it was created on, or acts on none", "[open
     CHECK_THAT(checked.error().message, Catch::Contains("Keystone 'http://keystone:5000/v3'"));
   }
 }
+
+} // namespace unit_test_openstack_cluster

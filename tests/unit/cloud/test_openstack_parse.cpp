@@ -9,6 +9,9 @@
 
 #include <map>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_openstack_parse {
+
 using namespace cloud::openstack;
 
 namespace {
@@ -594,3 +597,5 @@ TEST_CASE("nova server groups are parsed with checked ids", "[openstack]")
   }
   CHECK_FALSE(parse_server_group("{}"));
 }
+
+} // namespace unit_test_openstack_parse

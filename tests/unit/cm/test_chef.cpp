@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_chef {
+
 namespace {
 
 http::HttpResponse answer(long status, std::string body)
@@ -234,3 +237,4 @@ TEST_CASE("readers of chef answers take JSON of any shape", "[chef]")
         == std::vector<std::string>{"a", "b"});
 }
 
+} // namespace unit_test_chef

@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_chef_sign {
+
 namespace {
 
 std::string temp_key(const std::string& pem, mode_t mode)
@@ -132,3 +135,5 @@ TEST_CASE("refuses a key file others may read, like ssh", "[chef_sign]")
     std::remove(path.c_str());
   }
 }
+
+} // namespace unit_test_chef_sign

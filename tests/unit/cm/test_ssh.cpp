@@ -12,6 +12,9 @@
 #include <string>
 #include <sys/stat.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_ssh {
+
 namespace fs = std::filesystem;
 
 TEST_CASE("the LB server's account name is parsed, hostile names refused", "[ssh][parse]")
@@ -143,3 +146,5 @@ TEST_CASE("ssh gets a parsed address and every option on its command line", "[ss
   cm::SshChannel split(config, spaced.string());
   CHECK(split.command("shop-lb-1", ip, "show").error().kind == core::ErrorKind::config);
 }
+
+} // namespace unit_test_ssh

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_config {
+
 TEST_CASE("parses the original tool's MANAGER keys", "[config]")
 {
   const auto c = core::parse_config("# comment\n"
@@ -259,3 +262,5 @@ TEST_CASE("config_value shows a key as sclman reads it, never a secret", "[confi
     CHECK(bool(shown) == (secrets.count(name) == 0));
   }
 }
+
+} // namespace unit_test_config

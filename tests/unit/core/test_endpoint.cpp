@@ -5,6 +5,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_endpoint {
+
 using core::Endpoint;
 
 namespace {
@@ -171,3 +174,5 @@ TEST_CASE("the wildcard addresses are told from the others", "[core][endpoint]")
   CHECK_FALSE(ip("127.0.0.1").is_any());
   CHECK_FALSE(ip("::ffff:0.0.0.0").is_any());  // v4-mapped: one address, not every one
 }
+
+} // namespace unit_test_endpoint

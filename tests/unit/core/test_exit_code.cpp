@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_exit_code {
+
 TEST_CASE("each error kind has its sysexits status; a held lock under cron exits 0", "[core]")
 {
   using core::ErrorKind;
@@ -18,3 +21,5 @@ TEST_CASE("each error kind has its sysexits status; a held lock under cron exits
     CHECK(core::run_exit_code(kind, true) == (kind == ErrorKind::busy ? 0 : code));
   }
 }
+
+} // namespace unit_test_exit_code

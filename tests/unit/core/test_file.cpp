@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_file {
+
 namespace {
 
 std::filesystem::path temp_dir()
@@ -165,3 +168,5 @@ TEST_CASE("load_config refuses an open config unless told", "[core][file][config
   CHECK(fine->perms == core::Perms::strict);
   std::filesystem::remove_all(dir);
 }
+
+} // namespace unit_test_file

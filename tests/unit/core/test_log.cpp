@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_log {
+
 TEST_CASE("splits a log line into its event and key=value fields", "[log]")
 {
   const auto [event, fields] = core::parse_log_message(
@@ -55,3 +58,5 @@ TEST_CASE("is_printable: short printable ASCII only, as stored and shown", "[log
     CHECK_FALSE(core::is_printable(hostile, 255));
   }
 }
+
+} // namespace unit_test_log

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_names {
+
 TEST_CASE("accepts cluster names that are safe in config, paths and cloud names", "[core]")
 {
   for (const char* name : {"a", "shop", "web-1", "a0-b1-c2", "abcdefghijklmnopqrstuvwxyz01234"}) {
@@ -106,3 +109,5 @@ TEST_CASE("a zone list is distinct printable names separated by commas, nothing 
     CHECK(z.error().message.find('\x1b') == std::string::npos);
   }
 }
+
+} // namespace unit_test_names

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_operating {
+
 TEST_CASE("a balancer's member status is one of six names; any other text is none", "[core]")
 {
   for (const auto o : {core::Operating::online, core::Operating::offline,
@@ -21,3 +24,5 @@ TEST_CASE("a balancer's member status is one of six names; any other text is non
     CHECK_FALSE(core::parse_operating(bad));
   }
 }
+
+} // namespace unit_test_operating

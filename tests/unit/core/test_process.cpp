@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_process {
+
 TEST_CASE("run_process gives the child its input and returns its output and exit code",
           "[process]")
 {
@@ -92,3 +95,5 @@ TEST_CASE("run_process can send the output to a file and not wait for a daemon i
   o.timeout_ms = 200;
   CHECK_FALSE(core::run_process({"/bin/sleep", "5"}, o));
 }
+
+} // namespace unit_test_process

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_role {
+
 TEST_CASE("a role is lb or web; any other text is no role", "[core]")
 {
   CHECK(core::parse_role("lb") == core::Role::lb);
@@ -19,3 +22,5 @@ TEST_CASE("a role is lb or web; any other text is no role", "[core]")
     CHECK_FALSE(core::parse_role(bad));
   }
 }
+
+} // namespace unit_test_role

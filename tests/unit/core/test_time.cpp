@@ -6,6 +6,9 @@
 #include <ctime>
 #include <limits>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_time {
+
 TEST_CASE("civil_from_seconds agrees with gmtime_r from 1901 to 2200", "[core][time]")
 {
   // An odd step, so that every hour, minute, weekday and month day comes up.
@@ -86,3 +89,5 @@ TEST_CASE("parse_iso8601 reads dates, times and offsets and refuses anything els
     CHECK_FALSE(core::parse_iso8601(bad));
   }
 }
+
+} // namespace unit_test_time

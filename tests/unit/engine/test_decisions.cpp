@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_decisions {
+
 namespace {
 
 using state::DecisionAction;
@@ -195,3 +198,5 @@ TEST_CASE("--force moves one bound just to the size, never above man_max_instanc
   REQUIRE(taken);
   CHECK(*taken == 8);
 }
+
+} // namespace unit_test_decisions

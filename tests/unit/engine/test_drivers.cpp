@@ -13,6 +13,9 @@
 #include <set>
 #include <sstream>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_drivers {
+
 using engine::DriverKind;
 
 namespace {
@@ -363,3 +366,5 @@ TEST_CASE("every config section a driver reads has keys")
     }
   }
 }
+
+} // namespace unit_test_drivers

@@ -18,6 +18,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_engine {
+
 using state::Instance;
 using state::InstanceState;
 
@@ -1470,3 +1473,5 @@ TEST_CASE("web instances spread evenly over the cluster's zones, and a scale-in 
   REQUIRE(why);
   CHECK(why->front().reason.find("zone 'az-a' has the most live web instances (2)") == 0);
 }
+
+} // namespace unit_test_engine

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_gc {
+
 using cloud::Server;
 using engine::GcCounts;
 using engine::GcOptions;
@@ -173,3 +176,5 @@ TEST_CASE("gc writes the journal intent before it deletes an orphan")
   REQUIRE(s->step().value());
   CHECK(s->column_text(0) == "done");
 }
+
+} // namespace unit_test_gc

@@ -10,6 +10,9 @@
 #include <numbers>
 #include <set>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_history {
+
 namespace {
 
 using state_test::FixedClock;
@@ -337,3 +340,5 @@ TEST_CASE("the history carries the chain's poll period: a predictive horizon fro
   // Without a period given, a minute (one cron tick).
   CHECK(engine::load_history(store, c, config, clock.t, 180'000, 300)->boot->poll_s == 60);
 }
+
+} // namespace unit_test_history

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_locked {
+
 namespace {
 
 // Two clusters, "shop" and "blog"; `hold` marks a cluster's lock held by a live run elsewhere.
@@ -239,3 +242,5 @@ TEST_CASE("rendezvous ranks split clusters evenly between hosts", "[engine]")
   CHECK(on_c > 280);
   CHECK(on_c < 390);
 }
+
+} // namespace unit_test_locked

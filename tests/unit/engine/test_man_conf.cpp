@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_man_conf {
+
 namespace {
 
 struct ManPage
@@ -146,3 +149,5 @@ TEST_CASE("man/sclman.conf.5 has a section for every config section of every dri
     }
   }
 }
+
+} // namespace unit_test_man_conf

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <limits>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_poll {
+
 namespace {
 
 struct Polled : state_test::ShopState
@@ -271,3 +274,5 @@ TEST_CASE("a counter that wraps counts from zero, never a negative or huge rate"
   // A stored negative counter (a hostile state file) gives no rate, never an overflow.
   CHECK_FALSE(metrics::counter_rate(-9'000'000'000'000'000'000, 0, 9'000'000'000'000'000'000, 1000));
 }
+
+} // namespace unit_test_poll

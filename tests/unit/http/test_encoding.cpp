@@ -4,6 +4,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_encoding {
+
 TEST_CASE("base64 matches the RFC 4648 test vectors", "[http][encoding]")
 {
   CHECK(http::base64("") == "");
@@ -53,3 +56,5 @@ TEST_CASE("builds basic auth headers (RFC 7617)", "[http][encoding]")
   CHECK(http::basic_auth("ab", "") == "Basic YWI6");
   CHECK(http::basic_auth("test", "123\xc2\xa3") == "Basic dGVzdDoxMjPCow==");
 }
+
+} // namespace unit_test_encoding

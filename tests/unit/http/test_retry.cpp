@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_retry {
+
 TEST_CASE("retries wait half the backoff plus a random part of the other half", "[http][retry]")
 {
   CHECK(http::equal_jitter(1000, 0.0) == 500);
@@ -67,3 +70,5 @@ TEST_CASE("a backoff doubles with jitter, honours Retry-After and stops in time"
     CHECK(always.next(1, std::nullopt, 0));
   }
 }
+
+} // namespace unit_test_retry

@@ -10,6 +10,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_chef_search {
+
 namespace {
 
 // Answers every search with `rows` (one page); records the paths asked.
@@ -111,3 +114,5 @@ TEST_CASE("the chef-search balancer renders the searched nodes, or only reports 
   CHECK(server.health_path() == "/nginx_status");
   CHECK(render.applied.size() == 2);  // untouched by the server balancer
 }
+
+} // namespace unit_test_chef_search

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_nginx_balancer {
+
 TEST_CASE("the nginx balancer's health path is where the LB's own config answers", "[lb]")
 {
   test::FakeClock clock;
@@ -14,3 +17,5 @@ TEST_CASE("the nginx balancer's health path is where the LB's own config answers
   CHECK_THAT(local::render_lb_config("c-lb-1", *core::Endpoint::parse("127.0.0.1:4000"), 512),
              Catch::Contains("location = " + path + " {"));
 }
+
+} // namespace unit_test_nginx_balancer

@@ -4,6 +4,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_octavia_parse {
+
 using namespace lb::octavia;
 
 namespace {
@@ -214,3 +217,5 @@ TEST_CASE("octavia statuses parse exactly", "[lb][octavia]")
   CHECK_FALSE(parse_id(std::string(65, 'a')));
   CHECK_FALSE(parse_id("abc/def"));
 }
+
+} // namespace unit_test_octavia_parse

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_instance_dir {
+
 TEST_CASE("an instance directory is the instance's name directly below the root", "[local]")
 {
   CHECK(local::instance_dir("/srv/instances", "shop-web-3").value() == "/srv/instances/shop-web-3");
@@ -81,3 +84,5 @@ TEST_CASE("[LOCAL] instances_dir is made private when missing, and refused when 
   }
   fs::remove_all(root);
 }
+
+} // namespace unit_test_instance_dir

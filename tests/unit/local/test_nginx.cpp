@@ -16,6 +16,9 @@
 #include <unistd.h>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_nginx {
+
 namespace {
 
 // Start a process that looks like the nginx master of `prefix` (its command line as nginx
@@ -120,3 +123,5 @@ TEST_CASE("free_port gives a port in the span that is not taken", "[local]")
   }
   CHECK_FALSE(local::free_port(taken));  // every port of the span taken: an error, no loop
 }
+
+} // namespace unit_test_nginx

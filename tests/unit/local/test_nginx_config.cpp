@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_nginx_config {
+
 TEST_CASE("renders the upstream list and reads it back", "[local]")
 {
   const std::vector<core::Endpoint> backends = {*core::Endpoint::parse("127.0.0.1:4001"),
@@ -81,3 +84,5 @@ TEST_CASE("nginx gets PATH, TZ and the locale of sclman's environment, no creden
   const char* empty[] = {nullptr};
   CHECK(core::child_environment(empty).empty());
 }
+
+} // namespace unit_test_nginx_config

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_check_output {
+
 using metrics::OutputFormat;
 
 namespace {
@@ -109,3 +112,5 @@ TEST_CASE("auto-detects the output format, perfdata first", "[metrics][sensu]")
   CHECK_FALSE(metrics::output_format_from("json"));
   CHECK(metrics::split_names(" a, b ,,c ") == std::vector<std::string>{"a", "b", "c"});
 }
+
+} // namespace unit_test_check_output

@@ -8,6 +8,9 @@
 
 #include <cmath>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_prometheus {
+
 namespace {
 
 core::InstanceRef web(const std::string& name, const std::string& address)
@@ -386,3 +389,5 @@ TEST_CASE("an unverifiable certificate is a config error naming its own remedy, 
   CHECK(r[0].error.find("[TLS] ca_bundle") != std::string::npos);
   CHECK(r[0].error.find("[PROMETHEUS]") == std::string::npos);
 }
+
+} // namespace unit_test_prometheus

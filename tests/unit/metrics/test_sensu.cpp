@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_sensu {
+
 namespace {
 
 core::InstanceRef web(const std::string& name, const std::string& address = "10.0.0.5:80")
@@ -351,3 +354,5 @@ TEST_CASE("an unverifiable certificate of Sensu is a config error for every inst
     CHECK(reading.error_kind == core::ErrorKind::config);
   }
 }
+
+} // namespace unit_test_sensu

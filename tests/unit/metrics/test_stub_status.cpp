@@ -8,6 +8,9 @@
 
 #include <cstdint>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_stub_status {
+
 TEST_CASE("parses nginx stub_status output", "[metrics]")
 {
   const auto s = metrics::parse_stub_status("Active connections: 2 \n"
@@ -189,3 +192,5 @@ TEST_CASE("probe_connections GETs the stub_status page without keep-alive and pa
     CHECK_FALSE(metrics::probe_connections(t, endpoint, 500));
   }
 }
+
+} // namespace unit_test_stub_status

@@ -7,6 +7,9 @@
 
 #include <cmath>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_boot {
+
 using policy_test::history;
 using policy_test::input;
 using policy_test::k_now;
@@ -153,3 +156,5 @@ TEST_CASE("simulate sets the predictive horizon from --boot-delay and one tick",
   // The old fixed horizon (240 s) scales differently on this trace.
   CHECK(h240.supply != h360.supply);
 }
+
+} // namespace unit_test_boot

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_change {
+
 TEST_CASE("a --set argument is a key, '=' and the rest as the value", "[policy][change]")
 {
   CHECK(policy::parse_setting("min=3") == std::pair<std::string, std::string>{"min", "3"});
@@ -95,3 +98,5 @@ TEST_CASE("a changed value is refused as typed, and a bare word is a string", "[
     CHECK(c.error().message == message);
   }
 }
+
+} // namespace unit_test_change

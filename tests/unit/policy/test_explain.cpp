@@ -8,6 +8,9 @@
 
 #include <cmath>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_explain {
+
 using namespace policy_test;
 
 namespace {
@@ -161,3 +164,5 @@ TEST_CASE("rate limit and stabilization clamps say what the limit was", "[policy
   REQUIRE(clamped(d, "stabilization"));
   CHECK(d.why.clamps.front().detail == "highest recommendation of the last 300 s is 8");
 }
+
+} // namespace unit_test_explain

@@ -4,6 +4,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_json_literals {
+
 namespace {
 
 std::string text_of(const policy::Literals& l, const nlohmann::json& v)
@@ -55,3 +58,5 @@ TEST_CASE("a lone number is its own text", "[policy][literals]")
   const auto doc = nlohmann::json::parse(text);
   CHECK(text_of(policy::Literals(text, doc), doc) == "-12.5e-3");
 }
+
+} // namespace unit_test_json_literals

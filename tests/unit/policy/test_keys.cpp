@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_keys {
+
 namespace {
 
 struct KindKeys
@@ -268,3 +271,5 @@ TEST_CASE("the man page lists every policy key with the type and range of the ta
   // On a difference, paste the expected text between the markers of man/sclman.1.
   CHECK(listed == expected);
 }
+
+} // namespace unit_test_keys

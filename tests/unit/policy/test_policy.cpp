@@ -9,6 +9,9 @@
 #include <cmath>
 #include <limits>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_policy {
+
 using namespace policy_test;
 using policy::Action;
 
@@ -980,3 +983,5 @@ TEST_CASE("loads out of range are rejected and no size overflows an int", "[poli
   CHECK(policy::missing_named("out_of_range") == policy::Missing::out_of_range);
   CHECK_FALSE(policy::missing_named("fresh"));
 }
+
+} // namespace unit_test_policy

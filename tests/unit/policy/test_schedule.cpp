@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_schedule {
+
 namespace {
 
 // 2024-01-15T12:00:00Z, a Monday.
@@ -99,3 +102,5 @@ TEST_CASE("the latest schedule entry to fire sets the bounds", "[schedule]")
   CHECK(b.min_size == 1);
   CHECK(b.entry == nullptr);
 }
+
+} // namespace unit_test_schedule

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_simulate {
+
 namespace {
 
 std::string csv(int step, const std::vector<double>& rates)
@@ -407,3 +410,5 @@ TEST_CASE("a sweep tries the peer's grid and keeps its cheapest run within the t
     }
   }
 }
+
+} // namespace unit_test_simulate

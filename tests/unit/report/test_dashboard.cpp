@@ -4,6 +4,9 @@
 
 #include <limits>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_dashboard {
+
 namespace {
 
 constexpr core::Millis k_minute = 60'000;
@@ -264,3 +267,5 @@ TEST_CASE("run times read back from the state file that cannot be true do not br
                                            k_minute);
   CHECK_FALSE(future.stale);
 }
+
+} // namespace unit_test_dashboard

@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_site {
+
 namespace {
 
 constexpr core::Millis k_minute = 60'000;
@@ -142,3 +145,5 @@ TEST_CASE("the textfile of a state file holds its counters and each cluster's si
   CHECK_THAT(*text, Catch::Contains("sclman_cluster_size{cluster=\"shop\"} 2\n"));
   CHECK_THAT(*text, Catch::Contains("sclman_cluster_desired{cluster=\"shop\"} 2\n"));
 }
+
+} // namespace unit_test_site

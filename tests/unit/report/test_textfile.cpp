@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_textfile {
+
 TEST_CASE("writes each metric family once with its HELP and TYPE", "[report]")
 {
   const std::vector<state::Counter> counters = {
@@ -102,3 +105,5 @@ TEST_CASE("a textfile merged after a config error keeps only samples as sclman w
   // What merge_run writes, it reads back the same.
   CHECK(report::merge_run(text, {"gc", 1'700'000'100'000, 78, 3, std::nullopt}) == text);
 }
+
+} // namespace unit_test_textfile

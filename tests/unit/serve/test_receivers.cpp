@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_receivers {
+
 namespace {
 
 using Json = nlohmann::json;
@@ -249,3 +252,5 @@ TEST_CASE("gc prunes deliveries, audit rows and holds past the retention", "[ser
   CHECK(nlohmann::json::parse(r.body)["deliveries"][0]["outcome"].get<std::string>().starts_with(
     "duplicate"));
 }
+
+} // namespace unit_test_receivers

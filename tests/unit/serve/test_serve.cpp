@@ -14,6 +14,9 @@
 
 #include <set>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_serve {
+
 namespace {
 
 using Json = nlohmann::json;
@@ -522,3 +525,5 @@ TEST_CASE("the clusters page says whether the chain runs: stale until every step
   CHECK(page.body.find("<strong>Warning:</strong>") == std::string::npos);
   CHECK(page.body.find("<td>decide</td>") != std::string::npos);
 }
+
+} // namespace unit_test_serve

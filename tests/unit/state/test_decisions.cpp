@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_decisions {
+
 namespace {
 
 using state_test::FixedClock;
@@ -61,3 +64,5 @@ TEST_CASE("decide's window queries use an index", "[state][sqlite]")
   const auto actions = plan(*store, state::query::k_actions_since);
   CHECK_THAT(actions, Catch::Contains("USING INDEX decisions_done (cluster_id=? AND done_at>?)"));
 }
+
+} // namespace unit_test_decisions

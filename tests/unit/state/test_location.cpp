@@ -9,6 +9,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_location {
+
 TEST_CASE("a database URL is named by its database, host, port and user, never its whole text",
           "[state]")
 {
@@ -113,3 +116,5 @@ TEST_CASE("a database that cannot be reached is a transient error naming it, wit
   // Nothing was made in the state directory.
   CHECK(std::filesystem::is_empty(dir.path));
 }
+
+} // namespace unit_test_location

@@ -10,6 +10,9 @@
 
 #include <string>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_model {
+
 namespace {
 
 using state_test::ShopState;
@@ -136,3 +139,5 @@ TEST_CASE("a cluster or instance name in the state file goes through the names p
     }
   }
 }
+
+} // namespace unit_test_model

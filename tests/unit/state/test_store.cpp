@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_store {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -796,3 +799,5 @@ TEST_CASE("a cluster's zones and an instance's zone and server group are read ba
   CHECK(st.store->find_cluster("shop").value()->availability_zones
         == std::vector<std::string>{"az-a", "az-b"});
 }
+
+} // namespace unit_test_store

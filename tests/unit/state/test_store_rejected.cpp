@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_store_rejected {
+
 using state_test::FixedClock;
 using state_test::TempDir;
 
@@ -43,3 +46,5 @@ TEST_CASE("rejected backends are replaced per sync, keep their first time, and l
   REQUIRE(store->replace_rejected(*shop, {}));
   CHECK(store->rejected(*shop)->empty());
 }
+
+} // namespace unit_test_store_rejected
