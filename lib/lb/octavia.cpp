@@ -392,6 +392,8 @@ Result<void> OctaviaClient::add_member(const std::string& lb_id, const std::stri
              present));
   spdlog::info("octavia.member_added cluster={} member={} address={}", cluster, name,
                endpoint.to_string());
+  // In service once Octavia has taken it to its amphorae (the LB ACTIVE again), not before.
+  TRY(wait_active(lb_id));
   return {};
 }
 
@@ -407,6 +409,10 @@ Result<void> OctaviaClient::set_weight(const std::string& lb_id, const std::stri
     return fail(ErrorKind::upstream_transient,
                 fmt::format("octavia member '{}' is gone", member), "octavia");
   }
+  // Octavia takes the weight to its amphorae while the LB is PENDING_UPDATE: only once it is
+  // ACTIVE again does no new connection reach a drained member (weight 0), and may a drain that
+  // finds it idle end (Engine::advance_draining).
+  TRY(wait_active(lb_id));
   return {};
 }
 
@@ -415,7 +421,12 @@ Result<void> OctaviaClient::delete_member(const std::string& lb_id, const std::s
 {
   const auto path = fmt::format("{}/pools/{}/members/{}", k_base, pool, member);
   // A DELETE that found the LB busy is sent again: gone by then is just as good (404).
-  TRY(change(lb_id, {"DELETE", path, "", true}, [] { return Result<bool>(false); }));
+  TRY_ASSIGN(const auto r,
+             change(lb_id, {"DELETE", path, "", true}, [] { return Result<bool>(false); }));
+  if (r.status != 404) {
+    // Octavia lists the member (PENDING_DELETE) until the LB is ACTIVE again.
+    TRY(wait_active(lb_id));
+  }
   return {};
 }
 
@@ -485,7 +496,6 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
       spdlog::info("octavia.member_back cluster={} member={}", lb.cluster, b.name);
     }
   }
-  bool drained = false;
   for (const auto& m : members) {
     const bool wanted = std::any_of(backends.begin(), backends.end(),
                                     [&](const Backend& b) { return b.name == m.name; });
@@ -502,14 +512,7 @@ Result<Applied> OctaviaBalancer::apply(const core::InstanceRef& lb,
       TRY(m_client.set_weight(lb.cloud_id, *pool, m.id, 0));
       spdlog::info("octavia.member_drained cluster={} member={}", lb.cluster,
                    core::log_quote(core::printable(m.name)));
-      drained = true;
     }
-  }
-  if (drained) {
-    // Octavia takes the weight to its amphorae while the LB is PENDING_UPDATE: only once it is
-    // ACTIVE again does no new connection reach the drained members, and may a drain that finds
-    // one idle end (Engine::advance_draining).
-    TRY(m_client.wait_active(lb.cloud_id));
   }
   return applied;
 }

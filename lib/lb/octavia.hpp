@@ -102,6 +102,8 @@ public:
                                                          const std::string& cluster);
   // Return the members of pool `pool`.
   core::Result<std::vector<octavia::Member>> members(const std::string& pool);
+  // The member changes below return once Octavia has applied them (the LB ACTIVE again), or
+  // fail as wait_active does.
   // Add member `name` at `endpoint` unless the pool has a member of that name.
   core::Result<void> add_member(const std::string& lb_id, const std::string& pool,
                                 const std::string& name, const std::string& cluster,

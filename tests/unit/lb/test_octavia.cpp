@@ -9,8 +9,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
+
+// The file's own names: the unit tests build in unity batches (tests/CMakeLists.txt).
+namespace unit_test_octavia {
 
 using lb::octavia::Call;
 
@@ -82,6 +86,25 @@ struct ScriptedOctavia
       }
       return http::HttpResponse{201, {}, json{{"member", m}}.dump()};
     }
+    const auto member_path = "/v2/lbaas/pools/" + k_pool + "/members/";
+    if ((c.method == "PUT" || c.method == "DELETE") && c.path.rfind(member_path, 0) == 0) {
+      const auto id = c.path.substr(member_path.size());
+      const auto m = std::find_if(members.begin(), members.end(),
+                                  [&](const json& x) { return x["id"] == id; });
+      if (m == members.end()) {
+        return http::HttpResponse{404, {}, "{}"};
+      }
+      if (busy > 0) {
+        return tl::make_unexpected(conflict());
+      }
+      if (c.method == "PUT") {
+        (*m)["weight"] = json::parse(c.body).at("member").at("weight");
+      } else {
+        members.erase(m);
+      }
+      busy = busy_polls;
+      return http::HttpResponse{c.method == "PUT" ? 200 : 204, {}, "{}"};
+    }
     return http::HttpResponse{404, {}, "{}"};
   }
 };
@@ -113,6 +136,37 @@ TEST_CASE("a member sent to a busy octavia LB waits for ACTIVE and is added once
   REQUIRE(client.add_member(k_lb_id, k_pool, "shop-web-1", "shop", ep("127.0.0.1:18081")));
   CHECK(api.sent == std::vector<std::string>{"GET /v2/lbaas/pools/" + k_pool + "/members"});
   CHECK(api.members.size() == 1);
+}
+
+TEST_CASE("a member added, reweighted or deleted is applied by octavia (LB ACTIVE) on return",
+          "[lb][octavia]")
+{
+  // Octavia lists a deleted member (PENDING_DELETE) and routes to the old weights until the LB
+  // is ACTIVE again: a run that went on at once saw members the state no longer had.
+  test::FakeClock clock;
+  ScriptedOctavia api;
+  api.busy_polls = 2;
+  lb::OctaviaClient client([&](const Call& c) { return api(c); }, clock, {},
+                           clock.steady() + 60'000);
+  const auto lb_get = "GET /v2/lbaas/loadbalancers/" + k_lb_id;
+  REQUIRE(client.add_member(k_lb_id, k_pool, "shop-web-1", "shop", ep("127.0.0.1:18081")));
+  CHECK(api.busy == 0);
+  CHECK(std::count(api.sent.begin(), api.sent.end(), lb_get) == 3);  // 2 PENDING, 1 ACTIVE
+  const std::string id = api.members.at(0)["id"];
+  api.sent.clear();
+  REQUIRE(client.set_weight(k_lb_id, k_pool, id, 0));
+  CHECK(api.members.at(0)["weight"] == 0);
+  CHECK(api.busy == 0);
+  CHECK(api.sent.back() == lb_get);
+  api.sent.clear();
+  REQUIRE(client.delete_member(k_lb_id, k_pool, id));
+  CHECK(api.members.empty());
+  CHECK(api.busy == 0);
+  CHECK(api.sent.back() == lb_get);
+  // Gone already (404): nothing to wait for.
+  api.sent.clear();
+  REQUIRE(client.delete_member(k_lb_id, k_pool, id));
+  CHECK(std::count(api.sent.begin(), api.sent.end(), lb_get) == 0);
 }
 
 TEST_CASE("a member whose POST was made but answered 409 is not sent again", "[lb][octavia]")
@@ -214,3 +268,5 @@ TEST_CASE("an octavia pool is found in the list by name and tag", "[lb][octavia]
   CHECK(api.sent[0]
         == "GET /v2/lbaas/pools?name=shop-lb-1-pool&tags=sclman%3Acluster%3Dshop");
 }
+
+} // namespace unit_test_octavia
