@@ -115,11 +115,7 @@ run_crash_scenarios() {
     samples_committed=$(dbq "SELECT count(*) FROM load_samples" 2>/dev/null || echo 0)
     step scale-out --cluster shop --to 3
     # A web instance dies: the next scale-out replaces it, gc cleans it up.
-    pidfile=$(ls "$T"/instances/shop-web-1/logs/nginx.pid 2>/dev/null || true)
-    if [ -n "$pidfile" ]; then
-      master=$(cat "$pidfile")
-      kill -KILL $(ps -o pid= --ppid "$master" 2>/dev/null) "$master" 2>/dev/null || true
-    fi
+    kill_nginx shop-web-1
     step scale-out
     step gc
     # The state forgets a live instance: gc stops the orphan, scale-out restores the size.

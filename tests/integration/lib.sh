@@ -29,6 +29,22 @@ stop_our_nginx() {
   done
 }
 
+# kill_nginx NAME: SIGKILL the nginx of local instance NAME behind sclman's back (a crash), if it
+# runs. Its master leads its own process group: killing the group gets every worker (a list of
+# the master's children, taken first, missed a worker forked meanwhile on a loaded machine,
+# which lived on after the test, answering on the instance's port). SIGKILL is delivered when
+# the kernel schedules it: wait (at most 10 s) until no process of the group is left.
+kill_nginx() {
+  local master
+  master=$(cat "$T/instances/$1/logs/nginx.pid" 2>/dev/null || true)
+  [ -n "$master" ] && kill -0 "$master" 2>/dev/null || return 0
+  [ "$(ps -o pgid= -p "$master" | tr -d ' ')" = "$master" ] ||
+    fail "$1's nginx master leads no process group"
+  kill -KILL -- "-$master"
+  for _ in $(seq 1 100); do pgrep -g "$master" > /dev/null || break; sleep 0.1; done
+  ! pgrep -g "$master" > /dev/null || fail "$1's nginx processes outlived SIGKILL"
+}
+
 # cleanup [RC]: stop what lib.sh started, remove $T, exit RC (default: the status it was called
 # with). A test's own EXIT trap passes its saved status: `trap 'rc=$?; stop_x; cleanup $rc' EXIT`
 # (not `(exit $rc); cleanup`: under set -e that subshell's failure ends the trap first).

@@ -86,9 +86,7 @@ check_chef "scaled in" shop-web-1 shop-web-2
 pass "scale-in: out of service, drained, node and client deleted (one already gone), instance gone"
 
 # An instance dies: out of service at once, replaced; gc deletes its node and client.
-pidfile=$T/instances/shop-web-1/logs/nginx.pid
-master=$(cat "$pidfile")
-kill -KILL $(ps -o pid= --ppid "$master") "$master"
+kill_nginx shop-web-1
 sc scale-out > /dev/null 2>&1 || true
 [ "$(chef_q /nodes/shop-web-1 .normal.sclman.in_service)" = false ] || fail "dead node still in service"
 sc scale-out > /dev/null 2>&1 || true

@@ -51,8 +51,7 @@ sh -c "$local_command" > "$T/cron.out" 2>&1 || fail "cron line failed: $(cat "$T
 grep -qx 'sclman_last_run_success{command="gc"} 1' "$T/minute.prom" || fail "the minute's textfile: $(cat "$T/minute.prom")"
 pass "a quiet minute prints nothing"
 
-master=$(cat "$T/instances/shop-web-1/logs/nginx.pid")
-kill -KILL $(ps -o pid= --ppid "$master") "$master"
+kill_nginx shop-web-1
 sh -c "$local_command" > "$T/cron.out" 2>&1 || true
 [ "$(web_in_service shop)" = 2 ] || fail "the cron minute did not replace the killed instance"
 grep -q "instance.dead cluster=shop instance=shop-web-1" "$T/cron.out" || fail "cron output does not say what happened"

@@ -10,20 +10,6 @@ LB=$(lb_address shop)
 addr2=$(sqlite3 "$DB" "SELECT address FROM instances WHERE name='shop-web-2'")
 grep -q "$addr2" "$T/instances/shop-lb-1/conf/upstream.conf" || fail "shop-web-2 not in the LB"
 
-# kill_nginx NAME: SIGKILL the nginx of instance NAME behind sclman's back. Its master leads
-# its own process group: killing the group gets every worker (a list of the master's children,
-# taken once, let a worker live and answer on a loaded machine). SIGKILL is delivered when the
-# kernel schedules it: wait (at most 10 s) until no process of the group is left.
-kill_nginx() {
-  local master
-  master=$(cat "$T/instances/$1/logs/nginx.pid")
-  [ "$(ps -o pgid= -p "$master" | tr -d ' ')" = "$master" ] || fail "$1's nginx master leads no process group"
-  kill -KILL -- "-$master"
-  for _ in $(seq 1 100); do pgrep -g "$master" > /dev/null || break; sleep 0.1; done
-  pgrep -g "$master" > /dev/null && fail "$1's nginx processes outlived SIGKILL"
-  return 0
-}
-
 # Kill shop-web-2's nginx (master and its workers) behind sclman's back.
 kill_nginx shop-web-2
 curl -fsS "http://$addr2/" > /dev/null 2>&1 && fail "shop-web-2 still answers after kill"

@@ -21,8 +21,7 @@ sqlite3 "$DB" "INSERT INTO decisions (cluster_id, ts, action, from_size, to_size
 pid3=$(cat "$T/instances/shop-web-3/logs/nginx.pid")
 sqlite3 "$DB" "UPDATE instances SET state='gone' WHERE name='shop-web-3'"
 # Orphan row: shop-web-2's process dies.
-pid2=$(cat "$T/instances/shop-web-2/logs/nginx.pid")
-kill -KILL $(ps -o pid= --ppid "$pid2") "$pid2"
+kill_nginx shop-web-2
 # Something sclman did not make, below its directory: left alone.
 mkdir -p "$T/instances/not-ours"
 echo keep > "$T/instances/not-ours/file"

@@ -46,8 +46,7 @@ pass "migrate-state copied every table's rows ($(tr '\n' ' ' < "$T/db-counts"));
 printf '[STATE]\npath = %s\nurl = %s\n' "$DB" "$url" >> "$SCLMAN_CONFIG"
 mv "$DB" "$T/old.db"
 [ "$(web_in_service shop)" = 3 ] || fail "status on the database does not show shop's 3 instances"
-master=$(cat "$T/instances/shop-web-1/logs/nginx.pid")
-kill -KILL $(ps -o pid= --ppid "$master") "$master"
+kill_nginx shop-web-1
 for k in 1 2 3; do chain > /dev/null 2>&1; [ "$(web_in_service shop)" = 3 ] && [ -z "$(sc status --json | jq -r '.[] | select(.name=="shop") | .instances[] | select(.name=="shop-web-1" and .state=="in_service") | .name')" ] && break; sleep 1; done
 [ "$(web_in_service shop)" = 3 ] || fail "the chain on the database did not replace the killed instance"
 sc token list | grep -q "^ops " || fail "the token did not come along"
