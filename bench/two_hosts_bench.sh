@@ -4,6 +4,8 @@
 #
 #   SCLMAN=build/release/cmd/sclman bash bench/two_hosts_bench.sh
 #   CLUSTERS=100 TICKS=3 SCLMAN=... bash bench/two_hosts_bench.sh   (a quick run)
+#   SETUPS="postgresql:1" PG_DURABLE=0 SCLMAN=... bash bench/two_hosts_bench.sh   (one setup,
+#   PostgreSQL without fsync or synchronous_commit)
 #
 # Setups, each from an empty state: SQLite, one host (a state file is one host's); PostgreSQL,
 # one host; PostgreSQL, two hosts (two state directories, one database), whose chains run each
@@ -197,9 +199,11 @@ run() {
 start_nginx "$n"
 # Steady load between the thresholds below (40.5 to 59.5 a web instance): every decision holds.
 start_prometheus "$n" 40 20 5s
-PG_DURABLE=1 pg_start "$T/pg" > /dev/null
+# PG_DURABLE=0: fsync and synchronous_commit off (what the commits' flushes cost).
+PG_DURABLE=${PG_DURABLE:-1} pg_start "$T/pg" > /dev/null
 echo "| backend | hosts | clusters | instances | tick wall s (median, per host) | state MiB after | growth MiB/day (1 tick/min) |"
 echo "|---|---:|---:|---:|---|---:|---:|"
-run sqlite 1
-run postgresql 1
-run postgresql 2
+# SETUPS="postgresql:1" runs only that one.
+for setup in ${SETUPS:-sqlite:1 postgresql:1 postgresql:2}; do
+  run "${setup%:*}" "${setup#*:}"
+done
