@@ -35,6 +35,13 @@ GROWTH_TICKS=${GROWTH_TICKS:-10}
 PORT_BASE=${PORT_BASE:-20000}
 NGINX=${NGINX:-/usr/sbin/nginx}
 n=$((CLUSTERS * 10))
+SETUPS=${SETUPS:-sqlite:1 postgresql:1 postgresql:2}
+for setup in $SETUPS; do
+  case $setup in
+    sqlite:1|postgresql:[1-9]) ;;
+    *) echo "SETUPS: '$setup' is not sqlite:1 or postgresql:HOSTS (1 to 9)" >&2; exit 64 ;;
+  esac
+done
 
 T=$(mktemp -d /tmp/sclman-bench2.XXXXXX)
 chmod 755 "$T"
@@ -204,6 +211,6 @@ PG_DURABLE=${PG_DURABLE:-1} pg_start "$T/pg" > /dev/null
 echo "| backend | hosts | clusters | instances | tick wall s (median, per host) | state MiB after | growth MiB/day (1 tick/min) |"
 echo "|---|---:|---:|---:|---|---:|---:|"
 # SETUPS="postgresql:1" runs only that one.
-for setup in ${SETUPS:-sqlite:1 postgresql:1 postgresql:2}; do
+for setup in $SETUPS; do
   run "${setup%:*}" "${setup#*:}"
 done

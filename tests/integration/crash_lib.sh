@@ -115,7 +115,7 @@ run_crash_scenarios() {
     samples_committed=$(dbq "SELECT count(*) FROM load_samples" 2>/dev/null || echo 0)
     step scale-out --cluster shop --to 3
     # A web instance dies: the next scale-out replaces it, gc cleans it up.
-    kill_nginx shop-web-1
+    kill_nginx shop-web-1 --if-running
     step scale-out
     step gc
     # The state forgets a live instance: gc stops the orphan, scale-out restores the size.

@@ -29,15 +29,18 @@ stop_our_nginx() {
   done
 }
 
-# kill_nginx NAME: SIGKILL the nginx of local instance NAME behind sclman's back (a crash), if it
-# runs. Its master leads its own process group: killing the group gets every worker (a list of
+# kill_nginx NAME [--if-running]: SIGKILL the nginx of local instance NAME behind sclman's back
+# (a crash); one that does not run fails the test, unless --if-running. Its master leads its own process group: killing the group gets every worker (a list of
 # the master's children, taken first, missed a worker forked meanwhile on a loaded machine,
 # which lived on after the test, answering on the instance's port). SIGKILL is delivered when
 # the kernel schedules it: wait (at most 10 s) until no process of the group is left.
 kill_nginx() {
   local master
   master=$(cat "$T/instances/$1/logs/nginx.pid" 2>/dev/null || true)
-  [ -n "$master" ] && kill -0 "$master" 2>/dev/null || return 0
+  if [ -z "$master" ] || ! kill -0 "$master" 2>/dev/null; then
+    [ "${2:-}" = --if-running ] || fail "$1's nginx does not run"
+    return 0
+  fi
   [ "$(ps -o pgid= -p "$master" | tr -d ' ')" = "$master" ] ||
     fail "$1's nginx master leads no process group"
   kill -KILL -- "-$master"

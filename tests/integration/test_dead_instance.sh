@@ -41,13 +41,8 @@ chain
 pass "one chain run replaced and cleaned shop-web-1"
 
 # A killed LB comes back on the same address in the next run.
-# nginx's master leads its own process group: killing the group also gets workers that a reload
-# of the last run was still starting (a list of the master's children could miss them).
-master=$(cat "$T/instances/shop-lb-1/logs/nginx.pid")
-[ "$(ps -o pgid= -p "$master" | tr -d ' ')" = "$master" ] || fail "the LB's nginx master leads no process group"
-kill -KILL -- "-$master"
-for k in $(seq 1 100); do pgrep -g "$master" > /dev/null || break; sleep 0.1; done
-pgrep -g "$master" > /dev/null && fail "the LB's nginx processes outlived SIGKILL"
+# The group kill also gets workers that a reload of the last run was still starting.
+kill_nginx shop-lb-1
 curl -fsS "http://$LB/" > /dev/null 2>&1 && fail "LB still answers after kill"
 sc scale-out > /dev/null
 curl -fsS "http://$LB/" | grep "sclman web instance" > /dev/null || fail "LB not restarted in place"

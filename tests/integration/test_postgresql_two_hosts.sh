@@ -3,8 +3,9 @@
 # [STATE] url, one shared [LOCAL] instances_dir (the local provider's "cloud"), 20 clusters, and
 # the cron chain (cron/sclman-chain, 4 ticks a minute) started on both at once, as cron does.
 # Each cluster is acted on by exactly one host in each tick: one load sample per cluster in
-# each tick both chains ran (none lost), none and no decision twice in any tick; both hosts do a share of the work; the clusters
-# under load grow on whichever host has them, with no instance made twice and no orphan.
+# each tick both chains ran (none lost), no sample and no decision twice in any tick; both
+# hosts do a share of the work; the clusters under load grow on whichever host has them, with
+# no instance made twice and no orphan.
 . "$(dirname "$0")/lib.sh"
 . "$SCLMAN_SOURCE_DIR/tests/support/postgresql.sh"
 . "$(dirname "$0")/two_hosts.sh"
