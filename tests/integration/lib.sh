@@ -30,10 +30,11 @@ stop_our_nginx() {
 }
 
 # kill_nginx NAME [--if-running]: SIGKILL the nginx of local instance NAME behind sclman's back
-# (a crash); one that does not run fails the test, unless --if-running. Its master leads its own process group: killing the group gets every worker (a list of
-# the master's children, taken first, missed a worker forked meanwhile on a loaded machine,
-# which lived on after the test, answering on the instance's port). SIGKILL is delivered when
-# the kernel schedules it: wait (at most 10 s) until no process of the group is left.
+# (a crash); one that does not run fails the test, unless --if-running. Its master leads its
+# own process group: killing the group gets every worker (a list of the master's children,
+# taken first, missed a worker forked meanwhile on a loaded machine, which lived on after the
+# test, answering on the instance's port). SIGKILL is delivered when the kernel schedules it:
+# wait (at most 10 s) until no process of the group is left.
 kill_nginx() {
   local master
   master=$(cat "$T/instances/$1/logs/nginx.pid" 2>/dev/null || true)
