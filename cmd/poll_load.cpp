@@ -25,7 +25,7 @@ core::Result<void> run_poll_load(Env& env, const std::string& only)
 {
   TRY_ASSIGN(auto clusters, env.select_clusters(only));
   const auto ts = env.clock.now();
-  std::vector<state::LockGuard> locks;
+  state::LockSet locks(*env.store);
   std::map<metrics::MetricsSource*, std::vector<PollLoadTarget>> by_source;
   std::erase_if(clusters, [](const state::Cluster& c) { return !state::is_live(c.status); });
   const auto collect = [&](state::Cluster& c) -> core::Result<void> {

@@ -36,7 +36,7 @@ core::Result<std::optional<core::Error>>
 for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
                 const std::function<core::Result<void>(state::Cluster&)>& fn,
                 std::initializer_list<core::ErrorKind> deferred,
-                std::vector<state::LockGuard>* keep)
+                state::LockSet* keep)
 {
   std::optional<core::Error> first;
   // The cron chain's steps: this host's clusters of the tick, claimed at once (Locker::tick).
@@ -63,20 +63,44 @@ for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
     slot = locker.store->now() / locker.tick;
     TRY_ASSIGN(claims, locker.store->claim_ticks(wanted, slot, locker.host));
   }
+  // The clusters' locks, all taken in one transaction (one commit for the step, not one a
+  // cluster) and held until every cluster is done. Where that fails (the database's write
+  // lock not had within its wait, a lost connection), each one is taken on its own right
+  // before its turn, as before: those that fail again are skipped.
+  std::vector<std::size_t> mine;
+  std::vector<std::string> names;
   for (std::size_t k = 0; k < clusters.size(); ++k) {
-    auto& c = clusters[k];
     if (locker.tick > 0) {
       const auto& claim = claims[k];
       if (!claim || claim->slot != slot || claim->host != locker.host) {
         const auto why = claim && (first_hosts[k] == locker.host || claim->slot >= slot)
                            ? fmt::format("tick {} is host '{}'s", claim->slot, claim->host)
                            : fmt::format("host '{}' ranks first for it", first_hosts[k]);
-        spdlog::debug("{}.skipped cluster={} reason={}", locker.command, c.name,
+        spdlog::debug("{}.skipped cluster={} reason={}", locker.command, clusters[k].name,
                       core::log_quote(why));
         continue;
       }
     }
-    auto lock = lock_cluster(locker, c.name);
+    mine.push_back(k);
+    names.push_back("cluster:" + clusters[k].name);
+  }
+  auto taken = locker.store->lock_many(names, locker.stale);
+  if (!taken) {
+    spdlog::info("{}.locks_one_by_one error={}", locker.command,
+                 core::log_quote(taken.error().message));
+  }
+  state::LockSet held(*locker.store);
+  state::LockSet& locks = keep ? *keep : held;
+  // Every lock taken is in `locks` at once: an error that ends the loop early releases those
+  // of the clusters it did not reach too.
+  for (std::size_t j = 0; taken && j < mine.size(); ++j) {
+    if ((*taken)[j]) {
+      locks.add(names[j]);
+    }
+  }
+  for (std::size_t j = 0; j < mine.size(); ++j) {
+    auto& c = clusters[mine[j]];
+    auto lock = taken ? std::move((*taken)[j]) : locker.store->lock(names[j], locker.stale);
     if (!lock) {
       spdlog::debug("{}.skipped cluster={} reason={}", locker.command, c.name,
                     core::log_quote(lock.error().message));
@@ -85,10 +109,10 @@ for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
       }
       continue;
     }
-    auto done = fn(c);
-    if (keep) {
-      keep->push_back(std::move(*lock));
+    if (!taken) {
+      locks.add(names[j]);
     }
+    auto done = fn(c);
     if (done) {
       continue;
     }

@@ -44,12 +44,13 @@ core::Result<state::LockGuard> lock_cluster(const Locker& locker, const std::str
 // skipped (logged as `<command>.skipped`), as is one another host claimed for this tick (see
 // Locker::tick; that skip is not an error); so is the rest of a cluster whose `fn` fails with
 // an error of a kind in `deferred`. Any other error of `fn` is returned at once. Return the
-// first skip's error, or nothing if none. With `keep`, the locks stay held there after the
-// loop instead of being released after each `fn`.
+// first skip's error, or nothing if none. The locks are taken together before the first `fn`
+// (Store::lock_many) and released together after the last; with `keep`, they stay held there
+// after the loop.
 core::Result<std::optional<core::Error>>
 for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
                 const std::function<core::Result<void>(state::Cluster&)>& fn,
                 std::initializer_list<core::ErrorKind> deferred = {},
-                std::vector<state::LockGuard>* keep = nullptr);
+                state::LockSet* keep = nullptr);
 
 } // namespace engine

@@ -220,8 +220,15 @@ public:
   // instances are refused (busy) once the lock's row shows another number, that is once another
   // run took the lock over, as it does when this one was stopped past `stale_after`.
   Result<std::int64_t> lock(const std::string& name, Millis stale_after);
+  // Take each lock of `names` as lock does, all in one transaction (one commit, where each
+  // lock on its own is one): each one's number, or busy naming its holder. An error of the
+  // database fails the whole call, and then none is taken.
+  Result<std::vector<Result<std::int64_t>>> lock_many(const std::vector<std::string>& names,
+                                                      Millis stale_after);
   // Release the lock if this process holds it (with this store's number).
   void unlock(const std::string& name);
+  // Release each lock of `names` this process holds, in one transaction.
+  void unlock_many(const std::vector<std::string>& names);
   // Right before an action on the cloud for cluster `cluster`: fail (busy, naming the new
   // holder) if this store held the cluster's lock and another run has taken it over since.
   Result<void> check_cluster_fence(const std::string& cluster);
@@ -253,6 +260,16 @@ private:
     : m_db(std::move(db)), m_where(std::move(where)), m_clock(&clock), m_access(access)
   {
   }
+  // One lock taken in lock_many's transaction: its number, or the error naming its holder.
+  struct LockTake
+  {
+    std::int64_t fence = 0;
+    std::optional<core::Error> held;
+  };
+  // In the open transaction: take lock `name` for process `me` of `host`, unless another live
+  // run holds it (LockTake::held).
+  Result<LockTake> take_lock(const std::string& name, Millis stale_after, std::int64_t me,
+                             const std::string& host);
   // Fail (busy) if this store holds lock `name` and the lock's row no longer shows its
   // fencing number; nothing if it does not hold it. Run inside the write's transaction.
   Result<void> check_fence(const std::string& name);
@@ -268,6 +285,32 @@ private:
   std::map<std::string, std::int64_t> m_fences;  // the locks this store holds, and their numbers
   core::Clock* m_clock;
   Access m_access;
+};
+
+// RAII holder of several Store locks, released together (Store::unlock_many).
+class LockSet
+{
+public:
+  explicit LockSet(Store& store) : m_store(&store) {}
+  LockSet(LockSet&& o) noexcept : m_store(o.m_store), m_names(std::move(o.m_names))
+  {
+    o.m_names.clear();
+  }
+  LockSet& operator=(LockSet&&) = delete;
+  ~LockSet() { release(); }
+
+  // Hold lock `name`, taken already.
+  void add(std::string name) { m_names.push_back(std::move(name)); }
+  std::size_t size() const { return m_names.size(); }
+  void release()
+  {
+    m_store->unlock_many(m_names);
+    m_names.clear();
+  }
+
+private:
+  Store* m_store;
+  std::vector<std::string> m_names;
 };
 
 // RAII holder of a Store lock.

@@ -35,11 +35,9 @@ bool process_alive(std::int64_t pid)
 
 } // namespace
 
-Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
+Result<Store::LockTake> Store::take_lock(const std::string& name, Millis stale_after,
+                                         std::int64_t me, const std::string& host)
 {
-  const auto me = static_cast<std::int64_t>(getpid());
-  const auto host = hostname();
-  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
   TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at, fence FROM locks WHERE "
                                          "name = ?"));
   q.bind(1, name);
@@ -53,11 +51,11 @@ Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
     const bool alive = holder_host == host ? process_alive(pid) : true;
     const bool stale = now() - since > stale_after;
     if (!mine && alive && !stale) {
-      return fail(ErrorKind::busy,
-                  fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
-                              name,
-                              pid,
-                              holder_host));
+      LockTake held;
+      held.held = core::make_error(ErrorKind::busy,
+                                   fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
+                                               name, pid, holder_host));
+      return held;
     }
     // This store taking its own lock again keeps its number; anyone else gets the next one.
     if (const auto held = m_fences.find(name);
@@ -66,9 +64,9 @@ Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
     }
   }
   q.reset();
-  std::int64_t fence = 0;
+  LockTake taken;
   if (kept) {
-    fence = *kept;
+    taken.fence = *kept;
   } else {
     TRY_ASSIGN(auto next, Stmt::prepare(m_db, "INSERT INTO lock_fences (name, fence) VALUES "
                                               "(?, 1) ON CONFLICT (name) DO UPDATE SET fence = "
@@ -78,7 +76,7 @@ Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
     TRY_ASSIGN(auto read, Stmt::prepare(m_db, "SELECT fence FROM lock_fences WHERE name = ?"));
     read.bind(1, name);
     TRY(read.step());
-    fence = read.column_int(0);
+    taken.fence = read.column_int(0);
   }
   TRY_ASSIGN(auto w,
              Stmt::prepare(m_db,
@@ -86,11 +84,41 @@ Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
                            "(?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, "
                            "host = excluded.host, acquired_at = excluded.acquired_at, "
                            "fence = excluded.fence"));
-  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, fence);
+  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, taken.fence);
   TRY(w.run());
+  return taken;
+}
+
+Result<std::int64_t> Store::lock(const std::string& name, Millis stale_after)
+{
+  TRY_ASSIGN(auto taken, lock_many({name}, stale_after));
+  return std::move(taken.front());
+}
+
+Result<std::vector<Result<std::int64_t>>> Store::lock_many(const std::vector<std::string>& names,
+                                                           Millis stale_after)
+{
+  const auto me = static_cast<std::int64_t>(getpid());
+  const auto host = hostname();
+  std::vector<LockTake> takes;
+  takes.reserve(names.size());
+  TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  for (const auto& name : names) {
+    TRY_ASSIGN(auto take, take_lock(name, stale_after, me, host));
+    takes.push_back(std::move(take));
+  }
   TRY(tx.commit());
-  m_fences[name] = fence;
-  return fence;
+  std::vector<Result<std::int64_t>> fences;
+  fences.reserve(names.size());
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (takes[k].held) {
+      fences.emplace_back(tl::make_unexpected(std::move(*takes[k].held)));
+      continue;
+    }
+    m_fences[names[k]] = takes[k].fence;
+    fences.emplace_back(takes[k].fence);
+  }
+  return fences;
 }
 
 void Store::unlock(const std::string& name)
@@ -109,6 +137,27 @@ void Store::unlock(const std::string& name)
       .bind(3, hostname())
       .bind(4, fence);
     (void)s->run();
+  }
+}
+
+void Store::unlock_many(const std::vector<std::string>& names)
+{
+  if (names.empty()) {
+    return;
+  }
+  // One transaction when none is open (one commit, where each DELETE would be one); without
+  // it, each lock goes on its own as unlock does.
+  std::optional<Transaction> tx;
+  if (!m_db.in_transaction()) {
+    if (auto begun = Transaction::begin(m_db)) {
+      tx.emplace(std::move(*begun));
+    }
+  }
+  for (const auto& name : names) {
+    unlock(name);
+  }
+  if (tx) {
+    (void)tx->commit();
   }
 }
 
