@@ -13,12 +13,20 @@ namespace cmd {
 
 namespace {
 
+// A cluster's line of the report: its decision of this tick, or the pending one it defers to.
+struct DecideEntry
+{
+  std::string cluster;
+  state::DecisionRow row;
+  bool deferred = false;
+};
+
 core::Result<void> run_decide(Env& env, const std::string& only)
 {
   TRY_ASSIGN(auto clusters, env.select_clusters(only));
   const auto now = env.clock.now();
   const core::Millis max_age = core::Millis(env.config.metrics.max_age) * 1000;
-  nlohmann::json report = nlohmann::json::array();
+  std::vector<DecideEntry> entries;
   std::erase_if(clusters,
                 [](const state::Cluster& c) { return c.status != state::ClusterStatus::active; });
   const auto decide_one = [&](state::Cluster& c) -> core::Result<void> {
@@ -30,9 +38,7 @@ core::Result<void> run_decide(Env& env, const std::string& only)
         && now - pending->ts <= core::Millis(env.config.manager.decision_ttl) * 1000) {
       spdlog::info("decide.deferred cluster={} decision={} source={}", c.name, pending->id,
                    pending->source);
-      auto view = report::decision_json(*pending);
-      view["cluster"] = c.name;
-      report.push_back(std::move(view));
+      entries.push_back({c.name, *pending, true});
       return {};
     }
     // The chain polls man_ticks_per_minute times a minute: a predictive horizon left to the
@@ -48,21 +54,45 @@ core::Result<void> run_decide(Env& env, const std::string& only)
     if (engine::apply_holds(row, holds)) {
       spdlog::info("decide.held cluster={} reason={}", c.name, core::log_quote(row.reason));
     }
-    if (env.dry_run() == DryRun::no) {
-      TRY(engine::record_decision(*env.store, row));
-    }
-    const auto level = decision.action == policy::Action::hold ? spdlog::level::debug
-                                                                : spdlog::level::info;
-    spdlog::log(level, "decide.decision cluster={} action={} from={} to={} reason={}", c.name,
-                policy::to_string(row.action), row.from_size, row.to_size, row.reason);
-    auto view = report::decision_json(row);
-    view["cluster"] = c.name;
-    // With --dry-run nothing is stored for `why`: the explanation is shown here instead.
-    view["explanation"] = nlohmann::json::parse(row.explanation);
-    report.push_back(std::move(view));
+    entries.push_back({c.name, std::move(row), false});
     return {};
   };
-  TRY_ASSIGN(const auto busy, engine::for_each_locked(env.locker(), clusters, decide_one));
+  // The clusters' locks are held until the decisions are stored, in one transaction: one
+  // commit a tick, not one a cluster. Those decided before a cluster that failed are stored.
+  state::LockSet locks(*env.store);
+  const auto busy = engine::for_each_locked(env.locker(), clusters, decide_one, {}, &locks);
+  std::vector<state::DecisionRow> rows;
+  for (const auto& e : entries) {
+    if (!e.deferred) {
+      rows.push_back(e.row);
+    }
+  }
+  if (env.dry_run() == DryRun::no) {
+    TRY(engine::record_decisions(*env.store, rows));
+  }
+  locks.release();
+  nlohmann::json report = nlohmann::json::array();
+  std::size_t next = 0;
+  for (auto& e : entries) {
+    if (!e.deferred) {
+      e.row.id = rows[next++].id;
+      const auto level = e.row.action == policy::Action::hold ? spdlog::level::debug
+                                                              : spdlog::level::info;
+      spdlog::log(level, "decide.decision cluster={} action={} from={} to={} reason={}",
+                  e.cluster, policy::to_string(e.row.action), e.row.from_size, e.row.to_size,
+                  e.row.reason);
+    }
+    auto view = report::decision_json(e.row);
+    view["cluster"] = e.cluster;
+    if (!e.deferred) {
+      // With --dry-run nothing is stored for `why`: the explanation is shown here instead.
+      view["explanation"] = nlohmann::json::parse(e.row.explanation);
+    }
+    report.push_back(std::move(view));
+  }
+  if (!busy) {
+    return tl::make_unexpected(busy.error());
+  }
   if (env.common.json) {
     out(report.dump(2));
   } else if (!env.common.cron) {
@@ -75,8 +105,8 @@ core::Result<void> run_decide(Env& env, const std::string& only)
                       d["reason"].get<std::string>()));
     }
   }
-  if (busy) {
-    return tl::make_unexpected(*busy);
+  if (*busy) {
+    return tl::make_unexpected(**busy);
   }
   return {};
 }

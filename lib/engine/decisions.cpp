@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace engine {
 
@@ -61,10 +62,25 @@ bool apply_holds(state::DecisionRow& row, const std::vector<state::Hold>& holds)
 
 core::Result<void> record_decision(state::Store& store, state::DecisionRow& row)
 {
-  if (row.status == DecisionStatus::pending) {
-    TRY(store.supersede_pending(row.cluster_id));
+  return record_decisions(store, std::span(&row, 1));
+}
+
+core::Result<void> record_decisions(state::Store& store, std::span<state::DecisionRow> rows)
+{
+  std::optional<state::Transaction> tx;
+  if (!store.db().in_transaction()) {
+    TRY_ASSIGN(auto begun, state::Transaction::begin(store.db()));
+    tx.emplace(std::move(begun));
   }
-  TRY_ASSIGN(row.id, store.insert_decision(row));
+  for (auto& row : rows) {
+    if (row.status == DecisionStatus::pending) {
+      TRY(store.supersede_pending(row.cluster_id));
+    }
+    TRY_ASSIGN(row.id, store.insert_decision(row));
+  }
+  if (tx) {
+    TRY(tx->commit());
+  }
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include "state/store.hpp"
 
 #include <optional>
+#include <span>
 
 namespace engine {
 
@@ -21,8 +22,12 @@ state::DecisionRow decision_row(const state::Cluster& cluster, const policy::Dec
 // true if a hold applied.
 bool apply_holds(state::DecisionRow& row, const std::vector<state::Hold>& holds);
 
-// Store `row` (filling its id), superseding the cluster's pending decisions if it is pending.
+// Store `row` (filling its id), superseding the cluster's pending decisions if it is pending,
+// in one transaction (or in the caller's).
 core::Result<void> record_decision(state::Store& store, state::DecisionRow& row);
+// Store each of `rows` as record_decision does, all in one transaction: one commit for a
+// tick's decisions, and none of them if one fails.
+core::Result<void> record_decisions(state::Store& store, std::span<state::DecisionRow> rows);
 
 // What a scale command may carry out.
 struct TakeOptions

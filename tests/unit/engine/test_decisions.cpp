@@ -54,6 +54,33 @@ TEST_CASE("a hold is recorded as noop, a scaling decision as pending with its in
   CHECK(engine::decision_row(s.cluster, d, s.clock.t).status == DecisionStatus::pending);
 }
 
+TEST_CASE("a tick's decisions are stored in one transaction: all of them, or none if one "
+          "fails",
+          "[engine]")
+{
+  state_test::ShopState s;
+  policy::Decision d;
+  d.action = DecisionAction::scale_out;
+  d.from = 2;
+  d.to = 3;
+  d.reason = "test";
+  std::vector<state::DecisionRow> rows{engine::decision_row(s.cluster, d, s.clock.t),
+                                       engine::decision_row(s.cluster, d, s.clock.t)};
+  rows[1].cluster_id = s.cluster.id + 1000;  // no such cluster: its insert fails
+  REQUIRE_FALSE(engine::record_decisions(*s.store, rows));
+  CHECK(s.store->decisions(s.cluster.id, 10)->empty());
+  CHECK_FALSE(s.store->db().in_transaction());
+
+  rows[1].cluster_id = s.cluster.id;
+  REQUIRE(engine::record_decisions(*s.store, rows));
+  CHECK(rows[0].id > 0);
+  CHECK(rows[1].id > rows[0].id);
+  const auto stored = s.store->decisions(s.cluster.id, 10);
+  REQUIRE(stored->size() == 2);
+  // The second superseded the first, as two ticks' decisions would.
+  CHECK(s.store->pending_decision(s.cluster.id).value()->id == rows[1].id);
+}
+
 TEST_CASE("a new pending decision supersedes the older one", "[engine]")
 {
   state_test::ShopState s;
