@@ -14,6 +14,8 @@
 # as the wall time of the three; TICKS ticks, the first one untimed. scale-out is left out: it
 # checks that each instance's own nginx master runs (the local provider), and these instances
 # are rows pointing at shared ports, so it would find them all dead and replace them.
+# On PostgreSQL, each timed tick also counts the server's WAL flushes (pg_stat_wal.wal_sync):
+# each is a commit that waited for the disk.
 # Then the state's size is measured before and after GROWTH_TICKS more ticks of poll-load and
 # decide, and the growth per tick is scaled to a day of one tick a minute (1,440 ticks).
 #
@@ -155,6 +157,18 @@ size() {
   fi
 }
 
+# flushes: how many times PostgreSQL has synced its WAL to disk so far (pg_stat_wal, the whole
+# server: the bench's database is the only one in use), each a commit waiting for the disk;
+# 0 on SQLite.
+flushes() {
+  if [ -n "${DBNAME:-}" ]; then
+    sleep 0.3  # a backend's statistics reach the view when it exits
+    pg_psql "$DBNAME" -tAc "SELECT wal_sync FROM pg_stat_wal" | tail -1
+  else
+    echo 0
+  fi
+}
+
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # run NAME HOSTS: one setup from an empty state; prints its table row.
@@ -178,11 +192,14 @@ run() {
   fi
   fill "${configs[0]}"
   : > "$T/ticks"
+  : > "$T/flushes"
   for t in $(seq 1 "$TICKS"); do
     # Each tick in a slot of its own (the hosts' claims are per slot of 60 s).
     sleep $((60 - $(date +%s) % 60)).2
+    f0=$(flushes)
     line=$(tick "${configs[@]}")
-    [ "$t" = 1 ] || echo "$line" >> "$T/ticks"
+    f1=$(flushes)
+    [ "$t" = 1 ] || { echo "$line" >> "$T/ticks"; echo $((f1 - f0)) >> "$T/flushes"; }
   done
   local per_host=""
   for h in $(seq 1 "${#configs[@]}"); do
@@ -200,7 +217,7 @@ run() {
   local per_day
   per_day=$(awk -v a="$growth_start" -v b="$growth_end" -v t="$GROWTH_TICKS" \
     'BEGIN {printf "%.0f", (b - a) / t * 1440 / 1048576}')
-  echo "| $name | $hosts | $CLUSTERS | $n | ${per_host% / } | $(awk -v a="$growth_end" 'BEGIN {printf "%.1f", a / 1048576}') | $per_day |"
+  echo "| $name | $hosts | $CLUSTERS | $n | ${per_host% / } | $(median < "$T/flushes") | $(awk -v a="$growth_end" 'BEGIN {printf "%.1f", a / 1048576}') | $per_day |"
 }
 
 start_nginx "$n"
@@ -208,8 +225,8 @@ start_nginx "$n"
 start_prometheus "$n" 40 20 5s
 # PG_DURABLE=0: fsync and synchronous_commit off (what the commits' flushes cost).
 PG_DURABLE=${PG_DURABLE:-1} pg_start "$T/pg" > /dev/null
-echo "| backend | hosts | clusters | instances | tick wall s (median, per host) | state MiB after | growth MiB/day (1 tick/min) |"
-echo "|---|---:|---:|---:|---|---:|---:|"
+echo "| backend | hosts | clusters | instances | tick wall s (median, per host) | WAL flushes a tick (all hosts) | state MiB after | growth MiB/day (1 tick/min) |"
+echo "|---|---:|---:|---:|---|---:|---:|---:|"
 # SETUPS="postgresql:1" runs only that one.
 for setup in $SETUPS; do
   run "${setup%:*}" "${setup#*:}"
