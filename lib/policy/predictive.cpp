@@ -26,7 +26,7 @@ namespace {
 
 // Fewer past forecasts than this and the error quantile means little: react instead.
 constexpr size_t k_min_residuals = 60;
-// The reactive fallback provisions for the load at this share of capacity.
+// The reactive fallback scales out for the load at this share of capacity.
 constexpr double k_fallback_utilisation = 0.6;
 // Smoothed forecasters: the mean load of this many recent polls. On small request counts one
 // poll is noisy (Poisson noise of 15 % at 45 requests a minute); a mean is a better base.
@@ -370,8 +370,18 @@ Proposal PredictiveModel::propose(const History& h, Millis now, bool explain)
     p.inputs.emplace_back("margin", best->margin);
     p.inputs.emplace_back("past_loss", best->cost);
   } else {
+    // Too few past forecasts to choose a forecaster (a new cluster's first hour, a short
+    // trace): scale out for the load at k_fallback_utilisation, and scale in no lower than the
+    // highest load seen in the lookback. With no pattern learnt yet, shrinking after each surge
+    // meets the next one short: on the on/off Azure trace that missed 5 to 8 ticks of 57 and
+    // cost more than holding what was seen, which misses only the first surge's boot
+    // (bench/peak_hold_floor.py, docs/BENCHMARKS.md).
+    Window seen(m_polls, -m_lookback, 0, true);
+    seen.move_to(now);
+    const double seen_peak = std::max(load, seen.max());
+    p.inputs.emplace_back("seen_peak", seen_peak);
     need_now = load / k_fallback_utilisation;
-    need_hold = recent_peak / k_fallback_utilisation;
+    need_hold = seen_peak;
     p.rule = "reactive_fallback";
   }
   // A surge that came at this time on the last days or weeks is expected again.

@@ -368,6 +368,20 @@ TEST_CASE("predictive reacts with a fixed margin until it has enough past foreca
   CHECK(d.to == 5);  // 2 instances at 150 % = 3 instances of load, at 60 %
 }
 
+TEST_CASE("predictive's fallback scales in no lower than the highest load it has seen",
+          "[policy]")
+{
+  // On/off traffic in a cluster's first minutes: a surge of 4.4 instances' worth (55 % on 8),
+  // then seven calm minutes, longer than the 300 s hold. Shrinking to the calm would meet the
+  // next surge short; the fallback holds the peak of its lookback.
+  auto c = make("predictive");
+  c.max_size = 100;
+  const auto d = policy::decide(history(8, {0, 0, 55, 0, 0, 0, 0, 0, 0, 0}), c, k_now);
+  CHECK(d.why.rule == "reactive_fallback");
+  CHECK(d.to == 5);
+  CHECK(input(d, "seen_peak") == Approx(4.4));
+}
+
 TEST_CASE("predictive boots capacity before a daily surge arrives", "[policy]")
 {
   auto c = make("predictive");
