@@ -146,7 +146,15 @@ set_load() {
 chain_until() {
   local k
   for k in $(seq 1 "$4"); do
-    set_load "$1" "$3"
+    # Once the cluster has its $2 web instances (booting or draining ones counted), the load
+    # goes in band (30: between the policy's low 10 and high 50), so that the policy holds
+    # while the last one boots, however long Nova takes, instead of going on to the next size
+    # (a CI run grew to 4 when web-3 booted slower than two polls).
+    if [ "$(state_names "$1" | wc -w)" = "$2" ]; then
+      set_load "$1" 30
+    else
+      set_load "$1" "$3"
+    fi
     sc poll-load --cron >> "$T/chain.log" 2>&1 || true
     sc decide --cron >> "$T/chain.log" 2>&1 || true
     sc scale-out --cron >> "$T/chain.log" 2>&1 || true
