@@ -67,6 +67,9 @@ core::Result<void> record_decision(state::Store& store, state::DecisionRow& row)
 
 core::Result<void> record_decisions(state::Store& store, std::span<state::DecisionRow> rows)
 {
+  if (rows.empty()) {
+    return {};  // no transaction to open: a tick whose clusters all deferred stores nothing
+  }
   std::optional<state::Transaction> tx;
   if (!store.db().in_transaction()) {
     TRY_ASSIGN(auto begun, state::Transaction::begin(store.db()));
