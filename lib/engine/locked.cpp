@@ -28,8 +28,8 @@ std::uint64_t rendezvous_rank(std::string_view host, std::string_view cluster)
 
 core::Result<state::LockGuard> lock_cluster(const Locker& locker, const std::string& name)
 {
-  TRY(locker.store->lock("cluster:" + name, locker.stale));
-  return state::LockGuard(*locker.store, "cluster:" + name);
+  TRY(locker.store->lock(state::cluster_lock_name(name), locker.stale));
+  return state::LockGuard(*locker.store, state::cluster_lock_name(name));
 }
 
 core::Result<std::optional<core::Error>>
@@ -82,7 +82,7 @@ for_each_locked(const Locker& locker, std::vector<state::Cluster>& clusters,
       }
     }
     mine.push_back(k);
-    names.push_back("cluster:" + clusters[k].name);
+    names.push_back(state::cluster_lock_name(clusters[k].name));
   }
   auto taken = locker.store->lock_many(names, locker.stale);
   if (!taken) {

@@ -26,6 +26,13 @@ extern const char* const k_samples_between;  // Store::samples_between (and samp
 extern const char* const k_actions_since;    // Store::actions_since
 } // namespace query
 
+// The name of cluster `cluster`'s lock (Store::lock), whose number fences its journal and
+// instances (check_cluster_fence).
+inline std::string cluster_lock_name(std::string_view cluster)
+{
+  return "cluster:" + std::string(cluster);
+}
+
 // How a command uses the state file.
 enum class Access {
   read_write,
@@ -266,10 +273,15 @@ private:
     std::int64_t fence = 0;
     std::optional<core::Error> held;
   };
+  // take_lock's statements, prepared once for all the locks of a lock_many.
+  struct LockStmts;
   // In the open transaction: take lock `name` for process `me` of `host`, unless another live
   // run holds it (LockTake::held).
-  Result<LockTake> take_lock(const std::string& name, Millis stale_after, std::int64_t me,
-                             const std::string& host);
+  Result<LockTake> take_lock(LockStmts& stmts, const std::string& name, Millis stale_after,
+                             std::int64_t me, const std::string& host);
+  // Release lock `name` if this store holds it, as process `me` of `host`, with `del` (the
+  // DELETE of unlock, prepared by the caller).
+  void release_lock(Stmt& del, const std::string& name, std::int64_t me, const std::string& host);
   // Fail (busy) if this store holds lock `name` and the lock's row no longer shows its
   // fencing number; nothing if it does not hold it. Run inside the write's transaction.
   Result<void> check_fence(const std::string& name);

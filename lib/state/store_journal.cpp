@@ -13,7 +13,7 @@ Result<std::int64_t> Store::begin_intent(std::string_view cluster,
 {
   // The write before every side effect on the cloud: refused once another run took the
   // cluster's lock over from this one (its fencing number), checked under the write lock.
-  TRY_ASSIGN(auto tx, fenced("cluster:" + std::string(cluster)));
+  TRY_ASSIGN(auto tx, fenced(cluster_lock_name(cluster)));
   TRY_ASSIGN(auto s,
              Stmt::prepare(m_db,
                            "INSERT INTO journal (ts, cluster, instance, op, detail, status) "

@@ -33,13 +33,42 @@ bool process_alive(std::int64_t pid)
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+constexpr const char* k_release_lock =
+  "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ? AND fence = ?";
+
 } // namespace
 
-Result<Store::LockTake> Store::take_lock(const std::string& name, Millis stale_after,
-                                         std::int64_t me, const std::string& host)
+struct Store::LockStmts
 {
-  TRY_ASSIGN(auto q, Stmt::prepare(m_db, "SELECT pid, host, acquired_at, fence FROM locks WHERE "
-                                         "name = ?"));
+  static Result<LockStmts> prepare(const Db& db)
+  {
+    TRY_ASSIGN(auto read, Stmt::prepare(db, "SELECT pid, host, acquired_at, fence FROM locks "
+                                            "WHERE name = ?"));
+    TRY_ASSIGN(auto next, Stmt::prepare(db, "INSERT INTO lock_fences (name, fence) VALUES "
+                                            "(?, 1) ON CONFLICT (name) DO UPDATE SET fence = "
+                                            "lock_fences.fence + 1"));
+    TRY_ASSIGN(auto fence, Stmt::prepare(db, "SELECT fence FROM lock_fences WHERE name = ?"));
+    TRY_ASSIGN(auto write,
+               Stmt::prepare(db,
+                             "INSERT INTO locks (name, pid, host, acquired_at, fence) VALUES "
+                             "(?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, "
+                             "host = excluded.host, acquired_at = excluded.acquired_at, "
+                             "fence = excluded.fence"));
+    return LockStmts{std::move(read), std::move(next), std::move(fence), std::move(write)};
+  }
+
+  Stmt read;   // the lock's row
+  Stmt next;   // the next fencing number of the name
+  Stmt fence;  // read it back
+  Stmt write;  // the lock's row, taken
+};
+
+Result<Store::LockTake> Store::take_lock(LockStmts& st, const std::string& name,
+                                         Millis stale_after, std::int64_t me,
+                                         const std::string& host)
+{
+  auto& q = st.read;
+  q.reset();
   q.bind(1, name);
   TRY_ASSIGN(const bool row, q.step());
   std::optional<std::int64_t> kept;
@@ -55,6 +84,7 @@ Result<Store::LockTake> Store::take_lock(const std::string& name, Millis stale_a
       held.held = core::make_error(ErrorKind::busy,
                                    fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
                                                name, pid, holder_host));
+      q.reset();
       return held;
     }
     // This store taking its own lock again keeps its number; anyone else gets the next one.
@@ -68,24 +98,18 @@ Result<Store::LockTake> Store::take_lock(const std::string& name, Millis stale_a
   if (kept) {
     taken.fence = *kept;
   } else {
-    TRY_ASSIGN(auto next, Stmt::prepare(m_db, "INSERT INTO lock_fences (name, fence) VALUES "
-                                              "(?, 1) ON CONFLICT (name) DO UPDATE SET fence = "
-                                              "lock_fences.fence + 1"));
-    next.bind(1, name);
-    TRY(next.run());
-    TRY_ASSIGN(auto read, Stmt::prepare(m_db, "SELECT fence FROM lock_fences WHERE name = ?"));
-    read.bind(1, name);
-    TRY(read.step());
-    taken.fence = read.column_int(0);
+    st.next.reset();
+    st.next.bind(1, name);
+    TRY(st.next.run());
+    st.fence.reset();
+    st.fence.bind(1, name);
+    TRY(st.fence.step());
+    taken.fence = st.fence.column_int(0);
+    st.fence.reset();
   }
-  TRY_ASSIGN(auto w,
-             Stmt::prepare(m_db,
-                           "INSERT INTO locks (name, pid, host, acquired_at, fence) VALUES "
-                           "(?,?,?,?,?) ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, "
-                           "host = excluded.host, acquired_at = excluded.acquired_at, "
-                           "fence = excluded.fence"));
-  w.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, taken.fence);
-  TRY(w.run());
+  st.write.reset();
+  st.write.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, taken.fence);
+  TRY(st.write.run());
   return taken;
 }
 
@@ -103,8 +127,9 @@ Result<std::vector<Result<std::int64_t>>> Store::lock_many(const std::vector<std
   std::vector<LockTake> takes;
   takes.reserve(names.size());
   TRY_ASSIGN(auto tx, Transaction::begin(m_db));
+  TRY_ASSIGN(auto stmts, LockStmts::prepare(m_db));
   for (const auto& name : names) {
-    TRY_ASSIGN(auto take, take_lock(name, stale_after, me, host));
+    TRY_ASSIGN(auto take, take_lock(stmts, name, stale_after, me, host));
     takes.push_back(std::move(take));
   }
   TRY(tx.commit());
@@ -121,7 +146,8 @@ Result<std::vector<Result<std::int64_t>>> Store::lock_many(const std::vector<std
   return fences;
 }
 
-void Store::unlock(const std::string& name)
+void Store::release_lock(Stmt& del, const std::string& name, std::int64_t me,
+                         const std::string& host)
 {
   const auto held = m_fences.find(name);
   if (held == m_fences.end()) {
@@ -129,14 +155,20 @@ void Store::unlock(const std::string& name)
   }
   const auto fence = held->second;
   m_fences.erase(held);
-  auto s = Stmt::prepare(m_db, "DELETE FROM locks WHERE name = ? AND pid = ? AND host = ? AND "
-                               "fence = ?");
-  if (s) {
-    s->bind(1, name)
-      .bind(2, static_cast<std::int64_t>(getpid()))
-      .bind(3, hostname())
-      .bind(4, fence);
-    (void)s->run();
+  del.reset();
+  del.bind(1, name).bind(2, me).bind(3, host).bind(4, fence);
+  (void)del.run();
+}
+
+void Store::unlock(const std::string& name)
+{
+  if (!m_fences.count(name)) {
+    return;
+  }
+  if (auto del = Stmt::prepare(m_db, k_release_lock)) {
+    release_lock(*del, name, static_cast<std::int64_t>(getpid()), hostname());
+  } else {
+    m_fences.erase(name);
   }
 }
 
@@ -153,8 +185,15 @@ void Store::unlock_many(const std::vector<std::string>& names)
       tx.emplace(std::move(*begun));
     }
   }
+  const auto me = static_cast<std::int64_t>(getpid());
+  const auto host = hostname();
+  auto del = Stmt::prepare(m_db, k_release_lock);
   for (const auto& name : names) {
-    unlock(name);
+    if (del) {
+      release_lock(*del, name, me, host);
+    } else {
+      m_fences.erase(name);
+    }
   }
   if (tx) {
     (void)tx->commit();
@@ -241,7 +280,7 @@ Result<std::int64_t> Store::prune_tick_claims(Millis hosts_before)
 
 Result<void> Store::check_cluster_fence(const std::string& cluster)
 {
-  return check_fence("cluster:" + cluster);
+  return check_fence(cluster_lock_name(cluster));
 }
 
 Result<void> Store::check_fence(const std::string& name)
@@ -290,7 +329,7 @@ Result<std::string> Store::held_cluster_lock(std::int64_t cluster_id)
   if (!row) {
     return std::string();
   }
-  auto name = "cluster:" + q.column_text(0);
+  auto name = cluster_lock_name(q.column_text(0));
   return m_fences.count(name) ? name : std::string();
 }
 
