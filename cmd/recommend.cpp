@@ -1,8 +1,9 @@
 // cmd/recommend.cpp: `sclman recommend NAME`: replay the cluster's own recorded load (the last
-// --days) through its current policy, the predictive defaults and HPA and target tracking tuned
-// over their grids, with its bounds and its measured boot time, and print what each would have
-// cost and missed, and the policy that would have done best within the tau_U budget with the
-// set-policy command that applies it. A recommendation: nothing is changed.
+// --days) through its current policy, the predictive defaults, and HPA, target tracking and
+// predictive's margin tuned over their grids, with its bounds and its measured boot time, and
+// print what each would have cost and missed, and the policy that would have done best within
+// the tau_U budget with the set-policy command that applies it. A recommendation: nothing is
+// changed.
 #include "core/time.hpp"
 #include "engine/history.hpp"
 #include "replay.hpp"
@@ -71,7 +72,8 @@ core::Result<void> run_recommend(Env& env, const RecommendOptions& o)
   so.min_size = replay.stored.min_size;
   so.max_size = replay.stored.max_size;
   so.start_ms = replay.from;
-  // Candidates: the current policy, the predictive defaults, and the peers tuned with hindsight;
+  // Candidates: the current policy, the predictive defaults, and the peers and predictive's
+  // margin tuned with hindsight;
   // `presets[k]` is the preset results[k] is a configuration of ("" for the current policy).
   TRY_ASSIGN(auto results,
              policy::simulate_runs(rates,
@@ -80,7 +82,7 @@ core::Result<void> run_recommend(Env& env, const RecommendOptions& o)
                                    so, policy::Compare::no));
   std::vector<std::string> presets = {"", "predictive"};
   std::vector<policy::SweepResult> sweeps;
-  for (const char* peer : {"hpa", "target-tracking"}) {
+  for (const char* peer : {"hpa", "target-tracking", "predictive"}) {
     TRY_ASSIGN(auto s, policy::sweep(rates, peer, o.budget, so));
     if (s.best) {
       results.push_back(*s.best);

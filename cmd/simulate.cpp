@@ -267,9 +267,9 @@ void register_simulate(CLI::App& app)
                 "Also run the original threshold rule, HPA defaults, AWS target tracking and "
                 "the oracle");
   sub->add_option("--sweep", o->sweeps,
-                  "Also tune this peer (hpa, target-tracking; repeatable) over its grid and "
-                  "report its cheapest configuration that holds the tau_U budget")
-    ->check(CLI::IsMember({"hpa", "target-tracking"}));
+                  "Also tune this policy (hpa, target-tracking, predictive; repeatable) over its "
+                  "grid and report its cheapest configuration that holds the tau_U budget")
+    ->check(CLI::IsMember({"hpa", "target-tracking", "predictive"}));
   sub->add_option("--budget", o->budget, "The tau_U budget of --sweep, percent (default 1)")
     ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--series", o->series,

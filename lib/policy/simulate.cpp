@@ -567,8 +567,25 @@ core::Result<std::vector<PolicyConfig>> sweep_grid(std::string_view peer)
     }
     return grid;
   }
+  if (peer == "predictive") {
+    // Its margin only: the share of past errors covered while the budget is unspent and at it.
+    // Its defaults (0.6, 0.95) are one of them; the others spend less of the budget, for traffic
+    // that jumps faster than an instance boots (docs/BENCHMARKS.md, "What perfect foresight
+    // costs").
+    const auto base = *preset("predictive");
+    for (double low : {0.6, 0.8, 0.95}) {
+      for (double high : {0.95, 0.99}) {
+        auto c = base;
+        c.quantile_low = low;
+        c.quantile = high;
+        grid.push_back(c);
+      }
+    }
+    return grid;
+  }
   return core::fail(core::ErrorKind::usage,
-                    fmt::format("cannot sweep '{}': sweep hpa or target-tracking", peer));
+                    fmt::format("cannot sweep '{}': sweep hpa, target-tracking or predictive",
+                                peer));
 }
 
 core::Result<SweepResult> sweep(const std::vector<double>& rates,

@@ -144,8 +144,8 @@ Trace trace_of_polls(const std::vector<std::pair<Millis, double>>& totals);
 // Return the configurations `simulate --sweep PEER` tries, each named PEER: for "hpa" (synced
 // as simulate_runs syncs it) target 30, 35, ..., 95 x down_stabilization 0, 60, 120, 180, 300,
 // 600 s x tolerance 0, 0.05, 0.1 (252); for "target-tracking" target 30, ..., 95 x
-// scale_in_cooldown 0, 60, 300 s (42), the knobs AWS lets users set. Other names are usage
-// errors.
+// scale_in_cooldown 0, 60, 300 s (42), the knobs AWS lets users set; for "predictive" its margin,
+// quantile_low 0.6, 0.8, 0.95 x quantile 0.95, 0.99 (6). Other names are usage errors.
 core::Result<std::vector<PolicyConfig>> sweep_grid(std::string_view peer);
 
 // What a sweep found: how many configurations it tried and held the budget, and the cheapest

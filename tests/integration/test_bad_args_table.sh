@@ -100,7 +100,7 @@ ARGS_TABLE='64	name is required	delete-cluster
 64	give one of --trace FILE and --cluster NAME	simulate --capacity 1 --boot-delay 0
 64	--capacity is needed with --trace	simulate --trace @TRACE --boot-delay 0
 64	--days: Value 0 not in range	simulate --cluster shop --days 0 --boot-delay 0
-64	--sweep: predictive not in	simulate --trace @TRACE --capacity 1 --boot-delay 0 --sweep predictive
+64	--sweep: threshold not in	simulate --trace @TRACE --capacity 1 --boot-delay 0 --sweep threshold
 64	cluster is required	recommend
 64	no cluster named '"'"'nosuch'"'"'	recommend nosuch
 64	--budget: Value 101 not in range	recommend shop --budget 101

@@ -59,9 +59,9 @@ pass "simulate --cluster replays the cluster's polls exactly as simulate --trace
 
 # recommend: the candidates, the cheapest within the budget, and the command; nothing applied.
 sc recommend shop --days 2 --capacity 200 --json > "$T/rec.json"
-jq -e '[.runs[].policy] == ["current", "predictive", "hpa-tuned", "target-tracking-tuned"]
+jq -e '[.runs[].policy] == ["current", "predictive", "hpa-tuned", "target-tracking-tuned", "predictive-tuned"]
        and .boot.source == "prior" and .boot.seconds == 300 and .capacity == 200 and .ticks == 1440
-       and ([.sweeps[].tried] == [252, 42])' "$T/rec.json" > /dev/null ||
+       and ([.sweeps[].tried] == [252, 42, 6])' "$T/rec.json" > /dev/null ||
   fail "recommend --json: $(jq -c '{runs: [.runs[].policy], boot, capacity, ticks, sweeps}' "$T/rec.json")"
 # The recommended run is the cheapest of those within the budget (current on a tie).
 want=$(jq -r '[.runs[] | select(.tau_U <= 1)] | min_by(.instance_minutes) | .policy' "$T/rec.json")

@@ -112,7 +112,12 @@ jq -e '.[-2].policy == "target-tracking-tuned" and .[-2].sweep == {"peer":"targe
 sc_sim --trace "$T/tiny.csv" --sweep hpa > "$T/sweep.txt"
 grep -qE '^sweep hpa: [0-9]+ of 252 configurations hold tau_U <= 1%; the cheapest: \{' "$T/sweep.txt" ||
   grep -qx 'sweep hpa: none of 252 configurations holds tau_U <= 1%' "$T/sweep.txt" || fail "--sweep text: $(cat "$T/sweep.txt")"
-expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --sweep predictive
+sc_sim --trace "$T/tiny.csv" --sweep predictive --budget 50 --json > "$T/sweep_p.json"
+jq -e '.[-1].sweep.peer == "predictive" and .[-1].sweep.tried == 6
+       and (.[-1].sweep.held == 0 or (.[-1].policy == "predictive-tuned" and .[-1].tau_U <= 50
+                                       and (.[-1].config | has("quantile_low"))))' "$T/sweep_p.json" > /dev/null ||
+  fail "--sweep predictive: $(jq -c '.[-1] | {policy, sweep, tau_U, config}' "$T/sweep_p.json")"
+expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --sweep threshold
 expect_exit 64 simulate --trace "$T/tiny.csv" --capacity 10 --boot-delay 0 --sweep hpa --budget 101
 pass "--sweep reports the cheapest configuration of each peer within the tau_U budget"
 

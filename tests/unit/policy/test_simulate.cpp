@@ -358,9 +358,27 @@ TEST_CASE("the sweep grids and their names", "[simulate]")
 {
   CHECK(policy::sweep_grid("hpa")->size() == 14 * 6 * 3);
   CHECK(policy::sweep_grid("target-tracking")->size() == 14 * 3);
-  const auto bad = policy::sweep_grid("predictive");
+  // predictive: its margin only, its defaults among them, every one a valid policy.
+  const auto predictive = policy::sweep_grid("predictive");
+  REQUIRE(predictive);
+  CHECK(predictive->size() == 3 * 2);
+  const auto defaults = *policy::preset("predictive");
+  int same = 0;
+  for (const auto& c : *predictive) {
+    CHECK(c.kind == policy::Kind::predictive);
+    CHECK(c.quantile_low <= c.quantile);
+    CHECK(policy::validate(c));
+    auto margin_only = c;
+    margin_only.quantile_low = defaults.quantile_low;
+    margin_only.quantile = defaults.quantile;
+    CHECK(margin_only == defaults);
+    same += c == defaults ? 1 : 0;
+  }
+  CHECK(same == 1);
+  const auto bad = policy::sweep_grid("threshold");
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().message == "cannot sweep 'predictive': sweep hpa or target-tracking");
+  CHECK(bad.error().message
+        == "cannot sweep 'threshold': sweep hpa, target-tracking or predictive");
 }
 
 TEST_CASE("a sweep tries the peer's grid and keeps its cheapest run within the tau_U budget",
@@ -412,3 +430,54 @@ TEST_CASE("a sweep tries the peer's grid and keeps its cheapest run within the t
 }
 
 } // namespace unit_test_simulate
+
+TEST_CASE("a sweep of predictive's margin finds one that holds a budget its defaults miss",
+          "[simulate][scenario]")
+{
+  // 12 hours at about 3 instances, and every 90 minutes a jump to 2.4 times the load within
+  // 4 minutes, held 20: faster than the 5 minutes an instance boots.
+  std::vector<double> rates;
+  for (int k = 0; k < 720; ++k) {
+    double rate = 300 * (1 + 0.06 * std::sin(k * 1.7) + 0.04 * std::sin(k * 0.37));
+    const int phase = k % 90;
+    if (phase >= 60 && phase < 64) {
+      rate *= 1 + 0.35 * (phase - 59);
+    } else if (phase >= 64 && phase < 84) {
+      rate *= 2.4;
+    }
+    rates.push_back(rate);
+  }
+  policy::SimOptions o;
+  o.capacity = 100;
+  o.boot_delay_s = 300;
+  const double budget = 2.5;
+  const auto defaults =
+    policy::simulate_runs(rates, {{"predictive", *policy::preset("predictive")}}, o,
+                          policy::Compare::no)
+      ->front();
+  CHECK(defaults.tau_u > budget);
+  const auto swept = policy::sweep(rates, "predictive", budget, o);
+  REQUIRE(swept);
+  const auto& s = *swept;
+  CHECK(s.tried == 6);
+  REQUIRE(s.best);
+  CHECK(s.best->policy == "predictive-tuned");
+  CHECK(s.best->tau_u <= budget);
+  // The cheapest of the grid within the budget, replayed one by one.
+  std::optional<double> cheapest;
+  const auto grid = policy::sweep_grid("predictive");
+  for (const auto& c : *grid) {
+    const auto r = policy::simulate_runs(rates, {{"predictive", c}}, o, policy::Compare::no);
+    if (r->front().tau_u <= budget) {
+      cheapest = std::min(cheapest.value_or(r->front().instance_minutes),
+                          r->front().instance_minutes);
+    }
+  }
+  REQUIRE(cheapest);
+  CHECK(s.best->instance_minutes == *cheapest);
+  const auto chosen = *policy::policy_from_json(s.best->config);
+  CHECK(chosen.quantile == 0.99);
+  INFO("defaults " << defaults.tau_u << " % " << defaults.instance_minutes << ", tuned "
+                   << s.best->tau_u << " % " << s.best->instance_minutes);
+  CHECK(s.held < s.tried);
+}
