@@ -28,8 +28,9 @@ std::uint64_t rendezvous_rank(std::string_view host, std::string_view cluster)
 
 core::Result<state::LockGuard> lock_cluster(const Locker& locker, const std::string& name)
 {
-  TRY(locker.store->lock(state::cluster_lock_name(name), locker.stale));
-  return state::LockGuard(*locker.store, state::cluster_lock_name(name));
+  auto lock = state::cluster_lock_name(name);
+  TRY(locker.store->lock(lock, locker.stale));
+  return state::LockGuard(*locker.store, std::move(lock));
 }
 
 core::Result<std::optional<core::Error>>

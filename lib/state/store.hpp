@@ -279,9 +279,8 @@ private:
   // run holds it (LockTake::held).
   Result<LockTake> take_lock(LockStmts& stmts, const std::string& name, Millis stale_after,
                              std::int64_t me, const std::string& host);
-  // Release lock `name` if this store holds it, as process `me` of `host`, with `del` (the
-  // DELETE of unlock, prepared by the caller).
-  void release_lock(Stmt& del, const std::string& name, std::int64_t me, const std::string& host);
+  // Release each lock of `names` this store holds (in the open transaction, if any).
+  void release_locks(const std::vector<std::string>& names);
   // Fail (busy) if this store holds lock `name` and the lock's row no longer shows its
   // fencing number; nothing if it does not hold it. Run inside the write's transaction.
   Result<void> check_fence(const std::string& name);

@@ -67,15 +67,17 @@ Result<Store::LockTake> Store::take_lock(LockStmts& st, const std::string& name,
                                          Millis stale_after, std::int64_t me,
                                          const std::string& host)
 {
-  auto& q = st.read;
-  q.reset();
-  q.bind(1, name);
-  TRY_ASSIGN(const bool row, q.step());
+  // Each statement is reset after its use, so none holds a row into the next lock's turn or
+  // the commit.
+  st.read.bind(1, name);
+  TRY_ASSIGN(const bool row, st.read.step());
+  const auto pid = row ? st.read.column_int(0) : 0;
+  const auto holder_host = row ? st.read.column_text(1) : std::string();
+  const auto since = row ? st.read.column_int(2) : 0;
+  const auto fence = row ? st.read.column_int(3) : 0;
+  st.read.reset();
   std::optional<std::int64_t> kept;
   if (row) {
-    const auto pid = q.column_int(0);
-    const auto holder_host = q.column_text(1);
-    const auto since = q.column_int(2);
     const bool mine = pid == me && holder_host == host;
     const bool alive = holder_host == host ? process_alive(pid) : true;
     const bool stale = now() - since > stale_after;
@@ -84,32 +86,29 @@ Result<Store::LockTake> Store::take_lock(LockStmts& st, const std::string& name,
       held.held = core::make_error(ErrorKind::busy,
                                    fmt::format("cluster lock '{}' is held by pid {} on host '{}'",
                                                name, pid, holder_host));
-      q.reset();
       return held;
     }
     // This store taking its own lock again keeps its number; anyone else gets the next one.
     if (const auto held = m_fences.find(name);
-        mine && held != m_fences.end() && held->second == q.column_int(3)) {
+        mine && held != m_fences.end() && held->second == fence) {
       kept = held->second;
     }
   }
-  q.reset();
   LockTake taken;
   if (kept) {
     taken.fence = *kept;
   } else {
-    st.next.reset();
     st.next.bind(1, name);
     TRY(st.next.run());
-    st.fence.reset();
+    st.next.reset();
     st.fence.bind(1, name);
     TRY(st.fence.step());
     taken.fence = st.fence.column_int(0);
     st.fence.reset();
   }
-  st.write.reset();
   st.write.bind(1, name).bind(2, me).bind(3, host).bind(4, now()).bind(5, taken.fence);
   TRY(st.write.run());
+  st.write.reset();
   return taken;
 }
 
@@ -146,30 +145,34 @@ Result<std::vector<Result<std::int64_t>>> Store::lock_many(const std::vector<std
   return fences;
 }
 
-void Store::release_lock(Stmt& del, const std::string& name, std::int64_t me,
-                         const std::string& host)
+void Store::release_locks(const std::vector<std::string>& names)
 {
-  const auto held = m_fences.find(name);
-  if (held == m_fences.end()) {
-    return;
+  std::optional<Stmt> del;  // prepared once, for the first lock this store holds
+  std::string host;
+  for (const auto& name : names) {
+    const auto held = m_fences.find(name);
+    if (held == m_fences.end()) {
+      continue;
+    }
+    const auto fence = held->second;
+    m_fences.erase(held);
+    if (!del) {
+      auto prepared = Stmt::prepare(m_db, k_release_lock);
+      if (!prepared) {
+        continue;  // forgotten here; its row goes stale and is taken over
+      }
+      del.emplace(std::move(*prepared));
+      host = hostname();
+    }
+    del->bind(1, name).bind(2, static_cast<std::int64_t>(getpid())).bind(3, host).bind(4, fence);
+    (void)del->run();
+    del->reset();
   }
-  const auto fence = held->second;
-  m_fences.erase(held);
-  del.reset();
-  del.bind(1, name).bind(2, me).bind(3, host).bind(4, fence);
-  (void)del.run();
 }
 
 void Store::unlock(const std::string& name)
 {
-  if (!m_fences.count(name)) {
-    return;
-  }
-  if (auto del = Stmt::prepare(m_db, k_release_lock)) {
-    release_lock(*del, name, static_cast<std::int64_t>(getpid()), hostname());
-  } else {
-    m_fences.erase(name);
-  }
+  release_locks({name});
 }
 
 void Store::unlock_many(const std::vector<std::string>& names)
@@ -185,16 +188,7 @@ void Store::unlock_many(const std::vector<std::string>& names)
       tx.emplace(std::move(*begun));
     }
   }
-  const auto me = static_cast<std::int64_t>(getpid());
-  const auto host = hostname();
-  auto del = Stmt::prepare(m_db, k_release_lock);
-  for (const auto& name : names) {
-    if (del) {
-      release_lock(*del, name, me, host);
-    } else {
-      m_fences.erase(name);
-    }
-  }
+  release_locks(names);
   if (tx) {
     (void)tx->commit();
   }
